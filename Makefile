@@ -1,0 +1,28 @@
+# The two commands of the README's contract: `make dev` and `make test` (plus `make demo`).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install dev test demo clean
+
+install: $(STAMP)
+
+# Re-installs whenever pyproject.toml changes; everything comes from the project's own files.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+dev: $(STAMP)  ## Temporal dev server + Web UI, mail catcher, worker and API; Ctrl-C stops all
+	$(BIN)/python scripts/dev.py
+
+test: $(STAMP)  ## the whole suite on the time-skipping test server
+	$(BIN)/python -m pytest
+
+demo: $(STAMP)  ## with `make dev` running: one audit from allocation to the dispute window
+	$(BIN)/python scripts/demo.py
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache

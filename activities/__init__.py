@@ -1,0 +1,1 @@
+"""Every side effect of the process: calendar, persistence, notifications."""

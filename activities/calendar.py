@@ -1,0 +1,89 @@
+"""Working-day deadlines (R-CAL-1, R-CAL-2) and the audit's own dates (R-AUD-1, R-AUD-2).
+
+Deadlines are computed in activities so that workflow history records them: a holiday-library
+upgrade or a new closure day never changes the deadlines of an audit already running. Every
+function takes the instant it starts from; nothing here reads the system clock.
+"""
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+from dateutil.relativedelta import relativedelta
+from temporalio import activity
+
+from models.payloads import AllocationSchedule, AllocationScheduleRequest, WorkingDaysRequest
+
+
+class WorkingCalendar:
+    """Monday to Friday, less England & Wales bank holidays and the council's closure days."""
+
+    def __init__(
+        self,
+        timezone: str = "Europe/London",
+        working_day_ends: time = time(17, 0),
+        closure_days: Iterable[date] = (),
+    ):
+        self.tz = ZoneInfo(timezone)
+        self.working_day_ends = working_day_ends
+        self.closure_days = frozenset(closure_days)
+        self._bank_holidays = holidays.country_holidays("GB", subdiv="ENG")
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self._bank_holidays and day not in self.closure_days
+
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(self.tz).date()
+
+    def end_of(self, day: date) -> datetime:
+        """17:00 London time on `day`, as an aware datetime."""
+        return datetime.combine(day, self.working_day_ends, tzinfo=self.tz)
+
+    def add_working_days(self, day: date, n: int) -> date:
+        """The Nth working day after `day`; `day` itself does not count (R-CAL-2)."""
+        while n > 0:
+            day += timedelta(days=1)
+            n -= self.is_working_day(day)
+        return day
+
+    def working_day_on_or_before(self, day: date) -> date:
+        while not self.is_working_day(day):
+            day -= timedelta(days=1)
+        return day
+
+    def deadline_after(self, event_at: datetime, working_days: int) -> datetime:
+        """'Within N working days of E': end of the Nth working day after E's day (R-CAL-2)."""
+        return self.end_of(self.add_working_days(self.local_date(event_at), working_days))
+
+    def allocation_schedule(self, allocated_at: datetime, involvement_start: date) -> AllocationSchedule:
+        allocated_on = self.local_date(allocated_at)
+        # R-AUD-1: one calendar month; Decision: a non-working day moves back to the last working day.
+        due_on = self.working_day_on_or_before(allocated_on + relativedelta(months=1))
+        # R-AUD-2: the six months before the audit date, or from CSC involvement if later.
+        period_start = max(allocated_on - relativedelta(months=6), involvement_start)
+        return AllocationSchedule(
+            completion_due=self.end_of(due_on), period_start=period_start, period_end=allocated_on
+        )
+
+    def cycle_end(self, cycle: str) -> datetime:
+        """End of the last working day of a cycle's month (R-CAL-3)."""
+        first = date.fromisoformat(f"{cycle}-01")
+        return self.end_of(self.working_day_on_or_before(first + relativedelta(months=1, days=-1)))
+
+
+class CalendarActivities:
+    def __init__(self, calendar: WorkingCalendar):
+        self.calendar = calendar
+
+    @activity.defn
+    async def allocation_schedule(self, req: AllocationScheduleRequest) -> AllocationSchedule:
+        return self.calendar.allocation_schedule(req.allocated_at, req.involvement_start)
+
+    @activity.defn
+    async def working_day_deadline(self, req: WorkingDaysRequest) -> datetime:
+        return self.calendar.deadline_after(req.event_at, req.working_days)
+
+    @activity.defn
+    async def cycle_deadline(self, cycle: str) -> datetime:
+        return self.calendar.cycle_end(cycle)

@@ -1,0 +1,36 @@
+"""The audit projection that `GET /audits` lists and filters."""
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from temporalio import activity
+
+from models.payloads import AuditView
+from models.tables import AuditRecord
+
+
+class PersistenceActivities:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @activity.defn
+    def save_audit_snapshot(self, view: AuditView) -> None:
+        """Upsert the audit's row. Idempotent: the last snapshot wins."""
+        record = AuditRecord(
+            audit_id=view.audit_id,
+            case_ref=view.case_ref,
+            cycle=view.cycle,
+            service_area=view.service_area.value,
+            kind=view.kind.value,
+            stage=view.stage.value,
+            auditor_id=view.auditor_id,
+            practitioner_id=view.practitioner_id,
+            team_manager_id=view.team_manager_id,
+            overall_grade=view.final_overall_grade.value if view.final_overall_grade else None,
+            overdue=view.overdue,
+            completion_due=view.deadlines.completion_due,
+            updated_at=view.history[-1].at if view.history else view.allocated_at,
+            view=view.model_dump(mode="json"),
+        )
+        with Session(self.engine) as session:
+            session.merge(record)
+            session.commit()

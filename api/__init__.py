@@ -1,0 +1,1 @@
+"""The thin HTTP API: validate, authorise, call the workflow, return its answer."""

@@ -1,0 +1,321 @@
+"""`/audits`: allocation and every staff action on one audit (R-ALLOC, R-AUD, R-QA)."""
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, Field
+from sqlmodel import Session, select
+from temporalio.client import WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import Actor, Svc, require_role
+from models import search_attributes as sa
+from models.audit_tools import tool_for
+from models.cycles import is_cycle
+from models.enums import AuditKind, Channel, Grade, Role, ServiceArea, Stage
+from models.payloads import (
+    AuditInput,
+    AuditView,
+    Grading,
+    PractitionerConversation,
+    PreviousPractitionerFeedback,
+    QADecision,
+    Reassignment,
+)
+from models.staff import StaffMember
+from models.tables import AuditRecord, NotificationRecord
+from workflows.audit import AuditWorkflow
+
+router = APIRouter(prefix="/audits", tags=["audits"])
+
+AUDITING_ROLES = (Role.AUDITOR, Role.TEAM_MANAGER, Role.PIAT, Role.IRO, Role.CP_CHAIR, Role.SENIOR_MANAGER)
+OVERSIGHT_ROLES = (Role.PIAT, Role.PIAT_MANAGER, Role.HEAD_OF_SERVICE, Role.PSW, Role.ASSISTANT_DIRECTOR, Role.DIRECTOR)
+CASE_REF = r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$"  # the case record's identifier, never a name
+
+
+class AllocationRequest(BaseModel):
+    case_ref: str = Field(pattern=CASE_REF, description="Mosaic case identifier, e.g. `C-104233`")
+    service_area: ServiceArea
+    kind: AuditKind
+    cycle: str = Field(description='"YYYY-MM", a month holding an audit cycle (not August or December)')
+    auditor_id: str
+    practitioner_id: str
+    involvement_start: date = Field(description="start of Children's Social Care involvement (R-AUD-2)")
+    cp_chair_or_iro_id: str | None = None
+    theme: str | None = Field(default=None, description="themed audits only (R-KIND-3)")
+
+
+class AuditSummary(BaseModel):
+    audit_id: str
+    case_ref: str
+    cycle: str
+    service_area: ServiceArea
+    kind: AuditKind
+    stage: Stage
+    auditor_id: str
+    practitioner_id: str
+    overall_grade: Grade | None
+    overdue: bool
+
+
+class NotificationOut(BaseModel):
+    channel: Channel
+    recipient_ids: list[str]
+    subject: str
+    body: str
+    at: str
+
+
+class FeedbackRequest(BaseModel):
+    staff_id: str = Field(min_length=1)
+    findings: str = Field(min_length=1)
+
+
+# ---- allocation -----------------------------------------------------------------------------
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AuditView)
+async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc) -> AuditView:
+    """R-ALLOC-1: PIAT allocates; auditor, Team Manager and practitioner are told."""
+    require_role(actor, Role.PIAT, action="allocate audits")
+    audit = _allocation(body, actor, svc)
+    with Session(svc.engine) as session:
+        duplicate = session.exec(
+            select(AuditRecord.audit_id).where(
+                AuditRecord.case_ref == body.case_ref, AuditRecord.cycle == body.cycle, AuditRecord.kind == body.kind.value
+            )
+        ).first()
+    if duplicate:
+        raise HTTPException(409, f"case {body.case_ref} already has a {body.kind.value} audit in {body.cycle}: {duplicate}")
+    workflow_id = f"audit-{audit.audit_id}"
+    handle = await svc.client.start_workflow(
+        AuditWorkflow.run,
+        audit,
+        id=workflow_id,
+        task_queue=svc.settings.temporal_task_queue,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.AUDIT_CYCLE, audit.cycle),
+                SearchAttributePair(sa.AUDIT_SERVICE_AREA, audit.service_area.value),
+                SearchAttributePair(sa.AUDIT_KIND, audit.kind.value),
+                SearchAttributePair(sa.AUDIT_STAGE, Stage.ALLOCATED.value),
+                SearchAttributePair(sa.AUDIT_OVERDUE, False),
+            ]
+        ),
+        static_summary=f"{audit.kind.value} audit, {audit.service_area.value}, cycle {audit.cycle}",
+    )
+    return await handle.execute_update(AuditWorkflow.allocation_recorded)
+
+
+def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditInput:
+    """Check the request against the framework and resolve the lines of management."""
+    directory = svc.directory
+    if not is_cycle(body.cycle):
+        raise _invalid(f"cycle {body.cycle!r} is not an audit cycle: use YYYY-MM, any month but August or December")
+    if (body.kind is AuditKind.THEMED) != bool(body.theme and body.theme.strip()):
+        raise _invalid("a themed audit needs its theme, and only themed audits carry one (R-KIND-3)")
+    practitioner = _staff(svc, body.practitioner_id, "practitioner_id")
+    auditor = _staff(svc, body.auditor_id, "auditor_id")
+    if not practitioner.has(Role.PRACTITIONER):
+        raise _invalid(f"{practitioner.id} is not a practitioner")
+    team_manager = directory.team_manager_of(practitioner.id)
+    if team_manager is None:
+        raise _invalid(f"{practitioner.id} has no Team Manager in the staff directory")
+    auditor_roles = (Role.PRACTITIONER,) if body.kind is AuditKind.PEER else AUDITING_ROLES
+    if not any(auditor.has(r) for r in auditor_roles):
+        raise _invalid(f"{auditor.id} cannot carry out a {body.kind.value} audit (R-KIND-1, R-KIND-2)")
+    if auditor.id in (practitioner.id, team_manager.id):
+        raise _invalid("the auditor must not be the practitioner or their own Team Manager")
+    if body.cp_chair_or_iro_id:
+        chair = _staff(svc, body.cp_chair_or_iro_id, "cp_chair_or_iro_id")
+        if not (chair.has(Role.IRO) or chair.has(Role.CP_CHAIR)):
+            raise _invalid(f"{chair.id} is not a CP Chair or IRO")
+    if body.involvement_start > date.today():
+        raise _invalid("involvement_start cannot be in the future")
+    hos = directory.head_of_service_of(practitioner.id)
+    piat_managers = directory.with_role(Role.PIAT_MANAGER)
+    s = svc.settings
+    return AuditInput(
+        audit_id=f"{body.cycle}-{uuid.uuid4().hex[:8]}",
+        case_ref=body.case_ref,
+        service_area=body.service_area,
+        kind=body.kind,
+        cycle=body.cycle,
+        theme=body.theme.strip() if body.theme else None,
+        auditor_id=auditor.id,
+        practitioner_id=practitioner.id,
+        team_manager_id=team_manager.id,
+        head_of_service_id=hos.id if hos else None,
+        cp_chair_or_iro_id=body.cp_chair_or_iro_id,
+        involvement_start=body.involvement_start,
+        allocated_by=actor.id,
+        piat_manager_id=piat_managers[0].id if piat_managers else None,
+        domains=[d.name for d in tool_for(body.service_area).domains],
+        policy=dict(
+            qa_sla_days=s.qa_sla_days,
+            revision_days=s.revision_days,
+            revision_days_with_discussion=s.revision_days_with_discussion,
+            dispute_window_days=s.dispute_window_days,
+        ),
+    )
+
+
+# ---- reading --------------------------------------------------------------------------------
+
+
+@router.get("", response_model=list[AuditSummary])
+def list_audits(
+    actor: Actor,
+    svc: Svc,
+    cycle: str | None = None,
+    service_area: ServiceArea | None = None,
+    kind: AuditKind | None = None,
+    stage: Stage | None = None,
+    auditor_id: str | None = None,
+    overdue: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AuditSummary]:
+    query = select(AuditRecord)
+    for column, value in (
+        (AuditRecord.cycle, cycle),
+        (AuditRecord.service_area, service_area),
+        (AuditRecord.kind, kind),
+        (AuditRecord.stage, stage),
+        (AuditRecord.auditor_id, auditor_id),
+        (AuditRecord.overdue, overdue),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if not _oversees(actor):
+        query = query.where(
+            (AuditRecord.auditor_id == actor.id)
+            | (AuditRecord.practitioner_id == actor.id)
+            | (AuditRecord.team_manager_id == actor.id)
+        )
+    with Session(svc.engine) as session:
+        rows = session.exec(query.order_by(AuditRecord.updated_at.desc()).limit(limit)).all()
+    return [AuditSummary(**row.model_dump()) for row in rows]
+
+
+@router.get("/{audit_id}", response_model=AuditView)
+async def get_audit(audit_id: str, actor: Actor, svc: Svc) -> AuditView:
+    view = await _current_view(svc, audit_id)
+    _require_involved(actor, view)
+    return view
+
+
+@router.get("/{audit_id}/notifications", response_model=list[NotificationOut])
+async def list_notifications(audit_id: str, actor: Actor, svc: Svc) -> list[NotificationOut]:
+    _require_involved(actor, await _current_view(svc, audit_id))
+    with Session(svc.engine) as session:
+        rows = session.exec(
+            select(NotificationRecord).where(NotificationRecord.audit_id == audit_id).order_by(NotificationRecord.id)
+        ).all()
+    return [
+        NotificationOut(channel=r.channel, recipient_ids=r.recipient_ids, subject=r.subject, body=r.body, at=r.at.isoformat())
+        for r in rows
+    ]
+
+
+# ---- staff actions: each one Workflow Update, checked by its validator --------------------------
+
+
+@router.put("/{audit_id}/grading", response_model=AuditView)
+async def record_initial_grading(audit_id: str, body: Grading, actor: Actor, svc: Svc) -> AuditView:
+    """R-AUD-3, R-AUD-5: the grading after reviewing the record, with the improvement plan."""
+    for item in body.improvement_plan:
+        _staff(svc, item.owner_id, "improvement_plan owner_id")
+    return await _handle(svc, audit_id).execute_update(AuditWorkflow.record_initial_grading, args=[actor.id, body])
+
+
+@router.post("/{audit_id}/practitioner-conversation", response_model=AuditView)
+async def record_practitioner_conversation(
+    audit_id: str, body: PractitionerConversation, actor: Actor, svc: Svc
+) -> AuditView:
+    """R-AUD-5: the reflective conversation and the final grading."""
+    return await _handle(svc, audit_id).execute_update(AuditWorkflow.record_practitioner_conversation, args=[actor.id, body])
+
+
+@router.post("/{audit_id}/submit", response_model=AuditView)
+async def submit_for_qa(audit_id: str, actor: Actor, svc: Svc) -> AuditView:
+    """R-QA-1: the report goes to PIAT, who aim to quality-assure it within one working day."""
+    return await _handle(svc, audit_id).execute_update(AuditWorkflow.submit_for_qa, actor.id)
+
+
+@router.post("/{audit_id}/qa", response_model=AuditView)
+async def quality_assure(audit_id: str, body: QADecision, actor: Actor, svc: Svc) -> AuditView:
+    """R-QA-2: accept, or return with details (3 working days to amend; 4 with a discussion)."""
+    require_role(actor, Role.PIAT, action="quality-assure audit reports")
+    return await _handle(svc, audit_id).execute_update(AuditWorkflow.quality_assure, args=[actor.id, body])
+
+
+@router.post("/{audit_id}/reassign", response_model=AuditView)
+async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc) -> AuditView:
+    """R-ALLOC-3: the auditor, their Head of Service or PIAT names another auditor of the same service."""
+    view = await _current_view(svc, audit_id)
+    current = svc.directory.get(view.auditor_id)
+    hos = svc.directory.head_of_service_of(view.auditor_id)
+    if actor.id != view.auditor_id and not actor.has(Role.PIAT) and not (hos and hos.id == actor.id):
+        raise HTTPException(403, "only the auditor, their Head of Service or PIAT can reassign an audit")
+    new = _staff(svc, body.auditor_id, "auditor_id")
+    if not any(new.has(r) for r in AUDITING_ROLES):
+        raise _invalid(f"{new.id} is not an auditor")
+    if current and new.service_area != current.service_area:
+        raise _invalid(f"the new auditor must work in the same service ({current.service_area}) as the current one (R-ALLOC-3)")
+    return await _handle(svc, audit_id).execute_update(AuditWorkflow.reassign, args=[actor.id, body])
+
+
+@router.post("/{audit_id}/previous-practitioner-feedback", response_model=AuditView)
+async def share_previous_practitioner_feedback(audit_id: str, body: FeedbackRequest, actor: Actor, svc: Svc) -> AuditView:
+    """R-AUD-7: findings on an earlier practitioner's work go to them and their Team Manager."""
+    member = _staff(svc, body.staff_id, "staff_id")
+    team_manager = svc.directory.team_manager_of(member.id)
+    feedback = PreviousPractitionerFeedback(
+        staff_id=member.id, findings=body.findings, team_manager_id=team_manager.id if team_manager else None
+    )
+    return await _handle(svc, audit_id).execute_update(AuditWorkflow.share_previous_practitioner_feedback, args=[actor.id, feedback])
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+
+def _handle(svc: Svc, audit_id: str) -> WorkflowHandle:
+    return svc.client.get_workflow_handle(f"audit-{audit_id}")
+
+
+async def _current_view(svc: Svc, audit_id: str) -> AuditView:
+    """Ask the workflow; once its history is gone, the last projection is the answer."""
+    try:
+        return await _handle(svc, audit_id).query(AuditWorkflow.view)
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            raise
+    with Session(svc.engine) as session:
+        record = session.get(AuditRecord, audit_id)
+    if record is None:
+        raise HTTPException(404, f"no audit {audit_id}")
+    return AuditView.model_validate(record.view)
+
+
+def _oversees(actor: StaffMember) -> bool:
+    return any(actor.has(r) for r in OVERSIGHT_ROLES)
+
+
+def _require_involved(actor: StaffMember, view: AuditView) -> None:
+    involved = {view.auditor_id, view.practitioner_id, view.team_manager_id, view.cp_chair_or_iro_id}
+    if actor.id not in involved and not _oversees(actor):
+        raise HTTPException(403, "only staff involved in this audit, PIAT and senior managers can see it")
+
+
+def _staff(svc: Svc, staff_id: str, field: str) -> StaffMember:
+    member = svc.directory.get(staff_id)
+    if member is None:
+        raise _invalid(f"{field}: no member of staff {staff_id!r} in the directory")
+    return member
+
+
+def _invalid(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message)

@@ -1,0 +1,69 @@
+"""Dependencies: the services the app holds, and the acting member of staff."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+
+from models.enums import Role
+from models.settings import Settings
+from models.staff import StaffDirectory, StaffMember
+
+
+@dataclass
+class Services:
+    settings: Settings
+    client: Client
+    engine: Engine
+    directory: StaffDirectory
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+bearer = HTTPBearer(auto_error=False, description="`dev-<staff id>` with AUTH_MODE=dev")
+
+
+def current_staff(
+    svc: Annotated[Services, Depends(services)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> StaffMember:
+    """The one place a request's actor comes from: its bearer token, never its body."""
+    if credentials is None:
+        raise _unauthorised("send 'Authorization: Bearer <token>'")
+    staff_id = _staff_id(svc.settings, credentials.credentials)
+    member = svc.directory.get(staff_id)
+    if member is None:
+        raise _unauthorised("the token names no one in the staff directory")
+    return member
+
+
+def _staff_id(settings: Settings, token: str) -> str:
+    if settings.auth_mode == "dev":
+        if not token.startswith("dev-"):
+            raise _unauthorised("in dev mode the token is 'dev-<staff id>'")
+        return token.removeprefix("dev-")
+    try:  # AUTH_MODE=jwt: a token signed by the council's identity provider; `sub` is the staff ID
+        claims = jwt.decode(token, settings.jwt_secret, algorithms=[settings.jwt_algorithm], options={"require": ["sub", "exp"]})
+    except jwt.InvalidTokenError as error:
+        raise _unauthorised(f"invalid token: {error}") from None
+    return claims["sub"]
+
+
+def _unauthorised(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def require_role(member: StaffMember, *roles: Role, action: str) -> None:
+    if not any(member.has(r) for r in roles):
+        names = " or ".join(r.value for r in roles)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"only {names} staff can {action}")
+
+
+Actor = Annotated[StaffMember, Depends(current_staff)]
+Svc = Annotated[Services, Depends(services)]

@@ -1,0 +1,31 @@
+"""Turn workflow refusals into HTTP answers a person can act on; never a stack trace."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from models.errors import FORBIDDEN, INVALID, OUT_OF_ORDER
+
+log = logging.getLogger("qsaf.api")
+STATUS_BY_TYPE = {FORBIDDEN: 403, OUT_OF_ORDER: 409, INVALID: 422}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(WorkflowUpdateFailedError)
+    async def _update_refused(request: Request, error: WorkflowUpdateFailedError) -> JSONResponse:
+        cause = error.cause
+        if isinstance(cause, ApplicationError) and cause.type in STATUS_BY_TYPE:
+            return JSONResponse({"detail": cause.message}, status_code=STATUS_BY_TYPE[cause.type])
+        log.error("update failed unexpectedly: %s", cause)
+        return JSONResponse({"detail": "the action could not be completed; try again"}, status_code=500)
+
+    @app.exception_handler(RPCError)
+    async def _temporal_unavailable(request: Request, error: RPCError) -> JSONResponse:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            return JSONResponse({"detail": "no such audit, or it is no longer running"}, status_code=404)
+        log.error("temporal call failed: %s", error.status)
+        return JSONResponse({"detail": "the workflow service is unavailable; try again shortly"}, status_code=503)

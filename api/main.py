@@ -1,0 +1,69 @@
+"""The FastAPI app (`uvicorn api.main:app`)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from api import audit_tools, audits, errors
+from api.deps import Services, Svc
+from models.settings import get_settings
+from models.staff import StaffDirectory
+from models.tables import make_engine
+from worker import connect
+
+
+def create_app(prepared: Services | None = None) -> FastAPI:
+    """`prepared` lets tests hand in their own client, database and directory."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if prepared is None:
+            settings = get_settings()
+            app.state.services = Services(
+                settings=settings,
+                client=await connect(settings),
+                engine=make_engine(settings.database_url),
+                directory=StaffDirectory.load(settings.staff_directory),
+            )
+        else:
+            app.state.services = prepared
+        yield
+
+    app = FastAPI(
+        title="Quality Standards Audit Framework (Children)",
+        description="Audits, their deadlines and escalations, run as durable Temporal workflows.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    if prepared is not None:
+        app.state.services = prepared  # also without a lifespan (httpx's ASGI transport)
+    errors.install(app)
+    app.include_router(audits.router)
+    app.include_router(audit_tools.router)
+
+    class Health(BaseModel):
+        status: str
+        database: bool
+        temporal: bool
+
+    @app.get("/health", response_model=Health, tags=["operations"])
+    async def health(svc: Svc) -> Health:
+        try:
+            with svc.engine.connect() as connection:
+                connection.execute(text("select 1"))
+            database = True
+        except Exception:  # noqa: BLE001 - health reports, it does not raise
+            database = False
+        try:
+            temporal = await svc.client.service_client.check_health()
+        except Exception:  # noqa: BLE001
+            temporal = False
+        return Health(status="ok" if database and temporal else "degraded", database=database, temporal=temporal)
+
+    return app
+
+
+app = create_app()

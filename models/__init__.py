@@ -1,0 +1,1 @@
+"""The domain's language: enums, payloads, tables and settings."""

@@ -1,0 +1,37 @@
+"""Audit cycles (R-CAL-3, R-CAL-4): pure date logic, safe inside workflows."""
+
+import re
+from datetime import date
+
+from models.enums import CYCLE_MONTHS
+
+CYCLE_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")
+
+
+def is_cycle(cycle: str) -> bool:
+    """A "YYYY-MM" string naming a month that holds an audit cycle (not August or December)."""
+    return bool(CYCLE_PATTERN.match(cycle)) and int(cycle[5:]) in CYCLE_MONTHS
+
+
+def next_cycle(cycle: str) -> str:
+    """The cycle after `cycle`, skipping August and December (R-CAL-3)."""
+    year, month = int(cycle[:4]), int(cycle[5:])
+    while True:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        if month in CYCLE_MONTHS:
+            return f"{year:04d}-{month:02d}"
+
+
+def cycle_label(cycle: str) -> str:
+    """"2026-11" -> "November 2026"."""
+    return f"{MONTH_NAMES[int(cycle[5:]) - 1]} {cycle[:4]}"
+
+
+def cycle_month(cycle: str) -> str:
+    return MONTH_NAMES[int(cycle[5:]) - 1]
+
+
+def first_day(cycle: str) -> date:
+    return date(int(cycle[:4]), int(cycle[5:]), 1)

@@ -1,0 +1,75 @@
+"""Names from the Quality Standards Audit Framework (see ../shared/PROCESS.md)."""
+
+from enum import StrEnum
+
+
+class Grade(StrEnum):
+    """R-AUD-4, best first."""
+
+    OUTSTANDING = "outstanding"
+    GOOD = "good"
+    REQUIRES_IMPROVEMENT = "requires_improvement"
+    INADEQUATE = "inadequate"
+
+
+class ServiceArea(StrEnum):
+    """R-KIND-5."""
+
+    MASH = "mash"
+    SAFEGUARDING = "safeguarding"
+    CORPORATE_PARENTING = "corporate_parenting"
+    CARE_EXPERIENCED = "care_experienced"
+    FOSTERING_ADOPTION = "fostering_adoption"
+    SEND = "send"
+
+
+class AuditKind(StrEnum):
+    """R-KIND-1..3."""
+
+    STANDARD = "standard"
+    PEER = "peer"
+    THEMED = "themed"
+
+
+class Stage(StrEnum):
+    """Where one audit is in its lifecycle; also the `AuditStage` search attribute."""
+
+    ALLOCATED = "allocated"  # waiting for the auditor's initial grading (R-AUD-5)
+    INITIALLY_GRADED = "initially_graded"  # waiting for the practitioner conversation
+    FINALLY_GRADED = "finally_graded"  # conversation held; waiting for submission to QA
+    AWAITING_QA = "awaiting_qa"  # R-QA-1
+    REVISIONS_REQUESTED = "revisions_requested"  # R-QA-2
+    ACCEPTED = "accepted"  # QA accepted; the report is on its way to practitioner and TM
+    NOT_ACCEPTED = "not_accepted"  # R-QA-3: carried into the next cycle
+    DISPUTE_WINDOW = "dispute_window"  # R-DIST-4: report sent, Mosaic upload waits
+    COMPLETED = "completed"  # uploaded to Mosaic with its alerts (R-DIST-2, R-DIST-3)
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    MOSAIC_CASE_NOTE = "mosaic_case_note"
+    MOSAIC_ALERT = "mosaic_alert"
+
+
+class Role(StrEnum):
+    """Roles in the staff directory."""
+
+    PIAT = "piat"  # Practice Improvement & Audit Team
+    PIAT_MANAGER = "piat_manager"  # PI&A Manager
+    PRACTITIONER = "practitioner"
+    TEAM_MANAGER = "team_manager"
+    HEAD_OF_SERVICE = "head_of_service"
+    AUDITOR = "auditor"
+    SENIOR_MANAGER = "senior_manager"
+    CP_CHAIR = "cp_chair"
+    IRO = "iro"
+    PSW = "psw"  # Principal Social Worker / Head of Service for Practice Improvement
+    ASSISTANT_DIRECTOR = "assistant_director"
+    DIRECTOR = "director"
+    CORPORATE_DIRECTOR_QUALITY_STANDARDS = "corporate_director_quality_standards"
+    CORPORATE_DIRECTOR_CSC = "corporate_director_csc"
+    SLT_MODERATOR = "slt_moderator"
+
+
+# R-CAL-3: ten cycles a year, none in August or December.
+CYCLE_MONTHS = (1, 2, 3, 4, 5, 6, 7, 9, 10, 11)

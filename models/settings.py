@@ -1,0 +1,52 @@
+"""Configuration from environment variables (names and defaults are the issue's contract)."""
+
+from datetime import date, time
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import field_validator
+from typing import Annotated, Literal
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "audits"
+    database_url: str = f"sqlite:///{ROOT / '.data' / 'qsaf.db'}"
+    smtp_host: str = "localhost"
+    smtp_port: int = 1025
+    smtp_sender: str = "audit-team@council.example"
+    auth_mode: Literal["dev", "jwt"] = "dev"  # dev: the token is `dev-<staff id>`
+    jwt_secret: str = ""  # AUTH_MODE=jwt: the identity provider's signing key
+    jwt_algorithm: str = "HS256"
+    staff_directory: Path = ROOT / "data" / "staff.dev.toml"
+
+    # Calendar (R-CAL-1, R-CAL-2)
+    timezone: str = "Europe/London"
+    working_day_ends: time = time(17, 0)
+    closure_days: Annotated[list[date], NoDecode] = Field(default_factory=list)
+
+    # Durations in working days; each audit records the values it was allocated with.
+    qa_sla_days: int = 1  # R-QA-1
+    revision_days: int = 3  # R-QA-2
+    revision_days_with_discussion: int = 4  # R-QA-2
+    dispute_window_days: int = 5  # R-DIST-4
+
+    @field_validator("closure_days", mode="before")
+    @classmethod
+    def _split_dates(cls, value: object) -> object:
+        """CLOSURE_DAYS=2026-12-29,2026-12-30"""
+        if isinstance(value, str):
+            return [d.strip() for d in value.split(",") if d.strip()]
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,70 @@
+"""SQLModel tables. Only activities write them; the API reads them."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel, create_engine
+from sqlalchemy.engine import Engine
+
+
+class AuditRecord(SQLModel, table=True):
+    """A projection of each audit workflow for listing and filtering (`GET /audits`)."""
+
+    __tablename__ = "audit"
+
+    audit_id: str = Field(primary_key=True)
+    case_ref: str = Field(index=True)
+    cycle: str = Field(index=True)
+    service_area: str = Field(index=True)
+    kind: str = Field(index=True)
+    stage: str = Field(index=True)
+    auditor_id: str = Field(index=True)
+    practitioner_id: str
+    team_manager_id: str
+    overall_grade: str | None = None
+    overdue: bool = Field(default=False, index=True)
+    completion_due: datetime | None = None
+    updated_at: datetime
+    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the last AuditView
+
+
+class NotificationRecord(SQLModel, table=True):
+    """Every email, Mosaic case note and alert sent. The unique key makes sends idempotent."""
+
+    __tablename__ = "notification"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    audit_id: str = Field(index=True)
+    channel: str
+    recipient_ids: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    subject: str
+    body: str
+    at: datetime
+    delivered: bool = False  # email: accepted by the SMTP server
+
+
+class MosaicOutbox(SQLModel, table=True):
+    """The default Mosaic adapter's outbox: case notes and alerts for an integration to drain."""
+
+    __tablename__ = "mosaic_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    case_ref: str = Field(index=True)
+    kind: str  # "case_note" | "alert"
+    payload: dict = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    drained_at: datetime | None = None
+
+
+def make_engine(database_url: str) -> Engine:
+    """Create the engine and any missing tables, so every process starts on an empty database."""
+    if database_url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    connect_args = {"check_same_thread": False} if database_url.startswith("sqlite") else {}
+    engine = create_engine(database_url, connect_args=connect_args)
+    SQLModel.metadata.create_all(engine)
+    return engine

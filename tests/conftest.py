@@ -1,0 +1,139 @@
+"""Fixtures: a time-skipping Temporal server, a real local SMTP server, a SQLite file, a worker."""
+
+import shutil
+import socket
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from aiosmtpd.controller import Controller
+from sqlmodel import Session, select
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from models.settings import ROOT, Settings
+from models.staff import StaffDirectory
+from models.tables import NotificationRecord, make_engine
+from worker import build_worker, register_search_attributes
+
+
+class Inbox:
+    """aiosmtpd handler that keeps every message that arrived."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        message = message_from_bytes(envelope.content)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if address in m["X-Envelope-To"]]
+
+
+@pytest.fixture
+def smtp() -> Inbox:
+    inbox = Inbox()
+    with socket.socket() as probe:  # a free port; aiosmtpd cannot start on port 0
+        probe.bind(("127.0.0.1", 0))
+        inbox.port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
+    controller.start()
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def settings(tmp_path, smtp) -> Settings:
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'qsaf.db'}",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        staff_directory=ROOT / "data" / "staff.dev.toml",
+        temporal_task_queue=f"audits-{uuid.uuid4().hex[:6]}",
+    )
+
+
+@pytest.fixture
+def directory(settings) -> StaffDirectory:
+    return StaffDirectory.load(settings.staff_directory)
+
+
+@pytest_asyncio.fixture
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    # Installed beside this Python by `pip install -e .[test]`; never downloaded at run time.
+    server = shutil.which("temporal-test-server", path=str(Path(sys.executable).parent)) or shutil.which(
+        "temporal-test-server"
+    )
+    assert server, "temporal-test-server is installed by `pip install -e .[test]`"
+    environment = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=server
+    )
+    await register_search_attributes(environment.client, environment.client.namespace)
+    yield environment
+    await environment.shutdown()
+
+
+@pytest_asyncio.fixture
+async def client(env, settings) -> AsyncIterator[Client]:
+    """The test server's client with a worker running on the fixture's task queue."""
+    async with build_worker(env.client, settings):
+        yield env.client
+
+
+@pytest.fixture
+def sent(settings):
+    """Every notification recorded for an audit, oldest first."""
+    engine = make_engine(settings.database_url)
+
+    def _sent(audit_id: str) -> list[NotificationRecord]:
+        with Session(engine) as session:
+            query = select(NotificationRecord).where(NotificationRecord.audit_id == audit_id)
+            return list(session.exec(query.order_by(NotificationRecord.id)))
+
+    return _sent
+
+
+@pytest_asyncio.fixture
+async def api(client, settings, directory) -> AsyncIterator["Api"]:
+    """The FastAPI app over the test server, called in-process."""
+    import httpx
+
+    from api.deps import Services
+    from api.main import create_app
+
+    app = create_app(Services(settings=settings, client=client, engine=make_engine(settings.database_url), directory=directory))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        yield Api(http)
+
+
+class Api:
+    """Calls as a given member of staff: `await api.as_("piat1").post(...)`."""
+
+    def __init__(self, http):
+        self.http = http
+
+    def as_(self, staff_id: str):
+        return _As(self.http, {"Authorization": f"Bearer dev-{staff_id}"})
+
+
+class _As:
+    def __init__(self, http, headers):
+        self.http, self.headers = http, headers
+
+    async def get(self, url, **kw):
+        return await self.http.get(url, headers=self.headers, **kw)
+
+    async def post(self, url, json=None, **kw):
+        return await self.http.post(url, json=json, headers=self.headers, **kw)
+
+    async def put(self, url, json=None, **kw):
+        return await self.http.put(url, json=json, headers=self.headers, **kw)

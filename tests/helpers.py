@@ -1,0 +1,65 @@
+"""Building blocks for driving audits through the API in tests."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from models.audit_tools import tool_for
+from models.enums import ServiceArea
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def allocation(**overrides) -> dict:
+    body = {
+        "case_ref": "C-100001",
+        "service_area": "safeguarding",
+        "kind": "standard",
+        "cycle": "2027-01",
+        "auditor_id": "tm2",
+        "practitioner_id": "sw1",
+        "involvement_start": "2026-03-01",
+        "cp_chair_or_iro_id": "iro1",
+    }
+    return body | overrides
+
+
+def grades(service_area: str = "safeguarding", grade: str | None = "good", overall: str | None = None) -> dict:
+    domains = [
+        {"domain": d.name, "grade": grade, "rationale": f"evidence for {d.name}"}
+        for d in tool_for(ServiceArea(service_area)).domains
+    ]
+    return {"domains": domains, "overall": {"grade": overall if overall is not None else grade, "rationale": "overall rationale"}}
+
+
+def grading(service_area="safeguarding", grade="good", overall=None, plan=True) -> dict:
+    body = grades(service_area, grade, overall)
+    body["improvement_plan"] = (
+        [{"action": "Update the chronology", "owner_id": "sw1", "due_on": "2027-03-01"}] if plan else []
+    )
+    return body
+
+
+def conversation(held_on: date, service_area="safeguarding", grade="good", overall=None) -> dict:
+    return {"held_on": held_on.isoformat(), "notes": "reflective discussion of strengths and gaps"} | grades(
+        service_area, grade, overall
+    )
+
+
+async def skip_to(env, local: datetime) -> None:
+    """Advance the time-skipping server to a London wall-clock instant."""
+    now = await env.get_current_time()
+    target = local.replace(tzinfo=LONDON) if local.tzinfo is None else local
+    assert target > now, f"cannot go back in time to {target} from {now}"
+    await env.sleep(target - now)
+
+
+async def today(env) -> date:
+    return (await env.get_current_time()).astimezone(LONDON).date()
+
+
+def at_london(iso: str) -> datetime:
+    return datetime.fromisoformat(iso).astimezone(LONDON)
+
+
+def days(n: float) -> timedelta:
+    return timedelta(days=n)

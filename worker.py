@@ -1,0 +1,100 @@
+"""The worker: the only process that runs workflows and activities (`python worker.py`)."""
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+
+from activities.calendar import CalendarActivities, WorkingCalendar
+from activities.notify import NotifyActivities, OutboxMosaic
+from activities.persistence import PersistenceActivities
+from models import search_attributes
+from models.settings import Settings, get_settings
+from models.staff import StaffDirectory
+from models.tables import make_engine
+from workflows.audit import AuditWorkflow
+
+log = logging.getLogger("qsaf.worker")
+WORKFLOWS = [AuditWorkflow]
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+    )
+
+
+async def register_search_attributes(client: Client, namespace: str) -> None:
+    """Add any of our search attributes the server does not know yet (idempotent)."""
+    try:
+        existing = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+        known = set(existing.custom_attributes)
+    except RPCError as error:
+        if error.status is not RPCStatusCode.UNIMPLEMENTED:  # the time-skipping test server cannot list
+            raise
+        known = set()
+    missing = {
+        key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
+        for key in search_attributes.ALL
+        if key.name not in known
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+        log.info("registered search attributes %s", sorted(missing))
+
+
+def activities_for(settings: Settings) -> list:
+    engine = make_engine(settings.database_url)
+    calendar = CalendarActivities(
+        WorkingCalendar(settings.timezone, settings.working_day_ends, settings.closure_days)
+    )
+    notify = NotifyActivities(
+        engine,
+        StaffDirectory.load(settings.staff_directory),
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_sender,
+        OutboxMosaic(settings.timezone),
+    )
+    persistence = PersistenceActivities(engine)
+    return [
+        calendar.allocation_schedule,
+        calendar.working_day_deadline,
+        calendar.cycle_deadline,
+        notify.send_email,
+        notify.post_to_mosaic,
+        persistence.save_audit_snapshot,
+    ]
+
+
+def build_worker(client: Client, settings: Settings) -> Worker:
+    return Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        workflows=WORKFLOWS,
+        activities=activities_for(settings),
+        # Email and the database are blocking I/O: those activities run on threads.
+        activity_executor=ThreadPoolExecutor(max_workers=8),
+    )
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = get_settings()
+    client = await connect(settings)
+    await register_search_attributes(client, settings.temporal_namespace)
+    worker = build_worker(client, settings)
+    log.info("worker polling task queue %r on %s", settings.temporal_task_queue, settings.temporal_address)
+    await worker.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

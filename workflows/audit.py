@@ -1,0 +1,593 @@
+"""One audit's lifecycle, from allocation to the Mosaic upload (R-ALLOC, R-AUD, R-QA, R-DIST).
+
+The run method is the process as the framework tells it, step after step; staff act through
+Workflow Updates whose validators refuse a wrong person, a wrong moment or incomplete content
+before anything is recorded. Update handlers only record and move the stage; the run method owns
+every deadline and every notification.
+"""
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.calendar import CalendarActivities
+    from activities.notify import NotifyActivities
+    from activities.persistence import PersistenceActivities
+    from models import search_attributes as sa
+    from models.cycles import cycle_label, cycle_month, next_cycle
+    from models.enums import AuditKind, Channel, Grade, Stage
+    from models.errors import forbidden, invalid, out_of_order
+    from models.payloads import (
+        AllocationScheduleRequest,
+        AuditInput,
+        AuditView,
+        Deadlines,
+        DomainGrade,
+        Grading,
+        HistoryEntry,
+        Notification,
+        OverallGrade,
+        PractitionerConversation,
+        PreviousPractitionerFeedback,
+        QADecision,
+        QARecord,
+        Reassignment,
+        Waiting,
+        WorkingDaysRequest,
+    )
+
+ACTIVITY_OPTIONS = dict(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
+)
+SYSTEM = "system"
+
+# Stages in which the auditor is still writing the report.
+DRAFTING = {Stage.ALLOCATED, Stage.INITIALLY_GRADED, Stage.FINALLY_GRADED}
+AMENDING = {Stage.REVISIONS_REQUESTED, Stage.NOT_ACCEPTED}
+BEFORE_DISTRIBUTION = DRAFTING | AMENDING | {Stage.AWAITING_QA}
+
+
+@workflow.defn
+class AuditWorkflow:
+    @workflow.init
+    def __init__(self, audit: AuditInput) -> None:
+        self.audit = audit
+        self.auditor_id = audit.auditor_id
+        self.stage = Stage.ALLOCATED
+        self.allocated_at = workflow.now()
+        self.deadlines = Deadlines()
+        self.period_start = self.period_end = None
+        self.carried_into_cycle: str | None = None
+        self.initial: Grading | None = None
+        self.conversation: PractitionerConversation | None = None
+        self.qa_decisions: list[QARecord] = []
+        self.history: list[HistoryEntry] = []
+        self.overdue_steps: list[str] = []
+        self.submitted_at: datetime | None = None  # set by submit, cleared when QA decides
+        self.pending_qa: QADecision | None = None
+        self.amended = False  # an amendment since QA returned the report
+        self.reassignments = 0
+        # Updates that move the process wait until the run method has caught up with them, so
+        # their answer carries the new deadline.
+        self._requested = self._settled = 0
+        self._version = self._saved = 0
+        self._search_attributes: dict[str, object] = {}
+        self._allocated = False
+
+    # ---- the process ------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, audit: AuditInput) -> AuditView:
+        projector = asyncio.create_task(self._project())
+        self._record(audit.allocated_by, "allocated", f"cycle {audit.cycle}, auditor {audit.auditor_id}")
+        await self._allocate()
+        while True:
+            await self._await_submission()
+            if await self._quality_assurance():
+                break
+            await self._carry_into_next_cycle()
+        await self._distribute_report()
+        await self._hold_dispute_window()
+        await self._upload_to_mosaic()
+        self._move(Stage.COMPLETED)
+        self._settled = self._requested
+        await workflow.wait_condition(lambda: self._saved == self._version and workflow.all_handlers_finished())
+        projector.cancel()
+        return self._view()
+
+    async def _allocate(self) -> None:
+        """R-ALLOC-1, R-AUD-1, R-AUD-2."""
+        schedule = await workflow.execute_activity_method(
+            CalendarActivities.allocation_schedule,
+            AllocationScheduleRequest(allocated_at=self.allocated_at, involvement_start=self.audit.involvement_start),
+            summary="R-AUD-1 completion deadline and R-AUD-2 audit period",
+            **ACTIVITY_OPTIONS,
+        )
+        self.deadlines.completion_due = schedule.completion_due
+        self.period_start, self.period_end = schedule.period_start, schedule.period_end
+        self._changed()
+        a = self.audit
+        theme = f"\nTheme: {a.theme}" if a.theme else ""
+        await self._email(
+            "allocation",
+            [self.auditor_id, a.team_manager_id, a.practitioner_id],
+            f"Audit allocated: case {a.case_ref} ({cycle_label(a.cycle)} {a.kind.value} audit)",
+            f"Case {a.case_ref} is allocated to auditor {self.auditor_id} for the {cycle_label(a.cycle)} cycle.{theme}\n"
+            f"Practitioner: {a.practitioner_id}. Team Manager: {a.team_manager_id}.\n"
+            f"Period covered: {self.period_start} to {self.period_end}.\n"
+            f"The audit and its improvement plan are due by {_when(schedule.completion_due)}.",
+        )
+        self._allocated = True
+
+    async def _await_submission(self) -> None:
+        """Until the report is submitted; the completion deadline passing tells auditor and TM."""
+        submitted = lambda: self.submitted_at is not None  # noqa: E731
+        if await self._wait(submitted, self.deadlines.completion_due, "completion deadline (R-AUD-1)"):
+            return
+        self._mark_overdue("completion")
+        await self._email(
+            f"completion-overdue-{self.carried_into_cycle or self.audit.cycle}",
+            [self.auditor_id, self.audit.team_manager_id],
+            f"Audit overdue: case {self.audit.case_ref}",
+            f"The audit of case {self.audit.case_ref} was due by {_when(self.deadlines.completion_due)} "
+            f"and has not been submitted for quality assurance. Auditor: {self.auditor_id}.",
+        )
+        await self._wait(submitted)
+
+    async def _quality_assurance(self) -> bool:
+        """R-QA-1..3: True once PIAT accepts; False when an amendment is not made in time."""
+        for qa_round in range(1, 1000):
+            self.deadlines.qa_due = await self._working_days(
+                self.submitted_at, self.audit.policy.qa_sla_days, "QA due (R-QA-1)"
+            )
+            self.deadlines.revision_due = None
+            self._changed()
+            decided = lambda: self.pending_qa is not None  # noqa: E731
+            if not await self._wait(decided, self.deadlines.qa_due, "quality assurance SLA (R-QA-1)"):
+                await self._qa_sla_breached(qa_round)
+                await self._wait(decided)
+            decision, self.pending_qa, self.submitted_at = self.pending_qa, None, None
+            self._clear_overdue("qa")
+            if decision.decision == "accept":
+                return True
+            if not await self._await_revision(qa_round, decision):
+                return False
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _qa_sla_breached(self, qa_round: int) -> None:
+        """Decision (R-QA-1): the PI&A Manager is told; nothing else stops."""
+        self._mark_overdue("qa")
+        await self._email(
+            f"qa-sla-breached-{qa_round}",
+            [self.audit.piat_manager_id or self.audit.allocated_by],
+            f"QA overdue: audit of case {self.audit.case_ref}",
+            f"The audit of case {self.audit.case_ref} was submitted for quality assurance and was due "
+            f"to be quality assured by {_when(self.deadlines.qa_due)}.",
+        )
+
+    async def _await_revision(self, qa_round: int, decision: QADecision) -> bool:
+        """R-QA-2: 3 working days to amend, 4 where PIAT offered a discussion."""
+        policy = self.audit.policy
+        days = policy.revision_days_with_discussion if decision.discussion_offered else policy.revision_days
+        self.deadlines.revision_due = await self._working_days(
+            workflow.now(), days, f"revision due in {days} working days (R-QA-2)"
+        )
+        self._changed()
+        offer = " PIAT offers a discussion of the changes." if decision.discussion_offered else ""
+        await self._email(
+            f"qa-returned-{qa_round}",
+            [self.auditor_id],
+            f"Audit returned for revision: case {self.audit.case_ref}",
+            f"Quality assurance returned the report with these points to review:\n{decision.details}\n"
+            f"Please submit the amended report by {_when(self.deadlines.revision_due)}.{offer}",
+        )
+        resubmitted = lambda: self.submitted_at is not None  # noqa: E731
+        return await self._wait(resubmitted, self.deadlines.revision_due, "amended report (R-QA-2)")
+
+    async def _carry_into_next_cycle(self) -> None:
+        """R-QA-3: not accepted; the auditor completes it in time for the next cycle."""
+        self.carried_into_cycle = next_cycle(self.carried_into_cycle or self.audit.cycle)
+        self.deadlines.completion_due = await workflow.execute_activity_method(
+            CalendarActivities.cycle_deadline,
+            self.carried_into_cycle,
+            summary=f"end of the {self.carried_into_cycle} cycle (R-QA-3)",
+            **ACTIVITY_OPTIONS,
+        )
+        self.amended = False
+        self._move(Stage.NOT_ACCEPTED)
+        self._record(SYSTEM, "not accepted", f"amendment not made in time; carried into {self.carried_into_cycle}")
+        await self._email(
+            f"not-accepted-{self.carried_into_cycle}",
+            [self.auditor_id, self.audit.team_manager_id, self.audit.piat_manager_id or self.audit.allocated_by],
+            f"Audit not accepted: case {self.audit.case_ref}",
+            f"The amended report was not submitted by {_when(self.deadlines.revision_due)}, so the audit "
+            f"is not accepted (R-QA-3). Complete it in time for the {cycle_label(self.carried_into_cycle)} "
+            f"cycle, by {_when(self.deadlines.completion_due)}. A new allocation still follows in that cycle.",
+        )
+
+    async def _distribute_report(self) -> None:
+        """R-DIST-1: the accepted report goes to the practitioner and their Team Manager."""
+        a = self.audit
+        await self._email(
+            "report",
+            [a.practitioner_id, a.team_manager_id],
+            f"Audit report: case {a.case_ref} ({cycle_label(a.cycle)})",
+            self._report_text(),
+        )
+
+    async def _hold_dispute_window(self) -> None:
+        """R-DIST-4: the Mosaic upload waits for the dispute window (raising one is a later step)."""
+        self.deadlines.dispute_window_closes = await self._working_days(
+            workflow.now(), self.audit.policy.dispute_window_days, "dispute window closes (R-DIST-4)"
+        )
+        self._move(Stage.DISPUTE_WINDOW)
+        await self._wait(lambda: False, self.deadlines.dispute_window_closes, "dispute window (R-DIST-4)")
+
+    async def _upload_to_mosaic(self) -> None:
+        """R-DIST-2 case note and R-DIST-3 alerts."""
+        a = self.audit
+        alerted = [a.practitioner_id, a.team_manager_id, a.cp_chair_or_iro_id]
+        if self.final_grade is Grade.INADEQUATE:
+            alerted.append(a.head_of_service_id)
+        alerted = _unique(alerted)
+        kind = {AuditKind.STANDARD: "Audit", AuditKind.PEER: "Peer Audit", AuditKind.THEMED: "Themed Audit"}[a.kind]
+        title = f"{cycle_month(a.cycle)} {kind}"
+        grading = f"overall grading: {_grade(self.final_grade)}" if a.kind is not AuditKind.PEER else "peer audit: not graded"
+        await self._post(
+            Channel.MOSAIC_CASE_NOTE,
+            "mosaic-case-note",
+            alerted,
+            title,
+            f"audit completed as part of the {cycle_label(a.cycle)} audit cycle\n\n{grading}\n\n"
+            "please see documents for copy of audit report with actions identified for completion "
+            f"as part of the improvement plan\n\nMosaic alert sent to {', '.join(alerted)}",
+        )
+        await self._post(
+            Channel.MOSAIC_ALERT,
+            "mosaic-alert",
+            alerted,
+            f"{title} uploaded: case {a.case_ref}",
+            f"The {cycle_label(a.cycle)} {kind.lower()} of case {a.case_ref} is on the record. {grading}.",
+        )
+
+    # ---- staff actions (Workflow Updates) ------------------------------------------------------
+
+    @workflow.update
+    def record_initial_grading(self, actor_id: str, grading: Grading) -> AuditView:
+        self.initial = grading
+        self._amend_or_move(Stage.INITIALLY_GRADED)
+        self._record(actor_id, "initial grading recorded", f"overall: {_grade(grading.overall.grade)}")
+        return self._view()
+
+    @record_initial_grading.validator
+    def _validate_initial_grading(self, actor_id: str, grading: Grading) -> None:
+        self._require_auditor(actor_id)
+        self._require_stage(DRAFTING - {Stage.FINALLY_GRADED} | AMENDING, "record the initial grading")
+        self._check_grades(grading.domains, grading.overall)
+
+    @workflow.update
+    def record_practitioner_conversation(self, actor_id: str, conversation: PractitionerConversation) -> AuditView:
+        self.conversation = conversation
+        self._amend_or_move(Stage.FINALLY_GRADED)
+        self._record(actor_id, "practitioner conversation and final grading recorded",
+                     f"held on {conversation.held_on}; overall: {_grade(conversation.overall.grade)}")
+        return self._view()
+
+    @record_practitioner_conversation.validator
+    def _validate_conversation(self, actor_id: str, conversation: PractitionerConversation) -> None:
+        self._require_auditor(actor_id)
+        if self.initial is None:
+            raise out_of_order("record the initial grading before the practitioner conversation (R-AUD-5)")
+        self._require_stage({Stage.INITIALLY_GRADED, Stage.FINALLY_GRADED} | AMENDING, "record the conversation")
+        if not self.allocated_at.date() <= conversation.held_on <= workflow.now().date():
+            raise invalid(f"held_on must be between the allocation ({self.allocated_at.date()}) and today")
+        self._check_grades(conversation.domains, conversation.overall)
+
+    @workflow.update
+    async def submit_for_qa(self, actor_id: str) -> AuditView:
+        self.submitted_at = workflow.now()
+        self._clear_overdue("completion")
+        self._move(Stage.AWAITING_QA)
+        self._record(actor_id, "submitted for quality assurance")
+        return await self._after_run_caught_up()
+
+    @submit_for_qa.validator
+    def _validate_submit(self, actor_id: str) -> None:
+        self._require_auditor(actor_id)
+        if self.stage in AMENDING and not self.amended:
+            raise out_of_order("amend the grading or the conversation before resubmitting (R-QA-2)")
+        self._require_stage({Stage.FINALLY_GRADED} | AMENDING, "submit for quality assurance")
+        plan_needed = self.audit.kind is AuditKind.PEER or self.final_grade in (Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE)
+        if plan_needed and not self.initial.improvement_plan:
+            raise invalid("this audit needs an improvement plan with at least one action (R-AUD-1, R-KIND-2)")
+
+    @workflow.update
+    async def quality_assure(self, actor_id: str, decision: QADecision) -> AuditView:
+        self.pending_qa = decision
+        self.qa_decisions.append(QARecord(at=workflow.now(), by=actor_id, **decision.model_dump()))
+        self._move(Stage.ACCEPTED if decision.decision == "accept" else Stage.REVISIONS_REQUESTED)
+        self._record(actor_id, f"quality assurance: {decision.decision}", decision.details)
+        return await self._after_run_caught_up()
+
+    @quality_assure.validator
+    def _validate_qa(self, actor_id: str, decision: QADecision) -> None:
+        if actor_id == self.auditor_id:
+            raise forbidden("an auditor cannot quality-assure their own report")
+        self._require_stage({Stage.AWAITING_QA}, "quality-assure the report")
+
+    @workflow.update
+    async def reassign(self, actor_id: str, change: Reassignment) -> AuditView:
+        previous, self.auditor_id = self.auditor_id, change.auditor_id
+        self.reassignments += 1
+        self._record(actor_id, "reassigned", f"{previous} -> {change.auditor_id}: {change.reason}")
+        self._changed()
+        await self._email(
+            f"reassigned-{self.reassignments}",
+            [change.auditor_id, previous, self.audit.team_manager_id],
+            f"Audit reassigned: case {self.audit.case_ref}",
+            f"The audit of case {self.audit.case_ref} moves from {previous} to {change.auditor_id} "
+            f"({change.reason}). Its deadlines are unchanged (R-ALLOC-3): due by {_when(self.deadlines.completion_due)}.",
+        )
+        return self._view()
+
+    @reassign.validator
+    def _validate_reassign(self, actor_id: str, change: Reassignment) -> None:
+        self._require_stage(BEFORE_DISTRIBUTION, "reassign the audit")
+        if change.auditor_id == self.auditor_id:
+            raise invalid(f"{change.auditor_id} is already the auditor")
+        if change.auditor_id == self.audit.practitioner_id:
+            raise invalid("the practitioner cannot audit their own work")
+
+    @workflow.update
+    async def share_previous_practitioner_feedback(self, actor_id: str, feedback: PreviousPractitionerFeedback) -> AuditView:
+        self._record(actor_id, "previous practitioner feedback sent", f"to {feedback.staff_id}")
+        self._changed()
+        await self._email(
+            f"previous-practitioner-feedback-{len(self.history)}",
+            [feedback.staff_id, feedback.team_manager_id],
+            f"Audit findings on your earlier work: case {self.audit.case_ref}",
+            f"The {cycle_label(self.audit.cycle)} audit of case {self.audit.case_ref} covers a period in which "
+            f"you worked with the child. The auditor ({self.auditor_id}) shares these findings (R-AUD-7):\n"
+            f"{feedback.findings}",
+        )
+        return self._view()
+
+    @share_previous_practitioner_feedback.validator
+    def _validate_feedback(self, actor_id: str, feedback: PreviousPractitionerFeedback) -> None:
+        self._require_auditor(actor_id)
+        if self.stage is Stage.COMPLETED:
+            raise out_of_order("the audit is complete; feedback is shared while the audit is open")
+        if feedback.staff_id == self.audit.practitioner_id:
+            raise invalid("feedback under R-AUD-7 is for a previous practitioner, not the allocated one")
+
+    @workflow.update
+    async def allocation_recorded(self) -> AuditView:
+        """Returns once the deadlines are set and the allocation sent, so `POST /audits` shows them."""
+        await workflow.wait_condition(lambda: self._allocated)
+        return self._view()
+
+    @workflow.query
+    def view(self) -> AuditView:
+        return self._view()
+
+    # ---- checks shared by the validators ---------------------------------------------------------
+
+    def _require_auditor(self, actor_id: str) -> None:
+        if actor_id != self.auditor_id:
+            raise forbidden(f"only the audit's current auditor ({self.auditor_id}) can do this")
+
+    def _require_stage(self, allowed: set[Stage], action: str) -> None:
+        if self.stage not in allowed:
+            raise out_of_order(f"cannot {action} while the audit is {self.stage.value}")
+
+    def _check_grades(self, domains: list[DomainGrade], overall: OverallGrade) -> None:
+        """R-AUD-3: every domain of the tool once; a grade and rationale where applicable."""
+        names = [d.domain for d in domains]
+        expected = self.audit.domains
+        if missing := [n for n in expected if n not in names]:
+            raise invalid(f"missing domains (grade null marks one not applicable): {missing}")
+        if unknown := [n for n in names if n not in expected]:
+            raise invalid(f"domains not in the {self.audit.service_area.value} audit tool: {unknown}")
+        if len(names) != len(set(names)):
+            raise invalid("each domain may appear only once")
+        if self.audit.kind is AuditKind.PEER:
+            if overall.grade or any(d.grade for d in domains):
+                raise invalid("peer audits are not graded (R-KIND-2): leave every grade null")
+            if blank := [d.domain for d in domains if not d.rationale.strip()]:
+                raise invalid(f"record findings for each domain of a peer audit: {blank}")
+            return
+        if overall.grade is None:
+            raise invalid("the overall grade is required (R-AUD-3)")
+        if not any(d.grade for d in domains):
+            raise invalid("at least one domain must be graded")
+        if blank := [d.domain for d in domains if d.grade and not d.rationale.strip()]:
+            raise invalid(f"a graded domain needs a rationale: {blank}")
+
+    # ---- workflow plumbing -----------------------------------------------------------------------
+
+    @property
+    def final_grade(self) -> Grade | None:
+        return self.conversation.overall.grade if self.conversation else None
+
+    async def _wait(self, condition: Callable[[], bool], until: datetime | None = None, summary: str = "") -> bool:
+        """Wait for `condition` until `until` (forever if None); False if the deadline passed first."""
+        self._settled = self._requested
+        if until is None:
+            await workflow.wait_condition(condition)
+            return True
+        remaining = until - workflow.now()
+        if remaining <= timedelta(0):
+            return condition()
+        try:
+            await workflow.wait_condition(condition, timeout=remaining, timeout_summary=summary)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    async def _after_run_caught_up(self) -> AuditView:
+        self._requested += 1
+        request = self._requested
+        await workflow.wait_condition(lambda: self._settled >= request)
+        return self._view()
+
+    async def _working_days(self, event_at: datetime, days: int, summary: str) -> datetime:
+        return await workflow.execute_activity_method(
+            CalendarActivities.working_day_deadline,
+            WorkingDaysRequest(event_at=event_at, working_days=days),
+            summary=summary,
+            **ACTIVITY_OPTIONS,
+        )
+
+    async def _email(self, step: str, to: list[str | None], subject: str, body: str) -> None:
+        await self._send(NotifyActivities.send_email, Channel.EMAIL, step, to, subject, body)
+
+    async def _post(self, channel: Channel, step: str, to: list[str | None], subject: str, body: str) -> None:
+        await self._send(NotifyActivities.post_to_mosaic, channel, step, to, subject, body)
+
+    async def _send(self, activity, channel: Channel, step: str, to: list[str | None], subject: str, body: str) -> None:
+        notification = Notification(
+            key=f"{workflow.info().workflow_id}/{step}",
+            audit_id=self.audit.audit_id,
+            case_ref=self.audit.case_ref,
+            channel=channel,
+            recipient_ids=_unique(to),
+            subject=subject,
+            body=body,
+            at=workflow.now(),
+        )
+        await workflow.execute_activity_method(activity, notification, summary=f"{channel.value}: {step}", **ACTIVITY_OPTIONS)
+
+    async def _project(self) -> None:
+        """Keep the API's projection current: save the latest view whenever it changed."""
+        while True:
+            await workflow.wait_condition(lambda: self._saved < self._version)
+            version = self._version
+            await workflow.execute_activity_method(
+                PersistenceActivities.save_audit_snapshot, self._view(), summary="save audit projection", **ACTIVITY_OPTIONS
+            )
+            self._saved = version
+
+    def _move(self, stage: Stage) -> None:
+        self.stage = stage
+        self._changed()
+
+    def _amend_or_move(self, stage: Stage) -> None:
+        """During revisions the stage stays; elsewhere the report moves forward."""
+        if self.stage in AMENDING:
+            self.amended = True
+            self._changed()
+        else:
+            self._move(stage)
+
+    def _mark_overdue(self, step: str) -> None:
+        if step not in self.overdue_steps:
+            self.overdue_steps.append(step)
+            self._record(SYSTEM, f"{step} deadline passed")
+
+    def _clear_overdue(self, step: str) -> None:
+        if step in self.overdue_steps:
+            self.overdue_steps.remove(step)
+            self._changed()
+
+    def _record(self, actor_id: str, action: str, detail: str = "") -> None:
+        self.history.append(HistoryEntry(at=workflow.now(), actor_id=actor_id, action=action, detail=detail))
+        self._changed()
+
+    def _changed(self) -> None:
+        """Every change: refresh what operators see, and schedule a projection save."""
+        self._version += 1
+        waiting = self._waiting()
+        attributes = {
+            sa.AUDIT_CYCLE: self.audit.cycle,
+            sa.AUDIT_SERVICE_AREA: self.audit.service_area.value,
+            sa.AUDIT_KIND: self.audit.kind.value,
+            sa.AUDIT_STAGE: self.stage.value,
+            sa.AUDIT_OVERALL_GRADE: self.final_grade.value if self.final_grade else None,
+            sa.AUDIT_DUE_TIME: waiting.until if waiting else None,
+            sa.AUDIT_OVERDUE: bool(self.overdue_steps),
+        }
+        changed = [k.value_set(v) if v is not None else k.value_unset() for k, v in attributes.items()
+                   if self._search_attributes.get(k.name) != v]
+        if changed:
+            workflow.upsert_search_attributes(changed)
+            self._search_attributes.update({k.name: v for k, v in attributes.items()})
+        workflow.set_current_details(_details(self.stage, waiting, self.overdue_steps))
+
+    def _waiting(self) -> Waiting | None:
+        """What the audit waits for, from whom, until when: derived from the stage."""
+        a, d, auditor = self.audit, self.deadlines, [self.auditor_id]
+        match self.stage:
+            case Stage.ALLOCATED:
+                return Waiting(action="initial grading after reviewing the record", from_staff_ids=auditor, until=d.completion_due)
+            case Stage.INITIALLY_GRADED:
+                return Waiting(action="practitioner conversation and final grading", from_staff_ids=auditor, until=d.completion_due)
+            case Stage.FINALLY_GRADED:
+                return Waiting(action="submission for quality assurance", from_staff_ids=auditor, until=d.completion_due)
+            case Stage.AWAITING_QA:
+                return Waiting(action="quality assurance by PIAT", from_role="piat", from_staff_ids=[], until=d.qa_due)
+            case Stage.REVISIONS_REQUESTED:
+                return Waiting(action="amended report", from_staff_ids=auditor, until=d.revision_due)
+            case Stage.NOT_ACCEPTED:
+                return Waiting(action=f"completed audit for the {self.carried_into_cycle} cycle", from_staff_ids=auditor, until=d.completion_due)
+            case Stage.DISPUTE_WINDOW:
+                return Waiting(action="dispute window: the practitioner or Team Manager may dispute the grading",
+                               from_staff_ids=[a.practitioner_id, a.team_manager_id], until=d.dispute_window_closes)
+        return None
+
+    def _report_text(self) -> str:
+        a, c = self.audit, self.conversation
+        lines = [f"Audit of case {a.case_ref}, {cycle_label(a.cycle)} cycle ({a.kind.value} audit).",
+                 f"Auditor: {self.auditor_id}. Period covered: {self.period_start} to {self.period_end}."]
+        if a.theme:
+            lines.append(f"Theme: {a.theme}")
+        lines.append(f"Overall: {_grade(c.overall.grade)}. {c.overall.rationale}")
+        lines += [f"- {d.domain}: {_grade(d.grade)}. {d.rationale}".rstrip() for d in c.domains]
+        lines.append(f"Practitioner conversation ({c.held_on}): {c.notes}")
+        lines += ["Improvement plan:"] + [f"- {p.action} (owner {p.owner_id}, by {p.due_on})" for p in self.initial.improvement_plan]
+        lines.append(f"You may dispute the grading within {a.policy.dispute_window_days} working days (R-DIST-4).")
+        return "\n".join(lines)
+
+    def _view(self) -> AuditView:
+        a = self.audit
+        return AuditView(
+            audit_id=a.audit_id, case_ref=a.case_ref, service_area=a.service_area, kind=a.kind, cycle=a.cycle,
+            theme=a.theme, auditor_id=self.auditor_id, practitioner_id=a.practitioner_id,
+            team_manager_id=a.team_manager_id, head_of_service_id=a.head_of_service_id,
+            cp_chair_or_iro_id=a.cp_chair_or_iro_id, stage=self.stage, waiting_for=self._waiting(),
+            overdue=bool(self.overdue_steps), overdue_steps=list(self.overdue_steps), allocated_at=self.allocated_at,
+            audit_period_start=self.period_start, audit_period_end=self.period_end,
+            carried_into_cycle=self.carried_into_cycle, deadlines=self.deadlines.model_copy(),
+            initial_grading=self.initial, conversation=self.conversation, final_overall_grade=self.final_grade,
+            improvement_plan=self.initial.improvement_plan if self.initial else [],
+            qa_decisions=list(self.qa_decisions), history=list(self.history),
+        )
+
+
+def _unique(ids: list[str | None]) -> list[str]:
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def _grade(grade: Grade | None) -> str:
+    return grade.value.replace("_", " ") if grade else "not graded"
+
+
+def _when(instant: datetime | None) -> str:
+    return f"{instant:%A %d %B %Y %H:%M}" if instant else "(not set)"
+
+
+def _details(stage: Stage, waiting: Waiting | None, overdue: list[str]) -> str:
+    """The one Markdown line the Web UI shows as the workflow's current details."""
+    text = f"**{stage.value}**"
+    if waiting:
+        who = ", ".join(waiting.from_staff_ids) or waiting.from_role or "-"
+        text += f": waiting for {waiting.action} from `{who}`"
+        if waiting.until:
+            text += f" until {_when(waiting.until)}"
+    if overdue:
+        text += f" — **overdue**: {', '.join(overdue)}"
+    return text
