@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import Actor, Svc, require_role
 from models import search_attributes as sa
 from models.audit_tools import tool_for
-from models.cycles import is_cycle
+from models.cycles import cycle_holds, is_cycle
 from models.enums import AuditKind, Channel, Grade, Role, ServiceArea, Stage
 from models.payloads import (
     AuditInput,
@@ -115,6 +115,8 @@ def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditI
     directory = svc.directory
     if not is_cycle(body.cycle):
         raise _invalid(f"cycle {body.cycle!r} is not an audit cycle: use YYYY-MM, any month but August or December")
+    if not cycle_holds(body.cycle, body.kind.value, body.service_area.value):
+        raise _invalid(f"the {body.cycle} cycle holds no {body.kind.value} audits (R-CAL-4)")
     if (body.kind is AuditKind.THEMED) != bool(body.theme and body.theme.strip()):
         raise _invalid("a themed audit needs its theme, and only themed audits carry one (R-KIND-3)")
     practitioner = _staff(svc, body.practitioner_id, "practitioner_id")

@@ -1,13 +1,27 @@
 """Audit cycles (R-CAL-3, R-CAL-4): pure date logic, safe inside workflows."""
 
 import re
-from datetime import date
 
 from models.enums import CYCLE_MONTHS
 
 CYCLE_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
                "September", "October", "November", "December")
+
+
+# R-CAL-4: which kind of audit each cycle holds. MASH audits run every cycle (R-KIND-4).
+STANDARD_MONTHS = (1, 2, 4, 7, 9, 11)
+PEER_MONTHS = (3, 6)
+THEMED_MONTHS = (5, 10)
+
+
+def cycle_holds(cycle: str, kind: str, service_area: str) -> bool:
+    month = int(cycle[5:])
+    if kind == "peer":
+        return month in PEER_MONTHS
+    if kind == "themed":
+        return month in THEMED_MONTHS
+    return service_area == "mash" or month in STANDARD_MONTHS
 
 
 def is_cycle(cycle: str) -> bool:
@@ -31,7 +45,3 @@ def cycle_label(cycle: str) -> str:
 
 def cycle_month(cycle: str) -> str:
     return MONTH_NAMES[int(cycle[5:]) - 1]
-
-
-def first_day(cycle: str) -> date:
-    return date(int(cycle[:4]), int(cycle[5:]), 1)

@@ -1,50 +1,284 @@
-"""One audit from allocation to Mosaic, through the API, in time-skipped working days."""
+"""One audit from allocation to Mosaic through the API, over time-skipped working days.
 
-from datetime import datetime
+Every test runs the real activities: a SQLite file, a local SMTP server, the working calendar.
+"""
 
-from tests.helpers import allocation, at_london, conversation, days, grading, skip_to, today
+from datetime import datetime, timedelta
+
+import pytest
+
+from tests.helpers import LONDON, allocation, at_london, conversation, days, grading, skip_to, today
 
 
-async def allocate(api, env, **overrides) -> str:
+def london(*args) -> datetime:
+    return datetime(*args, tzinfo=LONDON)
+
+
+async def allocate(api, **overrides) -> dict:
     r = await api.as_("piat1").post("/audits", json=allocation(**overrides))
     assert r.status_code == 201, r.text
-    return r.json()["audit_id"]
+    return r.json()
 
 
-async def complete_and_submit(api, env, audit_id, service_area="safeguarding", grade="good", overall=None, auditor="tm2"):
-    r = await api.as_(auditor).put(f"/audits/{audit_id}/grading", json=grading(service_area, grade, overall))
+async def complete(api, env, audit_id, area="safeguarding", grade="good", overall=None, auditor="tm2"):
+    r = await api.as_(auditor).put(f"/audits/{audit_id}/grading", json=grading(area, grade, overall))
     assert r.status_code == 200, r.text
     r = await api.as_(auditor).post(
-        f"/audits/{audit_id}/practitioner-conversation", json=conversation(await today(env), service_area, grade, overall)
+        f"/audits/{audit_id}/practitioner-conversation", json=conversation(await today(env), area, grade, overall)
     )
     assert r.status_code == 200, r.text
+
+
+async def submit(api, audit_id, auditor="tm2") -> dict:
     r = await api.as_(auditor).post(f"/audits/{audit_id}/submit")
     assert r.status_code == 200, r.text
     return r.json()
 
 
-async def test_standard_audit_happy_path(api, env, sent, smtp):
-    await skip_to(env, datetime(2027, 1, 4, 9, 0))  # Monday
-    audit_id = await allocate(api, env)
-    view = (await api.as_("piat1").get(f"/audits/{audit_id}")).json()
-    assert view["stage"] == "allocated"
-    assert at_london(view["deadlines"]["completion_due"]) == datetime(2027, 2, 4, 17, 0).astimezone(at_london(view["deadlines"]["completion_due"]).tzinfo)
-    submitted = await complete_and_submit(api, env, audit_id)
-    assert submitted["stage"] == "awaiting_qa"
-    assert submitted["deadlines"]["qa_due"]
-
-    r = await api.as_("piat1").post(f"/audits/{audit_id}/qa", json={"decision": "accept"})
+async def qa(api, audit_id, decision="accept", details="", discussion_offered=False) -> dict:
+    body = {"decision": decision, "details": details, "discussion_offered": discussion_offered}
+    r = await api.as_("piat1").post(f"/audits/{audit_id}/qa", json=body)
     assert r.status_code == 200, r.text
-    assert r.json()["stage"] == "dispute_window"
+    return r.json()
 
-    await env.sleep(days(8))
-    view = (await api.as_("piat1").get(f"/audits/{audit_id}")).json()
-    assert view["stage"] == "completed", view
-    channels = [(n.channel, n.recipient_ids) for n in sent(audit_id)]
-    assert channels == [
-        ("email", ["tm2", "tm1", "sw1"]),
-        ("email", ["sw1", "tm1"]),
-        ("mosaic_case_note", ["sw1", "tm1", "iro1"]),
-        ("mosaic_alert", ["sw1", "tm1", "iro1"]),
+
+async def view(api, audit_id) -> dict:
+    r = await api.as_("piat1").get(f"/audits/{audit_id}")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def deadline(v: dict, name: str) -> datetime:
+    return at_london(v["deadlines"][name])
+
+
+def told(sent, audit_id) -> list[tuple[str, list[str], str]]:
+    return [(n.channel, n.recipient_ids, n.subject) for n in sent(audit_id)]
+
+
+@pytest.mark.parametrize(
+    "kind, cycle, auditor, grade, extra, case_note",
+    [
+        ("standard", "2027-01", "tm2", "good", {}, "overall grading: good"),
+        ("peer", "2027-03", "sw3", None, {}, "peer audit: not graded"),
+        ("themed", "2027-05", "tm2", "outstanding", {"theme": "Neglect and its cumulative harm"}, "overall grading: outstanding"),
+    ],
+)
+async def test_each_kind_runs_from_allocation_to_mosaic(api, env, sent, smtp, kind, cycle, auditor, grade, extra, case_note):
+    await skip_to(env, london(int(cycle[:4]), int(cycle[5:]), 4, 9))
+    allocated = await allocate(api, kind=kind, cycle=cycle, auditor_id=auditor, **extra)
+    audit_id = allocated["audit_id"]
+    assert allocated["stage"] == "allocated"
+    assert allocated["waiting_for"]["from_staff_ids"] == [auditor]
+    assert allocated["audit_period_end"] == (await today(env)).isoformat()
+    await complete(api, env, audit_id, grade=grade, auditor=auditor)
+    submitted = await submit(api, audit_id, auditor)
+    assert submitted["stage"] == "awaiting_qa" and submitted["waiting_for"]["from_role"] == "piat"
+    accepted = await qa(api, audit_id)
+    assert accepted["stage"] == "dispute_window"
+
+    await env.sleep(days(10))
+    done = await view(api, audit_id)
+    assert done["stage"] == "completed" and done["waiting_for"] is None
+    assert done["final_overall_grade"] == grade
+    assert [(c, r) for c, r, _ in told(sent, audit_id)] == [
+        ("email", [auditor, "tm1", "sw1"]),  # R-ALLOC-1: auditor, Team Manager, practitioner
+        ("email", ["sw1", "tm1"]),  # R-DIST-1: the report
+        ("mosaic_case_note", ["sw1", "tm1", "iro1"]),  # R-DIST-2
+        ("mosaic_alert", ["sw1", "tm1", "iro1"]),  # R-DIST-3
     ]
-    assert len(smtp.to("sw1@council.example")) == 2
+    note = sent(audit_id)[2]
+    assert case_note in note.body and note.subject.startswith(("January", "March", "May"))
+    assert "Mosaic alert sent to sw1, tm1, iro1" in note.body
+    if extra:
+        assert extra["theme"] in sent(audit_id)[1].body
+    # Real SMTP: the allocation and the report reached the practitioner's mailbox.
+    assert [m["Subject"].split(":")[0] for m in smtp.to("sw1@council.example")] == ["Audit allocated", "Audit report"]
+
+
+async def test_listing_filters_by_stage_cycle_kind_and_auditor(api, env):
+    await skip_to(env, london(2027, 1, 4, 9))
+    first = (await allocate(api, case_ref="C-1"))["audit_id"]
+    await allocate(api, case_ref="C-2", auditor_id="piat1")
+    await complete(api, env, first)
+    await submit(api, first)
+
+    async def ids(**params):
+        r = await api.as_("piat1").get("/audits", params=params)
+        assert r.status_code == 200, r.text
+        return sorted(a["case_ref"] for a in r.json())
+
+    assert await ids(stage="awaiting_qa") == ["C-1"]
+    assert await ids(cycle="2027-01", kind="standard") == ["C-1", "C-2"]
+    assert await ids(auditor_id="piat1") == ["C-2"]
+    assert await ids(cycle="2027-02") == []
+    # A practitioner sees only the audits of their own work.
+    r = await api.as_("sw3").get("/audits")
+    assert r.json() == []
+
+
+async def test_qa_returned_and_amended_in_time(api, env, sent):
+    await skip_to(env, london(2027, 1, 11, 9))  # Monday
+    audit_id = (await allocate(api))["audit_id"]
+    await complete(api, env, audit_id)
+    await submit(api, audit_id)
+    returned = await qa(api, audit_id, "return", details="Evidence the child's voice in domain 1")
+    assert returned["stage"] == "revisions_requested"
+    assert deadline(returned, "revision_due") == london(2027, 1, 14, 17)  # 3 working days (R-QA-2)
+
+    await env.sleep(days(2))  # Wednesday
+    r = await api.as_("tm2").post(f"/audits/{audit_id}/submit")
+    assert r.status_code == 409 and "amend" in r.json()["detail"]  # nothing amended yet
+    await complete(api, env, audit_id)
+    resubmitted = await submit(api, audit_id)
+    assert resubmitted["stage"] == "awaiting_qa"
+    assert deadline(resubmitted, "qa_due") == london(2027, 1, 14, 17)
+    assert (await qa(api, audit_id))["stage"] == "dispute_window"
+    returned_mail = [s for c, r, s in told(sent, audit_id) if s.startswith("Audit returned")]
+    assert len(returned_mail) == 1
+
+
+@pytest.mark.parametrize("discussion_offered, due", [(False, london(2027, 1, 14, 17)), (True, london(2027, 1, 15, 17))])
+async def test_amendment_missed_is_not_accepted_and_carried_into_next_cycle(api, env, sent, discussion_offered, due):
+    await skip_to(env, london(2027, 1, 11, 9))
+    audit_id = (await allocate(api))["audit_id"]
+    await complete(api, env, audit_id)
+    await submit(api, audit_id)
+    returned = await qa(api, audit_id, "return", details="Rationale too thin", discussion_offered=discussion_offered)
+    assert deadline(returned, "revision_due") == due
+
+    await skip_to(env, due.replace(hour=16, minute=59))
+    assert (await view(api, audit_id))["stage"] == "revisions_requested"
+    await skip_to(env, due.replace(hour=17, minute=1))
+    v = await view(api, audit_id)
+    assert v["stage"] == "not_accepted"  # R-QA-3
+    assert v["carried_into_cycle"] == "2027-02"
+    assert deadline(v, "completion_due") == london(2027, 2, 26, 17)  # end of the February cycle
+    not_accepted = [(r, s) for c, r, s in told(sent, audit_id) if s.startswith("Audit not accepted")]
+    assert not_accepted == [(["tm2", "tm1", "piatmgr1"], not_accepted[0][1])]
+
+    # The auditor still completes it for the next cycle, and it goes back to QA.
+    await complete(api, env, audit_id)
+    assert (await submit(api, audit_id))["stage"] == "awaiting_qa"
+
+
+async def test_qa_sla_breach_tells_the_piat_manager_and_stops_nothing(api, env, sent):
+    await skip_to(env, london(2027, 1, 11, 9))
+    audit_id = (await allocate(api))["audit_id"]
+    await complete(api, env, audit_id)
+    submitted = await submit(api, audit_id)
+    assert deadline(submitted, "qa_due") == london(2027, 1, 12, 17)  # R-QA-1
+
+    await skip_to(env, london(2027, 1, 12, 17, 5))
+    v = await view(api, audit_id)
+    assert v["stage"] == "awaiting_qa" and v["overdue"] and v["overdue_steps"] == ["qa"]
+    breach = [(r, s) for c, r, s in told(sent, audit_id) if s.startswith("QA overdue")]
+    assert [r for r, _ in breach] == [["piatmgr1"]]
+    r = await api.as_("piat1").get("/audits", params={"overdue": True})
+    assert [a["audit_id"] for a in r.json()] == [audit_id]
+
+    accepted = await qa(api, audit_id)
+    assert accepted["stage"] == "dispute_window" and not accepted["overdue"]
+
+
+async def test_easter_moves_the_completion_and_qa_deadlines(api, env):
+    await skip_to(env, london(2027, 2, 26, 10))  # Friday; +1 month is Good Friday 26 March
+    allocated = await allocate(api, cycle="2027-02")
+    assert deadline(allocated, "completion_due") == london(2027, 3, 25, 17)  # R-AUD-1 Decision
+    await skip_to(env, london(2027, 3, 25, 11))  # Maundy Thursday
+    await complete(api, env, allocated["audit_id"])
+    submitted = await submit(api, allocated["audit_id"])
+    # One working day after Thursday: Friday and Monday are bank holidays, so Tuesday.
+    assert deadline(submitted, "qa_due") == london(2027, 3, 30, 17)
+
+
+async def test_completion_deadline_passing_unsubmitted_tells_auditor_and_team_manager(api, env, sent):
+    await skip_to(env, london(2027, 1, 4, 9))
+    allocated = await allocate(api)
+    audit_id = allocated["audit_id"]
+    assert deadline(allocated, "completion_due") == london(2027, 2, 4, 17)
+    await skip_to(env, london(2027, 2, 4, 17, 1))
+    v = await view(api, audit_id)
+    assert v["overdue_steps"] == ["completion"] and v["stage"] == "allocated"
+    assert [(r, s.split(":")[0]) for c, r, s in told(sent, audit_id)][-1] == (["tm2", "tm1"], "Audit overdue")
+    await complete(api, env, audit_id)
+    assert not (await submit(api, audit_id))["overdue"]
+
+
+async def test_reassignment_keeps_every_deadline(api, env, sent):
+    await skip_to(env, london(2027, 1, 4, 9))
+    allocated = await allocate(api)
+    audit_id = allocated["audit_id"]
+    await env.sleep(days(3))
+    # The auditor's Head of Service names another senior member of the same service (R-ALLOC-3).
+    r = await api.as_("hos1").post(f"/audits/{audit_id}/reassign", json={"auditor_id": "hos1", "reason": "tm2 on sick leave"})
+    assert r.status_code == 200, r.text
+    moved = r.json()
+    assert moved["auditor_id"] == "hos1"
+    assert moved["deadlines"]["completion_due"] == allocated["deadlines"]["completion_due"]
+    assert told(sent, audit_id)[-1][:2] == ("email", ["hos1", "tm2", "tm1"])
+    # The previous auditor can no longer act; the new one can.
+    r = await api.as_("tm2").put(f"/audits/{audit_id}/grading", json=grading())
+    assert r.status_code == 403 and "hos1" in r.json()["detail"]
+    await complete(api, env, audit_id, auditor="hos1")
+    assert (await submit(api, audit_id, "hos1"))["stage"] == "awaiting_qa"
+
+    r = await api.as_("piat1").post(f"/audits/{audit_id}/reassign", json={"auditor_id": "iro1", "reason": "cover"})
+    assert r.status_code == 422 and "same service" in r.json()["detail"]
+    r = await api.as_("sw2").post(f"/audits/{audit_id}/reassign", json={"auditor_id": "tm2", "reason": "x"})
+    assert r.status_code == 403
+
+
+async def test_inadequate_alerts_the_head_of_service(api, env, sent):
+    await skip_to(env, london(2027, 1, 4, 9))
+    audit_id = (await allocate(api, cp_chair_or_iro_id=None))["audit_id"]
+    await complete(api, env, audit_id, grade="requires_improvement", overall="inadequate")
+    await submit(api, audit_id)
+    await qa(api, audit_id)
+    await env.sleep(days(10))
+    mosaic = [(c, r) for c, r, _ in told(sent, audit_id) if c.startswith("mosaic")]
+    assert mosaic == [("mosaic_case_note", ["sw1", "tm1", "hos1"]), ("mosaic_alert", ["sw1", "tm1", "hos1"])]
+    assert "overall grading: inadequate" in sent(audit_id)[-2].body
+
+
+async def test_dispute_window_holds_the_mosaic_upload(api, env, sent):
+    await skip_to(env, london(2027, 1, 11, 9))
+    audit_id = (await allocate(api))["audit_id"]
+    await complete(api, env, audit_id)
+    await submit(api, audit_id)
+    accepted = await qa(api, audit_id)
+    assert deadline(accepted, "dispute_window_closes") == london(2027, 1, 18, 17)  # 5 working days (R-DIST-4)
+    assert accepted["waiting_for"]["from_staff_ids"] == ["sw1", "tm1"]
+
+    await skip_to(env, london(2027, 1, 18, 16, 55))
+    assert (await view(api, audit_id))["stage"] == "dispute_window"
+    assert not [c for c, _, _ in told(sent, audit_id) if c.startswith("mosaic")]
+    await skip_to(env, london(2027, 1, 18, 17, 5))
+    assert (await view(api, audit_id))["stage"] == "completed"
+    assert [c for c, _, _ in told(sent, audit_id) if c.startswith("mosaic")] == ["mosaic_case_note", "mosaic_alert"]
+
+
+async def test_previous_practitioner_feedback_goes_to_them_and_their_team_manager(api, env, sent, smtp):
+    await skip_to(env, london(2027, 1, 4, 9))
+    audit_id = (await allocate(api))["audit_id"]
+    r = await api.as_("tm2").post(
+        f"/audits/{audit_id}/previous-practitioner-feedback", json={"staff_id": "sw3", "findings": "Strong direct work"}
+    )
+    assert r.status_code == 200, r.text
+    assert told(sent, audit_id)[-1][:2] == ("email", ["sw3", "tm2"])
+    assert "Strong direct work" in smtp.to("sw3@council.example")[0].get_content()
+    r = await api.as_("tm2").post(
+        f"/audits/{audit_id}/previous-practitioner-feedback", json={"staff_id": "sw1", "findings": "x"}
+    )
+    assert r.status_code == 422
+
+
+async def test_notifications_endpoint_lists_what_was_sent(api, env):
+    await skip_to(env, london(2027, 1, 4, 9))
+    audit_id = (await allocate(api))["audit_id"]
+    r = await api.as_("sw1").get(f"/audits/{audit_id}/notifications")
+    assert r.status_code == 200
+    [allocation_mail] = r.json()
+    assert allocation_mail["channel"] == "email" and allocation_mail["recipient_ids"] == ["tm2", "tm1", "sw1"]
+    assert at_london(allocation_mail["at"]) - london(2027, 1, 4, 9) < timedelta(minutes=1)  # simulated time
+    assert (await api.as_("sw3").get(f"/audits/{audit_id}/notifications")).status_code == 403

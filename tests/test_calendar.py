@@ -1,0 +1,65 @@
+"""The working-day calendar (R-CAL-1, R-CAL-2) and the audit's own dates (R-AUD-1, R-AUD-2)."""
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from activities.calendar import WorkingCalendar
+from models.cycles import cycle_holds, is_cycle, next_cycle
+from tests.helpers import LONDON
+
+calendar = WorkingCalendar()
+
+
+def london(*args) -> datetime:
+    return datetime(*args, tzinfo=LONDON)
+
+
+@pytest.mark.parametrize(
+    "event, days, due",
+    [
+        (london(2027, 1, 11, 10), 1, london(2027, 1, 12, 17)),  # Monday -> Tuesday
+        (london(2027, 1, 15, 16), 1, london(2027, 1, 18, 17)),  # Friday -> Monday
+        (london(2027, 1, 16, 12), 1, london(2027, 1, 18, 17)),  # Saturday: the day of E does not count
+        (london(2027, 1, 11, 18), 3, london(2027, 1, 14, 17)),  # after hours: still counts from that day
+        (london(2027, 3, 25, 9), 1, london(2027, 3, 30, 17)),  # Good Friday and Easter Monday skipped
+        (london(2026, 12, 23, 9), 2, london(2026, 12, 29, 17)),  # Christmas and Boxing Day (substitute 28th)
+        (london(2027, 3, 26, 9), 5, london(2027, 4, 5, 17)),  # across the BST change
+    ],
+)
+def test_within_n_working_days(event, days, due):
+    assert calendar.deadline_after(event, days) == due
+
+
+def test_closure_days_are_not_working_days():
+    closed = WorkingCalendar(closure_days=[date(2027, 1, 12)])
+    assert closed.deadline_after(london(2027, 1, 11, 10), 1) == london(2027, 1, 13, 17)
+
+
+def test_deadline_is_the_end_of_the_working_day_in_london_whatever_the_input_zone():
+    due = calendar.deadline_after(datetime(2027, 6, 7, 23, 30, tzinfo=timezone.utc), 1)  # 00:30 BST on 8 June
+    assert due == london(2027, 6, 9, 17)
+
+
+def test_completion_is_one_calendar_month_moved_back_to_a_working_day():
+    # Allocated Friday 26 February 2027: 26 March is Good Friday, so Thursday 25 March.
+    schedule = calendar.allocation_schedule(london(2027, 2, 26, 10), date(2020, 1, 1))
+    assert schedule.completion_due == london(2027, 3, 25, 17)
+    # 31 January + 1 month is 28 February 2027, a Sunday: Friday 26 February.
+    assert calendar.allocation_schedule(london(2027, 1, 31, 10), date(2020, 1, 1)).completion_due == london(2027, 2, 26, 17)
+
+
+def test_audit_period_is_six_months_or_from_involvement():
+    six_months = calendar.allocation_schedule(london(2027, 1, 11, 10), date(2020, 1, 1))
+    assert (six_months.period_start, six_months.period_end) == (date(2026, 7, 11), date(2027, 1, 11))
+    later = calendar.allocation_schedule(london(2027, 1, 11, 10), date(2026, 10, 1))
+    assert later.period_start == date(2026, 10, 1)
+
+
+def test_cycles():
+    assert [next_cycle(c) for c in ("2026-11", "2027-07", "2027-01")] == ["2027-01", "2027-09", "2027-02"]
+    assert calendar.cycle_end("2027-05") == london(2027, 5, 28, 17)  # 31 May is a bank holiday
+    assert not is_cycle("2027-08") and not is_cycle("2027-12") and not is_cycle("2027-1") and is_cycle("2027-10")
+    assert cycle_holds("2027-03", "peer", "safeguarding") and not cycle_holds("2027-03", "standard", "safeguarding")
+    assert cycle_holds("2027-03", "standard", "mash")  # MASH audits every cycle
+    assert cycle_holds("2027-05", "themed", "send") and not cycle_holds("2027-05", "peer", "send")
