@@ -3,57 +3,11 @@
 Every test runs the real activities: a SQLite file, a local SMTP server, the working calendar.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from tests.helpers import LONDON, allocation, at_london, conversation, days, grading, skip_to, today
-
-
-def london(*args) -> datetime:
-    return datetime(*args, tzinfo=LONDON)
-
-
-async def allocate(api, **overrides) -> dict:
-    r = await api.as_("piat1").post("/audits", json=allocation(**overrides))
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-async def complete(api, env, audit_id, area="safeguarding", grade="good", overall=None, auditor="tm2"):
-    r = await api.as_(auditor).put(f"/audits/{audit_id}/grading", json=grading(area, grade, overall))
-    assert r.status_code == 200, r.text
-    r = await api.as_(auditor).post(
-        f"/audits/{audit_id}/practitioner-conversation", json=conversation(await today(env), area, grade, overall)
-    )
-    assert r.status_code == 200, r.text
-
-
-async def submit(api, audit_id, auditor="tm2") -> dict:
-    r = await api.as_(auditor).post(f"/audits/{audit_id}/submit")
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-async def qa(api, audit_id, decision="accept", details="", discussion_offered=False) -> dict:
-    body = {"decision": decision, "details": details, "discussion_offered": discussion_offered}
-    r = await api.as_("piat1").post(f"/audits/{audit_id}/qa", json=body)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-async def view(api, audit_id) -> dict:
-    r = await api.as_("piat1").get(f"/audits/{audit_id}")
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def deadline(v: dict, name: str) -> datetime:
-    return at_london(v["deadlines"][name])
-
-
-def told(sent, audit_id) -> list[tuple[str, list[str], str]]:
-    return [(n.channel, n.recipient_ids, n.subject) for n in sent(audit_id)]
+from tests.helpers import allocate, at_london, complete, days, deadline, grading, london, qa, skip_to, submit, today, told, view
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,172 @@
+"""Bad input, out-of-order actions and the wrong person are refused with a clear 4xx, and
+nothing changes."""
+
+from datetime import timedelta
+
+import pytest
+
+from tests.helpers import allocation, conversation, grading, london, skip_to, today
+
+
+@pytest.fixture
+async def audit_id(api, env) -> str:
+    await skip_to(env, london(2027, 1, 4, 9))
+    r = await api.as_("piat1").post("/audits", json=allocation())
+    assert r.status_code == 201, r.text
+    return r.json()["audit_id"]
+
+
+async def history(api, audit_id) -> list:
+    return (await api.as_("piat1").get(f"/audits/{audit_id}")).json()["history"]
+
+
+@pytest.mark.parametrize(
+    "change, status, message",
+    [
+        ({"cycle": "2027-08"}, 422, "not an audit cycle"),
+        ({"cycle": "January"}, 422, "not an audit cycle"),
+        ({"cycle": "2027-03"}, 422, "holds no standard audits"),
+        ({"kind": "themed", "cycle": "2027-05"}, 422, "needs its theme"),
+        ({"theme": "Neglect"}, 422, "needs its theme"),
+        ({"auditor_id": "nobody"}, 422, "no member of staff 'nobody'"),
+        ({"auditor_id": "tm1"}, 422, "own Team Manager"),
+        ({"auditor_id": "sw2"}, 422, "cannot carry out a standard audit"),
+        ({"practitioner_id": "tm2", "auditor_id": "tm1"}, 422, "not a practitioner"),
+        ({"cp_chair_or_iro_id": "sw2"}, 422, "not a CP Chair or IRO"),
+        ({"involvement_start": "2999-01-01"}, 422, "future"),
+        ({"case_ref": "Jane Smith"}, 422, "case_ref"),
+        ({"service_area": "adults"}, 422, "service_area"),
+    ],
+)
+async def test_bad_allocations_are_refused(api, env, change, status, message):
+    r = await api.as_("piat1").post("/audits", json=allocation(**change))
+    assert r.status_code == status, r.text
+    assert message in r.text
+    assert (await api.as_("piat1").get("/audits")).json() == []
+
+
+async def test_a_case_has_one_audit_of_a_kind_per_cycle(api, env, audit_id):
+    r = await api.as_("piat1").post("/audits", json=allocation())
+    assert r.status_code == 409 and audit_id in r.json()["detail"]
+
+
+async def test_incomplete_gradings_are_refused_and_change_nothing(api, env, audit_id):
+    before = await history(api, audit_id)
+    missing = grading()
+    missing["domains"].pop()
+    peer_style = grading(grade=None, overall=None)
+    no_rationale = grading()
+    no_rationale["domains"][0]["rationale"] = " "
+    unknown = grading()
+    unknown["domains"].append({"domain": "Astrology", "grade": "good", "rationale": "x"})
+    for body, message in [
+        (missing, "missing domains"),
+        (peer_style, "overall grade is required"),
+        (no_rationale, "needs a rationale"),
+        (unknown, "not in the safeguarding audit tool"),
+    ]:
+        r = await api.as_("tm2").put(f"/audits/{audit_id}/grading", json=body)
+        assert r.status_code == 422 and message in r.json()["detail"], r.text
+    r = await api.as_("tm2").put(f"/audits/{audit_id}/grading", json={"domains": [], "overall": {"grade": "best"}})
+    assert r.status_code == 422  # schema: an unknown grade and no rationale
+    bad_owner = grading()
+    bad_owner["improvement_plan"][0]["owner_id"] = "ghost"
+    assert (await api.as_("tm2").put(f"/audits/{audit_id}/grading", json=bad_owner)).status_code == 422
+    assert await history(api, audit_id) == before
+
+
+async def test_peer_audits_are_not_graded_but_need_an_improvement_plan(api, env):
+    await skip_to(env, london(2027, 3, 1, 9))
+    r = await api.as_("piat1").post("/audits", json=allocation(kind="peer", cycle="2027-03", auditor_id="sw3"))
+    audit_id = r.json()["audit_id"]
+    r = await api.as_("sw3").put(f"/audits/{audit_id}/grading", json=grading())
+    assert r.status_code == 422 and "peer audits are not graded" in r.json()["detail"]
+    r = await api.as_("sw3").put(f"/audits/{audit_id}/grading", json=grading(grade=None, overall=None, plan=False))
+    assert r.status_code == 200
+    r = await api.as_("sw3").post(
+        f"/audits/{audit_id}/practitioner-conversation", json=conversation(await today(env), grade=None, overall=None)
+    )
+    assert r.status_code == 200
+    r = await api.as_("sw3").post(f"/audits/{audit_id}/submit")
+    assert r.status_code == 422 and "improvement plan" in r.json()["detail"]
+
+
+async def test_out_of_order_actions_are_refused(api, env, audit_id):
+    before = await history(api, audit_id)
+    r = await api.as_("tm2").post(f"/audits/{audit_id}/practitioner-conversation", json=conversation(await today(env)))
+    assert r.status_code == 409 and "initial grading before" in r.json()["detail"]
+    r = await api.as_("tm2").post(f"/audits/{audit_id}/submit")
+    assert r.status_code == 409
+    r = await api.as_("piat1").post(f"/audits/{audit_id}/qa", json={"decision": "accept"})
+    assert r.status_code == 409 and "while the audit is allocated" in r.json()["detail"]
+    assert await history(api, audit_id) == before
+
+    assert (await api.as_("tm2").put(f"/audits/{audit_id}/grading", json=grading())).status_code == 200
+    tomorrow = await today(env) + timedelta(days=1)
+    r = await api.as_("tm2").post(f"/audits/{audit_id}/practitioner-conversation", json=conversation(tomorrow))
+    assert r.status_code == 422 and "held_on" in r.json()["detail"]
+    r = await api.as_("tm2").post(f"/audits/{audit_id}/practitioner-conversation", json=conversation(await today(env)))
+    assert r.status_code == 200
+    assert (await api.as_("tm2").post(f"/audits/{audit_id}/submit")).status_code == 200
+    r = await api.as_("tm2").put(f"/audits/{audit_id}/grading", json=grading())
+    assert r.status_code == 409  # under QA the report is frozen
+    r = await api.as_("piat1").post(f"/audits/{audit_id}/qa", json={"decision": "return"})
+    assert r.status_code == 422 and "details" in r.text  # a return says what to review
+    assert (await api.as_("piat1").post(f"/audits/{audit_id}/qa", json={"decision": "accept"})).status_code == 200
+    r = await api.as_("piat1").post(f"/audits/{audit_id}/qa", json={"decision": "accept"})
+    assert r.status_code == 409  # a second decision
+    r = await api.as_("piat1").post(f"/audits/{audit_id}/reassign", json={"auditor_id": "hos1", "reason": "late"})
+    assert r.status_code == 409
+
+
+async def test_wrong_person_or_role_is_refused(api, env, audit_id):
+    assert (await api.http.get("/audits")).status_code == 401
+    assert (await api.http.get("/audits", headers={"Authorization": "Bearer dev-nobody"})).status_code == 401
+    assert (await api.http.get("/audits", headers={"Authorization": "Bearer tm2"})).status_code == 401
+    r = await api.as_("tm2").post("/audits", json=allocation(case_ref="C-2"))
+    assert r.status_code == 403 and "only piat staff" in r.json()["detail"]
+    r = await api.as_("tm1").put(f"/audits/{audit_id}/grading", json=grading())
+    assert r.status_code == 403 and "current auditor (tm2)" in r.json()["detail"]
+    assert (await api.as_("tm2").put(f"/audits/{audit_id}/grading", json=grading())).status_code == 200
+    r = await api.as_("tm2").post(f"/audits/{audit_id}/practitioner-conversation", json=conversation(await today(env)))
+    assert (await api.as_("tm2").post(f"/audits/{audit_id}/submit")).status_code == 200
+    r = await api.as_("tm2").post(f"/audits/{audit_id}/qa", json={"decision": "accept"})
+    assert r.status_code == 403
+    assert (await api.as_("sw3").get(f"/audits/{audit_id}")).status_code == 403
+    assert (await api.as_("sw1").get(f"/audits/{audit_id}")).status_code == 200
+
+
+async def test_piat_cannot_quality_assure_their_own_audit(api, env):
+    await skip_to(env, london(2027, 1, 4, 9))
+    audit_id = (await api.as_("piatmgr1").post("/audits", json=allocation(auditor_id="piat1"))).json()["audit_id"]
+    await api.as_("piat1").put(f"/audits/{audit_id}/grading", json=grading())
+    await api.as_("piat1").post(f"/audits/{audit_id}/practitioner-conversation", json=conversation(await today(env)))
+    assert (await api.as_("piat1").post(f"/audits/{audit_id}/submit")).status_code == 200
+    r = await api.as_("piat1").post(f"/audits/{audit_id}/qa", json={"decision": "accept"})
+    assert r.status_code == 403 and "own report" in r.json()["detail"]
+    assert (await api.as_("piatmgr1").post(f"/audits/{audit_id}/qa", json={"decision": "accept"})).status_code == 200
+
+
+async def test_unknown_audit_is_404(api, env):
+    assert (await api.as_("piat1").get("/audits/2027-01-nope")).status_code == 404
+    r = await api.as_("tm2").put("/audits/2027-01-nope/grading", json=grading())
+    assert r.status_code == 404
+
+
+async def test_audit_tools_and_health(api, env):
+    r = await api.as_("sw1").get("/audit-tools/care_experienced")
+    assert r.status_code == 200 and r.json()["name"] == "care_experienced_young_adults"
+    assert all(d["key_lines_of_enquiry"] for d in r.json()["domains"])
+    assert (await api.as_("sw1").get("/audit-tools/adults")).status_code == 422
+    health = (await api.http.get("/health")).json()
+    assert health == {"status": "ok", "database": True, "temporal": True}
+
+
+@pytest.mark.parametrize("area", ["mash", "safeguarding", "corporate_parenting", "care_experienced", "fostering_adoption", "send"])
+async def test_every_service_area_uses_its_own_audit_tool(api, env, area):
+    await skip_to(env, london(2027, 1, 4, 9))
+    r = await api.as_("piat1").post("/audits", json=allocation(service_area=area))
+    audit_id = r.json()["audit_id"]
+    wrong = "mash" if area != "mash" else "safeguarding"
+    assert (await api.as_("tm2").put(f"/audits/{audit_id}/grading", json=grading(wrong))).status_code == 422
+    assert (await api.as_("tm2").put(f"/audits/{audit_id}/grading", json=grading(area))).status_code == 200

@@ -1,0 +1,71 @@
+"""Replay: today's workflow code must reproduce the commands of histories recorded earlier.
+
+`tests/histories/*.json` were recorded from real runs of the scenarios below (regenerate with
+`RECORD_HISTORIES=1 make test` only when a change is meant to be incompatible, and guard
+running workflows with `workflow.patched`). A change that breaks determinism fails here.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from tests.helpers import allocate, complete, days, london, qa, skip_to, submit
+from worker import WORKFLOWS
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+def replayer() -> Replayer:
+    return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+
+
+async def keep(client, audit_id: str, name: str) -> WorkflowHistory:
+    history = await client.get_workflow_handle(f"audit-{audit_id}").fetch_history()
+    if os.environ.get("RECORD_HISTORIES"):
+        (HISTORIES / f"{name}.json").write_text(history.to_json())
+    return history
+
+
+async def test_a_full_lifecycle_replays(api, env, client):
+    """Returned once, QA late, accepted, Inadequate, uploaded after the dispute window."""
+    await skip_to(env, london(2027, 1, 11, 9))
+    audit_id = (await allocate(api))["audit_id"]
+    await api.as_("tm2").post(
+        f"/audits/{audit_id}/previous-practitioner-feedback", json={"staff_id": "sw3", "findings": "good"}
+    )
+    await complete(api, env, audit_id, grade="inadequate")
+    await submit(api, audit_id)
+    await qa(api, audit_id, "return", details="more evidence", discussion_offered=True)
+    await complete(api, env, audit_id, grade="inadequate")
+    await submit(api, audit_id)
+    await env.sleep(days(2))  # QA SLA missed
+    await qa(api, audit_id)
+    await env.sleep(days(10))
+    history = await keep(client, audit_id, "audit_completed_inadequate")
+    await replayer().replay_workflow(history)
+
+
+async def test_a_not_accepted_audit_replays(api, env, client):
+    await skip_to(env, london(2027, 1, 11, 9))
+    audit_id = (await allocate(api))["audit_id"]
+    await api.as_("hos1").post(f"/audits/{audit_id}/reassign", json={"auditor_id": "hos1", "reason": "leave"})
+    await complete(api, env, audit_id, auditor="hos1")
+    await submit(api, audit_id, "hos1")
+    await qa(api, audit_id, "return", details="rationale")
+    await env.sleep(days(5))
+    history = await keep(client, audit_id, "audit_not_accepted")
+    await replayer().replay_workflow(history)
+
+
+def test_recorded_histories_are_present():
+    assert sorted(p.stem for p in HISTORIES.glob("*.json")) == ["audit_completed_inadequate", "audit_not_accepted"]
+
+
+@pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
+async def test_recorded_history_replays_on_current_code(path):
+    history = WorkflowHistory.from_json(f"audit-{path.stem}", path.read_text())
+    await replayer().replay_workflow(history)
