@@ -2,9 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column
-from sqlmodel import Field, SQLModel, create_engine
+from pathlib import Path
+
+from sqlalchemy import JSON, Column, event
 from sqlalchemy.engine import Engine
+from sqlmodel import Field, SQLModel, create_engine
 
 
 class AuditRecord(SQLModel, table=True):
@@ -60,11 +62,16 @@ class MosaicOutbox(SQLModel, table=True):
 
 def make_engine(database_url: str) -> Engine:
     """Create the engine and any missing tables, so every process starts on an empty database."""
-    if database_url.startswith("sqlite:///"):
-        from pathlib import Path
-
+    sqlite = database_url.startswith("sqlite")
+    if sqlite and database_url.startswith("sqlite:///"):
         Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    connect_args = {"check_same_thread": False} if database_url.startswith("sqlite") else {}
-    engine = create_engine(database_url, connect_args=connect_args)
+    engine = create_engine(database_url, connect_args={"check_same_thread": False} if sqlite else {})
+    if sqlite:
+        # The worker writes while the API reads, from two processes: WAL lets readers go on.
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection, _record) -> None:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA busy_timeout=5000")
+
     SQLModel.metadata.create_all(engine)
     return engine
