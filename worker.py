@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import signal
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -91,9 +92,13 @@ async def main() -> None:
     settings = get_settings()
     client = await connect(settings)
     await register_search_attributes(client, settings.temporal_namespace)
-    worker = build_worker(client, settings)
-    log.info("worker polling task queue %r on %s", settings.temporal_task_queue, settings.temporal_address)
-    await worker.run()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # finish in-flight tasks, then leave
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    async with build_worker(client, settings):
+        log.info("worker polling task queue %r on %s", settings.temporal_task_queue, settings.temporal_address)
+        await stop.wait()
+    log.info("worker stopped")
 
 
 if __name__ == "__main__":

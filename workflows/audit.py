@@ -285,7 +285,8 @@ class AuditWorkflow:
         if self.initial is None:
             raise out_of_order("record the initial grading before the practitioner conversation (R-AUD-5)")
         self._require_stage({Stage.INITIALLY_GRADED, Stage.FINALLY_GRADED} | AMENDING, "record the conversation")
-        if not self.allocated_at.date() <= conversation.held_on <= workflow.now().date():
+        london_today = (workflow.now() + timedelta(hours=1)).date()  # UTC+1 at most: never refuse today
+        if not self.allocated_at.date() <= conversation.held_on <= london_today:
             raise invalid(f"held_on must be between the allocation ({self.allocated_at.date()}) and today")
         self._check_grades(conversation.domains, conversation.overall)
 
