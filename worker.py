@@ -13,6 +13,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities, WorkingCalendar
+from activities.directory import DirectoryActivities
 from activities.notify import NotifyActivities, OutboxMosaic
 from activities.persistence import PersistenceActivities
 from models import search_attributes
@@ -54,12 +55,13 @@ async def register_search_attributes(client: Client, namespace: str) -> None:
 
 def activities_for(settings: Settings) -> list:
     engine = make_engine(settings.database_url)
+    directory = StaffDirectory.load(settings.staff_directory)
     calendar = CalendarActivities(
-        WorkingCalendar(settings.timezone, settings.working_day_ends, settings.closure_days)
+        WorkingCalendar(settings.timezone, settings.working_day_ends, settings.closure_days, settings.working_day_starts)
     )
     notify = NotifyActivities(
         engine,
-        StaffDirectory.load(settings.staff_directory),
+        directory,
         settings.smtp_host,
         settings.smtp_port,
         settings.smtp_sender,
@@ -70,6 +72,8 @@ def activities_for(settings: Settings) -> list:
         calendar.allocation_schedule,
         calendar.working_day_deadline,
         calendar.cycle_deadline,
+        calendar.reaudit_schedule,
+        DirectoryActivities(directory).service_contacts,
         notify.send_email,
         notify.post_to_mosaic,
         persistence.save_audit_snapshot,

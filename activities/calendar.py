@@ -13,7 +13,8 @@ import holidays
 from dateutil.relativedelta import relativedelta
 from temporalio import activity
 
-from models.payloads import AllocationSchedule, AllocationScheduleRequest, WorkingDaysRequest
+from models.cycles import REAUDIT_MONTHS
+from models.payloads import AllocationSchedule, AllocationScheduleRequest, ReauditSchedule, WorkingDaysRequest
 
 
 class WorkingCalendar:
@@ -24,8 +25,10 @@ class WorkingCalendar:
         timezone: str = "Europe/London",
         working_day_ends: time = time(17, 0),
         closure_days: Iterable[date] = (),
+        working_day_starts: time = time(9, 0),
     ):
         self.tz = ZoneInfo(timezone)
+        self.working_day_starts = working_day_starts
         self.working_day_ends = working_day_ends
         self.closure_days = frozenset(closure_days)
         self._bank_holidays = holidays.country_holidays("GB", subdiv="ENG")
@@ -66,6 +69,22 @@ class WorkingCalendar:
             completion_due=self.end_of(due_on), period_start=period_start, period_end=allocated_on
         )
 
+    def first_working_day(self, year: int, month: int) -> date:
+        day = date(year, month, 1)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def reaudit_schedule(self, final_at: datetime) -> ReauditSchedule:
+        """R-RE-1: the first cycle holding re-audits that starts at least a month after `final_at`."""
+        earliest = self.local_date(final_at) + relativedelta(months=1)
+        month = earliest.replace(day=1)
+        while True:
+            if month.month in REAUDIT_MONTHS and (start := self.first_working_day(month.year, month.month)) >= earliest:
+                allocate_at = datetime.combine(start, self.working_day_starts, tzinfo=self.tz)
+                return ReauditSchedule(cycle=f"{month:%Y-%m}", allocate_at=allocate_at)
+            month += relativedelta(months=1)
+
     def cycle_end(self, cycle: str) -> datetime:
         """End of the last working day of a cycle's month (R-CAL-3)."""
         first = date.fromisoformat(f"{cycle}-01")
@@ -87,3 +106,7 @@ class CalendarActivities:
     @activity.defn
     async def cycle_deadline(self, cycle: str) -> datetime:
         return self.calendar.cycle_end(cycle)
+
+    @activity.defn
+    async def reaudit_schedule(self, final_at: datetime) -> ReauditSchedule:
+        return self.calendar.reaudit_schedule(final_at)

@@ -38,7 +38,7 @@ class OutboxMosaic:
             kind, payload = "case_note", {
                 # R-DIST-2: the fields of Mosaic's case-note form.
                 "title": notification.subject[:100],
-                "note_type": "Quality Assurance",
+                "note_type": notification.note_type,
                 "date": f"{local:%d/%m/%Y}",
                 "time": f"{local:%H:%M}",
                 "significant_event": False,

@@ -28,6 +28,10 @@ class PersistenceActivities:
             overall_grade=view.final_overall_grade.value if view.final_overall_grade else None,
             overdue=view.overdue,
             completion_due=view.deadlines.completion_due,
+            reaudit_round=view.reaudit_round,
+            follows_audit_id=view.follows_audit_id,
+            chain_id=view.chain_id,
+            escalation=view.escalation.value,
             updated_at=view.history[-1].at if view.history else view.allocated_at,
             view=view.model_dump(mode="json"),
         )

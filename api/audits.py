@@ -8,18 +8,22 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 from temporalio.client import WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Actor, Svc, require_role
 from models import search_attributes as sa
 from models.audit_tools import tool_for
 from models.cycles import cycle_holds, is_cycle
-from models.enums import AuditKind, Channel, Grade, Role, ServiceArea, Stage
+from models.enums import AuditKind, Channel, Escalation, Grade, Role, ServiceArea, Stage
 from models.payloads import (
     AuditInput,
     AuditView,
+    ChainLink,
+    DiscussionReview,
+    FindingsDiscussion,
     Grading,
+    HeadOfServiceFollowUp,
+    Policy,
     PractitionerConversation,
     PreviousPractitionerFeedback,
     QADecision,
@@ -59,6 +63,10 @@ class AuditSummary(BaseModel):
     practitioner_id: str
     overall_grade: Grade | None
     overdue: bool
+    reaudit_round: int
+    follows_audit_id: str | None
+    chain_id: str
+    escalation: Escalation
 
 
 class NotificationOut(BaseModel):
@@ -96,15 +104,7 @@ async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc) -> Aud
         audit,
         id=workflow_id,
         task_queue=svc.settings.temporal_task_queue,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(sa.AUDIT_CYCLE, audit.cycle),
-                SearchAttributePair(sa.AUDIT_SERVICE_AREA, audit.service_area.value),
-                SearchAttributePair(sa.AUDIT_KIND, audit.kind.value),
-                SearchAttributePair(sa.AUDIT_STAGE, Stage.ALLOCATED.value),
-                SearchAttributePair(sa.AUDIT_OVERDUE, False),
-            ]
-        ),
+        search_attributes=sa.at_allocation(audit),
         static_summary=f"{audit.kind.value} audit, {audit.service_area.value}, cycle {audit.cycle}",
     )
     return await handle.execute_update(AuditWorkflow.allocation_recorded)
@@ -113,6 +113,8 @@ async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc) -> Aud
 def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditInput:
     """Check the request against the framework and resolve the lines of management."""
     directory = svc.directory
+    if body.kind is AuditKind.REAUDIT:
+        raise _invalid("re-audits are scheduled by the audit they follow (R-RE-1), not allocated by hand")
     if not is_cycle(body.cycle):
         raise _invalid(f"cycle {body.cycle!r} is not an audit cycle: use YYYY-MM, any month but August or December")
     if not cycle_holds(body.cycle, body.kind.value, body.service_area.value):
@@ -139,7 +141,7 @@ def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditI
         raise _invalid("involvement_start cannot be in the future")
     hos = directory.head_of_service_of(practitioner.id)
     piat_managers = directory.with_role(Role.PIAT_MANAGER)
-    s = svc.settings
+    s = svc.settings  # the durations in force now travel with the audit
     return AuditInput(
         audit_id=f"{body.cycle}-{uuid.uuid4().hex[:8]}",
         case_ref=body.case_ref,
@@ -156,12 +158,7 @@ def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditI
         allocated_by=actor.id,
         piat_manager_id=piat_managers[0].id if piat_managers else None,
         domains=[d.name for d in tool_for(body.service_area).domains],
-        policy=dict(
-            qa_sla_days=s.qa_sla_days,
-            revision_days=s.revision_days,
-            revision_days_with_discussion=s.revision_days_with_discussion,
-            dispute_window_days=s.dispute_window_days,
-        ),
+        policy=Policy(**{name: getattr(s, name) for name in Policy.model_fields}),
     )
 
 
@@ -178,6 +175,7 @@ def list_audits(
     stage: Stage | None = None,
     auditor_id: str | None = None,
     overdue: bool | None = None,
+    reaudit_round: Annotated[int | None, Query(ge=0, le=2, description="0: first audits; 1 or 2: re-audits")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditSummary]:
     query = select(AuditRecord)
@@ -188,6 +186,7 @@ def list_audits(
         (AuditRecord.stage, stage),
         (AuditRecord.auditor_id, auditor_id),
         (AuditRecord.overdue, overdue),
+        (AuditRecord.reaudit_round, reaudit_round),
     ):
         if value is not None:
             query = query.where(column == value)
@@ -206,6 +205,14 @@ def list_audits(
 async def get_audit(audit_id: str, actor: Actor, svc: Svc) -> AuditView:
     view = await _current_view(svc, audit_id)
     _require_involved(actor, view)
+    with Session(svc.engine) as session:
+        links = session.exec(
+            select(AuditRecord).where(AuditRecord.chain_id == view.chain_id).order_by(AuditRecord.reaudit_round)
+        ).all()
+    view.chain = [
+        ChainLink(audit_id=r.audit_id, reaudit_round=r.reaudit_round, cycle=r.cycle, stage=r.stage, overall_grade=r.overall_grade)
+        for r in links
+    ]
     return view
 
 
@@ -279,6 +286,34 @@ async def share_previous_practitioner_feedback(audit_id: str, body: FeedbackRequ
         staff_id=member.id, findings=body.findings, team_manager_id=team_manager.id if team_manager else None
     )
     return await _handle(svc, audit_id).execute_update(AuditWorkflow.share_previous_practitioner_feedback, args=[actor.id, feedback])
+
+
+# ---- after the report: findings discussion and re-audit follow-up (R-DISC, R-RE) ----------------
+
+
+@router.post("/{audit_id}/findings-discussion", response_model=AuditView)
+async def record_findings_discussion(audit_id: str, body: FindingsDiscussion, actor: Actor, svc: Svc) -> AuditView:
+    """R-DISC-1..3: the Team Manager records the discussion, its SMART actions and the oversight note."""
+    for staff_id in body.attendees:
+        _staff(svc, staff_id, "attendees")
+    for action in body.smart_actions:
+        _staff(svc, action.owner_id, "smart_actions owner_id")
+    return await _handle(svc, audit_id).execute_update(AuditWorkflow.record_findings_discussion, args=[actor.id, body])
+
+
+@router.post("/{audit_id}/findings-discussion/review", response_model=AuditView)
+async def review_findings_discussion(audit_id: str, body: DiscussionReview, actor: Actor, svc: Svc) -> AuditView:
+    """R-DISC-3: PIAT accepts the recorded note or asks for more."""
+    require_role(actor, Role.PIAT, action="review findings discussions")
+    return await _handle(svc, audit_id).execute_update(AuditWorkflow.review_findings_discussion, args=[actor.id, body])
+
+
+@router.post("/{audit_id}/head-of-service-follow-up", response_model=AuditView)
+async def record_head_of_service_follow_up(audit_id: str, body: HeadOfServiceFollowUp, actor: Actor, svc: Svc) -> AuditView:
+    """R-RE-3: the Head of Service's follow-up of a 1st re-audit still below Good."""
+    for action in body.actions:
+        _staff(svc, action.owner_id, "actions owner_id")
+    return await _handle(svc, audit_id).execute_update(AuditWorkflow.record_head_of_service_follow_up, args=[actor.id, body])
 
 
 # ---- helpers --------------------------------------------------------------------------------

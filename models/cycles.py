@@ -13,6 +13,8 @@ MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "
 STANDARD_MONTHS = (1, 2, 4, 7, 9, 11)
 PEER_MONTHS = (3, 6)
 THEMED_MONTHS = (5, 10)
+# Re-audits run in every cycle but the moderation months, February, June and October [2.2].
+REAUDIT_MONTHS = (1, 3, 4, 5, 7, 9, 11)
 
 
 def cycle_holds(cycle: str, kind: str, service_area: str) -> bool:

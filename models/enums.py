@@ -29,6 +29,7 @@ class AuditKind(StrEnum):
     STANDARD = "standard"
     PEER = "peer"
     THEMED = "themed"
+    REAUDIT = "reaudit"  # R-RE: scheduled by the audit it follows, never allocated by hand
 
 
 class Stage(StrEnum):
@@ -42,7 +43,26 @@ class Stage(StrEnum):
     ACCEPTED = "accepted"  # QA accepted; the report is on its way to practitioner and TM
     NOT_ACCEPTED = "not_accepted"  # R-QA-3: carried into the next cycle
     DISPUTE_WINDOW = "dispute_window"  # R-DIST-4: report sent, Mosaic upload waits
-    COMPLETED = "completed"  # uploaded to Mosaic with its alerts (R-DIST-2, R-DIST-3)
+    REAUDIT_PLANNED = "reaudit_planned"  # R-RE-1: final and below Good; waiting for the re-audit cycle
+    REAUDIT_IN_PROGRESS = "reaudit_in_progress"  # the re-audit (a child workflow) is running
+    COMPLETED = "completed"  # on Mosaic with its alerts (R-DIST-2, R-DIST-3), any re-audit chain ended
+
+
+class Escalation(StrEnum):
+    """How far up an audit has had to go; the `AuditEscalation` search attribute."""
+
+    NONE = "none"
+    TEAM_MANAGER = "team_manager"  # reminded of a missed findings discussion
+    HEAD_OF_SERVICE = "head_of_service"  # R-DISC-3 missed discussion; R-RE-3 a 2nd re-audit needed
+    DIRECTOR = "director"  # R-RE-5: still below Good at the 2nd re-audit
+
+
+class ChainOutcome(StrEnum):
+    CLOSED = "closed"  # a re-audit reached Good or better
+    ESCALATED = "escalated"  # R-RE-5
+
+
+BELOW_GOOD = frozenset({Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE})
 
 
 class Channel(StrEnum):

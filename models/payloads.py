@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from models.enums import AuditKind, Channel, Grade, ServiceArea, Stage
+from models.enums import AuditKind, ChainOutcome, Channel, Escalation, Grade, ServiceArea, Stage
 
 NonEmpty = Field(min_length=1)
 
@@ -21,6 +21,8 @@ class Policy(BaseModel):
     revision_days: int = 3
     revision_days_with_discussion: int = 4
     dispute_window_days: int = 5
+    discussion_escalation_days: int = 2  # Decision: reminder at the due date, Head of Service 2 days later
+    discussion_more_days: int = 5  # Decision: time to re-record after PIAT asks for more
 
 
 class AuditInput(BaseModel):
@@ -42,6 +44,13 @@ class AuditInput(BaseModel):
     piat_manager_id: str | None = None
     domains: list[str]  # the service area's audit tool at allocation (R-AUD-6)
     policy: Policy = Policy()
+    reaudit_round: int = 0  # 1 or 2 for re-audits (R-RE)
+    follows_audit_id: str | None = None  # the audit this re-audit follows
+    chain_id: str | None = None  # the first audit of the chain; a case key that is not personal data
+
+    @property
+    def chain(self) -> str:
+        return self.chain_id or self.audit_id
 
 
 # ---- grading (R-AUD-3..5) -------------------------------------------------------------------
@@ -77,6 +86,7 @@ class PractitionerConversation(BaseModel):
 
     held_on: date
     notes: str = NonEmpty
+    attendees: list[str] = []  # staff IDs; at a 2nd re-audit both practitioner and TM (R-RE-4)
     domains: list[DomainGrade]
     overall: OverallGrade
 
@@ -108,6 +118,104 @@ class PreviousPractitionerFeedback(BaseModel):
     staff_id: str = NonEmpty
     findings: str = NonEmpty
     team_manager_id: str | None = None  # resolved by the API from the staff directory
+
+
+# ---- after the report (R-DISC, R-RE) ----------------------------------------------------------
+
+
+class SmartAction(BaseModel):
+    action: str = Field(min_length=1, description="specific action")
+    owner_id: str = NonEmpty
+    measure: str = Field(min_length=1, description="how progress will be measured")
+    due_on: date
+
+
+class FindingsDiscussion(BaseModel):
+    """`POST /audits/{id}/findings-discussion`: recorded by the Team Manager (R-DISC-1..3)."""
+
+    held_on: date
+    attendees: list[str] = Field(min_length=1, description="staff IDs; the practitioner at least")
+    smart_actions: list[SmartAction] = []
+    oversight_note: str = Field(min_length=1, description="the supervision / management-oversight note for Mosaic")
+
+
+class DiscussionReview(BaseModel):
+    """`POST /audits/{id}/findings-discussion/review`: PIAT accepts the note or asks for more."""
+
+    decision: Literal["accept", "more"]
+    comments: str = ""
+
+    @model_validator(mode="after")
+    def _more_needs_comments(self) -> "DiscussionReview":
+        if self.decision == "more" and not self.comments.strip():
+            raise ValueError("say what more is needed in comments")
+        return self
+
+
+class HeadOfServiceFollowUp(BaseModel):
+    """`POST /audits/{id}/head-of-service-follow-up` (R-RE-3)."""
+
+    notes: str = NonEmpty
+    actions: list[SmartAction] = []
+
+
+class Recorded(BaseModel):
+    at: datetime
+    by: str
+
+
+class DiscussionRecord(Recorded):
+    discussion: FindingsDiscussion
+
+
+class ReviewRecord(Recorded):
+    review: DiscussionReview
+
+
+class FollowUpRecord(Recorded):
+    follow_up: HeadOfServiceFollowUp
+
+
+class DiscussionView(BaseModel):
+    working_days: int
+    smart_actions_required: bool
+    due: datetime | None
+    status: Literal["awaited", "recorded", "more_requested", "accepted"]
+    escalated_to_head_of_service: bool
+    records: list[DiscussionRecord]
+    reviews: list[ReviewRecord]
+
+
+class ReauditPlan(BaseModel):
+    round: int
+    cycle: str
+    allocate_at: datetime
+    audit_id: str
+    status: Literal["planned", "in_progress", "done"]
+    final_overall_grade: Grade | None = None
+
+
+class ChainLink(BaseModel):
+    audit_id: str
+    reaudit_round: int
+    cycle: str
+    stage: Stage
+    overall_grade: Grade | None
+
+
+class ServiceContacts(BaseModel):
+    """Looked up when needed: people change over the months a chain runs."""
+
+    reauditor_id: str  # a senior manager of the service (R-KIND-6)
+    head_of_service_id: str | None
+    psw_id: str | None
+    assistant_director_id: str | None
+    director_id: str | None
+
+
+class ReauditSchedule(BaseModel):
+    cycle: str
+    allocate_at: datetime
 
 
 # ---- what the workflow shows --------------------------------------------------------------
@@ -171,6 +279,16 @@ class AuditView(BaseModel):
     improvement_plan: list[ImprovementAction]
     qa_decisions: list[QARecord]
     history: list[HistoryEntry]
+    reaudit_round: int = 0
+    follows_audit_id: str | None = None
+    chain_id: str
+    findings_discussion: DiscussionView | None = None
+    head_of_service_follow_up_required: bool = False
+    head_of_service_follow_up: FollowUpRecord | None = None
+    reaudit: ReauditPlan | None = None
+    chain_outcome: ChainOutcome | None = None
+    escalation: Escalation = Escalation.NONE
+    chain: list[ChainLink] = []  # filled by the API from the projection: every audit of the case's chain
 
 
 # ---- activity requests ----------------------------------------------------------------------
@@ -203,3 +321,4 @@ class Notification(BaseModel):
     body: str
     at: datetime  # the workflow's time, so time-skipped tests see simulated instants
     case_ref: str | None = None
+    note_type: str = "Quality Assurance"  # Mosaic case notes only

@@ -1,6 +1,11 @@
 """Typed search attributes operators filter on in the Web UI. Never personal data."""
 
-from temporalio.common import SearchAttributeKey
+from typing import TYPE_CHECKING
+
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+if TYPE_CHECKING:
+    from models.payloads import AuditInput
 
 AUDIT_CYCLE = SearchAttributeKey.for_keyword("AuditCycle")
 AUDIT_SERVICE_AREA = SearchAttributeKey.for_keyword("AuditServiceArea")
@@ -9,6 +14,9 @@ AUDIT_STAGE = SearchAttributeKey.for_keyword("AuditStage")
 AUDIT_OVERALL_GRADE = SearchAttributeKey.for_keyword("AuditOverallGrade")
 AUDIT_DUE_TIME = SearchAttributeKey.for_datetime("AuditDueTime")
 AUDIT_OVERDUE = SearchAttributeKey.for_bool("AuditOverdue")
+AUDIT_REAUDIT_ROUND = SearchAttributeKey.for_int("AuditReauditRound")
+AUDIT_ESCALATION = SearchAttributeKey.for_keyword("AuditEscalation")
+AUDIT_CHAIN = SearchAttributeKey.for_keyword("AuditChain")  # the first audit's ID: links a case's chain
 
 ALL = (
     AUDIT_CYCLE,
@@ -18,4 +26,23 @@ ALL = (
     AUDIT_OVERALL_GRADE,
     AUDIT_DUE_TIME,
     AUDIT_OVERDUE,
+    AUDIT_REAUDIT_ROUND,
+    AUDIT_ESCALATION,
+    AUDIT_CHAIN,
 )
+
+
+def at_allocation(audit: "AuditInput") -> TypedSearchAttributes:
+    """What an audit workflow starts with, so operators find it before its first task runs."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(AUDIT_CYCLE, audit.cycle),
+            SearchAttributePair(AUDIT_SERVICE_AREA, audit.service_area.value),
+            SearchAttributePair(AUDIT_KIND, audit.kind.value),
+            SearchAttributePair(AUDIT_STAGE, "allocated"),
+            SearchAttributePair(AUDIT_OVERDUE, False),
+            SearchAttributePair(AUDIT_REAUDIT_ROUND, audit.reaudit_round),
+            SearchAttributePair(AUDIT_ESCALATION, "none"),
+            SearchAttributePair(AUDIT_CHAIN, audit.chain),
+        ]
+    )

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
 
     # Calendar (R-CAL-1, R-CAL-2)
     timezone: str = "Europe/London"
+    working_day_starts: time = time(9, 0)  # when a planned re-audit is allocated
     working_day_ends: time = time(17, 0)
     closure_days: Annotated[list[date], NoDecode] = Field(default_factory=list)
 
@@ -37,6 +38,8 @@ class Settings(BaseSettings):
     revision_days: int = 3  # R-QA-2
     revision_days_with_discussion: int = 4  # R-QA-2
     dispute_window_days: int = 5  # R-DIST-4
+    discussion_escalation_days: int = 2  # R-DISC-3 Decision: overdue discussion -> Head of Service
+    discussion_more_days: int = 5  # R-DISC-3 Decision: re-recording after PIAT asks for more
 
     @field_validator("closure_days", mode="before")
     @classmethod

@@ -26,6 +26,10 @@ class AuditRecord(SQLModel, table=True):
     overall_grade: str | None = None
     overdue: bool = Field(default=False, index=True)
     completion_due: datetime | None = None
+    reaudit_round: int = Field(default=0, index=True)
+    follows_audit_id: str | None = None
+    chain_id: str = Field(index=True)
+    escalation: str = "none"
     updated_at: datetime
     view: dict = Field(sa_column=Column(JSON, nullable=False))  # the last AuditView
 

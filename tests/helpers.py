@@ -1,5 +1,7 @@
 """Building blocks for driving audits through the API in tests."""
 
+import asyncio
+import json
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -65,6 +67,15 @@ def days(n: float) -> timedelta:
     return timedelta(days=n)
 
 
+async def eventually(check, attempts: int = 50):
+    """The list is a projection the worker saves just after each change: poll it briefly."""
+    for _ in range(attempts):
+        if result := await check():
+            return result
+        await asyncio.sleep(0.1)
+    return await check()
+
+
 def london(*args) -> datetime:
     return datetime(*args, tzinfo=LONDON)
 
@@ -112,3 +123,36 @@ def deadline(v: dict, name: str) -> datetime:
 
 def told(sent, audit_id) -> list[tuple[str, list[str], str]]:
     return [(n.channel, n.recipient_ids, n.subject) for n in sent(audit_id)]
+
+
+def findings_discussion(held_on: date, smart: bool = True, attendees=("tm1", "sw1")) -> dict:
+    actions = [
+        {"action": "Visit weekly and see the child alone", "owner_id": "sw1", "measure": "visits recorded", "due_on": "2027-12-01"}
+    ]
+    return {
+        "held_on": held_on.isoformat(),
+        "attendees": list(attendees),
+        "smart_actions": actions if smart else [],
+        "oversight_note": "Discussed the audit findings in supervision; actions agreed.",
+    }
+
+
+async def discuss_and_accept(api, env, audit_id, smart=True) -> dict:
+    r = await api.as_("tm1").post(f"/audits/{audit_id}/findings-discussion", json=findings_discussion(await today(env), smart))
+    assert r.status_code == 200, r.text
+    assert r.json()["findings_discussion"]["status"] == "recorded"
+    r = await api.as_("piat1").post(f"/audits/{audit_id}/findings-discussion/review", json={"decision": "accept"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def search_attributes(client, workflow_id: str) -> dict:
+    """A workflow's search attributes by name. Read raw because the time-skipping server keeps an
+    unset attribute as an empty payload, which the SDK's typed `describe()` cannot decode."""
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+
+    request = DescribeWorkflowExecutionRequest(namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id))
+    described = await client.workflow_service.describe_workflow_execution(request)
+    fields = described.workflow_execution_info.search_attributes.indexed_fields
+    return {name: json.loads(payload.data) for name, payload in fields.items() if payload.data}

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import allocate, at_london, complete, days, deadline, grading, london, qa, skip_to, submit, today, told, view
+from tests.helpers import allocate, eventually, at_london, complete, days, deadline, grading, london, qa, skip_to, submit, today, told, view
 
 
 @pytest.mark.parametrize(
@@ -33,21 +33,26 @@ async def test_each_kind_runs_from_allocation_to_mosaic(api, env, sent, smtp, ki
 
     await env.sleep(days(10))
     done = await view(api, audit_id)
-    assert done["stage"] == "completed" and done["waiting_for"] is None
+    assert done["stage"] == "completed"
     assert done["final_overall_grade"] == grade
+    # A peer audit's improvement plan is still discussed (R-DISC-2 Decision); a Good audit's is not.
+    discussion = [("email", ["tm1", "sw1"])] if kind == "peer" else []
+    assert (done["waiting_for"] or {}).get("action") == ("findings discussion recorded by the Team Manager" if discussion else None)
     assert [(c, r) for c, r, _ in told(sent, audit_id)] == [
         ("email", [auditor, "tm1", "sw1"]),  # R-ALLOC-1: auditor, Team Manager, practitioner
         ("email", ["sw1", "tm1"]),  # R-DIST-1: the report
+        *discussion,
         ("mosaic_case_note", ["sw1", "tm1", "iro1"]),  # R-DIST-2
         ("mosaic_alert", ["sw1", "tm1", "iro1"]),  # R-DIST-3
     ]
-    note = sent(audit_id)[2]
+    note = [n for n in sent(audit_id) if n.channel == "mosaic_case_note"][0]
     assert case_note in note.body and note.subject.startswith(("January", "March", "May"))
     assert "Mosaic alert sent to sw1, tm1, iro1" in note.body
     if extra:
         assert extra["theme"] in sent(audit_id)[1].body
     # Real SMTP: the allocation and the report reached the practitioner's mailbox.
-    assert [m["Subject"].split(":")[0] for m in smtp.to("sw1@council.example")] == ["Audit allocated", "Audit report"]
+    subjects = [m["Subject"].split(":")[0] for m in smtp.to("sw1@council.example")]
+    assert subjects[:2] == ["Audit allocated", f"{'Peer Audit' if kind == 'peer' else 'Themed Audit' if extra else 'Audit'} report"]
 
 
 async def test_listing_filters_by_stage_cycle_kind_and_auditor(api, env):
@@ -128,8 +133,10 @@ async def test_qa_sla_breach_tells_the_piat_manager_and_stops_nothing(api, env, 
     assert v["stage"] == "awaiting_qa" and v["overdue"] and v["overdue_steps"] == ["qa"]
     breach = [(r, s) for c, r, s in told(sent, audit_id) if s.startswith("QA overdue")]
     assert [r for r, _ in breach] == [["piatmgr1"]]
-    r = await api.as_("piat1").get("/audits", params={"overdue": True})
-    assert [a["audit_id"] for a in r.json()] == [audit_id]
+    async def overdue():
+        return [a["audit_id"] for a in (await api.as_("piat1").get("/audits", params={"overdue": True})).json()]
+
+    assert await eventually(overdue) == [audit_id]
 
     accepted = await qa(api, audit_id)
     assert accepted["stage"] == "dispute_window" and not accepted["overdue"]

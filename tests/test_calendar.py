@@ -63,3 +63,19 @@ def test_cycles():
     assert cycle_holds("2027-03", "peer", "safeguarding") and not cycle_holds("2027-03", "standard", "safeguarding")
     assert cycle_holds("2027-03", "standard", "mash")  # MASH audits every cycle
     assert cycle_holds("2027-05", "themed", "send") and not cycle_holds("2027-05", "peer", "send")
+
+
+@pytest.mark.parametrize(
+    "final, cycle, allocated",
+    [
+        (london(2027, 1, 11, 17), "2027-03", london(2027, 3, 1, 9)),  # February is a moderation month
+        (london(2027, 7, 8, 17), "2027-09", london(2027, 9, 1, 9)),  # no cycle in August
+        (london(2027, 3, 8, 17), "2027-05", london(2027, 5, 4, 9)),  # April starts too soon; 3 May is a bank holiday
+        (london(2027, 5, 20, 17), "2027-07", london(2027, 7, 1, 9)),  # June: moderation
+        (london(2027, 10, 29, 12), "2028-01", london(2028, 1, 4, 9)),  # none in December; New Year (observed 3rd)
+        (london(2027, 2, 26, 17), "2027-04", london(2027, 4, 1, 9)),  # 1 April is a month after 26 February
+    ],
+)
+def test_reaudit_goes_to_the_first_reaudit_cycle_a_month_on(final, cycle, allocated):
+    schedule = calendar.reaudit_schedule(final)
+    assert (schedule.cycle, schedule.allocate_at) == (cycle, allocated)

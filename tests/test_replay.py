@@ -13,7 +13,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from tests.helpers import allocate, complete, days, london, qa, skip_to, submit
+from tests.helpers import allocate, complete, days, discuss_and_accept, london, qa, skip_to, submit
 from worker import WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -30,8 +30,8 @@ async def keep(client, audit_id: str, name: str) -> WorkflowHistory:
     return history
 
 
-async def test_a_full_lifecycle_replays(api, env, client):
-    """Returned once, QA late, accepted, Inadequate, uploaded after the dispute window."""
+async def test_an_audit_into_its_reaudit_replays(api, env, client):
+    """Returned once, QA late, accepted Inadequate, discussed, re-audit started as a child."""
     await skip_to(env, london(2027, 1, 11, 9))
     audit_id = (await allocate(api))["audit_id"]
     await api.as_("tm2").post(
@@ -44,9 +44,11 @@ async def test_a_full_lifecycle_replays(api, env, client):
     await submit(api, audit_id)
     await env.sleep(days(2))  # QA SLA missed
     await qa(api, audit_id)
-    await env.sleep(days(10))
-    history = await keep(client, audit_id, "audit_completed_inadequate")
-    await replayer().replay_workflow(history)
+    await env.sleep(days(10))  # discussion overdue: reminder, then the Head of Service
+    await discuss_and_accept(api, env, audit_id)
+    await skip_to(env, london(2027, 3, 1, 10))  # the 1st re-audit is allocated
+    await replayer().replay_workflow(await keep(client, audit_id, "audit_into_reaudit"))
+    await replayer().replay_workflow(await keep(client, f"{audit_id}-r1", "reaudit_allocated"))
 
 
 async def test_a_not_accepted_audit_replays(api, env, client):
@@ -62,7 +64,7 @@ async def test_a_not_accepted_audit_replays(api, env, client):
 
 
 def test_recorded_histories_are_present():
-    assert sorted(p.stem for p in HISTORIES.glob("*.json")) == ["audit_completed_inadequate", "audit_not_accepted"]
+    assert sorted(p.stem for p in HISTORIES.glob("*.json")) == ["audit_into_reaudit", "audit_not_accepted", "reaudit_allocated"]
 
 
 @pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)

@@ -1,4 +1,5 @@
-"""One audit's lifecycle, from allocation to the Mosaic upload (R-ALLOC, R-AUD, R-QA, R-DIST).
+"""One audit's lifecycle: allocation to Mosaic (R-ALLOC, R-AUD, R-QA, R-DIST), then the findings
+discussion (R-DISC) and any re-audit (R-RE), each re-audit a child workflow of the audit it follows.
 
 The run method is the process as the framework tells it, step after step; staff act through
 Workflow Updates whose validators refuse a wrong person, a wrong moment or incomplete content
@@ -16,17 +17,24 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities
+    from activities.directory import DirectoryActivities
     from activities.notify import NotifyActivities
     from activities.persistence import PersistenceActivities
     from models import search_attributes as sa
     from models.cycles import cycle_label, cycle_month, next_cycle
-    from models.enums import AuditKind, Channel, Grade, Stage
+    from models.enums import AuditKind, ChainOutcome, Channel, Escalation, Grade, Stage
     from models.errors import forbidden, invalid, out_of_order
     from models.payloads import (
         AllocationScheduleRequest,
         AuditInput,
         AuditView,
         Deadlines,
+        DiscussionRecord,
+        DiscussionReview,
+        DiscussionView,
+        FindingsDiscussion,
+        FollowUpRecord,
+        HeadOfServiceFollowUp,
         DomainGrade,
         Grading,
         HistoryEntry,
@@ -36,10 +44,14 @@ with workflow.unsafe.imports_passed_through():
         PreviousPractitionerFeedback,
         QADecision,
         QARecord,
+        ReauditPlan,
         Reassignment,
+        ReviewRecord,
+        ServiceContacts,
         Waiting,
         WorkingDaysRequest,
     )
+    from models.rules import discussion_rule, escalates_to_director, needs_reaudit, requires_second_reaudit
 
 ACTIVITY_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=30),
@@ -51,6 +63,9 @@ SYSTEM = "system"
 DRAFTING = {Stage.ALLOCATED, Stage.INITIALLY_GRADED, Stage.FINALLY_GRADED}
 AMENDING = {Stage.REVISIONS_REQUESTED, Stage.NOT_ACCEPTED}
 BEFORE_DISTRIBUTION = DRAFTING | AMENDING | {Stage.AWAITING_QA}
+KIND_TITLES = {AuditKind.STANDARD: "Audit", AuditKind.PEER: "Peer Audit", AuditKind.THEMED: "Themed Audit",
+               AuditKind.REAUDIT: "Re-audit"}
+ESCALATION_ORDER = list(Escalation)
 
 
 @workflow.defn
@@ -79,13 +94,26 @@ class AuditWorkflow:
         self._version = self._saved = 0
         self._search_attributes: dict[str, object] = {}
         self._allocated = False
+        # After the report (R-DISC, R-RE)
+        self.report_sent_at: datetime | None = None
+        self.discussion: DiscussionView | None = None
+        self.follow_up_required = False
+        self.follow_up: FollowUpRecord | None = None
+        self.reaudit: ReauditPlan | None = None
+        self.chain_outcome: ChainOutcome | None = None
+        self.escalation = Escalation.NONE
+        self._contacts: ServiceContacts | None = None
+        self._discussion_notes_sent = 0
 
     # ---- the process ------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, audit: AuditInput) -> AuditView:
         projector = asyncio.create_task(self._project())
-        self._record(audit.allocated_by, "allocated", f"cycle {audit.cycle}, auditor {audit.auditor_id}")
+        if audit.reaudit_round:
+            self._record(SYSTEM, f"re-audit {audit.reaudit_round} allocated", f"follows {audit.follows_audit_id}; cycle {audit.cycle}, auditor {audit.auditor_id}")
+        else:
+            self._record(audit.allocated_by, "allocated", f"cycle {audit.cycle}, auditor {audit.auditor_id}")
         await self._allocate()
         while True:
             await self._await_submission()
@@ -93,9 +121,8 @@ class AuditWorkflow:
                 break
             await self._carry_into_next_cycle()
         await self._distribute_report()
-        await self._hold_dispute_window()
-        await self._upload_to_mosaic()
-        self._move(Stage.COMPLETED)
+        # The findings discussion runs alongside the dispute window, the upload and any re-audit.
+        await asyncio.gather(self._finalise(), self._findings_discussion(), self._head_of_service_follow_up())
         self._settled = self._requested
         await workflow.wait_condition(lambda: self._saved == self._version and workflow.all_handlers_finished())
         projector.cancel()
@@ -128,7 +155,7 @@ class AuditWorkflow:
     async def _await_submission(self) -> None:
         """Until the report is submitted; the completion deadline passing tells auditor and TM."""
         submitted = lambda: self.submitted_at is not None  # noqa: E731
-        if await self._wait(submitted, self.deadlines.completion_due, "completion deadline (R-AUD-1)"):
+        if await self._report_wait(submitted, self.deadlines.completion_due, "completion deadline (R-AUD-1)"):
             return
         self._mark_overdue("completion")
         await self._email(
@@ -138,7 +165,7 @@ class AuditWorkflow:
             f"The audit of case {self.audit.case_ref} was due by {_when(self.deadlines.completion_due)} "
             f"and has not been submitted for quality assurance. Auditor: {self.auditor_id}.",
         )
-        await self._wait(submitted)
+        await self._report_wait(submitted)
 
     async def _quality_assurance(self) -> bool:
         """R-QA-1..3: True once PIAT accepts; False when an amendment is not made in time."""
@@ -149,9 +176,9 @@ class AuditWorkflow:
             self.deadlines.revision_due = None
             self._changed()
             decided = lambda: self.pending_qa is not None  # noqa: E731
-            if not await self._wait(decided, self.deadlines.qa_due, "quality assurance SLA (R-QA-1)"):
+            if not await self._report_wait(decided, self.deadlines.qa_due, "quality assurance SLA (R-QA-1)"):
                 await self._qa_sla_breached(qa_round)
-                await self._wait(decided)
+                await self._report_wait(decided)
             decision, self.pending_qa, self.submitted_at = self.pending_qa, None, None
             self._clear_overdue("qa")
             if decision.decision == "accept":
@@ -188,7 +215,7 @@ class AuditWorkflow:
             f"Please submit the amended report by {_when(self.deadlines.revision_due)}.{offer}",
         )
         resubmitted = lambda: self.submitted_at is not None  # noqa: E731
-        return await self._wait(resubmitted, self.deadlines.revision_due, "amended report (R-QA-2)")
+        return await self._report_wait(resubmitted, self.deadlines.revision_due, "amended report (R-QA-2)")
 
     async def _carry_into_next_cycle(self) -> None:
         """R-QA-3: not accepted; the auditor completes it in time for the next cycle."""
@@ -212,14 +239,42 @@ class AuditWorkflow:
         )
 
     async def _distribute_report(self) -> None:
-        """R-DIST-1: the accepted report goes to the practitioner and their Team Manager."""
+        """R-DIST-1 (R-RE-2): the accepted report goes to the practitioner and their Team Manager;
+        a 1st re-audit still below Good also to the Head of Service, and to the PSW's attention (R-RE-3)."""
         a = self.audit
+        second = requires_second_reaudit(a.reaudit_round, self.final_grade)
         await self._email(
             "report",
-            [a.practitioner_id, a.team_manager_id],
-            f"Audit report: case {a.case_ref} ({cycle_label(a.cycle)})",
+            [a.practitioner_id, a.team_manager_id, a.head_of_service_id if second else None],
+            f"{KIND_TITLES[a.kind]} report: case {a.case_ref} ({cycle_label(a.cycle)})",
             self._report_text(),
         )
+        self.report_sent_at = workflow.now()
+        if second:
+            self.follow_up_required = True
+            self._escalate(Escalation.HEAD_OF_SERVICE)
+            contacts = await self._service_contacts()
+            await self._email(
+                "principal-social-worker",
+                [contacts.psw_id],
+                f"1st re-audit still {_grade(self.final_grade)}: case {a.case_ref}",
+                f"The 1st re-audit of case {a.case_ref} ({a.audit_id}) is graded {_grade(self.final_grade)}: a 2nd "
+                f"re-audit will follow (R-RE-3). Head of Service {a.head_of_service_id} follows up the agreed actions.",
+            )
+
+    async def _finalise(self) -> None:
+        """The dispute window, Mosaic, then what the final grade sets in motion (R-RE)."""
+        await self._hold_dispute_window()
+        await self._upload_to_mosaic()
+        self._move(Stage.COMPLETED)
+        a, grade = self.audit, self.final_grade
+        if needs_reaudit(a.kind, a.service_area, a.reaudit_round, grade):
+            await self._reaudit()
+        elif escalates_to_director(a.reaudit_round, grade):
+            await self._escalate_to_director()
+        elif a.reaudit_round:
+            self.chain_outcome = ChainOutcome.CLOSED
+            self._changed()
 
     async def _hold_dispute_window(self) -> None:
         """R-DIST-4: the Mosaic upload waits for the dispute window (raising one is a later step)."""
@@ -227,16 +282,16 @@ class AuditWorkflow:
             workflow.now(), self.audit.policy.dispute_window_days, "dispute window closes (R-DIST-4)"
         )
         self._move(Stage.DISPUTE_WINDOW)
-        await self._wait(lambda: False, self.deadlines.dispute_window_closes, "dispute window (R-DIST-4)")
+        await self._report_wait(lambda: False, self.deadlines.dispute_window_closes, "dispute window (R-DIST-4)")
 
     async def _upload_to_mosaic(self) -> None:
         """R-DIST-2 case note and R-DIST-3 alerts."""
         a = self.audit
         alerted = [a.practitioner_id, a.team_manager_id, a.cp_chair_or_iro_id]
-        if self.final_grade is Grade.INADEQUATE:
+        if self.final_grade is Grade.INADEQUATE or requires_second_reaudit(a.reaudit_round, self.final_grade):
             alerted.append(a.head_of_service_id)
         alerted = _unique(alerted)
-        kind = {AuditKind.STANDARD: "Audit", AuditKind.PEER: "Peer Audit", AuditKind.THEMED: "Themed Audit"}[a.kind]
+        kind = KIND_TITLES[a.kind]
         title = f"{cycle_month(a.cycle)} {kind}"
         grading = f"overall grading: {_grade(self.final_grade)}" if a.kind is not AuditKind.PEER else "peer audit: not graded"
         await self._post(
@@ -255,6 +310,168 @@ class AuditWorkflow:
             f"{title} uploaded: case {a.case_ref}",
             f"The {cycle_label(a.cycle)} {kind.lower()} of case {a.case_ref} is on the record. {grading}.",
         )
+
+    # ---- findings discussion (R-DISC) ---------------------------------------------------------------
+
+    async def _findings_discussion(self) -> None:
+        a = self.audit
+        rule = discussion_rule(a.kind, a.service_area, a.reaudit_round, self.final_grade)
+        if rule is None:
+            return  # Good or Outstanding: no discussion is required
+        due = await self._working_days(
+            self.report_sent_at, rule.working_days, f"findings discussion due in {rule.working_days} working days (R-DISC)"
+        )
+        self.discussion = d = DiscussionView(
+            working_days=rule.working_days, smart_actions_required=rule.smart_actions_required, due=due,
+            status="awaited", escalated_to_head_of_service=False, records=[], reviews=[],
+        )
+        self._changed()
+        smart = " and agree SMART actions (specific action, owner, measure, due date)" if rule.smart_actions_required else ""
+        await self._email(
+            "discussion-due",
+            [a.team_manager_id, a.practitioner_id],
+            f"Findings discussion due: case {a.case_ref}",
+            f"Please discuss the audit findings{smart} by {_when(due)}, and record the discussion as a "
+            f"supervision / management-oversight note (R-DISC-1..3).",
+        )
+        for handled in itertools.count():  # a record may arrive while we are still sending: count, don't look
+            await self._await_discussion_record(handled)
+            await self._discussion_recorded(d.records[handled], handled + 1)
+            await self._wait(lambda: d.status != "recorded")
+            if d.status == "accepted":
+                return
+            d.due = await self._working_days(workflow.now(), a.policy.discussion_more_days, "findings discussion re-recorded")
+            self._changed()
+            await self._email(
+                f"discussion-more-{len(d.reviews)}",
+                [a.team_manager_id],
+                f"Findings discussion: more needed: case {a.case_ref}",
+                f"PIAT asks for more on the discussion note: {d.reviews[-1].review.comments}\nPlease record it again by {_when(d.due)}.",
+            )
+
+    async def _await_discussion_record(self, recorded_so_far: int) -> None:
+        """Due date: reminder to the Team Manager; some days on: the Head of Service (R-DISC-3)."""
+        a, d = self.audit, self.discussion
+        recorded = lambda: len(d.records) > recorded_so_far  # noqa: E731
+        if await self._wait(recorded, d.due, "findings discussion recorded (R-DISC)"):
+            return
+        self._mark_overdue("discussion")
+        self._escalate(Escalation.TEAM_MANAGER)
+        await self._email(
+            f"discussion-reminder-{recorded_so_far}",
+            [a.team_manager_id],
+            f"Reminder: findings discussion overdue: case {a.case_ref}",
+            f"The findings discussion of case {a.case_ref} was due by {_when(d.due)} and is not recorded. Without it, "
+            f"the Head of Service is told in {a.policy.discussion_escalation_days} working days (R-DISC-3).",
+        )
+        escalate_at = await self._working_days(d.due, a.policy.discussion_escalation_days, "escalation date (R-DISC-3)")
+        if await self._wait(recorded, escalate_at, "escalation to the Head of Service (R-DISC-3)"):
+            return
+        d.escalated_to_head_of_service = True
+        self._escalate(Escalation.HEAD_OF_SERVICE)
+        self._record(SYSTEM, "findings discussion escalated to the Head of Service")
+        await self._email(
+            f"discussion-escalated-{recorded_so_far}",
+            [a.head_of_service_id],
+            f"Findings discussion not recorded: case {a.case_ref}",
+            f"Team Manager {a.team_manager_id} has not recorded the findings discussion of case {a.case_ref}, "
+            f"due by {_when(d.due)} (R-DISC-3). Please follow it up.",
+        )
+        await self._wait(recorded)
+
+    async def _discussion_recorded(self, record: DiscussionRecord, number: int) -> None:
+        """R-DISC-3: the note goes to Mosaic and to PIAT for review."""
+        a, discussion = self.audit, record.discussion
+        actions = "".join(f"\n- {s.action} (owner {s.owner_id}; measure: {s.measure}; by {s.due_on})" for s in discussion.smart_actions)
+        await self._post(
+            Channel.MOSAIC_CASE_NOTE,
+            f"discussion-note-{number}",
+            [a.team_manager_id, a.practitioner_id],
+            f"Audit findings discussion ({cycle_month(a.cycle)} {KIND_TITLES[a.kind]})",
+            f"discussion of the {cycle_label(a.cycle)} audit findings held on {discussion.held_on} with "
+            f"{', '.join(discussion.attendees)}\n\n{discussion.oversight_note}"
+            + (f"\n\nSMART actions:{actions}" if actions else ""),
+            note_type="Management Oversight",
+        )
+        await self._email(
+            f"discussion-recorded-{number}",
+            [a.piat_manager_id or a.allocated_by, a.allocated_by],
+            f"Findings discussion recorded for review: case {a.case_ref}",
+            f"Team Manager {a.team_manager_id} recorded the findings discussion of case {a.case_ref} ({a.audit_id}). "
+            "Please review the note: accept it or ask for more.",
+        )
+        self._discussion_notes_sent = number
+
+    async def _head_of_service_follow_up(self) -> None:
+        """R-RE-3: the Head of Service records their follow-up of a 1st re-audit still below Good."""
+        await self._wait(lambda: not self.follow_up_required or self.follow_up is not None)
+
+    # ---- re-audits (R-RE) ----------------------------------------------------------------------
+
+    async def _reaudit(self) -> None:
+        """R-RE-1: plan the next re-audit's cycle, wait for it, run the re-audit as a child."""
+        a = self.audit
+        schedule = await workflow.execute_activity_method(
+            CalendarActivities.reaudit_schedule, workflow.now(), summary="re-audit cycle (R-RE-1)", **ACTIVITY_OPTIONS
+        )
+        round_ = a.reaudit_round + 1
+        self.reaudit = plan = ReauditPlan(
+            round=round_, cycle=schedule.cycle, allocate_at=schedule.allocate_at, audit_id=f"{a.chain}-r{round_}", status="planned"
+        )
+        self._move(Stage.REAUDIT_PLANNED)
+        self._record(SYSTEM, f"re-audit {round_} planned", f"cycle {schedule.cycle}")
+        await self._wait(lambda: False, schedule.allocate_at, f"re-audit {round_} allocated in the {schedule.cycle} cycle (R-RE-1)")
+        if self.follow_up_required and self.follow_up is None:
+            await self._email(
+                "follow-up-reminder",
+                [a.head_of_service_id],
+                f"Head of Service follow-up not recorded: case {a.case_ref}",
+                f"The 2nd re-audit of case {a.case_ref} starts now; your follow-up of the agreed actions (R-RE-3) is not recorded.",
+            )
+        contacts = await self._service_contacts()
+        child = a.model_copy(
+            update=dict(
+                audit_id=plan.audit_id, kind=AuditKind.REAUDIT, cycle=plan.cycle, theme=None,
+                auditor_id=contacts.reauditor_id, head_of_service_id=contacts.head_of_service_id,
+                reaudit_round=round_, follows_audit_id=a.audit_id, chain_id=a.chain,
+            )
+        )
+        plan.status = "in_progress"
+        self._move(Stage.REAUDIT_IN_PROGRESS)
+        result = await workflow.execute_child_workflow(
+            AuditWorkflow.run,
+            child,
+            id=f"audit-{child.audit_id}",
+            search_attributes=sa.at_allocation(child),
+            static_summary=f"re-audit {round_} of audit {a.audit_id}, cycle {child.cycle}",
+        )
+        plan.status, plan.final_overall_grade = "done", result.final_overall_grade
+        self.chain_outcome = result.chain_outcome
+        self._escalate(result.escalation)
+        self._move(Stage.COMPLETED)
+
+    async def _escalate_to_director(self) -> None:
+        """R-RE-5: still below Good at the 2nd re-audit; the chain ends here."""
+        a = self.audit
+        contacts = await self._service_contacts()
+        self.chain_outcome = ChainOutcome.ESCALATED
+        self._escalate(Escalation.DIRECTOR)
+        self._record(SYSTEM, "escalated to the Head of Service, Assistant Director and Director (R-RE-5)")
+        await self._email(
+            "escalated-to-director",
+            [a.head_of_service_id, contacts.assistant_director_id, contacts.director_id],
+            f"2nd re-audit still {_grade(self.final_grade)}: case {a.case_ref}",
+            f"Case {a.case_ref} has been audited ({a.chain}) and re-audited twice; the 2nd re-audit ({a.audit_id}) is "
+            f"graded {_grade(self.final_grade)}. Practice has not achieved the required outcomes (R-RE-5).",
+        )
+
+    async def _service_contacts(self) -> ServiceContacts:
+        if self._contacts is None:
+            self._contacts = await workflow.execute_activity_method(
+                DirectoryActivities.service_contacts, self.audit.practitioner_id,
+                summary="service contacts from the staff directory", **ACTIVITY_OPTIONS,
+            )
+        return self._contacts
 
     # ---- staff actions (Workflow Updates) ------------------------------------------------------
 
@@ -289,6 +506,10 @@ class AuditWorkflow:
         if not self.allocated_at.date() <= conversation.held_on <= london_today:
             raise invalid(f"held_on must be between the allocation ({self.allocated_at.date()}) and today")
         self._check_grades(conversation.domains, conversation.overall)
+        a = self.audit
+        if a.reaudit_round == 2 and not {a.practitioner_id, a.team_manager_id} <= set(conversation.attendees):
+            raise invalid(f"at a 2nd re-audit the re-auditor meets the practitioner ({a.practitioner_id}) and the "
+                          f"Team Manager ({a.team_manager_id}): list both in attendees (R-RE-4)")
 
     @workflow.update
     async def submit_for_qa(self, actor_id: str) -> AuditView:
@@ -368,10 +589,69 @@ class AuditWorkflow:
             raise invalid("feedback under R-AUD-7 is for a previous practitioner, not the allocated one")
 
     @workflow.update
+    async def record_findings_discussion(self, actor_id: str, discussion: FindingsDiscussion) -> AuditView:
+        d = self.discussion
+        d.records.append(DiscussionRecord(at=workflow.now(), by=actor_id, discussion=discussion))
+        d.status = "recorded"
+        self._clear_overdue("discussion")
+        self._record(actor_id, "findings discussion recorded", f"{len(discussion.smart_actions)} SMART actions")
+        # Answer once the note is on Mosaic and PIAT has been asked to review it.
+        recorded = len(d.records)
+        await workflow.wait_condition(lambda: self._discussion_notes_sent >= recorded)
+        return await self._answer()
+
+    @record_findings_discussion.validator
+    def _validate_discussion(self, actor_id: str, discussion: FindingsDiscussion) -> None:
+        a, d = self.audit, self.discussion
+        if actor_id != a.team_manager_id:
+            raise forbidden(f"only the Team Manager ({a.team_manager_id}) records the findings discussion")
+        if d is None:
+            raise out_of_order("no findings discussion is due for this audit" + ("" if self.report_sent_at else " yet"))
+        if d.status not in ("awaited", "more_requested"):
+            raise out_of_order(f"the findings discussion is {d.status.replace('_', ' ')}; PIAT reviews it next")
+        if d.smart_actions_required and not discussion.smart_actions:
+            raise invalid("this discussion must agree SMART actions (R-DISC-1)")
+        if a.practitioner_id not in discussion.attendees:
+            raise invalid(f"the practitioner ({a.practitioner_id}) takes part in the discussion: list them in attendees")
+        if discussion.held_on < self.report_sent_at.date() or discussion.held_on > (workflow.now() + timedelta(hours=1)).date():
+            raise invalid(f"held_on must be between the report ({self.report_sent_at.date()}) and today")
+
+    @workflow.update
+    def review_findings_discussion(self, actor_id: str, review: DiscussionReview) -> AuditView:
+        d = self.discussion
+        d.reviews.append(ReviewRecord(at=workflow.now(), by=actor_id, review=review))
+        d.status = "accepted" if review.decision == "accept" else "more_requested"
+        self._record(actor_id, f"findings discussion review: {review.decision}", review.comments)
+        return self._view()
+
+    @review_findings_discussion.validator
+    def _validate_review(self, actor_id: str, review: DiscussionReview) -> None:
+        if self.discussion is None or self.discussion.status != "recorded":
+            status = self.discussion.status.replace("_", " ") if self.discussion else "not due"
+            raise out_of_order(f"there is no recorded discussion to review (it is {status})")
+        if actor_id == self.audit.team_manager_id:
+            raise forbidden("the Team Manager cannot review their own discussion note")
+
+    @workflow.update
+    def record_head_of_service_follow_up(self, actor_id: str, follow_up: HeadOfServiceFollowUp) -> AuditView:
+        self.follow_up = FollowUpRecord(at=workflow.now(), by=actor_id, follow_up=follow_up)
+        self._record(actor_id, "Head of Service follow-up recorded")
+        return self._view()
+
+    @record_head_of_service_follow_up.validator
+    def _validate_follow_up(self, actor_id: str, follow_up: HeadOfServiceFollowUp) -> None:
+        if actor_id != self.audit.head_of_service_id:
+            raise forbidden(f"only the Head of Service ({self.audit.head_of_service_id}) records this follow-up")
+        if not self.follow_up_required:
+            raise out_of_order("no follow-up is due: only a 1st re-audit still below Good needs one (R-RE-3)")
+        if self.follow_up is not None:
+            raise out_of_order("the follow-up is already recorded")
+
+    @workflow.update
     async def allocation_recorded(self) -> AuditView:
         """Returns once the deadlines are set and the allocation sent, so `POST /audits` shows them."""
         await workflow.wait_condition(lambda: self._allocated)
-        return self._view()
+        return await self._answer()
 
     @workflow.query
     def view(self) -> AuditView:
@@ -416,9 +696,14 @@ class AuditWorkflow:
     def final_grade(self) -> Grade | None:
         return self.conversation.overall.grade if self.conversation else None
 
+    async def _report_wait(self, condition: Callable[[], bool], until: datetime | None = None, summary: str = "") -> bool:
+        """A wait of the report's own path: the updates that move it (submit, QA) answer once the run
+        reaches the next such wait, so their answer carries the deadline it has just computed."""
+        self._settled = self._requested
+        return await self._wait(condition, until, summary)
+
     async def _wait(self, condition: Callable[[], bool], until: datetime | None = None, summary: str = "") -> bool:
         """Wait for `condition` until `until` (forever if None); False if the deadline passed first."""
-        self._settled = self._requested
         if until is None:
             await workflow.wait_condition(condition)
             return True
@@ -435,6 +720,12 @@ class AuditWorkflow:
         self._requested += 1
         request = self._requested
         await workflow.wait_condition(lambda: self._settled >= request)
+        return await self._answer()
+
+    async def _answer(self) -> AuditView:
+        """The view once the projection holds it too, so `GET /audits` agrees with the answer."""
+        version = self._version
+        await workflow.wait_condition(lambda: self._saved >= version)
         return self._view()
 
     async def _working_days(self, event_at: datetime, days: int, summary: str) -> datetime:
@@ -448,10 +739,10 @@ class AuditWorkflow:
     async def _email(self, step: str, to: list[str | None], subject: str, body: str) -> None:
         await self._send(NotifyActivities.send_email, Channel.EMAIL, step, to, subject, body)
 
-    async def _post(self, channel: Channel, step: str, to: list[str | None], subject: str, body: str) -> None:
-        await self._send(NotifyActivities.post_to_mosaic, channel, step, to, subject, body)
+    async def _post(self, channel: Channel, step: str, to: list[str | None], subject: str, body: str, **extra) -> None:
+        await self._send(NotifyActivities.post_to_mosaic, channel, step, to, subject, body, **extra)
 
-    async def _send(self, activity, channel: Channel, step: str, to: list[str | None], subject: str, body: str) -> None:
+    async def _send(self, activity, channel: Channel, step: str, to: list[str | None], subject: str, body: str, **extra) -> None:
         notification = Notification(
             key=f"{workflow.info().workflow_id}/{step}",
             audit_id=self.audit.audit_id,
@@ -461,6 +752,7 @@ class AuditWorkflow:
             subject=subject,
             body=body,
             at=workflow.now(),
+            **extra,
         )
         await workflow.execute_activity_method(activity, notification, summary=f"{channel.value}: {step}", **ACTIVITY_OPTIONS)
 
@@ -496,6 +788,11 @@ class AuditWorkflow:
             self.overdue_steps.remove(step)
             self._changed()
 
+    def _escalate(self, level: Escalation) -> None:
+        if ESCALATION_ORDER.index(level) > ESCALATION_ORDER.index(self.escalation):
+            self.escalation = level
+            self._changed()
+
     def _record(self, actor_id: str, action: str, detail: str = "") -> None:
         self.history.append(HistoryEntry(at=workflow.now(), actor_id=actor_id, action=action, detail=detail))
         self._changed()
@@ -512,6 +809,9 @@ class AuditWorkflow:
             sa.AUDIT_OVERALL_GRADE: self.final_grade.value if self.final_grade else None,
             sa.AUDIT_DUE_TIME: waiting.until if waiting else None,
             sa.AUDIT_OVERDUE: bool(self.overdue_steps),
+            sa.AUDIT_REAUDIT_ROUND: self.audit.reaudit_round,
+            sa.AUDIT_ESCALATION: self.escalation.value,
+            sa.AUDIT_CHAIN: self.audit.chain,
         }
         changed = [k.value_set(v) if v is not None else k.value_unset() for k, v in attributes.items()
                    if self._search_attributes.get(k.name) != v]
@@ -521,7 +821,24 @@ class AuditWorkflow:
         workflow.set_current_details(_details(self.stage, waiting, self.overdue_steps))
 
     def _waiting(self) -> Waiting | None:
-        """What the audit waits for, from whom, until when: derived from the stage."""
+        """What the audit waits for first: its report's stage, then the discussion, then the follow-up."""
+        return self._waiting_on_report() or self._waiting_on_discussion() or self._waiting_on_follow_up()
+
+    def _waiting_on_discussion(self) -> Waiting | None:
+        d, tm = self.discussion, self.audit.team_manager_id
+        if d is None or d.status == "accepted":
+            return None
+        if d.status == "recorded":
+            return Waiting(action="review of the findings discussion note", from_role="piat", from_staff_ids=[])
+        return Waiting(action="findings discussion recorded by the Team Manager", from_staff_ids=[tm], until=d.due)
+
+    def _waiting_on_follow_up(self) -> Waiting | None:
+        if self.follow_up_required and self.follow_up is None:
+            return Waiting(action="Head of Service follow-up of the agreed actions (R-RE-3)",
+                           from_staff_ids=[self.audit.head_of_service_id])
+        return None
+
+    def _waiting_on_report(self) -> Waiting | None:
         a, d, auditor = self.audit, self.deadlines, [self.auditor_id]
         match self.stage:
             case Stage.ALLOCATED:
@@ -539,6 +856,12 @@ class AuditWorkflow:
             case Stage.DISPUTE_WINDOW:
                 return Waiting(action="dispute window: the practitioner or Team Manager may dispute the grading",
                                from_staff_ids=[a.practitioner_id, a.team_manager_id], until=d.dispute_window_closes)
+            case Stage.REAUDIT_PLANNED:
+                return Waiting(action=f"the {self.reaudit.cycle} cycle, when re-audit {self.reaudit.round} is allocated",
+                               from_staff_ids=[], from_role="system", until=self.reaudit.allocate_at)
+            case Stage.REAUDIT_IN_PROGRESS:
+                return Waiting(action=f"re-audit {self.reaudit.round} ({self.reaudit.audit_id})",
+                               from_staff_ids=[], from_role="re-auditor")
         return None
 
     def _report_text(self) -> str:
@@ -567,6 +890,11 @@ class AuditWorkflow:
             initial_grading=self.initial, conversation=self.conversation, final_overall_grade=self.final_grade,
             improvement_plan=self.initial.improvement_plan if self.initial else [],
             qa_decisions=list(self.qa_decisions), history=list(self.history),
+            reaudit_round=a.reaudit_round, follows_audit_id=a.follows_audit_id, chain_id=a.chain,
+            findings_discussion=self.discussion.model_copy() if self.discussion else None,
+            head_of_service_follow_up_required=self.follow_up_required, head_of_service_follow_up=self.follow_up,
+            reaudit=self.reaudit.model_copy() if self.reaudit else None, chain_outcome=self.chain_outcome,
+            escalation=self.escalation,
         )
 
 

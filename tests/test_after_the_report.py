@@ -1,0 +1,243 @@
+"""After the report: findings discussions (R-DISC) and re-audits up to the Director (R-RE),
+through months of time-skipped working days. Each test reads who was told what, and when."""
+
+from temporalio.api.sdk.v1 import WorkflowMetadata
+
+from models.payloads import AuditView
+from tests.helpers import (
+    allocate,
+    complete,
+    conversation,
+    deadline,
+    discuss_and_accept,
+    findings_discussion,
+    london,
+    qa,
+    search_attributes,
+    skip_to,
+    submit,
+    today,
+    told,
+    view,
+)
+from workflows.audit import AuditWorkflow
+
+
+async def audit_to_report(api, env, grade, overall=None, auditor="tm2", **overrides) -> str:
+    """Allocate, grade, submit and accept: the report goes out at the current instant."""
+    area = overrides.get("service_area", "safeguarding")
+    audit_id = (await allocate(api, auditor_id=auditor, **overrides))["audit_id"]
+    await complete(api, env, audit_id, area, grade, overall, auditor=auditor)
+    await submit(api, audit_id, auditor)
+    await qa(api, audit_id)
+    return audit_id
+
+
+async def reaudit_to_report(api, env, audit_id, grade, attendees=()) -> None:
+    r = await api.as_("hos1").put(f"/audits/{audit_id}/grading", json=_grading(grade))
+    assert r.status_code == 200, r.text
+    body = conversation(await today(env), grade=grade) | {"attendees": list(attendees)}
+    r = await api.as_("hos1").post(f"/audits/{audit_id}/practitioner-conversation", json=body)
+    assert r.status_code == 200, r.text
+    await submit(api, audit_id, "hos1")
+    await qa(api, audit_id)
+
+
+def _grading(grade):
+    from tests.helpers import grading
+
+    return grading(grade=grade)
+
+
+async def outcome(client, audit_id: str) -> AuditView:
+    """The audit workflow's result: it ends once its discussion and any re-audit chain are done."""
+    return await client.get_workflow_handle_for(AuditWorkflow.run, f"audit-{audit_id}").result()
+
+
+def emails(sent, audit_id, prefix) -> list[tuple[list[str], str]]:
+    return [(r, s) for c, r, s in told(sent, audit_id) if c == "email" and s.startswith(prefix)]
+
+
+async def test_requires_improvement_discussed_in_10_days_then_reaudit_good_closes_the_chain(api, env, client, sent):
+    await skip_to(env, london(2027, 1, 4, 9))
+    audit_id = await audit_to_report(api, env, "requires_improvement")
+    v = await view(api, audit_id)
+    discussion = v["findings_discussion"]
+    assert (discussion["working_days"], discussion["smart_actions_required"]) == (10, False)  # R-DISC-2
+    assert deadline({"deadlines": discussion}, "due") == london(2027, 1, 18, 17)
+    assert emails(sent, audit_id, "Findings discussion due") == [(["tm1", "sw1"], f"Findings discussion due: case C-100001")]
+
+    await skip_to(env, london(2027, 1, 12, 10))  # the dispute window has closed: on Mosaic, re-audit planned
+    v = await view(api, audit_id)
+    assert v["stage"] == "reaudit_planned"
+    assert v["reaudit"]["cycle"] == "2027-03" and v["reaudit"]["round"] == 1  # February moderates (R-RE-1)
+    assert deadline({"deadlines": v["reaudit"]}, "allocate_at") == london(2027, 3, 1, 9)
+    accepted = await discuss_and_accept(api, env, audit_id, smart=False)
+    assert accepted["findings_discussion"]["status"] == "accepted"
+    note = [n for n in sent(audit_id) if n.channel == "mosaic_case_note"][-1]
+    assert note.subject.startswith("Audit findings discussion") and "Discussed the audit findings" in note.body
+    assert emails(sent, audit_id, "Findings discussion recorded") == [(["piatmgr1", "piat1"], emails(sent, audit_id, "Findings discussion recorded")[0][1])]
+
+    await skip_to(env, london(2027, 3, 1, 9, 5))
+    reaudit_id = f"{audit_id}-r1"
+    r1 = await view(api, reaudit_id)
+    assert (r1["kind"], r1["reaudit_round"], r1["follows_audit_id"], r1["cycle"]) == ("reaudit", 1, audit_id, "2027-03")
+    assert r1["auditor_id"] == "hos1"  # a senior manager of the service (R-KIND-6)
+    assert (await view(api, audit_id))["stage"] == "reaudit_in_progress"
+    listed = (await api.as_("piat1").get("/audits", params={"reaudit_round": 1})).json()
+    assert [a["audit_id"] for a in listed] == [reaudit_id]
+
+    await reaudit_to_report(api, env, reaudit_id, "good")
+    await skip_to(env, london(2027, 3, 9, 9))
+    assert [(c, r) for c, r, _ in told(sent, reaudit_id)] == [
+        ("email", ["hos1", "tm1", "sw1"]),  # allocation
+        ("email", ["sw1", "tm1"]),  # R-RE-2: the re-audit report
+        ("mosaic_case_note", ["sw1", "tm1", "iro1"]),
+        ("mosaic_alert", ["sw1", "tm1", "iro1"]),  # R-RE-2: alert to practitioner and TM
+    ]
+    assert sent(reaudit_id)[2].subject == "March Re-audit"
+    result = await outcome(client, audit_id)
+    assert (result.stage, result.chain_outcome, result.reaudit.final_overall_grade) == ("completed", "closed", "good")
+    chain = (await view(api, audit_id))["chain"]
+    assert [(c["reaudit_round"], c["cycle"], c["overall_grade"]) for c in chain] == [
+        (0, "2027-01", "requires_improvement"),
+        (1, "2027-03", "good"),
+    ]
+
+
+async def test_inadequate_to_second_reaudit_escalates_to_the_director(api, env, client, sent):
+    await skip_to(env, london(2027, 1, 4, 9))
+    audit_id = await audit_to_report(api, env, "inadequate")
+    discussion = (await view(api, audit_id))["findings_discussion"]
+    assert (discussion["working_days"], discussion["smart_actions_required"]) == (5, True)  # R-DISC-1
+    assert deadline({"deadlines": discussion}, "due") == london(2027, 1, 11, 17)
+    r = await api.as_("tm1").post(
+        f"/audits/{audit_id}/findings-discussion", json=findings_discussion(await today(env), smart=False)
+    )
+    assert r.status_code == 422 and "SMART" in r.json()["detail"]
+    await discuss_and_accept(api, env, audit_id)
+
+    # 1st re-audit in March (after February's moderation), still Requires Improvement.
+    await skip_to(env, london(2027, 3, 1, 9, 5))
+    r1 = f"{audit_id}-r1"
+    await reaudit_to_report(api, env, r1, "requires_improvement")
+    assert emails(sent, r1, "Re-audit report")[0][0] == ["sw1", "tm1", "hos1"]  # R-RE-3: also the Head of Service
+    assert emails(sent, r1, "1st re-audit still")[0][0] == ["psw1"]  # R-RE-3: the PSW's attention
+    v = await view(api, r1)
+    assert v["escalation"] == "head_of_service" and v["head_of_service_follow_up_required"]
+    assert v["findings_discussion"]["working_days"] == 5  # R-DISC-1: a re-audit requiring a 2nd
+    r = await api.as_("tm1").post(f"/audits/{r1}/head-of-service-follow-up", json={"notes": "x"})
+    assert r.status_code == 403
+    r = await api.as_("hos1").post(f"/audits/{r1}/head-of-service-follow-up", json={"notes": "Reviewed actions with tm1 and sw1"})
+    assert r.status_code == 200 and r.json()["head_of_service_follow_up"]["by"] == "hos1"
+    await discuss_and_accept(api, env, r1)
+
+    await skip_to(env, london(2027, 3, 9, 9))
+    mosaic = [(c, r) for c, r, _ in told(sent, r1) if c == "mosaic_alert"]
+    assert mosaic == [("mosaic_alert", ["sw1", "tm1", "iro1", "hos1"])]  # R-DIST-3
+    v = await view(api, r1)
+    assert v["reaudit"]["cycle"] == "2027-05"  # April starts too soon after 8 March
+    assert deadline({"deadlines": v["reaudit"]}, "allocate_at") == london(2027, 5, 4, 9)  # 3 May is a bank holiday
+
+    # 2nd re-audit: the re-auditor meets practitioner and Team Manager (R-RE-4).
+    await skip_to(env, london(2027, 5, 4, 9, 5))
+    r2 = f"{audit_id}-r2"
+    assert (await view(api, r2))["reaudit_round"] == 2
+    r = await api.as_("hos1").put(f"/audits/{r2}/grading", json=_grading("requires_improvement"))
+    body = conversation(await today(env), grade="requires_improvement") | {"attendees": ["sw1"]}
+    r = await api.as_("hos1").post(f"/audits/{r2}/practitioner-conversation", json=body)
+    assert r.status_code == 422 and "R-RE-4" in r.json()["detail"]
+    await reaudit_to_report(api, env, r2, "requires_improvement", attendees=["sw1", "tm1"])
+    await discuss_and_accept(api, env, r2)
+    await skip_to(env, london(2027, 5, 12, 9))
+
+    escalated = emails(sent, r2, "2nd re-audit still")
+    assert [r for r, _ in escalated] == [["hos1", "ad1", "dir1"]]  # R-RE-5
+    result = await outcome(client, audit_id)
+    assert (result.chain_outcome, result.escalation) == ("escalated", "director")
+    chain = (await view(api, audit_id))["chain"]
+    assert [(c["reaudit_round"], c["cycle"], c["overall_grade"]) for c in chain] == [
+        (0, "2027-01", "inadequate"),
+        (1, "2027-03", "requires_improvement"),
+        (2, "2027-05", "requires_improvement"),
+    ]
+    attributes = await search_attributes(client, f"audit-{r2}")
+    assert (attributes["AuditReauditRound"], attributes["AuditEscalation"], attributes["AuditChain"]) == (2, "director", audit_id)
+
+
+async def test_missed_discussion_reminds_the_team_manager_then_escalates_to_the_head_of_service(api, env, client, sent):
+    await skip_to(env, london(2027, 1, 4, 9))
+    audit_id = await audit_to_report(api, env, "requires_improvement")
+    await skip_to(env, london(2027, 1, 18, 17, 5))  # due 18 January 17:00
+    v = await view(api, audit_id)
+    assert "discussion" in v["overdue_steps"] and v["escalation"] == "team_manager"
+    assert [r for r, _ in emails(sent, audit_id, "Reminder: findings discussion overdue")] == [["tm1"]]
+    assert not emails(sent, audit_id, "Findings discussion not recorded")
+
+    await skip_to(env, london(2027, 1, 20, 17, 5))  # two working days on (R-DISC-3 Decision)
+    v = await view(api, audit_id)
+    assert v["findings_discussion"]["escalated_to_head_of_service"] and v["escalation"] == "head_of_service"
+    assert [r for r, _ in emails(sent, audit_id, "Findings discussion not recorded")] == [["hos1"]]
+    handle = client.get_workflow_handle(f"audit-{audit_id}")
+    attributes = await search_attributes(client, handle.id)
+    assert attributes["AuditOverdue"] is True and attributes["AuditEscalation"] == "head_of_service"
+    details = (await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)).current_details
+    assert "discussion" in details
+
+    r = await api.as_("piat1").post(f"/audits/{audit_id}/findings-discussion/review", json={"decision": "accept"})
+    assert r.status_code == 409  # nothing recorded to review
+    r = await api.as_("tm1").post(f"/audits/{audit_id}/findings-discussion", json=findings_discussion(await today(env)))
+    assert r.status_code == 200 and not r.json()["overdue"]
+    r = await api.as_("piat1").post(
+        f"/audits/{audit_id}/findings-discussion/review", json={"decision": "more", "comments": "Name the measures"}
+    )
+    assert r.json()["findings_discussion"]["status"] == "more_requested"
+    await skip_to(env, london(2027, 1, 21, 9))
+    assert [r for r, _ in emails(sent, audit_id, "Findings discussion: more needed")] == [["tm1"]]
+    assert deadline({"deadlines": (await view(api, audit_id))["findings_discussion"]}, "due") == london(2027, 1, 27, 17)
+
+
+async def test_mash_inadequate_needs_the_team_managers_action_and_no_reaudit(api, env, client, sent):
+    await skip_to(env, london(2027, 2, 1, 9))  # MASH audits run in every cycle, moderation months too
+    audit_id = await audit_to_report(api, env, "inadequate", service_area="mash", cycle="2027-02")
+    assert (await view(api, audit_id))["findings_discussion"]["smart_actions_required"]
+    await discuss_and_accept(api, env, audit_id)
+    await skip_to(env, london(2027, 2, 9, 9))
+    result = await outcome(client, audit_id)
+    assert result.stage == "completed" and result.reaudit is None and result.chain_outcome is None
+    assert [r for c, r, _ in told(sent, audit_id) if c == "mosaic_alert"] == [["sw1", "tm1", "iro1", "hos1"]]
+
+
+async def test_peer_audit_plan_is_discussed_and_never_reaudited(api, env, client, sent):
+    await skip_to(env, london(2027, 3, 1, 9))
+    audit_id = (await allocate(api, kind="peer", cycle="2027-03", auditor_id="sw3"))["audit_id"]
+    await complete(api, env, audit_id, grade=None, auditor="sw3")
+    await submit(api, audit_id, "sw3")
+    accepted = await qa(api, audit_id)
+    assert accepted["findings_discussion"] is None or accepted["findings_discussion"]["working_days"] == 10
+    await skip_to(env, london(2027, 3, 2, 9))
+    discussion = (await view(api, audit_id))["findings_discussion"]
+    assert (discussion["working_days"], deadline({"deadlines": discussion}, "due")) == (10, london(2027, 3, 15, 17))
+    await discuss_and_accept(api, env, audit_id, smart=False)
+    await skip_to(env, london(2027, 3, 9, 9))
+    result = await outcome(client, audit_id)
+    assert result.stage == "completed" and result.reaudit is None
+
+
+async def test_reaudit_cycle_skips_august(api, env):
+    await skip_to(env, london(2027, 7, 1, 9))
+    audit_id = await audit_to_report(api, env, "requires_improvement", cycle="2027-07")
+    await skip_to(env, london(2027, 7, 8, 17, 5))  # the dispute window closes at 17:00: now final
+    plan = (await view(api, audit_id))["reaudit"]
+    assert plan["cycle"] == "2027-09" and plan["status"] == "planned"
+    assert deadline({"deadlines": plan}, "allocate_at") == london(2027, 9, 1, 9)
+
+
+async def test_good_needs_no_discussion_and_no_reaudit(api, env, client):
+    await skip_to(env, london(2027, 1, 4, 9))
+    audit_id = await audit_to_report(api, env, "good")
+    r = await api.as_("tm1").post(f"/audits/{audit_id}/findings-discussion", json=findings_discussion(await today(env)))
+    assert r.status_code == 409 and "no findings discussion is due" in r.json()["detail"]
+    await skip_to(env, london(2027, 1, 12, 9))
+    result = await outcome(client, audit_id)
+    assert result.findings_discussion is None and result.reaudit is None
