@@ -36,6 +36,7 @@ async def history(api, audit_id) -> list:
         ({"involvement_start": "2999-01-01"}, 422, "future"),
         ({"case_ref": "Jane Smith"}, 422, "case_ref"),
         ({"service_area": "adults"}, 422, "service_area"),
+        ({"kind": "reaudit"}, 422, "scheduled by the audit they follow"),
     ],
 )
 async def test_bad_allocations_are_refused(api, env, change, status, message):
