@@ -65,7 +65,7 @@ async def test_requires_improvement_discussed_in_10_days_then_reaudit_good_close
     discussion = v["findings_discussion"]
     assert (discussion["working_days"], discussion["smart_actions_required"]) == (10, False)  # R-DISC-2
     assert deadline({"deadlines": discussion}, "due") == london(2027, 1, 18, 17)
-    assert emails(sent, audit_id, "Findings discussion due") == [(["tm1", "sw1"], f"Findings discussion due: case C-100001")]
+    assert emails(sent, audit_id, "Findings discussion due") == [(["tm1", "sw1"], "Findings discussion due: case C-100001")]
 
     await skip_to(env, london(2027, 1, 12, 10))  # the dispute window has closed: on Mosaic, re-audit planned
     v = await view(api, audit_id)

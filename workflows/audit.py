@@ -13,12 +13,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities
     from activities.directory import DirectoryActivities
-    from activities.notify import NotifyActivities
     from activities.persistence import PersistenceActivities
     from models import search_attributes as sa
     from models.cycles import cycle_label, cycle_month, next_cycle
@@ -37,8 +35,6 @@ with workflow.unsafe.imports_passed_through():
         HeadOfServiceFollowUp,
         DomainGrade,
         Grading,
-        HistoryEntry,
-        Notification,
         OverallGrade,
         PractitionerConversation,
         PreviousPractitionerFeedback,
@@ -49,15 +45,11 @@ with workflow.unsafe.imports_passed_through():
         ReviewRecord,
         ServiceContacts,
         Waiting,
-        WorkingDaysRequest,
     )
     from models.rules import discussion_rule, escalates_to_director, needs_reaudit, requires_second_reaudit
 
-ACTIVITY_OPTIONS = dict(
-    start_to_close_timeout=timedelta(seconds=30),
-    retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
-)
-SYSTEM = "system"
+from workflows.process import ACTIVITY_OPTIONS, SYSTEM, Process, details, grade_text, unique, when
+
 
 # Stages in which the auditor is still writing the report.
 DRAFTING = {Stage.ALLOCATED, Stage.INITIALLY_GRADED, Stage.FINALLY_GRADED}
@@ -69,10 +61,11 @@ ESCALATION_ORDER = list(Escalation)
 
 
 @workflow.defn
-class AuditWorkflow:
+class AuditWorkflow(Process):
     @workflow.init
     def __init__(self, audit: AuditInput) -> None:
-        self.audit = audit
+        self._init_process()
+        self.audit, self.audit_id, self.case_ref = audit, audit.audit_id, audit.case_ref
         self.auditor_id = audit.auditor_id
         self.stage = Stage.ALLOCATED
         self.allocated_at = workflow.now()
@@ -82,8 +75,6 @@ class AuditWorkflow:
         self.initial: Grading | None = None
         self.conversation: PractitionerConversation | None = None
         self.qa_decisions: list[QARecord] = []
-        self.history: list[HistoryEntry] = []
-        self.overdue_steps: list[str] = []
         self.submitted_at: datetime | None = None  # set by submit, cleared when QA decides
         self.pending_qa: QADecision | None = None
         self.amended = False  # an amendment since QA returned the report
@@ -91,8 +82,6 @@ class AuditWorkflow:
         # Updates that move the process wait until the run method has caught up with them, so
         # their answer carries the new deadline.
         self._requested = self._settled = 0
-        self._version = self._saved = 0
-        self._search_attributes: dict[str, object] = {}
         self._allocated = False
         # After the report (R-DISC, R-RE)
         self.report_sent_at: datetime | None = None
@@ -109,7 +98,7 @@ class AuditWorkflow:
 
     @workflow.run
     async def run(self, audit: AuditInput) -> AuditView:
-        projector = asyncio.create_task(self._project())
+        projector = asyncio.create_task(self._project(PersistenceActivities.save_audit_snapshot, "save audit projection"))
         if audit.reaudit_round:
             self._record(SYSTEM, f"re-audit {audit.reaudit_round} allocated", f"follows {audit.follows_audit_id}; cycle {audit.cycle}, auditor {audit.auditor_id}")
         else:
@@ -124,7 +113,7 @@ class AuditWorkflow:
         # The findings discussion runs alongside the dispute window, the upload and any re-audit.
         await asyncio.gather(self._finalise(), self._findings_discussion(), self._head_of_service_follow_up())
         self._settled = self._requested
-        await workflow.wait_condition(lambda: self._saved == self._version and workflow.all_handlers_finished())
+        await self._flushed()
         projector.cancel()
         return self._view()
 
@@ -148,7 +137,7 @@ class AuditWorkflow:
             f"Case {a.case_ref} is allocated to auditor {self.auditor_id} for the {cycle_label(a.cycle)} cycle.{theme}\n"
             f"Practitioner: {a.practitioner_id}. Team Manager: {a.team_manager_id}.\n"
             f"Period covered: {self.period_start} to {self.period_end}.\n"
-            f"The audit and its improvement plan are due by {_when(schedule.completion_due)}.",
+            f"The audit and its improvement plan are due by {when(schedule.completion_due)}.",
         )
         self._allocated = True
 
@@ -162,7 +151,7 @@ class AuditWorkflow:
             f"completion-overdue-{self.carried_into_cycle or self.audit.cycle}",
             [self.auditor_id, self.audit.team_manager_id],
             f"Audit overdue: case {self.audit.case_ref}",
-            f"The audit of case {self.audit.case_ref} was due by {_when(self.deadlines.completion_due)} "
+            f"The audit of case {self.audit.case_ref} was due by {when(self.deadlines.completion_due)} "
             f"and has not been submitted for quality assurance. Auditor: {self.auditor_id}.",
         )
         await self._report_wait(submitted)
@@ -195,7 +184,7 @@ class AuditWorkflow:
             [self.audit.piat_manager_id or self.audit.allocated_by],
             f"QA overdue: audit of case {self.audit.case_ref}",
             f"The audit of case {self.audit.case_ref} was submitted for quality assurance and was due "
-            f"to be quality assured by {_when(self.deadlines.qa_due)}.",
+            f"to be quality assured by {when(self.deadlines.qa_due)}.",
         )
 
     async def _await_revision(self, qa_round: int, decision: QADecision) -> bool:
@@ -212,7 +201,7 @@ class AuditWorkflow:
             [self.auditor_id],
             f"Audit returned for revision: case {self.audit.case_ref}",
             f"Quality assurance returned the report with these points to review:\n{decision.details}\n"
-            f"Please submit the amended report by {_when(self.deadlines.revision_due)}.{offer}",
+            f"Please submit the amended report by {when(self.deadlines.revision_due)}.{offer}",
         )
         resubmitted = lambda: self.submitted_at is not None  # noqa: E731
         return await self._report_wait(resubmitted, self.deadlines.revision_due, "amended report (R-QA-2)")
@@ -233,9 +222,9 @@ class AuditWorkflow:
             f"not-accepted-{self.carried_into_cycle}",
             [self.auditor_id, self.audit.team_manager_id, self.audit.piat_manager_id or self.audit.allocated_by],
             f"Audit not accepted: case {self.audit.case_ref}",
-            f"The amended report was not submitted by {_when(self.deadlines.revision_due)}, so the audit "
+            f"The amended report was not submitted by {when(self.deadlines.revision_due)}, so the audit "
             f"is not accepted (R-QA-3). Complete it in time for the {cycle_label(self.carried_into_cycle)} "
-            f"cycle, by {_when(self.deadlines.completion_due)}. A new allocation still follows in that cycle.",
+            f"cycle, by {when(self.deadlines.completion_due)}. A new allocation still follows in that cycle.",
         )
 
     async def _distribute_report(self) -> None:
@@ -257,8 +246,8 @@ class AuditWorkflow:
             await self._email(
                 "principal-social-worker",
                 [contacts.psw_id],
-                f"1st re-audit still {_grade(self.final_grade)}: case {a.case_ref}",
-                f"The 1st re-audit of case {a.case_ref} ({a.audit_id}) is graded {_grade(self.final_grade)}: a 2nd "
+                f"1st re-audit still {grade_text(self.final_grade)}: case {a.case_ref}",
+                f"The 1st re-audit of case {a.case_ref} ({a.audit_id}) is graded {grade_text(self.final_grade)}: a 2nd "
                 f"re-audit will follow (R-RE-3). Head of Service {a.head_of_service_id} follows up the agreed actions.",
             )
 
@@ -290,10 +279,10 @@ class AuditWorkflow:
         alerted = [a.practitioner_id, a.team_manager_id, a.cp_chair_or_iro_id]
         if self.final_grade is Grade.INADEQUATE or requires_second_reaudit(a.reaudit_round, self.final_grade):
             alerted.append(a.head_of_service_id)
-        alerted = _unique(alerted)
+        alerted = unique(alerted)
         kind = KIND_TITLES[a.kind]
         title = f"{cycle_month(a.cycle)} {kind}"
-        grading = f"overall grading: {_grade(self.final_grade)}" if a.kind is not AuditKind.PEER else "peer audit: not graded"
+        grading = f"overall grading: {grade_text(self.final_grade)}" if a.kind is not AuditKind.PEER else "peer audit: not graded"
         await self._post(
             Channel.MOSAIC_CASE_NOTE,
             "mosaic-case-note",
@@ -331,7 +320,7 @@ class AuditWorkflow:
             "discussion-due",
             [a.team_manager_id, a.practitioner_id],
             f"Findings discussion due: case {a.case_ref}",
-            f"Please discuss the audit findings{smart} by {_when(due)}, and record the discussion as a "
+            f"Please discuss the audit findings{smart} by {when(due)}, and record the discussion as a "
             f"supervision / management-oversight note (R-DISC-1..3).",
         )
         for handled in itertools.count():  # a record may arrive while we are still sending: count, don't look
@@ -346,7 +335,7 @@ class AuditWorkflow:
                 f"discussion-more-{len(d.reviews)}",
                 [a.team_manager_id],
                 f"Findings discussion: more needed: case {a.case_ref}",
-                f"PIAT asks for more on the discussion note: {d.reviews[-1].review.comments}\nPlease record it again by {_when(d.due)}.",
+                f"PIAT asks for more on the discussion note: {d.reviews[-1].review.comments}\nPlease record it again by {when(d.due)}.",
             )
 
     async def _await_discussion_record(self, recorded_so_far: int) -> None:
@@ -361,7 +350,7 @@ class AuditWorkflow:
             f"discussion-reminder-{recorded_so_far}",
             [a.team_manager_id],
             f"Reminder: findings discussion overdue: case {a.case_ref}",
-            f"The findings discussion of case {a.case_ref} was due by {_when(d.due)} and is not recorded. Without it, "
+            f"The findings discussion of case {a.case_ref} was due by {when(d.due)} and is not recorded. Without it, "
             f"the Head of Service is told in {a.policy.discussion_escalation_days} working days (R-DISC-3).",
         )
         escalate_at = await self._working_days(d.due, a.policy.discussion_escalation_days, "escalation date (R-DISC-3)")
@@ -375,7 +364,7 @@ class AuditWorkflow:
             [a.head_of_service_id],
             f"Findings discussion not recorded: case {a.case_ref}",
             f"Team Manager {a.team_manager_id} has not recorded the findings discussion of case {a.case_ref}, "
-            f"due by {_when(d.due)} (R-DISC-3). Please follow it up.",
+            f"due by {when(d.due)} (R-DISC-3). Please follow it up.",
         )
         await self._wait(recorded)
 
@@ -460,9 +449,9 @@ class AuditWorkflow:
         await self._email(
             "escalated-to-director",
             [a.head_of_service_id, contacts.assistant_director_id, contacts.director_id],
-            f"2nd re-audit still {_grade(self.final_grade)}: case {a.case_ref}",
+            f"2nd re-audit still {grade_text(self.final_grade)}: case {a.case_ref}",
             f"Case {a.case_ref} has been audited ({a.chain}) and re-audited twice; the 2nd re-audit ({a.audit_id}) is "
-            f"graded {_grade(self.final_grade)}. Practice has not achieved the required outcomes (R-RE-5).",
+            f"graded {grade_text(self.final_grade)}. Practice has not achieved the required outcomes (R-RE-5).",
         )
 
     async def _service_contacts(self) -> ServiceContacts:
@@ -479,7 +468,7 @@ class AuditWorkflow:
     def record_initial_grading(self, actor_id: str, grading: Grading) -> AuditView:
         self.initial = grading
         self._amend_or_move(Stage.INITIALLY_GRADED)
-        self._record(actor_id, "initial grading recorded", f"overall: {_grade(grading.overall.grade)}")
+        self._record(actor_id, "initial grading recorded", f"overall: {grade_text(grading.overall.grade)}")
         return self._view()
 
     @record_initial_grading.validator
@@ -493,7 +482,7 @@ class AuditWorkflow:
         self.conversation = conversation
         self._amend_or_move(Stage.FINALLY_GRADED)
         self._record(actor_id, "practitioner conversation and final grading recorded",
-                     f"held on {conversation.held_on}; overall: {_grade(conversation.overall.grade)}")
+                     f"held on {conversation.held_on}; overall: {grade_text(conversation.overall.grade)}")
         return self._view()
 
     @record_practitioner_conversation.validator
@@ -554,7 +543,7 @@ class AuditWorkflow:
             [change.auditor_id, previous, self.audit.team_manager_id],
             f"Audit reassigned: case {self.audit.case_ref}",
             f"The audit of case {self.audit.case_ref} moves from {previous} to {change.auditor_id} "
-            f"({change.reason}). Its deadlines are unchanged (R-ALLOC-3): due by {_when(self.deadlines.completion_due)}.",
+            f"({change.reason}). Its deadlines are unchanged (R-ALLOC-3): due by {when(self.deadlines.completion_due)}.",
         )
         return self._view()
 
@@ -702,69 +691,11 @@ class AuditWorkflow:
         self._settled = self._requested
         return await self._wait(condition, until, summary)
 
-    async def _wait(self, condition: Callable[[], bool], until: datetime | None = None, summary: str = "") -> bool:
-        """Wait for `condition` until `until` (forever if None); False if the deadline passed first."""
-        if until is None:
-            await workflow.wait_condition(condition)
-            return True
-        remaining = until - workflow.now()
-        if remaining <= timedelta(0):
-            return condition()
-        try:
-            await workflow.wait_condition(condition, timeout=remaining, timeout_summary=summary)
-            return True
-        except asyncio.TimeoutError:
-            return False
-
     async def _after_run_caught_up(self) -> AuditView:
         self._requested += 1
         request = self._requested
         await workflow.wait_condition(lambda: self._settled >= request)
         return await self._answer()
-
-    async def _answer(self) -> AuditView:
-        """The view once the projection holds it too, so `GET /audits` agrees with the answer."""
-        version = self._version
-        await workflow.wait_condition(lambda: self._saved >= version)
-        return self._view()
-
-    async def _working_days(self, event_at: datetime, days: int, summary: str) -> datetime:
-        return await workflow.execute_activity_method(
-            CalendarActivities.working_day_deadline,
-            WorkingDaysRequest(event_at=event_at, working_days=days),
-            summary=summary,
-            **ACTIVITY_OPTIONS,
-        )
-
-    async def _email(self, step: str, to: list[str | None], subject: str, body: str) -> None:
-        await self._send(NotifyActivities.send_email, Channel.EMAIL, step, to, subject, body)
-
-    async def _post(self, channel: Channel, step: str, to: list[str | None], subject: str, body: str, **extra) -> None:
-        await self._send(NotifyActivities.post_to_mosaic, channel, step, to, subject, body, **extra)
-
-    async def _send(self, activity, channel: Channel, step: str, to: list[str | None], subject: str, body: str, **extra) -> None:
-        notification = Notification(
-            key=f"{workflow.info().workflow_id}/{step}",
-            audit_id=self.audit.audit_id,
-            case_ref=self.audit.case_ref,
-            channel=channel,
-            recipient_ids=_unique(to),
-            subject=subject,
-            body=body,
-            at=workflow.now(),
-            **extra,
-        )
-        await workflow.execute_activity_method(activity, notification, summary=f"{channel.value}: {step}", **ACTIVITY_OPTIONS)
-
-    async def _project(self) -> None:
-        """Keep the API's projection current: save the latest view whenever it changed."""
-        while True:
-            await workflow.wait_condition(lambda: self._saved < self._version)
-            version = self._version
-            await workflow.execute_activity_method(
-                PersistenceActivities.save_audit_snapshot, self._view(), summary="save audit projection", **ACTIVITY_OPTIONS
-            )
-            self._saved = version
 
     def _move(self, stage: Stage) -> None:
         self.stage = stage
@@ -778,30 +709,14 @@ class AuditWorkflow:
         else:
             self._move(stage)
 
-    def _mark_overdue(self, step: str) -> None:
-        if step not in self.overdue_steps:
-            self.overdue_steps.append(step)
-            self._record(SYSTEM, f"{step} deadline passed")
-
-    def _clear_overdue(self, step: str) -> None:
-        if step in self.overdue_steps:
-            self.overdue_steps.remove(step)
-            self._changed()
-
     def _escalate(self, level: Escalation) -> None:
         if ESCALATION_ORDER.index(level) > ESCALATION_ORDER.index(self.escalation):
             self.escalation = level
             self._changed()
 
-    def _record(self, actor_id: str, action: str, detail: str = "") -> None:
-        self.history.append(HistoryEntry(at=workflow.now(), actor_id=actor_id, action=action, detail=detail))
-        self._changed()
-
-    def _changed(self) -> None:
-        """Every change: refresh what operators see, and schedule a projection save."""
-        self._version += 1
+    def _refresh(self) -> None:
         waiting = self._waiting()
-        attributes = {
+        self._upsert({
             sa.AUDIT_CYCLE: self.audit.cycle,
             sa.AUDIT_SERVICE_AREA: self.audit.service_area.value,
             sa.AUDIT_KIND: self.audit.kind.value,
@@ -812,13 +727,8 @@ class AuditWorkflow:
             sa.AUDIT_REAUDIT_ROUND: self.audit.reaudit_round,
             sa.AUDIT_ESCALATION: self.escalation.value,
             sa.AUDIT_CHAIN: self.audit.chain,
-        }
-        changed = [k.value_set(v) if v is not None else k.value_unset() for k, v in attributes.items()
-                   if self._search_attributes.get(k.name) != v]
-        if changed:
-            workflow.upsert_search_attributes(changed)
-            self._search_attributes.update({k.name: v for k, v in attributes.items()})
-        workflow.set_current_details(_details(self.stage, waiting, self.overdue_steps))
+        })
+        workflow.set_current_details(details(self.stage.value, waiting, self.overdue_steps))
 
     def _waiting(self) -> Waiting | None:
         """What the audit waits for first: its report's stage, then the discussion, then the follow-up."""
@@ -870,8 +780,8 @@ class AuditWorkflow:
                  f"Auditor: {self.auditor_id}. Period covered: {self.period_start} to {self.period_end}."]
         if a.theme:
             lines.append(f"Theme: {a.theme}")
-        lines.append(f"Overall: {_grade(c.overall.grade)}. {c.overall.rationale}")
-        lines += [f"- {d.domain}: {_grade(d.grade)}. {d.rationale}".rstrip() for d in c.domains]
+        lines.append(f"Overall: {grade_text(c.overall.grade)}. {c.overall.rationale}")
+        lines += [f"- {d.domain}: {grade_text(d.grade)}. {d.rationale}".rstrip() for d in c.domains]
         lines.append(f"Practitioner conversation ({c.held_on}): {c.notes}")
         lines += ["Improvement plan:"] + [f"- {p.action} (owner {p.owner_id}, by {p.due_on})" for p in self.initial.improvement_plan]
         lines.append(f"You may dispute the grading within {a.policy.dispute_window_days} working days (R-DIST-4).")
@@ -897,27 +807,3 @@ class AuditWorkflow:
             escalation=self.escalation,
         )
 
-
-def _unique(ids: list[str | None]) -> list[str]:
-    return list(dict.fromkeys(i for i in ids if i))
-
-
-def _grade(grade: Grade | None) -> str:
-    return grade.value.replace("_", " ") if grade else "not graded"
-
-
-def _when(instant: datetime | None) -> str:
-    return f"{instant:%A %d %B %Y %H:%M}" if instant else "(not set)"
-
-
-def _details(stage: Stage, waiting: Waiting | None, overdue: list[str]) -> str:
-    """The one Markdown line the Web UI shows as the workflow's current details."""
-    text = f"**{stage.value}**"
-    if waiting:
-        who = ", ".join(waiting.from_staff_ids) or waiting.from_role or "-"
-        text += f": waiting for {waiting.action} from `{who}`"
-        if waiting.until:
-            text += f" until {_when(waiting.until)}"
-    if overdue:
-        text += f" — **overdue**: {', '.join(overdue)}"
-    return text

@@ -1,0 +1,164 @@
+"""Plumbing every process workflow shares: deadlines, waits, notifications, history, projection.
+
+A process (an audit, a dispute) subclasses `Process` and says what is its own: its view, its
+search attributes and its one-line current details (`_refresh`), and the activity that saves
+its projection.
+"""
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.calendar import CalendarActivities
+    from activities.notify import NotifyActivities
+    from models.enums import Channel, Grade
+    from models.payloads import HistoryEntry, Notification, Waiting, WorkingDaysRequest
+
+ACTIVITY_OPTIONS = dict(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
+)
+SYSTEM = "system"
+
+
+class Process:
+    audit_id: str
+    case_ref: str
+
+    def _init_process(self) -> None:
+        self.history: list[HistoryEntry] = []
+        self.overdue_steps: list[str] = []
+        self._version = self._saved = 0
+        self._search_attributes: dict[str, object] = {}
+
+    # ---- to be said by each process ----------------------------------------------------------
+
+    def _view(self):
+        raise NotImplementedError
+
+    def _refresh(self) -> None:
+        """Search attributes and current details after a change."""
+        raise NotImplementedError
+
+    # ---- waiting ---------------------------------------------------------------------------------
+
+    async def _wait(self, condition: Callable[[], bool], until: datetime | None = None, summary: str = "") -> bool:
+        """Wait for `condition` until `until` (forever if None); False if the deadline passed first."""
+        if until is None:
+            await workflow.wait_condition(condition)
+            return True
+        remaining = until - workflow.now()
+        if remaining <= timedelta(0):
+            return condition()
+        try:
+            await workflow.wait_condition(condition, timeout=remaining, timeout_summary=summary)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    async def _working_days(self, event_at: datetime, days: int, summary: str) -> datetime:
+        return await workflow.execute_activity_method(
+            CalendarActivities.working_day_deadline,
+            WorkingDaysRequest(event_at=event_at, working_days=days),
+            summary=summary,
+            **ACTIVITY_OPTIONS,
+        )
+
+    async def _answer(self):
+        """The view once the projection holds it too, so the API's lists agree with the answer."""
+        version = self._version
+        await workflow.wait_condition(lambda: self._saved >= version)
+        return self._view()
+
+    # ---- telling people --------------------------------------------------------------------------
+
+    async def _email(self, step: str, to: list[str | None], subject: str, body: str) -> None:
+        await self._send(NotifyActivities.send_email, Channel.EMAIL, step, to, subject, body)
+
+    async def _post(self, channel: Channel, step: str, to: list[str | None], subject: str, body: str, **extra) -> None:
+        await self._send(NotifyActivities.post_to_mosaic, channel, step, to, subject, body, **extra)
+
+    async def _send(self, activity, channel: Channel, step: str, to: list[str | None], subject: str, body: str, **extra) -> None:
+        """`step` names the send within this workflow: with the workflow ID it is the idempotency key."""
+        notification = Notification(
+            key=f"{workflow.info().workflow_id}/{step}",
+            audit_id=self.audit_id,
+            case_ref=self.case_ref,
+            channel=channel,
+            recipient_ids=unique(to),
+            subject=subject,
+            body=body,
+            at=workflow.now(),
+            **extra,
+        )
+        await workflow.execute_activity_method(activity, notification, summary=f"{channel.value}: {step}", **ACTIVITY_OPTIONS)
+
+    # ---- state, history and what operators see ---------------------------------------------------
+
+    async def _project(self, save_snapshot, summary: str) -> None:
+        """Keep the API's projection current: save the latest view whenever it changed."""
+        while True:
+            await workflow.wait_condition(lambda: self._saved < self._version)
+            version = self._version
+            await workflow.execute_activity_method(save_snapshot, self._view(), summary=summary, **ACTIVITY_OPTIONS)
+            self._saved = version
+
+    async def _flushed(self) -> None:
+        """Before the run returns: the last view saved and every update answered."""
+        await workflow.wait_condition(lambda: self._saved == self._version and workflow.all_handlers_finished())
+
+    def _mark_overdue(self, step: str) -> None:
+        if step not in self.overdue_steps:
+            self.overdue_steps.append(step)
+            self._record(SYSTEM, f"{step} deadline passed")
+
+    def _clear_overdue(self, step: str) -> None:
+        if step in self.overdue_steps:
+            self.overdue_steps.remove(step)
+            self._changed()
+
+    def _record(self, actor_id: str, action: str, detail: str = "") -> None:
+        self.history.append(HistoryEntry(at=workflow.now(), actor_id=actor_id, action=action, detail=detail))
+        self._changed()
+
+    def _changed(self) -> None:
+        """Every change: refresh what operators see, and schedule a projection save."""
+        self._version += 1
+        self._refresh()
+
+    def _upsert(self, attributes: dict) -> None:
+        """Upsert the search attributes whose value changed (None unsets one)."""
+        changed = [k.value_set(v) if v is not None else k.value_unset() for k, v in attributes.items()
+                   if self._search_attributes.get(k.name) != v]
+        if changed:
+            workflow.upsert_search_attributes(changed)
+            self._search_attributes.update({k.name: v for k, v in attributes.items()})
+
+
+def unique(ids: list[str | None]) -> list[str]:
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def grade_text(grade: Grade | None) -> str:
+    return grade.value.replace("_", " ") if grade else "not graded"
+
+
+def when(instant: datetime | None) -> str:
+    return f"{instant:%A %d %B %Y %H:%M}" if instant else "(not set)"
+
+
+def details(state: str, waiting: Waiting | None, overdue: list[str]) -> str:
+    """The one Markdown line the Web UI shows as a workflow's current details."""
+    text = f"**{state}**"
+    if waiting:
+        who = ", ".join(waiting.from_staff_ids) or waiting.from_role or "-"
+        text += f": waiting for {waiting.action} from `{who}`"
+        if waiting.until:
+            text += f" until {when(waiting.until)}"
+    if overdue:
+        text += f" — **overdue**: {', '.join(overdue)}"
+    return text
