@@ -21,9 +21,10 @@ from models.settings import Settings, get_settings
 from models.staff import StaffDirectory
 from models.tables import make_engine
 from workflows.audit import AuditWorkflow
+from workflows.dispute import DisputeWorkflow
 
 log = logging.getLogger("qsaf.worker")
-WORKFLOWS = [AuditWorkflow]
+WORKFLOWS = [AuditWorkflow, DisputeWorkflow]
 
 
 async def connect(settings: Settings) -> Client:
@@ -77,6 +78,7 @@ def activities_for(settings: Settings) -> list:
         notify.send_email,
         notify.post_to_mosaic,
         persistence.save_audit_snapshot,
+        persistence.save_dispute_snapshot,
     ]
 
 

@@ -1,11 +1,11 @@
-"""The audit projection that `GET /audits` lists and filters."""
+"""The projections that `GET /audits` and `GET /disputes` list and filter."""
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from temporalio import activity
 
-from models.payloads import AuditView
-from models.tables import AuditRecord
+from models.payloads import AuditView, DisputeView
+from models.tables import AuditRecord, DisputeRecord
 
 
 class PersistenceActivities:
@@ -35,6 +35,25 @@ class PersistenceActivities:
             updated_at=view.history[-1].at if view.history else view.allocated_at,
             view=view.model_dump(mode="json"),
         )
+        self._upsert(record)
+
+    @activity.defn
+    def save_dispute_snapshot(self, view: DisputeView) -> None:
+        self._upsert(
+            DisputeRecord(
+                dispute_id=view.dispute_id,
+                audit_id=view.audit_id,
+                level=view.level.value,
+                step=view.step.value,
+                status=view.outcome.status if view.outcome else "open",
+                overdue=view.overdue,
+                raised_by=view.raised_by,
+                updated_at=view.history[-1].at if view.history else view.raised_at,
+                view=view.model_dump(mode="json"),
+            )
+        )
+
+    def _upsert(self, record) -> None:
         with Session(self.engine) as session:
             session.merge(record)
             session.commit()

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from api import audit_tools, audits, errors
+from api import audit_tools, audits, disputes, errors
 from api.deps import Services, Svc
 from models.settings import get_settings
 from models.staff import StaffDirectory
@@ -43,6 +43,7 @@ def create_app(prepared: Services | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(audits.router)
     app.include_router(audit_tools.router)
+    app.include_router(disputes.router)
 
     class Health(BaseModel):
         status: str

@@ -43,6 +43,7 @@ class Stage(StrEnum):
     ACCEPTED = "accepted"  # QA accepted; the report is on its way to practitioner and TM
     NOT_ACCEPTED = "not_accepted"  # R-QA-3: carried into the next cycle
     DISPUTE_WINDOW = "dispute_window"  # R-DIST-4: report sent, Mosaic upload waits
+    IN_DISPUTE = "in_dispute"  # R-DISP: the upload waits for the dispute to end
     REAUDIT_PLANNED = "reaudit_planned"  # R-RE-1: final and below Good; waiting for the re-audit cycle
     REAUDIT_IN_PROGRESS = "reaudit_in_progress"  # the re-audit (a child workflow) is running
     COMPLETED = "completed"  # on Mosaic with its alerts (R-DIST-2, R-DIST-3), any re-audit chain ended
@@ -63,6 +64,29 @@ class ChainOutcome(StrEnum):
 
 
 BELOW_GOOD = frozenset({Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE})
+
+
+class DisputeLevel(StrEnum):
+    """The four levels of the dispute ladder (R-DISP)."""
+
+    INFORMAL = "informal"
+    FORMAL = "formal"
+    CORPORATE = "corporate"
+    INDEPENDENT_REVIEW = "independent_review"
+
+
+class DisputeStep(StrEnum):
+    """Each recorded step, in ladder order; the `DisputeStep` search attribute."""
+
+    MEETING = "meeting"  # R-DISP-2: within 5 working days of raising
+    SUMMARY = "summary"  # R-DISP-3: within 2 working days of the meeting
+    AMENDED_GRADING = "amended_grading"  # R-DISP-4: resolved informally
+    FORMAL_DISCUSSION = "formal_discussion"  # R-DISP-6: within 5 working days
+    WRITTEN_RESPONSE = "written_response"  # R-DISP-7: within 5 more
+    CORPORATE_DECISION = "corporate_decision"  # R-DISP-8: within 5 working days
+    INDEPENDENT_REVIEW = "independent_review"  # R-DISP-9: commissioned or not
+    INDEPENDENT_REVIEW_RESULT = "independent_review_result"
+    ENDED = "ended"
 
 
 class Channel(StrEnum):

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from models.enums import AuditKind, ChainOutcome, Channel, Escalation, Grade, ServiceArea, Stage
+from models.enums import AuditKind, ChainOutcome, Channel, DisputeLevel, DisputeStep, Escalation, Grade, ServiceArea, Stage
 
 NonEmpty = Field(min_length=1)
 
@@ -21,6 +21,12 @@ class Policy(BaseModel):
     revision_days: int = 3
     revision_days_with_discussion: int = 4
     dispute_window_days: int = 5
+    dispute_meeting_days: int = 5  # R-DISP-2
+    dispute_summary_days: int = 2  # R-DISP-3
+    dispute_amendment_days: int = 5  # Decision: the auditor's amended final grading (R-DISP-4)
+    dispute_formal_days: int = 5  # R-DISP-6, and again R-DISP-7
+    dispute_corporate_days: int = 5  # R-DISP-8
+    dispute_review_decision_days: int = 5  # Decision: whether to commission an independent review
     discussion_escalation_days: int = 2  # Decision: reminder at the due date, Head of Service 2 days later
     discussion_more_days: int = 5  # Decision: time to re-record after PIAT asks for more
 
@@ -211,6 +217,9 @@ class ServiceContacts(BaseModel):
     psw_id: str | None
     assistant_director_id: str | None
     director_id: str | None
+    piat_manager_id: str | None = None
+    corporate_director_quality_standards_id: str | None = None
+    corporate_director_csc_id: str | None = None
 
 
 class ReauditSchedule(BaseModel):
@@ -288,6 +297,9 @@ class AuditView(BaseModel):
     reaudit: ReauditPlan | None = None
     chain_outcome: ChainOutcome | None = None
     escalation: Escalation = Escalation.NONE
+    dispute_id: str | None = None
+    dispute_outcome: "DisputeOutcome | None" = None
+    final_grading: "Regrade | None" = None  # the grading after QA and any dispute (R-REP-2)
     chain: list[ChainLink] = []  # filled by the API from the projection: every audit of the case's chain
 
 
@@ -322,3 +334,124 @@ class Notification(BaseModel):
     at: datetime  # the workflow's time, so time-skipped tests see simulated instants
     case_ref: str | None = None
     note_type: str = "Quality Assurance"  # Mosaic case notes only
+
+
+# ---- disputes (R-DISP) ----------------------------------------------------------------------------
+
+Outcome = Literal["resolved", "unresolved"]
+
+
+class DisputeRaise(BaseModel):
+    """`POST /audits/{id}/disputes`: the written response against the grading criteria (R-DISP-1)."""
+
+    domains_disputed: list[str] = Field(min_length=1, description='domain names, or "overall"')
+    rationale: str = Field(min_length=1, description="why, against the audit grading criteria")
+    evidence: str = Field(min_length=1, description="evidence of the work done")
+
+
+class Regrade(BaseModel):
+    """A final grading that replaces the auditor's after a dispute."""
+
+    domains: list[DomainGrade]
+    overall: OverallGrade
+
+
+class DisputeMeeting(BaseModel):
+    held_on: date
+    attendees: list[str] = Field(min_length=1)
+    notes: str = NonEmpty
+
+
+class DisputeSummary(BaseModel):
+    outcome: Outcome
+    summary: str = NonEmpty
+
+
+class AmendedGrading(Regrade):
+    notes: str = NonEmpty
+
+
+class FormalDiscussion(BaseModel):
+    held_on: date
+    course_of_action: str = NonEmpty
+    independent_review_of_recordings: bool = False
+
+
+class WrittenResponse(BaseModel):
+    response: str = NonEmpty
+    outcome: Outcome
+    regrade: Regrade | None = None
+
+
+class CorporateDecision(BaseModel):
+    outcome: Outcome
+    notes: str = NonEmpty
+    regrade: Regrade | None = None
+
+
+class IndependentReviewDecision(BaseModel):
+    commissioned: bool
+    notes: str = NonEmpty
+
+
+class IndependentReviewResult(BaseModel):
+    findings: str = NonEmpty
+    regrade: Regrade | None = None
+
+
+class Withdrawal(BaseModel):
+    reason: str = NonEmpty
+
+
+class DisputeInput(BaseModel):
+    audit_id: str
+    case_ref: str
+    cycle: str
+    raised_by: str
+    raised: DisputeRaise
+    auditor_id: str
+    practitioner_id: str
+    team_manager_id: str
+    head_of_service_id: str | None
+    piat_id: str  # PIAT, copied into every informal step
+    piat_manager_id: str
+    psw_id: str | None
+    corporate_director_quality_standards_id: str
+    corporate_director_csc_id: str
+    domains: list[str]
+    policy: Policy
+
+
+class DisputeOutcome(BaseModel):
+    status: Literal["resolved", "unresolved", "withdrawn"]
+    level: DisputeLevel
+    regrade: Regrade | None = None
+    ended_at: datetime
+
+
+class StepRecord(BaseModel):
+    step: DisputeStep
+    at: datetime
+    by: str
+    record: dict
+
+
+class DisputeView(BaseModel):
+    dispute_id: str
+    audit_id: str
+    case_ref: str
+    raised_by: str
+    raised_at: datetime
+    raised: DisputeRaise
+    level: DisputeLevel
+    step: DisputeStep
+    waiting_for: Waiting | None
+    deadlines: dict[DisputeStep, datetime]
+    overdue: bool
+    overdue_steps: list[str]
+    records: list[StepRecord]
+    outcome: DisputeOutcome | None
+    history: list[HistoryEntry]
+
+
+AuditView.model_rebuild()  # it names the dispute models defined after it

@@ -17,6 +17,9 @@ AUDIT_OVERDUE = SearchAttributeKey.for_bool("AuditOverdue")
 AUDIT_REAUDIT_ROUND = SearchAttributeKey.for_int("AuditReauditRound")
 AUDIT_ESCALATION = SearchAttributeKey.for_keyword("AuditEscalation")
 AUDIT_CHAIN = SearchAttributeKey.for_keyword("AuditChain")  # the first audit's ID: links a case's chain
+DISPUTE_LEVEL = SearchAttributeKey.for_keyword("DisputeLevel")
+DISPUTE_STEP = SearchAttributeKey.for_keyword("DisputeStep")
+DISPUTE_OVERDUE = SearchAttributeKey.for_bool("DisputeOverdue")
 
 ALL = (
     AUDIT_CYCLE,
@@ -29,6 +32,9 @@ ALL = (
     AUDIT_REAUDIT_ROUND,
     AUDIT_ESCALATION,
     AUDIT_CHAIN,
+    DISPUTE_LEVEL,
+    DISPUTE_STEP,
+    DISPUTE_OVERDUE,
 )
 
 

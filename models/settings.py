@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     dispute_window_days: int = 5  # R-DIST-4
     discussion_escalation_days: int = 2  # R-DISC-3 Decision: overdue discussion -> Head of Service
     discussion_more_days: int = 5  # R-DISC-3 Decision: re-recording after PIAT asks for more
+    dispute_meeting_days: int = 5  # R-DISP-2
+    dispute_summary_days: int = 2  # R-DISP-3
+    dispute_amendment_days: int = 5  # R-DISP-4 Decision
+    dispute_formal_days: int = 5  # R-DISP-6, R-DISP-7
+    dispute_corporate_days: int = 5  # R-DISP-8
+    dispute_review_decision_days: int = 5  # R-DISP-9 Decision
 
     @field_validator("closure_days", mode="before")
     @classmethod

@@ -34,6 +34,22 @@ class AuditRecord(SQLModel, table=True):
     view: dict = Field(sa_column=Column(JSON, nullable=False))  # the last AuditView
 
 
+class DisputeRecord(SQLModel, table=True):
+    """A projection of each dispute workflow for `GET /disputes`."""
+
+    __tablename__ = "dispute"
+
+    dispute_id: str = Field(primary_key=True)
+    audit_id: str = Field(index=True)
+    level: str = Field(index=True)
+    step: str = Field(index=True)
+    status: str = Field(index=True)  # open, resolved, unresolved, withdrawn
+    overdue: bool = Field(default=False, index=True)
+    raised_by: str
+    updated_at: datetime
+    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the last DisputeView
+
+
 class NotificationRecord(SQLModel, table=True):
     """Every email, Mosaic case note and alert sent. The unique key makes sends idempotent."""
 

@@ -30,6 +30,9 @@ with workflow.unsafe.imports_passed_through():
         DiscussionRecord,
         DiscussionReview,
         DiscussionView,
+        DisputeInput,
+        DisputeOutcome,
+        DisputeRaise,
         FindingsDiscussion,
         FollowUpRecord,
         HeadOfServiceFollowUp,
@@ -41,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         QADecision,
         QARecord,
         ReauditPlan,
+        Regrade,
         Reassignment,
         ReviewRecord,
         ServiceContacts,
@@ -48,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.rules import discussion_rule, escalates_to_director, needs_reaudit, requires_second_reaudit
 
+from workflows.dispute import DisputeWorkflow
 from workflows.process import ACTIVITY_OPTIONS, SYSTEM, Process, details, grade_text, unique, when
 
 
@@ -93,6 +98,14 @@ class AuditWorkflow(Process):
         self.escalation = Escalation.NONE
         self._contacts: ServiceContacts | None = None
         self._discussion_notes_sent = 0
+        self._discussion_round = 0
+        self._discussion_task: asyncio.Task | None = None
+        # Disputes (R-DISP)
+        self.dispute: DisputeRaise | None = None
+        self.dispute_raised_by: str | None = None
+        self.dispute_id: str | None = None
+        self.dispute_outcome: DisputeOutcome | None = None
+        self.regrade: Regrade | None = None
 
     # ---- the process ------------------------------------------------------------------------
 
@@ -111,7 +124,13 @@ class AuditWorkflow(Process):
             await self._carry_into_next_cycle()
         await self._distribute_report()
         # The findings discussion runs alongside the dispute window, the upload and any re-audit.
-        await asyncio.gather(self._finalise(), self._findings_discussion(), self._head_of_service_follow_up())
+        # The findings discussion runs alongside the dispute window, any dispute, the upload and
+        # any re-audit; a dispute restarts it on the final report (see _run_dispute).
+        self._start_discussion()
+        await self._finalise()
+        while not self._discussion_task.done():
+            await asyncio.wait([self._discussion_task])  # a restarted discussion replaces the task
+        await self._head_of_service_follow_up()
         self._settled = self._requested
         await self._flushed()
         projector.cancel()
@@ -253,7 +272,8 @@ class AuditWorkflow(Process):
 
     async def _finalise(self) -> None:
         """The dispute window, Mosaic, then what the final grade sets in motion (R-RE)."""
-        await self._hold_dispute_window()
+        if await self._hold_dispute_window():
+            await self._run_dispute()
         await self._upload_to_mosaic()
         self._move(Stage.COMPLETED)
         a, grade = self.audit, self.final_grade
@@ -265,13 +285,44 @@ class AuditWorkflow(Process):
             self.chain_outcome = ChainOutcome.CLOSED
             self._changed()
 
-    async def _hold_dispute_window(self) -> None:
-        """R-DIST-4: the Mosaic upload waits for the dispute window (raising one is a later step)."""
+    async def _hold_dispute_window(self) -> bool:
+        """R-DIST-4: the Mosaic upload waits for the dispute window; True if a dispute was raised."""
         self.deadlines.dispute_window_closes = await self._working_days(
             workflow.now(), self.audit.policy.dispute_window_days, "dispute window closes (R-DIST-4)"
         )
         self._move(Stage.DISPUTE_WINDOW)
-        await self._report_wait(lambda: False, self.deadlines.dispute_window_closes, "dispute window (R-DIST-4)")
+        raised = lambda: self.dispute is not None  # noqa: E731
+        return await self._report_wait(raised, self.deadlines.dispute_window_closes, "dispute window (R-DIST-4)")
+
+    async def _run_dispute(self) -> None:
+        """R-DISP: the dispute runs as a child workflow; its outcome is the final grading."""
+        a = self.audit
+        contacts = await self._service_contacts()
+        self._move(Stage.IN_DISPUTE)
+        restart_discussion = self._pause_discussion()
+        dispute = DisputeInput(
+            audit_id=a.audit_id, case_ref=a.case_ref, cycle=a.cycle, raised_by=self.dispute_raised_by,
+            raised=self.dispute, auditor_id=self.auditor_id, practitioner_id=a.practitioner_id,
+            team_manager_id=a.team_manager_id, head_of_service_id=a.head_of_service_id, piat_id=a.allocated_by,
+            piat_manager_id=contacts.piat_manager_id or a.allocated_by, psw_id=contacts.psw_id,
+            corporate_director_quality_standards_id=contacts.corporate_director_quality_standards_id,
+            corporate_director_csc_id=contacts.corporate_director_csc_id, domains=a.domains, policy=a.policy,
+        )
+        handle = await workflow.start_child_workflow(
+            DisputeWorkflow.run, dispute, id=f"dispute-{a.audit_id}",
+            static_summary=f"dispute about audit {a.audit_id}, raised by {self.dispute_raised_by}",
+        )
+        self.dispute_id = handle.id
+        self._changed()
+        self.dispute_outcome = outcome = await handle
+        if outcome.regrade:
+            self.regrade = outcome.regrade
+            self._record(SYSTEM, "final grading amended after the dispute", f"overall: {grade_text(self.final_grade)}")
+        else:
+            self._record(SYSTEM, f"dispute {outcome.status}: the grading stands")
+        if restart_discussion:
+            self.report_sent_at = workflow.now()  # the final report went out with the dispute's end
+            self._start_discussion()
 
     async def _upload_to_mosaic(self) -> None:
         """R-DIST-2 case note and R-DIST-3 alerts."""
@@ -302,6 +353,21 @@ class AuditWorkflow(Process):
 
     # ---- findings discussion (R-DISC) ---------------------------------------------------------------
 
+    def _start_discussion(self) -> None:
+        self._discussion_round += 1
+        self._discussion_task = asyncio.create_task(self._findings_discussion())
+
+    def _pause_discussion(self) -> bool:
+        """A dispute about the grading stops a discussion not yet recorded: it starts again on the
+        final report. True if it was stopped."""
+        if self.discussion is not None and self.discussion.records:
+            return False
+        self._discussion_task.cancel()
+        self.discussion = None
+        self._clear_overdue("discussion")
+        self._changed()
+        return True
+
     async def _findings_discussion(self) -> None:
         a = self.audit
         rule = discussion_rule(a.kind, a.service_area, a.reaudit_round, self.final_grade)
@@ -317,7 +383,7 @@ class AuditWorkflow(Process):
         self._changed()
         smart = " and agree SMART actions (specific action, owner, measure, due date)" if rule.smart_actions_required else ""
         await self._email(
-            "discussion-due",
+            f"discussion{self._discussion_round}-due",
             [a.team_manager_id, a.practitioner_id],
             f"Findings discussion due: case {a.case_ref}",
             f"Please discuss the audit findings{smart} by {when(due)}, and record the discussion as a "
@@ -332,7 +398,7 @@ class AuditWorkflow(Process):
             d.due = await self._working_days(workflow.now(), a.policy.discussion_more_days, "findings discussion re-recorded")
             self._changed()
             await self._email(
-                f"discussion-more-{len(d.reviews)}",
+                f"discussion{self._discussion_round}-more-{len(d.reviews)}",
                 [a.team_manager_id],
                 f"Findings discussion: more needed: case {a.case_ref}",
                 f"PIAT asks for more on the discussion note: {d.reviews[-1].review.comments}\nPlease record it again by {when(d.due)}.",
@@ -347,7 +413,7 @@ class AuditWorkflow(Process):
         self._mark_overdue("discussion")
         self._escalate(Escalation.TEAM_MANAGER)
         await self._email(
-            f"discussion-reminder-{recorded_so_far}",
+            f"discussion{self._discussion_round}-reminder-{recorded_so_far}",
             [a.team_manager_id],
             f"Reminder: findings discussion overdue: case {a.case_ref}",
             f"The findings discussion of case {a.case_ref} was due by {when(d.due)} and is not recorded. Without it, "
@@ -360,7 +426,7 @@ class AuditWorkflow(Process):
         self._escalate(Escalation.HEAD_OF_SERVICE)
         self._record(SYSTEM, "findings discussion escalated to the Head of Service")
         await self._email(
-            f"discussion-escalated-{recorded_so_far}",
+            f"discussion{self._discussion_round}-escalated-{recorded_so_far}",
             [a.head_of_service_id],
             f"Findings discussion not recorded: case {a.case_ref}",
             f"Team Manager {a.team_manager_id} has not recorded the findings discussion of case {a.case_ref}, "
@@ -374,7 +440,7 @@ class AuditWorkflow(Process):
         actions = "".join(f"\n- {s.action} (owner {s.owner_id}; measure: {s.measure}; by {s.due_on})" for s in discussion.smart_actions)
         await self._post(
             Channel.MOSAIC_CASE_NOTE,
-            f"discussion-note-{number}",
+            f"discussion{self._discussion_round}-note-{number}",
             [a.team_manager_id, a.practitioner_id],
             f"Audit findings discussion ({cycle_month(a.cycle)} {KIND_TITLES[a.kind]})",
             f"discussion of the {cycle_label(a.cycle)} audit findings held on {discussion.held_on} with "
@@ -383,7 +449,7 @@ class AuditWorkflow(Process):
             note_type="Management Oversight",
         )
         await self._email(
-            f"discussion-recorded-{number}",
+            f"discussion{self._discussion_round}-recorded-{number}",
             [a.piat_manager_id or a.allocated_by, a.allocated_by],
             f"Findings discussion recorded for review: case {a.case_ref}",
             f"Team Manager {a.team_manager_id} recorded the findings discussion of case {a.case_ref} ({a.audit_id}). "
@@ -637,6 +703,29 @@ class AuditWorkflow(Process):
             raise out_of_order("the follow-up is already recorded")
 
     @workflow.update
+    async def raise_dispute(self, actor_id: str, dispute: DisputeRaise) -> AuditView:
+        self.dispute, self.dispute_raised_by = dispute, actor_id
+        self._record(actor_id, "dispute raised", ", ".join(dispute.domains_disputed))
+        await workflow.wait_condition(lambda: self.dispute_id is not None)  # answer once it runs
+        return self._view()
+
+    @raise_dispute.validator
+    def _validate_dispute(self, actor_id: str, dispute: DisputeRaise) -> None:
+        a = self.audit
+        if actor_id not in (a.practitioner_id, a.team_manager_id):
+            raise forbidden(f"only the practitioner ({a.practitioner_id}) or their Team Manager ({a.team_manager_id}) can dispute this audit")
+        if self.dispute is not None:
+            raise out_of_order("a dispute has already been raised about this audit; one per audit")
+        if a.kind is AuditKind.PEER:
+            raise invalid("peer audits are not graded, so there is no grading to dispute (R-KIND-2)")
+        closes = self.deadlines.dispute_window_closes
+        if self.stage is not Stage.DISPUTE_WINDOW or workflow.now() >= closes:
+            window = f"it closed {when(closes)}" if closes else "the report has not been sent yet"
+            raise out_of_order(f"a dispute is raised within the dispute window after the report (R-DIST-4): {window}")
+        if unknown := [d for d in dispute.domains_disputed if d not in a.domains and d != "overall"]:
+            raise invalid(f"not domains of this audit: {unknown}; use the tool's domain names or \"overall\"")
+
+    @workflow.update
     async def allocation_recorded(self) -> AuditView:
         """Returns once the deadlines are set and the allocation sent, so `POST /audits` shows them."""
         await workflow.wait_condition(lambda: self._allocated)
@@ -683,7 +772,16 @@ class AuditWorkflow(Process):
 
     @property
     def final_grade(self) -> Grade | None:
-        return self.conversation.overall.grade if self.conversation else None
+        grading = self.final_grading
+        return grading.overall.grade if grading else None
+
+    @property
+    def final_grading(self) -> Regrade | None:
+        """The grading after QA and any dispute: what Mosaic, reports and re-audits use (R-REP-2)."""
+        if self.regrade:
+            return self.regrade
+        c = self.conversation
+        return Regrade(domains=c.domains, overall=c.overall) if c else None
 
     async def _report_wait(self, condition: Callable[[], bool], until: datetime | None = None, summary: str = "") -> bool:
         """A wait of the report's own path: the updates that move it (submit, QA) answer once the run
@@ -766,6 +864,9 @@ class AuditWorkflow(Process):
             case Stage.DISPUTE_WINDOW:
                 return Waiting(action="dispute window: the practitioner or Team Manager may dispute the grading",
                                from_staff_ids=[a.practitioner_id, a.team_manager_id], until=d.dispute_window_closes)
+            case Stage.IN_DISPUTE:
+                return Waiting(action=f"the dispute ({self.dispute_id or 'starting'}) to end", from_staff_ids=[],
+                               from_role="dispute")
             case Stage.REAUDIT_PLANNED:
                 return Waiting(action=f"the {self.reaudit.cycle} cycle, when re-audit {self.reaudit.round} is allocated",
                                from_staff_ids=[], from_role="system", until=self.reaudit.allocate_at)
@@ -804,6 +905,7 @@ class AuditWorkflow(Process):
             findings_discussion=self.discussion.model_copy() if self.discussion else None,
             head_of_service_follow_up_required=self.follow_up_required, head_of_service_follow_up=self.follow_up,
             reaudit=self.reaudit.model_copy() if self.reaudit else None, chain_outcome=self.chain_outcome,
-            escalation=self.escalation,
+            escalation=self.escalation, dispute_id=self.dispute_id, dispute_outcome=self.dispute_outcome,
+            final_grading=self.final_grading,
         )
 

@@ -1,0 +1,157 @@
+"""`/disputes`: raising a dispute about an audit's grading and each recorded step (R-DISP)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel
+from sqlmodel import Session, select
+from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import Actor, Svc
+from api.audits import OVERSIGHT_ROLES, _handle as audit_handle
+from models.enums import DisputeLevel, DisputeStep
+from models.payloads import (
+    AmendedGrading,
+    CorporateDecision,
+    DisputeMeeting,
+    DisputeRaise,
+    DisputeSummary,
+    DisputeView,
+    FormalDiscussion,
+    IndependentReviewDecision,
+    IndependentReviewResult,
+    Withdrawal,
+    WrittenResponse,
+)
+from models.staff import StaffMember
+from models.tables import DisputeRecord
+from workflows.audit import AuditWorkflow
+from workflows.dispute import DisputeWorkflow
+
+router = APIRouter(tags=["disputes"])
+
+
+class DisputeSummaryOut(BaseModel):
+    dispute_id: str
+    audit_id: str
+    level: DisputeLevel
+    step: DisputeStep
+    status: str
+    overdue: bool
+    raised_by: str
+
+
+@router.post("/audits/{audit_id}/disputes", status_code=status.HTTP_201_CREATED, response_model=DisputeView)
+async def raise_dispute(audit_id: str, body: DisputeRaise, actor: Actor, svc: Svc) -> DisputeView:
+    """R-DISP-1, R-DIST-4: the practitioner or their Team Manager, within the dispute window."""
+    await audit_handle(svc, audit_id).execute_update(AuditWorkflow.raise_dispute, args=[actor.id, body])
+    return await _handle(svc, audit_id).query(DisputeWorkflow.view)
+
+
+@router.get("/disputes", response_model=list[DisputeSummaryOut])
+def list_disputes(
+    actor: Actor,
+    svc: Svc,
+    level: DisputeLevel | None = None,
+    overdue: bool | None = None,
+    open_only: Annotated[bool, Query(description="only disputes still open")] = False,
+) -> list[DisputeSummaryOut]:
+    _require_oversight(actor)
+    query = select(DisputeRecord)
+    if level is not None:
+        query = query.where(DisputeRecord.level == level)
+    if overdue is not None:
+        query = query.where(DisputeRecord.overdue == overdue)
+    if open_only:
+        query = query.where(DisputeRecord.status == "open")
+    with Session(svc.engine) as session:
+        rows = session.exec(query.order_by(DisputeRecord.updated_at.desc())).all()
+    return [DisputeSummaryOut(**row.model_dump()) for row in rows]
+
+
+@router.get("/disputes/{dispute_id}", response_model=DisputeView)
+async def get_dispute(dispute_id: str, actor: Actor, svc: Svc) -> DisputeView:
+    try:
+        view = await _handle(svc, dispute_id).query(DisputeWorkflow.view)
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        with Session(svc.engine) as session:
+            record = session.get(DisputeRecord, dispute_id)
+        if record is None:
+            raise HTTPException(404, f"no dispute {dispute_id}") from None
+        view = DisputeView.model_validate(record.view)
+    return view
+
+
+# One route per recorded step; each workflow validator checks the step and the person.
+
+
+@router.post("/disputes/{dispute_id}/meeting", response_model=DisputeView)
+async def record_meeting(dispute_id: str, body: DisputeMeeting, actor: Actor, svc: Svc) -> DisputeView:
+    """R-DISP-2: the meeting of auditor, practitioner and Team Manager (TM or auditor records it)."""
+    return await _step(svc, dispute_id, DisputeWorkflow.record_meeting, actor, body)
+
+
+@router.post("/disputes/{dispute_id}/summary", response_model=DisputeView)
+async def record_summary(dispute_id: str, body: DisputeSummary, actor: Actor, svc: Svc) -> DisputeView:
+    """R-DISP-3: the Team Manager's summary and outcome."""
+    return await _step(svc, dispute_id, DisputeWorkflow.record_summary, actor, body)
+
+
+@router.post("/disputes/{dispute_id}/amended-grading", response_model=DisputeView)
+async def record_amended_grading(dispute_id: str, body: AmendedGrading, actor: Actor, svc: Svc) -> DisputeView:
+    """R-DISP-4: resolved informally; the auditor's amended final grading."""
+    return await _step(svc, dispute_id, DisputeWorkflow.record_amended_grading, actor, body)
+
+
+@router.post("/disputes/{dispute_id}/formal-discussion", response_model=DisputeView)
+async def record_formal_discussion(dispute_id: str, body: FormalDiscussion, actor: Actor, svc: Svc) -> DisputeView:
+    """R-DISP-6: the PI&A Manager's discussion with the PSW and the agreed course of action."""
+    return await _step(svc, dispute_id, DisputeWorkflow.record_formal_discussion, actor, body)
+
+
+@router.post("/disputes/{dispute_id}/written-response", response_model=DisputeView)
+async def record_written_response(dispute_id: str, body: WrittenResponse, actor: Actor, svc: Svc) -> DisputeView:
+    """R-DISP-7: the written response (PI&A Manager or PSW), resolved with any regrade, or not."""
+    return await _step(svc, dispute_id, DisputeWorkflow.record_written_response, actor, body)
+
+
+@router.post("/disputes/{dispute_id}/corporate-decision", response_model=DisputeView)
+async def record_corporate_decision(dispute_id: str, body: CorporateDecision, actor: Actor, svc: Svc) -> DisputeView:
+    """R-DISP-8, R-DISP-9: the Corporate Directors' decision."""
+    return await _step(svc, dispute_id, DisputeWorkflow.record_corporate_decision, actor, body)
+
+
+@router.post("/disputes/{dispute_id}/independent-review", response_model=DisputeView)
+async def record_independent_review(dispute_id: str, body: IndependentReviewDecision, actor: Actor, svc: Svc) -> DisputeView:
+    """R-DISP-9: whether the Corporate Director for Quality Standards commissions an independent review."""
+    return await _step(svc, dispute_id, DisputeWorkflow.record_independent_review, actor, body)
+
+
+@router.post("/disputes/{dispute_id}/independent-review/result", response_model=DisputeView)
+async def record_independent_review_result(
+    dispute_id: str, body: IndependentReviewResult, actor: Actor, svc: Svc
+) -> DisputeView:
+    """R-DISP-9: the independent review's result, with any regrade."""
+    return await _step(svc, dispute_id, DisputeWorkflow.record_independent_review_result, actor, body)
+
+
+@router.post("/disputes/{dispute_id}/withdrawal", response_model=DisputeView)
+async def withdraw(dispute_id: str, body: Withdrawal, actor: Actor, svc: Svc) -> DisputeView:
+    """Whoever raised the dispute may withdraw it at any level; the grading then stands."""
+    return await _step(svc, dispute_id, DisputeWorkflow.withdraw, actor, body)
+
+
+def _handle(svc: Svc, dispute_id: str) -> WorkflowHandle:
+    return svc.client.get_workflow_handle(f"dispute-{dispute_id}")
+
+
+async def _step(svc: Svc, dispute_id: str, update, actor: StaffMember, body: BaseModel) -> DisputeView:
+    return await _handle(svc, dispute_id).execute_update(update, args=[actor.id, body])
+
+
+def _require_oversight(actor: StaffMember) -> None:
+    if not any(actor.has(r) for r in OVERSIGHT_ROLES):
+        raise HTTPException(403, "only PIAT and senior managers can list disputes")

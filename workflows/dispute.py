@@ -1,0 +1,363 @@
+"""One dispute about an audit's grading: the informal, formal, corporate and independent-review
+ladder (R-DISP-1..10), a child of the audit workflow (`dispute-<audit id>`).
+
+The run method climbs the ladder one recorded step at a time. Each step has an owner and a
+deadline in working days; a missed deadline reminds the owner and tells the next level
+(R-DISP-10), and the dispute stays open, visibly overdue, until the step is recorded. Whoever
+raised the dispute may withdraw it at any step. The result is the outcome, with any regrade:
+the audit uses it as its final grading.
+"""
+
+import asyncio
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.persistence import PersistenceActivities
+    from models import search_attributes as sa
+    from models.enums import DisputeLevel, DisputeStep
+    from models.errors import forbidden, invalid, out_of_order
+    from models.payloads import (
+        AmendedGrading,
+        CorporateDecision,
+        DisputeInput,
+        DisputeMeeting,
+        DisputeOutcome,
+        DisputeSummary,
+        DisputeView,
+        FormalDiscussion,
+        IndependentReviewDecision,
+        IndependentReviewResult,
+        Regrade,
+        StepRecord,
+        Waiting,
+        Withdrawal,
+        WrittenResponse,
+    )
+
+from workflows.process import Process, details, grade_text, when
+
+LEVEL_OF_STEP = {
+    DisputeStep.MEETING: DisputeLevel.INFORMAL,
+    DisputeStep.SUMMARY: DisputeLevel.INFORMAL,
+    DisputeStep.AMENDED_GRADING: DisputeLevel.INFORMAL,
+    DisputeStep.FORMAL_DISCUSSION: DisputeLevel.FORMAL,
+    DisputeStep.WRITTEN_RESPONSE: DisputeLevel.FORMAL,
+    DisputeStep.CORPORATE_DECISION: DisputeLevel.CORPORATE,
+    DisputeStep.INDEPENDENT_REVIEW: DisputeLevel.INDEPENDENT_REVIEW,
+    DisputeStep.INDEPENDENT_REVIEW_RESULT: DisputeLevel.INDEPENDENT_REVIEW,
+}
+
+
+class Withdrawn(Exception):
+    """Raised inside the run when the dispute is withdrawn at whatever step it waits on."""
+
+
+@workflow.defn
+class DisputeWorkflow(Process):
+    @workflow.init
+    def __init__(self, dispute: DisputeInput) -> None:
+        self._init_process()
+        self.dispute, self.audit_id, self.case_ref = dispute, dispute.audit_id, dispute.case_ref
+        self.raised_at = workflow.now()
+        self.step = DisputeStep.MEETING
+        self.owners: list[str] = []
+        self.deadlines: dict[DisputeStep, datetime] = {}
+        self.records: dict[DisputeStep, StepRecord] = {}
+        self._payloads: dict[DisputeStep, BaseModel] = {}
+        self.withdrawal: Withdrawal | None = None
+        self.outcome: DisputeOutcome | None = None
+
+    # ---- the ladder --------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, dispute: DisputeInput) -> DisputeOutcome:
+        projector = asyncio.create_task(self._project(PersistenceActivities.save_dispute_snapshot, "save dispute projection"))
+        self._record(dispute.raised_by, "dispute raised", f"disputed: {', '.join(dispute.raised.domains_disputed)}")
+        await self._raised()
+        try:
+            outcome = await self._informal() or await self._formal() or await self._corporate() or await self._independent_review()
+        except Withdrawn:
+            outcome = self._end("withdrawn", None)
+            await self._email("withdrawn", self._everyone(), f"Dispute withdrawn: case {self.case_ref}",
+                              f"{dispute.raised_by} withdrew the dispute: {self.withdrawal.reason}. The grading stands.")
+        await self._flushed()
+        projector.cancel()
+        return outcome
+
+    async def _raised(self) -> None:
+        """R-DISP-1, R-DISP-2: the written response goes to the auditor; PIAT is copied."""
+        d, r = self.dispute, self.dispute.raised
+        await self._email(
+            "raised",
+            [d.auditor_id, d.practitioner_id, d.team_manager_id, d.piat_id],
+            f"Audit dispute raised: case {d.case_ref}",
+            f"{d.raised_by} disputes the grading of the audit of case {d.case_ref} ({d.audit_id}).\n"
+            f"Disputed: {', '.join(r.domains_disputed)}\nRationale: {r.rationale}\nEvidence: {r.evidence}\n"
+            f"A meeting of auditor, practitioner and Team Manager is due within {d.policy.dispute_meeting_days} "
+            "working days (R-DISP-2). The Mosaic upload waits for the dispute to end.",
+        )
+
+    async def _informal(self) -> DisputeOutcome | None:
+        """R-DISP-2..4."""
+        d, p = self.dispute, self.dispute.policy
+        next_level = [d.piat_manager_id]
+        await self._step(DisputeStep.MEETING, self.raised_at, p.dispute_meeting_days, [d.team_manager_id, d.auditor_id], next_level)
+        met_at = self.records[DisputeStep.MEETING].at
+        summary: DisputeSummary = await self._step(DisputeStep.SUMMARY, met_at, p.dispute_summary_days, [d.team_manager_id], next_level)
+        await self._email("summary", [d.auditor_id, d.piat_id, d.practitioner_id],
+                          f"Dispute meeting summary ({summary.outcome}): case {d.case_ref}", summary.summary)
+        if summary.outcome == "unresolved":
+            return None
+        amended: AmendedGrading = await self._step(
+            DisputeStep.AMENDED_GRADING, workflow.now(), p.dispute_amendment_days, [d.auditor_id], next_level
+        )
+        regrade = Regrade(domains=amended.domains, overall=amended.overall)
+        await self._email("final-report", [d.practitioner_id, d.team_manager_id, d.piat_id],
+                          f"Final (amended) audit report: case {d.case_ref}",
+                          f"Resolved informally (R-DISP-4). Final overall grade: {grade_text(regrade.overall.grade)}. "
+                          f"{regrade.overall.rationale}\n{amended.notes}")
+        return self._end("resolved", regrade)
+
+    async def _formal(self) -> DisputeOutcome | None:
+        """R-DISP-5..8."""
+        d, p = self.dispute, self.dispute.policy
+        self._climb(DisputeLevel.FORMAL)
+        await self._email("formal", [d.piat_manager_id], f"Audit dispute (formal stage): case {d.case_ref}",
+                          f"The informal stage did not resolve the dispute about audit {d.audit_id} (R-DISP-5). "
+                          f"The Team Manager's rationale: {d.raised.rationale}\nEvidence: {d.raised.evidence}\n"
+                          f"Discuss it with the PSW within {p.dispute_formal_days} working days (R-DISP-6).")
+        corporate = [d.corporate_director_quality_standards_id, d.corporate_director_csc_id]
+        await self._step(DisputeStep.FORMAL_DISCUSSION, workflow.now(), p.dispute_formal_days, [d.piat_manager_id], corporate)
+        discussed_at = self.records[DisputeStep.FORMAL_DISCUSSION].at
+        response: WrittenResponse = await self._step(
+            DisputeStep.WRITTEN_RESPONSE, discussed_at, p.dispute_formal_days, [d.piat_manager_id, d.psw_id], corporate
+        )
+        await self._email("written-response", [d.team_manager_id, d.auditor_id, d.head_of_service_id],
+                          f"Audit dispute: written response ({response.outcome}): case {d.case_ref}",
+                          response.response + _regraded(response.regrade))
+        return self._end("resolved", response.regrade) if response.outcome == "resolved" else None
+
+    async def _corporate(self) -> DisputeOutcome | None:
+        """R-DISP-8, R-DISP-9: both Corporate Directors discuss within 5 working days."""
+        d, p = self.dispute, self.dispute.policy
+        self._climb(DisputeLevel.CORPORATE)
+        directors = [d.corporate_director_quality_standards_id, d.corporate_director_csc_id]
+        await self._email("corporate", directors, f"Audit dispute escalated to the Corporate Directors: case {d.case_ref}",
+                          f"The formal stage did not resolve the dispute about audit {d.audit_id} (R-DISP-8). "
+                          f"Please discuss it within {p.dispute_corporate_days} working days.")
+        decision: CorporateDecision = await self._step(
+            DisputeStep.CORPORATE_DECISION, workflow.now(), p.dispute_corporate_days, directors,
+            [d.corporate_director_quality_standards_id],
+        )
+        await self._email("corporate-decision", [d.team_manager_id, d.auditor_id, d.head_of_service_id, d.piat_id],
+                          f"Audit dispute: Corporate Directors' decision ({decision.outcome}): case {d.case_ref}",
+                          decision.notes + _regraded(decision.regrade))
+        return self._end("resolved", decision.regrade) if decision.outcome == "resolved" else None
+
+    async def _independent_review(self) -> DisputeOutcome:
+        """R-DISP-9: the Corporate Director for Quality Standards considers an independent review."""
+        d, p = self.dispute, self.dispute.policy
+        self._climb(DisputeLevel.INDEPENDENT_REVIEW)
+        cdqs = [d.corporate_director_quality_standards_id]
+        decision: IndependentReviewDecision = await self._step(
+            DisputeStep.INDEPENDENT_REVIEW, workflow.now(), p.dispute_review_decision_days, cdqs, []
+        )
+        if not decision.commissioned:
+            await self._email("no-review", self._everyone(), f"Audit dispute ended: case {d.case_ref}",
+                              f"No independent review will be commissioned: {decision.notes}. The grading stands.")
+            return self._end("unresolved", None)
+        result: IndependentReviewResult = await self._step(DisputeStep.INDEPENDENT_REVIEW_RESULT, None, 0, cdqs, [])
+        await self._email("review-result", self._everyone(), f"Independent review of the audit: case {d.case_ref}",
+                          result.findings + _regraded(result.regrade))
+        return self._end("resolved", result.regrade)
+
+    async def _step(self, step: DisputeStep, since: datetime | None, days: int, owners: list, next_level: list):
+        """Wait for `step` to be recorded: due `days` working days after `since` (no deadline when
+        `since` is None). A missed deadline reminds the owners and tells the next level (R-DISP-10)."""
+        self.step, self.owners = step, [o for o in owners if o]
+        due = await self._working_days(since, days, f"{step.value} due (R-DISP)") if since else None
+        if due:
+            self.deadlines[step] = due
+        self._changed()
+        done = lambda: step in self.records or self.withdrawal is not None  # noqa: E731
+        if not await self._wait(done, due, f"{step.value} recorded (R-DISP)"):
+            self._mark_overdue(step.value)
+            await self._email(f"{step.value}-reminder", self.owners, f"Reminder: dispute {step.value.replace('_', ' ')} overdue: case {self.case_ref}",
+                              f"The {step.value.replace('_', ' ')} in the dispute about audit {self.audit_id} was due by {when(due)}.")
+            await self._email(f"{step.value}-next-level", next_level, f"Dispute step overdue: case {self.case_ref}",
+                              f"The {step.value.replace('_', ' ')} ({', '.join(self.owners)}) in the dispute about audit "
+                              f"{self.audit_id} was due by {when(due)} and is not recorded (R-DISP-10).")
+            await self._wait(done)
+        if self.withdrawal is not None:
+            raise Withdrawn
+        self._clear_overdue(step.value)
+        return self._payloads[step]
+
+    def _climb(self, level: DisputeLevel) -> None:
+        self._record("system", f"dispute escalated to the {level.value.replace('_', ' ')} level")
+
+    def _end(self, status: str, regrade: Regrade | None) -> DisputeOutcome:
+        self.outcome = DisputeOutcome(status=status, level=self.level, regrade=regrade, ended_at=workflow.now())
+        self.step = DisputeStep.ENDED
+        self._record("system", f"dispute {status}", f"final overall grade {grade_text(regrade.overall.grade)}" if regrade else "")
+        return self.outcome
+
+    def _everyone(self) -> list[str]:
+        d = self.dispute
+        return [d.practitioner_id, d.team_manager_id, d.auditor_id, d.piat_id]
+
+    # ---- recorded steps (Workflow Updates) ---------------------------------------------------------
+
+    @workflow.update
+    def record_meeting(self, actor_id: str, meeting: DisputeMeeting) -> DisputeView:
+        return self._store(DisputeStep.MEETING, actor_id, meeting)
+
+    @record_meeting.validator
+    def _validate_meeting(self, actor_id: str, meeting: DisputeMeeting) -> None:
+        self._expect(DisputeStep.MEETING, actor_id)
+        if not self.raised_at.date() <= meeting.held_on <= (workflow.now() + timedelta(hours=1)).date():
+            raise invalid(f"held_on must be between the dispute ({self.raised_at.date()}) and today")
+
+    @workflow.update
+    def record_summary(self, actor_id: str, summary: DisputeSummary) -> DisputeView:
+        return self._store(DisputeStep.SUMMARY, actor_id, summary)
+
+    @record_summary.validator
+    def _validate_summary(self, actor_id: str, summary: DisputeSummary) -> None:
+        self._expect(DisputeStep.SUMMARY, actor_id)
+
+    @workflow.update
+    def record_amended_grading(self, actor_id: str, amended: AmendedGrading) -> DisputeView:
+        return self._store(DisputeStep.AMENDED_GRADING, actor_id, amended)
+
+    @record_amended_grading.validator
+    def _validate_amended(self, actor_id: str, amended: AmendedGrading) -> None:
+        self._expect(DisputeStep.AMENDED_GRADING, actor_id)
+        self._check_regrade(amended)
+
+    @workflow.update
+    def record_formal_discussion(self, actor_id: str, discussion: FormalDiscussion) -> DisputeView:
+        return self._store(DisputeStep.FORMAL_DISCUSSION, actor_id, discussion)
+
+    @record_formal_discussion.validator
+    def _validate_formal(self, actor_id: str, discussion: FormalDiscussion) -> None:
+        self._expect(DisputeStep.FORMAL_DISCUSSION, actor_id)
+
+    @workflow.update
+    def record_written_response(self, actor_id: str, response: WrittenResponse) -> DisputeView:
+        return self._store(DisputeStep.WRITTEN_RESPONSE, actor_id, response)
+
+    @record_written_response.validator
+    def _validate_response(self, actor_id: str, response: WrittenResponse) -> None:
+        self._expect(DisputeStep.WRITTEN_RESPONSE, actor_id)
+        self._check_regrade(response.regrade, response.outcome)
+
+    @workflow.update
+    def record_corporate_decision(self, actor_id: str, decision: CorporateDecision) -> DisputeView:
+        return self._store(DisputeStep.CORPORATE_DECISION, actor_id, decision)
+
+    @record_corporate_decision.validator
+    def _validate_corporate(self, actor_id: str, decision: CorporateDecision) -> None:
+        self._expect(DisputeStep.CORPORATE_DECISION, actor_id)
+        self._check_regrade(decision.regrade, decision.outcome)
+
+    @workflow.update
+    def record_independent_review(self, actor_id: str, decision: IndependentReviewDecision) -> DisputeView:
+        return self._store(DisputeStep.INDEPENDENT_REVIEW, actor_id, decision)
+
+    @record_independent_review.validator
+    def _validate_review(self, actor_id: str, decision: IndependentReviewDecision) -> None:
+        self._expect(DisputeStep.INDEPENDENT_REVIEW, actor_id)
+
+    @workflow.update
+    def record_independent_review_result(self, actor_id: str, result: IndependentReviewResult) -> DisputeView:
+        return self._store(DisputeStep.INDEPENDENT_REVIEW_RESULT, actor_id, result)
+
+    @record_independent_review_result.validator
+    def _validate_review_result(self, actor_id: str, result: IndependentReviewResult) -> None:
+        self._expect(DisputeStep.INDEPENDENT_REVIEW_RESULT, actor_id)
+        self._check_regrade(result.regrade)
+
+    @workflow.update
+    def withdraw(self, actor_id: str, withdrawal: Withdrawal) -> DisputeView:
+        self.withdrawal = withdrawal
+        self._record(actor_id, "dispute withdrawn", withdrawal.reason)
+        return self._view()
+
+    @withdraw.validator
+    def _validate_withdraw(self, actor_id: str, withdrawal: Withdrawal) -> None:
+        self._require_open()
+        if actor_id != self.dispute.raised_by:
+            raise forbidden(f"only {self.dispute.raised_by}, who raised the dispute, can withdraw it")
+
+    @workflow.query
+    def view(self) -> DisputeView:
+        return self._view()
+
+    # ---- checks shared by the validators -------------------------------------------------------
+
+    def _require_open(self) -> None:
+        if self.outcome is not None or self.withdrawal is not None:
+            raise out_of_order("the dispute has ended")
+
+    def _expect(self, step: DisputeStep, actor_id: str) -> None:
+        """Right step, right person."""
+        self._require_open()
+        if self.step is not step or step in self.records:
+            raise out_of_order(f"the dispute is waiting for the {self.step.value.replace('_', ' ')}, not the {step.value.replace('_', ' ')}")
+        if actor_id not in self.owners:
+            raise forbidden(f"the {step.value.replace('_', ' ')} is recorded by {' or '.join(self.owners)}")
+
+    def _check_regrade(self, regrade: Regrade | None, outcome: str = "resolved") -> None:
+        if regrade is None:
+            return
+        if outcome != "resolved":
+            raise invalid("only a resolved dispute carries a regrade")
+        names = [g.domain for g in regrade.domains]
+        if sorted(names) != sorted(self.dispute.domains):
+            raise invalid(f"a regrade grades every domain of the audit tool once: {self.dispute.domains}")
+        if regrade.overall.grade is None:
+            raise invalid("a regrade needs the overall grade")
+
+    # ---- plumbing -------------------------------------------------------------------------------
+
+    def _store(self, step: DisputeStep, actor_id: str, payload: BaseModel) -> DisputeView:
+        self._payloads[step] = payload
+        self.records[step] = StepRecord(step=step, at=workflow.now(), by=actor_id, record=payload.model_dump(mode="json"))
+        self._record(actor_id, f"{step.value.replace('_', ' ')} recorded")
+        return self._view()
+
+    @property
+    def level(self) -> DisputeLevel:
+        return LEVEL_OF_STEP.get(self.step, self.outcome.level if self.outcome else DisputeLevel.INFORMAL)
+
+    def _waiting(self) -> Waiting | None:
+        if self.outcome or self.step is DisputeStep.ENDED:
+            return None
+        return Waiting(action=f"the {self.step.value.replace('_', ' ')} ({self.level.value} stage)",
+                       from_staff_ids=list(self.owners), until=self.deadlines.get(self.step))
+
+    def _refresh(self) -> None:
+        self._upsert({
+            sa.DISPUTE_LEVEL: self.level.value,
+            sa.DISPUTE_STEP: self.step.value,
+            sa.DISPUTE_OVERDUE: bool(self.overdue_steps),
+        })
+        workflow.set_current_details(details(f"{self.level.value}: {self.step.value}", self._waiting(), self.overdue_steps))
+
+    def _view(self) -> DisputeView:
+        d = self.dispute
+        return DisputeView(
+            dispute_id=d.audit_id, audit_id=d.audit_id, case_ref=d.case_ref, raised_by=d.raised_by,
+            raised_at=self.raised_at, raised=d.raised, level=self.level, step=self.step, waiting_for=self._waiting(),
+            deadlines=dict(self.deadlines), overdue=bool(self.overdue_steps), overdue_steps=list(self.overdue_steps),
+            records=list(self.records.values()), outcome=self.outcome, history=list(self.history),
+        )
+
+
+def _regraded(regrade: Regrade | None) -> str:
+    return f"\nFinal overall grade: {grade_text(regrade.overall.grade)}. {regrade.overall.rationale}" if regrade else ""
+
