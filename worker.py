@@ -82,7 +82,7 @@ def activities_for(settings: Settings) -> list:
     ]
 
 
-def build_worker(client: Client, settings: Settings) -> Worker:
+def build_worker(client: Client, settings: Settings, **options) -> Worker:
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
@@ -90,6 +90,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         activities=activities_for(settings),
         # Email and the database are blocking I/O: those activities run on threads.
         activity_executor=ThreadPoolExecutor(max_workers=8),
+        **options,
     )
 
 

@@ -46,7 +46,7 @@ class DisputeSummaryOut(BaseModel):
 async def raise_dispute(audit_id: str, body: DisputeRaise, actor: Actor, svc: Svc) -> DisputeView:
     """R-DISP-1, R-DIST-4: the practitioner or their Team Manager, within the dispute window."""
     await audit_handle(svc, audit_id).execute_update(AuditWorkflow.raise_dispute, args=[actor.id, body])
-    return await _handle(svc, audit_id).query(DisputeWorkflow.view)
+    return await _handle(svc, audit_id).execute_update(DisputeWorkflow.raised_recorded)
 
 
 @router.get("/disputes", response_model=list[DisputeSummaryOut])

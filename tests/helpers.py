@@ -125,6 +125,16 @@ def told(sent, audit_id) -> list[tuple[str, list[str], str]]:
     return [(n.channel, n.recipient_ids, n.subject) for n in sent(audit_id)]
 
 
+async def audit_to_report(api, env, grade, overall=None, auditor="tm2", **overrides) -> str:
+    """Allocate, grade, submit and accept: the report goes out at the current instant."""
+    area = overrides.get("service_area", "safeguarding")
+    audit_id = (await allocate(api, auditor_id=auditor, **overrides))["audit_id"]
+    await complete(api, env, audit_id, area, grade, overall, auditor=auditor)
+    await submit(api, audit_id, auditor)
+    await qa(api, audit_id)
+    return audit_id
+
+
 def findings_discussion(held_on: date, smart: bool = True, attendees=("tm1", "sw1")) -> dict:
     actions = [
         {"action": "Visit weekly and see the child alone", "owner_id": "sw1", "measure": "visits recorded", "due_on": "2027-12-01"}

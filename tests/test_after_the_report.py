@@ -6,6 +6,7 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from models.payloads import AuditView
 from tests.helpers import (
     allocate,
+    audit_to_report,
     complete,
     conversation,
     deadline,
@@ -21,16 +22,6 @@ from tests.helpers import (
     view,
 )
 from workflows.audit import AuditWorkflow
-
-
-async def audit_to_report(api, env, grade, overall=None, auditor="tm2", **overrides) -> str:
-    """Allocate, grade, submit and accept: the report goes out at the current instant."""
-    area = overrides.get("service_area", "safeguarding")
-    audit_id = (await allocate(api, auditor_id=auditor, **overrides))["audit_id"]
-    await complete(api, env, audit_id, area, grade, overall, auditor=auditor)
-    await submit(api, audit_id, auditor)
-    await qa(api, audit_id)
-    return audit_id
 
 
 async def reaudit_to_report(api, env, audit_id, grade, attendees=()) -> None:

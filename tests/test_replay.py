@@ -13,7 +13,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from tests.helpers import allocate, complete, days, discuss_and_accept, london, qa, skip_to, submit
+from tests.helpers import allocate, audit_to_report, complete, days, discuss_and_accept, grades, london, qa, skip_to, submit
+from tests.test_disputes import RAISE, formal_discussion, meeting, summary
 from worker import WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -23,8 +24,8 @@ def replayer() -> Replayer:
     return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
 
 
-async def keep(client, audit_id: str, name: str) -> WorkflowHistory:
-    history = await client.get_workflow_handle(f"audit-{audit_id}").fetch_history()
+async def keep(client, audit_id: str, name: str, kind: str = "audit") -> WorkflowHistory:
+    history = await client.get_workflow_handle(f"{kind}-{audit_id}").fetch_history()
     if os.environ.get("RECORD_HISTORIES"):
         (HISTORIES / f"{name}.json").write_text(history.to_json())
     return history
@@ -63,11 +64,30 @@ async def test_a_not_accepted_audit_replays(api, env, client):
     await replayer().replay_workflow(history)
 
 
+async def test_a_disputed_audit_replays(api, env, client):
+    """Disputed, unresolved informally, regraded at the formal stage, then uploaded."""
+    await skip_to(env, london(2027, 1, 11, 9))
+    audit_id = await audit_to_report(api, env, "inadequate")
+    r = await api.as_("sw1").post(f"/audits/{audit_id}/disputes", json=RAISE)
+    assert r.status_code == 201, r.text
+    await meeting(api, env, audit_id)
+    await summary(api, audit_id, "unresolved")
+    await env.sleep(days(8))  # the formal discussion is late: reminder and notice (R-DISP-10)
+    await formal_discussion(api, env, audit_id)
+    response = {"response": "Regraded", "outcome": "resolved", "regrade": grades(grade="good")}
+    await api.as_("psw1").post(f"/disputes/{audit_id}/written-response", json=response)
+    await env.sleep(days(1))
+    await replayer().replay_workflow(await keep(client, audit_id, "audit_disputed"))
+    await replayer().replay_workflow(await keep(client, audit_id, "dispute_resolved_formally", "dispute"))
+
+
 def test_recorded_histories_are_present():
-    assert sorted(p.stem for p in HISTORIES.glob("*.json")) == ["audit_into_reaudit", "audit_not_accepted", "reaudit_allocated"]
+    assert sorted(p.stem for p in HISTORIES.glob("*.json")) == [
+        "audit_disputed", "audit_into_reaudit", "audit_not_accepted", "dispute_resolved_formally", "reaudit_allocated"
+    ]
 
 
 @pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
 async def test_recorded_history_replays_on_current_code(path):
-    history = WorkflowHistory.from_json(f"audit-{path.stem}", path.read_text())
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
     await replayer().replay_workflow(history)

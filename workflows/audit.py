@@ -99,6 +99,7 @@ class AuditWorkflow(Process):
         self._contacts: ServiceContacts | None = None
         self._discussion_notes_sent = 0
         self._discussion_round = 0
+        self._discussion_starting = False
         self._discussion_task: asyncio.Task | None = None
         # Disputes (R-DISP)
         self.dispute: DisputeRaise | None = None
@@ -128,8 +129,7 @@ class AuditWorkflow(Process):
         # any re-audit; a dispute restarts it on the final report (see _run_dispute).
         self._start_discussion()
         await self._finalise()
-        while not self._discussion_task.done():
-            await asyncio.wait([self._discussion_task])  # a restarted discussion replaces the task
+        await self._discussion_task  # by now the one on the final report, if a dispute restarted it
         await self._head_of_service_follow_up()
         self._settled = self._requested
         await self._flushed()
@@ -354,6 +354,7 @@ class AuditWorkflow(Process):
     # ---- findings discussion (R-DISC) ---------------------------------------------------------------
 
     def _start_discussion(self) -> None:
+        self._discussion_starting = True
         self._discussion_round += 1
         self._discussion_task = asyncio.create_task(self._findings_discussion())
 
@@ -372,6 +373,7 @@ class AuditWorkflow(Process):
         a = self.audit
         rule = discussion_rule(a.kind, a.service_area, a.reaudit_round, self.final_grade)
         if rule is None:
+            self._discussion_starting = False
             return  # Good or Outstanding: no discussion is required
         due = await self._working_days(
             self.report_sent_at, rule.working_days, f"findings discussion due in {rule.working_days} working days (R-DISC)"
@@ -389,6 +391,7 @@ class AuditWorkflow(Process):
             f"Please discuss the audit findings{smart} by {when(due)}, and record the discussion as a "
             f"supervision / management-oversight note (R-DISC-1..3).",
         )
+        self._discussion_starting = False
         for handled in itertools.count():  # a record may arrive while we are still sending: count, don't look
             await self._await_discussion_record(handled)
             await self._discussion_recorded(d.records[handled], handled + 1)
@@ -590,7 +593,12 @@ class AuditWorkflow(Process):
         self.qa_decisions.append(QARecord(at=workflow.now(), by=actor_id, **decision.model_dump()))
         self._move(Stage.ACCEPTED if decision.decision == "accept" else Stage.REVISIONS_REQUESTED)
         self._record(actor_id, f"quality assurance: {decision.decision}", decision.details)
-        return await self._after_run_caught_up()
+        view = await self._after_run_caught_up()
+        if decision.decision == "return":
+            return view
+        # Accepted: answer with the findings discussion's due date too, once it is known.
+        await workflow.wait_condition(lambda: not self._discussion_starting)
+        return await self._answer()
 
     @quality_assure.validator
     def _validate_qa(self, actor_id: str, decision: QADecision) -> None:

@@ -69,6 +69,7 @@ class DisputeWorkflow(Process):
         self._payloads: dict[DisputeStep, BaseModel] = {}
         self.withdrawal: Withdrawal | None = None
         self.outcome: DisputeOutcome | None = None
+        self._reached: DisputeStep | None = None  # the step whose deadline the run now waits on
 
     # ---- the ladder --------------------------------------------------------------------------
 
@@ -181,6 +182,7 @@ class DisputeWorkflow(Process):
         due = await self._working_days(since, days, f"{step.value} due (R-DISP)") if since else None
         if due:
             self.deadlines[step] = due
+        self._reached = step
         self._changed()
         done = lambda: step in self.records or self.withdrawal is not None  # noqa: E731
         if not await self._wait(done, due, f"{step.value} recorded (R-DISP)"):
@@ -212,8 +214,8 @@ class DisputeWorkflow(Process):
     # ---- recorded steps (Workflow Updates) ---------------------------------------------------------
 
     @workflow.update
-    def record_meeting(self, actor_id: str, meeting: DisputeMeeting) -> DisputeView:
-        return self._store(DisputeStep.MEETING, actor_id, meeting)
+    async def record_meeting(self, actor_id: str, meeting: DisputeMeeting) -> DisputeView:
+        return await self._store(DisputeStep.MEETING, actor_id, meeting)
 
     @record_meeting.validator
     def _validate_meeting(self, actor_id: str, meeting: DisputeMeeting) -> None:
@@ -222,16 +224,16 @@ class DisputeWorkflow(Process):
             raise invalid(f"held_on must be between the dispute ({self.raised_at.date()}) and today")
 
     @workflow.update
-    def record_summary(self, actor_id: str, summary: DisputeSummary) -> DisputeView:
-        return self._store(DisputeStep.SUMMARY, actor_id, summary)
+    async def record_summary(self, actor_id: str, summary: DisputeSummary) -> DisputeView:
+        return await self._store(DisputeStep.SUMMARY, actor_id, summary)
 
     @record_summary.validator
     def _validate_summary(self, actor_id: str, summary: DisputeSummary) -> None:
         self._expect(DisputeStep.SUMMARY, actor_id)
 
     @workflow.update
-    def record_amended_grading(self, actor_id: str, amended: AmendedGrading) -> DisputeView:
-        return self._store(DisputeStep.AMENDED_GRADING, actor_id, amended)
+    async def record_amended_grading(self, actor_id: str, amended: AmendedGrading) -> DisputeView:
+        return await self._store(DisputeStep.AMENDED_GRADING, actor_id, amended)
 
     @record_amended_grading.validator
     def _validate_amended(self, actor_id: str, amended: AmendedGrading) -> None:
@@ -239,16 +241,16 @@ class DisputeWorkflow(Process):
         self._check_regrade(amended)
 
     @workflow.update
-    def record_formal_discussion(self, actor_id: str, discussion: FormalDiscussion) -> DisputeView:
-        return self._store(DisputeStep.FORMAL_DISCUSSION, actor_id, discussion)
+    async def record_formal_discussion(self, actor_id: str, discussion: FormalDiscussion) -> DisputeView:
+        return await self._store(DisputeStep.FORMAL_DISCUSSION, actor_id, discussion)
 
     @record_formal_discussion.validator
     def _validate_formal(self, actor_id: str, discussion: FormalDiscussion) -> None:
         self._expect(DisputeStep.FORMAL_DISCUSSION, actor_id)
 
     @workflow.update
-    def record_written_response(self, actor_id: str, response: WrittenResponse) -> DisputeView:
-        return self._store(DisputeStep.WRITTEN_RESPONSE, actor_id, response)
+    async def record_written_response(self, actor_id: str, response: WrittenResponse) -> DisputeView:
+        return await self._store(DisputeStep.WRITTEN_RESPONSE, actor_id, response)
 
     @record_written_response.validator
     def _validate_response(self, actor_id: str, response: WrittenResponse) -> None:
@@ -256,8 +258,8 @@ class DisputeWorkflow(Process):
         self._check_regrade(response.regrade, response.outcome)
 
     @workflow.update
-    def record_corporate_decision(self, actor_id: str, decision: CorporateDecision) -> DisputeView:
-        return self._store(DisputeStep.CORPORATE_DECISION, actor_id, decision)
+    async def record_corporate_decision(self, actor_id: str, decision: CorporateDecision) -> DisputeView:
+        return await self._store(DisputeStep.CORPORATE_DECISION, actor_id, decision)
 
     @record_corporate_decision.validator
     def _validate_corporate(self, actor_id: str, decision: CorporateDecision) -> None:
@@ -265,16 +267,16 @@ class DisputeWorkflow(Process):
         self._check_regrade(decision.regrade, decision.outcome)
 
     @workflow.update
-    def record_independent_review(self, actor_id: str, decision: IndependentReviewDecision) -> DisputeView:
-        return self._store(DisputeStep.INDEPENDENT_REVIEW, actor_id, decision)
+    async def record_independent_review(self, actor_id: str, decision: IndependentReviewDecision) -> DisputeView:
+        return await self._store(DisputeStep.INDEPENDENT_REVIEW, actor_id, decision)
 
     @record_independent_review.validator
     def _validate_review(self, actor_id: str, decision: IndependentReviewDecision) -> None:
         self._expect(DisputeStep.INDEPENDENT_REVIEW, actor_id)
 
     @workflow.update
-    def record_independent_review_result(self, actor_id: str, result: IndependentReviewResult) -> DisputeView:
-        return self._store(DisputeStep.INDEPENDENT_REVIEW_RESULT, actor_id, result)
+    async def record_independent_review_result(self, actor_id: str, result: IndependentReviewResult) -> DisputeView:
+        return await self._store(DisputeStep.INDEPENDENT_REVIEW_RESULT, actor_id, result)
 
     @record_independent_review_result.validator
     def _validate_review_result(self, actor_id: str, result: IndependentReviewResult) -> None:
@@ -292,6 +294,12 @@ class DisputeWorkflow(Process):
         self._require_open()
         if actor_id != self.dispute.raised_by:
             raise forbidden(f"only {self.dispute.raised_by}, who raised the dispute, can withdraw it")
+
+    @workflow.update
+    async def raised_recorded(self) -> DisputeView:
+        """Returns once the meeting's deadline is set, so `POST /audits/{id}/disputes` shows it."""
+        await workflow.wait_condition(lambda: DisputeStep.MEETING in self.deadlines)
+        return await self._answer()
 
     @workflow.query
     def view(self) -> DisputeView:
@@ -324,11 +332,14 @@ class DisputeWorkflow(Process):
 
     # ---- plumbing -------------------------------------------------------------------------------
 
-    def _store(self, step: DisputeStep, actor_id: str, payload: BaseModel) -> DisputeView:
+    async def _store(self, step: DisputeStep, actor_id: str, payload: BaseModel) -> DisputeView:
+        """Record a step, then answer once the run has moved on: the next step's deadline is set,
+        or the dispute has ended."""
         self._payloads[step] = payload
         self.records[step] = StepRecord(step=step, at=workflow.now(), by=actor_id, record=payload.model_dump(mode="json"))
         self._record(actor_id, f"{step.value.replace('_', ' ')} recorded")
-        return self._view()
+        await workflow.wait_condition(lambda: self.outcome is not None or self._reached not in (None, step))
+        return await self._answer()
 
     @property
     def level(self) -> DisputeLevel:
