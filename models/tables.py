@@ -8,6 +8,8 @@ from sqlalchemy import JSON, Column, event
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel, create_engine
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 class AuditRecord(SQLModel, table=True):
     """A projection of each audit workflow for listing and filtering (`GET /audits`)."""
@@ -81,7 +83,8 @@ class MosaicOutbox(SQLModel, table=True):
 
 
 def make_engine(database_url: str) -> Engine:
-    """Create the engine and any missing tables, so every process starts on an empty database."""
+    """Create the engine and migrate the database to the current schema (Alembic, `migrations/`),
+    so every process starts on an empty or an older database."""
     sqlite = database_url.startswith("sqlite")
     if sqlite and database_url.startswith("sqlite:///"):
         Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -93,5 +96,24 @@ def make_engine(database_url: str) -> Engine:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA busy_timeout=5000")
 
-    SQLModel.metadata.create_all(engine)
+    migrate(engine)
     return engine
+
+
+def migrate(engine: Engine) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy.exc import DBAPIError
+
+    config = Config(str(ROOT / "alembic.ini"))
+    for attempt in range(3):
+        try:
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+            return
+        except DBAPIError:
+            # The worker and the API may both migrate an empty database at the same moment:
+            # the loser's transaction fails; by the next attempt the schema is there.
+            if attempt == 2:
+                raise
