@@ -272,6 +272,10 @@ async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc) ->
     new = _staff(svc, body.auditor_id, "auditor_id")
     if not any(new.has(r) for r in AUDITING_ROLES):
         raise _invalid(f"{new.id} is not an auditor")
+    if view.kind is AuditKind.REAUDIT and not new.has(Role.SENIOR_MANAGER):
+        raise _invalid(f"re-audits are done by senior managers of the service (R-KIND-6); {new.id} is not one")
+    if new.id == view.team_manager_id:
+        raise _invalid("the auditor must not be the practitioner's own Team Manager")
     if current and new.service_area != current.service_area:
         raise _invalid(f"the new auditor must work in the same service ({current.service_area}) as the current one (R-ALLOC-3)")
     return await _handle(svc, audit_id).execute_update(AuditWorkflow.reassign, args=[actor.id, body])

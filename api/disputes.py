@@ -9,8 +9,9 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Actor, Svc
-from api.audits import OVERSIGHT_ROLES, _handle as audit_handle
-from models.enums import DisputeLevel, DisputeStep
+from api.audits import OVERSIGHT_ROLES, _current_view, _require_involved
+from api.audits import _handle as audit_handle
+from models.enums import DisputeLevel, DisputeStep, Role
 from models.payloads import (
     AmendedGrading,
     CorporateDecision,
@@ -30,6 +31,8 @@ from workflows.audit import AuditWorkflow
 from workflows.dispute import DisputeWorkflow
 
 router = APIRouter(tags=["disputes"])
+# Besides the staff involved in the audit, who follow a dispute: oversight and the Corporate Directors.
+DISPUTE_ROLES = (*OVERSIGHT_ROLES, Role.CORPORATE_DIRECTOR_QUALITY_STANDARDS, Role.CORPORATE_DIRECTOR_CSC)
 
 
 class DisputeSummaryOut(BaseModel):
@@ -72,6 +75,8 @@ def list_disputes(
 
 @router.get("/disputes/{dispute_id}", response_model=DisputeView)
 async def get_dispute(dispute_id: str, actor: Actor, svc: Svc) -> DisputeView:
+    if not any(actor.has(r) for r in DISPUTE_ROLES):
+        _require_involved(actor, await _current_view(svc, dispute_id))
     try:
         view = await _handle(svc, dispute_id).query(DisputeWorkflow.view)
     except RPCError as error:

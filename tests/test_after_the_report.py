@@ -74,6 +74,12 @@ async def test_requires_improvement_discussed_in_10_days_then_reaudit_good_close
     r1 = await view(api, reaudit_id)
     assert (r1["kind"], r1["reaudit_round"], r1["follows_audit_id"], r1["cycle"]) == ("reaudit", 1, audit_id, "2027-03")
     assert r1["auditor_id"] == "hos1"  # a senior manager of the service (R-KIND-6)
+    r = await api.as_("piat1").post(f"/audits/{reaudit_id}/reassign", json={"auditor_id": "tm2", "reason": "x"})
+    assert r.status_code == 422 and "senior managers" in r.json()["detail"]
+    r = await api.as_("piat1").post(f"/audits/{reaudit_id}/reassign", json={"auditor_id": "sm1", "reason": "PIAT's choice"})
+    assert r.status_code == 200 and r.json()["auditor_id"] == "sm1"  # PIAT may choose the person
+    r = await api.as_("piat1").post(f"/audits/{reaudit_id}/reassign", json={"auditor_id": "hos1", "reason": "back"})
+    assert r.status_code == 200
     assert (await view(api, audit_id))["stage"] == "reaudit_in_progress"
     listed = (await api.as_("piat1").get("/audits", params={"reaudit_round": 1})).json()
     assert [a["audit_id"] for a in listed] == [reaudit_id]
@@ -82,6 +88,8 @@ async def test_requires_improvement_discussed_in_10_days_then_reaudit_good_close
     await skip_to(env, london(2027, 3, 9, 9))
     assert [(c, r) for c, r, _ in told(sent, reaudit_id)] == [
         ("email", ["hos1", "tm1", "sw1"]),  # allocation
+        ("email", ["sm1", "hos1", "tm1"]),  # PIAT's choice of re-auditor, and back
+        ("email", ["hos1", "sm1", "tm1"]),
         ("email", ["sw1", "tm1"]),  # R-RE-2: the re-audit report
         ("mosaic_case_note", ["sw1", "tm1", "iro1"]),
         ("mosaic_alert", ["sw1", "tm1", "iro1"]),  # R-RE-2: alert to practitioner and TM

@@ -202,6 +202,9 @@ async def test_disputes_out_of_time_twice_or_by_the_wrong_person_are_refused(api
     await raise_dispute(api, fresh, by="tm1")
     r = await api.as_("sw1").post(f"/audits/{fresh}/disputes", json=RAISE)
     assert r.status_code == 409 and "already" in r.json()["detail"]
+    assert (await api.as_("sw3").get(f"/disputes/{fresh}")).status_code == 403  # not involved
+    assert (await api.as_("sw1").get(f"/disputes/{fresh}")).status_code == 200
+    assert (await api.as_("cdqs1").get(f"/disputes/{fresh}")).status_code == 200
     r = await api.as_("tm1").post(f"/disputes/{fresh}/summary", json={"outcome": "resolved", "summary": "x"})
     assert r.status_code == 409 and "waiting for the meeting" in r.json()["detail"]  # a step out of order
 
