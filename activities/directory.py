@@ -33,7 +33,6 @@ class DirectoryActivities:
             psw_id=_first(d, Role.PSW),
             assistant_director_id=_first(d, Role.ASSISTANT_DIRECTOR),
             director_id=_first(d, Role.DIRECTOR),
-            piat_manager_id=_first(d, Role.PIAT_MANAGER),
             corporate_director_quality_standards_id=_first(d, Role.CORPORATE_DIRECTOR_QUALITY_STANDARDS),
             corporate_director_csc_id=_first(d, Role.CORPORATE_DIRECTOR_CSC),
         )

@@ -203,8 +203,8 @@ def list_audits(
 
 @router.get("/{audit_id}", response_model=AuditView)
 async def get_audit(audit_id: str, actor: Actor, svc: Svc) -> AuditView:
-    view = await _current_view(svc, audit_id)
-    _require_involved(actor, view)
+    view = await current_view(svc, audit_id)
+    require_involved(actor, view)
     with Session(svc.engine) as session:
         links = session.exec(
             select(AuditRecord).where(AuditRecord.chain_id == view.chain_id).order_by(AuditRecord.reaudit_round)
@@ -218,7 +218,7 @@ async def get_audit(audit_id: str, actor: Actor, svc: Svc) -> AuditView:
 
 @router.get("/{audit_id}/notifications", response_model=list[NotificationOut])
 async def list_notifications(audit_id: str, actor: Actor, svc: Svc) -> list[NotificationOut]:
-    _require_involved(actor, await _current_view(svc, audit_id))
+    require_involved(actor, await current_view(svc, audit_id))
     with Session(svc.engine) as session:
         rows = session.exec(
             select(NotificationRecord).where(NotificationRecord.audit_id == audit_id).order_by(NotificationRecord.id)
@@ -237,7 +237,7 @@ async def record_initial_grading(audit_id: str, body: Grading, actor: Actor, svc
     """R-AUD-3, R-AUD-5: the grading after reviewing the record, with the improvement plan."""
     for item in body.improvement_plan:
         _staff(svc, item.owner_id, "improvement_plan owner_id")
-    return await _handle(svc, audit_id).execute_update(AuditWorkflow.record_initial_grading, args=[actor.id, body])
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_initial_grading, args=[actor.id, body])
 
 
 @router.post("/{audit_id}/practitioner-conversation", response_model=AuditView)
@@ -245,26 +245,26 @@ async def record_practitioner_conversation(
     audit_id: str, body: PractitionerConversation, actor: Actor, svc: Svc
 ) -> AuditView:
     """R-AUD-5: the reflective conversation and the final grading."""
-    return await _handle(svc, audit_id).execute_update(AuditWorkflow.record_practitioner_conversation, args=[actor.id, body])
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_practitioner_conversation, args=[actor.id, body])
 
 
 @router.post("/{audit_id}/submit", response_model=AuditView)
 async def submit_for_qa(audit_id: str, actor: Actor, svc: Svc) -> AuditView:
     """R-QA-1: the report goes to PIAT, who aim to quality-assure it within one working day."""
-    return await _handle(svc, audit_id).execute_update(AuditWorkflow.submit_for_qa, actor.id)
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.submit_for_qa, actor.id)
 
 
 @router.post("/{audit_id}/qa", response_model=AuditView)
 async def quality_assure(audit_id: str, body: QADecision, actor: Actor, svc: Svc) -> AuditView:
     """R-QA-2: accept, or return with details (3 working days to amend; 4 with a discussion)."""
     require_role(actor, Role.PIAT, action="quality-assure audit reports")
-    return await _handle(svc, audit_id).execute_update(AuditWorkflow.quality_assure, args=[actor.id, body])
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.quality_assure, args=[actor.id, body])
 
 
 @router.post("/{audit_id}/reassign", response_model=AuditView)
 async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc) -> AuditView:
     """R-ALLOC-3: the auditor, their Head of Service or PIAT names another auditor of the same service."""
-    view = await _current_view(svc, audit_id)
+    view = await current_view(svc, audit_id)
     current = svc.directory.get(view.auditor_id)
     hos = svc.directory.head_of_service_of(view.auditor_id)
     if actor.id != view.auditor_id and not actor.has(Role.PIAT) and not (hos and hos.id == actor.id):
@@ -278,7 +278,7 @@ async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc) ->
         raise _invalid("the auditor must not be the practitioner's own Team Manager")
     if current and new.service_area != current.service_area:
         raise _invalid(f"the new auditor must work in the same service ({current.service_area}) as the current one (R-ALLOC-3)")
-    return await _handle(svc, audit_id).execute_update(AuditWorkflow.reassign, args=[actor.id, body])
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.reassign, args=[actor.id, body])
 
 
 @router.post("/{audit_id}/previous-practitioner-feedback", response_model=AuditView)
@@ -289,7 +289,7 @@ async def share_previous_practitioner_feedback(audit_id: str, body: FeedbackRequ
     feedback = PreviousPractitionerFeedback(
         staff_id=member.id, findings=body.findings, team_manager_id=team_manager.id if team_manager else None
     )
-    return await _handle(svc, audit_id).execute_update(AuditWorkflow.share_previous_practitioner_feedback, args=[actor.id, feedback])
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.share_previous_practitioner_feedback, args=[actor.id, feedback])
 
 
 # ---- after the report: findings discussion and re-audit follow-up (R-DISC, R-RE) ----------------
@@ -302,14 +302,14 @@ async def record_findings_discussion(audit_id: str, body: FindingsDiscussion, ac
         _staff(svc, staff_id, "attendees")
     for action in body.smart_actions:
         _staff(svc, action.owner_id, "smart_actions owner_id")
-    return await _handle(svc, audit_id).execute_update(AuditWorkflow.record_findings_discussion, args=[actor.id, body])
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_findings_discussion, args=[actor.id, body])
 
 
 @router.post("/{audit_id}/findings-discussion/review", response_model=AuditView)
 async def review_findings_discussion(audit_id: str, body: DiscussionReview, actor: Actor, svc: Svc) -> AuditView:
     """R-DISC-3: PIAT accepts the recorded note or asks for more."""
     require_role(actor, Role.PIAT, action="review findings discussions")
-    return await _handle(svc, audit_id).execute_update(AuditWorkflow.review_findings_discussion, args=[actor.id, body])
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.review_findings_discussion, args=[actor.id, body])
 
 
 @router.post("/{audit_id}/head-of-service-follow-up", response_model=AuditView)
@@ -317,20 +317,20 @@ async def record_head_of_service_follow_up(audit_id: str, body: HeadOfServiceFol
     """R-RE-3: the Head of Service's follow-up of a 1st re-audit still below Good."""
     for action in body.actions:
         _staff(svc, action.owner_id, "actions owner_id")
-    return await _handle(svc, audit_id).execute_update(AuditWorkflow.record_head_of_service_follow_up, args=[actor.id, body])
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_head_of_service_follow_up, args=[actor.id, body])
 
 
 # ---- helpers --------------------------------------------------------------------------------
 
 
-def _handle(svc: Svc, audit_id: str) -> WorkflowHandle:
+def audit_handle(svc: Svc, audit_id: str) -> WorkflowHandle:
     return svc.client.get_workflow_handle(f"audit-{audit_id}")
 
 
-async def _current_view(svc: Svc, audit_id: str) -> AuditView:
+async def current_view(svc: Svc, audit_id: str) -> AuditView:
     """Ask the workflow; once its history is gone, the last projection is the answer."""
     try:
-        return await _handle(svc, audit_id).query(AuditWorkflow.view)
+        return await audit_handle(svc, audit_id).query(AuditWorkflow.view)
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise
@@ -345,7 +345,7 @@ def _oversees(actor: StaffMember) -> bool:
     return any(actor.has(r) for r in OVERSIGHT_ROLES)
 
 
-def _require_involved(actor: StaffMember, view: AuditView) -> None:
+def require_involved(actor: StaffMember, view: AuditView) -> None:
     involved = {view.auditor_id, view.practitioner_id, view.team_manager_id, view.cp_chair_or_iro_id}
     if actor.id not in involved and not _oversees(actor):
         raise HTTPException(403, "only staff involved in this audit, PIAT and senior managers can see it")

@@ -9,8 +9,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Actor, Svc
-from api.audits import OVERSIGHT_ROLES, _current_view, _require_involved
-from api.audits import _handle as audit_handle
+from api.audits import OVERSIGHT_ROLES, audit_handle, current_view, require_involved
 from models.enums import DisputeLevel, DisputeStep, Role
 from models.payloads import (
     AmendedGrading,
@@ -76,7 +75,7 @@ def list_disputes(
 @router.get("/disputes/{dispute_id}", response_model=DisputeView)
 async def get_dispute(dispute_id: str, actor: Actor, svc: Svc) -> DisputeView:
     if not any(actor.has(r) for r in DISPUTE_ROLES):
-        _require_involved(actor, await _current_view(svc, dispute_id))
+        require_involved(actor, await current_view(svc, dispute_id))
     try:
         view = await _handle(svc, dispute_id).query(DisputeWorkflow.view)
     except RPCError as error:

@@ -217,7 +217,6 @@ class ServiceContacts(BaseModel):
     psw_id: str | None
     assistant_director_id: str | None
     director_id: str | None
-    piat_manager_id: str | None = None
     corporate_director_quality_standards_id: str | None = None
     corporate_director_csc_id: str | None = None
 

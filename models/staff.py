@@ -42,9 +42,6 @@ class StaffDirectory:
     def get(self, staff_id: str) -> StaffMember | None:
         return self._by_id.get(staff_id)
 
-    def all(self) -> list[StaffMember]:
-        return list(self._by_id.values())
-
     def with_role(self, role: Role) -> list[StaffMember]:
         return [m for m in self._by_id.values() if m.has(role)]
 

@@ -90,9 +90,14 @@ async def client(env, settings) -> AsyncIterator[Client]:
 
 
 @pytest.fixture
-def sent(settings):
+def engine(settings):
+    """The test's SQLite file, migrated; the worker's activities open their own on the same file."""
+    return make_engine(settings.database_url)
+
+
+@pytest.fixture
+def sent(engine):
     """Every notification recorded for an audit, oldest first."""
-    engine = make_engine(settings.database_url)
 
     def _sent(audit_id: str) -> list[NotificationRecord]:
         with Session(engine) as session:
@@ -103,14 +108,14 @@ def sent(settings):
 
 
 @pytest_asyncio.fixture
-async def api(client, settings, directory) -> AsyncIterator["Api"]:
+async def api(client, settings, directory, engine) -> AsyncIterator["Api"]:
     """The FastAPI app over the test server, called in-process."""
     import httpx
 
     from api.deps import Services
     from api.main import create_app
 
-    app = create_app(Services(settings=settings, client=client, engine=make_engine(settings.database_url), directory=directory))
+    app = create_app(Services(settings=settings, client=client, engine=engine, directory=directory))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         yield Api(http)
 

@@ -166,3 +166,15 @@ async def search_attributes(client, workflow_id: str) -> dict:
     described = await client.workflow_service.describe_workflow_execution(request)
     fields = described.workflow_execution_info.search_attributes.indexed_fields
     return {name: json.loads(payload.data) for name, payload in fields.items() if payload.data}
+
+
+def emails(sent, audit_id: str, subject_prefix: str) -> list[tuple[list[str], str]]:
+    """(recipients, subject) of the audit's emails whose subject starts with `subject_prefix`."""
+    return [(r, s) for c, r, s in told(sent, audit_id) if c == "email" and s.startswith(subject_prefix)]
+
+
+async def outcome(client, audit_id: str):
+    """The audit workflow's result: it ends once its discussion, any dispute and re-audit chain are done."""
+    from workflows.audit import AuditWorkflow
+
+    return await client.get_workflow_handle_for(AuditWorkflow.run, f"audit-{audit_id}").result()

@@ -3,7 +3,6 @@ through months of time-skipped working days. Each test reads who was told what, 
 
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
-from models.payloads import AuditView
 from tests.helpers import (
     allocate,
     audit_to_report,
@@ -11,8 +10,10 @@ from tests.helpers import (
     conversation,
     deadline,
     discuss_and_accept,
+    emails,
     findings_discussion,
     london,
+    outcome,
     qa,
     search_attributes,
     skip_to,
@@ -21,7 +22,6 @@ from tests.helpers import (
     told,
     view,
 )
-from workflows.audit import AuditWorkflow
 
 
 async def reaudit_to_report(api, env, audit_id, grade, attendees=()) -> None:
@@ -38,15 +38,6 @@ def _grading(grade):
     from tests.helpers import grading
 
     return grading(grade=grade)
-
-
-async def outcome(client, audit_id: str) -> AuditView:
-    """The audit workflow's result: it ends once its discussion and any re-audit chain are done."""
-    return await client.get_workflow_handle_for(AuditWorkflow.run, f"audit-{audit_id}").result()
-
-
-def emails(sent, audit_id, prefix) -> list[tuple[list[str], str]]:
-    return [(r, s) for c, r, s in told(sent, audit_id) if c == "email" and s.startswith(prefix)]
 
 
 async def test_requires_improvement_discussed_in_10_days_then_reaudit_good_closes_the_chain(api, env, client, sent):

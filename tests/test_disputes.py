@@ -5,13 +5,15 @@ import httpx
 
 from api.deps import Services
 from api.main import create_app
-from models.tables import make_engine
 from tests.conftest import Api
 from tests.helpers import (
     audit_to_report,
+    discuss_and_accept,
+    emails,
     eventually,
     grades,
     london,
+    outcome,
     search_attributes,
     skip_to,
     today,
@@ -56,16 +58,8 @@ async def formal_discussion(api, env, audit_id):
     return await record(api, audit_id, "formal-discussion", "piatmgr1", body)
 
 
-def emails(sent, workflow_id, prefix):
-    return [(r, s) for c, r, s in told(sent, workflow_id) if c == "email" and s.startswith(prefix)]
-
-
 def case_note(sent, audit_id) -> str:
     return [n.body for n in sent(audit_id) if n.channel == "mosaic_case_note" and n.subject.endswith("Audit")][0]
-
-
-async def outcome(client, audit_id):
-    return await client.get_workflow_handle_for(AuditWorkflow.run, f"audit-{audit_id}").result()
 
 
 async def test_resolved_informally_with_an_amended_grading(api, env, client, sent):
@@ -172,6 +166,15 @@ async def test_every_missed_step_reminds_its_owner_and_tells_the_next_level(api,
     v = await view(api, audit_id)
     assert v["stage"] == "in_dispute" and not [c for c, _, _ in told(sent, audit_id) if c.startswith("mosaic")]
 
+    # Unresolved by the Corporate Directors, and no independent review (R-DISP-9): the grading stands.
+    await record(api, audit_id, "corporate-decision", "cdqs1", {"outcome": "unresolved", "notes": "No agreement"})
+    ended = await record(api, audit_id, "independent-review", "cdqs1", {"commissioned": False, "notes": "Not exceptional"})
+    assert (ended["outcome"]["status"], ended["outcome"]["level"]) == ("unresolved", "independent_review")
+    assert [r for r, _ in emails(sent, audit_id, "Audit dispute ended")] == [["sw1", "tm1", "tm2", "piat1"]]
+    v = await eventually(lambda: _stage_after_dispute(api, audit_id))
+    assert v["final_overall_grade"] == "requires_improvement"
+    assert "overall grading: requires improvement" in case_note(sent, audit_id)
+
 
 async def _listed(api, **params):
     return [d["dispute_id"] for d in (await api.as_("piat1").get("/disputes", params=params)).json()]
@@ -231,8 +234,8 @@ async def _stage_after_dispute(api, audit_id):
     return v if v["stage"] == "reaudit_planned" else None
 
 
-async def test_a_worker_restarted_mid_dispute_resumes_where_it_was(env, settings, directory, sent):
-    app = create_app(Services(settings=settings, client=env.client, engine=make_engine(settings.database_url), directory=directory))
+async def test_a_worker_restarted_mid_dispute_resumes_where_it_was(env, settings, directory, engine, sent):
+    app = create_app(Services(settings=settings, client=env.client, engine=engine, directory=directory))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         api = Api(http)
         await skip_to(env, london(2027, 1, 4, 9))
@@ -250,3 +253,23 @@ async def test_a_worker_restarted_mid_dispute_resumes_where_it_was(env, settings
             result = await env.client.get_workflow_handle_for(AuditWorkflow.run, f"audit-{audit_id}").result()
     assert result.final_overall_grade == "good" and result.dispute_outcome.level == "formal"
     assert [r for r, _ in emails(sent, audit_id, "Audit dispute (formal stage)")] == [["piatmgr1"]]  # sent once
+
+
+async def test_a_first_reaudit_regraded_good_needs_no_follow_up_and_closes_the_chain(api, env, client, sent):
+    from tests.test_after_the_report import reaudit_to_report
+
+    await skip_to(env, london(2027, 1, 4, 9))
+    audit_id = await audit_to_report(api, env, "inadequate")
+    await discuss_and_accept(api, env, audit_id)
+    await skip_to(env, london(2027, 3, 1, 9, 5))
+    r1 = f"{audit_id}-r1"
+    await reaudit_to_report(api, env, r1, "requires_improvement")
+    assert (await view(api, r1))["head_of_service_follow_up_required"]  # R-RE-3, on the grade as reported
+    await raise_dispute(api, r1)
+    await meeting(api, env, r1)
+    await summary(api, r1, "resolved")
+    await record(api, r1, "amended-grading", "hos1", grades(grade="good") | {"notes": "Progress evidenced"})
+    # Good after the dispute: no follow-up awaited, no 2nd re-audit, the chain closes.
+    result = await outcome(client, audit_id)
+    assert (result.chain_outcome, result.reaudit.final_overall_grade) == ("closed", "good")
+    assert not (await view(api, r1))["head_of_service_follow_up_required"]

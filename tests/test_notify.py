@@ -9,13 +9,12 @@ from temporalio.exceptions import ApplicationError
 from activities.notify import NotifyActivities, OutboxMosaic
 from models.enums import Channel
 from models.payloads import Notification
-from models.tables import MosaicOutbox, make_engine
+from models.tables import MosaicOutbox
 from tests.helpers import LONDON
 
 
 @pytest.fixture
-def notify(settings, directory):
-    engine = make_engine(settings.database_url)
+def notify(settings, directory, engine):
     return NotifyActivities(engine, directory, settings.smtp_host, settings.smtp_port, "qsaf@council.example", OutboxMosaic())
 
 
@@ -49,10 +48,10 @@ def test_an_unknown_recipient_fails_without_retry(notify, smtp):
     assert smtp.messages == []
 
 
-def test_mosaic_case_note_lands_in_the_outbox_once_with_the_framework_fields(notify, settings, sent):
+def test_mosaic_case_note_lands_in_the_outbox_once_with_the_framework_fields(notify, engine, sent):
     notify.post_to_mosaic(note("audit-x/mosaic-case-note", Channel.MOSAIC_CASE_NOTE, ("sw1", "tm1", "iro1")))
     notify.post_to_mosaic(note("audit-x/mosaic-case-note", Channel.MOSAIC_CASE_NOTE, ("sw1", "tm1", "iro1")))
-    with Session(make_engine(settings.database_url)) as session:
+    with Session(engine) as session:
         [row] = session.exec(select(MosaicOutbox)).all()
     assert row.kind == "case_note" and row.case_ref == "C-1" and row.drained_at is None
     assert row.payload == {  # R-DIST-2

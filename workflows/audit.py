@@ -124,14 +124,12 @@ class AuditWorkflow(Process):
                 break
             await self._carry_into_next_cycle()
         await self._distribute_report()
-        # The findings discussion runs alongside the dispute window, the upload and any re-audit.
         # The findings discussion runs alongside the dispute window, any dispute, the upload and
         # any re-audit; a dispute restarts it on the final report (see _run_dispute).
         self._start_discussion()
         await self._finalise()
         await self._discussion_task  # by now the one on the final report, if a dispute restarted it
         await self._head_of_service_follow_up()
-        self._settled = self._requested
         await self._flushed()
         projector.cancel()
         return self._view()
@@ -200,7 +198,7 @@ class AuditWorkflow(Process):
         self._mark_overdue("qa")
         await self._email(
             f"qa-sla-breached-{qa_round}",
-            [self.audit.piat_manager_id or self.audit.allocated_by],
+            [self._piat_manager],
             f"QA overdue: audit of case {self.audit.case_ref}",
             f"The audit of case {self.audit.case_ref} was submitted for quality assurance and was due "
             f"to be quality assured by {when(self.deadlines.qa_due)}.",
@@ -239,7 +237,7 @@ class AuditWorkflow(Process):
         self._record(SYSTEM, "not accepted", f"amendment not made in time; carried into {self.carried_into_cycle}")
         await self._email(
             f"not-accepted-{self.carried_into_cycle}",
-            [self.auditor_id, self.audit.team_manager_id, self.audit.piat_manager_id or self.audit.allocated_by],
+            [self.auditor_id, self.audit.team_manager_id, self._piat_manager],
             f"Audit not accepted: case {self.audit.case_ref}",
             f"The amended report was not submitted by {when(self.deadlines.revision_due)}, so the audit "
             f"is not accepted (R-QA-3). Complete it in time for the {cycle_label(self.carried_into_cycle)} "
@@ -304,7 +302,7 @@ class AuditWorkflow(Process):
             audit_id=a.audit_id, case_ref=a.case_ref, cycle=a.cycle, raised_by=self.dispute_raised_by,
             raised=self.dispute, auditor_id=self.auditor_id, practitioner_id=a.practitioner_id,
             team_manager_id=a.team_manager_id, head_of_service_id=a.head_of_service_id, piat_id=a.allocated_by,
-            piat_manager_id=contacts.piat_manager_id or a.allocated_by, psw_id=contacts.psw_id,
+            piat_manager_id=self._piat_manager, psw_id=contacts.psw_id,
             corporate_director_quality_standards_id=contacts.corporate_director_quality_standards_id,
             corporate_director_csc_id=contacts.corporate_director_csc_id, domains=a.domains, policy=a.policy,
         )
@@ -318,6 +316,8 @@ class AuditWorkflow(Process):
         if outcome.regrade:
             self.regrade = outcome.regrade
             self._record(SYSTEM, "final grading amended after the dispute", f"overall: {grade_text(self.final_grade)}")
+            # A 1st re-audit regraded to Good no longer needs the Head of Service's follow-up.
+            self.follow_up_required &= requires_second_reaudit(a.reaudit_round, self.final_grade)
         else:
             self._record(SYSTEM, f"dispute {outcome.status}: the grading stands")
         if restart_discussion:
@@ -453,7 +453,7 @@ class AuditWorkflow(Process):
         )
         await self._email(
             f"discussion{self._discussion_round}-recorded-{number}",
-            [a.piat_manager_id or a.allocated_by, a.allocated_by],
+            [self._piat_manager, a.allocated_by],
             f"Findings discussion recorded for review: case {a.case_ref}",
             f"Team Manager {a.team_manager_id} recorded the findings discussion of case {a.case_ref} ({a.audit_id}). "
             "Please review the note: accept it or ask for more.",
@@ -777,6 +777,11 @@ class AuditWorkflow(Process):
             raise invalid(f"a graded domain needs a rationale: {blank}")
 
     # ---- workflow plumbing -----------------------------------------------------------------------
+
+    @property
+    def _piat_manager(self) -> str:
+        """Who hears of PIAT's own misses and reviews (the PI&A Manager; else the allocating PIAT)."""
+        return self.audit.piat_manager_id or self.audit.allocated_by
 
     @property
     def final_grade(self) -> Grade | None:
