@@ -1,9 +1,12 @@
 """The worker: the only process that runs workflows and activities (`python worker.py`)."""
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
@@ -14,6 +17,7 @@ from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities, WorkingCalendar
 from activities.directory import DirectoryActivities
+from activities.email_relay import EmailRelay
 from activities.notify import NotifyActivities, OutboxMosaic
 from activities.persistence import PersistenceActivities
 from models import search_attributes
@@ -54,20 +58,21 @@ async def register_search_attributes(client: Client, namespace: str) -> None:
         log.info("registered search attributes %s", sorted(missing))
 
 
-def activities_for(settings: Settings) -> list:
+def email_relay(settings: Settings) -> EmailRelay:
+    return EmailRelay(
+        make_engine(settings.database_url), settings.smtp_host, settings.smtp_port, settings.smtp_sender,
+        retry_max=timedelta(seconds=settings.email_retry_max_seconds),
+        poll=timedelta(seconds=settings.email_relay_poll_seconds),
+    )
+
+
+def activities_for(settings: Settings, relay: EmailRelay | None = None) -> list:
     engine = make_engine(settings.database_url)
     directory = StaffDirectory.load(settings.staff_directory)
     calendar = CalendarActivities(
         WorkingCalendar(settings.timezone, settings.working_day_ends, settings.closure_days, settings.working_day_starts)
     )
-    notify = NotifyActivities(
-        engine,
-        directory,
-        settings.smtp_host,
-        settings.smtp_port,
-        settings.smtp_sender,
-        OutboxMosaic(settings.timezone),
-    )
+    notify = NotifyActivities(engine, directory, OutboxMosaic(settings.timezone), enqueued=relay.wake if relay else lambda: None)
     persistence = PersistenceActivities(engine)
     return [
         calendar.allocation_schedule,
@@ -82,16 +87,33 @@ def activities_for(settings: Settings) -> list:
     ]
 
 
-def build_worker(client: Client, settings: Settings, **options) -> Worker:
+def build_worker(client: Client, settings: Settings, relay: EmailRelay | None = None, **options) -> Worker:
+    slots = settings.worker_max_concurrent_activities
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
         workflows=WORKFLOWS,
-        activities=activities_for(settings),
-        # Email and the database are blocking I/O: those activities run on threads.
-        activity_executor=ThreadPoolExecutor(max_workers=8),
+        activities=activities_for(settings, relay),
+        # The database activities are blocking I/O: one thread for every activity slot, so a
+        # slot never waits for a thread while its start-to-close timeout runs.
+        max_concurrent_activities=slots,
+        activity_executor=ThreadPoolExecutor(max_workers=slots),
         **options,
     )
+
+
+@contextlib.asynccontextmanager
+async def run_worker(client: Client, settings: Settings, **options) -> AsyncIterator[Worker]:
+    """The worker and, beside it, the email relay that delivers what its activities queue."""
+    relay = email_relay(settings)
+    delivering = asyncio.create_task(relay.run(), name="email relay")
+    try:
+        async with build_worker(client, settings, relay, **options) as worker:
+            yield worker
+    finally:
+        delivering.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await delivering
 
 
 async def main() -> None:
@@ -102,7 +124,7 @@ async def main() -> None:
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):  # finish in-flight tasks, then leave
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-    async with build_worker(client, settings):
+    async with run_worker(client, settings):
         log.info("worker polling task queue %r on %s", settings.temporal_task_queue, settings.temporal_address)
         await stop.wait()
     log.info("worker stopped")

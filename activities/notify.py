@@ -1,23 +1,32 @@
-"""Notifications: email over SMTP, and Mosaic case notes and alerts through an adapter.
+"""Notifications: email through an outbox, and Mosaic case notes and alerts through an adapter.
 
 Every send carries a key (workflow ID + step) stored under a unique constraint, so an activity
-retried after a crash or timeout never sends twice.
+retried after a crash or timeout never records twice. An email activity only commits the message
+to the outbox (`notification`, delivery `pending`); the relay (activities/email_relay.py) hands it
+to SMTP and marks it `sent`. So SMTP being down never fails, or even slows, a workflow.
+
+Sending never fails the process either: a recipient who is not in the staff directory (people
+leave over the months an audit runs) is skipped and named in `reason`, and the PI&A Manager is
+told once per notification so that PIAT can name someone else (`PUT /audits/{id}/people/{role}`).
 """
 
-import smtplib
-from email.message import EmailMessage
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from models.enums import Channel
+from models.enums import Channel, Role
 from models.payloads import Notification
 from models.staff import StaffDirectory
 from models.tables import MosaicOutbox, NotificationRecord
+
+SENT, PENDING, NOT_DELIVERED = "sent", "pending", "not_delivered"
 
 
 class MosaicAdapter(Protocol):
@@ -58,68 +67,102 @@ class OutboxMosaic:
         )
 
 
+@dataclass
+class Recipients:
+    """Who of a notification's recipients the directory still knows."""
+
+    reachable: list[str]
+    skipped: list[str]
+    named: bool  # anyone was named at all
+
+    @property
+    def reason(self) -> str | None:
+        if not self.named:
+            return "no one holds this role: nobody was named"
+        if self.skipped:
+            return f"not in the staff directory, skipped: {', '.join(self.skipped)}"
+        return None
+
+
 class NotifyActivities:
-    def __init__(
-        self,
-        engine: Engine,
-        directory: StaffDirectory,
-        smtp_host: str,
-        smtp_port: int,
-        sender: str,
-        mosaic: MosaicAdapter,
-    ):
+    def __init__(self, engine: Engine, directory: StaffDirectory, mosaic: MosaicAdapter,
+                 enqueued: Callable[[], None] = lambda: None):
         self.engine = engine
         self.directory = directory
-        self.smtp_host, self.smtp_port, self.sender = smtp_host, smtp_port, sender
         self.mosaic = mosaic
+        self.enqueued = enqueued  # wakes the relay in this process, if one runs here
 
     @activity.defn
     def send_email(self, n: Notification) -> None:
-        addresses = self._addresses(n.recipient_ids)
-        with Session(self.engine) as session:
-            record = session.exec(select(NotificationRecord).where(NotificationRecord.key == n.key)).first()
-            if record and record.delivered:
-                return  # a retry after the send succeeded
-            if record is None:
-                record = _record(n)
-                session.add(record)
-                session.commit()
-            message = EmailMessage()
-            message["From"] = self.sender
-            message["To"] = ", ".join(addresses)
-            message["Subject"] = n.subject
-            # A stable Message-ID lets mail systems drop the rare duplicate of an unacknowledged send.
-            message["Message-ID"] = f"<{n.key.replace('/', '.')}@qsaf.council.example>"
-            message["X-QSAF-Key"] = n.key
-            message.set_content(n.body)
-            with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=30) as smtp:
-                smtp.send_message(message)
-            record.delivered = True
-            session.add(record)
-            session.commit()
+        """Commit the email to the outbox once; the relay delivers it."""
+        recipients = self._recipients(n.recipient_ids)
+        record = _record(n, recipients)
+        record.addresses = [self.directory.get(i).email for i in recipients.reachable]
+        record.delivery = PENDING if recipients.reachable else NOT_DELIVERED
+        if self._insert(record):
+            self._tell_piat_manager(n, recipients)
+            self.enqueued()
 
     @activity.defn
     def post_to_mosaic(self, n: Notification) -> None:
         if n.channel is Channel.EMAIL:
             raise ApplicationError("post_to_mosaic takes case notes and alerts", non_retryable=True)
-        self._addresses(n.recipient_ids)  # every alert recipient must be a known member of staff
+        recipients = self._recipients(n.recipient_ids)
+        # A case note stands without recipients; an alert needs someone to alert.
+        delivered = n.channel is Channel.MOSAIC_CASE_NOTE or bool(recipients.reachable)
+        record = _record(n, recipients)
+        record.delivery = SENT if delivered else NOT_DELIVERED
+        post = n.model_copy(update={"recipient_ids": recipients.reachable})
+        if self._insert(record, lambda session: self.mosaic.post(session, post) if delivered else None):
+            self._tell_piat_manager(n, recipients)
+
+    def _recipients(self, staff_ids: list[str]) -> Recipients:
+        return Recipients(
+            reachable=[i for i in staff_ids if i in self.directory],
+            skipped=[i for i in staff_ids if i not in self.directory],
+            named=bool(staff_ids),
+        )
+
+    def _insert(self, record: NotificationRecord, also: Callable[[Session], None] = lambda session: None) -> bool:
+        """Record the notification (and whatever goes with it) once; False if a retry finds it."""
         with Session(self.engine) as session:
-            if session.exec(select(NotificationRecord.id).where(NotificationRecord.key == n.key)).first():
-                return
-            record = _record(n)
-            record.delivered = True
+            if session.exec(select(NotificationRecord.id).where(NotificationRecord.key == record.key)).first():
+                return False
             session.add(record)
-            self.mosaic.post(session, n)
-            session.commit()
+            also(session)
+            try:
+                session.commit()
+            except IntegrityError:  # a concurrent attempt of the same activity committed first
+                return False
+        return True
 
-    def _addresses(self, staff_ids: list[str]) -> list[str]:
-        unknown = [i for i in staff_ids if i not in self.directory]
-        if unknown or not staff_ids:
-            raise ApplicationError(f"no such staff to notify: {unknown or 'none named'}", non_retryable=True)
-        return [self.directory.get(i).email for i in staff_ids]
+    def _tell_piat_manager(self, n: Notification, recipients: Recipients) -> None:
+        """Once per notification (its own key): someone named is not reachable."""
+        if recipients.reason is None:
+            return
+        managers = self.directory.with_role(Role.PIAT_MANAGER) or self.directory.with_role(Role.PIAT)
+        if not managers:
+            activity.logger.warning("notification %s: %s, and no PIAT in the directory to tell", n.key, recipients.reason)
+            return
+        notice = Notification(
+            key=f"{n.key}/undeliverable",
+            audit_id=n.audit_id,
+            case_ref=n.case_ref,
+            channel=Channel.EMAIL,
+            recipient_ids=[m.id for m in managers],
+            subject=f"Could not notify everyone: case {n.case_ref}",
+            body=f"The {n.channel.value.replace('_', ' ')} \"{n.subject}\" (audit {n.audit_id}) was not delivered to "
+            f"everyone: {recipients.reason}.\nIf someone has left, name who takes over with "
+            f"PUT /audits/{n.audit_id}/people/<role>, or correct the staff directory.",
+            at=n.at,
+        )
+        record = _record(notice, self._recipients(notice.recipient_ids))
+        record.addresses = [m.email for m in managers]
+        if self._insert(record):
+            self.enqueued()
 
 
-def _record(n: Notification) -> NotificationRecord:
+def _record(n: Notification, recipients: Recipients) -> NotificationRecord:
     return NotificationRecord(
         key=n.key,
         audit_id=n.audit_id,
@@ -128,4 +171,5 @@ def _record(n: Notification) -> NotificationRecord:
         subject=n.subject,
         body=n.body,
         at=n.at,
+        reason=recipients.reason,
     )

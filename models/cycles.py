@@ -40,6 +40,12 @@ def next_cycle(cycle: str) -> str:
             return f"{year:04d}-{month:02d}"
 
 
+def month_of(instant) -> str:
+    """The "YYYY-MM" month an instant falls in (its own time zone; a workflow's is UTC, which
+    differs from London's month only in the first hour of a summer month)."""
+    return f"{instant:%Y-%m}"
+
+
 def cycle_label(cycle: str) -> str:
     """"2026-11" -> "November 2026"."""
     return f"{MONTH_NAMES[int(cycle[5:]) - 1]} {cycle[:4]}"

@@ -89,6 +89,20 @@ class DisputeStep(StrEnum):
     ENDED = "ended"
 
 
+class PersonRole(StrEnum):
+    """Whom an audit names, each of whom PIAT can replace (`PUT /audits/{id}/people/{role}`)."""
+
+    AUDITOR = "auditor"
+    TEAM_MANAGER = "team_manager"
+    HEAD_OF_SERVICE = "head_of_service"
+    CP_CHAIR_OR_IRO = "cp_chair_or_iro"
+
+    @property
+    def label(self) -> str:
+        return {"auditor": "auditor", "team_manager": "Team Manager", "head_of_service": "Head of Service",
+                "cp_chair_or_iro": "CP Chair / IRO"}[self.value]
+
+
 class Channel(StrEnum):
     EMAIL = "email"
     MOSAIC_CASE_NOTE = "mosaic_case_note"

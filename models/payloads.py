@@ -9,7 +9,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from models.enums import AuditKind, ChainOutcome, Channel, DisputeLevel, DisputeStep, Escalation, Grade, ServiceArea, Stage
+from models.enums import (
+    AuditKind, ChainOutcome, Channel, DisputeLevel, DisputeStep, Escalation, Grade, PersonRole, ServiceArea, Stage,
+)
 
 NonEmpty = Field(min_length=1)
 
@@ -118,6 +120,21 @@ class Reassignment(BaseModel):
     reason: str = NonEmpty
 
 
+class PersonChange(BaseModel):
+    """`PUT /audits/{id}/people/{role}`: PIAT names who takes over a role on this audit."""
+
+    role: PersonRole
+    staff_id: str = NonEmpty
+    reason: str = NonEmpty
+
+
+class ImprovementPlan(BaseModel):
+    """`PUT /audits/{id}/improvement-plan`: the plan on its own, e.g. when the conversation's final
+    grading turns out below the initial one (R-AUD-1)."""
+
+    actions: list[ImprovementAction] = Field(min_length=1)
+
+
 class PreviousPractitionerFeedback(BaseModel):
     """`POST /audits/{id}/previous-practitioner-feedback` (R-AUD-7)."""
 
@@ -210,10 +227,13 @@ class ChainLink(BaseModel):
 
 
 class ServiceContacts(BaseModel):
-    """Looked up when needed: people change over the months a chain runs."""
+    """Looked up when a step needs them: people change over the months a chain runs. None: no
+    one in the directory holds the role now."""
 
-    reauditor_id: str  # a senior manager of the service (R-KIND-6)
+    reauditor_id: str | None = None  # a senior manager of the service (R-KIND-6)
+    team_manager_id: str | None = None
     head_of_service_id: str | None
+    piat_manager_id: str | None = None
     psw_id: str | None
     assistant_director_id: str | None
     director_id: str | None
@@ -419,6 +439,15 @@ class DisputeInput(BaseModel):
     corporate_director_csc_id: str
     domains: list[str]
     policy: Policy
+
+
+class DisputePeople(BaseModel):
+    """Sent by the audit to its dispute whenever PIAT replaces someone: the dispute follows."""
+
+    auditor_id: str
+    team_manager_id: str
+    head_of_service_id: str | None
+    pinned: list[PersonRole] = []  # roles PIAT named: the directory no longer decides them
 
 
 class DisputeOutcome(BaseModel):

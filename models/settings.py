@@ -25,7 +25,10 @@ class Settings(BaseSettings):
     auth_mode: Literal["dev", "jwt"] = "dev"  # dev: the token is `dev-<staff id>`
     jwt_secret: str = ""  # AUTH_MODE=jwt: the identity provider's signing key
     jwt_algorithm: str = "HS256"
-    staff_directory: Path = ROOT / "data" / "staff.dev.toml"
+    staff_directory: Path = ROOT / "data" / "staff.dev.toml"  # re-read whenever the file changes
+    email_retry_max_seconds: float = 300  # the relay's longest wait between SMTP attempts
+    email_relay_poll_seconds: float = 5  # how often the relay looks for retries that fell due
+    worker_max_concurrent_activities: int = 50  # and as many threads for the blocking activities
 
     # Calendar (R-CAL-1, R-CAL-2)
     timezone: str = "Europe/London"

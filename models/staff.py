@@ -1,5 +1,8 @@
 """The staff directory: who people are, their roles and their lines of management."""
 
+import logging
+import os
+import threading
 import tomllib
 from pathlib import Path
 
@@ -21,29 +24,47 @@ class StaffMember(BaseModel):
         return role.value in self.roles
 
 
-class StaffDirectory:
-    """Loaded once from a TOML file; lookups by ID and along the line of management."""
+log = logging.getLogger("qsaf.directory")
 
-    def __init__(self, members: list[StaffMember]):
-        self._by_id = {m.id: m for m in members}
-        unknown = {m.manager_id for m in members if m.manager_id} - self._by_id.keys()
-        if unknown:
-            raise ValueError(f"staff directory names unknown managers: {sorted(unknown)}")
+
+class StaffDirectory:
+    """Lookups by ID and along the line of management. Loaded from a TOML file and read again
+    whenever the file changes: people join, move and leave while audits run for months, and the
+    worker and API see the change without a restart. A file that no longer parses is ignored
+    (logged) and the last good directory stays in force."""
+
+    def __init__(self, members: list[StaffMember], path: Path | None = None):
+        self._by_id = _index(members)
+        self._path, self._stamp, self._lock = path, _stamp(path), threading.Lock()
 
     @classmethod
     def load(cls, path: Path) -> "StaffDirectory":
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
-        return cls([StaffMember(**row) for row in raw.get("staff", [])])
+        return cls(_read(path), path)
+
+    def _current(self) -> dict[str, StaffMember]:
+        stamp = _stamp(self._path)
+        if stamp != self._stamp:
+            with self._lock:
+                if stamp != self._stamp:
+                    self._reload(stamp)
+        return self._by_id
+
+    def _reload(self, stamp) -> None:
+        self._stamp = stamp
+        try:
+            self._by_id = _index(_read(self._path))
+            log.info("staff directory reloaded: %d members", len(self._by_id))
+        except (OSError, ValueError, tomllib.TOMLDecodeError) as error:
+            log.error("staff directory %s not reloaded, keeping the last good one: %s", self._path, error)
 
     def __contains__(self, staff_id: str) -> bool:
-        return staff_id in self._by_id
+        return staff_id in self._current()
 
     def get(self, staff_id: str) -> StaffMember | None:
-        return self._by_id.get(staff_id)
+        return self._current().get(staff_id)
 
     def with_role(self, role: Role) -> list[StaffMember]:
-        return [m for m in self._by_id.values() if m.has(role)]
+        return [m for m in self._current().values() if m.has(role)]
 
     def manager_with_role(self, staff_id: str, role: Role) -> StaffMember | None:
         """The nearest manager above `staff_id` holding `role` (e.g. the Head of Service)."""
@@ -61,3 +82,29 @@ class StaffDirectory:
 
     def head_of_service_of(self, staff_id: str) -> StaffMember | None:
         return self.manager_with_role(staff_id, Role.HEAD_OF_SERVICE)
+
+
+def _read(path: Path) -> list[StaffMember]:
+    with open(path, "rb") as f:
+        raw = tomllib.load(f)
+    return [StaffMember(**row) for row in raw.get("staff", [])]
+
+
+def _index(members: list[StaffMember]) -> dict[str, StaffMember]:
+    by_id = {m.id: m for m in members}
+    if unknown := {m.manager_id for m in members if m.manager_id} - by_id.keys():
+        # A manager who has left is still someone's manager in the export until HR catches up:
+        # the line of management stops there (no Team Manager found) rather than the file failing.
+        log.warning("staff directory names managers who are not in it: %s", sorted(unknown))
+    return by_id
+
+
+def _stamp(path: Path | None) -> tuple[int, int] | None:
+    """The file's modification time and size: a cheap test of whether it changed."""
+    if path is None:
+        return None
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size

@@ -53,7 +53,8 @@ class DisputeRecord(SQLModel, table=True):
 
 
 class NotificationRecord(SQLModel, table=True):
-    """Every email, Mosaic case note and alert sent. The unique key makes sends idempotent."""
+    """Every email, Mosaic case note and alert. The unique key makes sends idempotent, and the
+    table is the email outbox: a row is committed `pending`, then the relay delivers and marks it."""
 
     __tablename__ = "notification"
 
@@ -65,7 +66,13 @@ class NotificationRecord(SQLModel, table=True):
     subject: str
     body: str
     at: datetime
-    delivered: bool = False  # email: accepted by the SMTP server
+    delivery: str = Field(default="pending", index=True)  # pending, sent, not_delivered
+    reason: str | None = None  # who was skipped, or why it was not delivered
+    addresses: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # email only
+    attempts: int = 0  # SMTP attempts so far
+    last_error: str | None = None  # why the last SMTP attempt failed
+    next_attempt_at: datetime | None = Field(default=None, index=True)  # the relay's backoff
+    sent_at: datetime | None = None
 
 
 class MosaicOutbox(SQLModel, table=True):

@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.settings import ROOT, Settings
 from models.staff import StaffDirectory
 from models.tables import NotificationRecord, make_engine
-from worker import build_worker, register_search_attributes
+from worker import register_search_attributes, run_worker
 
 
 class Inbox:
@@ -59,6 +59,8 @@ def settings(tmp_path, smtp) -> Settings:
         smtp_port=smtp.port,
         staff_directory=ROOT / "data" / "staff.dev.toml",
         temporal_task_queue=f"audits-{uuid.uuid4().hex[:6]}",
+        email_retry_max_seconds=0.5,  # a mail server back up is retried within the test's patience
+        email_relay_poll_seconds=0.1,
     )
 
 
@@ -84,8 +86,8 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest_asyncio.fixture
 async def client(env, settings) -> AsyncIterator[Client]:
-    """The test server's client with a worker running on the fixture's task queue."""
-    async with build_worker(env.client, settings):
+    """The test server's client with a worker (and its email relay) on the fixture's task queue."""
+    async with run_worker(env.client, settings):
         yield env.client
 
 

@@ -76,6 +76,14 @@ async def eventually(check, attempts: int = 50):
     return await check()
 
 
+async def mail_to(smtp, address: str, count: int = 1) -> list:
+    """The relay delivers just after each send: wait briefly for `count` messages to `address`."""
+    async def arrived():
+        messages = smtp.to(address)
+        return messages if len(messages) >= count else None
+    return await eventually(arrived) or []
+
+
 def london(*args) -> datetime:
     return datetime(*args, tzinfo=LONDON)
 

@@ -111,15 +111,17 @@ async def test_inadequate_to_second_reaudit_escalates_to_the_director(api, env, 
     await skip_to(env, london(2027, 3, 1, 9, 5))
     r1 = f"{audit_id}-r1"
     await reaudit_to_report(api, env, r1, "requires_improvement")
-    assert emails(sent, r1, "Re-audit report")[0][0] == ["sw1", "tm1", "hos1"]  # R-RE-3: also the Head of Service
+    # R-RE-3: also the Head of Service; hos1 re-audited it, so the Assistant Director (Decision).
+    assert emails(sent, r1, "Re-audit report")[0][0] == ["sw1", "tm1", "ad1"]
     assert emails(sent, r1, "1st re-audit still")[0][0] == ["psw1"]  # R-RE-3: the PSW's attention
     v = await view(api, r1)
     assert v["escalation"] == "head_of_service" and v["head_of_service_follow_up_required"]
     assert v["findings_discussion"]["working_days"] == 5  # R-DISC-1: a re-audit requiring a 2nd
-    r = await api.as_("tm1").post(f"/audits/{r1}/head-of-service-follow-up", json={"notes": "x"})
-    assert r.status_code == 403
-    r = await api.as_("hos1").post(f"/audits/{r1}/head-of-service-follow-up", json={"notes": "Reviewed actions with tm1 and sw1"})
-    assert r.status_code == 200 and r.json()["head_of_service_follow_up"]["by"] == "hos1"
+    for not_them in ("tm1", "hos1"):  # hos1 does not follow up their own re-audit
+        r = await api.as_(not_them).post(f"/audits/{r1}/head-of-service-follow-up", json={"notes": "x"})
+        assert r.status_code == 403
+    r = await api.as_("ad1").post(f"/audits/{r1}/head-of-service-follow-up", json={"notes": "Reviewed actions with tm1 and sw1"})
+    assert r.status_code == 200 and r.json()["head_of_service_follow_up"]["by"] == "ad1"
     await discuss_and_accept(api, env, r1)
 
     await skip_to(env, london(2027, 3, 9, 9))

@@ -20,7 +20,7 @@ from tests.helpers import (
     told,
     view,
 )
-from worker import build_worker
+from worker import run_worker
 from workflows.audit import AuditWorkflow
 
 RAISE = {"domains_disputed": ["overall"], "rationale": "The plan was reviewed on time (criteria 3.2)", "evidence": "Review minutes of 2 Dec"}
@@ -93,7 +93,8 @@ async def test_formal_regrade_changes_the_mosaic_note_and_the_reaudit_decision(a
     await skip_to(env, london(2027, 1, 4, 9))
     audit_id = await audit_to_report(api, env, "inadequate")
     await to_formal(api, env, audit_id)
-    assert [r for r, _ in emails(sent, audit_id, "Audit dispute (formal stage)")] == [["piatmgr1"]]  # R-DISP-5
+    # R-DISP-5, R-DISP-6: the PI&A Manager, and the PSW with whom they discuss it
+    assert [r for r, _ in emails(sent, audit_id, "Audit dispute (formal stage)")] == [["piatmgr1", "psw1"]]
     r = await api.as_("tm1").post(f"/disputes/{audit_id}/formal-discussion", json={"held_on": "2027-01-04", "course_of_action": "x"})
     assert r.status_code == 403
     await formal_discussion(api, env, audit_id)
@@ -241,18 +242,18 @@ async def test_a_worker_restarted_mid_dispute_resumes_where_it_was(env, settings
         await skip_to(env, london(2027, 1, 4, 9))
         # No workflow cache, so no sticky queue: the time-skipping server never moves a dead
         # worker's sticky tasks back to the shared queue, as a real server does after 5 s.
-        async with build_worker(env.client, settings, max_cached_workflows=0):
+        async with run_worker(env.client, settings, max_cached_workflows=0):
             audit_id = await audit_to_report(api, env, "requires_improvement")
             await to_formal(api, env, audit_id)
         # The first worker is gone; a new one (empty cache) replays each history to carry on.
-        async with build_worker(env.client, settings):
+        async with run_worker(env.client, settings):
             before = (await api.as_("piat1").get(f"/disputes/{audit_id}")).json()
             assert (before["level"], before["step"]) == ("formal", "formal_discussion")
             await formal_discussion(api, env, audit_id)
             await record(api, audit_id, "written-response", "piatmgr1", {"response": "Regraded", "outcome": "resolved", "regrade": grades(grade="good")})
             result = await env.client.get_workflow_handle_for(AuditWorkflow.run, f"audit-{audit_id}").result()
     assert result.final_overall_grade == "good" and result.dispute_outcome.level == "formal"
-    assert [r for r, _ in emails(sent, audit_id, "Audit dispute (formal stage)")] == [["piatmgr1"]]  # sent once
+    assert [r for r, _ in emails(sent, audit_id, "Audit dispute (formal stage)")] == [["piatmgr1", "psw1"]]  # sent once
 
 
 async def test_a_first_reaudit_regraded_good_needs_no_follow_up_and_closes_the_chain(api, env, client, sent):

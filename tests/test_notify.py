@@ -1,11 +1,13 @@
-"""Notifications against a real SQLite file and a real local SMTP server."""
+"""Notifications against a real SQLite file and a real local SMTP server: the email outbox and its
+relay, recipients who have left, and the mail server down or refusing."""
 
 from datetime import datetime
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
-from temporalio.exceptions import ApplicationError
 
+from activities.email_relay import EmailRelay
 from activities.notify import NotifyActivities, OutboxMosaic
 from models.enums import Channel
 from models.payloads import Notification
@@ -14,8 +16,13 @@ from tests.helpers import LONDON
 
 
 @pytest.fixture
-def notify(settings, directory, engine):
-    return NotifyActivities(engine, directory, settings.smtp_host, settings.smtp_port, "qsaf@council.example", OutboxMosaic())
+def notify(directory, engine):
+    return NotifyActivities(engine, directory, OutboxMosaic())
+
+
+@pytest.fixture
+def relay(settings, engine):
+    return EmailRelay(engine, settings.smtp_host, settings.smtp_port, "qsaf@council.example")
 
 
 def note(key: str, channel=Channel.EMAIL, to=("sw1", "tm1")) -> Notification:
@@ -31,21 +38,77 @@ def note(key: str, channel=Channel.EMAIL, to=("sw1", "tm1")) -> Notification:
     )
 
 
-def test_a_retried_email_is_sent_once(notify, smtp, sent):
+def by_key(sent) -> dict:
+    return {n.key: n for n in sent("2027-01-abc")}
+
+
+def test_a_retried_email_is_queued_once_and_sent_once(notify, relay, smtp, sent):
     notify.send_email(note("audit-x/report"))
     notify.send_email(note("audit-x/report"))  # the activity retried after a lost acknowledgement
+    assert [n.delivery for n in sent("2027-01-abc")] == ["pending"]  # committed; the relay sends
+    assert relay.deliver_due() == 1 and relay.deliver_due() == 0
     assert len(smtp.messages) == 1
     message = smtp.messages[0]
     assert message["To"] == "sw1@council.example, tm1@council.example"
     assert message["Message-ID"] == "<audit-x.report@qsaf.council.example>"
-    assert [n.delivered for n in sent("2027-01-abc")] == [True]
+    assert message["X-QSAF-Key"] == "audit-x/report"
+    [record] = sent("2027-01-abc")
+    assert (record.delivery, record.reason, record.attempts) == ("sent", None, 1)
 
 
-def test_an_unknown_recipient_fails_without_retry(notify, smtp):
-    with pytest.raises(ApplicationError) as refused:
-        notify.send_email(note("audit-x/unknown", to=("ghost",)))
-    assert refused.value.non_retryable and "ghost" in refused.value.message
-    assert smtp.messages == []
+def test_someone_who_left_is_skipped_and_the_piat_manager_told_once(notify, relay, smtp, sent):
+    notify.send_email(note("audit-x/report", to=("sw1", "gone1")))
+    notify.send_email(note("audit-x/report", to=("sw1", "gone1")))  # retried: still told once
+    relay.deliver_due()
+    sent_ = by_key(sent)
+    assert sent_["audit-x/report"].delivery == "sent"
+    assert sent_["audit-x/report"].reason == "not in the staff directory, skipped: gone1"
+    notice = sent_["audit-x/report/undeliverable"]
+    assert notice.recipient_ids == ["piatmgr1"] and "gone1" in notice.body
+    assert "PUT /audits/2027-01-abc/people/" in notice.body
+    assert sorted(m["X-Envelope-To"] for m in smtp.messages) == ["piatmgr1@council.example", "sw1@council.example"]
+
+
+def test_nobody_to_tell_is_recorded_not_raised(notify, relay, smtp, sent):
+    notify.send_email(note("audit-x/next-level", to=()))  # a level with no owner
+    relay.deliver_due()
+    sent_ = by_key(sent)
+    assert (sent_["audit-x/next-level"].delivery, sent_["audit-x/next-level"].reason) == (
+        "not_delivered", "no one holds this role: nobody was named")
+    assert sent_["audit-x/next-level/undeliverable"].delivery == "sent"
+    assert [m["X-Envelope-To"] for m in smtp.messages] == ["piatmgr1@council.example"]
+
+
+def test_mail_server_down_keeps_the_email_pending_then_sends_it_once(notify, settings, engine, smtp, sent):
+    down = EmailRelay(engine, "127.0.0.1", _closed_port(), "qsaf@council.example")
+    notify.send_email(note("audit-x/report"))
+    assert down.deliver_due() == 0 and down.deliver_due() == 0  # the second round waits for its backoff
+    [record] = sent("2027-01-abc")
+    assert (record.delivery, record.attempts) == ("pending", 1)
+    assert "mail server unavailable" in record.last_error and record.next_attempt_at is not None
+    with Session(engine) as session:  # the backoff has passed
+        record.next_attempt_at = None
+        session.add(record)
+        session.commit()
+    up = EmailRelay(engine, settings.smtp_host, settings.smtp_port, "qsaf@council.example")
+    assert up.deliver_due() == 1
+    assert [n.delivery for n in sent("2027-01-abc")] == ["sent"] and len(smtp.messages) == 1
+
+
+def test_a_mail_server_refusal_is_recorded_as_not_delivered(notify, engine, sent):
+    class Refusing:
+        async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+            return "550 no such mailbox"
+
+    controller = Controller(Refusing(), hostname="127.0.0.1", port=_closed_port())
+    controller.start()
+    try:
+        notify.send_email(note("audit-x/report"))
+        EmailRelay(engine, "127.0.0.1", controller.port, "qsaf@council.example").deliver_due()
+    finally:
+        controller.stop()
+    [record] = sent("2027-01-abc")
+    assert (record.delivery, record.last_error) == ("not_delivered", "refused by the mail server: 550, 550")
 
 
 def test_mosaic_case_note_lands_in_the_outbox_once_with_the_framework_fields(notify, engine, sent):
@@ -63,4 +126,21 @@ def test_mosaic_case_note_lands_in_the_outbox_once_with_the_framework_fields(not
         "note": "audit completed as part of the January 2027 audit cycle",
         "alert_recipient_ids": ["sw1", "tm1", "iro1"],
     }
-    assert [n.channel for n in sent("2027-01-abc")] == ["mosaic_case_note"]
+    assert [(n.channel, n.delivery) for n in sent("2027-01-abc")] == [("mosaic_case_note", "sent")]
+
+
+def test_a_mosaic_alert_skips_whoever_left(notify, engine, sent):
+    notify.post_to_mosaic(note("audit-x/mosaic-alert", Channel.MOSAIC_ALERT, ("sw1", "gone1")))
+    with Session(engine) as session:
+        [row] = session.exec(select(MosaicOutbox)).all()
+    assert row.payload["alert_recipient_ids"] == ["sw1"]
+    assert by_key(sent)["audit-x/mosaic-alert"].reason == "not in the staff directory, skipped: gone1"
+    assert "audit-x/mosaic-alert/undeliverable" in by_key(sent)
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -3,7 +3,7 @@
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
 from models import search_attributes as sa
-from tests.helpers import allocate, complete, london, skip_to, submit
+from tests.helpers import allocate, complete, london, qa, search_attributes, skip_to, submit
 
 
 async def test_search_attributes_and_current_details_follow_the_audit(api, env, client):
@@ -18,7 +18,7 @@ async def test_search_attributes_and_current_details_follow_the_audit(api, env, 
     assert attributes[sa.AUDIT_CYCLE] == "2027-01"
     assert attributes[sa.AUDIT_SERVICE_AREA] == "safeguarding"
     assert attributes[sa.AUDIT_KIND] == "standard"
-    assert attributes[sa.AUDIT_OVERALL_GRADE] == "requires_improvement"
+    assert attributes.get(sa.AUDIT_OVERALL_GRADE) is None  # a draft grading is not reported (R-REP-2)
     assert attributes[sa.AUDIT_OVERDUE] is False
     assert attributes[sa.AUDIT_DUE_TIME] == london(2027, 1, 12, 17)
 
@@ -31,3 +31,9 @@ async def test_search_attributes_and_current_details_follow_the_audit(api, env, 
     assert "Tuesday 12 January 2027 17:00" in details and "**overdue**: qa" in details
     # No personal data: identifiers and codes only.
     assert "sw1" not in str(attributes) and "Sam" not in details
+
+    # Final once on Mosaic, after the dispute window: only then does the grade count.
+    await qa(api, audit_id)
+    assert "AuditOverallGrade" not in await search_attributes(client, f"audit-{audit_id}")
+    await skip_to(env, london(2027, 1, 21, 9))
+    assert (await search_attributes(client, f"audit-{audit_id}"))["AuditOverallGrade"] == "requires_improvement"

@@ -19,8 +19,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.directory import DirectoryActivities
     from activities.persistence import PersistenceActivities
     from models import search_attributes as sa
-    from models.cycles import cycle_label, cycle_month, next_cycle
-    from models.enums import AuditKind, ChainOutcome, Channel, Escalation, Grade, Stage
+    from models.cycles import cycle_label, cycle_month, month_of, next_cycle
+    from models.enums import AuditKind, ChainOutcome, Channel, Escalation, Grade, PersonRole, Stage
     from models.errors import forbidden, invalid, out_of_order
     from models.payloads import (
         AllocationScheduleRequest,
@@ -32,12 +32,15 @@ with workflow.unsafe.imports_passed_through():
         DiscussionView,
         DisputeInput,
         DisputeOutcome,
+        DisputePeople,
         DisputeRaise,
         FindingsDiscussion,
         FollowUpRecord,
         HeadOfServiceFollowUp,
         DomainGrade,
         Grading,
+        ImprovementPlan,
+        PersonChange,
         OverallGrade,
         PractitionerConversation,
         PreviousPractitionerFeedback,
@@ -53,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from models.rules import discussion_rule, escalates_to_director, needs_reaudit, requires_second_reaudit
 
 from workflows.dispute import DisputeWorkflow
-from workflows.process import ACTIVITY_OPTIONS, SYSTEM, Process, details, grade_text, unique, when
+from workflows.process import ACTIVITY_OPTIONS, PEOPLE_CHANGE, SYSTEM, Process, details, grade_text, unique, when
 
 
 # Stages in which the auditor is still writing the report.
@@ -71,7 +74,20 @@ class AuditWorkflow(Process):
     def __init__(self, audit: AuditInput) -> None:
         self._init_process()
         self.audit, self.audit_id, self.case_ref = audit, audit.audit_id, audit.case_ref
+        # Runs started before people could change kept whom they named at allocation and looked
+        # the service's contacts up once; they replay that way (README: "Changing running code").
+        self._people_change = workflow.patched(PEOPLE_CHANGE)
+        # Whom the audit names now: the directory at each step that needs them, or whom PIAT named
+        # instead (`PUT /audits/{id}/people/{role}`), which then holds (`_pinned`).
         self.auditor_id = audit.auditor_id
+        self.team_manager_id = audit.team_manager_id
+        self.head_of_service_id = audit.head_of_service_id
+        self.cp_chair_or_iro_id = audit.cp_chair_or_iro_id
+        self.piat_manager_id = audit.piat_manager_id
+        self._follow_up_by_assistant_director: str | None = None  # R-RE-3, when the HoS re-audited
+        self._pinned: set[PersonRole] = set()
+        self.people_changes = 0
+        self._finished = False  # the run is returning: nothing more can change
         self.stage = Stage.ALLOCATED
         self.allocated_at = workflow.now()
         self.deadlines = Deadlines()
@@ -107,6 +123,8 @@ class AuditWorkflow(Process):
         self.dispute_id: str | None = None
         self.dispute_outcome: DisputeOutcome | None = None
         self.regrade: Regrade | None = None
+        self._dispute_handle: workflow.ChildWorkflowHandle | None = None
+        self.uploaded = False  # on Mosaic: the grading is final and may be reported (R-REP-2)
 
     # ---- the process ------------------------------------------------------------------------
 
@@ -130,6 +148,7 @@ class AuditWorkflow(Process):
         await self._finalise()
         await self._discussion_task  # by now the one on the final report, if a dispute restarted it
         await self._head_of_service_follow_up()
+        self._finished = True
         await self._flushed()
         projector.cancel()
         return self._view()
@@ -149,10 +168,10 @@ class AuditWorkflow(Process):
         theme = f"\nTheme: {a.theme}" if a.theme else ""
         await self._email(
             "allocation",
-            [self.auditor_id, a.team_manager_id, a.practitioner_id],
+            [self.auditor_id, self.team_manager_id, a.practitioner_id],
             f"Audit allocated: case {a.case_ref} ({cycle_label(a.cycle)} {a.kind.value} audit)",
             f"Case {a.case_ref} is allocated to auditor {self.auditor_id} for the {cycle_label(a.cycle)} cycle.{theme}\n"
-            f"Practitioner: {a.practitioner_id}. Team Manager: {a.team_manager_id}.\n"
+            f"Practitioner: {a.practitioner_id}. Team Manager: {self.team_manager_id}.\n"
             f"Period covered: {self.period_start} to {self.period_end}.\n"
             f"The audit and its improvement plan are due by {when(schedule.completion_due)}.",
         )
@@ -164,9 +183,10 @@ class AuditWorkflow(Process):
         if await self._report_wait(submitted, self.deadlines.completion_due, "completion deadline (R-AUD-1)"):
             return
         self._mark_overdue("completion")
+        await self._refresh_people()
         await self._email(
             f"completion-overdue-{self.carried_into_cycle or self.audit.cycle}",
-            [self.auditor_id, self.audit.team_manager_id],
+            [self.auditor_id, self.team_manager_id],
             f"Audit overdue: case {self.audit.case_ref}",
             f"The audit of case {self.audit.case_ref} was due by {when(self.deadlines.completion_due)} "
             f"and has not been submitted for quality assurance. Auditor: {self.auditor_id}.",
@@ -196,6 +216,7 @@ class AuditWorkflow(Process):
     async def _qa_sla_breached(self, qa_round: int) -> None:
         """Decision (R-QA-1): the PI&A Manager is told; nothing else stops."""
         self._mark_overdue("qa")
+        await self._refresh_people()
         await self._email(
             f"qa-sla-breached-{qa_round}",
             [self._piat_manager],
@@ -224,8 +245,12 @@ class AuditWorkflow(Process):
         return await self._report_wait(resubmitted, self.deadlines.revision_due, "amended report (R-QA-2)")
 
     async def _carry_into_next_cycle(self) -> None:
-        """R-QA-3: not accepted; the auditor completes it in time for the next cycle."""
-        self.carried_into_cycle = next_cycle(self.carried_into_cycle or self.audit.cycle)
+        """R-QA-3: not accepted; the auditor completes it in time for the cycle after the one in
+        which the amendment was missed (never one already past), and the stage says so at once,
+        so that a resubmission arriving meanwhile is refused as late, not half taken."""
+        if self._people_change:
+            self._move(Stage.NOT_ACCEPTED)
+        self.carried_into_cycle = next_cycle(max(self.carried_into_cycle or self.audit.cycle, month_of(workflow.now())))
         self.deadlines.completion_due = await workflow.execute_activity_method(
             CalendarActivities.cycle_deadline,
             self.carried_into_cycle,
@@ -235,9 +260,10 @@ class AuditWorkflow(Process):
         self.amended = False
         self._move(Stage.NOT_ACCEPTED)
         self._record(SYSTEM, "not accepted", f"amendment not made in time; carried into {self.carried_into_cycle}")
+        await self._refresh_people()
         await self._email(
             f"not-accepted-{self.carried_into_cycle}",
-            [self.auditor_id, self.audit.team_manager_id, self._piat_manager],
+            [self.auditor_id, self.team_manager_id, self._piat_manager],
             f"Audit not accepted: case {self.audit.case_ref}",
             f"The amended report was not submitted by {when(self.deadlines.revision_due)}, so the audit "
             f"is not accepted (R-QA-3). Complete it in time for the {cycle_label(self.carried_into_cycle)} "
@@ -249,9 +275,12 @@ class AuditWorkflow(Process):
         a 1st re-audit still below Good also to the Head of Service, and to the PSW's attention (R-RE-3)."""
         a = self.audit
         second = requires_second_reaudit(a.reaudit_round, self.final_grade)
+        contacts = await self._people_now() if self._people_change else None
+        if second:
+            self._follow_up_by_assistant_director = self._assistant_director_instead(contacts)
         await self._email(
             "report",
-            [a.practitioner_id, a.team_manager_id, a.head_of_service_id if second else None],
+            [a.practitioner_id, self.team_manager_id, self.follow_up_owner_id if second else None],
             f"{KIND_TITLES[a.kind]} report: case {a.case_ref} ({cycle_label(a.cycle)})",
             self._report_text(),
         )
@@ -259,13 +288,13 @@ class AuditWorkflow(Process):
         if second:
             self.follow_up_required = True
             self._escalate(Escalation.HEAD_OF_SERVICE)
-            contacts = await self._service_contacts()
+            contacts = contacts or await self._people_now()
             await self._email(
                 "principal-social-worker",
                 [contacts.psw_id],
                 f"1st re-audit still {grade_text(self.final_grade)}: case {a.case_ref}",
                 f"The 1st re-audit of case {a.case_ref} ({a.audit_id}) is graded {grade_text(self.final_grade)}: a 2nd "
-                f"re-audit will follow (R-RE-3). Head of Service {a.head_of_service_id} follows up the agreed actions.",
+                f"re-audit will follow (R-RE-3). {self.follow_up_owner_id} follows up the agreed actions.",
             )
 
     async def _finalise(self) -> None:
@@ -273,6 +302,7 @@ class AuditWorkflow(Process):
         if await self._hold_dispute_window():
             await self._run_dispute()
         await self._upload_to_mosaic()
+        self.uploaded = True  # set with the stage, so one search-attribute upsert carries both
         self._move(Stage.COMPLETED)
         a, grade = self.audit, self.final_grade
         if needs_reaudit(a.kind, a.service_area, a.reaudit_round, grade):
@@ -295,13 +325,13 @@ class AuditWorkflow(Process):
     async def _run_dispute(self) -> None:
         """R-DISP: the dispute runs as a child workflow; its outcome is the final grading."""
         a = self.audit
-        contacts = await self._service_contacts()
+        contacts = await self._people_now()
         self._move(Stage.IN_DISPUTE)
         restart_discussion = self._pause_discussion()
         dispute = DisputeInput(
             audit_id=a.audit_id, case_ref=a.case_ref, cycle=a.cycle, raised_by=self.dispute_raised_by,
             raised=self.dispute, auditor_id=self.auditor_id, practitioner_id=a.practitioner_id,
-            team_manager_id=a.team_manager_id, head_of_service_id=a.head_of_service_id, piat_id=a.allocated_by,
+            team_manager_id=self.team_manager_id, head_of_service_id=self.head_of_service_id, piat_id=a.allocated_by,
             piat_manager_id=self._piat_manager, psw_id=contacts.psw_id,
             corporate_director_quality_standards_id=contacts.corporate_director_quality_standards_id,
             corporate_director_csc_id=contacts.corporate_director_csc_id, domains=a.domains, policy=a.policy,
@@ -310,9 +340,10 @@ class AuditWorkflow(Process):
             DisputeWorkflow.run, dispute, id=f"dispute-{a.audit_id}",
             static_summary=f"dispute about audit {a.audit_id}, raised by {self.dispute_raised_by}",
         )
-        self.dispute_id = handle.id
+        self.dispute_id, self._dispute_handle = handle.id, handle
         self._changed()
         self.dispute_outcome = outcome = await handle
+        self._dispute_handle = None
         if outcome.regrade:
             self.regrade = outcome.regrade
             self._record(SYSTEM, "final grading amended after the dispute", f"overall: {grade_text(self.final_grade)}")
@@ -327,9 +358,10 @@ class AuditWorkflow(Process):
     async def _upload_to_mosaic(self) -> None:
         """R-DIST-2 case note and R-DIST-3 alerts."""
         a = self.audit
-        alerted = [a.practitioner_id, a.team_manager_id, a.cp_chair_or_iro_id]
+        await self._refresh_people()
+        alerted = [a.practitioner_id, self.team_manager_id, self.cp_chair_or_iro_id]
         if self.final_grade is Grade.INADEQUATE or requires_second_reaudit(a.reaudit_round, self.final_grade):
-            alerted.append(a.head_of_service_id)
+            alerted.append(self.head_of_service_id)
         alerted = unique(alerted)
         kind = KIND_TITLES[a.kind]
         title = f"{cycle_month(a.cycle)} {kind}"
@@ -383,10 +415,11 @@ class AuditWorkflow(Process):
             status="awaited", escalated_to_head_of_service=False, records=[], reviews=[],
         )
         self._changed()
+        await self._refresh_people()
         smart = " and agree SMART actions (specific action, owner, measure, due date)" if rule.smart_actions_required else ""
         await self._email(
             f"discussion{self._discussion_round}-due",
-            [a.team_manager_id, a.practitioner_id],
+            [self.team_manager_id, a.practitioner_id],
             f"Findings discussion due: case {a.case_ref}",
             f"Please discuss the audit findings{smart} by {when(due)}, and record the discussion as a "
             f"supervision / management-oversight note (R-DISC-1..3).",
@@ -402,7 +435,7 @@ class AuditWorkflow(Process):
             self._changed()
             await self._email(
                 f"discussion{self._discussion_round}-more-{len(d.reviews)}",
-                [a.team_manager_id],
+                [self.team_manager_id],
                 f"Findings discussion: more needed: case {a.case_ref}",
                 f"PIAT asks for more on the discussion note: {d.reviews[-1].review.comments}\nPlease record it again by {when(d.due)}.",
             )
@@ -415,9 +448,10 @@ class AuditWorkflow(Process):
             return
         self._mark_overdue("discussion")
         self._escalate(Escalation.TEAM_MANAGER)
+        await self._refresh_people()
         await self._email(
             f"discussion{self._discussion_round}-reminder-{recorded_so_far}",
-            [a.team_manager_id],
+            [self.team_manager_id],
             f"Reminder: findings discussion overdue: case {a.case_ref}",
             f"The findings discussion of case {a.case_ref} was due by {when(d.due)} and is not recorded. Without it, "
             f"the Head of Service is told in {a.policy.discussion_escalation_days} working days (R-DISC-3).",
@@ -428,11 +462,12 @@ class AuditWorkflow(Process):
         d.escalated_to_head_of_service = True
         self._escalate(Escalation.HEAD_OF_SERVICE)
         self._record(SYSTEM, "findings discussion escalated to the Head of Service")
+        await self._refresh_people()
         await self._email(
             f"discussion{self._discussion_round}-escalated-{recorded_so_far}",
-            [a.head_of_service_id],
+            [self.head_of_service_id],
             f"Findings discussion not recorded: case {a.case_ref}",
-            f"Team Manager {a.team_manager_id} has not recorded the findings discussion of case {a.case_ref}, "
+            f"Team Manager {self.team_manager_id} has not recorded the findings discussion of case {a.case_ref}, "
             f"due by {when(d.due)} (R-DISC-3). Please follow it up.",
         )
         await self._wait(recorded)
@@ -444,7 +479,7 @@ class AuditWorkflow(Process):
         await self._post(
             Channel.MOSAIC_CASE_NOTE,
             f"discussion{self._discussion_round}-note-{number}",
-            [a.team_manager_id, a.practitioner_id],
+            [self.team_manager_id, a.practitioner_id],
             f"Audit findings discussion ({cycle_month(a.cycle)} {KIND_TITLES[a.kind]})",
             f"discussion of the {cycle_label(a.cycle)} audit findings held on {discussion.held_on} with "
             f"{', '.join(discussion.attendees)}\n\n{discussion.oversight_note}"
@@ -455,7 +490,7 @@ class AuditWorkflow(Process):
             f"discussion{self._discussion_round}-recorded-{number}",
             [self._piat_manager, a.allocated_by],
             f"Findings discussion recorded for review: case {a.case_ref}",
-            f"Team Manager {a.team_manager_id} recorded the findings discussion of case {a.case_ref} ({a.audit_id}). "
+            f"Team Manager {self.team_manager_id} recorded the findings discussion of case {a.case_ref} ({a.audit_id}). "
             "Please review the note: accept it or ask for more.",
         )
         self._discussion_notes_sent = number
@@ -480,17 +515,22 @@ class AuditWorkflow(Process):
         self._record(SYSTEM, f"re-audit {round_} planned", f"cycle {schedule.cycle}")
         await self._wait(lambda: False, schedule.allocate_at, f"re-audit {round_} allocated in the {schedule.cycle} cycle (R-RE-1)")
         if self.follow_up_required and self.follow_up is None:
+            await self._refresh_people()
             await self._email(
                 "follow-up-reminder",
-                [a.head_of_service_id],
+                [self.follow_up_owner_id],
                 f"Head of Service follow-up not recorded: case {a.case_ref}",
                 f"The 2nd re-audit of case {a.case_ref} starts now; your follow-up of the agreed actions (R-RE-3) is not recorded.",
             )
-        contacts = await self._service_contacts()
+        contacts = await self._people_now()
         child = a.model_copy(
             update=dict(
                 audit_id=plan.audit_id, kind=AuditKind.REAUDIT, cycle=plan.cycle, theme=None,
-                auditor_id=contacts.reauditor_id, head_of_service_id=contacts.head_of_service_id,
+                # Nobody senior in the directory: the Head of Service named, else PIAT, who reassign.
+                auditor_id=contacts.reauditor_id or self.head_of_service_id or a.allocated_by,
+                head_of_service_id=contacts.head_of_service_id or self.head_of_service_id,
+                team_manager_id=self.team_manager_id, cp_chair_or_iro_id=self.cp_chair_or_iro_id,
+                piat_manager_id=self.piat_manager_id,
                 reaudit_round=round_, follows_audit_id=a.audit_id, chain_id=a.chain,
             )
         )
@@ -511,25 +551,63 @@ class AuditWorkflow(Process):
     async def _escalate_to_director(self) -> None:
         """R-RE-5: still below Good at the 2nd re-audit; the chain ends here."""
         a = self.audit
-        contacts = await self._service_contacts()
+        contacts = await self._people_now()
         self.chain_outcome = ChainOutcome.ESCALATED
         self._escalate(Escalation.DIRECTOR)
         self._record(SYSTEM, "escalated to the Head of Service, Assistant Director and Director (R-RE-5)")
         await self._email(
             "escalated-to-director",
-            [a.head_of_service_id, contacts.assistant_director_id, contacts.director_id],
+            [self.head_of_service_id, contacts.assistant_director_id, contacts.director_id],
             f"2nd re-audit still {grade_text(self.final_grade)}: case {a.case_ref}",
             f"Case {a.case_ref} has been audited ({a.chain}) and re-audited twice; the 2nd re-audit ({a.audit_id}) is "
             f"graded {grade_text(self.final_grade)}. Practice has not achieved the required outcomes (R-RE-5).",
         )
 
-    async def _service_contacts(self) -> ServiceContacts:
-        if self._contacts is None:
-            self._contacts = await workflow.execute_activity_method(
-                DirectoryActivities.service_contacts, self.audit.practitioner_id,
-                summary="service contacts from the staff directory", **ACTIVITY_OPTIONS,
-            )
-        return self._contacts
+    async def _people_now(self) -> ServiceContacts:
+        """Who holds each role now: looked up whenever a step needs them, as people leave and move
+        over the months a chain runs. A role nobody holds now keeps whom the audit named."""
+        if not self._people_change and self._contacts is not None:
+            return self._contacts  # a run started before people could change looked them up once
+        self._contacts = contacts = await workflow.execute_activity_method(
+            DirectoryActivities.service_contacts, self.audit.practitioner_id,
+            summary="who holds each role now (staff directory)", **ACTIVITY_OPTIONS,
+        )
+        if self._people_change:
+            self._adopt(contacts)
+        return contacts
+
+    async def _refresh_people(self) -> None:
+        """Before a step tells or waits for someone (runs started before people could change: no-op)."""
+        if self._people_change:
+            await self._people_now()
+
+    def _adopt(self, contacts: ServiceContacts) -> None:
+        """Take the directory's Team Manager and Head of Service, unless PIAT named someone."""
+        for role, now in ((PersonRole.TEAM_MANAGER, contacts.team_manager_id),
+                          (PersonRole.HEAD_OF_SERVICE, contacts.head_of_service_id)):
+            before = self._person(role)
+            if role in self._pinned or now is None or now == before:
+                continue
+            self._set_person(role, now)
+            self._record(SYSTEM, f"{role.label} is now {now}", f"was {before}; from the staff directory")
+        self.piat_manager_id = contacts.piat_manager_id or self.piat_manager_id
+
+    def _person(self, role: PersonRole) -> str | None:
+        return getattr(self, f"{role.value}_id")
+
+    def _set_person(self, role: PersonRole, staff_id: str) -> None:
+        setattr(self, f"{role.value}_id", staff_id)
+
+    def _assistant_director_instead(self, contacts: ServiceContacts | None) -> str | None:
+        """Decision (R-RE-3): a Head of Service who did the re-audit does not follow up their own
+        report: the Assistant Director does."""
+        if contacts and self.head_of_service_id == self.auditor_id:
+            return contacts.assistant_director_id
+        return None
+
+    @property
+    def follow_up_owner_id(self) -> str | None:
+        return self._follow_up_by_assistant_director or self.head_of_service_id
 
     # ---- staff actions (Workflow Updates) ------------------------------------------------------
 
@@ -565,9 +643,57 @@ class AuditWorkflow(Process):
             raise invalid(f"held_on must be between the allocation ({self.allocated_at.date()}) and today")
         self._check_grades(conversation.domains, conversation.overall)
         a = self.audit
-        if a.reaudit_round == 2 and not {a.practitioner_id, a.team_manager_id} <= set(conversation.attendees):
+        if a.reaudit_round == 2 and not {a.practitioner_id, self.team_manager_id} <= set(conversation.attendees):
             raise invalid(f"at a 2nd re-audit the re-auditor meets the practitioner ({a.practitioner_id}) and the "
-                          f"Team Manager ({a.team_manager_id}): list both in attendees (R-RE-4)")
+                          f"Team Manager ({self.team_manager_id}): list both in attendees (R-RE-4)")
+
+    @workflow.update
+    def record_improvement_plan(self, actor_id: str, plan: ImprovementPlan) -> AuditView:
+        self.initial = self.initial.model_copy(update={"improvement_plan": list(plan.actions)})
+        if self.stage in AMENDING:
+            self.amended = True
+        self._record(actor_id, "improvement plan recorded", f"{len(plan.actions)} actions")
+        return self._view()
+
+    @record_improvement_plan.validator
+    def _validate_improvement_plan(self, actor_id: str, plan: ImprovementPlan) -> None:
+        self._require_auditor(actor_id)
+        if self.initial is None:
+            raise out_of_order("record the initial grading first; the plan can go with it (R-AUD-5)")
+        self._require_stage(DRAFTING | AMENDING, "change the improvement plan")
+
+    @workflow.update
+    async def replace_person(self, actor_id: str, change: PersonChange) -> AuditView:
+        """PIAT names who takes over a role, at any stage: the wait moves to them, they are told
+        what is waiting and by when, and a running dispute follows."""
+        previous = self._person(change.role)
+        self._set_person(change.role, change.staff_id)
+        self._pinned.add(change.role)
+        self.people_changes += 1
+        self._record(actor_id, f"{change.role.label} replaced", f"{previous} -> {change.staff_id}: {change.reason}")
+        if self._dispute_handle is not None:
+            await self._dispute_handle.signal(DisputeWorkflow.people_changed, self._dispute_people())
+        await self._email(
+            f"person-{self.people_changes}",
+            [change.staff_id, previous],
+            f"You are now the {change.role.label} for the audit of case {self.case_ref}",
+            f"{actor_id} named {change.staff_id} as the {change.role.label} for the {cycle_label(self.audit.cycle)} "
+            f"audit of case {self.case_ref} ({self.audit_id}), in place of {previous}: {change.reason}\n{self._waiting_text()}",
+        )
+        return self._view()
+
+    @replace_person.validator
+    def _validate_replace_person(self, actor_id: str, change: PersonChange) -> None:
+        if change.staff_id == self._person(change.role):
+            raise invalid(f"{change.staff_id} is already the {change.role.label}")
+        if change.staff_id == self.audit.practitioner_id:
+            raise invalid("the practitioner cannot hold another role on their own audit")
+        if change.role is PersonRole.AUDITOR and change.staff_id == self.team_manager_id:
+            raise invalid("the auditor must not be the practitioner's own Team Manager")
+        if change.role is PersonRole.TEAM_MANAGER and change.staff_id == self.auditor_id:
+            raise invalid(f"{change.staff_id} audits this case, so cannot be its Team Manager too")
+        if self._finished:
+            raise out_of_order("the audit and its chain have ended; there is no one to replace")
 
     @workflow.update
     async def submit_for_qa(self, actor_id: str) -> AuditView:
@@ -585,7 +711,8 @@ class AuditWorkflow(Process):
         self._require_stage({Stage.FINALLY_GRADED} | AMENDING, "submit for quality assurance")
         plan_needed = self.audit.kind is AuditKind.PEER or self.final_grade in (Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE)
         if plan_needed and not self.initial.improvement_plan:
-            raise invalid("this audit needs an improvement plan with at least one action (R-AUD-1, R-KIND-2)")
+            raise invalid("this audit needs an improvement plan with at least one action (R-AUD-1, R-KIND-2): "
+                          "add it with PUT /audits/{id}/improvement-plan".replace("{id}", self.audit_id))
 
     @workflow.update
     async def quality_assure(self, actor_id: str, decision: QADecision) -> AuditView:
@@ -614,7 +741,7 @@ class AuditWorkflow(Process):
         self._changed()
         await self._email(
             f"reassigned-{self.reassignments}",
-            [change.auditor_id, previous, self.audit.team_manager_id],
+            [change.auditor_id, previous, self.team_manager_id],
             f"Audit reassigned: case {self.audit.case_ref}",
             f"The audit of case {self.audit.case_ref} moves from {previous} to {change.auditor_id} "
             f"({change.reason}). Its deadlines are unchanged (R-ALLOC-3): due by {when(self.deadlines.completion_due)}.",
@@ -666,8 +793,8 @@ class AuditWorkflow(Process):
     @record_findings_discussion.validator
     def _validate_discussion(self, actor_id: str, discussion: FindingsDiscussion) -> None:
         a, d = self.audit, self.discussion
-        if actor_id != a.team_manager_id:
-            raise forbidden(f"only the Team Manager ({a.team_manager_id}) records the findings discussion")
+        if actor_id != self.team_manager_id:
+            raise forbidden(f"only the Team Manager ({self.team_manager_id}) records the findings discussion")
         if d is None:
             raise out_of_order("no findings discussion is due for this audit" + ("" if self.report_sent_at else " yet"))
         if d.status not in ("awaited", "more_requested"):
@@ -692,7 +819,7 @@ class AuditWorkflow(Process):
         if self.discussion is None or self.discussion.status != "recorded":
             status = self.discussion.status.replace("_", " ") if self.discussion else "not due"
             raise out_of_order(f"there is no recorded discussion to review (it is {status})")
-        if actor_id == self.audit.team_manager_id:
+        if actor_id == self.team_manager_id:
             raise forbidden("the Team Manager cannot review their own discussion note")
 
     @workflow.update
@@ -703,8 +830,8 @@ class AuditWorkflow(Process):
 
     @record_head_of_service_follow_up.validator
     def _validate_follow_up(self, actor_id: str, follow_up: HeadOfServiceFollowUp) -> None:
-        if actor_id != self.audit.head_of_service_id:
-            raise forbidden(f"only the Head of Service ({self.audit.head_of_service_id}) records this follow-up")
+        if actor_id != self.follow_up_owner_id:
+            raise forbidden(f"only {self.follow_up_owner_id}, who follows up this re-audit (R-RE-3), records it")
         if not self.follow_up_required:
             raise out_of_order("no follow-up is due: only a 1st re-audit still below Good needs one (R-RE-3)")
         if self.follow_up is not None:
@@ -720,8 +847,8 @@ class AuditWorkflow(Process):
     @raise_dispute.validator
     def _validate_dispute(self, actor_id: str, dispute: DisputeRaise) -> None:
         a = self.audit
-        if actor_id not in (a.practitioner_id, a.team_manager_id):
-            raise forbidden(f"only the practitioner ({a.practitioner_id}) or their Team Manager ({a.team_manager_id}) can dispute this audit")
+        if actor_id not in (a.practitioner_id, self.team_manager_id):
+            raise forbidden(f"only the practitioner ({a.practitioner_id}) or their Team Manager ({self.team_manager_id}) can dispute this audit")
         if self.dispute is not None:
             raise out_of_order("a dispute has already been raised about this audit; one per audit")
         if a.kind is AuditKind.PEER:
@@ -781,7 +908,7 @@ class AuditWorkflow(Process):
     @property
     def _piat_manager(self) -> str:
         """Who hears of PIAT's own misses and reviews (the PI&A Manager; else the allocating PIAT)."""
-        return self.audit.piat_manager_id or self.audit.allocated_by
+        return self.piat_manager_id or self.audit.allocated_by
 
     @property
     def final_grade(self) -> Grade | None:
@@ -795,6 +922,17 @@ class AuditWorkflow(Process):
             return self.regrade
         c = self.conversation
         return Regrade(domains=c.domains, overall=c.overall) if c else None
+
+    @property
+    def _grading_is_final(self) -> bool:
+        """R-REP-2: only the grading after QA and any dispute is reported: from the Mosaic upload
+        on. (Runs started before this rule showed drafts, and replay their upserts that way.)"""
+        return self.uploaded or not self._people_change
+
+    @property
+    def reported_grade(self) -> Grade | None:
+        """The final overall grade once final: the `AuditOverallGrade` search attribute, the list."""
+        return self.final_grade if self._grading_is_final else None
 
     async def _report_wait(self, condition: Callable[[], bool], until: datetime | None = None, summary: str = "") -> bool:
         """A wait of the report's own path: the updates that move it (submit, QA) answer once the run
@@ -832,7 +970,7 @@ class AuditWorkflow(Process):
             sa.AUDIT_SERVICE_AREA: self.audit.service_area.value,
             sa.AUDIT_KIND: self.audit.kind.value,
             sa.AUDIT_STAGE: self.stage.value,
-            sa.AUDIT_OVERALL_GRADE: self.final_grade.value if self.final_grade else None,
+            sa.AUDIT_OVERALL_GRADE: self.reported_grade.value if self.reported_grade else None,
             sa.AUDIT_DUE_TIME: waiting.until if waiting else None,
             sa.AUDIT_OVERDUE: bool(self.overdue_steps),
             sa.AUDIT_REAUDIT_ROUND: self.audit.reaudit_round,
@@ -845,8 +983,19 @@ class AuditWorkflow(Process):
         """What the audit waits for first: its report's stage, then the discussion, then the follow-up."""
         return self._waiting_on_report() or self._waiting_on_discussion() or self._waiting_on_follow_up()
 
+    def _waiting_text(self) -> str:
+        waiting = self._waiting()
+        if waiting is None:
+            return "Nothing is waiting now."
+        who = ", ".join(waiting.from_staff_ids) or waiting.from_role or "-"
+        return f"The audit is waiting for {waiting.action} from {who}" + (f", by {when(waiting.until)}." if waiting.until else ".")
+
+    def _dispute_people(self) -> DisputePeople:
+        return DisputePeople(auditor_id=self.auditor_id, team_manager_id=self.team_manager_id,
+                             head_of_service_id=self.head_of_service_id, pinned=sorted(self._pinned))
+
     def _waiting_on_discussion(self) -> Waiting | None:
-        d, tm = self.discussion, self.audit.team_manager_id
+        d, tm = self.discussion, self.team_manager_id
         if d is None or d.status == "accepted":
             return None
         if d.status == "recorded":
@@ -856,7 +1005,7 @@ class AuditWorkflow(Process):
     def _waiting_on_follow_up(self) -> Waiting | None:
         if self.follow_up_required and self.follow_up is None:
             return Waiting(action="Head of Service follow-up of the agreed actions (R-RE-3)",
-                           from_staff_ids=[self.audit.head_of_service_id])
+                           from_staff_ids=[self.follow_up_owner_id])
         return None
 
     def _waiting_on_report(self) -> Waiting | None:
@@ -876,7 +1025,7 @@ class AuditWorkflow(Process):
                 return Waiting(action=f"completed audit for the {self.carried_into_cycle} cycle", from_staff_ids=auditor, until=d.completion_due)
             case Stage.DISPUTE_WINDOW:
                 return Waiting(action="dispute window: the practitioner or Team Manager may dispute the grading",
-                               from_staff_ids=[a.practitioner_id, a.team_manager_id], until=d.dispute_window_closes)
+                               from_staff_ids=[a.practitioner_id, self.team_manager_id], until=d.dispute_window_closes)
             case Stage.IN_DISPUTE:
                 return Waiting(action=f"the dispute ({self.dispute_id or 'starting'}) to end", from_staff_ids=[],
                                from_role="dispute")
@@ -906,12 +1055,12 @@ class AuditWorkflow(Process):
         return AuditView(
             audit_id=a.audit_id, case_ref=a.case_ref, service_area=a.service_area, kind=a.kind, cycle=a.cycle,
             theme=a.theme, auditor_id=self.auditor_id, practitioner_id=a.practitioner_id,
-            team_manager_id=a.team_manager_id, head_of_service_id=a.head_of_service_id,
-            cp_chair_or_iro_id=a.cp_chair_or_iro_id, stage=self.stage, waiting_for=self._waiting(),
+            team_manager_id=self.team_manager_id, head_of_service_id=self.head_of_service_id,
+            cp_chair_or_iro_id=self.cp_chair_or_iro_id, stage=self.stage, waiting_for=self._waiting(),
             overdue=bool(self.overdue_steps), overdue_steps=list(self.overdue_steps), allocated_at=self.allocated_at,
             audit_period_start=self.period_start, audit_period_end=self.period_end,
             carried_into_cycle=self.carried_into_cycle, deadlines=self.deadlines.model_copy(),
-            initial_grading=self.initial, conversation=self.conversation, final_overall_grade=self.final_grade,
+            initial_grading=self.initial, conversation=self.conversation, final_overall_grade=self.reported_grade,
             improvement_plan=self.initial.improvement_plan if self.initial else [],
             qa_decisions=list(self.qa_decisions), history=list(self.history),
             reaudit_round=a.reaudit_round, follows_audit_id=a.follows_audit_id, chain_id=a.chain,
@@ -919,6 +1068,6 @@ class AuditWorkflow(Process):
             head_of_service_follow_up_required=self.follow_up_required, head_of_service_follow_up=self.follow_up,
             reaudit=self.reaudit.model_copy() if self.reaudit else None, chain_outcome=self.chain_outcome,
             escalation=self.escalation, dispute_id=self.dispute_id, dispute_outcome=self.dispute_outcome,
-            final_grading=self.final_grading,
+            final_grading=self.final_grading if self._grading_is_final else None,
         )
 

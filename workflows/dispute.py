@@ -9,7 +9,7 @@ the audit uses it as its final grading.
 """
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -17,6 +17,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.persistence import PersistenceActivities
     from models import search_attributes as sa
+    from activities.directory import DirectoryActivities
     from models.enums import DisputeLevel, DisputeStep
     from models.errors import forbidden, invalid, out_of_order
     from models.payloads import (
@@ -25,19 +26,21 @@ with workflow.unsafe.imports_passed_through():
         DisputeInput,
         DisputeMeeting,
         DisputeOutcome,
+        DisputePeople,
         DisputeSummary,
         DisputeView,
         FormalDiscussion,
         IndependentReviewDecision,
         IndependentReviewResult,
         Regrade,
+        ServiceContacts,
         StepRecord,
         Waiting,
         Withdrawal,
         WrittenResponse,
     )
 
-from workflows.process import Process, details, grade_text, when
+from workflows.process import ACTIVITY_OPTIONS, PEOPLE_CHANGE, SYSTEM, Process, details, grade_text, unique, when
 
 LEVEL_OF_STEP = {
     DisputeStep.MEETING: DisputeLevel.INFORMAL,
@@ -55,15 +58,33 @@ class Withdrawn(Exception):
     """Raised inside the run when the dispute is withdrawn at whatever step it waits on."""
 
 
+# Who is who in a dispute, by role: each step names the roles that own it and the roles of the
+# next level, so a person replaced on the audit, or a role holder changed in the directory, takes
+# over the waits and the emails at once.
+INFORMAL_NEXT = ("piat_manager",)
+CORPORATE = ("cd_quality_standards", "cd_csc")
+EVERYONE = ("practitioner", "team_manager", "auditor", "piat")
+
+
 @workflow.defn
 class DisputeWorkflow(Process):
     @workflow.init
     def __init__(self, dispute: DisputeInput) -> None:
         self._init_process()
         self.dispute, self.audit_id, self.case_ref = dispute, dispute.audit_id, dispute.case_ref
+        self._people_change = workflow.patched(PEOPLE_CHANGE)
         self.raised_at = workflow.now()
         self.step = DisputeStep.MEETING
-        self.owners: list[str] = []
+        self.people: dict[str, str | None] = {
+            "practitioner": dispute.practitioner_id, "team_manager": dispute.team_manager_id,
+            "auditor": dispute.auditor_id, "head_of_service": dispute.head_of_service_id, "piat": dispute.piat_id,
+            "piat_manager": dispute.piat_manager_id, "psw": dispute.psw_id,
+            "cd_quality_standards": dispute.corporate_director_quality_standards_id,
+            "cd_csc": dispute.corporate_director_csc_id,
+        }
+        self._pinned: set[str] = set()  # roles PIAT named on the audit: the directory no longer decides them
+        self._owner_roles: tuple[str, ...] = ()
+        self._handovers = 0
         self.deadlines: dict[DisputeStep, datetime] = {}
         self.records: dict[DisputeStep, StepRecord] = {}
         self._payloads: dict[DisputeStep, BaseModel] = {}
@@ -82,7 +103,7 @@ class DisputeWorkflow(Process):
             outcome = await self._informal() or await self._formal() or await self._corporate() or await self._independent_review()
         except Withdrawn:
             outcome = self._end("withdrawn", None)
-            await self._email("withdrawn", self._everyone(), f"Dispute withdrawn: case {self.case_ref}",
+            await self._email("withdrawn", self._ids(*EVERYONE), f"Dispute withdrawn: case {self.case_ref}",
                               f"{dispute.raised_by} withdrew the dispute: {self.withdrawal.reason}. The grading stands.")
         await self._flushed()
         projector.cancel()
@@ -93,7 +114,7 @@ class DisputeWorkflow(Process):
         d, r = self.dispute, self.dispute.raised
         await self._email(
             "raised",
-            [d.auditor_id, d.practitioner_id, d.team_manager_id, d.piat_id],
+            self._ids("auditor", "practitioner", "team_manager", "piat"),
             f"Audit dispute raised: case {d.case_ref}",
             f"{d.raised_by} disputes the grading of the audit of case {d.case_ref} ({d.audit_id}).\n"
             f"Disputed: {', '.join(r.domains_disputed)}\nRationale: {r.rationale}\nEvidence: {r.evidence}\n"
@@ -104,19 +125,21 @@ class DisputeWorkflow(Process):
     async def _informal(self) -> DisputeOutcome | None:
         """R-DISP-2..4."""
         d, p = self.dispute, self.dispute.policy
-        next_level = [d.piat_manager_id]
-        await self._step(DisputeStep.MEETING, self.raised_at, p.dispute_meeting_days, [d.team_manager_id, d.auditor_id], next_level)
-        met_at = self.records[DisputeStep.MEETING].at
-        summary: DisputeSummary = await self._step(DisputeStep.SUMMARY, met_at, p.dispute_summary_days, [d.team_manager_id], next_level)
-        await self._email("summary", [d.auditor_id, d.piat_id, d.practitioner_id],
+        meeting: DisputeMeeting = await self._step(
+            DisputeStep.MEETING, self.raised_at, p.dispute_meeting_days, ("team_manager", "auditor"), INFORMAL_NEXT
+        )
+        # R-DISP-3 counts from the meeting itself (runs before this fix: from when it was recorded).
+        met = _on(meeting.held_on) if self._people_change else self.records[DisputeStep.MEETING].at
+        summary: DisputeSummary = await self._step(DisputeStep.SUMMARY, met, p.dispute_summary_days, ("team_manager",), INFORMAL_NEXT)
+        await self._email("summary", self._ids("auditor", "piat", "practitioner"),
                           f"Dispute meeting summary ({summary.outcome}): case {d.case_ref}", summary.summary)
         if summary.outcome == "unresolved":
             return None
         amended: AmendedGrading = await self._step(
-            DisputeStep.AMENDED_GRADING, workflow.now(), p.dispute_amendment_days, [d.auditor_id], next_level
+            DisputeStep.AMENDED_GRADING, workflow.now(), p.dispute_amendment_days, ("auditor",), INFORMAL_NEXT
         )
         regrade = Regrade(domains=amended.domains, overall=amended.overall)
-        await self._email("final-report", [d.practitioner_id, d.team_manager_id, d.piat_id],
+        await self._email("final-report", self._ids("practitioner", "team_manager", "piat"),
                           f"Final (amended) audit report: case {d.case_ref}",
                           f"Resolved informally (R-DISP-4). Final overall grade: {grade_text(regrade.overall.grade)}. "
                           f"{regrade.overall.rationale}\n{amended.notes}")
@@ -126,17 +149,21 @@ class DisputeWorkflow(Process):
         """R-DISP-5..8."""
         d, p = self.dispute, self.dispute.policy
         self._climb(DisputeLevel.FORMAL)
-        await self._email("formal", [d.piat_manager_id], f"Audit dispute (formal stage): case {d.case_ref}",
+        await self._refresh_people()
+        # R-DISP-5, R-DISP-6: the PI&A Manager, and the PSW with whom they discuss it.
+        await self._email("formal", self._ids("piat_manager", "psw"), f"Audit dispute (formal stage): case {d.case_ref}",
                           f"The informal stage did not resolve the dispute about audit {d.audit_id} (R-DISP-5). "
                           f"The Team Manager's rationale: {d.raised.rationale}\nEvidence: {d.raised.evidence}\n"
-                          f"Discuss it with the PSW within {p.dispute_formal_days} working days (R-DISP-6).")
-        corporate = [d.corporate_director_quality_standards_id, d.corporate_director_csc_id]
-        await self._step(DisputeStep.FORMAL_DISCUSSION, workflow.now(), p.dispute_formal_days, [d.piat_manager_id], corporate)
-        discussed_at = self.records[DisputeStep.FORMAL_DISCUSSION].at
-        response: WrittenResponse = await self._step(
-            DisputeStep.WRITTEN_RESPONSE, discussed_at, p.dispute_formal_days, [d.piat_manager_id, d.psw_id], corporate
+                          f"The PI&A Manager discusses it with the PSW within {p.dispute_formal_days} working days (R-DISP-6).")
+        discussion: FormalDiscussion = await self._step(
+            DisputeStep.FORMAL_DISCUSSION, workflow.now(), p.dispute_formal_days, ("piat_manager",), CORPORATE
         )
-        await self._email("written-response", [d.team_manager_id, d.auditor_id, d.head_of_service_id],
+        # R-DISP-7 counts from the discussion itself (runs before this fix: from when it was recorded).
+        discussed = _on(discussion.held_on) if self._people_change else self.records[DisputeStep.FORMAL_DISCUSSION].at
+        response: WrittenResponse = await self._step(
+            DisputeStep.WRITTEN_RESPONSE, discussed, p.dispute_formal_days, ("piat_manager", "psw"), CORPORATE
+        )
+        await self._email("written-response", self._ids("team_manager", "auditor", "head_of_service"),
                           f"Audit dispute: written response ({response.outcome}): case {d.case_ref}",
                           response.response + _regraded(response.regrade))
         return self._end("resolved", response.regrade) if response.outcome == "resolved" else None
@@ -145,15 +172,14 @@ class DisputeWorkflow(Process):
         """R-DISP-8, R-DISP-9: both Corporate Directors discuss within 5 working days."""
         d, p = self.dispute, self.dispute.policy
         self._climb(DisputeLevel.CORPORATE)
-        directors = [d.corporate_director_quality_standards_id, d.corporate_director_csc_id]
-        await self._email("corporate", directors, f"Audit dispute escalated to the Corporate Directors: case {d.case_ref}",
+        await self._refresh_people()
+        await self._email("corporate", self._ids(*CORPORATE), f"Audit dispute escalated to the Corporate Directors: case {d.case_ref}",
                           f"The formal stage did not resolve the dispute about audit {d.audit_id} (R-DISP-8). "
                           f"Please discuss it within {p.dispute_corporate_days} working days.")
         decision: CorporateDecision = await self._step(
-            DisputeStep.CORPORATE_DECISION, workflow.now(), p.dispute_corporate_days, directors,
-            [d.corporate_director_quality_standards_id],
+            DisputeStep.CORPORATE_DECISION, workflow.now(), p.dispute_corporate_days, CORPORATE, ("cd_quality_standards",)
         )
-        await self._email("corporate-decision", [d.team_manager_id, d.auditor_id, d.head_of_service_id, d.piat_id],
+        await self._email("corporate-decision", self._ids("team_manager", "auditor", "head_of_service", "piat"),
                           f"Audit dispute: Corporate Directors' decision ({decision.outcome}): case {d.case_ref}",
                           decision.notes + _regraded(decision.regrade))
         return self._end("resolved", decision.regrade) if decision.outcome == "resolved" else None
@@ -162,23 +188,37 @@ class DisputeWorkflow(Process):
         """R-DISP-9: the Corporate Director for Quality Standards considers an independent review."""
         d, p = self.dispute, self.dispute.policy
         self._climb(DisputeLevel.INDEPENDENT_REVIEW)
-        cdqs = [d.corporate_director_quality_standards_id]
+        if self._people_change:  # they now own a step: tell them so
+            await self._refresh_people()
+            await self._email("independent-review-due", self._ids("cd_quality_standards"),
+                              f"Audit dispute: consider an independent review: case {d.case_ref}",
+                              f"The Corporate Directors did not resolve the dispute about audit {d.audit_id} (R-DISP-9). "
+                              f"Please record within {p.dispute_review_decision_days} working days whether an independent "
+                              "review is commissioned.")
+        cdqs = ("cd_quality_standards",)
         decision: IndependentReviewDecision = await self._step(
-            DisputeStep.INDEPENDENT_REVIEW, workflow.now(), p.dispute_review_decision_days, cdqs, []
+            DisputeStep.INDEPENDENT_REVIEW, workflow.now(), p.dispute_review_decision_days, cdqs, ()
         )
         if not decision.commissioned:
-            await self._email("no-review", self._everyone(), f"Audit dispute ended: case {d.case_ref}",
+            await self._email("no-review", self._ids(*EVERYONE), f"Audit dispute ended: case {d.case_ref}",
                               f"No independent review will be commissioned: {decision.notes}. The grading stands.")
             return self._end("unresolved", None)
-        result: IndependentReviewResult = await self._step(DisputeStep.INDEPENDENT_REVIEW_RESULT, None, 0, cdqs, [])
-        await self._email("review-result", self._everyone(), f"Independent review of the audit: case {d.case_ref}",
+        if self._people_change:
+            await self._email("review-commissioned", self._ids(*EVERYONE, "head_of_service"),
+                              f"Independent review commissioned: case {d.case_ref}",
+                              f"An independent review of the audit {d.audit_id} is commissioned (R-DISP-9): {decision.notes}\n"
+                              "The Mosaic upload waits for its result.")
+        result: IndependentReviewResult = await self._step(DisputeStep.INDEPENDENT_REVIEW_RESULT, None, 0, cdqs, ())
+        await self._email("review-result", self._ids(*EVERYONE), f"Independent review of the audit: case {d.case_ref}",
                           result.findings + _regraded(result.regrade))
         return self._end("resolved", result.regrade)
 
-    async def _step(self, step: DisputeStep, since: datetime | None, days: int, owners: list, next_level: list):
+    async def _step(self, step: DisputeStep, since: datetime | None, days: int, owners: tuple[str, ...], next_level: tuple[str, ...]):
         """Wait for `step` to be recorded: due `days` working days after `since` (no deadline when
-        `since` is None). A missed deadline reminds the owners and tells the next level (R-DISP-10)."""
-        self.step, self.owners = step, [o for o in owners if o]
+        `since` is None). A missed deadline reminds the owners and tells the next level, or PIAT
+        when there is none (R-DISP-10)."""
+        self.step, self._owner_roles = step, owners
+        await self._refresh_people()
         due = await self._working_days(since, days, f"{step.value} due (R-DISP)") if since else None
         if due:
             self.deadlines[step] = due
@@ -189,7 +229,8 @@ class DisputeWorkflow(Process):
             self._mark_overdue(step.value)
             await self._email(f"{step.value}-reminder", self.owners, f"Reminder: dispute {step.value.replace('_', ' ')} overdue: case {self.case_ref}",
                               f"The {step.value.replace('_', ' ')} in the dispute about audit {self.audit_id} was due by {when(due)}.")
-            await self._email(f"{step.value}-next-level", next_level, f"Dispute step overdue: case {self.case_ref}",
+            await self._email(f"{step.value}-next-level", self._ids(*(next_level or ("piat", "piat_manager"))),
+                              f"Dispute step overdue: case {self.case_ref}",
                               f"The {step.value.replace('_', ' ')} ({', '.join(self.owners)}) in the dispute about audit "
                               f"{self.audit_id} was due by {when(due)} and is not recorded (R-DISP-10).")
             await self._wait(done)
@@ -207,9 +248,48 @@ class DisputeWorkflow(Process):
         self._record("system", f"dispute {status}", f"final overall grade {grade_text(regrade.overall.grade)}" if regrade else "")
         return self.outcome
 
-    def _everyone(self) -> list[str]:
-        d = self.dispute
-        return [d.practitioner_id, d.team_manager_id, d.auditor_id, d.piat_id]
+    # ---- people ---------------------------------------------------------------------------------
+
+    @property
+    def owners(self) -> list[str]:
+        """Who records the step waited on, as the roles are held now."""
+        return self._ids(*self._owner_roles)
+
+    def _ids(self, *roles: str) -> list[str]:
+        return unique([self.people.get(role) for role in roles])
+
+    async def _refresh_people(self) -> None:
+        """The role holders as the directory has them now (runs before this change: as raised)."""
+        if not self._people_change:
+            return
+        contacts: ServiceContacts = await workflow.execute_activity_method(
+            DirectoryActivities.service_contacts, self.dispute.practitioner_id,
+            summary="who holds each role now (staff directory)", **ACTIVITY_OPTIONS,
+        )
+        found = {"team_manager": contacts.team_manager_id, "head_of_service": contacts.head_of_service_id,
+                 "piat_manager": contacts.piat_manager_id, "psw": contacts.psw_id,
+                 "cd_quality_standards": contacts.corporate_director_quality_standards_id,
+                 "cd_csc": contacts.corporate_director_csc_id}
+        for role, staff_id in found.items():
+            if staff_id and role not in self._pinned and self.people.get(role) != staff_id:
+                self.people[role] = staff_id
+                self._record(SYSTEM, f"{role.replace('_', ' ')} is now {staff_id}", "from the staff directory")
+
+    @workflow.signal
+    async def people_changed(self, people: DisputePeople) -> None:
+        """PIAT replaced someone on the audit: the dispute follows, and a new owner of the step
+        waited on is told what is waiting and by when."""
+        before = set(self.owners)
+        self.people.update(auditor=people.auditor_id, team_manager=people.team_manager_id,
+                           head_of_service=people.head_of_service_id)
+        self._pinned |= {role.value for role in people.pinned}
+        self._changed()
+        if self.outcome is None and (new := [o for o in self.owners if o not in before]):
+            self._handovers += 1
+            due = self.deadlines.get(self.step)
+            await self._email(f"handover-{self._handovers}", new, f"Audit dispute: the {self.step.value.replace('_', ' ')} is yours: case {self.case_ref}",
+                              f"You now record the {self.step.value.replace('_', ' ')} in the dispute about audit {self.audit_id}"
+                              + (f", due by {when(due)}." if due else "."))
 
     # ---- recorded steps (Workflow Updates) ---------------------------------------------------------
 
@@ -247,6 +327,8 @@ class DisputeWorkflow(Process):
     @record_formal_discussion.validator
     def _validate_formal(self, actor_id: str, discussion: FormalDiscussion) -> None:
         self._expect(DisputeStep.FORMAL_DISCUSSION, actor_id)
+        if not self.raised_at.date() <= discussion.held_on <= (workflow.now() + timedelta(hours=1)).date():
+            raise invalid(f"held_on must be between the dispute ({self.raised_at.date()}) and today")
 
     @workflow.update
     async def record_written_response(self, actor_id: str, response: WrittenResponse) -> DisputeView:
@@ -292,6 +374,8 @@ class DisputeWorkflow(Process):
     @withdraw.validator
     def _validate_withdraw(self, actor_id: str, withdrawal: Withdrawal) -> None:
         self._require_open()
+        if self._settled():
+            raise out_of_order(f"the {self.step.value.replace('_', ' ')} that settles the dispute is recorded; it is ending")
         if actor_id != self.dispute.raised_by:
             raise forbidden(f"only {self.dispute.raised_by}, who raised the dispute, can withdraw it")
 
@@ -318,6 +402,20 @@ class DisputeWorkflow(Process):
             raise out_of_order(f"the dispute is waiting for the {self.step.value.replace('_', ' ')}, not the {step.value.replace('_', ' ')}")
         if actor_id not in self.owners:
             raise forbidden(f"the {step.value.replace('_', ' ')} is recorded by {' or '.join(self.owners)}")
+
+    def _settled(self) -> bool:
+        """The step waited on is recorded and ends the ladder: a withdrawal now would be too late."""
+        if self.step not in self.records:
+            return False
+        payload = self._payloads[self.step]
+        match self.step:
+            case DisputeStep.AMENDED_GRADING | DisputeStep.INDEPENDENT_REVIEW_RESULT:
+                return True
+            case DisputeStep.WRITTEN_RESPONSE | DisputeStep.CORPORATE_DECISION:
+                return payload.outcome == "resolved"
+            case DisputeStep.INDEPENDENT_REVIEW:
+                return not payload.commissioned
+        return False
 
     def _check_regrade(self, regrade: Regrade | None, outcome: str = "resolved") -> None:
         if regrade is None:
@@ -367,6 +465,11 @@ class DisputeWorkflow(Process):
             deadlines=dict(self.deadlines), overdue=bool(self.overdue_steps), overdue_steps=list(self.overdue_steps),
             records=list(self.records.values()), outcome=self.outcome, history=list(self.history),
         )
+
+
+def _on(day: date) -> datetime:
+    """An event known only by its date: noon UTC is that date in London too, winter or summer."""
+    return datetime.combine(day, time(12), tzinfo=timezone.utc)
 
 
 def _regraded(regrade: Regrade | None) -> str:
