@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
@@ -14,7 +14,7 @@ from api.deps import Actor, Svc, require_role
 from models import search_attributes as sa
 from models.audit_tools import tool_for
 from models.cycles import cycle_holds, is_cycle
-from models.enums import AuditKind, Channel, Escalation, Grade, Role, ServiceArea, Stage
+from models.enums import AuditKind, Channel, Escalation, Grade, PersonRole, Role, ServiceArea, Stage
 from models.payloads import (
     AuditInput,
     AuditView,
@@ -23,6 +23,8 @@ from models.payloads import (
     FindingsDiscussion,
     Grading,
     HeadOfServiceFollowUp,
+    ImprovementPlan,
+    PersonChange,
     Policy,
     PractitionerConversation,
     PreviousPractitionerFeedback,
@@ -75,6 +77,10 @@ class NotificationOut(BaseModel):
     subject: str
     body: str
     at: str
+    delivery: Literal["sent", "pending", "not_delivered"] = Field(
+        description="sent: accepted by the mail server (or on Mosaic); pending: queued or retrying; "
+        "not_delivered: nobody reachable, or refused")
+    reason: str | None = Field(description="who was skipped (not in the staff directory), or why not delivered yet")
 
 
 class FeedbackRequest(BaseModel):
@@ -224,7 +230,8 @@ async def list_notifications(audit_id: str, actor: Actor, svc: Svc) -> list[Noti
             select(NotificationRecord).where(NotificationRecord.audit_id == audit_id).order_by(NotificationRecord.id)
         ).all()
     return [
-        NotificationOut(channel=r.channel, recipient_ids=r.recipient_ids, subject=r.subject, body=r.body, at=r.at.isoformat())
+        NotificationOut(channel=r.channel, recipient_ids=r.recipient_ids, subject=r.subject, body=r.body,
+                        at=r.at.isoformat(), delivery=r.delivery, reason=_delivery_reason(r))
         for r in rows
     ]
 
@@ -270,15 +277,54 @@ async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc) ->
     if actor.id != view.auditor_id and not actor.has(Role.PIAT) and not (hos and hos.id == actor.id):
         raise HTTPException(403, "only the auditor, their Head of Service or PIAT can reassign an audit")
     new = _staff(svc, body.auditor_id, "auditor_id")
+    _check_auditor(view, new)
+    if current and new.service_area != current.service_area:
+        raise _invalid(f"the new auditor must work in the same service ({current.service_area}) as the current one (R-ALLOC-3)")
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.reassign, args=[actor.id, body])
+
+
+def _check_auditor(view: AuditView, new: StaffMember) -> None:
     if not any(new.has(r) for r in AUDITING_ROLES):
         raise _invalid(f"{new.id} is not an auditor")
     if view.kind is AuditKind.REAUDIT and not new.has(Role.SENIOR_MANAGER):
         raise _invalid(f"re-audits are done by senior managers of the service (R-KIND-6); {new.id} is not one")
     if new.id == view.team_manager_id:
         raise _invalid("the auditor must not be the practitioner's own Team Manager")
-    if current and new.service_area != current.service_area:
-        raise _invalid(f"the new auditor must work in the same service ({current.service_area}) as the current one (R-ALLOC-3)")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.reassign, args=[actor.id, body])
+
+
+class PersonRequest(BaseModel):
+    staff_id: str = Field(min_length=1, description="who takes the role over")
+    reason: str = Field(min_length=1, description="why, e.g. left the council, long-term sickness")
+
+
+ROLE_HELD = {  # what the directory must say of whoever takes each role on
+    PersonRole.TEAM_MANAGER: (Role.TEAM_MANAGER,),
+    PersonRole.HEAD_OF_SERVICE: (Role.HEAD_OF_SERVICE,),
+    PersonRole.CP_CHAIR_OR_IRO: (Role.IRO, Role.CP_CHAIR),
+}
+
+
+@router.put("/{audit_id}/people/{role}", response_model=AuditView)
+async def replace_person(audit_id: str, role: PersonRole, body: PersonRequest, actor: Actor, svc: Svc) -> AuditView:
+    """PIAT names who takes over a role on this audit, at any stage, with a reason: the wait moves
+    to them and they are emailed what is waiting and by when; a running dispute follows."""
+    require_role(actor, Role.PIAT, action="replace the people an audit names")
+    view = await current_view(svc, audit_id)
+    new = _staff(svc, body.staff_id, "staff_id")
+    if role is PersonRole.AUDITOR:
+        _check_auditor(view, new)
+    elif not any(new.has(r) for r in ROLE_HELD[role]):
+        raise _invalid(f"{new.id} is not a {' or '.join(r.value for r in ROLE_HELD[role])} in the staff directory")
+    change = PersonChange(role=role, staff_id=new.id, reason=body.reason)
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.replace_person, args=[actor.id, change])
+
+
+@router.put("/{audit_id}/improvement-plan", response_model=AuditView)
+async def record_improvement_plan(audit_id: str, body: ImprovementPlan, actor: Actor, svc: Svc) -> AuditView:
+    """R-AUD-1: the improvement plan on its own, until submission (or while amending after QA)."""
+    for item in body.actions:
+        _staff(svc, item.owner_id, "actions owner_id")
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_improvement_plan, args=[actor.id, body])
 
 
 @router.post("/{audit_id}/previous-practitioner-feedback", response_model=AuditView)
@@ -339,6 +385,11 @@ async def current_view(svc: Svc, audit_id: str) -> AuditView:
     if record is None:
         raise HTTPException(404, f"no audit {audit_id}")
     return AuditView.model_validate(record.view)
+
+
+def _delivery_reason(record: NotificationRecord) -> str | None:
+    reasons = [record.reason, record.last_error if record.delivery != "sent" else None]
+    return "; ".join(r for r in reasons if r) or None
 
 
 def _oversees(actor: StaffMember) -> bool:

@@ -74,6 +74,7 @@ def list_disputes(
 
 @router.get("/disputes/{dispute_id}", response_model=DisputeView)
 async def get_dispute(dispute_id: str, actor: Actor, svc: Svc) -> DisputeView:
+    dispute_id = _audit_of(dispute_id)
     if not any(actor.has(r) for r in DISPUTE_ROLES):
         require_involved(actor, await current_view(svc, dispute_id))
     try:
@@ -149,7 +150,12 @@ async def withdraw(dispute_id: str, body: Withdrawal, actor: Actor, svc: Svc) ->
 
 
 def _handle(svc: Svc, dispute_id: str) -> WorkflowHandle:
-    return svc.client.get_workflow_handle(f"dispute-{dispute_id}")
+    return svc.client.get_workflow_handle(f"dispute-{_audit_of(dispute_id)}")
+
+
+def _audit_of(dispute_id: str) -> str:
+    """A dispute is named by its audit's ID; the workflow ID the audit shows (`dispute-<id>`) works too."""
+    return dispute_id.removeprefix("dispute-")
 
 
 async def _step(svc: Svc, dispute_id: str, update, actor: StaffMember, body: BaseModel) -> DisputeView:

@@ -53,11 +53,13 @@ def smtp() -> Inbox:
 
 @pytest.fixture
 def settings(tmp_path, smtp) -> Settings:
+    staff = tmp_path / "staff.toml"  # a copy each test may change: people leave and join
+    staff.write_text((ROOT / "data" / "staff.dev.toml").read_text())
     return Settings(
         database_url=f"sqlite:///{tmp_path / 'qsaf.db'}",
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
-        staff_directory=ROOT / "data" / "staff.dev.toml",
+        staff_directory=staff,
         temporal_task_queue=f"audits-{uuid.uuid4().hex[:6]}",
         email_retry_max_seconds=0.5,  # a mail server back up is retried within the test's patience
         email_relay_poll_seconds=0.1,

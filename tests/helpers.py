@@ -186,3 +186,23 @@ async def outcome(client, audit_id: str):
     from workflows.audit import AuditWorkflow
 
     return await client.get_workflow_handle_for(AuditWorkflow.run, f"audit-{audit_id}").result()
+
+
+# ---- the staff directory changing under running audits ---------------------------------------
+
+
+def leave(settings, *staff_ids: str) -> None:
+    """They leave the council: the directory file no longer lists them (worker and API re-read it)."""
+    path = settings.staff_directory
+    head, *members = path.read_text().split("[[staff]]")
+    kept = [m for m in members if not any(f'id = "{i}"' in m.split("\n", 2)[1] for i in staff_ids)]
+    assert len(kept) == len(members) - len(staff_ids), f"not all of {staff_ids} were in the directory"
+    path.write_text("[[staff]]".join([head, *kept]))
+
+
+def join(settings, id: str, roles: list[str], service_area: str = "safeguarding", manager_id: str | None = None) -> None:
+    """A new member of staff appears in the directory."""
+    manager = f'manager_id = "{manager_id}"\n' if manager_id else ""
+    with open(settings.staff_directory, "a") as f:
+        f.write(f'\n[[staff]]\nid = "{id}"\nname = "New Starter"\nemail = "{id}@council.example"\n'
+                f'roles = {json.dumps(roles)}\nteam = "{service_area} team"\nservice_area = "{service_area}"\n{manager}')

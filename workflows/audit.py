@@ -249,6 +249,7 @@ class AuditWorkflow(Process):
         which the amendment was missed (never one already past), and the stage says so at once,
         so that a resubmission arriving meanwhile is refused as late, not half taken."""
         if self._people_change:
+            self.amended = False
             self._move(Stage.NOT_ACCEPTED)
         self.carried_into_cycle = next_cycle(max(self.carried_into_cycle or self.audit.cycle, month_of(workflow.now())))
         self.deadlines.completion_due = await workflow.execute_activity_method(
@@ -678,7 +679,7 @@ class AuditWorkflow(Process):
             [change.staff_id, previous],
             f"You are now the {change.role.label} for the audit of case {self.case_ref}",
             f"{actor_id} named {change.staff_id} as the {change.role.label} for the {cycle_label(self.audit.cycle)} "
-            f"audit of case {self.case_ref} ({self.audit_id}), in place of {previous}: {change.reason}\n{self._waiting_text()}",
+            f"audit of case {self.case_ref} ({self.audit_id}), in place of {previous}: {change.reason}\n{self._waiting_text(change.staff_id)}",
         )
         return self._view()
 
@@ -706,6 +707,9 @@ class AuditWorkflow(Process):
     @submit_for_qa.validator
     def _validate_submit(self, actor_id: str) -> None:
         self._require_auditor(actor_id)
+        if self.stage is Stage.NOT_ACCEPTED and not self.amended:
+            raise out_of_order(f"the audit was not accepted: the amendment was due by {when(self.deadlines.revision_due)} "
+                               "(R-QA-3). Amend the grading or the conversation, then submit it again")
         if self.stage in AMENDING and not self.amended:
             raise out_of_order("amend the grading or the conversation before resubmitting (R-QA-2)")
         self._require_stage({Stage.FINALLY_GRADED} | AMENDING, "submit for quality assurance")
@@ -983,12 +987,13 @@ class AuditWorkflow(Process):
         """What the audit waits for first: its report's stage, then the discussion, then the follow-up."""
         return self._waiting_on_report() or self._waiting_on_discussion() or self._waiting_on_follow_up()
 
-    def _waiting_text(self) -> str:
-        waiting = self._waiting()
-        if waiting is None:
-            return "Nothing is waiting now."
-        who = ", ".join(waiting.from_staff_ids) or waiting.from_role or "-"
-        return f"The audit is waiting for {waiting.action} from {who}" + (f", by {when(waiting.until)}." if waiting.until else ".")
+    def _waiting_text(self, staff_id: str) -> str:
+        """What waits on `staff_id` now, for the email that hands a role over."""
+        waits = [w for w in (self._waiting_on_report(), self._waiting_on_discussion(), self._waiting_on_follow_up())
+                 if w and staff_id in w.from_staff_ids]
+        if not waits:
+            return f"Nothing waits on you now; the audit is {self.stage.value.replace('_', ' ')}."
+        return "\n".join(f"Waiting on you: {w.action}" + (f", by {when(w.until)}." if w.until else ".") for w in waits)
 
     def _dispute_people(self) -> DisputePeople:
         return DisputePeople(auditor_id=self.auditor_id, team_manager_id=self.team_manager_id,
