@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import Actor, Svc, require_role
+from api import actions
+from api.deps import Actor, IdempotencyKey, Svc, require_role
 from models import search_attributes as sa
 from models.audit_tools import tool_for
 from models.cycles import cycle_holds, is_cycle
@@ -86,7 +87,7 @@ class FeedbackRequest(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AuditView)
-async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc) -> AuditView:
+async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-ALLOC-1: PIAT allocates; auditor, Team Manager and practitioner are told."""
     require_role(actor, Role.PIAT, action="allocate audits")
     audit = _allocation(body, actor, svc)
@@ -233,36 +234,36 @@ async def list_notifications(audit_id: str, actor: Actor, svc: Svc) -> list[Noti
 
 
 @router.put("/{audit_id}/grading", response_model=AuditView)
-async def record_initial_grading(audit_id: str, body: Grading, actor: Actor, svc: Svc) -> AuditView:
+async def record_initial_grading(audit_id: str, body: Grading, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-AUD-3, R-AUD-5: the grading after reviewing the record, with the improvement plan."""
     for item in body.improvement_plan:
         _staff(svc, item.owner_id, "improvement_plan owner_id")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_initial_grading, args=[actor.id, body])
+    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.record_initial_grading, [actor.id, body], actor, key)
 
 
 @router.post("/{audit_id}/practitioner-conversation", response_model=AuditView)
 async def record_practitioner_conversation(
-    audit_id: str, body: PractitionerConversation, actor: Actor, svc: Svc
+    audit_id: str, body: PractitionerConversation, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> AuditView:
     """R-AUD-5: the reflective conversation and the final grading."""
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_practitioner_conversation, args=[actor.id, body])
+    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.record_practitioner_conversation, [actor.id, body], actor, key)
 
 
 @router.post("/{audit_id}/submit", response_model=AuditView)
-async def submit_for_qa(audit_id: str, actor: Actor, svc: Svc) -> AuditView:
+async def submit_for_qa(audit_id: str, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-QA-1: the report goes to PIAT, who aim to quality-assure it within one working day."""
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.submit_for_qa, actor.id)
+    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.submit_for_qa, [actor.id], actor, key)
 
 
 @router.post("/{audit_id}/qa", response_model=AuditView)
-async def quality_assure(audit_id: str, body: QADecision, actor: Actor, svc: Svc) -> AuditView:
+async def quality_assure(audit_id: str, body: QADecision, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-QA-2: accept, or return with details (3 working days to amend; 4 with a discussion)."""
     require_role(actor, Role.PIAT, action="quality-assure audit reports")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.quality_assure, args=[actor.id, body])
+    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.quality_assure, [actor.id, body], actor, key)
 
 
 @router.post("/{audit_id}/reassign", response_model=AuditView)
-async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc) -> AuditView:
+async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-ALLOC-3: the auditor, their Head of Service or PIAT names another auditor of the same service."""
     view = await current_view(svc, audit_id)
     current = svc.directory.get(view.auditor_id)
@@ -278,46 +279,46 @@ async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc) ->
         raise _invalid("the auditor must not be the practitioner's own Team Manager")
     if current and new.service_area != current.service_area:
         raise _invalid(f"the new auditor must work in the same service ({current.service_area}) as the current one (R-ALLOC-3)")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.reassign, args=[actor.id, body])
+    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.reassign, [actor.id, body], actor, key)
 
 
 @router.post("/{audit_id}/previous-practitioner-feedback", response_model=AuditView)
-async def share_previous_practitioner_feedback(audit_id: str, body: FeedbackRequest, actor: Actor, svc: Svc) -> AuditView:
+async def share_previous_practitioner_feedback(audit_id: str, body: FeedbackRequest, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-AUD-7: findings on an earlier practitioner's work go to them and their Team Manager."""
     member = _staff(svc, body.staff_id, "staff_id")
     team_manager = svc.directory.team_manager_of(member.id)
     feedback = PreviousPractitionerFeedback(
         staff_id=member.id, findings=body.findings, team_manager_id=team_manager.id if team_manager else None
     )
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.share_previous_practitioner_feedback, args=[actor.id, feedback])
+    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.share_previous_practitioner_feedback, [actor.id, feedback], actor, key)
 
 
 # ---- after the report: findings discussion and re-audit follow-up (R-DISC, R-RE) ----------------
 
 
 @router.post("/{audit_id}/findings-discussion", response_model=AuditView)
-async def record_findings_discussion(audit_id: str, body: FindingsDiscussion, actor: Actor, svc: Svc) -> AuditView:
+async def record_findings_discussion(audit_id: str, body: FindingsDiscussion, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-DISC-1..3: the Team Manager records the discussion, its SMART actions and the oversight note."""
     for staff_id in body.attendees:
         _staff(svc, staff_id, "attendees")
     for action in body.smart_actions:
         _staff(svc, action.owner_id, "smart_actions owner_id")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_findings_discussion, args=[actor.id, body])
+    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.record_findings_discussion, [actor.id, body], actor, key)
 
 
 @router.post("/{audit_id}/findings-discussion/review", response_model=AuditView)
-async def review_findings_discussion(audit_id: str, body: DiscussionReview, actor: Actor, svc: Svc) -> AuditView:
+async def review_findings_discussion(audit_id: str, body: DiscussionReview, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-DISC-3: PIAT accepts the recorded note or asks for more."""
     require_role(actor, Role.PIAT, action="review findings discussions")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.review_findings_discussion, args=[actor.id, body])
+    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.review_findings_discussion, [actor.id, body], actor, key)
 
 
 @router.post("/{audit_id}/head-of-service-follow-up", response_model=AuditView)
-async def record_head_of_service_follow_up(audit_id: str, body: HeadOfServiceFollowUp, actor: Actor, svc: Svc) -> AuditView:
+async def record_head_of_service_follow_up(audit_id: str, body: HeadOfServiceFollowUp, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-RE-3: the Head of Service's follow-up of a 1st re-audit still below Good."""
     for action in body.actions:
         _staff(svc, action.owner_id, "actions owner_id")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_head_of_service_follow_up, args=[actor.id, body])
+    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.record_head_of_service_follow_up, [actor.id, body], actor, key)
 
 
 # ---- helpers --------------------------------------------------------------------------------
