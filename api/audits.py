@@ -1,13 +1,20 @@
 """`/audits`: allocation and every staff action on one audit (R-ALLOC, R-AUD, R-QA)."""
 
-import uuid
+import hashlib
+import itertools
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.api.workflow.v1 import WorkflowExecutionInfo
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import WorkflowHandle
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import actions
@@ -88,27 +95,104 @@ class FeedbackRequest(BaseModel):
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AuditView)
 async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
-    """R-ALLOC-1: PIAT allocates; auditor, Team Manager and practitioner are told."""
+    """R-ALLOC-1: PIAT allocates; auditor, Team Manager and practitioner are told.
+
+    A case has one audit of a kind per cycle (409 naming it otherwise); sending the same
+    Idempotency-Key again answers 201 with the audit the first request allocated."""
     require_role(actor, Role.PIAT, action="allocate audits")
     audit = _allocation(body, actor, svc)
-    with Session(svc.engine) as session:
-        duplicate = session.exec(
-            select(AuditRecord.audit_id).where(
-                AuditRecord.case_ref == body.case_ref, AuditRecord.cycle == body.cycle, AuditRecord.kind == body.kind.value
-            )
-        ).first()
-    if duplicate:
-        raise HTTPException(409, f"case {body.case_ref} already has a {body.kind.value} audit in {body.cycle}: {duplicate}")
-    workflow_id = f"audit-{audit.audit_id}"
-    handle = await svc.client.start_workflow(
-        AuditWorkflow.run,
-        audit,
-        id=workflow_id,
-        task_queue=svc.settings.temporal_task_queue,
-        search_attributes=sa.at_allocation(audit),
-        static_summary=f"{audit.kind.value} audit, {audit.service_area.value}, cycle {audit.cycle}",
-    )
+    request = actions.request_id("allocate", actor, key)
+    await _refuse_projected_duplicate(svc, audit)
+    handle = await _start(svc, audit, request)
     return await handle.execute_update(AuditWorkflow.allocation_recorded)
+
+
+# The memo entry that remembers which request (`allocate:<PIAT staff id>:<key>`) started an audit.
+ALLOCATION_REQUEST = "allocation_request"
+KIND_CODES = {AuditKind.STANDARD: "std", AuditKind.PEER: "peer", AuditKind.THEMED: "thm"}  # re-audits: `<id>-r1`
+ENDED_IN_ERROR = {
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TIMED_OUT,
+}
+
+
+def audit_id_for(cycle: str, kind: AuditKind, case_ref: str) -> str:
+    """One ID per case, cycle and kind, so that Temporal's one workflow per ID settles a race
+    between two allocations. The case reference is hashed so that IDs have one shape; the hash
+    of a case identifier is not personal data."""
+    return f"{cycle}-{KIND_CODES[kind]}-{hashlib.sha256(case_ref.encode()).hexdigest()[:10]}"
+
+
+async def _start(svc: Svc, audit: AuditInput, request: str | None) -> WorkflowHandle:
+    """Start the audit's workflow under the case's ID; of two allocations racing each other,
+    Temporal starts one and refuses the other. An audit an operator terminated (or that failed)
+    keeps its ID with its history and its notifications' keys (`<workflow id>/<step>`, which
+    would silence a second run's emails), so allocating the case again takes the next ID,
+    `<id>-2`, `<id>-3`: the same next ID for racing requests, so Temporal still decides."""
+    for attempt in itertools.count(1):
+        candidate = audit if attempt == 1 else audit.model_copy(update={"audit_id": f"{audit.audit_id}-{attempt}"})
+        try:
+            return await svc.client.start_workflow(
+                AuditWorkflow.run,
+                candidate,
+                id=f"audit-{candidate.audit_id}",
+                task_queue=svc.settings.temporal_task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=sa.at_allocation(candidate),
+                memo={ALLOCATION_REQUEST: request} if request else None,
+                static_summary=f"{audit.kind.value} audit, {audit.service_area.value}, cycle {audit.cycle}",
+            )
+        except WorkflowAlreadyStartedError:
+            info = await _describe(svc, candidate.audit_id)
+            if info and info.status in ENDED_IN_ERROR:
+                continue
+            if request and info and _memo(svc, info, ALLOCATION_REQUEST) == request:
+                return audit_handle(svc, candidate.audit_id)  # a retry: the first request's audit
+            raise _duplicate(audit, candidate.audit_id) from None
+    raise AssertionError("unreachable")
+
+
+async def _refuse_projected_duplicate(svc: Svc, audit: AuditInput) -> None:
+    """The list's projection also knows audits Temporal cannot settle: those whose history is
+    gone, and those allocated under another ID (before IDs came from the case)."""
+    with Session(svc.engine) as session:
+        existing = session.exec(
+            select(AuditRecord.audit_id).where(
+                AuditRecord.case_ref == audit.case_ref, AuditRecord.cycle == audit.cycle, AuditRecord.kind == audit.kind.value
+            )
+        ).all()
+    for audit_id in existing:
+        info = await _describe(svc, audit_id)
+        if info and info.status in ENDED_IN_ERROR:
+            continue
+        if info is None or not (audit_id == audit.audit_id or audit_id.startswith(f"{audit.audit_id}-")):
+            raise _duplicate(audit, audit_id)
+
+
+async def _describe(svc: Svc, audit_id: str) -> WorkflowExecutionInfo | None:
+    """The audit workflow's raw description, None once its history is gone. Raw, because the
+    typed `describe()` decodes every search attribute and the test server keeps unset ones empty."""
+    execution = WorkflowExecution(workflow_id=f"audit-{audit_id}")
+    try:
+        described = await svc.client.workflow_service.describe_workflow_execution(
+            DescribeWorkflowExecutionRequest(namespace=svc.client.namespace, execution=execution)
+        )
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        return None
+    return described.workflow_execution_info
+
+
+def _memo(svc: Svc, info: WorkflowExecutionInfo, name: str) -> str | None:
+    payload = info.memo.fields.get(name)
+    return svc.client.data_converter.payload_converter.from_payload(payload, str) if payload else None
+
+
+def _duplicate(audit: AuditInput, audit_id: str) -> HTTPException:
+    return HTTPException(409, f"case {audit.case_ref} already has a {audit.kind.value} audit in {audit.cycle}: {audit_id}")
 
 
 def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditInput:
@@ -144,7 +228,7 @@ def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditI
     piat_managers = directory.with_role(Role.PIAT_MANAGER)
     s = svc.settings  # the durations in force now travel with the audit
     return AuditInput(
-        audit_id=f"{body.cycle}-{uuid.uuid4().hex[:8]}",
+        audit_id=audit_id_for(body.cycle, body.kind, body.case_ref),
         case_ref=body.case_ref,
         service_area=body.service_area,
         kind=body.kind,

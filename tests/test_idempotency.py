@@ -1,10 +1,14 @@
 """A retried request (same `Idempotency-Key`) gets the first answer and repeats nothing; a case is
 allocated once per cycle and kind however close together two allocations arrive."""
 
-import pytest
+import asyncio
 
+import pytest
+from sqlmodel import Session
+
+from models.tables import AuditRecord
 from tests.conftest import _As
-from tests.helpers import allocation, audit_to_report, emails, london, skip_to, view
+from tests.helpers import allocation, audit_to_report, emails, eventually, london, skip_to, view
 
 FEEDBACK = {"staff_id": "sw2", "findings": "The chronology was not kept up to date"}
 FEEDBACK_SUBJECT = "Audit findings on your earlier work"
@@ -94,6 +98,86 @@ async def test_a_dispute_raised_twice_with_one_key_is_one_dispute(api, env, sent
     assert len(await entries(api, audit_id, "dispute raised")) == 1
     # Without the key a second dispute is still refused.
     assert (await api.as_("sw1").post(url, json=RAISE)).status_code == 409
+
+
+# ---- allocation -----------------------------------------------------------------------------------
+
+
+async def test_concurrent_allocations_of_one_case_give_one_audit(api, env, sent):
+    await skip_to(env, london(2027, 1, 4, 9))
+    piat = api.as_("piat1")
+    answers = await asyncio.gather(piat.post("/audits", json=allocation()), piat.post("/audits", json=allocation()))
+    assert sorted(r.status_code for r in answers) == [201, 409], [r.text for r in answers]
+    created, refused = sorted(answers, key=lambda r: r.status_code)
+    audit_id = created.json()["audit_id"]
+    assert audit_id in refused.json()["detail"]
+    assert len(emails(sent, audit_id, "Audit allocated")) == 1
+
+
+async def test_an_allocation_retried_with_its_key_is_the_same_audit(api, env, sent):
+    await skip_to(env, london(2027, 1, 4, 9))
+    piat = by(api, "piat1", "alloc-1")
+    # A retry may overlap the first request or come after the list's projection is written.
+    first, concurrent = await asyncio.gather(piat.post("/audits", json=allocation()), piat.post("/audits", json=allocation()))
+    listed = await eventually(lambda: _listed(api))
+    later = await piat.post("/audits", json=allocation())
+    assert [r.status_code for r in (first, concurrent, later)] == [201, 201, 201], [concurrent.text, later.text]
+    audit_id = first.json()["audit_id"]
+    assert concurrent.json()["audit_id"] == later.json()["audit_id"] == audit_id
+    assert [a["audit_id"] for a in listed] == [audit_id]
+    assert len(emails(sent, audit_id, "Audit allocated")) == 1
+    assert len(await entries(api, audit_id, "allocated")) == 1
+
+
+async def _listed(api) -> list[dict]:
+    return (await api.as_("piat1").get("/audits")).json()
+
+
+async def test_an_allocation_key_is_its_senders_and_a_new_key_is_a_duplicate(api, env):
+    await skip_to(env, london(2027, 1, 4, 9))
+    first = await by(api, "piat1", "alloc-1").post("/audits", json=allocation())
+    assert first.status_code == 201
+    audit_id = first.json()["audit_id"]
+    r = await by(api, "piatmgr1", "alloc-1").post("/audits", json=allocation())
+    assert r.status_code == 409 and audit_id in r.json()["detail"], r.text
+    r = await by(api, "piat1", "alloc-2").post("/audits", json=allocation())
+    assert r.status_code == 409 and audit_id in r.json()["detail"], r.text
+    # Another kind or cycle of the same case is another audit.
+    r = await by(api, "piat1", "alloc-1").post("/audits", json=allocation(cycle="2027-02"))
+    assert r.status_code == 201 and r.json()["audit_id"] != audit_id, r.text
+
+
+async def test_an_audit_an_operator_terminated_can_be_allocated_again(api, env, client, sent):
+    await skip_to(env, london(2027, 1, 4, 9))
+    first = (await api.as_("piat1").post("/audits", json=allocation())).json()["audit_id"]
+    await eventually(lambda: _listed(api))
+    await client.get_workflow_handle(f"audit-{first}").terminate("allocated in error")
+    r = await api.as_("piat1").post("/audits", json=allocation(auditor_id="hos1"))
+    assert r.status_code == 201, r.text
+    # A new ID: the terminated run keeps its history, and the new one's emails are not taken for its.
+    second = r.json()["audit_id"]
+    assert second == f"{first}-2" and r.json()["auditor_id"] == "hos1"
+    assert [to for to, _ in emails(sent, second, "Audit allocated")] == [["hos1", "tm1", "sw1"]]
+    r = await api.as_("piat1").post("/audits", json=allocation())
+    assert r.status_code == 409 and second in r.json()["detail"], r.text
+
+
+async def test_an_audit_only_the_list_knows_still_blocks_the_case(api, env, engine):
+    """An audit whose history is gone, or allocated under an older ID, is only in the projection."""
+    await skip_to(env, london(2027, 1, 4, 9))
+    r = await api.as_("piat1").post("/audits", json=allocation(case_ref="C-9"))
+    assert r.status_code == 201, r.text
+    row = await eventually(lambda: _row(engine, r.json()["audit_id"]))
+    with Session(engine) as session:
+        session.add(AuditRecord(**row.model_dump() | {"audit_id": "2026-11-0ld1d", "case_ref": "C-100001"}))
+        session.commit()
+    r = await api.as_("piat1").post("/audits", json=allocation())
+    assert r.status_code == 409 and "2026-11-0ld1d" in r.json()["detail"], r.text
+
+
+async def _row(engine, audit_id: str) -> AuditRecord | None:
+    with Session(engine) as session:
+        return session.get(AuditRecord, audit_id)
 
 
 # ---- the header -----------------------------------------------------------------------------------
