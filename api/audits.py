@@ -330,7 +330,9 @@ async def record_practitioner_conversation(
     audit_id: str, body: PractitionerConversation, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> AuditView:
     """R-AUD-5: the reflective conversation and the final grading."""
-    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.record_practitioner_conversation, [actor.id, body], actor, key)
+    return await actions.update(
+        audit_handle(svc, audit_id), AuditWorkflow.record_practitioner_conversation, [actor.id, body], actor, key
+    )
 
 
 @router.post("/{audit_id}/submit", response_model=AuditView)
@@ -367,42 +369,58 @@ async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc, ke
 
 
 @router.post("/{audit_id}/previous-practitioner-feedback", response_model=AuditView)
-async def share_previous_practitioner_feedback(audit_id: str, body: FeedbackRequest, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
+async def share_previous_practitioner_feedback(
+    audit_id: str, body: FeedbackRequest, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> AuditView:
     """R-AUD-7: findings on an earlier practitioner's work go to them and their Team Manager."""
     member = _staff(svc, body.staff_id, "staff_id")
     team_manager = svc.directory.team_manager_of(member.id)
     feedback = PreviousPractitionerFeedback(
         staff_id=member.id, findings=body.findings, team_manager_id=team_manager.id if team_manager else None
     )
-    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.share_previous_practitioner_feedback, [actor.id, feedback], actor, key)
+    return await actions.update(
+        audit_handle(svc, audit_id), AuditWorkflow.share_previous_practitioner_feedback, [actor.id, feedback], actor, key
+    )
 
 
 # ---- after the report: findings discussion and re-audit follow-up (R-DISC, R-RE) ----------------
 
 
 @router.post("/{audit_id}/findings-discussion", response_model=AuditView)
-async def record_findings_discussion(audit_id: str, body: FindingsDiscussion, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
+async def record_findings_discussion(
+    audit_id: str, body: FindingsDiscussion, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> AuditView:
     """R-DISC-1..3: the Team Manager records the discussion, its SMART actions and the oversight note."""
     for staff_id in body.attendees:
         _staff(svc, staff_id, "attendees")
     for action in body.smart_actions:
         _staff(svc, action.owner_id, "smart_actions owner_id")
-    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.record_findings_discussion, [actor.id, body], actor, key)
+    return await actions.update(
+        audit_handle(svc, audit_id), AuditWorkflow.record_findings_discussion, [actor.id, body], actor, key
+    )
 
 
 @router.post("/{audit_id}/findings-discussion/review", response_model=AuditView)
-async def review_findings_discussion(audit_id: str, body: DiscussionReview, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
+async def review_findings_discussion(
+    audit_id: str, body: DiscussionReview, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> AuditView:
     """R-DISC-3: PIAT accepts the recorded note or asks for more."""
     require_role(actor, Role.PIAT, action="review findings discussions")
-    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.review_findings_discussion, [actor.id, body], actor, key)
+    return await actions.update(
+        audit_handle(svc, audit_id), AuditWorkflow.review_findings_discussion, [actor.id, body], actor, key
+    )
 
 
 @router.post("/{audit_id}/head-of-service-follow-up", response_model=AuditView)
-async def record_head_of_service_follow_up(audit_id: str, body: HeadOfServiceFollowUp, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
+async def record_head_of_service_follow_up(
+    audit_id: str, body: HeadOfServiceFollowUp, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> AuditView:
     """R-RE-3: the Head of Service's follow-up of a 1st re-audit still below Good."""
     for action in body.actions:
         _staff(svc, action.owner_id, "actions owner_id")
-    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.record_head_of_service_follow_up, [actor.id, body], actor, key)
+    return await actions.update(
+        audit_handle(svc, audit_id), AuditWorkflow.record_head_of_service_follow_up, [actor.id, body], actor, key
+    )
 
 
 # ---- helpers --------------------------------------------------------------------------------

@@ -108,31 +108,41 @@ async def record_summary(dispute_id: str, body: DisputeSummary, actor: Actor, sv
 
 
 @router.post("/disputes/{dispute_id}/amended-grading", response_model=DisputeView)
-async def record_amended_grading(dispute_id: str, body: AmendedGrading, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
+async def record_amended_grading(
+    dispute_id: str, body: AmendedGrading, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> DisputeView:
     """R-DISP-4: resolved informally; the auditor's amended final grading."""
     return await _step(svc, dispute_id, DisputeWorkflow.record_amended_grading, actor, body, key)
 
 
 @router.post("/disputes/{dispute_id}/formal-discussion", response_model=DisputeView)
-async def record_formal_discussion(dispute_id: str, body: FormalDiscussion, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
+async def record_formal_discussion(
+    dispute_id: str, body: FormalDiscussion, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> DisputeView:
     """R-DISP-6: the PI&A Manager's discussion with the PSW and the agreed course of action."""
     return await _step(svc, dispute_id, DisputeWorkflow.record_formal_discussion, actor, body, key)
 
 
 @router.post("/disputes/{dispute_id}/written-response", response_model=DisputeView)
-async def record_written_response(dispute_id: str, body: WrittenResponse, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
+async def record_written_response(
+    dispute_id: str, body: WrittenResponse, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> DisputeView:
     """R-DISP-7: the written response (PI&A Manager or PSW), resolved with any regrade, or not."""
     return await _step(svc, dispute_id, DisputeWorkflow.record_written_response, actor, body, key)
 
 
 @router.post("/disputes/{dispute_id}/corporate-decision", response_model=DisputeView)
-async def record_corporate_decision(dispute_id: str, body: CorporateDecision, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
+async def record_corporate_decision(
+    dispute_id: str, body: CorporateDecision, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> DisputeView:
     """R-DISP-8, R-DISP-9: the Corporate Directors' decision."""
     return await _step(svc, dispute_id, DisputeWorkflow.record_corporate_decision, actor, body, key)
 
 
 @router.post("/disputes/{dispute_id}/independent-review", response_model=DisputeView)
-async def record_independent_review(dispute_id: str, body: IndependentReviewDecision, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
+async def record_independent_review(
+    dispute_id: str, body: IndependentReviewDecision, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> DisputeView:
     """R-DISP-9: whether the Corporate Director for Quality Standards commissions an independent review."""
     return await _step(svc, dispute_id, DisputeWorkflow.record_independent_review, actor, body, key)
 
