@@ -1,16 +1,24 @@
 """`/audits`: allocation and every staff action on one audit (R-ALLOC, R-AUD, R-QA)."""
 
-import uuid
+import hashlib
+import itertools
 from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.api.workflow.v1 import WorkflowExecutionInfo
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import WorkflowHandle
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import Actor, Svc, require_role
+from api import actions
+from api.deps import Actor, IdempotencyKey, Svc, require_role
 from models import search_attributes as sa
 from models.audit_tools import tool_for
 from models.cycles import cycle_holds, is_cycle
@@ -92,28 +100,105 @@ class FeedbackRequest(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AuditView)
-async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc) -> AuditView:
-    """R-ALLOC-1: PIAT allocates; auditor, Team Manager and practitioner are told."""
+async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
+    """R-ALLOC-1: PIAT allocates; auditor, Team Manager and practitioner are told.
+
+    A case has one audit of a kind per cycle (409 naming it otherwise); sending the same
+    Idempotency-Key again answers 201 with the audit the first request allocated."""
     require_role(actor, Role.PIAT, action="allocate audits")
     audit = _allocation(body, actor, svc)
-    with Session(svc.engine) as session:
-        duplicate = session.exec(
-            select(AuditRecord.audit_id).where(
-                AuditRecord.case_ref == body.case_ref, AuditRecord.cycle == body.cycle, AuditRecord.kind == body.kind.value
-            )
-        ).first()
-    if duplicate:
-        raise HTTPException(409, f"case {body.case_ref} already has a {body.kind.value} audit in {body.cycle}: {duplicate}")
-    workflow_id = f"audit-{audit.audit_id}"
-    handle = await svc.client.start_workflow(
-        AuditWorkflow.run,
-        audit,
-        id=workflow_id,
-        task_queue=svc.settings.temporal_task_queue,
-        search_attributes=sa.at_allocation(audit),
-        static_summary=f"{audit.kind.value} audit, {audit.service_area.value}, cycle {audit.cycle}",
-    )
+    request = actions.request_id("allocate", actor, key)
+    await _refuse_projected_duplicate(svc, audit)
+    handle = await _start(svc, audit, request)
     return await handle.execute_update(AuditWorkflow.allocation_recorded)
+
+
+# The memo entry that remembers which request (`allocate:<PIAT staff id>:<key>`) started an audit.
+ALLOCATION_REQUEST = "allocation_request"
+KIND_CODES = {AuditKind.STANDARD: "std", AuditKind.PEER: "peer", AuditKind.THEMED: "thm"}  # re-audits: `<id>-r1`
+ENDED_IN_ERROR = {
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TIMED_OUT,
+}
+
+
+def audit_id_for(cycle: str, kind: AuditKind, case_ref: str) -> str:
+    """One ID per case, cycle and kind, so that Temporal's one workflow per ID settles a race
+    between two allocations. The case reference is hashed so that IDs have one shape; the hash
+    of a case identifier is not personal data."""
+    return f"{cycle}-{KIND_CODES[kind]}-{hashlib.sha256(case_ref.encode()).hexdigest()[:10]}"
+
+
+async def _start(svc: Svc, audit: AuditInput, request: str | None) -> WorkflowHandle:
+    """Start the audit's workflow under the case's ID; of two allocations racing each other,
+    Temporal starts one and refuses the other. An audit an operator terminated (or that failed)
+    keeps its ID with its history and its notifications' keys (`<workflow id>/<step>`, which
+    would silence a second run's emails), so allocating the case again takes the next ID,
+    `<id>-2`, `<id>-3`: the same next ID for racing requests, so Temporal still decides."""
+    for attempt in itertools.count(1):
+        candidate = audit if attempt == 1 else audit.model_copy(update={"audit_id": f"{audit.audit_id}-{attempt}"})
+        try:
+            return await svc.client.start_workflow(
+                AuditWorkflow.run,
+                candidate,
+                id=f"audit-{candidate.audit_id}",
+                task_queue=svc.settings.temporal_task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=sa.at_allocation(candidate),
+                memo={ALLOCATION_REQUEST: request} if request else None,
+                static_summary=f"{audit.kind.value} audit, {audit.service_area.value}, cycle {audit.cycle}",
+            )
+        except WorkflowAlreadyStartedError:
+            info = await _describe(svc, candidate.audit_id)
+            if info and info.status in ENDED_IN_ERROR:
+                continue
+            if request and info and _memo(svc, info, ALLOCATION_REQUEST) == request:
+                return audit_handle(svc, candidate.audit_id)  # a retry: the first request's audit
+            raise _duplicate(audit, candidate.audit_id) from None
+    raise AssertionError("unreachable")
+
+
+async def _refuse_projected_duplicate(svc: Svc, audit: AuditInput) -> None:
+    """The list's projection also knows audits Temporal cannot settle: those whose history is
+    gone, and those allocated under another ID (before IDs came from the case)."""
+    with Session(svc.engine) as session:
+        existing = session.exec(
+            select(AuditRecord.audit_id).where(
+                AuditRecord.case_ref == audit.case_ref, AuditRecord.cycle == audit.cycle, AuditRecord.kind == audit.kind.value
+            )
+        ).all()
+    for audit_id in existing:
+        info = await _describe(svc, audit_id)
+        if info and info.status in ENDED_IN_ERROR:
+            continue
+        if info is None or not (audit_id == audit.audit_id or audit_id.startswith(f"{audit.audit_id}-")):
+            raise _duplicate(audit, audit_id)
+
+
+async def _describe(svc: Svc, audit_id: str) -> WorkflowExecutionInfo | None:
+    """The audit workflow's raw description, None once its history is gone. Raw, because the
+    typed `describe()` decodes every search attribute and the test server keeps unset ones empty."""
+    execution = WorkflowExecution(workflow_id=f"audit-{audit_id}")
+    try:
+        described = await svc.client.workflow_service.describe_workflow_execution(
+            DescribeWorkflowExecutionRequest(namespace=svc.client.namespace, execution=execution)
+        )
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        return None
+    return described.workflow_execution_info
+
+
+def _memo(svc: Svc, info: WorkflowExecutionInfo, name: str) -> str | None:
+    payload = info.memo.fields.get(name)
+    return svc.client.data_converter.payload_converter.from_payload(payload, str) if payload else None
+
+
+def _duplicate(audit: AuditInput, audit_id: str) -> HTTPException:
+    return HTTPException(409, f"case {audit.case_ref} already has a {audit.kind.value} audit in {audit.cycle}: {audit_id}")
 
 
 def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditInput:
@@ -149,7 +234,7 @@ def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditI
     piat_managers = directory.with_role(Role.PIAT_MANAGER)
     s = svc.settings  # the durations in force now travel with the audit
     return AuditInput(
-        audit_id=f"{body.cycle}-{uuid.uuid4().hex[:8]}",
+        audit_id=audit_id_for(body.cycle, body.kind, body.case_ref),
         case_ref=body.case_ref,
         service_area=body.service_area,
         kind=body.kind,
@@ -240,36 +325,38 @@ async def list_notifications(audit_id: str, actor: Actor, svc: Svc) -> list[Noti
 
 
 @router.put("/{audit_id}/grading", response_model=AuditView)
-async def record_initial_grading(audit_id: str, body: Grading, actor: Actor, svc: Svc) -> AuditView:
+async def record_initial_grading(audit_id: str, body: Grading, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-AUD-3, R-AUD-5: the grading after reviewing the record, with the improvement plan."""
     for item in body.improvement_plan:
         _staff(svc, item.owner_id, "improvement_plan owner_id")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_initial_grading, args=[actor.id, body])
+    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.record_initial_grading, [actor.id, body], actor, key)
 
 
 @router.post("/{audit_id}/practitioner-conversation", response_model=AuditView)
 async def record_practitioner_conversation(
-    audit_id: str, body: PractitionerConversation, actor: Actor, svc: Svc
+    audit_id: str, body: PractitionerConversation, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> AuditView:
     """R-AUD-5: the reflective conversation and the final grading."""
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_practitioner_conversation, args=[actor.id, body])
+    return await actions.update(
+        audit_handle(svc, audit_id), AuditWorkflow.record_practitioner_conversation, [actor.id, body], actor, key
+    )
 
 
 @router.post("/{audit_id}/submit", response_model=AuditView)
-async def submit_for_qa(audit_id: str, actor: Actor, svc: Svc) -> AuditView:
+async def submit_for_qa(audit_id: str, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-QA-1: the report goes to PIAT, who aim to quality-assure it within one working day."""
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.submit_for_qa, actor.id)
+    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.submit_for_qa, [actor.id], actor, key)
 
 
 @router.post("/{audit_id}/qa", response_model=AuditView)
-async def quality_assure(audit_id: str, body: QADecision, actor: Actor, svc: Svc) -> AuditView:
+async def quality_assure(audit_id: str, body: QADecision, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-QA-2: accept, or return with details (3 working days to amend; 4 with a discussion)."""
     require_role(actor, Role.PIAT, action="quality-assure audit reports")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.quality_assure, args=[actor.id, body])
+    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.quality_assure, [actor.id, body], actor, key)
 
 
 @router.post("/{audit_id}/reassign", response_model=AuditView)
-async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc) -> AuditView:
+async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-ALLOC-3: the auditor, their Head of Service or PIAT names another auditor of the same service."""
     view = await current_view(svc, audit_id)
     current = svc.directory.get(view.auditor_id)
@@ -280,7 +367,7 @@ async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc) ->
     _check_auditor(view, new)
     if current and new.service_area != current.service_area:
         raise _invalid(f"the new auditor must work in the same service ({current.service_area}) as the current one (R-ALLOC-3)")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.reassign, args=[actor.id, body])
+    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.reassign, [actor.id, body], actor, key)
 
 
 def _check_auditor(view: AuditView, new: StaffMember) -> None:
@@ -305,7 +392,9 @@ ROLE_HELD = {  # what the directory must say of whoever takes each role on
 
 
 @router.put("/{audit_id}/people/{role}", response_model=AuditView)
-async def replace_person(audit_id: str, role: PersonRole, body: PersonRequest, actor: Actor, svc: Svc) -> AuditView:
+async def replace_person(
+    audit_id: str, role: PersonRole, body: PersonRequest, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> AuditView:
     """PIAT names who takes over a role on this audit, at any stage, with a reason: the wait moves
     to them and they are emailed what is waiting and by when; a running dispute follows."""
     require_role(actor, Role.PIAT, action="replace the people an audit names")
@@ -316,54 +405,72 @@ async def replace_person(audit_id: str, role: PersonRole, body: PersonRequest, a
     elif not any(new.has(r) for r in ROLE_HELD[role]):
         raise _invalid(f"{new.id} is not a {' or '.join(r.value for r in ROLE_HELD[role])} in the staff directory")
     change = PersonChange(role=role, staff_id=new.id, reason=body.reason)
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.replace_person, args=[actor.id, change])
+    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.replace_person, [actor.id, change], actor, key)
 
 
 @router.put("/{audit_id}/improvement-plan", response_model=AuditView)
-async def record_improvement_plan(audit_id: str, body: ImprovementPlan, actor: Actor, svc: Svc) -> AuditView:
+async def record_improvement_plan(
+    audit_id: str, body: ImprovementPlan, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> AuditView:
     """R-AUD-1: the improvement plan on its own, until submission (or while amending after QA)."""
     for item in body.actions:
         _staff(svc, item.owner_id, "actions owner_id")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_improvement_plan, args=[actor.id, body])
+    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.record_improvement_plan, [actor.id, body], actor, key)
 
 
 @router.post("/{audit_id}/previous-practitioner-feedback", response_model=AuditView)
-async def share_previous_practitioner_feedback(audit_id: str, body: FeedbackRequest, actor: Actor, svc: Svc) -> AuditView:
+async def share_previous_practitioner_feedback(
+    audit_id: str, body: FeedbackRequest, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> AuditView:
     """R-AUD-7: findings on an earlier practitioner's work go to them and their Team Manager."""
     member = _staff(svc, body.staff_id, "staff_id")
     team_manager = svc.directory.team_manager_of(member.id)
     feedback = PreviousPractitionerFeedback(
         staff_id=member.id, findings=body.findings, team_manager_id=team_manager.id if team_manager else None
     )
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.share_previous_practitioner_feedback, args=[actor.id, feedback])
+    return await actions.update(
+        audit_handle(svc, audit_id), AuditWorkflow.share_previous_practitioner_feedback, [actor.id, feedback], actor, key
+    )
 
 
 # ---- after the report: findings discussion and re-audit follow-up (R-DISC, R-RE) ----------------
 
 
 @router.post("/{audit_id}/findings-discussion", response_model=AuditView)
-async def record_findings_discussion(audit_id: str, body: FindingsDiscussion, actor: Actor, svc: Svc) -> AuditView:
+async def record_findings_discussion(
+    audit_id: str, body: FindingsDiscussion, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> AuditView:
     """R-DISC-1..3: the Team Manager records the discussion, its SMART actions and the oversight note."""
     for staff_id in body.attendees:
         _staff(svc, staff_id, "attendees")
     for action in body.smart_actions:
         _staff(svc, action.owner_id, "smart_actions owner_id")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_findings_discussion, args=[actor.id, body])
+    return await actions.update(
+        audit_handle(svc, audit_id), AuditWorkflow.record_findings_discussion, [actor.id, body], actor, key
+    )
 
 
 @router.post("/{audit_id}/findings-discussion/review", response_model=AuditView)
-async def review_findings_discussion(audit_id: str, body: DiscussionReview, actor: Actor, svc: Svc) -> AuditView:
+async def review_findings_discussion(
+    audit_id: str, body: DiscussionReview, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> AuditView:
     """R-DISC-3: PIAT accepts the recorded note or asks for more."""
     require_role(actor, Role.PIAT, action="review findings discussions")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.review_findings_discussion, args=[actor.id, body])
+    return await actions.update(
+        audit_handle(svc, audit_id), AuditWorkflow.review_findings_discussion, [actor.id, body], actor, key
+    )
 
 
 @router.post("/{audit_id}/head-of-service-follow-up", response_model=AuditView)
-async def record_head_of_service_follow_up(audit_id: str, body: HeadOfServiceFollowUp, actor: Actor, svc: Svc) -> AuditView:
+async def record_head_of_service_follow_up(
+    audit_id: str, body: HeadOfServiceFollowUp, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> AuditView:
     """R-RE-3: the Head of Service's follow-up of a 1st re-audit still below Good."""
     for action in body.actions:
         _staff(svc, action.owner_id, "actions owner_id")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_head_of_service_follow_up, args=[actor.id, body])
+    return await actions.update(
+        audit_handle(svc, audit_id), AuditWorkflow.record_head_of_service_follow_up, [actor.id, body], actor, key
+    )
 
 
 # ---- helpers --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Header, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
@@ -65,5 +65,24 @@ def require_role(member: StaffMember, *roles: Role, action: str) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"only {names} staff can {action}")
 
 
+def idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_.:-]+$",
+            description="Any string of your choosing (a UUID will do), new for each action you mean. Send the "
+            "same key again when you retry that request after a timeout or a lost answer: you get the first "
+            "answer and nothing happens twice. Keys are yours alone and per action.",
+        ),
+    ] = None,
+) -> str | None:
+    return key
+
+
 Actor = Annotated[StaffMember, Depends(current_staff)]
+# One dependency for every POST/PUT, so each documents the header the same way on /docs.
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
 Svc = Annotated[Services, Depends(services)]

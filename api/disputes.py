@@ -8,7 +8,8 @@ from sqlmodel import Session, select
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import Actor, Svc
+from api import actions
+from api.deps import Actor, IdempotencyKey, Svc
 from api.audits import OVERSIGHT_ROLES, audit_handle, current_view, require_involved
 from models.enums import DisputeLevel, DisputeStep, Role
 from models.payloads import (
@@ -45,9 +46,11 @@ class DisputeSummaryOut(BaseModel):
 
 
 @router.post("/audits/{audit_id}/disputes", status_code=status.HTTP_201_CREATED, response_model=DisputeView)
-async def raise_dispute(audit_id: str, body: DisputeRaise, actor: Actor, svc: Svc) -> DisputeView:
+async def raise_dispute(audit_id: str, body: DisputeRaise, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
     """R-DISP-1, R-DIST-4: the practitioner or their Team Manager, within the dispute window."""
-    await audit_handle(svc, audit_id).execute_update(AuditWorkflow.raise_dispute, args=[actor.id, body])
+    # A retry with the key gets the first raise's answer from the audit instead of "already raised",
+    # then the dispute's view like the first; `raised_recorded` only reads, so it needs no key.
+    await actions.update(audit_handle(svc, audit_id), AuditWorkflow.raise_dispute, [actor.id, body], actor, key)
     return await _handle(svc, audit_id).execute_update(DisputeWorkflow.raised_recorded)
 
 
@@ -94,59 +97,69 @@ async def get_dispute(dispute_id: str, actor: Actor, svc: Svc) -> DisputeView:
 
 
 @router.post("/disputes/{dispute_id}/meeting", response_model=DisputeView)
-async def record_meeting(dispute_id: str, body: DisputeMeeting, actor: Actor, svc: Svc) -> DisputeView:
+async def record_meeting(dispute_id: str, body: DisputeMeeting, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
     """R-DISP-2: the meeting of auditor, practitioner and Team Manager (TM or auditor records it)."""
-    return await _step(svc, dispute_id, DisputeWorkflow.record_meeting, actor, body)
+    return await _step(svc, dispute_id, DisputeWorkflow.record_meeting, actor, body, key)
 
 
 @router.post("/disputes/{dispute_id}/summary", response_model=DisputeView)
-async def record_summary(dispute_id: str, body: DisputeSummary, actor: Actor, svc: Svc) -> DisputeView:
+async def record_summary(dispute_id: str, body: DisputeSummary, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
     """R-DISP-3: the Team Manager's summary and outcome."""
-    return await _step(svc, dispute_id, DisputeWorkflow.record_summary, actor, body)
+    return await _step(svc, dispute_id, DisputeWorkflow.record_summary, actor, body, key)
 
 
 @router.post("/disputes/{dispute_id}/amended-grading", response_model=DisputeView)
-async def record_amended_grading(dispute_id: str, body: AmendedGrading, actor: Actor, svc: Svc) -> DisputeView:
+async def record_amended_grading(
+    dispute_id: str, body: AmendedGrading, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> DisputeView:
     """R-DISP-4: resolved informally; the auditor's amended final grading."""
-    return await _step(svc, dispute_id, DisputeWorkflow.record_amended_grading, actor, body)
+    return await _step(svc, dispute_id, DisputeWorkflow.record_amended_grading, actor, body, key)
 
 
 @router.post("/disputes/{dispute_id}/formal-discussion", response_model=DisputeView)
-async def record_formal_discussion(dispute_id: str, body: FormalDiscussion, actor: Actor, svc: Svc) -> DisputeView:
+async def record_formal_discussion(
+    dispute_id: str, body: FormalDiscussion, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> DisputeView:
     """R-DISP-6: the PI&A Manager's discussion with the PSW and the agreed course of action."""
-    return await _step(svc, dispute_id, DisputeWorkflow.record_formal_discussion, actor, body)
+    return await _step(svc, dispute_id, DisputeWorkflow.record_formal_discussion, actor, body, key)
 
 
 @router.post("/disputes/{dispute_id}/written-response", response_model=DisputeView)
-async def record_written_response(dispute_id: str, body: WrittenResponse, actor: Actor, svc: Svc) -> DisputeView:
+async def record_written_response(
+    dispute_id: str, body: WrittenResponse, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> DisputeView:
     """R-DISP-7: the written response (PI&A Manager or PSW), resolved with any regrade, or not."""
-    return await _step(svc, dispute_id, DisputeWorkflow.record_written_response, actor, body)
+    return await _step(svc, dispute_id, DisputeWorkflow.record_written_response, actor, body, key)
 
 
 @router.post("/disputes/{dispute_id}/corporate-decision", response_model=DisputeView)
-async def record_corporate_decision(dispute_id: str, body: CorporateDecision, actor: Actor, svc: Svc) -> DisputeView:
+async def record_corporate_decision(
+    dispute_id: str, body: CorporateDecision, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> DisputeView:
     """R-DISP-8, R-DISP-9: the Corporate Directors' decision."""
-    return await _step(svc, dispute_id, DisputeWorkflow.record_corporate_decision, actor, body)
+    return await _step(svc, dispute_id, DisputeWorkflow.record_corporate_decision, actor, body, key)
 
 
 @router.post("/disputes/{dispute_id}/independent-review", response_model=DisputeView)
-async def record_independent_review(dispute_id: str, body: IndependentReviewDecision, actor: Actor, svc: Svc) -> DisputeView:
+async def record_independent_review(
+    dispute_id: str, body: IndependentReviewDecision, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> DisputeView:
     """R-DISP-9: whether the Corporate Director for Quality Standards commissions an independent review."""
-    return await _step(svc, dispute_id, DisputeWorkflow.record_independent_review, actor, body)
+    return await _step(svc, dispute_id, DisputeWorkflow.record_independent_review, actor, body, key)
 
 
 @router.post("/disputes/{dispute_id}/independent-review/result", response_model=DisputeView)
 async def record_independent_review_result(
-    dispute_id: str, body: IndependentReviewResult, actor: Actor, svc: Svc
+    dispute_id: str, body: IndependentReviewResult, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> DisputeView:
     """R-DISP-9: the independent review's result, with any regrade."""
-    return await _step(svc, dispute_id, DisputeWorkflow.record_independent_review_result, actor, body)
+    return await _step(svc, dispute_id, DisputeWorkflow.record_independent_review_result, actor, body, key)
 
 
 @router.post("/disputes/{dispute_id}/withdrawal", response_model=DisputeView)
-async def withdraw(dispute_id: str, body: Withdrawal, actor: Actor, svc: Svc) -> DisputeView:
+async def withdraw(dispute_id: str, body: Withdrawal, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
     """Whoever raised the dispute may withdraw it at any level; the grading then stands."""
-    return await _step(svc, dispute_id, DisputeWorkflow.withdraw, actor, body)
+    return await _step(svc, dispute_id, DisputeWorkflow.withdraw, actor, body, key)
 
 
 def _handle(svc: Svc, dispute_id: str) -> WorkflowHandle:
@@ -158,8 +171,8 @@ def _audit_of(dispute_id: str) -> str:
     return dispute_id.removeprefix("dispute-")
 
 
-async def _step(svc: Svc, dispute_id: str, update, actor: StaffMember, body: BaseModel) -> DisputeView:
-    return await _handle(svc, dispute_id).execute_update(update, args=[actor.id, body])
+async def _step(svc: Svc, dispute_id: str, update, actor: StaffMember, body: BaseModel, key: str | None) -> DisputeView:
+    return await actions.update(_handle(svc, dispute_id), update, [actor.id, body], actor, key)
 
 
 def _require_oversight(actor: StaffMember) -> None:
