@@ -15,6 +15,7 @@ from models import search_attributes as sa
 from models.audit_tools import tool_for
 from models.cycles import cycle_holds, is_cycle
 from models.enums import AuditKind, Channel, Escalation, Grade, Role, ServiceArea, Stage
+from models.limits import Identifier, RequiredText, StaffId, Theme
 from models.payloads import (
     AuditInput,
     AuditView,
@@ -37,19 +38,19 @@ router = APIRouter(prefix="/audits", tags=["audits"])
 
 AUDITING_ROLES = (Role.AUDITOR, Role.TEAM_MANAGER, Role.PIAT, Role.IRO, Role.CP_CHAIR, Role.SENIOR_MANAGER)
 OVERSIGHT_ROLES = (Role.PIAT, Role.PIAT_MANAGER, Role.HEAD_OF_SERVICE, Role.PSW, Role.ASSISTANT_DIRECTOR, Role.DIRECTOR)
-CASE_REF = r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$"  # the case record's identifier, never a name
+CASE_REF = r"^[A-Za-z0-9][A-Za-z0-9-]*$"  # the case record's identifier, never a name; its length is MAX_ID
 
 
 class AllocationRequest(BaseModel):
-    case_ref: str = Field(pattern=CASE_REF, description="Mosaic case identifier, e.g. `C-104233`")
+    case_ref: Identifier = Field(pattern=CASE_REF, description="Mosaic case identifier, e.g. `C-104233`")
     service_area: ServiceArea
     kind: AuditKind
-    cycle: str = Field(description='"YYYY-MM", a month holding an audit cycle (not August or December)')
-    auditor_id: str
-    practitioner_id: str
+    cycle: str = Field(max_length=7, description='"YYYY-MM", a month holding an audit cycle (not August or December)')
+    auditor_id: StaffId
+    practitioner_id: StaffId
     involvement_start: date = Field(description="start of Children's Social Care involvement (R-AUD-2)")
-    cp_chair_or_iro_id: str | None = None
-    theme: str | None = Field(default=None, description="themed audits only (R-KIND-3)")
+    cp_chair_or_iro_id: StaffId | None = None
+    theme: Theme | None = Field(default=None, description="themed audits only (R-KIND-3)")
 
 
 class AuditSummary(BaseModel):
@@ -78,8 +79,8 @@ class NotificationOut(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
-    staff_id: str = Field(min_length=1)
-    findings: str = Field(min_length=1)
+    staff_id: StaffId
+    findings: RequiredText
 
 
 # ---- allocation -----------------------------------------------------------------------------

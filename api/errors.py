@@ -3,6 +3,7 @@
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -12,9 +13,17 @@ from models.errors import FORBIDDEN, INVALID, OUT_OF_ORDER
 
 log = logging.getLogger("qsaf.api")
 STATUS_BY_TYPE = {FORBIDDEN: 403, OUT_OF_ORDER: 409, INVALID: 422}
+# A refusal stays a few KB whatever was sent: FastAPI's default echoes each field's input.
+MAX_ERRORS = 20
+MAX_FIELD = 80  # a location can hold keys taken from the request body
+MAX_MESSAGE = 120
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse(validation_body(error.errors()), status_code=422)
+
     @app.exception_handler(WorkflowUpdateFailedError)
     async def _update_refused(request: Request, error: WorkflowUpdateFailedError) -> JSONResponse:
         cause = error.cause
@@ -29,3 +38,18 @@ def install(app: FastAPI) -> None:
             return JSONResponse({"detail": "no such audit, or it is no longer running"}, status_code=404)
         log.error("temporal call failed: %s", error.status)
         return JSONResponse({"detail": "the workflow service is unavailable; try again shortly"}, status_code=503)
+
+
+def validation_body(errors: list[dict]) -> dict:
+    """Each error's field and message, never its `input` or `ctx` (they carry the value sent)."""
+    listed = [
+        {"field": _clip(".".join(str(part) for part in e["loc"]), MAX_FIELD), "message": _clip(e["msg"], MAX_MESSAGE)}
+        for e in errors[:MAX_ERRORS]
+    ]
+    first = listed[0] if listed else {"field": "request", "message": "invalid"}
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return {"detail": f"the request was refused: {first['field']}: {first['message']}{more}", "errors": listed}
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
