@@ -20,6 +20,13 @@ MAX_MESSAGE = 120
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        # The type and the route find the bug; the body may hold personal data, so it stays out.
+        route = getattr(request.scope.get("route"), "path", request.url.path)
+        log.error("unexpected %s on %s %s", type(error).__name__, request.method, route)
+        return JSONResponse({"detail": "something went wrong on our side; the error has been logged"}, status_code=500)
+
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
         return JSONResponse(validation_body(error.errors()), status_code=422)
