@@ -1,7 +1,7 @@
 """`/audits`: allocation and every staff action on one audit (R-ALLOC, R-AUD, R-QA)."""
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -108,7 +108,7 @@ async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc) -> Aud
         search_attributes=sa.at_allocation(audit),
         static_summary=f"{audit.kind.value} audit, {audit.service_area.value}, cycle {audit.cycle}",
     )
-    return await handle.execute_update(AuditWorkflow.allocation_recorded)
+    return await handle.execute_update(AuditWorkflow.allocation_recorded, rpc_timeout=answer_within(svc))
 
 
 def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditInput:
@@ -238,7 +238,7 @@ async def record_initial_grading(audit_id: str, body: Grading, actor: Actor, svc
     """R-AUD-3, R-AUD-5: the grading after reviewing the record, with the improvement plan."""
     for item in body.improvement_plan:
         _staff(svc, item.owner_id, "improvement_plan owner_id")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_initial_grading, args=[actor.id, body])
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_initial_grading, args=[actor.id, body], rpc_timeout=answer_within(svc))
 
 
 @router.post("/{audit_id}/practitioner-conversation", response_model=AuditView)
@@ -246,20 +246,20 @@ async def record_practitioner_conversation(
     audit_id: str, body: PractitionerConversation, actor: Actor, svc: Svc
 ) -> AuditView:
     """R-AUD-5: the reflective conversation and the final grading."""
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_practitioner_conversation, args=[actor.id, body])
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_practitioner_conversation, args=[actor.id, body], rpc_timeout=answer_within(svc))
 
 
 @router.post("/{audit_id}/submit", response_model=AuditView)
 async def submit_for_qa(audit_id: str, actor: Actor, svc: Svc) -> AuditView:
     """R-QA-1: the report goes to PIAT, who aim to quality-assure it within one working day."""
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.submit_for_qa, actor.id)
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.submit_for_qa, actor.id, rpc_timeout=answer_within(svc))
 
 
 @router.post("/{audit_id}/qa", response_model=AuditView)
 async def quality_assure(audit_id: str, body: QADecision, actor: Actor, svc: Svc) -> AuditView:
     """R-QA-2: accept, or return with details (3 working days to amend; 4 with a discussion)."""
     require_role(actor, Role.PIAT, action="quality-assure audit reports")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.quality_assure, args=[actor.id, body])
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.quality_assure, args=[actor.id, body], rpc_timeout=answer_within(svc))
 
 
 @router.post("/{audit_id}/reassign", response_model=AuditView)
@@ -279,7 +279,7 @@ async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc) ->
         raise _invalid("the auditor must not be the practitioner's own Team Manager")
     if current and new.service_area != current.service_area:
         raise _invalid(f"the new auditor must work in the same service ({current.service_area}) as the current one (R-ALLOC-3)")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.reassign, args=[actor.id, body])
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.reassign, args=[actor.id, body], rpc_timeout=answer_within(svc))
 
 
 @router.post("/{audit_id}/previous-practitioner-feedback", response_model=AuditView)
@@ -290,7 +290,7 @@ async def share_previous_practitioner_feedback(audit_id: str, body: FeedbackRequ
     feedback = PreviousPractitionerFeedback(
         staff_id=member.id, findings=body.findings, team_manager_id=team_manager.id if team_manager else None
     )
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.share_previous_practitioner_feedback, args=[actor.id, feedback])
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.share_previous_practitioner_feedback, args=[actor.id, feedback], rpc_timeout=answer_within(svc))
 
 
 # ---- after the report: findings discussion and re-audit follow-up (R-DISC, R-RE) ----------------
@@ -303,14 +303,14 @@ async def record_findings_discussion(audit_id: str, body: FindingsDiscussion, ac
         _staff(svc, staff_id, "attendees")
     for action in body.smart_actions:
         _staff(svc, action.owner_id, "smart_actions owner_id")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_findings_discussion, args=[actor.id, body])
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_findings_discussion, args=[actor.id, body], rpc_timeout=answer_within(svc))
 
 
 @router.post("/{audit_id}/findings-discussion/review", response_model=AuditView)
 async def review_findings_discussion(audit_id: str, body: DiscussionReview, actor: Actor, svc: Svc) -> AuditView:
     """R-DISC-3: PIAT accepts the recorded note or asks for more."""
     require_role(actor, Role.PIAT, action="review findings discussions")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.review_findings_discussion, args=[actor.id, body])
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.review_findings_discussion, args=[actor.id, body], rpc_timeout=answer_within(svc))
 
 
 @router.post("/{audit_id}/head-of-service-follow-up", response_model=AuditView)
@@ -318,10 +318,15 @@ async def record_head_of_service_follow_up(audit_id: str, body: HeadOfServiceFol
     """R-RE-3: the Head of Service's follow-up of a 1st re-audit still below Good."""
     for action in body.actions:
         _staff(svc, action.owner_id, "actions owner_id")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_head_of_service_follow_up, args=[actor.id, body])
+    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_head_of_service_follow_up, args=[actor.id, body], rpc_timeout=answer_within(svc))
 
 
 # ---- helpers --------------------------------------------------------------------------------
+
+
+def answer_within(svc: Svc) -> timedelta:
+    """How long a request waits for a workflow's answer; then a 504 (api/errors.py), never a hang."""
+    return timedelta(seconds=svc.settings.api_update_timeout_seconds)
 
 
 def audit_handle(svc: Svc, audit_id: str) -> WorkflowHandle:
@@ -331,7 +336,7 @@ def audit_handle(svc: Svc, audit_id: str) -> WorkflowHandle:
 async def current_view(svc: Svc, audit_id: str) -> AuditView:
     """Ask the workflow; once its history is gone, the last projection is the answer."""
     try:
-        return await audit_handle(svc, audit_id).query(AuditWorkflow.view)
+        return await audit_handle(svc, audit_id).query(AuditWorkflow.view, rpc_timeout=answer_within(svc))
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     jwt_secret: str = ""  # AUTH_MODE=jwt: the identity provider's signing key
     jwt_algorithm: str = "HS256"
     staff_directory: Path = ROOT / "data" / "staff.dev.toml"
+    api_update_timeout_seconds: float = 10  # how long a request waits for a workflow before a 504
 
     # Calendar (R-CAL-1, R-CAL-2)
     timezone: str = "Europe/London"
