@@ -11,12 +11,14 @@ from typing import Annotated, TypeVar
 from pydantic import Field
 
 MAX_TEXT = 10_000  # characters of free text: notes, rationales, findings
+MAX_ITEM_TEXT = 1_000  # an action or measure in a list of up to MAX_ITEMS: a sentence, not a report
 MAX_THEME = 200  # a themed audit's theme is a title, not a report
 MAX_ID = 64  # staff IDs, case references, domain names
 MAX_ITEMS = 50  # improvement actions, SMART actions, attendees, disputed domains
 
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 RequiredText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+ItemText = Annotated[str, Field(min_length=1, max_length=MAX_ITEM_TEXT)]
 Theme = Annotated[str, Field(max_length=MAX_THEME)]
 Identifier = Annotated[str, Field(min_length=1, max_length=MAX_ID)]
 StaffId = Identifier

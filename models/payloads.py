@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from models.enums import AuditKind, ChainOutcome, Channel, DisputeLevel, DisputeStep, Escalation, Grade, ServiceArea, Stage
-from models.limits import DomainName, Items, RequiredText, StaffId, Text
+from models.limits import DomainName, Items, ItemText, RequiredText, StaffId, Text
 
 
 class Policy(BaseModel):
@@ -73,7 +73,7 @@ class OverallGrade(BaseModel):
 
 
 class ImprovementAction(BaseModel):
-    action: RequiredText
+    action: ItemText
     owner_id: StaffId
     due_on: date
 
@@ -129,9 +129,9 @@ class PreviousPractitionerFeedback(BaseModel):
 
 
 class SmartAction(BaseModel):
-    action: RequiredText = Field(description="specific action")
+    action: ItemText = Field(description="specific action")
     owner_id: StaffId
-    measure: RequiredText = Field(description="how progress will be measured")
+    measure: ItemText = Field(description="how progress will be measured")
     due_on: date
 
 
