@@ -15,7 +15,7 @@ from models import search_attributes as sa
 from models.audit_tools import tool_for
 from models.cycles import cycle_holds, is_cycle
 from models.enums import AuditKind, Channel, Escalation, Grade, Role, ServiceArea, Stage
-from models.limits import Identifier, RequiredText, StaffId, Theme
+from models.limits import MAX_ID, Identifier, RequiredText, StaffId, Theme
 from models.payloads import (
     AuditInput,
     AuditView,
@@ -170,11 +170,11 @@ def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditI
 def list_audits(
     actor: Actor,
     svc: Svc,
-    cycle: str | None = None,
+    cycle: Annotated[str | None, Query(max_length=7)] = None,
     service_area: ServiceArea | None = None,
     kind: AuditKind | None = None,
     stage: Stage | None = None,
-    auditor_id: str | None = None,
+    auditor_id: Annotated[str | None, Query(max_length=MAX_ID)] = None,
     overdue: bool | None = None,
     reaudit_round: Annotated[int | None, Query(ge=0, le=2, description="0: first audits; 1 or 2: re-audits")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

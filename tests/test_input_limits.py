@@ -257,3 +257,8 @@ async def test_every_field_at_its_limit_through_a_whole_chain_stays_inside_tempo
 async def test_every_field_at_its_limit_keeps_each_history_within_a_fifth_of_temporals_limit(api, env, client):
     for workflow_id, m in (await chain_at_limits(api, env, client)).items():
         assert m["json_bytes"] < HISTORY_BUDGET, (workflow_id, m)
+
+
+async def test_list_filters_are_bounded_too(api, env):
+    r = await api.as_("piat1").get("/audits", params={"auditor_id": "x" * 10_000})  # URLs cannot carry a megabyte
+    refused(r, "query.auditor_id", f"at most {MAX_ID} characters")
