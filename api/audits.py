@@ -1,8 +1,11 @@
 """`/audits`: allocation and every staff action on one audit (R-ALLOC, R-AUD, R-QA)."""
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
@@ -108,7 +111,7 @@ async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc) -> Aud
         search_attributes=sa.at_allocation(audit),
         static_summary=f"{audit.kind.value} audit, {audit.service_area.value}, cycle {audit.cycle}",
     )
-    return await handle.execute_update(AuditWorkflow.allocation_recorded, rpc_timeout=answer_within(svc))
+    return await bounded_update(svc, handle, AuditWorkflow.allocation_recorded)
 
 
 def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditInput:
@@ -238,7 +241,7 @@ async def record_initial_grading(audit_id: str, body: Grading, actor: Actor, svc
     """R-AUD-3, R-AUD-5: the grading after reviewing the record, with the improvement plan."""
     for item in body.improvement_plan:
         _staff(svc, item.owner_id, "improvement_plan owner_id")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_initial_grading, args=[actor.id, body], rpc_timeout=answer_within(svc))
+    return await bounded_update(svc, audit_handle(svc, audit_id), AuditWorkflow.record_initial_grading, actor.id, body)
 
 
 @router.post("/{audit_id}/practitioner-conversation", response_model=AuditView)
@@ -246,20 +249,20 @@ async def record_practitioner_conversation(
     audit_id: str, body: PractitionerConversation, actor: Actor, svc: Svc
 ) -> AuditView:
     """R-AUD-5: the reflective conversation and the final grading."""
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_practitioner_conversation, args=[actor.id, body], rpc_timeout=answer_within(svc))
+    return await bounded_update(svc, audit_handle(svc, audit_id), AuditWorkflow.record_practitioner_conversation, actor.id, body)
 
 
 @router.post("/{audit_id}/submit", response_model=AuditView)
 async def submit_for_qa(audit_id: str, actor: Actor, svc: Svc) -> AuditView:
     """R-QA-1: the report goes to PIAT, who aim to quality-assure it within one working day."""
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.submit_for_qa, actor.id, rpc_timeout=answer_within(svc))
+    return await bounded_update(svc, audit_handle(svc, audit_id), AuditWorkflow.submit_for_qa, actor.id)
 
 
 @router.post("/{audit_id}/qa", response_model=AuditView)
 async def quality_assure(audit_id: str, body: QADecision, actor: Actor, svc: Svc) -> AuditView:
     """R-QA-2: accept, or return with details (3 working days to amend; 4 with a discussion)."""
     require_role(actor, Role.PIAT, action="quality-assure audit reports")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.quality_assure, args=[actor.id, body], rpc_timeout=answer_within(svc))
+    return await bounded_update(svc, audit_handle(svc, audit_id), AuditWorkflow.quality_assure, actor.id, body)
 
 
 @router.post("/{audit_id}/reassign", response_model=AuditView)
@@ -279,7 +282,7 @@ async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc) ->
         raise _invalid("the auditor must not be the practitioner's own Team Manager")
     if current and new.service_area != current.service_area:
         raise _invalid(f"the new auditor must work in the same service ({current.service_area}) as the current one (R-ALLOC-3)")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.reassign, args=[actor.id, body], rpc_timeout=answer_within(svc))
+    return await bounded_update(svc, audit_handle(svc, audit_id), AuditWorkflow.reassign, actor.id, body)
 
 
 @router.post("/{audit_id}/previous-practitioner-feedback", response_model=AuditView)
@@ -290,7 +293,7 @@ async def share_previous_practitioner_feedback(audit_id: str, body: FeedbackRequ
     feedback = PreviousPractitionerFeedback(
         staff_id=member.id, findings=body.findings, team_manager_id=team_manager.id if team_manager else None
     )
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.share_previous_practitioner_feedback, args=[actor.id, feedback], rpc_timeout=answer_within(svc))
+    return await bounded_update(svc, audit_handle(svc, audit_id), AuditWorkflow.share_previous_practitioner_feedback, actor.id, feedback)
 
 
 # ---- after the report: findings discussion and re-audit follow-up (R-DISC, R-RE) ----------------
@@ -303,14 +306,14 @@ async def record_findings_discussion(audit_id: str, body: FindingsDiscussion, ac
         _staff(svc, staff_id, "attendees")
     for action in body.smart_actions:
         _staff(svc, action.owner_id, "smart_actions owner_id")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_findings_discussion, args=[actor.id, body], rpc_timeout=answer_within(svc))
+    return await bounded_update(svc, audit_handle(svc, audit_id), AuditWorkflow.record_findings_discussion, actor.id, body)
 
 
 @router.post("/{audit_id}/findings-discussion/review", response_model=AuditView)
 async def review_findings_discussion(audit_id: str, body: DiscussionReview, actor: Actor, svc: Svc) -> AuditView:
     """R-DISC-3: PIAT accepts the recorded note or asks for more."""
     require_role(actor, Role.PIAT, action="review findings discussions")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.review_findings_discussion, args=[actor.id, body], rpc_timeout=answer_within(svc))
+    return await bounded_update(svc, audit_handle(svc, audit_id), AuditWorkflow.review_findings_discussion, actor.id, body)
 
 
 @router.post("/{audit_id}/head-of-service-follow-up", response_model=AuditView)
@@ -318,15 +321,31 @@ async def record_head_of_service_follow_up(audit_id: str, body: HeadOfServiceFol
     """R-RE-3: the Head of Service's follow-up of a 1st re-audit still below Good."""
     for action in body.actions:
         _staff(svc, action.owner_id, "actions owner_id")
-    return await audit_handle(svc, audit_id).execute_update(AuditWorkflow.record_head_of_service_follow_up, args=[actor.id, body], rpc_timeout=answer_within(svc))
+    return await bounded_update(svc, audit_handle(svc, audit_id), AuditWorkflow.record_head_of_service_follow_up, actor.id, body)
 
 
 # ---- helpers --------------------------------------------------------------------------------
 
 
-def answer_within(svc: Svc) -> timedelta:
-    """How long a request waits for a workflow's answer; then a 504 (api/errors.py), never a hang."""
-    return timedelta(seconds=svc.settings.api_update_timeout_seconds)
+async def bounded_update(svc: Svc, handle: WorkflowHandle, update: Callable, *args: Any) -> Any:
+    """A Workflow Update answered within API_UPDATE_TIMEOUT_SECONDS, else a 504 (api/errors.py)."""
+    async with _answer_within(svc) as timeout:
+        return await handle.execute_update(update, args=list(args), rpc_timeout=timeout)
+
+
+async def bounded_query(svc: Svc, handle: WorkflowHandle, query: Callable) -> Any:
+    async with _answer_within(svc) as timeout:
+        return await handle.query(query, rpc_timeout=timeout)
+
+
+@asynccontextmanager
+async def _answer_within(svc: Svc) -> AsyncIterator[timedelta]:
+    """`rpc_timeout` bounds one RPC, but the SDK retries and re-polls an update: with no worker a
+    1 s `rpc_timeout` returned after 1, 4 and 12 s. So the whole call is bounded too (TimeoutError,
+    also a 504); `rpc_timeout` still tells the server when to give up."""
+    seconds = svc.settings.api_update_timeout_seconds
+    async with asyncio.timeout(seconds):
+        yield timedelta(seconds=seconds)
 
 
 def audit_handle(svc: Svc, audit_id: str) -> WorkflowHandle:
@@ -336,7 +355,7 @@ def audit_handle(svc: Svc, audit_id: str) -> WorkflowHandle:
 async def current_view(svc: Svc, audit_id: str) -> AuditView:
     """Ask the workflow; once its history is gone, the last projection is the answer."""
     try:
-        return await audit_handle(svc, audit_id).query(AuditWorkflow.view, rpc_timeout=answer_within(svc))
+        return await bounded_query(svc, audit_handle(svc, audit_id), AuditWorkflow.view)
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise

@@ -9,7 +9,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Actor, Svc
-from api.audits import OVERSIGHT_ROLES, answer_within, audit_handle, current_view, require_involved
+from api.audits import OVERSIGHT_ROLES, audit_handle, bounded_query, bounded_update, current_view, require_involved
 from models.enums import DisputeLevel, DisputeStep, Role
 from models.payloads import (
     AmendedGrading,
@@ -47,8 +47,8 @@ class DisputeSummaryOut(BaseModel):
 @router.post("/audits/{audit_id}/disputes", status_code=status.HTTP_201_CREATED, response_model=DisputeView)
 async def raise_dispute(audit_id: str, body: DisputeRaise, actor: Actor, svc: Svc) -> DisputeView:
     """R-DISP-1, R-DIST-4: the practitioner or their Team Manager, within the dispute window."""
-    await audit_handle(svc, audit_id).execute_update(AuditWorkflow.raise_dispute, args=[actor.id, body], rpc_timeout=answer_within(svc))
-    return await _handle(svc, audit_id).execute_update(DisputeWorkflow.raised_recorded, rpc_timeout=answer_within(svc))
+    await bounded_update(svc, audit_handle(svc, audit_id), AuditWorkflow.raise_dispute, actor.id, body)
+    return await bounded_update(svc, _handle(svc, audit_id), DisputeWorkflow.raised_recorded)
 
 
 @router.get("/disputes", response_model=list[DisputeSummaryOut])
@@ -77,7 +77,7 @@ async def get_dispute(dispute_id: str, actor: Actor, svc: Svc) -> DisputeView:
     if not any(actor.has(r) for r in DISPUTE_ROLES):
         require_involved(actor, await current_view(svc, dispute_id))
     try:
-        view = await _handle(svc, dispute_id).query(DisputeWorkflow.view, rpc_timeout=answer_within(svc))
+        view = await bounded_query(svc, _handle(svc, dispute_id), DisputeWorkflow.view)
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise
@@ -153,7 +153,7 @@ def _handle(svc: Svc, dispute_id: str) -> WorkflowHandle:
 
 
 async def _step(svc: Svc, dispute_id: str, update, actor: StaffMember, body: BaseModel) -> DisputeView:
-    return await _handle(svc, dispute_id).execute_update(update, args=[actor.id, body], rpc_timeout=answer_within(svc))
+    return await bounded_update(svc, _handle(svc, dispute_id), update, actor.id, body)
 
 
 def _require_oversight(actor: StaffMember) -> None:

@@ -42,6 +42,10 @@ def install(app: FastAPI) -> None:
     async def _update_unanswered(request: Request, error: RPCTimeoutOrCancelledError) -> JSONResponse:
         return _did_not_answer(request)
 
+    @app.exception_handler(TimeoutError)
+    async def _unanswered(request: Request, error: TimeoutError) -> JSONResponse:
+        return _did_not_answer(request)  # the whole call's bound (api.audits.bounded_update)
+
     @app.exception_handler(RPCError)
     async def _temporal_unavailable(request: Request, error: RPCError) -> JSONResponse:
         if error.status is RPCStatusCode.NOT_FOUND:
