@@ -1,14 +1,20 @@
-"""Staff actions as Workflow Updates, safe to retry with the request's `Idempotency-Key`."""
+"""Staff actions as Workflow Updates: answered in bounded time, and safe to retry with the
+request's `Idempotency-Key`."""
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import WorkflowHandle
 
+from api.deps import Services
 from models.staff import StaffMember
 
 
-async def update(handle: WorkflowHandle, update_fn: Callable, args: Sequence[Any], actor: StaffMember, key: str | None) -> Any:
+async def update(svc: Services, handle: WorkflowHandle, update_fn: Callable, args: Sequence[Any] = (),
+                 actor: StaffMember | None = None, key: str | None = None) -> Any:
     """Run one staff action on its workflow, answering with the update's result.
 
     With a key, the key becomes the Update ID: Temporal answers a repeated Update ID within a
@@ -16,10 +22,27 @@ async def update(handle: WorkflowHandle, update_fn: Callable, args: Sequence[Any
     writes no second history entry. A refused update is not recorded, so its key can be used
     again once the request is put right. Without a key each call is a new update.
     """
-    return await handle.execute_update(update_fn, args=args, id=request_id(update_fn.__name__, actor, key))
+    update_id = request_id(update_fn.__name__, actor, key) if actor else None
+    async with answer_within(svc) as timeout:
+        return await handle.execute_update(update_fn, args=list(args), id=update_id, rpc_timeout=timeout)
+
+
+async def query(svc: Services, handle: WorkflowHandle, query_fn: Callable) -> Any:
+    async with answer_within(svc) as timeout:
+        return await handle.query(query_fn, rpc_timeout=timeout)
 
 
 def request_id(action: str, actor: StaffMember, key: str | None) -> str | None:
     """The action and the person are part of the ID: one person's key can neither answer for
     another person's request nor turn one action into the answer of another."""
     return f"{action}:{actor.id}:{key}" if key else None
+
+
+@asynccontextmanager
+async def answer_within(svc: Services) -> AsyncIterator[timedelta]:
+    """`rpc_timeout` bounds one RPC, but the SDK retries and re-polls an update: with no worker a
+    1 s `rpc_timeout` returned after 1, 4 and 12 s. So the whole call is bounded too (TimeoutError,
+    a 504 in api/errors.py); `rpc_timeout` still tells the server when to give up."""
+    seconds = svc.settings.api_update_timeout_seconds
+    async with asyncio.timeout(seconds):
+        yield timedelta(seconds=seconds)

@@ -23,6 +23,7 @@ from models import search_attributes as sa
 from models.audit_tools import tool_for
 from models.cycles import cycle_holds, is_cycle
 from models.enums import AuditKind, Channel, Escalation, Grade, PersonRole, Role, ServiceArea, Stage
+from models.limits import MAX_ID, Identifier, RequiredText, StaffId, Theme
 from models.payloads import (
     AuditInput,
     AuditView,
@@ -47,19 +48,19 @@ router = APIRouter(prefix="/audits", tags=["audits"])
 
 AUDITING_ROLES = (Role.AUDITOR, Role.TEAM_MANAGER, Role.PIAT, Role.IRO, Role.CP_CHAIR, Role.SENIOR_MANAGER)
 OVERSIGHT_ROLES = (Role.PIAT, Role.PIAT_MANAGER, Role.HEAD_OF_SERVICE, Role.PSW, Role.ASSISTANT_DIRECTOR, Role.DIRECTOR)
-CASE_REF = r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$"  # the case record's identifier, never a name
+CASE_REF = r"^[A-Za-z0-9][A-Za-z0-9-]*$"  # the case record's identifier, never a name; its length is MAX_ID
 
 
 class AllocationRequest(BaseModel):
-    case_ref: str = Field(pattern=CASE_REF, description="Mosaic case identifier, e.g. `C-104233`")
+    case_ref: Identifier = Field(pattern=CASE_REF, description="Mosaic case identifier, e.g. `C-104233`")
     service_area: ServiceArea
     kind: AuditKind
-    cycle: str = Field(description='"YYYY-MM", a month holding an audit cycle (not August or December)')
-    auditor_id: str
-    practitioner_id: str
+    cycle: str = Field(max_length=7, description='"YYYY-MM", a month holding an audit cycle (not August or December)')
+    auditor_id: StaffId
+    practitioner_id: StaffId
     involvement_start: date = Field(description="start of Children's Social Care involvement (R-AUD-2)")
-    cp_chair_or_iro_id: str | None = None
-    theme: str | None = Field(default=None, description="themed audits only (R-KIND-3)")
+    cp_chair_or_iro_id: StaffId | None = None
+    theme: Theme | None = Field(default=None, description="themed audits only (R-KIND-3)")
 
 
 class AuditSummary(BaseModel):
@@ -92,8 +93,8 @@ class NotificationOut(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
-    staff_id: str = Field(min_length=1)
-    findings: str = Field(min_length=1)
+    staff_id: StaffId
+    findings: RequiredText
 
 
 # ---- allocation -----------------------------------------------------------------------------
@@ -110,7 +111,7 @@ async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc, key: I
     request = actions.request_id("allocate", actor, key)
     await _refuse_projected_duplicate(svc, audit)
     handle = await _start(svc, audit, request)
-    return await handle.execute_update(AuditWorkflow.allocation_recorded)
+    return await actions.update(svc, handle, AuditWorkflow.allocation_recorded)
 
 
 # The memo entry that remembers which request (`allocate:<PIAT staff id>:<key>`) started an audit.
@@ -260,11 +261,11 @@ def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditI
 def list_audits(
     actor: Actor,
     svc: Svc,
-    cycle: str | None = None,
+    cycle: Annotated[str | None, Query(max_length=7)] = None,
     service_area: ServiceArea | None = None,
     kind: AuditKind | None = None,
     stage: Stage | None = None,
-    auditor_id: str | None = None,
+    auditor_id: Annotated[str | None, Query(max_length=MAX_ID)] = None,
     overdue: bool | None = None,
     reaudit_round: Annotated[int | None, Query(ge=0, le=2, description="0: first audits; 1 or 2: re-audits")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -329,7 +330,7 @@ async def record_initial_grading(audit_id: str, body: Grading, actor: Actor, svc
     """R-AUD-3, R-AUD-5: the grading after reviewing the record, with the improvement plan."""
     for item in body.improvement_plan:
         _staff(svc, item.owner_id, "improvement_plan owner_id")
-    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.record_initial_grading, [actor.id, body], actor, key)
+    return await actions.update(svc, audit_handle(svc, audit_id), AuditWorkflow.record_initial_grading, [actor.id, body], actor, key)
 
 
 @router.post("/{audit_id}/practitioner-conversation", response_model=AuditView)
@@ -337,7 +338,7 @@ async def record_practitioner_conversation(
     audit_id: str, body: PractitionerConversation, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> AuditView:
     """R-AUD-5: the reflective conversation and the final grading."""
-    return await actions.update(
+    return await actions.update(svc, 
         audit_handle(svc, audit_id), AuditWorkflow.record_practitioner_conversation, [actor.id, body], actor, key
     )
 
@@ -345,14 +346,14 @@ async def record_practitioner_conversation(
 @router.post("/{audit_id}/submit", response_model=AuditView)
 async def submit_for_qa(audit_id: str, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-QA-1: the report goes to PIAT, who aim to quality-assure it within one working day."""
-    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.submit_for_qa, [actor.id], actor, key)
+    return await actions.update(svc, audit_handle(svc, audit_id), AuditWorkflow.submit_for_qa, [actor.id], actor, key)
 
 
 @router.post("/{audit_id}/qa", response_model=AuditView)
 async def quality_assure(audit_id: str, body: QADecision, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-QA-2: accept, or return with details (3 working days to amend; 4 with a discussion)."""
     require_role(actor, Role.PIAT, action="quality-assure audit reports")
-    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.quality_assure, [actor.id, body], actor, key)
+    return await actions.update(svc, audit_handle(svc, audit_id), AuditWorkflow.quality_assure, [actor.id, body], actor, key)
 
 
 @router.post("/{audit_id}/reassign", response_model=AuditView)
@@ -367,7 +368,7 @@ async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc, ke
     _check_auditor(view, new)
     if current and new.service_area != current.service_area:
         raise _invalid(f"the new auditor must work in the same service ({current.service_area}) as the current one (R-ALLOC-3)")
-    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.reassign, [actor.id, body], actor, key)
+    return await actions.update(svc, audit_handle(svc, audit_id), AuditWorkflow.reassign, [actor.id, body], actor, key)
 
 
 def _check_auditor(view: AuditView, new: StaffMember) -> None:
@@ -380,8 +381,8 @@ def _check_auditor(view: AuditView, new: StaffMember) -> None:
 
 
 class PersonRequest(BaseModel):
-    staff_id: str = Field(min_length=1, description="who takes the role over")
-    reason: str = Field(min_length=1, description="why, e.g. left the council, long-term sickness")
+    staff_id: StaffId = Field(description="who takes the role over")
+    reason: RequiredText = Field(description="why, e.g. left the council, long-term sickness")
 
 
 ROLE_HELD = {  # what the directory must say of whoever takes each role on
@@ -405,7 +406,7 @@ async def replace_person(
     elif not any(new.has(r) for r in ROLE_HELD[role]):
         raise _invalid(f"{new.id} is not a {' or '.join(r.value for r in ROLE_HELD[role])} in the staff directory")
     change = PersonChange(role=role, staff_id=new.id, reason=body.reason)
-    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.replace_person, [actor.id, change], actor, key)
+    return await actions.update(svc, audit_handle(svc, audit_id), AuditWorkflow.replace_person, [actor.id, change], actor, key)
 
 
 @router.put("/{audit_id}/improvement-plan", response_model=AuditView)
@@ -415,7 +416,7 @@ async def record_improvement_plan(
     """R-AUD-1: the improvement plan on its own, until submission (or while amending after QA)."""
     for item in body.actions:
         _staff(svc, item.owner_id, "actions owner_id")
-    return await actions.update(audit_handle(svc, audit_id), AuditWorkflow.record_improvement_plan, [actor.id, body], actor, key)
+    return await actions.update(svc, audit_handle(svc, audit_id), AuditWorkflow.record_improvement_plan, [actor.id, body], actor, key)
 
 
 @router.post("/{audit_id}/previous-practitioner-feedback", response_model=AuditView)
@@ -428,7 +429,7 @@ async def share_previous_practitioner_feedback(
     feedback = PreviousPractitionerFeedback(
         staff_id=member.id, findings=body.findings, team_manager_id=team_manager.id if team_manager else None
     )
-    return await actions.update(
+    return await actions.update(svc, 
         audit_handle(svc, audit_id), AuditWorkflow.share_previous_practitioner_feedback, [actor.id, feedback], actor, key
     )
 
@@ -445,7 +446,7 @@ async def record_findings_discussion(
         _staff(svc, staff_id, "attendees")
     for action in body.smart_actions:
         _staff(svc, action.owner_id, "smart_actions owner_id")
-    return await actions.update(
+    return await actions.update(svc, 
         audit_handle(svc, audit_id), AuditWorkflow.record_findings_discussion, [actor.id, body], actor, key
     )
 
@@ -456,7 +457,7 @@ async def review_findings_discussion(
 ) -> AuditView:
     """R-DISC-3: PIAT accepts the recorded note or asks for more."""
     require_role(actor, Role.PIAT, action="review findings discussions")
-    return await actions.update(
+    return await actions.update(svc, 
         audit_handle(svc, audit_id), AuditWorkflow.review_findings_discussion, [actor.id, body], actor, key
     )
 
@@ -468,7 +469,7 @@ async def record_head_of_service_follow_up(
     """R-RE-3: the Head of Service's follow-up of a 1st re-audit still below Good."""
     for action in body.actions:
         _staff(svc, action.owner_id, "actions owner_id")
-    return await actions.update(
+    return await actions.update(svc, 
         audit_handle(svc, audit_id), AuditWorkflow.record_head_of_service_follow_up, [actor.id, body], actor, key
     )
 
@@ -483,7 +484,7 @@ def audit_handle(svc: Svc, audit_id: str) -> WorkflowHandle:
 async def current_view(svc: Svc, audit_id: str) -> AuditView:
     """Ask the workflow; once its history is gone, the last projection is the answer."""
     try:
-        return await audit_handle(svc, audit_id).query(AuditWorkflow.view)
+        return await actions.query(svc, audit_handle(svc, audit_id), AuditWorkflow.view)
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise

@@ -1,5 +1,6 @@
 """Dependencies: the services the app holds, and the acting member of staff."""
 
+import logging
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from models.enums import Role
 from models.settings import Settings
 from models.staff import StaffDirectory, StaffMember
 
+log = logging.getLogger("qsaf.api")
 
 @dataclass
 class Services:
@@ -48,11 +50,31 @@ def _staff_id(settings: Settings, token: str) -> str:
         if not token.startswith("dev-"):
             raise _unauthorised("in dev mode the token is 'dev-<staff id>'")
         return token.removeprefix("dev-")
+    _require_usable_key(settings)
     try:  # AUTH_MODE=jwt: a token signed by the council's identity provider; `sub` is the staff ID
         claims = jwt.decode(token, settings.jwt_secret, algorithms=[settings.jwt_algorithm], options={"require": ["sub", "exp"]})
-    except jwt.InvalidTokenError as error:
+    except jwt.InvalidKeyError as error:
+        raise _misconfigured(settings, error) from None
+    except jwt.PyJWTError as error:  # any other PyJWT error is about the token the caller sent
         raise _unauthorised(f"invalid token: {error}") from None
     return claims["sub"]
+
+
+def _require_usable_key(settings: Settings) -> None:
+    """A key the server cannot use is the deployment's fault, not the caller's: a 500, not a 401."""
+    algorithm = jwt.algorithms.get_default_algorithms().get(settings.jwt_algorithm)
+    if algorithm is None:
+        raise _misconfigured(settings, jwt.InvalidAlgorithmError("unsupported algorithm"))
+    try:
+        algorithm.prepare_key(settings.jwt_secret)
+    except (jwt.PyJWTError, ValueError, TypeError) as error:  # empty, or the wrong kind of key
+        raise _misconfigured(settings, error) from None
+
+
+def _misconfigured(settings: Settings, error: Exception) -> HTTPException:
+    # The reason goes to the log for operators, never the key; the caller learns only that it is not them.
+    log.error("AUTH_MODE=jwt cannot verify tokens with JWT_ALGORITHM=%s: %s", settings.jwt_algorithm, error)
+    return HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, "authentication is misconfigured")
 
 
 def _unauthorised(message: str) -> HTTPException:

@@ -50,8 +50,8 @@ async def raise_dispute(audit_id: str, body: DisputeRaise, actor: Actor, svc: Sv
     """R-DISP-1, R-DIST-4: the practitioner or their Team Manager, within the dispute window."""
     # A retry with the key gets the first raise's answer from the audit instead of "already raised",
     # then the dispute's view like the first; `raised_recorded` only reads, so it needs no key.
-    await actions.update(audit_handle(svc, audit_id), AuditWorkflow.raise_dispute, [actor.id, body], actor, key)
-    return await _handle(svc, audit_id).execute_update(DisputeWorkflow.raised_recorded)
+    await actions.update(svc, audit_handle(svc, audit_id), AuditWorkflow.raise_dispute, [actor.id, body], actor, key)
+    return await actions.update(svc, _handle(svc, audit_id), DisputeWorkflow.raised_recorded)
 
 
 @router.get("/disputes", response_model=list[DisputeSummaryOut])
@@ -81,7 +81,7 @@ async def get_dispute(dispute_id: str, actor: Actor, svc: Svc) -> DisputeView:
     if not any(actor.has(r) for r in DISPUTE_ROLES):
         require_involved(actor, await current_view(svc, dispute_id))
     try:
-        view = await _handle(svc, dispute_id).query(DisputeWorkflow.view)
+        view = await actions.query(svc, _handle(svc, dispute_id), DisputeWorkflow.view)
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise
@@ -172,7 +172,7 @@ def _audit_of(dispute_id: str) -> str:
 
 
 async def _step(svc: Svc, dispute_id: str, update, actor: StaffMember, body: BaseModel, key: str | None) -> DisputeView:
-    return await actions.update(_handle(svc, dispute_id), update, [actor.id, body], actor, key)
+    return await actions.update(svc, _handle(svc, dispute_id), update, [actor.id, body], actor, key)
 
 
 def _require_oversight(actor: StaffMember) -> None:

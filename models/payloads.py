@@ -12,8 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 from models.enums import (
     AuditKind, ChainOutcome, Channel, DisputeLevel, DisputeStep, Escalation, Grade, PersonRole, ServiceArea, Stage,
 )
-
-NonEmpty = Field(min_length=1)
+from models.limits import DomainName, Items, ItemText, RequiredText, StaffId, Text
 
 
 class Policy(BaseModel):
@@ -65,37 +64,37 @@ class AuditInput(BaseModel):
 
 
 class DomainGrade(BaseModel):
-    domain: str = NonEmpty
+    domain: DomainName
     grade: Grade | None = None  # None: not applicable, or any domain of a peer audit
-    rationale: str = ""
+    rationale: Text = ""
 
 
 class OverallGrade(BaseModel):
     grade: Grade | None = None  # None only for peer audits (R-KIND-2)
-    rationale: str = NonEmpty
+    rationale: RequiredText
 
 
 class ImprovementAction(BaseModel):
-    action: str = NonEmpty
-    owner_id: str = NonEmpty
+    action: ItemText
+    owner_id: StaffId
     due_on: date
 
 
 class Grading(BaseModel):
     """`PUT /audits/{id}/grading`: the initial grading after reviewing the record."""
 
-    domains: list[DomainGrade]
+    domains: Items[DomainGrade]
     overall: OverallGrade
-    improvement_plan: list[ImprovementAction] = []
+    improvement_plan: Items[ImprovementAction] = []
 
 
 class PractitionerConversation(BaseModel):
     """`POST /audits/{id}/practitioner-conversation`: what was learnt, and the final grading."""
 
     held_on: date
-    notes: str = NonEmpty
-    attendees: list[str] = []  # staff IDs; at a 2nd re-audit both practitioner and TM (R-RE-4)
-    domains: list[DomainGrade]
+    notes: RequiredText
+    attendees: Items[StaffId] = []  # at a 2nd re-audit both practitioner and TM (R-RE-4)
+    domains: Items[DomainGrade]
     overall: OverallGrade
 
 
@@ -103,7 +102,7 @@ class QADecision(BaseModel):
     """`POST /audits/{id}/qa` (R-QA-2)."""
 
     decision: Literal["accept", "return"]
-    details: str = ""
+    details: Text = ""
     discussion_offered: bool = False
 
     @model_validator(mode="after")
@@ -116,40 +115,40 @@ class QADecision(BaseModel):
 class Reassignment(BaseModel):
     """`POST /audits/{id}/reassign` (R-ALLOC-3)."""
 
-    auditor_id: str = NonEmpty
-    reason: str = NonEmpty
+    auditor_id: StaffId
+    reason: RequiredText
 
 
 class PersonChange(BaseModel):
     """`PUT /audits/{id}/people/{role}`: PIAT names who takes over a role on this audit."""
 
     role: PersonRole
-    staff_id: str = NonEmpty
-    reason: str = NonEmpty
+    staff_id: StaffId
+    reason: RequiredText
 
 
 class ImprovementPlan(BaseModel):
     """`PUT /audits/{id}/improvement-plan`: the plan on its own, e.g. when the conversation's final
     grading turns out below the initial one (R-AUD-1)."""
 
-    actions: list[ImprovementAction] = Field(min_length=1)
+    actions: Items[ImprovementAction] = Field(min_length=1)
 
 
 class PreviousPractitionerFeedback(BaseModel):
     """`POST /audits/{id}/previous-practitioner-feedback` (R-AUD-7)."""
 
-    staff_id: str = NonEmpty
-    findings: str = NonEmpty
-    team_manager_id: str | None = None  # resolved by the API from the staff directory
+    staff_id: StaffId
+    findings: RequiredText
+    team_manager_id: StaffId | None = None  # resolved by the API from the staff directory
 
 
 # ---- after the report (R-DISC, R-RE) ----------------------------------------------------------
 
 
 class SmartAction(BaseModel):
-    action: str = Field(min_length=1, description="specific action")
-    owner_id: str = NonEmpty
-    measure: str = Field(min_length=1, description="how progress will be measured")
+    action: ItemText = Field(description="specific action")
+    owner_id: StaffId
+    measure: ItemText = Field(description="how progress will be measured")
     due_on: date
 
 
@@ -157,16 +156,16 @@ class FindingsDiscussion(BaseModel):
     """`POST /audits/{id}/findings-discussion`: recorded by the Team Manager (R-DISC-1..3)."""
 
     held_on: date
-    attendees: list[str] = Field(min_length=1, description="staff IDs; the practitioner at least")
-    smart_actions: list[SmartAction] = []
-    oversight_note: str = Field(min_length=1, description="the supervision / management-oversight note for Mosaic")
+    attendees: Items[StaffId] = Field(min_length=1, description="staff IDs; the practitioner at least")
+    smart_actions: Items[SmartAction] = []
+    oversight_note: RequiredText = Field(description="the supervision / management-oversight note for Mosaic")
 
 
 class DiscussionReview(BaseModel):
     """`POST /audits/{id}/findings-discussion/review`: PIAT accepts the note or asks for more."""
 
     decision: Literal["accept", "more"]
-    comments: str = ""
+    comments: Text = ""
 
     @model_validator(mode="after")
     def _more_needs_comments(self) -> "DiscussionReview":
@@ -178,8 +177,8 @@ class DiscussionReview(BaseModel):
 class HeadOfServiceFollowUp(BaseModel):
     """`POST /audits/{id}/head-of-service-follow-up` (R-RE-3)."""
 
-    notes: str = NonEmpty
-    actions: list[SmartAction] = []
+    notes: RequiredText
+    actions: Items[SmartAction] = []
 
 
 class Recorded(BaseModel):
@@ -363,63 +362,63 @@ Outcome = Literal["resolved", "unresolved"]
 class DisputeRaise(BaseModel):
     """`POST /audits/{id}/disputes`: the written response against the grading criteria (R-DISP-1)."""
 
-    domains_disputed: list[str] = Field(min_length=1, description='domain names, or "overall"')
-    rationale: str = Field(min_length=1, description="why, against the audit grading criteria")
-    evidence: str = Field(min_length=1, description="evidence of the work done")
+    domains_disputed: Items[DomainName] = Field(min_length=1, description='domain names, or "overall"')
+    rationale: RequiredText = Field(description="why, against the audit grading criteria")
+    evidence: RequiredText = Field(description="evidence of the work done")
 
 
 class Regrade(BaseModel):
     """A final grading that replaces the auditor's after a dispute."""
 
-    domains: list[DomainGrade]
+    domains: Items[DomainGrade]
     overall: OverallGrade
 
 
 class DisputeMeeting(BaseModel):
     held_on: date
-    attendees: list[str] = Field(min_length=1)
-    notes: str = NonEmpty
+    attendees: Items[StaffId] = Field(min_length=1)
+    notes: RequiredText
 
 
 class DisputeSummary(BaseModel):
     outcome: Outcome
-    summary: str = NonEmpty
+    summary: RequiredText
 
 
 class AmendedGrading(Regrade):
-    notes: str = NonEmpty
+    notes: RequiredText
 
 
 class FormalDiscussion(BaseModel):
     held_on: date
-    course_of_action: str = NonEmpty
+    course_of_action: RequiredText
     independent_review_of_recordings: bool = False
 
 
 class WrittenResponse(BaseModel):
-    response: str = NonEmpty
+    response: RequiredText
     outcome: Outcome
     regrade: Regrade | None = None
 
 
 class CorporateDecision(BaseModel):
     outcome: Outcome
-    notes: str = NonEmpty
+    notes: RequiredText
     regrade: Regrade | None = None
 
 
 class IndependentReviewDecision(BaseModel):
     commissioned: bool
-    notes: str = NonEmpty
+    notes: RequiredText
 
 
 class IndependentReviewResult(BaseModel):
-    findings: str = NonEmpty
+    findings: RequiredText
     regrade: Regrade | None = None
 
 
 class Withdrawal(BaseModel):
-    reason: str = NonEmpty
+    reason: RequiredText
 
 
 class DisputeInput(BaseModel):

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     email_retry_max_seconds: float = 300  # the relay's longest wait between SMTP attempts
     email_relay_poll_seconds: float = 5  # how often the relay looks for retries that fell due
     worker_max_concurrent_activities: int = 50  # and as many threads for the blocking activities
+    api_update_timeout_seconds: float = 10  # how long a request waits for a workflow before a 504
 
     # Calendar (R-CAL-1, R-CAL-2)
     timezone: str = "Europe/London"

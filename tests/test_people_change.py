@@ -5,10 +5,8 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 
-from tests.helpers import (
-    audit_to_report, days, discuss_and_accept, emails, findings_discussion, join, leave, london, skip_to, today, told, view,
-)
-from tests.test_disputes import RAISE, formal_discussion, meeting, raise_dispute, record, summary, to_formal
+from tests.helpers import audit_to_report, days, emails, findings_discussion, join, leave, london, skip_to, today, view
+from tests.test_disputes import formal_discussion, raise_dispute, record, to_formal
 
 
 async def status(client, workflow_id: str) -> int:

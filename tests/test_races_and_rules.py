@@ -15,7 +15,7 @@ from tests.helpers import (
     allocate, audit_to_report, complete, conversation, days, deadline, eventually, grades, grading, london, qa, skip_to,
     submit, today, view,
 )
-from tests.test_disputes import formal_discussion, meeting, raise_dispute, record, summary, to_formal
+from tests.test_disputes import meeting, raise_dispute, record, summary
 from temporalio.worker import Worker
 
 from worker import WORKFLOWS, build_worker, run_worker

@@ -1,0 +1,28 @@
+"""Limits on what a request may carry, declared once so the OpenAPI schema shows them.
+
+Every request travels on as a Temporal payload and is recorded in the workflow's history,
+which refuses a payload over 2 MB and a history over 50 MB. Unbounded input would be accepted
+here and then fail every later action on that audit; bounded input is refused up front with a
+422 that names the field and its limit.
+"""
+
+from typing import Annotated, TypeVar
+
+from pydantic import Field
+
+MAX_TEXT = 10_000  # characters of free text: notes, rationales, findings
+MAX_ITEM_TEXT = 1_000  # an action or measure in a list of up to MAX_ITEMS: a sentence, not a report
+MAX_THEME = 200  # a themed audit's theme is a title, not a report
+MAX_ID = 64  # staff IDs, case references, domain names
+MAX_ITEMS = 50  # improvement actions, SMART actions, attendees, disputed domains
+
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+RequiredText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+ItemText = Annotated[str, Field(min_length=1, max_length=MAX_ITEM_TEXT)]
+Theme = Annotated[str, Field(max_length=MAX_THEME)]
+Identifier = Annotated[str, Field(min_length=1, max_length=MAX_ID)]
+StaffId = Identifier
+DomainName = Annotated[str, Field(min_length=1, max_length=MAX_ID, description='a domain of the audit tool, or "overall"')]
+
+T = TypeVar("T")
+Items = Annotated[list[T], Field(max_length=MAX_ITEMS)]  # `Items[SmartAction]`

@@ -1,0 +1,132 @@
+"""Every error is JSON a client can read, in bounded time, and says nothing of the request body."""
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import jwt
+import pytest
+
+from api.deps import Services
+from api.main import create_app
+
+SECRET = "s3cret-for-tests-only-32-bytes!!"
+
+
+def app_with(settings, engine, directory, client=None):
+    return create_app(Services(settings=settings, client=client, engine=engine, directory=directory))
+
+
+def http(app) -> httpx.AsyncClient:
+    # Starlette re-raises after answering so the server logs it; the test reads the answer.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+def token(secret: str = SECRET, **claims) -> str:
+    exp = datetime.now(timezone.utc) + timedelta(minutes=5)
+    return jwt.encode({"sub": "piat1", "exp": exp} | claims, secret, algorithm="HS256")
+
+
+async def get_audits(settings, engine, directory, bearer: str) -> httpx.Response:
+    async with http(app_with(settings, engine, directory)) as client:
+        return await client.get("/audits", headers={"Authorization": f"Bearer {bearer}"})
+
+
+async def test_an_unexpected_exception_is_a_json_500_logged_without_the_request(settings, engine, directory, caplog):
+    app = app_with(settings, engine, directory)
+
+    @app.post("/explode")
+    async def explode(body: dict) -> None:
+        raise RuntimeError(f"boom with {body['name']}")
+
+    async with http(app) as client:
+        r = await client.post("/explode", json={"name": "Jane Smith"})
+    assert r.status_code == 500
+    assert r.json() == {"detail": "something went wrong on our side; the error has been logged"}
+    logged = [rec.getMessage() for rec in caplog.records if rec.name == "qsaf.api"]
+    assert any("RuntimeError" in m and "/explode" in m for m in logged), logged
+    assert not any("Jane Smith" in m for m in logged)
+
+
+async def test_a_valid_jwt_is_accepted(settings, engine, directory):
+    jwt_settings = settings.model_copy(update={"auth_mode": "jwt", "jwt_secret": SECRET})
+    assert (await get_audits(jwt_settings, engine, directory, token())).status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["not-a-jwt", token(secret="another-secret-of-enough-length!!"), token() + "x"])
+async def test_a_bad_jwt_is_a_json_401_with_a_reason(settings, engine, directory, bad):
+    jwt_settings = settings.model_copy(update={"auth_mode": "jwt", "jwt_secret": SECRET})
+    r = await get_audits(jwt_settings, engine, directory, bad)
+    assert r.status_code == 401 and r.json()["detail"].startswith("invalid token: ")
+
+
+@pytest.mark.parametrize(
+    "misconfigured",
+    [
+        {"jwt_secret": ""},  # no key at all
+        {"jwt_secret": SECRET, "jwt_algorithm": "RS256"},  # an HMAC secret where a public key belongs
+        {"jwt_secret": SECRET, "jwt_algorithm": "HS999"},  # no such algorithm
+    ],
+)
+async def test_an_unusable_jwt_key_is_a_json_500_not_the_callers_fault(settings, engine, directory, misconfigured, caplog):
+    jwt_settings = settings.model_copy(update={"auth_mode": "jwt"} | misconfigured)
+    r = await get_audits(jwt_settings, engine, directory, token())
+    assert r.status_code == 500 and r.json() == {"detail": "authentication is misconfigured"}
+    assert not any(SECRET in rec.getMessage() for rec in caplog.records)
+
+
+# ---- bounded time: a workflow that cannot answer gives a 504, not a hang or a bare 500 -------------
+
+
+@pytest.fixture
+async def unanswered(env, settings, engine, directory):
+    """An audit and its dispute started with no worker on their task queue: they can never answer."""
+    from datetime import date
+
+    from models.payloads import AuditInput, DisputeInput, DisputeRaise, Policy
+    from workflows.audit import AuditWorkflow
+    from workflows.dispute import DisputeWorkflow
+
+    audit = AuditInput(
+        audit_id="2027-01-silent", case_ref="C-1", service_area="safeguarding", kind="standard", cycle="2027-01",
+        auditor_id="tm2", practitioner_id="sw1", team_manager_id="tm1", head_of_service_id="hos1",
+        involvement_start=date(2026, 3, 1), allocated_by="piat1", domains=["d"],
+    )
+    dispute = DisputeInput(
+        **audit.model_dump(include={"audit_id", "case_ref", "cycle", "auditor_id", "practitioner_id", "team_manager_id", "head_of_service_id", "domains"}),
+        raised_by="sw1", raised=DisputeRaise(domains_disputed=["overall"], rationale="r", evidence="e"), piat_id="piat1",
+        piat_manager_id="piatmgr1", psw_id="psw1", corporate_director_quality_standards_id="cdqs1", corporate_director_csc_id="cdcsc1",
+        policy=Policy(),
+    )
+    queue = settings.temporal_task_queue
+    await env.client.start_workflow(AuditWorkflow.run, audit, id=f"audit-{audit.audit_id}", task_queue=queue)
+    await env.client.start_workflow(DisputeWorkflow.run, dispute, id=f"dispute-{audit.audit_id}", task_queue=queue)
+    quick = settings.model_copy(update={"api_update_timeout_seconds": 1})
+    return app_with(quick, engine, directory, client=env.client), audit.audit_id
+
+
+@pytest.mark.parametrize(
+    "method, path, check",
+    [
+        ("post", "/audits/{id}/submit", "GET /audits/{id}"),  # an update
+        ("get", "/audits/{id}", "GET /audits/{id}"),  # a query
+        ("post", "/disputes/{id}/withdrawal", "GET /disputes/{id}"),
+    ],
+)
+async def test_a_workflow_that_cannot_answer_is_a_json_504_in_bounded_time(unanswered, method, path, check):
+    import asyncio
+    import time
+
+    app, audit_id = unanswered
+    kwargs = {"json": {"reason": "changed my mind"}} if "withdrawal" in path else {}
+    started = time.monotonic()
+    async with http(app) as client:
+        call = getattr(client, method)(path.format(id=audit_id), headers={"Authorization": "Bearer dev-tm2"}, **kwargs)
+        r = await asyncio.wait_for(call, timeout=30)
+    elapsed = time.monotonic() - started
+    assert elapsed < 10, elapsed  # a bound on hanging, not a performance claim
+    assert r.status_code == 504, r.text
+    assert r.json()["detail"] == (
+        f"the audit did not answer within 1 s; the action may still complete — check {check.format(id=audit_id)} before trying again"
+    )
