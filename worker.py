@@ -82,6 +82,8 @@ def activities_for(settings: Settings, relay: EmailRelay | None = None) -> list:
         DirectoryActivities(directory).service_contacts,
         notify.send_email,
         notify.post_to_mosaic,
+        persistence.save_audit_row,
+        persistence.save_dispute_row,
         persistence.save_audit_snapshot,
         persistence.save_dispute_snapshot,
     ]

@@ -4,7 +4,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from temporalio import activity
 
-from models.payloads import AuditView, DisputeView
+from models.payloads import AuditRow, AuditView, DisputeRow, DisputeView, Projection
 from models.tables import AuditRecord, DisputeRecord
 
 
@@ -13,47 +13,34 @@ class PersistenceActivities:
         self.engine = engine
 
     @activity.defn
+    def save_audit_row(self, row: AuditRow) -> None:
+        """Upsert the audit's row. Idempotent: the last save wins."""
+        self._upsert(AuditRecord, "audit_id", row)
+
+    @activity.defn
+    def save_dispute_row(self, row: DisputeRow) -> None:
+        self._upsert(DisputeRecord, "dispute_id", row)
+
+    # Runs started before rows were saved column by column send their whole view each time.
+
+    @activity.defn
     def save_audit_snapshot(self, view: AuditView) -> None:
-        """Upsert the audit's row. Idempotent: the last snapshot wins."""
-        record = AuditRecord(
-            audit_id=view.audit_id,
-            case_ref=view.case_ref,
-            cycle=view.cycle,
-            service_area=view.service_area.value,
-            kind=view.kind.value,
-            stage=view.stage.value,
-            auditor_id=view.auditor_id,
-            practitioner_id=view.practitioner_id,
-            team_manager_id=view.team_manager_id,
-            overall_grade=view.final_overall_grade.value if view.final_overall_grade else None,
-            overdue=view.overdue,
-            completion_due=view.deadlines.completion_due,
-            reaudit_round=view.reaudit_round,
-            follows_audit_id=view.follows_audit_id,
-            chain_id=view.chain_id,
-            escalation=view.escalation.value,
-            updated_at=view.history[-1].at if view.history else view.allocated_at,
-            view=view.model_dump(mode="json"),
-        )
-        self._upsert(record)
+        self.save_audit_row(AuditRow.of(view, whole=True))
 
     @activity.defn
     def save_dispute_snapshot(self, view: DisputeView) -> None:
-        self._upsert(
-            DisputeRecord(
-                dispute_id=view.dispute_id,
-                audit_id=view.audit_id,
-                level=view.level.value,
-                step=view.step.value,
-                status=view.outcome.status if view.outcome else "open",
-                overdue=view.overdue,
-                raised_by=view.raised_by,
-                updated_at=view.history[-1].at if view.history else view.raised_at,
-                view=view.model_dump(mode="json"),
-            )
-        )
+        self.save_dispute_row(DisputeRow.of(view, whole=True))
 
-    def _upsert(self, record) -> None:
+    def _upsert(self, table, key: str, row: Projection) -> None:
         with Session(self.engine) as session:
-            session.merge(record)
+            columns = row.columns()
+            record = session.get(table, columns[key])
+            if record is None:
+                record = table(**columns, view=row.view or {})
+            else:
+                for column, value in columns.items():
+                    setattr(record, column, value)
+                if row.view is not None:
+                    record.view = row.view
+            session.add(record)
             session.commit()

@@ -111,7 +111,8 @@ async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc, key: I
     request = actions.request_id("allocate", actor, key)
     await _refuse_projected_duplicate(svc, audit)
     handle = await _start(svc, audit, request)
-    return await actions.update(svc, handle, AuditWorkflow.allocation_recorded)
+    await actions.update(svc, handle, AuditWorkflow.allocation_recorded)
+    return await actions.query(svc, handle, AuditWorkflow.view)
 
 
 # The memo entry that remembers which request (`allocate:<PIAT staff id>:<key>`) started an audit.
@@ -330,7 +331,7 @@ async def record_initial_grading(audit_id: str, body: Grading, actor: Actor, svc
     """R-AUD-3, R-AUD-5: the grading after reviewing the record, with the improvement plan."""
     for item in body.improvement_plan:
         _staff(svc, item.owner_id, "improvement_plan owner_id")
-    return await actions.update(svc, audit_handle(svc, audit_id), AuditWorkflow.record_initial_grading, [actor.id, body], actor, key)
+    return await act(svc, audit_id, AuditWorkflow.record_initial_grading, [actor.id, body], actor, key)
 
 
 @router.post("/{audit_id}/practitioner-conversation", response_model=AuditView)
@@ -338,22 +339,22 @@ async def record_practitioner_conversation(
     audit_id: str, body: PractitionerConversation, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> AuditView:
     """R-AUD-5: the reflective conversation and the final grading."""
-    return await actions.update(svc, 
-        audit_handle(svc, audit_id), AuditWorkflow.record_practitioner_conversation, [actor.id, body], actor, key
+    return await act(
+        svc, audit_id, AuditWorkflow.record_practitioner_conversation, [actor.id, body], actor, key
     )
 
 
 @router.post("/{audit_id}/submit", response_model=AuditView)
 async def submit_for_qa(audit_id: str, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-QA-1: the report goes to PIAT, who aim to quality-assure it within one working day."""
-    return await actions.update(svc, audit_handle(svc, audit_id), AuditWorkflow.submit_for_qa, [actor.id], actor, key)
+    return await act(svc, audit_id, AuditWorkflow.submit_for_qa, [actor.id], actor, key)
 
 
 @router.post("/{audit_id}/qa", response_model=AuditView)
 async def quality_assure(audit_id: str, body: QADecision, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-QA-2: accept, or return with details (3 working days to amend; 4 with a discussion)."""
     require_role(actor, Role.PIAT, action="quality-assure audit reports")
-    return await actions.update(svc, audit_handle(svc, audit_id), AuditWorkflow.quality_assure, [actor.id, body], actor, key)
+    return await act(svc, audit_id, AuditWorkflow.quality_assure, [actor.id, body], actor, key)
 
 
 @router.post("/{audit_id}/reassign", response_model=AuditView)
@@ -368,7 +369,7 @@ async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc, ke
     _check_auditor(view, new)
     if current and new.service_area != current.service_area:
         raise _invalid(f"the new auditor must work in the same service ({current.service_area}) as the current one (R-ALLOC-3)")
-    return await actions.update(svc, audit_handle(svc, audit_id), AuditWorkflow.reassign, [actor.id, body], actor, key)
+    return await act(svc, audit_id, AuditWorkflow.reassign, [actor.id, body], actor, key)
 
 
 def _check_auditor(view: AuditView, new: StaffMember) -> None:
@@ -406,7 +407,7 @@ async def replace_person(
     elif not any(new.has(r) for r in ROLE_HELD[role]):
         raise _invalid(f"{new.id} is not a {' or '.join(r.value for r in ROLE_HELD[role])} in the staff directory")
     change = PersonChange(role=role, staff_id=new.id, reason=body.reason)
-    return await actions.update(svc, audit_handle(svc, audit_id), AuditWorkflow.replace_person, [actor.id, change], actor, key)
+    return await act(svc, audit_id, AuditWorkflow.replace_person, [actor.id, change], actor, key)
 
 
 @router.put("/{audit_id}/improvement-plan", response_model=AuditView)
@@ -416,7 +417,7 @@ async def record_improvement_plan(
     """R-AUD-1: the improvement plan on its own, until submission (or while amending after QA)."""
     for item in body.actions:
         _staff(svc, item.owner_id, "actions owner_id")
-    return await actions.update(svc, audit_handle(svc, audit_id), AuditWorkflow.record_improvement_plan, [actor.id, body], actor, key)
+    return await act(svc, audit_id, AuditWorkflow.record_improvement_plan, [actor.id, body], actor, key)
 
 
 @router.post("/{audit_id}/previous-practitioner-feedback", response_model=AuditView)
@@ -429,8 +430,8 @@ async def share_previous_practitioner_feedback(
     feedback = PreviousPractitionerFeedback(
         staff_id=member.id, findings=body.findings, team_manager_id=team_manager.id if team_manager else None
     )
-    return await actions.update(svc, 
-        audit_handle(svc, audit_id), AuditWorkflow.share_previous_practitioner_feedback, [actor.id, feedback], actor, key
+    return await act(
+        svc, audit_id, AuditWorkflow.share_previous_practitioner_feedback, [actor.id, feedback], actor, key
     )
 
 
@@ -446,8 +447,8 @@ async def record_findings_discussion(
         _staff(svc, staff_id, "attendees")
     for action in body.smart_actions:
         _staff(svc, action.owner_id, "smart_actions owner_id")
-    return await actions.update(svc, 
-        audit_handle(svc, audit_id), AuditWorkflow.record_findings_discussion, [actor.id, body], actor, key
+    return await act(
+        svc, audit_id, AuditWorkflow.record_findings_discussion, [actor.id, body], actor, key
     )
 
 
@@ -457,8 +458,8 @@ async def review_findings_discussion(
 ) -> AuditView:
     """R-DISC-3: PIAT accepts the recorded note or asks for more."""
     require_role(actor, Role.PIAT, action="review findings discussions")
-    return await actions.update(svc, 
-        audit_handle(svc, audit_id), AuditWorkflow.review_findings_discussion, [actor.id, body], actor, key
+    return await act(
+        svc, audit_id, AuditWorkflow.review_findings_discussion, [actor.id, body], actor, key
     )
 
 
@@ -469,12 +470,18 @@ async def record_head_of_service_follow_up(
     """R-RE-3: the Head of Service's follow-up of a 1st re-audit still below Good."""
     for action in body.actions:
         _staff(svc, action.owner_id, "actions owner_id")
-    return await actions.update(svc, 
-        audit_handle(svc, audit_id), AuditWorkflow.record_head_of_service_follow_up, [actor.id, body], actor, key
+    return await act(
+        svc, audit_id, AuditWorkflow.record_head_of_service_follow_up, [actor.id, body], actor, key
     )
 
 
 # ---- helpers --------------------------------------------------------------------------------
+
+
+async def act(svc: Svc, audit_id: str, update_fn, args: list, actor: StaffMember, key: str | None) -> AuditView:
+    """One staff action on the audit (a Workflow Update), answered with the audit as it now is."""
+    await actions.update(svc, audit_handle(svc, audit_id), update_fn, args, actor, key)
+    return await current_view(svc, audit_id)
 
 
 def audit_handle(svc: Svc, audit_id: str) -> WorkflowHandle:

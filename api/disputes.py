@@ -51,7 +51,8 @@ async def raise_dispute(audit_id: str, body: DisputeRaise, actor: Actor, svc: Sv
     # A retry with the key gets the first raise's answer from the audit instead of "already raised",
     # then the dispute's view like the first; `raised_recorded` only reads, so it needs no key.
     await actions.update(svc, audit_handle(svc, audit_id), AuditWorkflow.raise_dispute, [actor.id, body], actor, key)
-    return await actions.update(svc, _handle(svc, audit_id), DisputeWorkflow.raised_recorded)
+    await actions.update(svc, _handle(svc, audit_id), DisputeWorkflow.raised_recorded)
+    return await actions.query(svc, _handle(svc, audit_id), DisputeWorkflow.view)
 
 
 @router.get("/disputes", response_model=list[DisputeSummaryOut])
@@ -172,7 +173,8 @@ def _audit_of(dispute_id: str) -> str:
 
 
 async def _step(svc: Svc, dispute_id: str, update, actor: StaffMember, body: BaseModel, key: str | None) -> DisputeView:
-    return await actions.update(svc, _handle(svc, dispute_id), update, [actor.id, body], actor, key)
+    await actions.update(svc, _handle(svc, dispute_id), update, [actor.id, body], actor, key)
+    return await actions.query(svc, _handle(svc, dispute_id), DisputeWorkflow.view)
 
 
 def _require_oversight(actor: StaffMember) -> None:

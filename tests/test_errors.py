@@ -1,6 +1,5 @@
 """Every error is JSON a client can read, in bounded time, and says nothing of the request body."""
 
-import logging
 from datetime import datetime, timedelta, timezone
 
 import httpx

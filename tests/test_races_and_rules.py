@@ -99,7 +99,7 @@ async def test_not_accepted_carries_into_the_cycle_after_the_miss_never_a_past_o
     assert deadline(v, "completion_due") == london(2027, 4, 30, 17)
 
 
-async def test_a_resubmission_racing_the_revision_deadline_is_refused_whole(paused, env, engine):
+async def test_a_resubmission_racing_the_revision_deadline_is_refused_whole(paused, env):
     """Defect 5: an amended report submitted while the missed revision deadline was being handled
     (its next-cycle deadline still being computed) was accepted, then overwritten by `not_accepted`
     while its submission stayed recorded; QA was then refused for good."""
@@ -110,12 +110,14 @@ async def test_a_resubmission_racing_the_revision_deadline_is_refused_whole(paus
     await submit(api, audit_id)
     returned = await qa(api, audit_id, "return", details="Rationale too thin")
     await complete(api, env, audit_id)  # amended
-    await projected(engine, api, audit_id)  # no activity left in flight: time may skip
+    await settled(env.client, audit_id)
     await worker.stop()
     await worker.start(activities=False)  # the deadline's handling stops at its first activity
     # Exactly to the deadline: time stands still from there while the activity waits for a worker.
     await skip_to(env, deadline(returned, "revision_due"))
-    await asyncio.sleep(1)  # the workflow-only worker handles the timer and starts the activity
+    async def deadline_handled():  # the workflow-only worker saw the timer and started the activity
+        return (await view(api, audit_id))["stage"] == "not_accepted"
+    assert await eventually(deadline_handled)
     r = await asyncio.wait_for(api.as_("tm2").post(f"/audits/{audit_id}/submit"), timeout=20)
     assert r.status_code == 409 and "not accepted" in r.json()["detail"]
     await worker.stop()
@@ -128,17 +130,17 @@ async def test_a_resubmission_racing_the_revision_deadline_is_refused_whole(paus
     assert (await qa(api, audit_id))["stage"] == "dispute_window"
 
 
-async def projected(engine, api, audit_id):
-    """Until the projection holds the audit's latest view (its save is the last activity of a step)."""
-    from sqlmodel import Session
+async def settled(client, audit_id):
+    """Until the audit has no activity in flight (its projection saved): time may then skip."""
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 
-    from models.tables import AuditRecord
+    request = DescribeWorkflowExecutionRequest(
+        namespace=client.namespace, execution=WorkflowExecution(workflow_id=f"audit-{audit_id}"))
 
-    async def caught_up():
-        live = len((await view(api, audit_id))["history"])
-        with Session(engine) as session:
-            return len(session.get(AuditRecord, audit_id).view["history"]) == live
-    assert await eventually(caught_up)
+    async def idle():
+        return not (await client.workflow_service.describe_workflow_execution(request)).pending_activities
+    assert await eventually(idle)
 
 
 async def _carried(api, audit_id):

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from models.enums import AuditKind, ChainOutcome, Channel, Escalation, Grade, PersonRole, Stage
     from models.errors import forbidden, invalid, out_of_order
     from models.payloads import (
+        AuditRow,
         AllocationScheduleRequest,
         AuditInput,
         AuditView,
@@ -130,7 +131,8 @@ class AuditWorkflow(Process):
 
     @workflow.run
     async def run(self, audit: AuditInput) -> AuditView:
-        projector = asyncio.create_task(self._project(PersistenceActivities.save_audit_snapshot, "save audit projection"))
+        projector = asyncio.create_task(self._project(
+            PersistenceActivities.save_audit_row, PersistenceActivities.save_audit_snapshot, "save audit projection"))
         if audit.reaudit_round:
             self._record(SYSTEM, f"re-audit {audit.reaudit_round} allocated", f"follows {audit.follows_audit_id}; cycle {audit.cycle}, auditor {audit.auditor_id}")
         else:
@@ -149,8 +151,7 @@ class AuditWorkflow(Process):
         await self._discussion_task  # by now the one on the final report, if a dispute restarted it
         await self._head_of_service_follow_up()
         self._finished = True
-        await self._flushed()
-        projector.cancel()
+        await self._finish(projector, PersistenceActivities.save_audit_row)
         return self._view()
 
     async def _allocate(self) -> None:
@@ -613,11 +614,11 @@ class AuditWorkflow(Process):
     # ---- staff actions (Workflow Updates) ------------------------------------------------------
 
     @workflow.update
-    def record_initial_grading(self, actor_id: str, grading: Grading) -> AuditView:
+    def record_initial_grading(self, actor_id: str, grading: Grading) -> None:
         self.initial = grading
         self._amend_or_move(Stage.INITIALLY_GRADED)
         self._record(actor_id, "initial grading recorded", f"overall: {grade_text(grading.overall.grade)}")
-        return self._view()
+        return None
 
     @record_initial_grading.validator
     def _validate_initial_grading(self, actor_id: str, grading: Grading) -> None:
@@ -626,12 +627,12 @@ class AuditWorkflow(Process):
         self._check_grades(grading.domains, grading.overall)
 
     @workflow.update
-    def record_practitioner_conversation(self, actor_id: str, conversation: PractitionerConversation) -> AuditView:
+    def record_practitioner_conversation(self, actor_id: str, conversation: PractitionerConversation) -> None:
         self.conversation = conversation
         self._amend_or_move(Stage.FINALLY_GRADED)
         self._record(actor_id, "practitioner conversation and final grading recorded",
                      f"held on {conversation.held_on}; overall: {grade_text(conversation.overall.grade)}")
-        return self._view()
+        return None
 
     @record_practitioner_conversation.validator
     def _validate_conversation(self, actor_id: str, conversation: PractitionerConversation) -> None:
@@ -649,12 +650,12 @@ class AuditWorkflow(Process):
                           f"Team Manager ({self.team_manager_id}): list both in attendees (R-RE-4)")
 
     @workflow.update
-    def record_improvement_plan(self, actor_id: str, plan: ImprovementPlan) -> AuditView:
+    def record_improvement_plan(self, actor_id: str, plan: ImprovementPlan) -> None:
         self.initial = self.initial.model_copy(update={"improvement_plan": list(plan.actions)})
         if self.stage in AMENDING:
             self.amended = True
         self._record(actor_id, "improvement plan recorded", f"{len(plan.actions)} actions")
-        return self._view()
+        return None
 
     @record_improvement_plan.validator
     def _validate_improvement_plan(self, actor_id: str, plan: ImprovementPlan) -> None:
@@ -664,7 +665,7 @@ class AuditWorkflow(Process):
         self._require_stage(DRAFTING | AMENDING, "change the improvement plan")
 
     @workflow.update
-    async def replace_person(self, actor_id: str, change: PersonChange) -> AuditView:
+    async def replace_person(self, actor_id: str, change: PersonChange) -> None:
         """PIAT names who takes over a role, at any stage: the wait moves to them, they are told
         what is waiting and by when, and a running dispute follows."""
         previous = self._person(change.role)
@@ -681,7 +682,7 @@ class AuditWorkflow(Process):
             f"{actor_id} named {change.staff_id} as the {change.role.label} for the {cycle_label(self.audit.cycle)} "
             f"audit of case {self.case_ref} ({self.audit_id}), in place of {previous}: {change.reason}\n{self._waiting_text(change.staff_id)}",
         )
-        return self._view()
+        return None
 
     @replace_person.validator
     def _validate_replace_person(self, actor_id: str, change: PersonChange) -> None:
@@ -697,7 +698,7 @@ class AuditWorkflow(Process):
             raise out_of_order("the audit and its chain have ended; there is no one to replace")
 
     @workflow.update
-    async def submit_for_qa(self, actor_id: str) -> AuditView:
+    async def submit_for_qa(self, actor_id: str) -> None:
         self.submitted_at = workflow.now()
         self._clear_overdue("completion")
         self._move(Stage.AWAITING_QA)
@@ -719,7 +720,7 @@ class AuditWorkflow(Process):
                           "add it with PUT /audits/{id}/improvement-plan".replace("{id}", self.audit_id))
 
     @workflow.update
-    async def quality_assure(self, actor_id: str, decision: QADecision) -> AuditView:
+    async def quality_assure(self, actor_id: str, decision: QADecision) -> None:
         self.pending_qa = decision
         self.qa_decisions.append(QARecord(at=workflow.now(), by=actor_id, **decision.model_dump()))
         self._move(Stage.ACCEPTED if decision.decision == "accept" else Stage.REVISIONS_REQUESTED)
@@ -738,7 +739,7 @@ class AuditWorkflow(Process):
         self._require_stage({Stage.AWAITING_QA}, "quality-assure the report")
 
     @workflow.update
-    async def reassign(self, actor_id: str, change: Reassignment) -> AuditView:
+    async def reassign(self, actor_id: str, change: Reassignment) -> None:
         previous, self.auditor_id = self.auditor_id, change.auditor_id
         self.reassignments += 1
         self._record(actor_id, "reassigned", f"{previous} -> {change.auditor_id}: {change.reason}")
@@ -750,7 +751,7 @@ class AuditWorkflow(Process):
             f"The audit of case {self.audit.case_ref} moves from {previous} to {change.auditor_id} "
             f"({change.reason}). Its deadlines are unchanged (R-ALLOC-3): due by {when(self.deadlines.completion_due)}.",
         )
-        return self._view()
+        return None
 
     @reassign.validator
     def _validate_reassign(self, actor_id: str, change: Reassignment) -> None:
@@ -761,7 +762,7 @@ class AuditWorkflow(Process):
             raise invalid("the practitioner cannot audit their own work")
 
     @workflow.update
-    async def share_previous_practitioner_feedback(self, actor_id: str, feedback: PreviousPractitionerFeedback) -> AuditView:
+    async def share_previous_practitioner_feedback(self, actor_id: str, feedback: PreviousPractitionerFeedback) -> None:
         self._record(actor_id, "previous practitioner feedback sent", f"to {feedback.staff_id}")
         self._changed()
         await self._email(
@@ -772,7 +773,7 @@ class AuditWorkflow(Process):
             f"you worked with the child. The auditor ({self.auditor_id}) shares these findings (R-AUD-7):\n"
             f"{feedback.findings}",
         )
-        return self._view()
+        return None
 
     @share_previous_practitioner_feedback.validator
     def _validate_feedback(self, actor_id: str, feedback: PreviousPractitionerFeedback) -> None:
@@ -783,7 +784,7 @@ class AuditWorkflow(Process):
             raise invalid("feedback under R-AUD-7 is for a previous practitioner, not the allocated one")
 
     @workflow.update
-    async def record_findings_discussion(self, actor_id: str, discussion: FindingsDiscussion) -> AuditView:
+    async def record_findings_discussion(self, actor_id: str, discussion: FindingsDiscussion) -> None:
         d = self.discussion
         d.records.append(DiscussionRecord(at=workflow.now(), by=actor_id, discussion=discussion))
         d.status = "recorded"
@@ -811,12 +812,12 @@ class AuditWorkflow(Process):
             raise invalid(f"held_on must be between the report ({self.report_sent_at.date()}) and today")
 
     @workflow.update
-    def review_findings_discussion(self, actor_id: str, review: DiscussionReview) -> AuditView:
+    def review_findings_discussion(self, actor_id: str, review: DiscussionReview) -> None:
         d = self.discussion
         d.reviews.append(ReviewRecord(at=workflow.now(), by=actor_id, review=review))
         d.status = "accepted" if review.decision == "accept" else "more_requested"
         self._record(actor_id, f"findings discussion review: {review.decision}", review.comments)
-        return self._view()
+        return None
 
     @review_findings_discussion.validator
     def _validate_review(self, actor_id: str, review: DiscussionReview) -> None:
@@ -827,10 +828,10 @@ class AuditWorkflow(Process):
             raise forbidden("the Team Manager cannot review their own discussion note")
 
     @workflow.update
-    def record_head_of_service_follow_up(self, actor_id: str, follow_up: HeadOfServiceFollowUp) -> AuditView:
+    def record_head_of_service_follow_up(self, actor_id: str, follow_up: HeadOfServiceFollowUp) -> None:
         self.follow_up = FollowUpRecord(at=workflow.now(), by=actor_id, follow_up=follow_up)
         self._record(actor_id, "Head of Service follow-up recorded")
-        return self._view()
+        return None
 
     @record_head_of_service_follow_up.validator
     def _validate_follow_up(self, actor_id: str, follow_up: HeadOfServiceFollowUp) -> None:
@@ -842,11 +843,11 @@ class AuditWorkflow(Process):
             raise out_of_order("the follow-up is already recorded")
 
     @workflow.update
-    async def raise_dispute(self, actor_id: str, dispute: DisputeRaise) -> AuditView:
+    async def raise_dispute(self, actor_id: str, dispute: DisputeRaise) -> None:
         self.dispute, self.dispute_raised_by = dispute, actor_id
         self._record(actor_id, "dispute raised", ", ".join(dispute.domains_disputed))
         await workflow.wait_condition(lambda: self.dispute_id is not None)  # answer once it runs
-        return self._view()
+        return None
 
     @raise_dispute.validator
     def _validate_dispute(self, actor_id: str, dispute: DisputeRaise) -> None:
@@ -865,7 +866,7 @@ class AuditWorkflow(Process):
             raise invalid(f"not domains of this audit: {unknown}; use the tool's domain names or \"overall\"")
 
     @workflow.update
-    async def allocation_recorded(self) -> AuditView:
+    async def allocation_recorded(self) -> None:
         """Returns once the deadlines are set and the allocation sent, so `POST /audits` shows them."""
         await workflow.wait_condition(lambda: self._allocated)
         return await self._answer()
@@ -944,7 +945,7 @@ class AuditWorkflow(Process):
         self._settled = self._requested
         return await self._wait(condition, until, summary)
 
-    async def _after_run_caught_up(self) -> AuditView:
+    async def _after_run_caught_up(self) -> None:
         self._requested += 1
         request = self._requested
         await workflow.wait_condition(lambda: self._settled >= request)
@@ -1054,6 +1055,9 @@ class AuditWorkflow(Process):
         lines += ["Improvement plan:"] + [f"- {p.action} (owner {p.owner_id}, by {p.due_on})" for p in self.initial.improvement_plan]
         lines.append(f"You may dispute the grading within {a.policy.dispute_window_days} working days (R-DIST-4).")
         return "\n".join(lines)
+
+    def _row(self, whole: bool) -> AuditRow:
+        return AuditRow.of(self._view(), whole)
 
     def _view(self) -> AuditView:
         a = self.audit

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from models.enums import DisputeLevel, DisputeStep
     from models.errors import forbidden, invalid, out_of_order
     from models.payloads import (
+        DisputeRow,
         AmendedGrading,
         CorporateDecision,
         DisputeInput,
@@ -96,7 +97,8 @@ class DisputeWorkflow(Process):
 
     @workflow.run
     async def run(self, dispute: DisputeInput) -> DisputeOutcome:
-        projector = asyncio.create_task(self._project(PersistenceActivities.save_dispute_snapshot, "save dispute projection"))
+        projector = asyncio.create_task(self._project(
+            PersistenceActivities.save_dispute_row, PersistenceActivities.save_dispute_snapshot, "save dispute projection"))
         self._record(dispute.raised_by, "dispute raised", f"disputed: {', '.join(dispute.raised.domains_disputed)}")
         await self._raised()
         try:
@@ -105,8 +107,7 @@ class DisputeWorkflow(Process):
             outcome = self._end("withdrawn", None)
             await self._email("withdrawn", self._ids(*EVERYONE), f"Dispute withdrawn: case {self.case_ref}",
                               f"{dispute.raised_by} withdrew the dispute: {self.withdrawal.reason}. The grading stands.")
-        await self._flushed()
-        projector.cancel()
+        await self._finish(projector, PersistenceActivities.save_dispute_row)
         return outcome
 
     async def _raised(self) -> None:
@@ -294,7 +295,7 @@ class DisputeWorkflow(Process):
     # ---- recorded steps (Workflow Updates) ---------------------------------------------------------
 
     @workflow.update
-    async def record_meeting(self, actor_id: str, meeting: DisputeMeeting) -> DisputeView:
+    async def record_meeting(self, actor_id: str, meeting: DisputeMeeting) -> None:
         return await self._store(DisputeStep.MEETING, actor_id, meeting)
 
     @record_meeting.validator
@@ -304,7 +305,7 @@ class DisputeWorkflow(Process):
             raise invalid(f"held_on must be between the dispute ({self.raised_at.date()}) and today")
 
     @workflow.update
-    async def record_summary(self, actor_id: str, summary: DisputeSummary) -> DisputeView:
+    async def record_summary(self, actor_id: str, summary: DisputeSummary) -> None:
         return await self._store(DisputeStep.SUMMARY, actor_id, summary)
 
     @record_summary.validator
@@ -312,7 +313,7 @@ class DisputeWorkflow(Process):
         self._expect(DisputeStep.SUMMARY, actor_id)
 
     @workflow.update
-    async def record_amended_grading(self, actor_id: str, amended: AmendedGrading) -> DisputeView:
+    async def record_amended_grading(self, actor_id: str, amended: AmendedGrading) -> None:
         return await self._store(DisputeStep.AMENDED_GRADING, actor_id, amended)
 
     @record_amended_grading.validator
@@ -321,7 +322,7 @@ class DisputeWorkflow(Process):
         self._check_regrade(amended)
 
     @workflow.update
-    async def record_formal_discussion(self, actor_id: str, discussion: FormalDiscussion) -> DisputeView:
+    async def record_formal_discussion(self, actor_id: str, discussion: FormalDiscussion) -> None:
         return await self._store(DisputeStep.FORMAL_DISCUSSION, actor_id, discussion)
 
     @record_formal_discussion.validator
@@ -331,7 +332,7 @@ class DisputeWorkflow(Process):
             raise invalid(f"held_on must be between the dispute ({self.raised_at.date()}) and today")
 
     @workflow.update
-    async def record_written_response(self, actor_id: str, response: WrittenResponse) -> DisputeView:
+    async def record_written_response(self, actor_id: str, response: WrittenResponse) -> None:
         return await self._store(DisputeStep.WRITTEN_RESPONSE, actor_id, response)
 
     @record_written_response.validator
@@ -340,7 +341,7 @@ class DisputeWorkflow(Process):
         self._check_regrade(response.regrade, response.outcome)
 
     @workflow.update
-    async def record_corporate_decision(self, actor_id: str, decision: CorporateDecision) -> DisputeView:
+    async def record_corporate_decision(self, actor_id: str, decision: CorporateDecision) -> None:
         return await self._store(DisputeStep.CORPORATE_DECISION, actor_id, decision)
 
     @record_corporate_decision.validator
@@ -349,7 +350,7 @@ class DisputeWorkflow(Process):
         self._check_regrade(decision.regrade, decision.outcome)
 
     @workflow.update
-    async def record_independent_review(self, actor_id: str, decision: IndependentReviewDecision) -> DisputeView:
+    async def record_independent_review(self, actor_id: str, decision: IndependentReviewDecision) -> None:
         return await self._store(DisputeStep.INDEPENDENT_REVIEW, actor_id, decision)
 
     @record_independent_review.validator
@@ -357,7 +358,7 @@ class DisputeWorkflow(Process):
         self._expect(DisputeStep.INDEPENDENT_REVIEW, actor_id)
 
     @workflow.update
-    async def record_independent_review_result(self, actor_id: str, result: IndependentReviewResult) -> DisputeView:
+    async def record_independent_review_result(self, actor_id: str, result: IndependentReviewResult) -> None:
         return await self._store(DisputeStep.INDEPENDENT_REVIEW_RESULT, actor_id, result)
 
     @record_independent_review_result.validator
@@ -366,10 +367,10 @@ class DisputeWorkflow(Process):
         self._check_regrade(result.regrade)
 
     @workflow.update
-    def withdraw(self, actor_id: str, withdrawal: Withdrawal) -> DisputeView:
+    def withdraw(self, actor_id: str, withdrawal: Withdrawal) -> None:
         self.withdrawal = withdrawal
         self._record(actor_id, "dispute withdrawn", withdrawal.reason)
-        return self._view()
+        return None
 
     @withdraw.validator
     def _validate_withdraw(self, actor_id: str, withdrawal: Withdrawal) -> None:
@@ -380,7 +381,7 @@ class DisputeWorkflow(Process):
             raise forbidden(f"only {self.dispute.raised_by}, who raised the dispute, can withdraw it")
 
     @workflow.update
-    async def raised_recorded(self) -> DisputeView:
+    async def raised_recorded(self) -> None:
         """Returns once the meeting's deadline is set, so `POST /audits/{id}/disputes` shows it."""
         await workflow.wait_condition(lambda: DisputeStep.MEETING in self.deadlines)
         return await self._answer()
@@ -430,7 +431,7 @@ class DisputeWorkflow(Process):
 
     # ---- plumbing -------------------------------------------------------------------------------
 
-    async def _store(self, step: DisputeStep, actor_id: str, payload: BaseModel) -> DisputeView:
+    async def _store(self, step: DisputeStep, actor_id: str, payload: BaseModel) -> None:
         """Record a step, then answer once the run has moved on: the next step's deadline is set,
         or the dispute has ended."""
         self._payloads[step] = payload
@@ -456,6 +457,9 @@ class DisputeWorkflow(Process):
             sa.DISPUTE_OVERDUE: bool(self.overdue_steps),
         })
         workflow.set_current_details(details(f"{self.level.value}: {self.step.value}", self._waiting(), self.overdue_steps))
+
+    def _row(self, whole: bool) -> DisputeRow:
+        return DisputeRow.of(self._view(), whole)
 
     def _view(self) -> DisputeView:
         d = self.dispute

@@ -73,11 +73,12 @@ class Process:
             **ACTIVITY_OPTIONS,
         )
 
-    async def _answer(self):
-        """The view once the projection holds it too, so the API's lists agree with the answer."""
+    async def _answer(self) -> None:
+        """Once the projection holds the change too, so the API's lists agree with its answer.
+        The update itself answers with nothing: the API reads the view by query, which costs the
+        history nothing, where a view in every update's outcome grew it with every action."""
         version = self._version
         await workflow.wait_condition(lambda: self._saved >= version)
-        return self._view()
 
     # ---- telling people --------------------------------------------------------------------------
 
@@ -104,13 +105,28 @@ class Process:
 
     # ---- state, history and what operators see ---------------------------------------------------
 
-    async def _project(self, save_snapshot, summary: str) -> None:
-        """Keep the API's projection current: save the latest view whenever it changed."""
+    async def _project(self, save_row, save_snapshot, summary: str) -> None:
+        """Keep the API's projection current: save the row whenever the view changed (its whole
+        view only the first time; `_finish` saves the last)."""
         while True:
             await workflow.wait_condition(lambda: self._saved < self._version)
             version = self._version
-            await workflow.execute_activity_method(save_snapshot, self._view(), summary=summary, **ACTIVITY_OPTIONS)
+            if self._people_change:
+                await workflow.execute_activity_method(save_row, self._row(whole=self._saved == 0), summary=summary, **ACTIVITY_OPTIONS)
+            else:  # runs started before rows were saved column by column
+                await workflow.execute_activity_method(save_snapshot, self._view(), summary=summary, **ACTIVITY_OPTIONS)
             self._saved = version
+
+    async def _finish(self, projector: asyncio.Task, save_row) -> None:
+        """Before the run returns: every update answered, the row current, and the whole final view
+        saved once, for the API to show after the history is gone."""
+        await self._flushed()
+        projector.cancel()
+        if self._people_change:
+            await workflow.execute_activity_method(save_row, self._row(whole=True), summary="save the final view", **ACTIVITY_OPTIONS)
+
+    def _row(self, whole: bool):
+        raise NotImplementedError
 
     async def _flushed(self) -> None:
         """Before the run returns: the last view saved and every update answered."""
