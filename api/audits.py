@@ -2,7 +2,8 @@
 
 import hashlib
 import itertools
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -21,7 +22,7 @@ from api import actions
 from api.deps import Actor, IdempotencyKey, Svc, require_role
 from models import search_attributes as sa
 from models.audit_tools import tool_for
-from models.cycles import cycle_holds, is_cycle
+from models.cycles import cycle_holds, is_cycle, month_of
 from models.enums import AuditKind, Channel, Escalation, Grade, PersonRole, Role, ServiceArea, Stage
 from models.limits import MAX_ID, Identifier, RequiredText, StaffId, Theme
 from models.payloads import (
@@ -210,6 +211,9 @@ def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditI
         raise _invalid("re-audits are scheduled by the audit they follow (R-RE-1), not allocated by hand")
     if not is_cycle(body.cycle):
         raise _invalid(f"cycle {body.cycle!r} is not an audit cycle: use YYYY-MM, any month but August or December")
+    if body.cycle < (current := month_of(datetime.now(ZoneInfo(svc.settings.timezone)))):
+        # R-QA-3 carries late work forward; nothing is allocated backwards (its deadlines would be past).
+        raise _invalid(f"the {body.cycle} cycle has passed: allocate to the current month ({current}) or a later cycle")
     if not cycle_holds(body.cycle, body.kind.value, body.service_area.value):
         raise _invalid(f"the {body.cycle} cycle holds no {body.kind.value} audits (R-CAL-4)")
     if (body.kind is AuditKind.THEMED) != bool(body.theme and body.theme.strip()):

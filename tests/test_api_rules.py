@@ -1,7 +1,8 @@
 """Bad input, out-of-order actions and the wrong person are refused with a clear 4xx, and
 nothing changes."""
 
-from datetime import timedelta
+from datetime import date, timedelta
+
 
 import pytest
 
@@ -26,6 +27,7 @@ async def history(api, audit_id) -> list:
         ({"cycle": "2027-08"}, 422, "not an audit cycle"),
         ({"cycle": "January"}, 422, "not an audit cycle"),
         ({"cycle": "2027-03"}, 422, "holds no standard audits"),
+        ({"cycle": f"{date.today().year - 1}-01"}, 422, "cycle has passed"),  # defect 8: was 201
         ({"kind": "themed", "cycle": "2027-05"}, 422, "needs its theme"),
         ({"theme": "Neglect"}, 422, "needs its theme"),
         ({"auditor_id": "nobody"}, 422, "no member of staff 'nobody'"),
