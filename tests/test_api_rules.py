@@ -3,7 +3,6 @@ nothing changes."""
 
 from datetime import date, timedelta
 
-
 import pytest
 
 from tests.helpers import allocation, conversation, grading, london, skip_to, today
