@@ -1,5 +1,8 @@
 """SQLModel tables. Only activities write them; the API reads them."""
 
+import fcntl
+import time
+from contextlib import contextmanager
 from datetime import datetime
 
 from pathlib import Path
@@ -108,19 +111,32 @@ def make_engine(database_url: str) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
+    """Upgrade to the current schema. The worker and the API start together and may both find
+    an empty database: for a SQLite file a lock beside it lets one migrate while the other waits;
+    elsewhere the loser's transaction fails and, a moment later, finds the schema there."""
     from alembic import command
     from alembic.config import Config
     from sqlalchemy.exc import DBAPIError
 
     config = Config(str(ROOT / "alembic.ini"))
-    for attempt in range(3):
+    for attempt in range(5):
         try:
-            with engine.begin() as connection:
+            with _migration_lock(engine), engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
             return
         except DBAPIError:
-            # The worker and the API may both migrate an empty database at the same moment:
-            # the loser's transaction fails; by the next attempt the schema is there.
-            if attempt == 2:
+            if attempt == 4:
                 raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+@contextmanager
+def _migration_lock(engine: Engine):
+    database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield

@@ -114,7 +114,8 @@ def main() -> None:
     call("POST", f"/audits/{audit_id}/qa", "piat1", {"decision": "accept"})
 
     audit = call("GET", f"/audits/{audit_id}", "piat1")
-    step(f"Now: stage {audit['stage']}, final grade {audit['final_overall_grade']}")
+    grade = audit["conversation"]["overall"]["grade"]
+    step(f"Now: stage {audit['stage']}, graded {grade} (final, and reported, once on Mosaic)")
     print(f"  the report went to {audit['practitioner_id']} and their Team Manager {audit['team_manager_id']}")
     print(f"  the dispute window closes {when(audit['deadlines']['dispute_window_closes'])}")
     print("  then the workflow posts the Mosaic case note and alerts by itself")
