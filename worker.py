@@ -102,7 +102,7 @@ async def main() -> None:
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):  # finish in-flight tasks, then leave
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-    async with build_worker(client, settings):
+    async with build_worker(client, settings, max_cached_workflows=settings.worker_max_cached_workflows):
         log.info("worker polling task queue %r on %s", settings.temporal_task_queue, settings.temporal_address)
         await stop.wait()
     log.info("worker stopped")

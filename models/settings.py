@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     jwt_secret: str = ""  # AUTH_MODE=jwt: the identity provider's signing key
     jwt_algorithm: str = "HS256"
     staff_directory: Path = ROOT / "data" / "staff.dev.toml"
+    # Workflows the worker keeps in memory between tasks (the SDK's default). 0 disables the
+    # cache and so sticky queues: every task replays the history. The fault tests' workers run
+    # with 0 because the time-skipping server never hands a killed worker's sticky tasks back.
+    worker_max_cached_workflows: int = 1000
 
     # Calendar (R-CAL-1, R-CAL-2)
     timezone: str = "Europe/London"
