@@ -47,11 +47,19 @@ async def register_search_attributes(client: Client, namespace: str) -> None:
         for key in search_attributes.ALL
         if key.name not in known
     }
-    if missing:
+    if not missing:
+        return
+    try:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
         )
-        log.info("registered search attributes %s", sorted(missing))
+    except RPCError as error:
+        # Another worker got there first, or (time-skipping server, which cannot list) a restarted
+        # worker adds what its predecessor added: either way they are registered.
+        if error.status is not RPCStatusCode.ALREADY_EXISTS:
+            raise
+        return
+    log.info("registered search attributes %s", sorted(missing))
 
 
 def activities_for(settings: Settings) -> list:
