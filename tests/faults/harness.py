@@ -1,0 +1,274 @@
+"""What the fault tests share: a worker in its own process (to SIGKILL), an SMTP server that can
+go down and come back on the same port, the real Temporal dev server, an API client that retries
+like a real one, and the check that every notification was delivered exactly once.
+
+Every wait here is a bounded loop; every process started here is killed in a `finally`.
+"""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from sqlmodel import Session, select
+
+from models.settings import ROOT, Settings
+from models.tables import MosaicOutbox, NotificationRecord
+from tests.conftest import Inbox
+
+PYTHON = sys.executable
+BIN = Path(sys.executable).parent  # the venv: temporal, temporal-test-server
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+# ---- SMTP that can fail ---------------------------------------------------------------------------
+
+
+class SmtpServer(Inbox):
+    """The tests' inbox on a fixed port, stopped and started again at will; keeps every message."""
+
+    def __init__(self, quit_delay: float = 0.0) -> None:
+        super().__init__()
+        self.port = free_port()  # aiosmtpd cannot start on port 0
+        self.quit_delay = quit_delay
+        self._controller: Controller | None = None
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        # A relay slow to say goodbye: the message is already accepted (250 after DATA), but the
+        # sender is still inside its SMTP session, not yet past recording the delivery.
+        await asyncio.sleep(self.quit_delay)
+        return "221 Bye"
+
+    def start(self) -> None:
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def keys(self) -> Counter:
+        return Counter(m["X-QSAF-Key"] for m in self.messages)
+
+
+# ---- the worker as a process -----------------------------------------------------------------------
+
+
+def worker_environment(settings: Settings, temporal_address: str) -> dict[str, str]:
+    """What `python worker.py` reads, pointing at the test's servers and files."""
+    return os.environ | {
+        "TEMPORAL_ADDRESS": temporal_address,
+        "TEMPORAL_NAMESPACE": settings.temporal_namespace,
+        "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
+        "DATABASE_URL": settings.database_url,
+        "SMTP_HOST": settings.smtp_host,
+        "SMTP_PORT": str(settings.smtp_port),
+        "STAFF_DIRECTORY": str(settings.staff_directory),
+        # No cache, so no sticky queue: the time-skipping server never hands a killed worker's
+        # sticky tasks back to the shared queue, so each task must be one any worker can take.
+        "WORKER_MAX_CACHED_WORKFLOWS": "0",
+    }
+
+
+class WorkerProcesses:
+    """`python worker.py` subprocesses, one alive at a time; all killed in `close()`."""
+
+    READY_LINE = "worker polling task queue"
+
+    def __init__(self, environment: dict[str, str], logs: Path) -> None:
+        self.environment, self.logs = environment, logs
+        self.started: list[subprocess.Popen] = []
+        self.kills = 0
+
+    @property
+    def current(self) -> subprocess.Popen | None:
+        alive = [p for p in self.started if p.poll() is None]
+        return alive[-1] if alive else None
+
+    def start(self) -> subprocess.Popen:
+        log = self.logs / f"worker-{len(self.started)}.log"
+        with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
+            proc = subprocess.Popen([PYTHON, "worker.py"], cwd=ROOT, env=self.environment, stdout=out, stderr=subprocess.STDOUT)
+        self.started.append(proc)
+        proc.log = log
+        return proc
+
+    async def ready(self, proc: subprocess.Popen, timeout: float = 30) -> None:
+        """Polling: its log says so. Fails fast, with the log, if it died instead."""
+        deadline = time.monotonic() + timeout
+        while self.READY_LINE not in proc.log.read_text(errors="replace"):
+            assert proc.poll() is None, f"worker exited {proc.returncode}:\n{proc.log.read_text()}"
+            assert time.monotonic() < deadline, f"worker not polling after {timeout} s:\n{proc.log.read_text()}"
+            await asyncio.sleep(0.1)
+
+    async def start_ready(self) -> subprocess.Popen:
+        proc = self.start()
+        await self.ready(proc)
+        return proc
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, no finishing of in-flight tasks, exactly as a crash."""
+        proc = self.current
+        assert proc is not None, "no worker to kill"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        self.kills += 1
+
+    def close(self) -> None:
+        for proc in self.started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+
+
+# ---- the Temporal dev server -----------------------------------------------------------------------
+
+
+# The CLI's spelling of each indexed value type (as scripts/dev.py passes them).
+CLI_TYPES = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool", "INT": "Int",
+             "DOUBLE": "Double", "TEXT": "Text", "KEYWORD_LIST": "KeywordList"}  # fmt: skip
+
+
+def search_attribute_flags() -> list[str]:
+    """Registered at start-up, so the first workflow started can already carry them."""
+    from models import search_attributes
+
+    return [f"--search-attribute={k.name}={CLI_TYPES[k.indexed_value_type.name]}" for k in search_attributes.ALL]
+
+
+class DevServer:
+    """`temporal server start-dev` on a SQLite file that outlives each run of the server."""
+
+    def __init__(self, db_file: Path, logs: Path) -> None:
+        self.db_file, self.logs = db_file, logs
+        self.port, self.ui_port = free_port(), free_port()
+        self.proc: subprocess.Popen | None = None
+        self.runs = 0
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.runs += 1
+        args = [
+            str(BIN / "temporal"), "server", "start-dev", "--headless", "--db-filename", str(self.db_file),
+            "--ip", "127.0.0.1", "--port", str(self.port), "--ui-port", str(self.ui_port),
+            "--log-level", "error", *search_attribute_flags(),
+        ]  # fmt: skip
+        with open(self.logs / f"temporal-{self.runs}.log", "wb") as out:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+
+    def stop(self, timeout: float = 30) -> None:
+        """SIGTERM, as an operator's restart does, and wait for it to be gone."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+# ---- time that a crash costs ----------------------------------------------------------------------
+
+CRASH_TIMEOUTS = timedelta(seconds=35)  # past a workflow task's 10 s and an activity's 30 s
+
+
+async def letting_time_pass(env, work, patience: float = 4.0, rounds: int = 8):
+    """Await `work`. A task a killed worker held comes back only when its timeout fires (10 s for
+    a workflow task, 30 s for an activity), and while an Update waits the test server's clock runs
+    at real speed: when `work` is stuck that long, skip the server's clock past those timeouts."""
+    task = asyncio.ensure_future(work)
+    for _ in range(rounds):
+        done, _ = await asyncio.wait({task}, timeout=patience)
+        if done:
+            return task.result()
+        await env.sleep(CRASH_TIMEOUTS)
+    return await asyncio.wait_for(task, patience)
+
+
+# ---- the API, called as a real client would ------------------------------------------------------
+
+
+class RetryingApi:
+    """The in-process API; a call that finds no worker (it times out or answers 5xx) is sent
+    again, boundedly, as a real client retries. `as_(...)` matches tests.conftest.Api."""
+
+    def __init__(self, http, attempts: int = 6, attempt_timeout: float = 60.0) -> None:
+        self.http, self.attempts, self.attempt_timeout = http, attempts, attempt_timeout
+        self.retried = 0
+
+    def as_(self, staff_id: str) -> "_RetryingAs":
+        return _RetryingAs(self, {"Authorization": f"Bearer dev-{staff_id}"})
+
+    async def call(self, method: str, url: str, headers: dict, **kw):
+        for attempt in range(1, self.attempts + 1):
+            try:
+                response = await asyncio.wait_for(
+                    self.http.request(method, url, headers=headers, **kw), self.attempt_timeout
+                )
+            except TimeoutError:
+                response = None  # cancelled: as a client that gave up waiting, try again
+            if response is not None and response.status_code < 500:
+                return response
+            self.retried += 1
+            await asyncio.sleep(min(0.2 * attempt, 1.0))
+        raise AssertionError(f"{method} {url}: no answer after {self.attempts} attempts")
+
+
+class _RetryingAs:
+    def __init__(self, api: RetryingApi, headers: dict) -> None:
+        self.api, self.headers = api, headers
+
+    async def get(self, url, **kw):
+        return await self.api.call("GET", url, self.headers, **kw)
+
+    async def post(self, url, json=None, **kw):
+        return await self.api.call("POST", url, self.headers, json=json, **kw)
+
+    async def put(self, url, json=None, **kw):
+        return await self.api.call("PUT", url, self.headers, json=json, **kw)
+
+
+# ---- exactly once ----------------------------------------------------------------------------------
+
+
+def notification_rows(engine) -> list[NotificationRecord]:
+    with Session(engine) as session:
+        return list(session.exec(select(NotificationRecord).order_by(NotificationRecord.id)))
+
+
+def delivery_faults(engine, smtp: SmtpServer) -> list[str]:
+    """Every notification delivered exactly once: an email's key in exactly one message that
+    reached the SMTP server, a case note's or alert's key in exactly one Mosaic outbox row.
+    Returns what is wrong, so a failure lists every key at fault at once."""
+    rows = notification_rows(engine)
+    with Session(engine) as session:
+        mosaic = Counter(session.exec(select(MosaicOutbox.key)))
+    delivered = smtp.keys() + mosaic
+    faults = [f"{r.key} ({r.channel}) delivered {delivered[r.key]} times" for r in rows if delivered[r.key] != 1]
+    faults += [f"{r.key} ({r.channel}) not marked delivered" for r in rows if not r.delivered]
+    recorded = {r.key for r in rows}
+    faults += [f"{key} delivered without a notification row" for key in delivered if key not in recorded]
+    return faults
