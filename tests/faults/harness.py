@@ -18,6 +18,10 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 
 from models.settings import ROOT, Settings
 from models.tables import MosaicOutbox, NotificationRecord
@@ -73,7 +77,7 @@ class SmtpServer(Inbox):
 # ---- the worker as a process -----------------------------------------------------------------------
 
 
-def worker_environment(settings: Settings, temporal_address: str) -> dict[str, str]:
+def worker_environment(settings: Settings, temporal_address: str, cached_workflows: int = 0) -> dict[str, str]:
     """What `python worker.py` reads, pointing at the test's servers and files."""
     return os.environ | {
         "TEMPORAL_ADDRESS": temporal_address,
@@ -85,7 +89,7 @@ def worker_environment(settings: Settings, temporal_address: str) -> dict[str, s
         "STAFF_DIRECTORY": str(settings.staff_directory),
         # No cache, so no sticky queue: the time-skipping server never hands a killed worker's
         # sticky tasks back to the shared queue, so each task must be one any worker can take.
-        "WORKER_MAX_CACHED_WORKFLOWS": "0",
+        "WORKER_MAX_CACHED_WORKFLOWS": str(cached_workflows),
     }
 
 
@@ -177,6 +181,22 @@ class DevServer:
         ]  # fmt: skip
         with open(self.logs / f"temporal-{self.runs}.log", "wb") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+
+    async def connect(self, timeout: float = 60) -> Client:
+        """A client once the server answers for its namespace: poll, boundedly, from its start."""
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.proc is not None and self.proc.poll() is None, f"temporal exited:\n{self.log()}"
+            try:
+                client = await Client.connect(self.address, data_converter=pydantic_data_converter)
+                await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=client.namespace))
+                return client
+            except (RPCError, RuntimeError):  # not listening yet, or the namespace not loaded yet
+                assert time.monotonic() < deadline, f"temporal not ready after {timeout} s:\n{self.log()}"
+                await asyncio.sleep(0.25)
+
+    def log(self) -> str:
+        return (self.logs / f"temporal-{self.runs}.log").read_text(errors="replace")
 
     def stop(self, timeout: float = 30) -> None:
         """SIGTERM, as an operator's restart does, and wait for it to be gone."""
