@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,11 +22,12 @@ from sqlmodel import Session, select
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from models.settings import ROOT, Settings
 from models.tables import MosaicOutbox, NotificationRecord
 from tests.conftest import Inbox
+from tests.helpers import LONDON
 
 PYTHON = sys.executable
 BIN = Path(sys.executable).parent  # the venv: temporal, temporal-test-server
@@ -37,28 +39,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 # ---- SMTP that can fail ---------------------------------------------------------------------------
 
 
 class SmtpServer(Inbox):
     """The tests' inbox on a fixed port, stopped and started again at will; keeps every message."""
 
-    def __init__(self, quit_delay: float = 0.0) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self.port = free_port()  # aiosmtpd cannot start on port 0
-        self.quit_delay = quit_delay
+        self.after_accepting: Callable[[int], None] | None = None
         self._controller: Controller | None = None
 
     async def handle_QUIT(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        # A relay slow to say goodbye: the message is already accepted (250 after DATA), but the
-        # sender is still inside its SMTP session, not yet past recording the delivery.
-        await asyncio.sleep(self.quit_delay)
+        # The message is accepted (250 after DATA) and the sender waits for this reply inside its
+        # SMTP session, not yet past recording the delivery: the moment a crash costs the most.
+        if self.after_accepting is not None:
+            self.after_accepting(len(self.messages))
         return "221 Bye"
 
     def start(self) -> None:
@@ -94,14 +91,16 @@ def worker_environment(settings: Settings, temporal_address: str, cached_workflo
 
 
 class WorkerProcesses:
-    """`python worker.py` subprocesses, one alive at a time; all killed in `close()`."""
+    """`python worker.py` subprocesses, at most one alive; all killed in `close()`."""
 
     READY_LINE = "worker polling task queue"
+    MAX_STARTS = 20  # a worker that dies on its own must fail the test, not restart forever
 
     def __init__(self, environment: dict[str, str], logs: Path) -> None:
         self.environment, self.logs = environment, logs
         self.started: list[subprocess.Popen] = []
         self.kills = 0
+        self.down_until = 0.0  # monotonic: `supervise` starts no worker before
 
     @property
     def current(self) -> subprocess.Popen | None:
@@ -109,39 +108,65 @@ class WorkerProcesses:
         return alive[-1] if alive else None
 
     def start(self) -> subprocess.Popen:
+        assert len(self.started) < self.MAX_STARTS, f"{self.MAX_STARTS} workers started; the last:\n{self._log(-1)}"
         log = self.logs / f"worker-{len(self.started)}.log"
         with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
             proc = subprocess.Popen([PYTHON, "worker.py"], cwd=ROOT, env=self.environment, stdout=out, stderr=subprocess.STDOUT)
         self.started.append(proc)
-        proc.log = log
         return proc
 
-    async def ready(self, proc: subprocess.Popen, timeout: float = 30) -> None:
-        """Polling: its log says so. Fails fast, with the log, if it died instead."""
-        deadline = time.monotonic() + timeout
-        while self.READY_LINE not in proc.log.read_text(errors="replace"):
-            assert proc.poll() is None, f"worker exited {proc.returncode}:\n{proc.log.read_text()}"
-            assert time.monotonic() < deadline, f"worker not polling after {timeout} s:\n{proc.log.read_text()}"
+    def _log(self, index: int) -> str:
+        return (self.logs / f"worker-{index % len(self.started)}.log").read_text(errors="replace")
+
+    async def ready(self, proc: subprocess.Popen, timeout: float = 30) -> bool:
+        """Polling, as its log says; False if it was killed first (a kill may come from the SMTP
+        server's thread at any moment). Fails with the log if it died of anything else."""
+        index, deadline = self.started.index(proc), time.monotonic() + timeout
+        while self.READY_LINE not in self._log(index):
+            if proc.poll() is not None:
+                assert proc.returncode == -signal.SIGKILL, f"worker exited {proc.returncode}:\n{self._log(index)}"
+                return False
+            assert time.monotonic() < deadline, f"worker not polling after {timeout} s:\n{self._log(index)}"
             await asyncio.sleep(0.1)
+        return True
 
     async def start_ready(self) -> subprocess.Popen:
         proc = self.start()
         await self.ready(proc)
         return proc
 
-    def kill(self) -> None:
-        """SIGKILL: no clean-up, no finishing of in-flight tasks, exactly as a crash."""
+    async def alive(self, timeout: float = 60) -> subprocess.Popen:
+        """The running worker once it polls (`supervise` starts it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            proc = self.current
+            if proc is not None and await self.ready(proc):
+                return proc
+            assert time.monotonic() < deadline, f"no worker running after {timeout} s"
+            await asyncio.sleep(0.05)
+
+    async def supervise(self) -> None:
+        """Keep a worker running, as a process manager would: start a new one whenever none is,
+        once a kill's chosen downtime is over. Runs until cancelled."""
+        while True:
+            if self.current is None and time.monotonic() >= self.down_until:
+                await self.start_ready()
+            await asyncio.sleep(0.05)
+
+    def kill(self, down_for: float = 0.0) -> None:
+        """SIGKILL: no clean-up, no finishing of in-flight tasks, exactly as a crash. Safe to call
+        from another thread; `supervise` reaps it and starts the next worker."""
         proc = self.current
         assert proc is not None, "no worker to kill"
+        self.down_until = time.monotonic() + down_for
         os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
         self.kills += 1
 
     def close(self) -> None:
         for proc in self.started:
             if proc.poll() is None:
                 proc.kill()
-                proc.wait(10)
+            proc.wait(10)
 
 
 # ---- the Temporal dev server -----------------------------------------------------------------------
@@ -215,7 +240,29 @@ class DevServer:
 CRASH_TIMEOUTS = timedelta(seconds=35)  # past a workflow task's 10 s and an activity's 30 s
 
 
-async def letting_time_pass(env, work, patience: float = 4.0, rounds: int = 8):
+async def skip_server_time(env, delta: timedelta, chunk: timedelta = timedelta(days=1), lapses: int = 6) -> None:
+    """`env.sleep(delta)`, a day at a time. A task lost with a killed worker holds the test
+    server's clock until its timeout fires in real time, which can outlast the client's 30 s
+    limit on one sleep call (it then fails CANCELLED): sleep again from wherever the clock is."""
+    target = await env.get_current_time() + delta
+    while (now := await env.get_current_time()) < target:
+        try:
+            await env.sleep(min(target - now, chunk))
+        except RPCError as error:
+            lapses -= 1
+            if error.status is not RPCStatusCode.CANCELLED or lapses < 0:
+                raise
+
+
+async def skip_until(env, local) -> None:
+    """tests.helpers.skip_to, through a killed worker's lost tasks."""
+    now = await env.get_current_time()
+    target = local.replace(tzinfo=LONDON) if local.tzinfo is None else local
+    assert target > now, f"cannot go back in time to {target} from {now}"
+    await skip_server_time(env, target - now)
+
+
+async def letting_time_pass(env, work, patience: float = 2.0, rounds: int = 8):
     """Await `work`. A task a killed worker held comes back only when its timeout fires (10 s for
     a workflow task, 30 s for an activity), and while an Update waits the test server's clock runs
     at real speed: when `work` is stuck that long, skip the server's clock past those timeouts."""
@@ -224,7 +271,7 @@ async def letting_time_pass(env, work, patience: float = 4.0, rounds: int = 8):
         done, _ = await asyncio.wait({task}, timeout=patience)
         if done:
             return task.result()
-        await env.sleep(CRASH_TIMEOUTS)
+        await skip_server_time(env, CRASH_TIMEOUTS)
     return await asyncio.wait_for(task, patience)
 
 

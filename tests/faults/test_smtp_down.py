@@ -10,7 +10,7 @@ from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 
 from tests.faults.harness import delivery_faults, notification_rows
-from tests.helpers import allocate, complete, london, qa, skip_to, submit, view
+from tests.helpers import allocate, complete, london, qa, skip_to, submit
 from worker import build_worker
 
 pytestmark = pytest.mark.faults
@@ -50,6 +50,7 @@ async def test_email_waits_out_a_day_without_smtp_and_arrives_once(api, env, set
         # QA acceptance answers only once the report is emailed (today's code), so it waits out
         # the outage beside a day of server time: every retry of the send, each refused.
         accepting = asyncio.create_task(qa(api, audit_id))
+        await _report_attempted(engine, f"{workflow_id}/report")  # before the day, not after it
         await env.sleep(timedelta(days=1))
         during = await assert_alive(env.client, workflow_id)
         assert failing_sends(during), "the outage must have been felt: an email send retrying"
@@ -62,6 +63,15 @@ async def test_email_waits_out_a_day_without_smtp_and_arrives_once(api, env, set
         assert not failing_sends(after)
     assert delivery_faults(engine, smtp) == []
     assert len(smtp.messages) > before + 1  # the report and what followed it arrived after all
+
+
+async def _report_attempted(engine, key: str, polls: int = 100) -> None:
+    """The send records its notification before it tries SMTP: poll for it, boundedly."""
+    for _ in range(polls):
+        if any(r.key == key for r in notification_rows(engine)):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no attempt to send {key}")
 
 
 async def _until_delivered(env, engine, accepting, rounds: int = 12) -> None:

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.faults.harness import delivery_faults, letting_time_pass, notification_rows
+from tests.faults.harness import (
+    CRASH_TIMEOUTS,
+    delivery_faults,
+    letting_time_pass,
+    notification_rows,
+    skip_server_time,
+    skip_until,
+)
 from tests.helpers import allocate, complete, discuss_and_accept, grades, london, outcome, qa, skip_to, submit
 from tests.test_after_the_report import reaudit_to_report
 from tests.test_disputes import meeting, raise_dispute, record, summary
@@ -72,13 +79,13 @@ async def _amend(c: Chain):
 
 
 async def _discuss(c: Chain):
-    await until(lambda: _view(c, c.audit_id), lambda v: v and v["findings_discussion"], "the findings discussion")
+    await until(c.env, lambda: _view(c, c.audit_id), lambda v: v and v["findings_discussion"], "the findings discussion")
     await discuss_and_accept(c.api, c.env, c.audit_id)
 
 
 async def _to_reaudit(c: Chain):
-    await skip_to(c.env, london(2027, 3, 1, 9, 5))
-    await until(lambda: _view(c, c.r1), bool, "the re-audit's allocation")  # a dead worker allocates it late
+    await skip_until(c.env, london(2027, 3, 1, 9, 5))
+    await until(c.env, lambda: _view(c, c.r1), bool, "the re-audit's allocation")  # late after a kill
 
 
 async def _reaudit(c: Chain):
@@ -86,7 +93,7 @@ async def _reaudit(c: Chain):
 
 
 async def _to_the_end(c: Chain):
-    await skip_to(c.env, london(2027, 3, 9, 9))  # the re-audit's dispute window has closed
+    await skip_until(c.env, london(2027, 3, 9, 9))  # the re-audit's dispute window has closed
 
 
 # In order; `allocate` is never killed *during*: POST /audits mints a new audit ID per call, so
@@ -95,48 +102,50 @@ async def _to_the_end(c: Chain):
 STEPS = [_allocate, _grade_and_converse, _submit, _accept, _raise_dispute, _meeting, _summary, _amend, _discuss,
          _to_reaudit, _reaudit, _to_the_end]  # fmt: skip
 NOT_DURING = {_allocate}
+# These skip the server's clock themselves: letting time pass beside them would stop it early
+# (the test server locks time again when the shorter of two overlapping sleeps ends).
+SKIPPING = {_to_reaudit, _to_the_end}
+EMAILS = 10  # the chain's emails (EXPECTED_NOTIFICATIONS): an `email` kill picks one of them
 
 
 @dataclass
 class Kill:
-    step: int
-    during: bool  # while the step is in flight, else just after it: the next calls find no worker
-    delay: float  # real seconds: into the step (during), or until the new worker starts (after)
+    kind: str  # "during" a step, "after" it (the next calls find no worker), or on an "email"
+    at: int  # the step's index, or the email's number in the order the SMTP server accepts them
+    delay: float  # real seconds: into the step (during), or until a new worker starts (after)
 
 
 def kill_plan(seed: int) -> list[Kill]:
+    """Where to SIGKILL the worker: `KILLS_PER_RUN` points, chosen by the seed alone."""
     rng = random.Random(seed)
     plan = []
-    for step in sorted(rng.sample(range(len(STEPS)), KILLS_PER_RUN)):
-        during = STEPS[step] not in NOT_DURING and rng.random() < 0.6
-        plan.append(Kill(step, during, rng.uniform(0.05, 0.8)))
+    for _ in range(KILLS_PER_RUN):
+        kind = rng.choice(["during", "after", "email"])
+        same = {k.at for k in plan if (k.kind == "email") == (kind == "email")}
+        if kind == "email":
+            at = rng.choice([n for n in range(1, EMAILS + 1) if n not in same])
+        else:
+            at = rng.choice([i for i in range(len(STEPS)) if i not in same and not (kind == "during" and STEPS[i] in NOT_DURING)])
+        plan.append(Kill(kind, at, round(rng.uniform(0.05, 0.8), 2)))
     return plan
 
 
 @pytest.mark.timeout(150)
 @pytest.mark.parametrize("seed", SEEDS)
 async def test_a_chain_survives_a_worker_killed_at_random_points(seed, api, env, smtp, workers, engine):
-    smtp.quit_delay = 0.2  # a slow goodbye widens the window between SMTP accept and the DB commit
-    plan = {k.step: k for k in kill_plan(seed)}
+    plan = kill_plan(seed)
+    steps = {k.at: k for k in plan if k.kind != "email"}
+    on_email = {k.at for k in plan if k.kind == "email"}
+    # The SMTP server's own thread kills the worker that sent the email, just after accepting it.
+    smtp.after_accepting = lambda count: count in on_email and workers.kill()
     await skip_to(env, london(2027, 1, 4, 9))
-    await workers.start_ready()
-    chain = Chain(api, env)
-    restarting = None
-    for index, step in enumerate(STEPS):
-        kill = plan.get(index)
-        if kill and restarting:
-            await restarting  # this kill needs a worker to kill, not one still starting
-        if kill and kill.during:
-            await _crash_during(env, workers, step(chain), kill.delay)
-        else:
-            await letting_time_pass(env, step(chain))
-        if kill and not kill.during:
-            workers.kill()
-            restarting = asyncio.create_task(_restart_after(workers, kill.delay))
-    if restarting:
-        await restarting
+    supervisor = asyncio.create_task(workers.supervise())
+    try:
+        chain = await _run_chain(Chain(api, env), steps, workers, env)
+        result = await asyncio.wait_for(outcome(env.client, chain.audit_id), 60)
+    finally:
+        supervisor.cancel()
 
-    result = await asyncio.wait_for(outcome(env.client, chain.audit_id), 60)
     assert workers.kills == KILLS_PER_RUN, f"plan {plan}"
     assert (result.stage, result.chain_outcome, result.reaudit.final_overall_grade) == ("completed", "closed", "good")
     assert (result.dispute_outcome.status, result.dispute_outcome.level) == ("resolved", "informal")
@@ -146,18 +155,20 @@ async def test_a_chain_survives_a_worker_killed_at_random_points(seed, api, env,
     assert delivery_faults(engine, smtp) == [], f"seed {seed}, plan {plan}"
 
 
-async def _crash_during(env, workers, step, delay: float) -> None:
-    """Start the step, SIGKILL the worker `delay` seconds in, start a new one; the step must finish."""
-    task = asyncio.create_task(step)
-    await asyncio.sleep(delay)
-    workers.kill()
-    await workers.start_ready()
-    await letting_time_pass(env, task)
-
-
-async def _restart_after(workers, delay: float) -> None:
-    await asyncio.sleep(delay)
-    await workers.start_ready()
+async def _run_chain(chain: Chain, kills: dict[int, Kill], workers, env) -> Chain:
+    for index, step in enumerate(STEPS):
+        kill = kills.get(index)
+        if kill:
+            await workers.alive()  # a worker to kill, not one still starting
+        work = step(chain)
+        if kill and kill.kind == "during":
+            work = asyncio.create_task(work)
+            await asyncio.sleep(kill.delay)
+            workers.kill()
+        await (work if step in SKIPPING else letting_time_pass(env, work))
+        if kill and kill.kind == "after":
+            workers.kill(down_for=kill.delay)
+    return chain
 
 
 async def _view(c: Chain, audit_id: str) -> dict | None:
@@ -165,11 +176,12 @@ async def _view(c: Chain, audit_id: str) -> dict | None:
     return r.json() if r.status_code == 200 else None
 
 
-async def until(read, ok, what: str, attempts: int = 100):
-    """Poll `read()` (bounded) until `ok` holds of it: a restarted worker catches up in its own time."""
-    for _ in range(attempts):
+async def until(env, read, ok, what: str, polls: int = 40):
+    """Poll `read()` (bounded) until `ok` holds of it. A task a killed worker held comes back
+    when its timeout fires, so every few polls let server time pass past those timeouts."""
+    for poll in range(1, polls + 1):
         value = await read()
         if ok(value):
             return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{what}: not there after {attempts} polls")
+        await (skip_server_time(env, CRASH_TIMEOUTS) if poll % 10 == 0 else asyncio.sleep(0.1))
+    raise AssertionError(f"{what}: not there after {polls} polls")
