@@ -48,14 +48,17 @@ class SmtpServer(Inbox):
     def __init__(self) -> None:
         super().__init__()
         self.port = free_port()  # aiosmtpd cannot start on port 0
-        self.after_accepting: Callable[[int], None] | None = None
+        self.after_accepting: Callable[[int], None] | None = None  # called with how many so far
+        self._told = 0
         self._controller: Controller | None = None
 
     async def handle_QUIT(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         # The message is accepted (250 after DATA) and the sender waits for this reply inside its
         # SMTP session, not yet past recording the delivery: the moment a crash costs the most.
-        if self.after_accepting is not None:
-            self.after_accepting(len(self.messages))
+        accepted = len(self.messages)
+        if self.after_accepting is not None and accepted > self._told:
+            self._told = accepted  # once per message, whatever sessions end without one
+            self.after_accepting(accepted)
         return "221 Bye"
 
     def start(self) -> None:
@@ -263,9 +266,10 @@ async def skip_until(env, local) -> None:
 
 
 async def letting_time_pass(env, work, patience: float = 2.0, rounds: int = 8):
-    """Await `work`. A task a killed worker held comes back only when its timeout fires (10 s for
-    a workflow task, 30 s for an activity), and while an Update waits the test server's clock runs
-    at real speed: when `work` is stuck that long, skip the server's clock past those timeouts."""
+    """Await `work`, an API step. A task a killed worker held comes back only when its timeout
+    fires (10 s for a workflow task, 30 s for an activity), and while an Update waits the test
+    server's clock runs at real speed. When `work` is stuck, skip the clock past those timeouts
+    and the retry backoff after them (the server holds it, in real time, while it must)."""
     task = asyncio.ensure_future(work)
     for _ in range(rounds):
         done, _ = await asyncio.wait({task}, timeout=patience)
