@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install dev test demo clean
+.PHONY: install dev test test-faults demo clean
 
 install: $(STAMP)
 
@@ -20,6 +20,9 @@ dev: $(STAMP)  ## Temporal dev server + Web UI, mail catcher, worker and API; Ct
 
 test: $(STAMP)  ## the whole suite on the time-skipping test server
 	$(BIN)/python -m pytest
+
+test-faults: $(STAMP)  ## only the fault suite: killed workers, SMTP down, Temporal restarted
+	$(BIN)/python -m pytest -m faults
 
 demo: $(STAMP)  ## with `make dev` running: one audit from allocation to the dispute window
 	$(BIN)/python scripts/demo.py

@@ -51,11 +51,19 @@ async def register_search_attributes(client: Client, namespace: str) -> None:
         for key in search_attributes.ALL
         if key.name not in known
     }
-    if missing:
+    if not missing:
+        return
+    try:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
         )
-        log.info("registered search attributes %s", sorted(missing))
+    except RPCError as error:
+        # Another worker got there first, or (time-skipping server, which cannot list) a restarted
+        # worker adds what its predecessor added: either way they are registered.
+        if error.status is not RPCStatusCode.ALREADY_EXISTS:
+            raise
+        return
+    log.info("registered search attributes %s", sorted(missing))
 
 
 def email_relay(settings: Settings) -> EmailRelay:
@@ -126,7 +134,7 @@ async def main() -> None:
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):  # finish in-flight tasks, then leave
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-    async with run_worker(client, settings):
+    async with run_worker(client, settings, max_cached_workflows=settings.worker_max_cached_workflows):
         log.info("worker polling task queue %r on %s", settings.temporal_task_queue, settings.temporal_address)
         await stop.wait()
     log.info("worker stopped")

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     email_relay_poll_seconds: float = 5  # how often the relay looks for retries that fell due
     worker_max_concurrent_activities: int = 50  # and as many threads for the blocking activities
     api_update_timeout_seconds: float = 10  # how long a request waits for a workflow before a 504
+    # Workflows the worker keeps in memory between tasks (the SDK's default). 0 disables the
+    # cache and so sticky queues: every task replays the history. The fault tests' workers run
+    # with 0 because the time-skipping server never hands a killed worker's sticky tasks back.
+    worker_max_cached_workflows: int = 1000
 
     # Calendar (R-CAL-1, R-CAL-2)
     timezone: str = "Europe/London"

@@ -1,0 +1,108 @@
+"""The Temporal dev server restarted mid-audit on the same SQLite file: the audit carries on from
+where it was, with its deadlines, and nothing is emailed twice. Real time here: the dev server
+cannot skip time, so the audit only goes as far as its dispute window."""
+
+import asyncio
+from datetime import date, datetime, time
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from models.cycles import cycle_holds, is_cycle, next_cycle
+from tests.faults.harness import DevServer, RetryingApi, WorkerProcesses, delivery_faults, notification_rows, worker_environment
+from tests.helpers import LONDON, allocation, conversation, grading
+
+pytestmark = pytest.mark.faults
+
+
+@pytest.fixture
+def temporal(tmp_path):
+    server = DevServer(tmp_path / "temporal.db", tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest_asyncio.fixture
+async def dev_api(temporal, settings, directory, engine):
+    """The API in-process, over a client of the dev server that it keeps through the restart."""
+    from api.deps import Services
+    from api.main import create_app
+
+    client = await temporal.connect()
+    app = create_app(Services(settings=settings, client=client, engine=engine, directory=directory))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield RetryingApi(http, attempt_timeout=30)
+
+
+@pytest.fixture
+def dev_workers(temporal, settings, tmp_path):
+    # A real server hands a lost worker's sticky tasks back itself: the usual cache here.
+    processes = WorkerProcesses(worker_environment(settings, temporal.address, cached_workflows=1000), tmp_path)
+    try:
+        yield processes
+    finally:
+        processes.close()
+
+
+def current_cycle() -> str:
+    """The dev server runs on today's clock: a standard safeguarding cycle from this month on."""
+    cycle = f"{date.today():%Y-%m}"
+    while not (is_cycle(cycle) and cycle_holds(cycle, "standard", "safeguarding")):
+        cycle = next_cycle(cycle)
+    return cycle
+
+
+@pytest.mark.timeout(150)
+async def test_an_audit_carries_on_after_the_temporal_server_restarts(temporal, dev_api, dev_workers, smtp, engine):
+    api = dev_api
+    await dev_workers.start_ready()
+    r = await api.as_("piat1").post("/audits", json=allocation(cycle=current_cycle()))
+    assert r.status_code == 201, r.text
+    audit_id = r.json()["audit_id"]
+    await _ok(api.as_("tm2").put(f"/audits/{audit_id}/grading", json=grading()))
+    held_on = datetime.now(LONDON).date()
+    await _ok(api.as_("tm2").post(f"/audits/{audit_id}/practitioner-conversation", json=conversation(held_on)))
+    submitted = await _ok(api.as_("tm2").post(f"/audits/{audit_id}/submit"))
+    assert submitted["stage"] == "awaiting_qa"
+    await _all_delivered(engine)  # so what follows the restart is told apart
+    before = {k: v for k, v in submitted["deadlines"].items() if v}
+
+    temporal.stop()
+    assert temporal.proc.returncode is not None
+    temporal.start()  # the same file and port
+    await temporal.connect()  # up again; the API's and the worker's clients reconnect by themselves
+
+    accepted = await _ok(api.as_("piat1").post(f"/audits/{audit_id}/qa", json={"decision": "accept", "details": "", "discussion_offered": False}))
+    assert accepted["stage"] == "dispute_window"
+    assert {k: accepted["deadlines"][k] for k in before} == before  # what was set before the restart holds
+    closes = datetime.fromisoformat(accepted["deadlines"]["dispute_window_closes"]).astimezone(LONDON)
+    assert closes > datetime.now(LONDON) and closes.time() == time(17)  # 5 working days on (R-DIST-4)
+    view = await _ok(api.as_("piat1").get(f"/audits/{audit_id}"))
+    assert view["stage"] == "dispute_window" and view["deadlines"] == accepted["deadlines"]
+
+    await _all_delivered(engine)
+    keys = [r.key.removeprefix(f"audit-{audit_id}/") for r in notification_rows(engine)]
+    assert keys[:2] == ["allocation", "report"], keys  # the report went out after the restart
+    assert delivery_faults(engine, smtp) == []
+    assert len(dev_workers.started) == 1 and dev_workers.current is not None  # the worker rode it out
+
+
+async def _ok(call) -> dict:
+    r = await call
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def _all_delivered(engine, polls: int = 100) -> None:
+    """Real time: the worker sends in its own time; poll, boundedly."""
+    for _ in range(polls):
+        rows = notification_rows(engine)
+        if rows and all(r.delivered for r in rows):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"undelivered: {[r.key for r in notification_rows(engine) if not r.delivered]}")
