@@ -68,7 +68,8 @@ async def register_search_attributes(client: Client, namespace: str) -> None:
 
 def email_relay(settings: Settings) -> EmailRelay:
     return EmailRelay(
-        make_engine(settings.database_url), settings.smtp_host, settings.smtp_port, settings.smtp_sender,
+        make_engine(settings.database_url), StaffDirectory.load(settings.staff_directory),
+        settings.smtp_host, settings.smtp_port, settings.smtp_sender,
         retry_max=timedelta(seconds=settings.email_retry_max_seconds),
         poll=timedelta(seconds=settings.email_relay_poll_seconds),
     )

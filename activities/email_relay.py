@@ -1,13 +1,15 @@
 """The email relay: delivers the outbox's pending emails over SMTP and marks each one sent.
 
-It runs beside the worker (worker.py). Workflows never wait for it: an email activity commits the
-message and returns, so an SMTP server down for hours only delays mail, retried with backoff.
+It runs beside each worker (worker.py). Workflows never wait for it: an email activity commits
+the message and returns, so an SMTP server down for hours only delays mail, retried with backoff.
 
-Exactly once, as far as SMTP allows: a message is marked `sent` in the same moment the server
-accepts it; a relay killed between the server's acceptance and that commit sends it again on
-restart with the same Message-ID (SMTP has no way to ask whether a message arrived), which the
-council's mail system can use to drop the duplicate. A worker killed at any other point sends
-nothing twice: the activity's retry finds its key in the outbox.
+Never twice. A relay claims a message before it talks to SMTP (`sending`, with a lease), so two
+relays never send the same one, and records `sent` the moment the server accepts the message,
+before it even says goodbye. A relay that dies inside that conversation leaves the message
+`sending`; when the lease runs out nobody can know whether the server took it (SMTP has no way to
+ask), so it is not sent again: it is marked `not_delivered` as uncertain, and the PI&A Manager is
+asked to check with the recipient. A worker killed anywhere else sends nothing twice either: the
+activity's retry finds its key in the outbox.
 """
 
 import asyncio
@@ -16,21 +18,25 @@ import smtplib
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, or_, select
 
-from activities.notify import NOT_DELIVERED, PENDING, SENT
+from activities.notify import NOT_DELIVERED, PENDING, SENDING, SENT, piat_managers
+from models.staff import StaffDirectory
 from models.tables import NotificationRecord
 
 log = logging.getLogger("qsaf.relay")
+UNCERTAIN = "uncertain: the relay stopped while the mail server was taking it; not sent again, so as never to send twice"
 
 
 class EmailRelay:
-    def __init__(self, engine: Engine, smtp_host: str, smtp_port: int, sender: str,
-                 retry_max: timedelta = timedelta(minutes=5), poll: timedelta = timedelta(seconds=5)):
-        self.engine = engine
+    def __init__(self, engine: Engine, directory: StaffDirectory, smtp_host: str, smtp_port: int, sender: str,
+                 retry_max: timedelta = timedelta(minutes=5), poll: timedelta = timedelta(seconds=5),
+                 lease: timedelta = timedelta(minutes=2)):
+        self.engine, self.directory = engine, directory
         self.smtp_host, self.smtp_port, self.sender = smtp_host, smtp_port, sender
-        self.retry_max, self.poll = retry_max, poll
+        self.retry_max, self.poll, self.lease = retry_max, poll, lease  # lease > the SMTP timeout (30 s)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
 
@@ -55,60 +61,117 @@ class EmailRelay:
 
     def deliver_due(self) -> int:
         """Send every pending email whose time has come; the number sent."""
+        self._give_up_interrupted()
+        sent = 0
+        for record_id in self._due():
+            record = self._claim(record_id)
+            if record is None:
+                continue  # another relay took it
+            outcome = self._deliver(record)
+            if outcome is None:
+                break  # the server is unreachable: the rest wait for the next round
+            sent += outcome
+        return sent
+
+    def _due(self) -> list[int]:
         now = datetime.now(UTC)
         with Session(self.engine) as session:
-            due = session.exec(
-                select(NotificationRecord)
+            return list(session.exec(
+                select(NotificationRecord.id)
                 .where(NotificationRecord.delivery == PENDING)
                 .where(or_(NotificationRecord.next_attempt_at.is_(None), NotificationRecord.next_attempt_at <= now))
                 .order_by(NotificationRecord.id)
                 .limit(100)
-            ).all()
-            sent = 0
-            for record in due:
-                outcome = self._deliver(record)
-                session.add(record)
-                session.commit()  # at once: the acceptance is recorded before the next message goes
-                if outcome is None:
-                    break  # the server is unreachable: the rest wait for the next round
-                sent += outcome
-        return sent
+            ))
+
+    def _claim(self, record_id: int) -> NotificationRecord | None:
+        """Take the message for this relay (one conditional update: of two relays, one wins)."""
+        with Session(self.engine) as session:
+            claimed = session.exec(
+                update(NotificationRecord)
+                .where(NotificationRecord.id == record_id, NotificationRecord.delivery == PENDING)
+                .values(delivery=SENDING, next_attempt_at=datetime.now(UTC) + self.lease,
+                        attempts=NotificationRecord.attempts + 1)
+            ).rowcount
+            session.commit()
+            return session.get(NotificationRecord, record_id) if claimed else None
 
     def _deliver(self, record: NotificationRecord) -> bool | None:
         """True: accepted; False: refused for good; None: the server could not be reached."""
-        record.attempts += 1
         try:
-            with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=30) as smtp:
-                smtp.send_message(self._message(record))
+            smtp = smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=30)
+        except OSError as error:
+            return self._retry_later(record, f"mail server unavailable ({type(error).__name__})")
+        try:
+            smtp.send_message(self._message(record))
+            self._settle(record, SENT, sent_at=datetime.now(UTC))  # accepted: recorded before goodbye
+            return True
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as refused:
             if _permanent(refused):
-                record.delivery, record.last_error = NOT_DELIVERED, f"refused by the mail server: {_code(refused)}"
                 log.warning("email %s refused by the mail server (%s)", record.key, _code(refused))
+                self._settle(record, NOT_DELIVERED, last_error=f"refused by the mail server: {_code(refused)}")
                 return False
             return self._retry_later(record, f"mail server deferred it: {_code(refused)}")
         except (OSError, smtplib.SMTPException) as error:
             return self._retry_later(record, f"mail server unavailable ({type(error).__name__})")
-        record.delivery, record.sent_at, record.next_attempt_at = SENT, datetime.now(UTC), None
-        return True
+        finally:
+            _quit(smtp)
 
     def _retry_later(self, record: NotificationRecord, why: str) -> None:
         """Back off exponentially up to `retry_max`; the outbox keeps the message meanwhile."""
         wait = min(self.retry_max, timedelta(seconds=2 ** min(record.attempts, 20)))
-        record.next_attempt_at = datetime.now(UTC) + wait
-        record.last_error = f"{why}; attempt {record.attempts}, next try in {int(wait.total_seconds())} s"
-        log.info("email %s: %s", record.key, record.last_error)
+        error = f"{why}; attempt {record.attempts}, next try in {int(wait.total_seconds())} s"
+        log.info("email %s: %s", record.key, error)
+        self._settle(record, PENDING, last_error=error, next_attempt_at=datetime.now(UTC) + wait)
         return None
+
+    def _settle(self, record: NotificationRecord, delivery: str, **values) -> None:
+        with Session(self.engine) as session:
+            session.exec(update(NotificationRecord).where(NotificationRecord.id == record.id)
+                         .values(delivery=delivery, **({"next_attempt_at": None} | values)))
+            session.commit()
+
+    def _give_up_interrupted(self) -> None:
+        """Messages whose relay died while sending them: never sent twice; a person checks."""
+        now = datetime.now(UTC)
+        with Session(self.engine) as session:
+            interrupted = session.exec(select(NotificationRecord).where(
+                NotificationRecord.delivery == SENDING, NotificationRecord.next_attempt_at < now)).all()
+            for record in interrupted:
+                record.delivery, record.next_attempt_at, record.last_error = NOT_DELIVERED, None, UNCERTAIN
+                session.add(record)
+                session.add(self._ask_to_check(record))
+                log.warning("email %s: %s", record.key, UNCERTAIN)
+            session.commit()
+
+    def _ask_to_check(self, record: NotificationRecord) -> NotificationRecord:
+        managers = piat_managers(self.directory)
+        return NotificationRecord(
+            key=f"{record.key}/uncertain", audit_id=record.audit_id, channel=record.channel,
+            recipient_ids=[m.id for m in managers], addresses=[m.email for m in managers],
+            subject=f"Please check an email reached them: {record.subject}"[:200],
+            body=f"The email \"{record.subject}\" to {', '.join(record.recipient_ids)} (audit {record.audit_id}) may "
+                 "or may not have arrived: the service stopped while the mail server was taking it. It is not sent "
+                 "again, so that nobody receives it twice. Please check with them.",
+            at=record.at, delivery=PENDING if managers else NOT_DELIVERED,
+        )
 
     def _message(self, record: NotificationRecord) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = ", ".join(record.addresses)
         message["Subject"] = record.subject
-        # A stable Message-ID lets mail systems drop the rare duplicate of an unrecorded acceptance.
         message["Message-ID"] = f"<{record.key.replace('/', '.')}@qsaf.council.example>"
         message["X-QSAF-Key"] = record.key
         message.set_content(record.body)
         return message
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()  # the message's fate is already recorded
 
 
 def _permanent(error: smtplib.SMTPException) -> bool:

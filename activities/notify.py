@@ -26,7 +26,7 @@ from models.payloads import Notification
 from models.staff import StaffDirectory
 from models.tables import MosaicOutbox, NotificationRecord
 
-SENT, PENDING, NOT_DELIVERED = "sent", "pending", "not_delivered"
+SENT, PENDING, SENDING, NOT_DELIVERED = "sent", "pending", "sending", "not_delivered"
 
 
 class MosaicAdapter(Protocol):
@@ -140,7 +140,7 @@ class NotifyActivities:
         """Once per notification (its own key): someone named is not reachable."""
         if recipients.reason is None:
             return
-        managers = self.directory.with_role(Role.PIAT_MANAGER) or self.directory.with_role(Role.PIAT)
+        managers = piat_managers(self.directory)
         if not managers:
             activity.logger.warning("notification %s: %s, and no PIAT in the directory to tell", n.key, recipients.reason)
             return
@@ -160,6 +160,11 @@ class NotifyActivities:
         record.addresses = [m.email for m in managers]
         if self._insert(record):
             self.enqueued()
+
+
+def piat_managers(directory: StaffDirectory) -> list:
+    """Who hears that someone could not be told: the PI&A Manager, else PIAT."""
+    return directory.with_role(Role.PIAT_MANAGER) or directory.with_role(Role.PIAT)
 
 
 def _record(n: Notification, recipients: Recipients) -> NotificationRecord:

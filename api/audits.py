@@ -322,7 +322,8 @@ async def list_notifications(audit_id: str, actor: Actor, svc: Svc) -> list[Noti
         ).all()
     return [
         NotificationOut(channel=r.channel, recipient_ids=r.recipient_ids, subject=r.subject, body=r.body,
-                        at=r.at.isoformat(), delivery=r.delivery, reason=_delivery_reason(r))
+                        at=r.at.isoformat(), delivery="pending" if r.delivery == "sending" else r.delivery,
+                        reason=_delivery_reason(r))
         for r in rows
     ]
 

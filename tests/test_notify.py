@@ -1,7 +1,7 @@
 """Notifications against a real SQLite file and a real local SMTP server: the email outbox and its
 relay, recipients who have left, and the mail server down or refusing."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -21,8 +21,8 @@ def notify(directory, engine):
 
 
 @pytest.fixture
-def relay(settings, engine):
-    return EmailRelay(engine, settings.smtp_host, settings.smtp_port, "qsaf@council.example")
+def relay(settings, engine, directory):
+    return EmailRelay(engine, directory, settings.smtp_host, settings.smtp_port, "qsaf@council.example")
 
 
 def note(key: str, channel=Channel.EMAIL, to=("sw1", "tm1")) -> Notification:
@@ -79,8 +79,8 @@ def test_nobody_to_tell_is_recorded_not_raised(notify, relay, smtp, sent):
     assert [m["X-Envelope-To"] for m in smtp.messages] == ["piatmgr1@council.example"]
 
 
-def test_mail_server_down_keeps_the_email_pending_then_sends_it_once(notify, settings, engine, smtp, sent):
-    down = EmailRelay(engine, "127.0.0.1", _closed_port(), "qsaf@council.example")
+def test_mail_server_down_keeps_the_email_pending_then_sends_it_once(notify, settings, engine, directory, smtp, sent):
+    down = EmailRelay(engine, directory, "127.0.0.1", _closed_port(), "qsaf@council.example")
     notify.send_email(note("audit-x/report"))
     assert down.deliver_due() == 0 and down.deliver_due() == 0  # the second round waits for its backoff
     [record] = sent("2027-01-abc")
@@ -90,12 +90,12 @@ def test_mail_server_down_keeps_the_email_pending_then_sends_it_once(notify, set
         record.next_attempt_at = None
         session.add(record)
         session.commit()
-    up = EmailRelay(engine, settings.smtp_host, settings.smtp_port, "qsaf@council.example")
+    up = EmailRelay(engine, directory, settings.smtp_host, settings.smtp_port, "qsaf@council.example")
     assert up.deliver_due() == 1
     assert [n.delivery for n in sent("2027-01-abc")] == ["sent"] and len(smtp.messages) == 1
 
 
-def test_a_mail_server_refusal_is_recorded_as_not_delivered(notify, engine, sent):
+def test_a_mail_server_refusal_is_recorded_as_not_delivered(notify, engine, directory, sent):
     class Refusing:
         async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
             return "550 no such mailbox"
@@ -104,11 +104,34 @@ def test_a_mail_server_refusal_is_recorded_as_not_delivered(notify, engine, sent
     controller.start()
     try:
         notify.send_email(note("audit-x/report"))
-        EmailRelay(engine, "127.0.0.1", controller.port, "qsaf@council.example").deliver_due()
+        EmailRelay(engine, directory, "127.0.0.1", controller.port, "qsaf@council.example").deliver_due()
     finally:
         controller.stop()
     [record] = sent("2027-01-abc")
     assert (record.delivery, record.last_error) == ("not_delivered", "refused by the mail server: 550, 550")
+
+
+def test_a_message_two_relays_see_is_sent_by_one(notify, relay, settings, engine, directory, smtp, sent):
+    notify.send_email(note("audit-x/report"))
+    other = EmailRelay(engine, directory, settings.smtp_host, settings.smtp_port, "qsaf@council.example")
+    [record_id] = relay._due()
+    assert other._due() == [record_id]  # both see it pending
+    assert relay._claim(record_id) is not None and other._claim(record_id) is None
+    assert other.deliver_due() == 0 and len(smtp.messages) == 0
+
+
+def test_a_send_interrupted_mid_conversation_is_never_repeated_and_a_person_checks(notify, engine, directory, smtp, sent):
+    """The relay died between claiming the message and recording the server's answer: nobody can
+    know whether it arrived, so it is not sent again; the PI&A Manager is asked to check."""
+    relay = EmailRelay(engine, directory, "127.0.0.1", smtp.port, "qsaf@council.example", lease=timedelta(0))
+    notify.send_email(note("audit-x/report"))
+    [record_id] = relay._due()
+    relay._claim(record_id)  # ... and the process is killed here
+    relay.deliver_due()  # a relay after the lease ran out
+    sent_ = by_key(sent)
+    assert (sent_["audit-x/report"].delivery, sent_["audit-x/report"].last_error.split(":")[0]) == ("not_delivered", "uncertain")
+    assert [m["X-QSAF-Key"] for m in smtp.messages] == ["audit-x/report/uncertain"]
+    assert smtp.messages[0]["X-Envelope-To"] == "piatmgr1@council.example"
 
 
 def test_mosaic_case_note_lands_in_the_outbox_once_with_the_framework_fields(notify, engine, sent):

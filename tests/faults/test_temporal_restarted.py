@@ -102,7 +102,7 @@ async def _all_delivered(engine, polls: int = 100) -> None:
     """Real time: the worker sends in its own time; poll, boundedly."""
     for _ in range(polls):
         rows = notification_rows(engine)
-        if rows and all(r.delivered for r in rows):
+        if rows and all(r.delivery == "sent" for r in rows):
             return
         await asyncio.sleep(0.1)
-    raise AssertionError(f"undelivered: {[r.key for r in notification_rows(engine) if not r.delivered]}")
+    raise AssertionError(f"undelivered: {[r.key for r in notification_rows(engine) if r.delivery != 'sent']}")
