@@ -26,9 +26,10 @@ from models.staff import StaffDirectory
 from models.tables import make_engine
 from workflows.audit import AuditWorkflow
 from workflows.dispute import DisputeWorkflow
+from workflows.safety import SafetyConcernWorkflow
 
 log = logging.getLogger("qsaf.worker")
-WORKFLOWS = [AuditWorkflow, DisputeWorkflow]
+WORKFLOWS = [AuditWorkflow, DisputeWorkflow, SafetyConcernWorkflow]
 
 
 async def connect(settings: Settings) -> Client:
@@ -93,6 +94,7 @@ def activities_for(settings: Settings, relay: EmailRelay | None = None) -> list:
         notify.post_to_mosaic,
         persistence.save_audit_row,
         persistence.save_dispute_row,
+        persistence.save_safety_concern_row,
         persistence.save_audit_snapshot,
         persistence.save_dispute_snapshot,
     ]

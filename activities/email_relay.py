@@ -163,6 +163,8 @@ class EmailRelay:
         message["Subject"] = record.subject
         message["Message-ID"] = f"<{record.key.replace('/', '.')}@qsaf.council.example>"
         message["X-QSAF-Key"] = record.key
+        if record.urgent:  # a safety concern: flagged in every common mail client
+            message["Importance"], message["X-Priority"] = "High", "1 (Highest)"
         message.set_content(record.body)
         return message
 

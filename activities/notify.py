@@ -177,4 +177,5 @@ def _record(n: Notification, recipients: Recipients) -> NotificationRecord:
         body=n.body,
         at=n.at,
         reason=recipients.reason,
+        urgent=n.urgent,
     )

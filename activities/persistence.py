@@ -4,8 +4,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from temporalio import activity
 
-from models.payloads import AuditRow, AuditView, DisputeRow, DisputeView, Projection
-from models.tables import AuditRecord, DisputeRecord
+from models.payloads import AuditRow, AuditView, DisputeRow, DisputeView, Projection, SafetyConcernRow
+from models.tables import AuditRecord, DisputeRecord, SafetyConcernRecord
 
 
 class PersistenceActivities:
@@ -20,6 +20,10 @@ class PersistenceActivities:
     @activity.defn
     def save_dispute_row(self, row: DisputeRow) -> None:
         self._upsert(DisputeRecord, "dispute_id", row)
+
+    @activity.defn
+    def save_safety_concern_row(self, row: SafetyConcernRow) -> None:
+        self._upsert(SafetyConcernRecord, "concern_id", row)
 
     # Runs started before rows were saved column by column send their whole view each time.
 

@@ -7,7 +7,11 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflow.v1 import WorkflowExecutionInfo
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Services
 from models.staff import StaffMember
@@ -46,3 +50,23 @@ async def answer_within(svc: Services) -> AsyncIterator[timedelta]:
     seconds = svc.settings.api_update_timeout_seconds
     async with asyncio.timeout(seconds):
         yield timedelta(seconds=seconds)
+
+
+async def describe(svc: Services, workflow_id: str) -> WorkflowExecutionInfo | None:
+    """A workflow's raw description, None once its history is gone. Raw, because the typed
+    `describe()` decodes every search attribute and the test server keeps unset ones empty."""
+    execution = WorkflowExecution(workflow_id=workflow_id)
+    try:
+        described = await svc.client.workflow_service.describe_workflow_execution(
+            DescribeWorkflowExecutionRequest(namespace=svc.client.namespace, execution=execution)
+        )
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        return None
+    return described.workflow_execution_info
+
+
+def memo(svc: Services, info: WorkflowExecutionInfo, name: str) -> str | None:
+    payload = info.memo.fields.get(name)
+    return svc.client.data_converter.payload_converter.from_payload(payload, str) if payload else None

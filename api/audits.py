@@ -9,10 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
-from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.api.workflow.v1 import WorkflowExecutionInfo
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -154,10 +151,10 @@ async def _start(svc: Svc, audit: AuditInput, request: str | None) -> WorkflowHa
                 static_summary=f"{audit.kind.value} audit, {audit.service_area.value}, cycle {audit.cycle}",
             )
         except WorkflowAlreadyStartedError:
-            info = await _describe(svc, candidate.audit_id)
+            info = await actions.describe(svc, f"audit-{candidate.audit_id}")
             if info and info.status in ENDED_IN_ERROR:
                 continue
-            if request and info and _memo(svc, info, ALLOCATION_REQUEST) == request:
+            if request and info and actions.memo(svc, info, ALLOCATION_REQUEST) == request:
                 return audit_handle(svc, candidate.audit_id)  # a retry: the first request's audit
             raise _duplicate(audit, candidate.audit_id) from None
     raise AssertionError("unreachable")
@@ -173,31 +170,11 @@ async def _refuse_projected_duplicate(svc: Svc, audit: AuditInput) -> None:
             )
         ).all()
     for audit_id in existing:
-        info = await _describe(svc, audit_id)
+        info = await actions.describe(svc, f"audit-{audit_id}")
         if info and info.status in ENDED_IN_ERROR:
             continue
         if info is None or not (audit_id == audit.audit_id or audit_id.startswith(f"{audit.audit_id}-")):
             raise _duplicate(audit, audit_id)
-
-
-async def _describe(svc: Svc, audit_id: str) -> WorkflowExecutionInfo | None:
-    """The audit workflow's raw description, None once its history is gone. Raw, because the
-    typed `describe()` decodes every search attribute and the test server keeps unset ones empty."""
-    execution = WorkflowExecution(workflow_id=f"audit-{audit_id}")
-    try:
-        described = await svc.client.workflow_service.describe_workflow_execution(
-            DescribeWorkflowExecutionRequest(namespace=svc.client.namespace, execution=execution)
-        )
-    except RPCError as error:
-        if error.status is not RPCStatusCode.NOT_FOUND:
-            raise
-        return None
-    return described.workflow_execution_info
-
-
-def _memo(svc: Svc, info: WorkflowExecutionInfo, name: str) -> str | None:
-    payload = info.memo.fields.get(name)
-    return svc.client.data_converter.payload_converter.from_payload(payload, str) if payload else None
 
 
 def _duplicate(audit: AuditInput, audit_id: str) -> HTTPException:

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from api import audit_tools, audits, disputes, errors
+from api import audit_tools, audits, disputes, errors, safety
 from api.deps import Services, Svc
 from models.settings import get_settings
 from models.staff import StaffDirectory
@@ -44,6 +44,7 @@ def create_app(prepared: Services | None = None) -> FastAPI:
     app.include_router(audits.router)
     app.include_router(audit_tools.router)
     app.include_router(disputes.router)
+    app.include_router(safety.router)
 
     class Health(BaseModel):
         status: str

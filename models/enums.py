@@ -89,6 +89,18 @@ class DisputeStep(StrEnum):
     ENDED = "ended"
 
 
+class SafetyEscalation(StrEnum):
+    """How far an unacknowledged safety concern has gone (R-SAFE-2); `SafetyEscalation` attribute."""
+
+    NONE = "none"
+    HEAD_OF_SERVICE = "head_of_service"
+    ASSISTANT_DIRECTOR = "assistant_director"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").title().replace("Of", "of")
+
+
 class PersonRole(StrEnum):
     """Whom an audit names, each of whom PIAT can replace (`PUT /audits/{id}/people/{role}`)."""
 

@@ -10,7 +10,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from models.enums import (
-    AuditKind, ChainOutcome, Channel, DisputeLevel, DisputeStep, Escalation, Grade, PersonRole, ServiceArea, Stage,
+    AuditKind, ChainOutcome, Channel, DisputeLevel, DisputeStep, Escalation, Grade, PersonRole, SafetyEscalation,
+    ServiceArea, Stage,
 )
 from models.limits import DomainName, Items, ItemText, RequiredText, StaffId, Text
 
@@ -30,6 +31,8 @@ class Policy(BaseModel):
     dispute_review_decision_days: int = 5  # Decision: whether to commission an independent review
     discussion_escalation_days: int = 2  # Decision: reminder at the due date, Head of Service 2 days later
     discussion_more_days: int = 5  # Decision: time to re-record after PIAT asks for more
+    safety_acknowledge_hours: float = 2  # R-SAFE-2: clock hours before the Head of Service is told
+    safety_escalate_hours: float = 2  # R-SAFE-2: and again before the Assistant Director
 
 
 class AuditInput(BaseModel):
@@ -352,6 +355,7 @@ class Notification(BaseModel):
     at: datetime  # the workflow's time, so time-skipped tests see simulated instants
     case_ref: str | None = None
     note_type: str = "Quality Assurance"  # Mosaic case notes only
+    urgent: bool = False  # email: marked high importance (a safety concern)
 
 
 # ---- disputes (R-DISP) ----------------------------------------------------------------------------
@@ -546,6 +550,74 @@ class DisputeRow(Projection):
         return cls(
             dispute_id=v.dispute_id, audit_id=v.audit_id, level=v.level.value, step=v.step.value,
             status=v.outcome.status if v.outcome else "open", overdue=v.overdue, raised_by=v.raised_by,
+            updated_at=v.history[-1].at if v.history else v.raised_at,
+            view=v.model_dump(mode="json") if whole else None,
+        )
+
+
+# ---- safety concerns (R-SAFE) -------------------------------------------------------------------
+
+
+class SafetyConcernRaise(BaseModel):
+    """`POST /audits/{id}/safety-concerns`: what the auditor saw, in their words."""
+
+    description: RequiredText = Field(description="what was found and why the child may not be safe")
+    immediate_action_needed: bool = Field(description="whether someone must act now")
+
+
+class SafetyAcknowledgement(BaseModel):
+    """`POST /safety-concerns/{id}/acknowledge`."""
+
+    action_taken: RequiredText = Field(description="what was done to keep the child safe")
+
+
+class SafetyConcernInput(BaseModel):
+    concern_id: str  # "<audit id>-<n>"
+    audit_id: str
+    case_ref: str
+    raised_by: str
+    description: str
+    immediate_action_needed: bool
+    practitioner_id: str
+    team_manager_id: str
+    policy: Policy
+
+
+class SafetyConcernView(BaseModel):
+    concern_id: str
+    audit_id: str
+    case_ref: str
+    raised_by: str
+    raised_at: datetime
+    description: str
+    immediate_action_needed: bool
+    team_manager_id: str
+    open: bool
+    escalation: SafetyEscalation
+    overdue: bool
+    told: list[str]  # who has been asked to act, in order: the Team Manager, then whoever it went to
+    waiting_for: Waiting | None
+    acknowledged_by: str | None
+    acknowledgement: SafetyAcknowledgement | None
+    history: list[HistoryEntry]
+
+
+class SafetyConcernRow(Projection):
+    concern_id: str
+    audit_id: str
+    raised_by: str
+    team_manager_id: str
+    open: bool
+    escalation: str
+    overdue: bool
+    raised_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, v: SafetyConcernView, whole: bool) -> "SafetyConcernRow":
+        return cls(
+            concern_id=v.concern_id, audit_id=v.audit_id, raised_by=v.raised_by, team_manager_id=v.team_manager_id,
+            open=v.open, escalation=v.escalation.value, overdue=v.overdue, raised_at=v.raised_at,
             updated_at=v.history[-1].at if v.history else v.raised_at,
             view=v.model_dump(mode="json") if whole else None,
         )

@@ -20,6 +20,8 @@ AUDIT_CHAIN = SearchAttributeKey.for_keyword("AuditChain")  # the first audit's 
 DISPUTE_LEVEL = SearchAttributeKey.for_keyword("DisputeLevel")
 DISPUTE_STEP = SearchAttributeKey.for_keyword("DisputeStep")
 DISPUTE_OVERDUE = SearchAttributeKey.for_bool("DisputeOverdue")
+SAFETY_CONCERN_OPEN = SearchAttributeKey.for_bool("SafetyConcernOpen")
+SAFETY_ESCALATION = SearchAttributeKey.for_keyword("SafetyEscalation")
 
 ALL = (
     AUDIT_CYCLE,
@@ -35,6 +37,8 @@ ALL = (
     DISPUTE_LEVEL,
     DISPUTE_STEP,
     DISPUTE_OVERDUE,
+    SAFETY_CONCERN_OPEN,
+    SAFETY_ESCALATION,
 )
 
 

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     dispute_formal_days: int = 5  # R-DISP-6, R-DISP-7
     dispute_corporate_days: int = 5  # R-DISP-8
     dispute_review_decision_days: int = 5  # R-DISP-9 Decision
+    safety_acknowledge_hours: float = 2  # R-SAFE-2: clock hours, day or night
+    safety_escalate_hours: float = 2  # R-SAFE-2
 
     @field_validator("closure_days", mode="before")
     @classmethod

@@ -76,6 +76,24 @@ class NotificationRecord(SQLModel, table=True):
     last_error: str | None = None  # why the last SMTP attempt failed
     next_attempt_at: datetime | None = Field(default=None, index=True)  # the relay's backoff
     sent_at: datetime | None = None
+    urgent: bool = False  # marked high importance (a safety concern)
+
+
+class SafetyConcernRecord(SQLModel, table=True):
+    """A projection of each safety concern workflow for `GET /safety-concerns`."""
+
+    __tablename__ = "safety_concern"
+
+    concern_id: str = Field(primary_key=True)
+    audit_id: str = Field(index=True)
+    raised_by: str
+    team_manager_id: str = Field(index=True)
+    open: bool = Field(index=True)
+    escalation: str = Field(index=True)
+    overdue: bool = Field(default=False, index=True)
+    raised_at: datetime
+    updated_at: datetime
+    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole view, first and last
 
 
 class MosaicOutbox(SQLModel, table=True):

@@ -82,8 +82,9 @@ class Process:
 
     # ---- telling people --------------------------------------------------------------------------
 
-    async def _email(self, step: str, to: list[str | None], subject: str, body: str) -> None:
-        await self._send(NotifyActivities.send_email, Channel.EMAIL, step, to, subject, body)
+    async def _email(self, step: str, to: list[str | None], subject: str, body: str, urgent: bool = False) -> None:
+        extra = {"urgent": True} if urgent else {}
+        await self._send(NotifyActivities.send_email, Channel.EMAIL, step, to, subject, body, **extra)
 
     async def _post(self, channel: Channel, step: str, to: list[str | None], subject: str, body: str, **extra) -> None:
         await self._send(NotifyActivities.post_to_mosaic, channel, step, to, subject, body, **extra)

@@ -1,0 +1,142 @@
+"""`/safety-concerns`: concerns for a child's safety found while auditing (R-SAFE-1, R-SAFE-2)."""
+
+import itertools
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel
+from sqlmodel import Session, func, select
+from temporalio.client import WorkflowHandle
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api import actions
+from api.audits import OVERSIGHT_ROLES, current_view
+from api.deps import Actor, IdempotencyKey, Svc
+from models.enums import SafetyEscalation
+from models.payloads import Policy, SafetyAcknowledgement, SafetyConcernInput, SafetyConcernRaise, SafetyConcernView
+from models.staff import StaffMember
+from models.tables import SafetyConcernRecord
+from workflows.safety import SafetyConcernWorkflow
+
+router = APIRouter(tags=["safety concerns"])
+RAISE_REQUEST = "raise_request"  # memo: which request (`raise:<staff id>:<key>`) raised a concern
+
+
+class SafetyConcernSummary(BaseModel):
+    concern_id: str
+    audit_id: str
+    raised_by: str
+    team_manager_id: str
+    open: bool
+    escalation: SafetyEscalation
+    overdue: bool
+    raised_at: datetime
+
+
+@router.post("/audits/{audit_id}/safety-concerns", status_code=status.HTTP_201_CREATED, response_model=SafetyConcernView)
+async def raise_safety_concern(
+    audit_id: str, body: SafetyConcernRaise, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> SafetyConcernView:
+    """R-SAFE-1: whoever audits the case raises it, at any stage, even after completion; the
+    practitioner's Team Manager is emailed at once, marked urgent (R-SAFE-2)."""
+    audit = await current_view(svc, audit_id)
+    if actor.id != audit.auditor_id:  # saying who does audit it would tell an outsider who is involved
+        raise HTTPException(403, "only whoever audits this case can raise a safety concern from its audit")
+    s = svc.settings
+    concern = SafetyConcernInput(
+        concern_id="", audit_id=audit_id, case_ref=audit.case_ref, raised_by=actor.id, description=body.description,
+        immediate_action_needed=body.immediate_action_needed, practitioner_id=audit.practitioner_id,
+        team_manager_id=audit.team_manager_id, policy=Policy(**{n: getattr(s, n) for n in Policy.model_fields}),
+    )
+    handle = await _start(svc, concern, actions.request_id("raise", actor, key))
+    await actions.update(svc, handle, SafetyConcernWorkflow.raised_recorded)
+    return await actions.query(svc, handle, SafetyConcernWorkflow.view)
+
+
+async def _start(svc: Svc, concern: SafetyConcernInput, request: str | None) -> WorkflowHandle:
+    """Number the audit's concerns 1, 2, ...: of two raised at once, Temporal gives each its own
+    number (one start is refused and the next number tried). A retry with the same key finds its own."""
+    with Session(svc.engine) as session:
+        known = session.exec(select(func.count()).where(SafetyConcernRecord.audit_id == concern.audit_id)).one()
+    for number in itertools.count(known + 1):
+        numbered = concern.model_copy(update={"concern_id": f"{concern.audit_id}-{number}"})
+        try:
+            return await svc.client.start_workflow(
+                SafetyConcernWorkflow.run, numbered, id=f"safety-{numbered.concern_id}",
+                task_queue=svc.settings.temporal_task_queue, memo={RAISE_REQUEST: request} if request else None,
+                static_summary=f"safety concern {number} from audit {concern.audit_id}",
+            )
+        except WorkflowAlreadyStartedError:
+            info = await actions.describe(svc, f"safety-{numbered.concern_id}")
+            if request and info and actions.memo(svc, info, RAISE_REQUEST) == request:
+                return _handle(svc, numbered.concern_id)
+    raise AssertionError("unreachable")
+
+
+@router.post("/safety-concerns/{concern_id}/acknowledge", response_model=SafetyConcernView)
+async def acknowledge(
+    concern_id: str, body: SafetyAcknowledgement, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> SafetyConcernView:
+    """R-SAFE-2: the Team Manager, or the Head of Service or Assistant Director once told."""
+    try:
+        await actions.update(svc, _handle(svc, concern_id), SafetyConcernWorkflow.acknowledge, [actor.id, body], actor, key)
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND or _record(svc, concern_id) is None:
+            raise
+        raise HTTPException(409, "this concern has already been acknowledged") from None  # its workflow has ended
+    return await get_safety_concern(concern_id, actor, svc)
+
+
+@router.get("/safety-concerns", response_model=list[SafetyConcernSummary])
+def list_safety_concerns(
+    actor: Actor,
+    svc: Svc,
+    open: Annotated[bool | None, Query(description="only open (true) or only acknowledged (false)")] = None,  # noqa: A002
+    audit_id: Annotated[str | None, Query(max_length=80)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[SafetyConcernSummary]:
+    """Open ones first, then the newest. PIAT and managers see all; others those they raised or
+    that their practitioners' audits raised."""
+    query = select(SafetyConcernRecord)
+    if open is not None:
+        query = query.where(SafetyConcernRecord.open == open)
+    if audit_id is not None:
+        query = query.where(SafetyConcernRecord.audit_id == audit_id)
+    if not _oversees(actor):
+        query = query.where((SafetyConcernRecord.raised_by == actor.id) | (SafetyConcernRecord.team_manager_id == actor.id))
+    order = (SafetyConcernRecord.open.desc(), SafetyConcernRecord.raised_at.desc())
+    with Session(svc.engine) as session:
+        rows = session.exec(query.order_by(*order).limit(limit)).all()
+    return [SafetyConcernSummary(**row.model_dump()) for row in rows]
+
+
+@router.get("/safety-concerns/{concern_id}", response_model=SafetyConcernView)
+async def get_safety_concern(concern_id: str, actor: Actor, svc: Svc) -> SafetyConcernView:
+    """The concern with its timeline: raised, who was told when, the acknowledgement."""
+    try:
+        view = await actions.query(svc, _handle(svc, concern_id), SafetyConcernWorkflow.view)
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        record = _record(svc, concern_id)
+        if record is None or not record.view:
+            raise HTTPException(404, f"no safety concern {concern_id}") from None
+        view = SafetyConcernView.model_validate(record.view)
+    if not _oversees(actor) and actor.id not in {view.raised_by, *view.told}:
+        raise HTTPException(403, "only those who raised it or were asked to act, PIAT and managers can see a safety concern")
+    return view
+
+
+def _record(svc: Svc, concern_id: str) -> SafetyConcernRecord | None:
+    with Session(svc.engine) as session:
+        return session.get(SafetyConcernRecord, concern_id.removeprefix("safety-"))
+
+
+def _handle(svc: Svc, concern_id: str) -> WorkflowHandle:
+    return svc.client.get_workflow_handle(f"safety-{concern_id.removeprefix('safety-')}")
+
+
+def _oversees(actor: StaffMember) -> bool:
+    return any(actor.has(r) for r in OVERSIGHT_ROLES)

@@ -1,0 +1,159 @@
+"""A safety concern found while auditing (R-SAFE-1, R-SAFE-2): an audit never delays action to
+keep a child safe.
+
+Its own workflow, `safety-<audit id>-<n>`: the audit never waits for it and it never waits for the
+audit, so a concern raised on a completed audit runs the same. The practitioner's Team Manager is
+emailed at once, marked urgent, and acknowledges with the action taken. The clock here is the
+clock on the wall — day or night, weekends included — not working days: without an
+acknowledgement within 2 hours the Head of Service is told, 2 hours later the Assistant Director,
+and then the concern stays open and visibly overdue until someone told acknowledges it.
+"""
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.directory import DirectoryActivities
+    from activities.persistence import PersistenceActivities
+    from models import search_attributes as sa
+    from models.enums import SafetyEscalation
+    from models.errors import forbidden, out_of_order
+    from models.payloads import (
+        SafetyAcknowledgement,
+        SafetyConcernInput,
+        SafetyConcernRow,
+        SafetyConcernView,
+        ServiceContacts,
+        Waiting,
+    )
+
+from workflows.process import ACTIVITY_OPTIONS, SYSTEM, Process, details, when
+
+
+@workflow.defn
+class SafetyConcernWorkflow(Process):
+    @workflow.init
+    def __init__(self, concern: SafetyConcernInput) -> None:
+        self._init_process()
+        self.concern, self.audit_id, self.case_ref = concern, concern.audit_id, concern.case_ref
+        self._people_change = True  # born after people could change: the newest paths throughout
+        self.raised_at = workflow.now()
+        self.escalation = SafetyEscalation.NONE
+        self.told: list[str] = [concern.team_manager_id]  # who has been asked to act, in order
+        self.acknowledgement: SafetyAcknowledgement | None = None
+        self.acknowledged_by: str | None = None
+        self.next_escalation_at = self.raised_at + timedelta(hours=concern.policy.safety_acknowledge_hours)
+        self._told_team_manager = False
+
+    @workflow.run
+    async def run(self, concern: SafetyConcernInput) -> SafetyConcernView:
+        projector = asyncio.create_task(self._project(
+            PersistenceActivities.save_safety_concern_row, None, "save safety concern projection"))
+        self._record(concern.raised_by, "safety concern raised", "immediate action needed" if concern.immediate_action_needed else "")
+        await self._tell(concern.team_manager_id, "raised", "A safety concern has been raised")
+        self._told_team_manager = True
+        for level in (SafetyEscalation.HEAD_OF_SERVICE, SafetyEscalation.ASSISTANT_DIRECTOR):
+            if await self._wait(self._acknowledged, self.next_escalation_at, f"acknowledged before {level.value} is told (R-SAFE-2)"):
+                break
+            await self._escalate(level)
+        else:
+            self.next_escalation_at = None
+            self._mark_overdue("acknowledgement")
+            await self._wait(self._acknowledged)
+        self._clear_overdue("acknowledgement")
+        await self._email("acknowledged", [concern.raised_by, *self.told],
+                          f"Safety concern acknowledged: case {concern.case_ref}",
+                          f"{self.acknowledged_by} acknowledged the safety concern raised by {concern.raised_by} on the "
+                          f"audit {concern.audit_id}.\nAction taken: {self.acknowledgement.action_taken}")
+        await self._finish(projector, PersistenceActivities.save_safety_concern_row)
+        return self._view()
+
+    def _acknowledged(self) -> bool:
+        return self.acknowledgement is not None
+
+    async def _escalate(self, level: SafetyEscalation) -> None:
+        contacts: ServiceContacts = await workflow.execute_activity_method(
+            DirectoryActivities.service_contacts, self.concern.practitioner_id,
+            summary="who holds each role now (staff directory)", **ACTIVITY_OPTIONS,
+        )
+        person = contacts.head_of_service_id if level is SafetyEscalation.HEAD_OF_SERVICE else contacts.assistant_director_id
+        self.escalation = level
+        self.next_escalation_at = workflow.now() + timedelta(hours=self.concern.policy.safety_escalate_hours)
+        if person and person not in self.told:
+            self.told.append(person)
+        self._record(SYSTEM, f"not acknowledged: escalated to the {level.label}", person or "nobody holds the role")
+        await self._tell(person, f"escalated-{level.value}",
+                         f"A safety concern has not been acknowledged within {_hours(workflow.now() - self.raised_at)}")
+
+    async def _tell(self, person: str | None, step: str, opening: str) -> None:
+        c = self.concern
+        urgency = "Immediate action is needed. " if c.immediate_action_needed else ""
+        await self._email(
+            step, [person], f"URGENT: safety concern: case {c.case_ref}",
+            f"{opening} by {c.raised_by} while auditing case {c.case_ref} ({c.audit_id}).\n{urgency}\n"
+            f"{c.description}\n\nPlease act to keep the child safe, then acknowledge it with the action taken "
+            f"(POST /safety-concerns/{c.concern_id}/acknowledge)"
+            + (f", by {when(self.next_escalation_at)}, when it goes further." if self.next_escalation_at else "."),
+            urgent=True,
+        )
+
+    # ---- the acknowledgement (a Workflow Update) ----------------------------------------------
+
+    @workflow.update
+    def acknowledge(self, actor_id: str, acknowledgement: SafetyAcknowledgement) -> None:
+        self.acknowledgement, self.acknowledged_by = acknowledgement, actor_id
+        self.next_escalation_at = None
+        self._record(actor_id, "safety concern acknowledged", acknowledgement.action_taken)
+
+    @acknowledge.validator
+    def _validate_acknowledge(self, actor_id: str, acknowledgement: SafetyAcknowledgement) -> None:
+        if self.acknowledgement is not None:
+            raise out_of_order(f"already acknowledged by {self.acknowledged_by}")
+        if actor_id not in self.told:
+            raise forbidden("only the Team Manager, or whoever the concern has been escalated to, acknowledges it")
+
+    @workflow.update
+    async def raised_recorded(self) -> None:
+        """Answers once the Team Manager's urgent email is in the outbox, so a 201 means they are told."""
+        await workflow.wait_condition(lambda: self._told_team_manager)
+        await self._answer()
+
+    @workflow.query
+    def view(self) -> SafetyConcernView:
+        return self._view()
+
+    # ---- what operators and the API see -------------------------------------------------------
+
+    def _waiting(self) -> Waiting | None:
+        if self.acknowledgement is not None:
+            return None
+        return Waiting(action="acknowledgement with the action taken (R-SAFE-2)", from_staff_ids=list(self.told),
+                       until=self.next_escalation_at)
+
+    def _refresh(self) -> None:
+        self._upsert({
+            sa.SAFETY_CONCERN_OPEN: self.acknowledgement is None,
+            sa.SAFETY_ESCALATION: self.escalation.value,
+        })
+        state = "acknowledged" if self.acknowledgement else f"open ({self.escalation.value})"
+        workflow.set_current_details(details(state, self._waiting(), self.overdue_steps))
+
+    def _row(self, whole: bool) -> SafetyConcernRow:
+        return SafetyConcernRow.of(self._view(), whole)
+
+    def _view(self) -> SafetyConcernView:
+        c = self.concern
+        return SafetyConcernView(
+            concern_id=c.concern_id, audit_id=c.audit_id, case_ref=c.case_ref, raised_by=c.raised_by,
+            raised_at=self.raised_at, description=c.description, immediate_action_needed=c.immediate_action_needed,
+            team_manager_id=c.team_manager_id, open=self.acknowledgement is None, escalation=self.escalation,
+            overdue=bool(self.overdue_steps), told=list(self.told), waiting_for=self._waiting(),
+            acknowledged_by=self.acknowledged_by, acknowledgement=self.acknowledgement, history=list(self.history),
+        )
+
+
+def _hours(elapsed: timedelta) -> str:
+    hours = round(elapsed.total_seconds() / 3600, 1)
+    return f"{hours:g} hours"
