@@ -2,6 +2,10 @@
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 from typing import Annotated
 
 import jwt
@@ -28,7 +32,17 @@ def services(request: Request) -> Services:
     return request.app.state.services
 
 
-bearer = HTTPBearer(auto_error=False, description="`dev-<staff id>` with AUTH_MODE=dev")
+bearer = HTTPBearer(auto_error=False, description="a JWT from the council's identity provider (`dev-<staff id>` in dev)")
+SIGNING_ALGORITHMS = ["RS256", "ES256"]  # asymmetric only: never `none`, never a shared secret
+
+
+def check_auth_settings(settings: Settings) -> None:
+    """Refuse to start rather than serve a deployment where anyone can act as anyone."""
+    if settings.auth_mode == "dev" and not settings.allow_dev_auth:
+        raise RuntimeError("AUTH_MODE=dev lets anyone act as anyone: it needs ALLOW_DEV_AUTH=true as well "
+                           "(make dev and the tests set it); production uses AUTH_MODE=oidc")
+    if settings.auth_mode == "oidc" and not (settings.oidc_jwks_url and settings.oidc_issuer and settings.oidc_audience):
+        raise RuntimeError("AUTH_MODE=oidc needs OIDC_JWKS_URL, OIDC_ISSUER and OIDC_AUDIENCE")
 
 
 def current_staff(
@@ -50,31 +64,52 @@ def _staff_id(settings: Settings, token: str) -> str:
         if not token.startswith("dev-"):
             raise _unauthorised("in dev mode the token is 'dev-<staff id>'")
         return token.removeprefix("dev-")
-    _require_usable_key(settings)
-    try:  # AUTH_MODE=jwt: a token signed by the council's identity provider; `sub` is the staff ID
-        claims = jwt.decode(token, settings.jwt_secret, algorithms=[settings.jwt_algorithm], options={"require": ["sub", "exp"]})
-    except jwt.InvalidKeyError as error:
-        raise _misconfigured(settings, error) from None
-    except jwt.PyJWTError as error:  # any other PyJWT error is about the token the caller sent
-        raise _unauthorised(f"invalid token: {error}") from None
-    return claims["sub"]
+    return _verified_claim(settings, token)
 
 
-def _require_usable_key(settings: Settings) -> None:
-    """A key the server cannot use is the deployment's fault, not the caller's: a 500, not a 401."""
-    algorithm = jwt.algorithms.get_default_algorithms().get(settings.jwt_algorithm)
-    if algorithm is None:
-        raise _misconfigured(settings, jwt.InvalidAlgorithmError("unsupported algorithm"))
+def _verified_claim(settings: Settings, token: str) -> str:
+    """AUTH_MODE=oidc: the token's signature against the issuer's published keys (by `kid`), its
+    algorithm, issuer, audience, expiry and not-before; then the claim naming the staff ID."""
     try:
-        algorithm.prepare_key(settings.jwt_secret)
-    except (jwt.PyJWTError, ValueError, TypeError) as error:  # empty, or the wrong kind of key
-        raise _misconfigured(settings, error) from None
+        key = _jwks(settings.oidc_jwks_url).get_signing_key_from_jwt(token)
+        claims = jwt.decode(
+            token, key.key, algorithms=SIGNING_ALGORITHMS, audience=settings.oidc_audience, issuer=settings.oidc_issuer,
+            options={"require": ["exp", "iss", "aud", settings.oidc_staff_claim]}, leeway=30,
+        )
+    except jwt.PyJWKClientConnectionError as error:
+        log.error("the identity provider's keys could not be read from %s: %s", settings.oidc_jwks_url, type(error).__name__)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "sign-in cannot be checked just now; try again shortly") from None
+    except jwt.PyJWTError as error:  # about the token the caller sent: its reason helps them
+        raise _unauthorised(f"invalid token: {error}") from None
+    return str(claims[settings.oidc_staff_claim])
 
 
-def _misconfigured(settings: Settings, error: Exception) -> HTTPException:
-    # The reason goes to the log for operators, never the key; the caller learns only that it is not them.
-    log.error("AUTH_MODE=jwt cannot verify tokens with JWT_ALGORITHM=%s: %s", settings.jwt_algorithm, error)
-    return HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, "authentication is misconfigured")
+@lru_cache(maxsize=4)
+def _jwks(url: str) -> "jwt.PyJWKClient | FileJwks":
+    """One client per JWKS URL: it caches the keys, and fetches again for a `kid` it has not seen
+    (so the identity provider can rotate keys without a restart)."""
+    if url.startswith("file://"):
+        return FileJwks(Path(url2pathname(urlparse(url).path)))
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
+
+
+class FileJwks:
+    """The issuer's keys from a file (PyJWKClient reads only http/https): for a deployment that
+    distributes its JWKS as a file, and for tests. Read on each look-up, so a rotation applies at once."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def get_signing_key_from_jwt(self, token: str) -> jwt.PyJWK:
+        kid = jwt.get_unverified_header(token).get("kid")
+        try:
+            keys = jwt.PyJWKSet.from_json(self.path.read_text())
+        except OSError as error:
+            raise jwt.PyJWKClientConnectionError(f"cannot read {self.path}: {error}") from None
+        for key in keys.keys:
+            if key.key_id == kid:
+                return key
+        raise jwt.PyJWKClientError(f'Unable to find a signing key that matches: "{kid}"')
 
 
 def _unauthorised(message: str) -> HTTPException:

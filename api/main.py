@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from api import audit_tools, audits, disputes, errors, safety
-from api.deps import Services, Svc
+from api.deps import Services, Svc, check_auth_settings
 from models.settings import get_settings
 from models.staff import StaffDirectory
 from models.tables import make_engine
@@ -22,6 +22,7 @@ def create_app(prepared: Services | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if prepared is None:
             settings = get_settings()
+            check_auth_settings(settings)
             app.state.services = Services(
                 settings=settings,
                 client=await connect(settings),
@@ -39,6 +40,7 @@ def create_app(prepared: Services | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     if prepared is not None:
+        check_auth_settings(prepared.settings)
         app.state.services = prepared  # also without a lifespan (httpx's ASGI transport)
     errors.install(app)
     app.include_router(audits.router)

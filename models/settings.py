@@ -22,9 +22,14 @@ class Settings(BaseSettings):
     smtp_host: str = "localhost"
     smtp_port: int = 1025
     smtp_sender: str = "audit-team@council.example"
-    auth_mode: Literal["dev", "jwt"] = "dev"  # dev: the token is `dev-<staff id>`
-    jwt_secret: str = ""  # AUTH_MODE=jwt: the identity provider's signing key
-    jwt_algorithm: str = "HS256"
+    # oidc: JWTs from the council's identity provider. dev: the token is `dev-<staff id>`, anyone
+    # can be anyone, so the API refuses to start with it unless ALLOW_DEV_AUTH=true as well.
+    auth_mode: Literal["oidc", "dev"] = "oidc"
+    allow_dev_auth: bool = False
+    oidc_jwks_url: str = ""  # https://... or file:///path/to/jwks.json
+    oidc_issuer: str = ""
+    oidc_audience: str = ""
+    oidc_staff_claim: str = "sub"  # the claim holding the staff ID
     staff_directory: Path = ROOT / "data" / "staff.dev.toml"  # re-read whenever the file changes
     email_retry_max_seconds: float = 300  # the relay's longest wait between SMTP attempts
     email_relay_poll_seconds: float = 5  # how often the relay looks for retries that fell due

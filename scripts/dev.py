@@ -147,7 +147,10 @@ def main() -> int:
         return 1
     DATA.mkdir(exist_ok=True)
     env = os.environ.copy()
-    for key, value in {"TEMPORAL_ADDRESS": "localhost:7233", "SMTP_HOST": "localhost", "SMTP_PORT": "1025"}.items():
+    # Dev sign-in (`dev-<staff id>`) on this machine only: the API refuses it without ALLOW_DEV_AUTH.
+    dev = {"TEMPORAL_ADDRESS": "localhost:7233", "SMTP_HOST": "localhost", "SMTP_PORT": "1025",
+           "AUTH_MODE": "dev", "ALLOW_DEV_AUTH": "true"}
+    for key, value in dev.items():
         env.setdefault(key, value)
 
     # Re-passing these with an existing database neither fails nor adds new names (temporal CLI 1.9.1);

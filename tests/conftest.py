@@ -61,6 +61,8 @@ def settings(tmp_path, smtp) -> Settings:
         smtp_port=smtp.port,
         staff_directory=staff,
         temporal_task_queue=f"audits-{uuid.uuid4().hex[:6]}",
+        auth_mode="dev",  # `dev-<staff id>` tokens; tests/test_auth.py covers oidc
+        allow_dev_auth=True,
         email_retry_max_seconds=0.5,  # a mail server back up is retried within the test's patience
         email_relay_poll_seconds=0.1,
     )
