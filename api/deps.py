@@ -46,6 +46,7 @@ def check_auth_settings(settings: Settings) -> None:
 
 
 def current_staff(
+    request: Request,
     svc: Annotated[Services, Depends(services)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> StaffMember:
@@ -56,6 +57,7 @@ def current_staff(
     member = svc.directory.get(staff_id)
     if member is None:
         raise _unauthorised("the token names no one in the staff directory")
+    request.state.actor_id = member.id  # for the action log (api/action_log.py)
     return member
 
 

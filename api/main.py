@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from api import audit_tools, audits, disputes, errors, safety
+from api import action_log, audit_tools, audits, disputes, errors, safety
 from api.deps import Services, Svc, check_auth_settings
 from models.settings import get_settings
 from models.staff import StaffDirectory
@@ -43,10 +43,12 @@ def create_app(prepared: Services | None = None) -> FastAPI:
         check_auth_settings(prepared.settings)
         app.state.services = prepared  # also without a lifespan (httpx's ASGI transport)
     errors.install(app)
+    action_log.install(app)
     app.include_router(audits.router)
     app.include_router(audit_tools.router)
     app.include_router(disputes.router)
     app.include_router(safety.router)
+    app.include_router(action_log.router)
 
     class Health(BaseModel):
         status: str

@@ -96,6 +96,23 @@ class SafetyConcernRecord(SQLModel, table=True):
     view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole view, first and last
 
 
+class ActionLogEntry(SQLModel, table=True):
+    """Every request that acts, allowed or refused. Append-only: the database refuses to update
+    or delete a row (triggers in migrations/versions/0004_action_log.py)."""
+
+    __tablename__ = "action_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    request_id: str
+    actor_id: str | None = Field(default=None, index=True)  # None: the token named nobody
+    method: str
+    route: str  # the route's template, e.g. /audits/{audit_id}/qa
+    target_id: str | None = None  # the audit, dispute or concern as the path named it
+    audit_id: str | None = Field(default=None, index=True)  # the audit it is about
+    status: int  # the HTTP status answered: 2xx done, 4xx refused
+
+
 class MosaicOutbox(SQLModel, table=True):
     """The default Mosaic adapter's outbox: case notes and alerts for an integration to drain."""
 
