@@ -11,7 +11,6 @@ from datetime import timedelta
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
@@ -24,18 +23,13 @@ from models import search_attributes
 from models.settings import Settings, get_settings
 from models.staff import StaffDirectory
 from models.tables import make_engine
+from temporal_client import connect
 from workflows.audit import AuditWorkflow
 from workflows.dispute import DisputeWorkflow
 from workflows.safety import SafetyConcernWorkflow
 
 log = logging.getLogger("qsaf.worker")
 WORKFLOWS = [AuditWorkflow, DisputeWorkflow, SafetyConcernWorkflow]
-
-
-async def connect(settings: Settings) -> Client:
-    return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
-    )
 
 
 async def register_search_attributes(client: Client, namespace: str) -> None:

@@ -67,6 +67,10 @@ async def describe(svc: Services, workflow_id: str) -> WorkflowExecutionInfo | N
     return described.workflow_execution_info
 
 
-def memo(svc: Services, info: WorkflowExecutionInfo, name: str) -> str | None:
+async def memo(svc: Services, info: WorkflowExecutionInfo, name: str) -> str | None:
+    """A memo entry, decoded (and decrypted: memos pass through the payload codec too)."""
     payload = info.memo.fields.get(name)
-    return svc.client.data_converter.payload_converter.from_payload(payload, str) if payload else None
+    if payload is None:
+        return None
+    [value] = await svc.client.data_converter.decode([payload], [str])
+    return value

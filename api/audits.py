@@ -154,7 +154,7 @@ async def _start(svc: Svc, audit: AuditInput, request: str | None) -> WorkflowHa
             info = await actions.describe(svc, f"audit-{candidate.audit_id}")
             if info and info.status in ENDED_IN_ERROR:
                 continue
-            if request and info and actions.memo(svc, info, ALLOCATION_REQUEST) == request:
+            if request and info and await actions.memo(svc, info, ALLOCATION_REQUEST) == request:
                 return audit_handle(svc, candidate.audit_id)  # a retry: the first request's audit
             raise _duplicate(audit, candidate.audit_id) from None
     raise AssertionError("unreachable")

@@ -4,15 +4,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from api import action_log, audit_tools, audits, disputes, errors, safety
+from api import action_log, audit_tools, audits, codec, disputes, errors, safety
 from api.deps import Services, Svc, check_auth_settings
 from models.settings import get_settings
 from models.staff import StaffDirectory
 from models.tables import make_engine
-from worker import connect
+from temporal_client import connect
+
+
+def settings_of(prepared: Services | None):
+    return prepared.settings if prepared is not None else get_settings()
 
 
 def create_app(prepared: Services | None = None) -> FastAPI:
@@ -49,6 +54,10 @@ def create_app(prepared: Services | None = None) -> FastAPI:
     app.include_router(disputes.router)
     app.include_router(safety.router)
     app.include_router(action_log.router)
+    app.include_router(codec.router)
+    # The Web UI (another origin) calls the codec endpoint from the operator's browser.
+    app.add_middleware(CORSMiddleware, allow_origins=settings_of(prepared).codec_cors_origins, allow_methods=["POST"],
+                       allow_headers=["Authorization", "Content-Type", "X-Namespace"], allow_credentials=True)
 
     class Health(BaseModel):
         status: str

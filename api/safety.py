@@ -70,7 +70,7 @@ async def _start(svc: Svc, concern: SafetyConcernInput, request: str | None) -> 
             )
         except WorkflowAlreadyStartedError:
             info = await actions.describe(svc, f"safety-{numbered.concern_id}")
-            if request and info and actions.memo(svc, info, RAISE_REQUEST) == request:
+            if request and info and await actions.memo(svc, info, RAISE_REQUEST) == request:
                 return _handle(svc, numbered.concern_id)
     raise AssertionError("unreachable")
 

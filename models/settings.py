@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     staff_directory: Path = ROOT / "data" / "staff.dev.toml"  # re-read whenever the file changes
     email_retry_max_seconds: float = 300  # the relay's longest wait between SMTP attempts
     email_relay_poll_seconds: float = 5  # how often the relay looks for retries that fell due
+    payload_keys_file: Path | None = None  # AES-GCM keys for workflow payloads (temporal_client.py)
+    codec_cors_origins: Annotated[list[str], NoDecode] = ["http://localhost:8233"]  # the Web UI, for /codec
     worker_max_concurrent_activities: int = 50  # and as many threads for the blocking activities
     api_update_timeout_seconds: float = 10  # how long a request waits for a workflow before a 504
     # Workflows the worker keeps in memory between tasks (the SDK's default). 0 disables the
@@ -61,6 +63,11 @@ class Settings(BaseSettings):
     dispute_review_decision_days: int = 5  # R-DISP-9 Decision
     safety_acknowledge_hours: float = 2  # R-SAFE-2: clock hours, day or night
     safety_escalate_hours: float = 2  # R-SAFE-2
+
+    @field_validator("codec_cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        return [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
 
     @field_validator("closure_days", mode="before")
     @classmethod

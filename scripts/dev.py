@@ -21,11 +21,13 @@ DATA = ROOT / ".data"
 TEMPORAL_DB = DATA / "temporal.db"
 MAILBOX = DATA / "mailbox"
 APP_DB = DATA / "qsaf.db"  # models.settings' default DATABASE_URL
+PAYLOAD_KEYS = DATA / "payload-keys.json"  # a local key for workflow payloads, made on first start
 PORTS = {"Temporal": 7233, "Temporal Web UI": 8233, "mail catcher": 1025, "API": 8000}
 STOP_GRACE_SECONDS = 10
 
 sys.path.insert(0, str(ROOT))
 from models import search_attributes  # noqa: E402  (needs the repo root on sys.path)
+from temporal_client import new_key_file  # noqa: E402
 
 # The CLI's spelling of each indexed value type.
 CLI_TYPES = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool", "INT": "Int",
@@ -149,7 +151,9 @@ def main() -> int:
     env = os.environ.copy()
     # Dev sign-in (`dev-<staff id>`) on this machine only: the API refuses it without ALLOW_DEV_AUTH.
     dev = {"TEMPORAL_ADDRESS": "localhost:7233", "SMTP_HOST": "localhost", "SMTP_PORT": "1025",
-           "AUTH_MODE": "dev", "ALLOW_DEV_AUTH": "true"}
+           "AUTH_MODE": "dev", "ALLOW_DEV_AUTH": "true", "PAYLOAD_KEYS_FILE": str(PAYLOAD_KEYS)}
+    if not PAYLOAD_KEYS.exists():
+        new_key_file(PAYLOAD_KEYS, "dev-1")
     for key, value in dev.items():
         env.setdefault(key, value)
 
@@ -161,6 +165,8 @@ def main() -> int:
             str(BIN / "temporal"), "server", "start-dev", "--db-filename", str(TEMPORAL_DB),
             "--ip", "127.0.0.1", "--port", "7233", "--ui-port", "8233", "--namespace", "default",
             "--log-level", "warn", *attributes,
+            # The UI decodes encrypted payloads through the API's codec endpoint (api/codec.py).
+            "--ui-codec-endpoint", "http://localhost:8000/codec",
         ])
         wait_until(lambda: port_open(7233), "Temporal (127.0.0.1:7233)")
         # Every email the workflows send lands as a file in a Maildir under .data/.

@@ -14,12 +14,12 @@ import pytest_asyncio
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from models.settings import ROOT, Settings
 from models.staff import StaffDirectory
 from models.tables import NotificationRecord, make_engine
+from temporal_client import codec_for, data_converter, new_key_file
 from worker import register_search_attributes, run_worker
 
 
@@ -55,11 +55,13 @@ def smtp() -> Inbox:
 def settings(tmp_path, smtp) -> Settings:
     staff = tmp_path / "staff.toml"  # a copy each test may change: people leave and join
     staff.write_text((ROOT / "data" / "staff.dev.toml").read_text())
+    new_key_file(keys := tmp_path / "payload-keys.json", "test-key")  # every payload encrypted
     return Settings(
         database_url=f"sqlite:///{tmp_path / 'qsaf.db'}",
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
         staff_directory=staff,
+        payload_keys_file=keys,
         temporal_task_queue=f"audits-{uuid.uuid4().hex[:6]}",
         auth_mode="dev",  # `dev-<staff id>` tokens; tests/test_auth.py covers oidc
         allow_dev_auth=True,
@@ -74,14 +76,14 @@ def directory(settings) -> StaffDirectory:
 
 
 @pytest_asyncio.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
+async def env(settings) -> AsyncIterator[WorkflowEnvironment]:
     # Installed beside this Python by `pip install -e .[test]`; never downloaded at run time.
     server = shutil.which("temporal-test-server", path=str(Path(sys.executable).parent)) or shutil.which(
         "temporal-test-server"
     )
     assert server, "temporal-test-server is installed by `pip install -e .[test]`"
     environment = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=server
+        data_converter=data_converter(codec_for(settings)), test_server_existing_path=server
     )
     await register_search_attributes(environment.client, environment.client.namespace)
     yield environment

@@ -15,13 +15,15 @@ from temporalio.worker import Replayer
 
 from tests.helpers import allocate, audit_to_report, complete, days, discuss_and_accept, grades, london, qa, skip_to, submit
 from tests.test_disputes import RAISE, formal_discussion, meeting, summary
+from temporal_client import codec_for, data_converter
 from worker import WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
 
 
-def replayer() -> Replayer:
-    return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+def replayer(settings=None) -> Replayer:
+    """The recorded histories' payloads are plain; the live ones are encrypted with the test's key."""
+    return Replayer(workflows=WORKFLOWS, data_converter=data_converter(codec_for(settings)) if settings else pydantic_data_converter)
 
 
 async def keep(client, audit_id: str, name: str, kind: str = "audit") -> WorkflowHistory:
@@ -31,7 +33,7 @@ async def keep(client, audit_id: str, name: str, kind: str = "audit") -> Workflo
     return history
 
 
-async def test_an_audit_into_its_reaudit_replays(api, env, client):
+async def test_an_audit_into_its_reaudit_replays(api, env, client, settings):
     """Returned once, QA late, accepted Inadequate, discussed, re-audit started as a child."""
     await skip_to(env, london(2027, 1, 11, 9))
     audit_id = (await allocate(api))["audit_id"]
@@ -48,11 +50,11 @@ async def test_an_audit_into_its_reaudit_replays(api, env, client):
     await env.sleep(days(10))  # discussion overdue: reminder, then the Head of Service
     await discuss_and_accept(api, env, audit_id)
     await skip_to(env, london(2027, 3, 1, 10))  # the 1st re-audit is allocated
-    await replayer().replay_workflow(await keep(client, audit_id, "audit_into_reaudit"))
-    await replayer().replay_workflow(await keep(client, f"{audit_id}-r1", "reaudit_allocated"))
+    await replayer(settings).replay_workflow(await keep(client, audit_id, "audit_into_reaudit"))
+    await replayer(settings).replay_workflow(await keep(client, f"{audit_id}-r1", "reaudit_allocated"))
 
 
-async def test_a_not_accepted_audit_replays(api, env, client):
+async def test_a_not_accepted_audit_replays(api, env, client, settings):
     await skip_to(env, london(2027, 1, 11, 9))
     audit_id = (await allocate(api))["audit_id"]
     await api.as_("hos1").post(f"/audits/{audit_id}/reassign", json={"auditor_id": "hos1", "reason": "leave"})
@@ -61,10 +63,10 @@ async def test_a_not_accepted_audit_replays(api, env, client):
     await qa(api, audit_id, "return", details="rationale")
     await env.sleep(days(5))
     history = await keep(client, audit_id, "audit_not_accepted")
-    await replayer().replay_workflow(history)
+    await replayer(settings).replay_workflow(history)
 
 
-async def test_a_disputed_audit_replays(api, env, client):
+async def test_a_disputed_audit_replays(api, env, client, settings):
     """Disputed, unresolved informally, regraded at the formal stage, then uploaded."""
     await skip_to(env, london(2027, 1, 11, 9))
     audit_id = await audit_to_report(api, env, "inadequate")
@@ -77,8 +79,8 @@ async def test_a_disputed_audit_replays(api, env, client):
     response = {"response": "Regraded", "outcome": "resolved", "regrade": grades(grade="good")}
     await api.as_("psw1").post(f"/disputes/{audit_id}/written-response", json=response)
     await env.sleep(days(1))
-    await replayer().replay_workflow(await keep(client, audit_id, "audit_disputed"))
-    await replayer().replay_workflow(await keep(client, audit_id, "dispute_resolved_formally", "dispute"))
+    await replayer(settings).replay_workflow(await keep(client, audit_id, "audit_disputed"))
+    await replayer(settings).replay_workflow(await keep(client, audit_id, "dispute_resolved_formally", "dispute"))
 
 
 def test_recorded_histories_are_present():

@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporal_client import codec_for, data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.settings import ROOT, Settings
@@ -88,6 +88,7 @@ def worker_environment(settings: Settings, temporal_address: str, cached_workflo
         "SMTP_HOST": settings.smtp_host,
         "SMTP_PORT": str(settings.smtp_port),
         "STAFF_DIRECTORY": str(settings.staff_directory),
+        "PAYLOAD_KEYS_FILE": str(settings.payload_keys_file or ""),
         # No cache, so no sticky queue: the time-skipping server never hands a killed worker's
         # sticky tasks back to the shared queue, so each task must be one any worker can take.
         "WORKER_MAX_CACHED_WORKFLOWS": str(cached_workflows),
@@ -211,13 +212,13 @@ class DevServer:
         with open(self.logs / f"temporal-{self.runs}.log", "wb") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
 
-    async def connect(self, timeout: float = 60) -> Client:
+    async def connect(self, settings: Settings, timeout: float = 60) -> Client:
         """A client once the server answers for its namespace: poll, boundedly, from its start."""
         deadline = time.monotonic() + timeout
         while True:
             assert self.proc is not None and self.proc.poll() is None, f"temporal exited:\n{self.log()}"
             try:
-                client = await Client.connect(self.address, data_converter=pydantic_data_converter)
+                client = await Client.connect(self.address, data_converter=data_converter(codec_for(settings)))
                 await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=client.namespace))
                 return client
             except (RPCError, RuntimeError):  # not listening yet, or the namespace not loaded yet

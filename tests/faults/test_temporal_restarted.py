@@ -32,7 +32,7 @@ async def dev_api(temporal, settings, directory, engine):
     from api.deps import Services
     from api.main import create_app
 
-    client = await temporal.connect()
+    client = await temporal.connect(settings)
     app = create_app(Services(settings=settings, client=client, engine=engine, directory=directory))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -58,7 +58,7 @@ def current_cycle() -> str:
 
 
 @pytest.mark.timeout(150)
-async def test_an_audit_carries_on_after_the_temporal_server_restarts(temporal, dev_api, dev_workers, smtp, engine):
+async def test_an_audit_carries_on_after_the_temporal_server_restarts(temporal, dev_api, dev_workers, smtp, engine, settings):
     api = dev_api
     await dev_workers.start_ready()
     r = await api.as_("piat1").post("/audits", json=allocation(cycle=current_cycle()))
@@ -75,7 +75,7 @@ async def test_an_audit_carries_on_after_the_temporal_server_restarts(temporal, 
     temporal.stop()
     assert temporal.proc.returncode is not None
     temporal.start()  # the same file and port
-    await temporal.connect()  # up again; the API's and the worker's clients reconnect by themselves
+    await temporal.connect(settings)  # up again; the API's and the worker's clients reconnect by themselves
 
     accepted = await _ok(api.as_("piat1").post(f"/audits/{audit_id}/qa", json={"decision": "accept", "details": "", "discussion_offered": False}))
     assert accepted["stage"] == "dispute_window"

@@ -1,0 +1,89 @@
+"""The one way this service talks to Temporal: the client both the worker and the API use, and
+the data converter every payload passes through.
+
+Payloads are encrypted (AES-256-GCM) before they leave the process: Temporal's store, its Web UI
+and anyone reading a history see ciphertext, not case references, rationales or concerns. Each
+payload names the key that sealed it (`encryption-key-id`), so keys rotate: the newest seals,
+every key still listed opens. Failures are encoded too (their messages become payloads). Without
+a key file payloads stay plain, and the worker and the API say so at start-up.
+"""
+
+import dataclasses
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
+
+from models.settings import Settings
+
+log = logging.getLogger("qsaf.temporal")
+ENCRYPTED = b"binary/encrypted"
+
+
+class EncryptionCodec(PayloadCodec):
+    def __init__(self, keys: dict[str, bytes], current: str):
+        if current not in keys:
+            raise ValueError(f"the current payload key {current!r} is not among the keys")
+        self._ciphers = {key_id: AESGCM(key) for key_id, key in keys.items()}
+        self._current = current
+
+    @classmethod
+    def from_file(cls, path: Path) -> "EncryptionCodec":
+        """`{"current": "2026-11", "keys": {"2026-11": "<base64 of 32 bytes>", "2026-05": "..."}}`"""
+        import base64
+
+        spec = json.loads(path.read_text())
+        return cls({k: base64.b64decode(v) for k, v in spec["keys"].items()}, spec["current"])
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self._seal(p) for p in payloads]
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self._open(p) if p.metadata.get("encoding") == ENCRYPTED else p for p in payloads]
+
+    def _seal(self, payload: Payload) -> Payload:
+        nonce = os.urandom(12)
+        data = nonce + self._ciphers[self._current].encrypt(nonce, payload.SerializeToString(), None)
+        return Payload(metadata={"encoding": ENCRYPTED, "encryption-key-id": self._current.encode()}, data=data)
+
+    def _open(self, payload: Payload) -> Payload:
+        key_id = payload.metadata.get("encryption-key-id", b"").decode()
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            raise ValueError(f"payload sealed with key {key_id!r}, which is no longer configured")
+        return Payload.FromString(cipher.decrypt(payload.data[:12], payload.data[12:], None))
+
+
+def new_key_file(path: Path, key_id: str) -> None:
+    """A fresh key file (what `make dev` makes in .data/ on first start)."""
+    import base64
+
+    path.write_text(json.dumps({"current": key_id, "keys": {key_id: base64.b64encode(AESGCM.generate_key(256)).decode()}}))
+    path.chmod(0o600)
+
+
+def codec_for(settings: Settings) -> EncryptionCodec | None:
+    return EncryptionCodec.from_file(settings.payload_keys_file) if settings.payload_keys_file else None
+
+
+def data_converter(codec: EncryptionCodec | None) -> DataConverter:
+    if codec is None:
+        log.warning("PAYLOAD_KEYS_FILE is not set: workflow payloads are stored in clear")
+        return pydantic_data_converter
+    return dataclasses.replace(
+        pydantic_data_converter, payload_codec=codec, failure_converter_class=DefaultFailureConverterWithEncodedAttributes
+    )
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address, namespace=settings.temporal_namespace,
+        data_converter=data_converter(codec_for(settings)),
+    )
