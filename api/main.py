@@ -35,6 +35,8 @@ def create_app(prepared: Services | None = None) -> FastAPI:
                 directory=StaffDirectory.load(settings.staff_directory),
             )
         else:
+            if prepared.client is None:  # e.g. a test serving the app on its own event loop
+                prepared.client = await connect(prepared.settings)
             app.state.services = prepared
         yield
 

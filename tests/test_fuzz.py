@@ -1,0 +1,96 @@
+"""Fuzzing: schemathesis generates requests from the OpenAPI document for every route, sent with
+dev tokens of several roles against the real app (served by uvicorn), half of them naming a real
+audit, dispute or concern. Nothing may answer 5xx: every refusal is a 4xx with a reason. Bounded:
+FUZZ_EXAMPLES examples per route (default 10)."""
+
+import asyncio
+from collections import Counter
+import os
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+import schemathesis
+import uvicorn
+from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from api.deps import Services
+from api.main import create_app
+from tests.helpers import audit_to_report, london, skip_to
+from tests.test_disputes import raise_dispute
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
+ROLES = ["piat1", "tm1", "tm2", "sw1", "hos1", "cdqs1", "nobody"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Served:
+    """The app under uvicorn in a thread: its own event loop, its own Temporal client."""
+
+    def __init__(self, app):
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        self.thread.start()
+        for _ in range(200):
+            if self.server.started:
+                return self
+            time.sleep(0.05)
+        raise AssertionError("uvicorn did not start")
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.mark.timeout(300)
+async def test_no_route_answers_5xx_to_generated_requests(api, env, client, settings, engine, directory):
+    await skip_to(env, london(2027, 1, 4, 9))
+    audit_id = await audit_to_report(api, env, "requires_improvement")
+    await raise_dispute(api, audit_id)
+    real = {"audit_id": audit_id, "dispute_id": audit_id, "concern_id": f"{audit_id}-1"}
+    served_settings = settings.model_copy(update={"temporal_address": env.client.service_client.config.target_host})
+    app = create_app(Services(settings=served_settings, client=None, engine=engine, directory=directory))
+    with Served(app) as served:
+        schema = schemathesis.openapi.from_dict(httpx.get(f"{served.url}/openapi.json").json())
+        failures, answers = await asyncio.to_thread(fuzz, schema, served.url, real)
+    assert failures == [], "\n".join(failures[:20])
+    operations = len(list(schema.get_all_operations()))
+    assert sum(answers.values()) >= operations * EXAMPLES / 2, answers  # it really did ask
+    print(f"\n{operations} routes, answers by status: {dict(sorted(answers.items()))}")
+
+
+def fuzz(schema, base_url: str, real: dict) -> tuple[list[str], Counter]:
+    failures: list[str] = []
+    answers: Counter = Counter()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy(), role=st.sampled_from(ROLES), use_real=st.booleans())
+        @hypothesis_settings(max_examples=EXAMPLES, deadline=None, database=None,
+                             suppress_health_check=list(HealthCheck))
+        def check(case, role, use_real):
+            if use_real:
+                for name in case.path_parameters or {}:
+                    case.path_parameters[name] = real.get(name, case.path_parameters[name])
+            response = case.call(base_url=base_url, headers={"Authorization": f"Bearer dev-{role}"}, timeout=30)
+            answers[response.status_code] += 1
+            if response.status_code >= 500 or "application/json" not in response.headers.get("content-type", ""):
+                failures.append(f"{operation.label} as {role}: {response.status_code} {response.text[:200]}")
+
+        check()
+    return failures, answers
