@@ -13,8 +13,8 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from pydantic import BaseModel
 from sqlmodel import Session, select
 
-from api.deps import Actor, Svc, require_role
-from models.enums import Role
+from api.permissions import permit
+from api.deps import Actor, Svc
 from models.tables import ActionLogEntry
 
 log = logging.getLogger("qsaf.api")
@@ -76,7 +76,7 @@ class ActionLogPage(BaseModel):
     next_before: int | None  # pass as `before` for the next (older) page
 
 
-@router.get("/action-log", response_model=ActionLogPage)
+@router.get("/action-log", response_model=ActionLogPage, dependencies=[permit("read_action_log")])
 def read_action_log(
     actor: Actor,
     svc: Svc,
@@ -86,7 +86,6 @@ def read_action_log(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ActionLogPage:
     """Newest first, a page at a time; PIAT only."""
-    require_role(actor, Role.PIAT, action="read the action log")
     query = select(ActionLogEntry)
     for column, value in ((ActionLogEntry.audit_id, audit_id), (ActionLogEntry.actor_id, actor_id)):
         if value is not None:

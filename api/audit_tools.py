@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from api.permissions import permit
 from api.deps import Actor
 from models.audit_tools import AuditTool, tool_for
 from models.enums import ServiceArea
@@ -9,6 +10,6 @@ from models.enums import ServiceArea
 router = APIRouter(prefix="/audit-tools", tags=["audit tools"])
 
 
-@router.get("/{service_area}", response_model=AuditTool)
+@router.get("/{service_area}", response_model=AuditTool, dependencies=[permit("get_audit_tool")])
 def get_audit_tool(service_area: ServiceArea, actor: Actor) -> AuditTool:
     return tool_for(service_area)

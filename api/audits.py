@@ -16,7 +16,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import actions
-from api.deps import Actor, IdempotencyKey, Svc, require_role
+from api.permissions import permit, sees_every_audit
+from api.deps import Actor, IdempotencyKey, Svc
 from models import search_attributes as sa
 from models.audit_tools import tool_for
 from models.cycles import cycle_holds, is_cycle, month_of
@@ -45,7 +46,6 @@ from workflows.audit import AuditWorkflow
 router = APIRouter(prefix="/audits", tags=["audits"])
 
 AUDITING_ROLES = (Role.AUDITOR, Role.TEAM_MANAGER, Role.PIAT, Role.IRO, Role.CP_CHAIR, Role.SENIOR_MANAGER)
-OVERSIGHT_ROLES = (Role.PIAT, Role.PIAT_MANAGER, Role.HEAD_OF_SERVICE, Role.PSW, Role.ASSISTANT_DIRECTOR, Role.DIRECTOR)
 CASE_REF = r"^[A-Za-z0-9][A-Za-z0-9-]*$"  # the case record's identifier, never a name; its length is MAX_ID
 
 
@@ -98,13 +98,12 @@ class FeedbackRequest(BaseModel):
 # ---- allocation -----------------------------------------------------------------------------
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=AuditView)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AuditView, dependencies=[permit("allocate_audit")])
 async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-ALLOC-1: PIAT allocates; auditor, Team Manager and practitioner are told.
 
     A case has one audit of a kind per cycle (409 naming it otherwise); sending the same
     Idempotency-Key again answers 201 with the audit the first request allocated."""
-    require_role(actor, Role.PIAT, action="allocate audits")
     audit = _allocation(body, actor, svc)
     request = actions.request_id("allocate", actor, key)
     await _refuse_projected_duplicate(svc, audit)
@@ -239,7 +238,7 @@ def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditI
 # ---- reading --------------------------------------------------------------------------------
 
 
-@router.get("", response_model=list[AuditSummary])
+@router.get("", response_model=list[AuditSummary], dependencies=[permit("list_audits")])
 def list_audits(
     actor: Actor,
     svc: Svc,
@@ -264,21 +263,20 @@ def list_audits(
     ):
         if value is not None:
             query = query.where(column == value)
-    if not _oversees(actor):
-        query = query.where(
-            (AuditRecord.auditor_id == actor.id)
-            | (AuditRecord.practitioner_id == actor.id)
-            | (AuditRecord.team_manager_id == actor.id)
-        )
+    if not sees_every_audit(actor):  # scoped: the audits that name them, and a Head of Service's service's
+        named = ((AuditRecord.auditor_id == actor.id) | (AuditRecord.practitioner_id == actor.id)
+                 | (AuditRecord.team_manager_id == actor.id) | (AuditRecord.cp_chair_or_iro_id == actor.id))
+        if actor.has(Role.HEAD_OF_SERVICE):
+            named |= AuditRecord.service_area == actor.service_area
+        query = query.where(named)
     with Session(svc.engine) as session:
         rows = session.exec(query.order_by(AuditRecord.updated_at.desc()).limit(limit)).all()
     return [AuditSummary(**row.model_dump()) for row in rows]
 
 
-@router.get("/{audit_id}", response_model=AuditView)
+@router.get("/{audit_id}", response_model=AuditView, dependencies=[permit("get_audit")])
 async def get_audit(audit_id: str, actor: Actor, svc: Svc) -> AuditView:
     view = await current_view(svc, audit_id)
-    require_involved(actor, view)
     with Session(svc.engine) as session:
         links = session.exec(
             select(AuditRecord).where(AuditRecord.chain_id == view.chain_id).order_by(AuditRecord.reaudit_round)
@@ -290,9 +288,9 @@ async def get_audit(audit_id: str, actor: Actor, svc: Svc) -> AuditView:
     return view
 
 
-@router.get("/{audit_id}/notifications", response_model=list[NotificationOut])
+@router.get("/{audit_id}/notifications", response_model=list[NotificationOut], dependencies=[permit("list_notifications")])
 async def list_notifications(audit_id: str, actor: Actor, svc: Svc) -> list[NotificationOut]:
-    require_involved(actor, await current_view(svc, audit_id))
+    await current_view(svc, audit_id)  # 404 for no such audit
     with Session(svc.engine) as session:
         rows = session.exec(
             select(NotificationRecord).where(NotificationRecord.audit_id == audit_id).order_by(NotificationRecord.id)
@@ -308,7 +306,7 @@ async def list_notifications(audit_id: str, actor: Actor, svc: Svc) -> list[Noti
 # ---- staff actions: each one Workflow Update, checked by its validator --------------------------
 
 
-@router.put("/{audit_id}/grading", response_model=AuditView)
+@router.put("/{audit_id}/grading", response_model=AuditView, dependencies=[permit("record_initial_grading")])
 async def record_initial_grading(audit_id: str, body: Grading, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-AUD-3, R-AUD-5: the grading after reviewing the record, with the improvement plan."""
     for item in body.improvement_plan:
@@ -316,7 +314,7 @@ async def record_initial_grading(audit_id: str, body: Grading, actor: Actor, svc
     return await act(svc, audit_id, AuditWorkflow.record_initial_grading, [actor.id, body], actor, key)
 
 
-@router.post("/{audit_id}/practitioner-conversation", response_model=AuditView)
+@router.post("/{audit_id}/practitioner-conversation", response_model=AuditView, dependencies=[permit("record_practitioner_conversation")])
 async def record_practitioner_conversation(
     audit_id: str, body: PractitionerConversation, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> AuditView:
@@ -326,27 +324,23 @@ async def record_practitioner_conversation(
     )
 
 
-@router.post("/{audit_id}/submit", response_model=AuditView)
+@router.post("/{audit_id}/submit", response_model=AuditView, dependencies=[permit("submit_for_qa")])
 async def submit_for_qa(audit_id: str, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-QA-1: the report goes to PIAT, who aim to quality-assure it within one working day."""
     return await act(svc, audit_id, AuditWorkflow.submit_for_qa, [actor.id], actor, key)
 
 
-@router.post("/{audit_id}/qa", response_model=AuditView)
+@router.post("/{audit_id}/qa", response_model=AuditView, dependencies=[permit("quality_assure")])
 async def quality_assure(audit_id: str, body: QADecision, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-QA-2: accept, or return with details (3 working days to amend; 4 with a discussion)."""
-    require_role(actor, Role.PIAT, action="quality-assure audit reports")
     return await act(svc, audit_id, AuditWorkflow.quality_assure, [actor.id, body], actor, key)
 
 
-@router.post("/{audit_id}/reassign", response_model=AuditView)
+@router.post("/{audit_id}/reassign", response_model=AuditView, dependencies=[permit("reassign")])
 async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
     """R-ALLOC-3: the auditor, their Head of Service or PIAT names another auditor of the same service."""
     view = await current_view(svc, audit_id)
     current = svc.directory.get(view.auditor_id)
-    hos = svc.directory.head_of_service_of(view.auditor_id)
-    if actor.id != view.auditor_id and not actor.has(Role.PIAT) and not (hos and hos.id == actor.id):
-        raise HTTPException(403, "only the auditor, their Head of Service or PIAT can reassign an audit")
     new = _staff(svc, body.auditor_id, "auditor_id")
     _check_auditor(view, new)
     if current and new.service_area != current.service_area:
@@ -375,13 +369,12 @@ ROLE_HELD = {  # what the directory must say of whoever takes each role on
 }
 
 
-@router.put("/{audit_id}/people/{role}", response_model=AuditView)
+@router.put("/{audit_id}/people/{role}", response_model=AuditView, dependencies=[permit("replace_person")])
 async def replace_person(
     audit_id: str, role: PersonRole, body: PersonRequest, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> AuditView:
     """PIAT names who takes over a role on this audit, at any stage, with a reason: the wait moves
     to them and they are emailed what is waiting and by when; a running dispute follows."""
-    require_role(actor, Role.PIAT, action="replace the people an audit names")
     view = await current_view(svc, audit_id)
     new = _staff(svc, body.staff_id, "staff_id")
     if role is PersonRole.AUDITOR:
@@ -392,7 +385,7 @@ async def replace_person(
     return await act(svc, audit_id, AuditWorkflow.replace_person, [actor.id, change], actor, key)
 
 
-@router.put("/{audit_id}/improvement-plan", response_model=AuditView)
+@router.put("/{audit_id}/improvement-plan", response_model=AuditView, dependencies=[permit("record_improvement_plan")])
 async def record_improvement_plan(
     audit_id: str, body: ImprovementPlan, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> AuditView:
@@ -402,7 +395,7 @@ async def record_improvement_plan(
     return await act(svc, audit_id, AuditWorkflow.record_improvement_plan, [actor.id, body], actor, key)
 
 
-@router.post("/{audit_id}/previous-practitioner-feedback", response_model=AuditView)
+@router.post("/{audit_id}/previous-practitioner-feedback", response_model=AuditView, dependencies=[permit("share_previous_practitioner_feedback")])
 async def share_previous_practitioner_feedback(
     audit_id: str, body: FeedbackRequest, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> AuditView:
@@ -420,7 +413,7 @@ async def share_previous_practitioner_feedback(
 # ---- after the report: findings discussion and re-audit follow-up (R-DISC, R-RE) ----------------
 
 
-@router.post("/{audit_id}/findings-discussion", response_model=AuditView)
+@router.post("/{audit_id}/findings-discussion", response_model=AuditView, dependencies=[permit("record_findings_discussion")])
 async def record_findings_discussion(
     audit_id: str, body: FindingsDiscussion, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> AuditView:
@@ -434,18 +427,17 @@ async def record_findings_discussion(
     )
 
 
-@router.post("/{audit_id}/findings-discussion/review", response_model=AuditView)
+@router.post("/{audit_id}/findings-discussion/review", response_model=AuditView, dependencies=[permit("review_findings_discussion")])
 async def review_findings_discussion(
     audit_id: str, body: DiscussionReview, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> AuditView:
     """R-DISC-3: PIAT accepts the recorded note or asks for more."""
-    require_role(actor, Role.PIAT, action="review findings discussions")
     return await act(
         svc, audit_id, AuditWorkflow.review_findings_discussion, [actor.id, body], actor, key
     )
 
 
-@router.post("/{audit_id}/head-of-service-follow-up", response_model=AuditView)
+@router.post("/{audit_id}/head-of-service-follow-up", response_model=AuditView, dependencies=[permit("record_head_of_service_follow_up")])
 async def record_head_of_service_follow_up(
     audit_id: str, body: HeadOfServiceFollowUp, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> AuditView:
@@ -487,16 +479,6 @@ async def current_view(svc: Svc, audit_id: str) -> AuditView:
 def _delivery_reason(record: NotificationRecord) -> str | None:
     reasons = [record.reason, record.last_error if record.delivery != "sent" else None]
     return "; ".join(r for r in reasons if r) or None
-
-
-def _oversees(actor: StaffMember) -> bool:
-    return any(actor.has(r) for r in OVERSIGHT_ROLES)
-
-
-def require_involved(actor: StaffMember, view: AuditView) -> None:
-    involved = {view.auditor_id, view.practitioner_id, view.team_manager_id, view.cp_chair_or_iro_id}
-    if actor.id not in involved and not _oversees(actor):
-        raise HTTPException(403, "only staff involved in this audit, PIAT and senior managers can see it")
 
 
 def _staff(svc: Svc, staff_id: str, field: str) -> StaffMember:

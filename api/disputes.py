@@ -9,9 +9,10 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import actions
+from api.permissions import permit
 from api.deps import Actor, IdempotencyKey, Svc
-from api.audits import OVERSIGHT_ROLES, audit_handle, current_view, require_involved
-from models.enums import DisputeLevel, DisputeStep, Role
+from api.audits import audit_handle
+from models.enums import DisputeLevel, DisputeStep
 from models.payloads import (
     AmendedGrading,
     CorporateDecision,
@@ -31,8 +32,6 @@ from workflows.audit import AuditWorkflow
 from workflows.dispute import DisputeWorkflow
 
 router = APIRouter(tags=["disputes"])
-# Besides the staff involved in the audit, who follow a dispute: oversight and the Corporate Directors.
-DISPUTE_ROLES = (*OVERSIGHT_ROLES, Role.CORPORATE_DIRECTOR_QUALITY_STANDARDS, Role.CORPORATE_DIRECTOR_CSC)
 
 
 class DisputeSummaryOut(BaseModel):
@@ -45,7 +44,7 @@ class DisputeSummaryOut(BaseModel):
     raised_by: str
 
 
-@router.post("/audits/{audit_id}/disputes", status_code=status.HTTP_201_CREATED, response_model=DisputeView)
+@router.post("/audits/{audit_id}/disputes", status_code=status.HTTP_201_CREATED, response_model=DisputeView, dependencies=[permit("raise_dispute")])
 async def raise_dispute(audit_id: str, body: DisputeRaise, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
     """R-DISP-1, R-DIST-4: the practitioner or their Team Manager, within the dispute window."""
     # A retry with the key gets the first raise's answer from the audit instead of "already raised",
@@ -55,7 +54,7 @@ async def raise_dispute(audit_id: str, body: DisputeRaise, actor: Actor, svc: Sv
     return await actions.query(svc, _handle(svc, audit_id), DisputeWorkflow.view)
 
 
-@router.get("/disputes", response_model=list[DisputeSummaryOut])
+@router.get("/disputes", response_model=list[DisputeSummaryOut], dependencies=[permit("list_disputes")])
 def list_disputes(
     actor: Actor,
     svc: Svc,
@@ -63,7 +62,6 @@ def list_disputes(
     overdue: bool | None = None,
     open_only: Annotated[bool, Query(description="only disputes still open")] = False,
 ) -> list[DisputeSummaryOut]:
-    _require_oversight(actor)
     query = select(DisputeRecord)
     if level is not None:
         query = query.where(DisputeRecord.level == level)
@@ -76,11 +74,9 @@ def list_disputes(
     return [DisputeSummaryOut(**row.model_dump()) for row in rows]
 
 
-@router.get("/disputes/{dispute_id}", response_model=DisputeView)
+@router.get("/disputes/{dispute_id}", response_model=DisputeView, dependencies=[permit("get_dispute")])
 async def get_dispute(dispute_id: str, actor: Actor, svc: Svc) -> DisputeView:
     dispute_id = _audit_of(dispute_id)
-    if not any(actor.has(r) for r in DISPUTE_ROLES):
-        require_involved(actor, await current_view(svc, dispute_id))
     try:
         view = await actions.query(svc, _handle(svc, dispute_id), DisputeWorkflow.view)
     except RPCError as error:
@@ -97,19 +93,19 @@ async def get_dispute(dispute_id: str, actor: Actor, svc: Svc) -> DisputeView:
 # One route per recorded step; each workflow validator checks the step and the person.
 
 
-@router.post("/disputes/{dispute_id}/meeting", response_model=DisputeView)
+@router.post("/disputes/{dispute_id}/meeting", response_model=DisputeView, dependencies=[permit("record_meeting")])
 async def record_meeting(dispute_id: str, body: DisputeMeeting, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
     """R-DISP-2: the meeting of auditor, practitioner and Team Manager (TM or auditor records it)."""
     return await _step(svc, dispute_id, DisputeWorkflow.record_meeting, actor, body, key)
 
 
-@router.post("/disputes/{dispute_id}/summary", response_model=DisputeView)
+@router.post("/disputes/{dispute_id}/summary", response_model=DisputeView, dependencies=[permit("record_summary")])
 async def record_summary(dispute_id: str, body: DisputeSummary, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
     """R-DISP-3: the Team Manager's summary and outcome."""
     return await _step(svc, dispute_id, DisputeWorkflow.record_summary, actor, body, key)
 
 
-@router.post("/disputes/{dispute_id}/amended-grading", response_model=DisputeView)
+@router.post("/disputes/{dispute_id}/amended-grading", response_model=DisputeView, dependencies=[permit("record_amended_grading")])
 async def record_amended_grading(
     dispute_id: str, body: AmendedGrading, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> DisputeView:
@@ -117,7 +113,7 @@ async def record_amended_grading(
     return await _step(svc, dispute_id, DisputeWorkflow.record_amended_grading, actor, body, key)
 
 
-@router.post("/disputes/{dispute_id}/formal-discussion", response_model=DisputeView)
+@router.post("/disputes/{dispute_id}/formal-discussion", response_model=DisputeView, dependencies=[permit("record_formal_discussion")])
 async def record_formal_discussion(
     dispute_id: str, body: FormalDiscussion, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> DisputeView:
@@ -125,7 +121,7 @@ async def record_formal_discussion(
     return await _step(svc, dispute_id, DisputeWorkflow.record_formal_discussion, actor, body, key)
 
 
-@router.post("/disputes/{dispute_id}/written-response", response_model=DisputeView)
+@router.post("/disputes/{dispute_id}/written-response", response_model=DisputeView, dependencies=[permit("record_written_response")])
 async def record_written_response(
     dispute_id: str, body: WrittenResponse, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> DisputeView:
@@ -133,7 +129,7 @@ async def record_written_response(
     return await _step(svc, dispute_id, DisputeWorkflow.record_written_response, actor, body, key)
 
 
-@router.post("/disputes/{dispute_id}/corporate-decision", response_model=DisputeView)
+@router.post("/disputes/{dispute_id}/corporate-decision", response_model=DisputeView, dependencies=[permit("record_corporate_decision")])
 async def record_corporate_decision(
     dispute_id: str, body: CorporateDecision, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> DisputeView:
@@ -141,7 +137,7 @@ async def record_corporate_decision(
     return await _step(svc, dispute_id, DisputeWorkflow.record_corporate_decision, actor, body, key)
 
 
-@router.post("/disputes/{dispute_id}/independent-review", response_model=DisputeView)
+@router.post("/disputes/{dispute_id}/independent-review", response_model=DisputeView, dependencies=[permit("record_independent_review")])
 async def record_independent_review(
     dispute_id: str, body: IndependentReviewDecision, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> DisputeView:
@@ -149,7 +145,7 @@ async def record_independent_review(
     return await _step(svc, dispute_id, DisputeWorkflow.record_independent_review, actor, body, key)
 
 
-@router.post("/disputes/{dispute_id}/independent-review/result", response_model=DisputeView)
+@router.post("/disputes/{dispute_id}/independent-review/result", response_model=DisputeView, dependencies=[permit("record_independent_review_result")])
 async def record_independent_review_result(
     dispute_id: str, body: IndependentReviewResult, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> DisputeView:
@@ -157,7 +153,7 @@ async def record_independent_review_result(
     return await _step(svc, dispute_id, DisputeWorkflow.record_independent_review_result, actor, body, key)
 
 
-@router.post("/disputes/{dispute_id}/withdrawal", response_model=DisputeView)
+@router.post("/disputes/{dispute_id}/withdrawal", response_model=DisputeView, dependencies=[permit("withdraw")])
 async def withdraw(dispute_id: str, body: Withdrawal, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
     """Whoever raised the dispute may withdraw it at any level; the grading then stands."""
     return await _step(svc, dispute_id, DisputeWorkflow.withdraw, actor, body, key)
@@ -176,7 +172,3 @@ async def _step(svc: Svc, dispute_id: str, update, actor: StaffMember, body: Bas
     await actions.update(svc, _handle(svc, dispute_id), update, [actor.id, body], actor, key)
     return await actions.query(svc, _handle(svc, dispute_id), DisputeWorkflow.view)
 
-
-def _require_oversight(actor: StaffMember) -> None:
-    if not any(actor.has(r) for r in OVERSIGHT_ROLES):
-        raise HTTPException(403, "only PIAT and senior managers can list disputes")

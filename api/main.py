@@ -45,6 +45,7 @@ def create_app(prepared: Services | None = None) -> FastAPI:
         description="Audits, their deadlines and escalations, run as durable Temporal workflows.",
         version="0.1.0",
         lifespan=lifespan,
+        generate_unique_id_function=lambda route: route.name,  # operation IDs = the permission table's names
     )
     if prepared is not None:
         check_auth_settings(prepared.settings)

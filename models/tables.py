@@ -28,6 +28,7 @@ class AuditRecord(SQLModel, table=True):
     auditor_id: str = Field(index=True)
     practitioner_id: str
     team_manager_id: str
+    cp_chair_or_iro_id: str | None = Field(default=None, index=True)  # a CP Chair / IRO lists theirs
     overall_grade: str | None = None
     overdue: bool = Field(default=False, index=True)
     completion_due: datetime | None = None

@@ -115,7 +115,8 @@ async def test_raised_only_by_whoever_audits_it_and_with_a_description(api, env)
     assert r.status_code == 422
     assert (await api.as_("piat1").get("/safety-concerns")).json() == []
     r = await api.as_("sw2").get(f"/safety-concerns/{audit_id}-1")
-    assert r.status_code == 404
+    assert r.status_code == 403
+    assert (await api.as_("piat1").get(f"/safety-concerns/{audit_id}-1")).status_code == 404
 
 
 def deadline_of(concern: dict):

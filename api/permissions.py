@@ -1,0 +1,159 @@
+"""Who may see and do what: one table, for every route, of the roles that may and the relations
+to the audit that may. It is checked before a request reaches a workflow (a dependency, before
+even the body is read), so a refusal never tells an outsider who is involved; the workflow then
+checks the process (the right step, the current owner). README renders this table.
+
+Reads are scoped as well: senior leaders (PIAT, the PI&A Manager, the PSW, the Assistant Director,
+the Director) see every audit; a Head of Service their service's; anyone else the audits that
+name them (as auditor, practitioner, Team Manager or CP Chair / IRO)."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from fastapi import Depends, HTTPException, Request
+
+from api.deps import Actor, Svc
+from models.enums import Role
+from models.payloads import AuditView
+from models.staff import StaffMember
+
+
+class Relation(StrEnum):
+    """How a member of staff stands to an audit (and its dispute and safety concerns)."""
+
+    AUDITOR = "its auditor"
+    PRACTITIONER = "its practitioner"
+    TEAM_MANAGER = "the practitioner's Team Manager"
+    HEAD_OF_SERVICE = "the service's Head of Service"
+    CP_CHAIR_OR_IRO = "its CP Chair / IRO"
+
+
+SENIOR_LEADERS = (Role.PIAT, Role.PIAT_MANAGER, Role.PSW, Role.ASSISTANT_DIRECTOR, Role.DIRECTOR)
+CORPORATE_DIRECTORS = (Role.CORPORATE_DIRECTOR_QUALITY_STANDARDS, Role.CORPORATE_DIRECTOR_CSC)
+INVOLVED = tuple(Relation)
+
+
+ROLE_NAMES = {
+    Role.PIAT: "PIAT", Role.PIAT_MANAGER: "the PI&A Manager", Role.PSW: "the PSW",
+    Role.ASSISTANT_DIRECTOR: "the Assistant Director", Role.DIRECTOR: "the Director",
+    Role.CORPORATE_DIRECTOR_QUALITY_STANDARDS: "the Corporate Director for Quality Standards",
+    Role.CORPORATE_DIRECTOR_CSC: "the Corporate Director for Children's Social Care",
+}
+
+
+@dataclass(frozen=True)
+class May:
+    roles: tuple[Role, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    anyone: bool = False  # any member of staff who is signed in
+
+    def describe(self) -> str:
+        if self.anyone:
+            return "anyone signed in"
+        who = [ROLE_NAMES.get(r, r.value) for r in self.roles] + [r.value for r in self.relations]
+        return " or ".join(filter(None, (", ".join(who[:-1]), who[-1])))
+
+
+A = Relation
+PERMISSIONS: dict[str, May] = {
+    # audits
+    "allocate_audit": May(roles=(Role.PIAT,)),
+    "list_audits": May(anyone=True),  # scoped: see `sees_every_audit` and api/audits.py
+    "get_audit": May(SENIOR_LEADERS, INVOLVED),
+    "list_notifications": May(SENIOR_LEADERS, INVOLVED),
+    "record_initial_grading": May(relations=(A.AUDITOR,)),
+    "record_practitioner_conversation": May(relations=(A.AUDITOR,)),
+    "record_improvement_plan": May(relations=(A.AUDITOR,)),
+    "submit_for_qa": May(relations=(A.AUDITOR,)),
+    "quality_assure": May(roles=(Role.PIAT,)),
+    "reassign": May((Role.PIAT,), (A.AUDITOR, A.HEAD_OF_SERVICE)),
+    "replace_person": May(roles=(Role.PIAT,)),
+    "share_previous_practitioner_feedback": May(relations=(A.AUDITOR,)),
+    "record_findings_discussion": May(relations=(A.TEAM_MANAGER,)),
+    "review_findings_discussion": May(roles=(Role.PIAT,)),
+    # the Assistant Director follows up when the Head of Service did the re-audit (the workflow checks which)
+    "record_head_of_service_follow_up": May((Role.ASSISTANT_DIRECTOR,), (A.HEAD_OF_SERVICE,)),
+    "get_audit_tool": May(anyone=True),
+    # disputes
+    "raise_dispute": May(relations=(A.PRACTITIONER, A.TEAM_MANAGER)),
+    "list_disputes": May(roles=SENIOR_LEADERS + CORPORATE_DIRECTORS),
+    "get_dispute": May(SENIOR_LEADERS + CORPORATE_DIRECTORS, INVOLVED),
+    "record_meeting": May(relations=(A.TEAM_MANAGER, A.AUDITOR)),
+    "record_summary": May(relations=(A.TEAM_MANAGER,)),
+    "record_amended_grading": May(relations=(A.AUDITOR,)),
+    "record_formal_discussion": May(roles=(Role.PIAT_MANAGER,)),
+    "record_written_response": May(roles=(Role.PIAT_MANAGER, Role.PSW)),
+    "record_corporate_decision": May(roles=CORPORATE_DIRECTORS),
+    "record_independent_review": May(roles=(Role.CORPORATE_DIRECTOR_QUALITY_STANDARDS,)),
+    "record_independent_review_result": May(roles=(Role.CORPORATE_DIRECTOR_QUALITY_STANDARDS,)),
+    "withdraw": May(relations=(A.PRACTITIONER, A.TEAM_MANAGER)),
+    # safety concerns
+    "raise_safety_concern": May(relations=(A.AUDITOR,)),
+    "acknowledge": May((Role.ASSISTANT_DIRECTOR,), (A.TEAM_MANAGER, A.HEAD_OF_SERVICE)),
+    "list_safety_concerns": May(anyone=True),  # scoped in api/safety.py
+    "get_safety_concern": May(SENIOR_LEADERS, INVOLVED),
+    # operations
+    "read_action_log": May(roles=(Role.PIAT,)),
+    "health": May(anyone=True),
+}
+
+
+def relations(actor: StaffMember, audit: AuditView) -> set[Relation]:
+    found = {
+        A.AUDITOR: actor.id == audit.auditor_id,
+        A.PRACTITIONER: actor.id == audit.practitioner_id,
+        A.TEAM_MANAGER: actor.id == audit.team_manager_id,
+        A.HEAD_OF_SERVICE: actor.id == audit.head_of_service_id
+        or (actor.has(Role.HEAD_OF_SERVICE) and actor.service_area == audit.service_area.value),
+        A.CP_CHAIR_OR_IRO: actor.id == audit.cp_chair_or_iro_id,
+    }
+    return {relation for relation, holds in found.items() if holds}
+
+
+def sees_every_audit(actor: StaffMember) -> bool:
+    return any(actor.has(r) for r in SENIOR_LEADERS)
+
+
+def allowed(action: str, actor: StaffMember, audit: AuditView | None) -> bool:
+    may = PERMISSIONS[action]
+    if may.anyone or any(actor.has(r) for r in may.roles):
+        return True
+    return audit is not None and bool(relations(actor, audit) & set(may.relations))
+
+
+def permit(action: str):
+    """The route's dependency: 403 unless the table allows this person (the audit's people are
+    read only when a relation could decide)."""
+    if action not in PERMISSIONS:
+        raise KeyError(f"no permission for {action!r}: add it to PERMISSIONS")
+
+    async def check(request: Request, actor: Actor, svc: Svc) -> None:
+        may = PERMISSIONS[action]
+        if may.anyone or any(actor.has(r) for r in may.roles):
+            return
+        audit = await _audit_of(svc, request.path_params) if may.relations else None
+        if not allowed(action, actor, audit):
+            raise HTTPException(403, f"only {may.describe()} may do this")
+
+    return Depends(check)
+
+
+async def _audit_of(svc, params: dict) -> AuditView | None:
+    from api.audits import current_view  # the audits router imports this module
+
+    audit_id = params.get("audit_id") or params.get("dispute_id", "").removeprefix("dispute-") \
+        or params.get("concern_id", "").removeprefix("safety-").rsplit("-", 1)[0]
+    if not audit_id:
+        return None
+    try:
+        return await current_view(svc, audit_id)
+    except HTTPException as missing:
+        if missing.status_code == 404:  # no such audit: as refused as any outsider, and no wiser
+            return None
+        raise
+
+
+def table() -> str:
+    """The Markdown table the README shows (`python -c "from api.permissions import table; print(table())"`)."""
+    rows = [f"| `{action}` | {may.describe()} |" for action, may in PERMISSIONS.items()]
+    return "\n".join(["| route (operation ID) | who may |", "|---|---|", *rows])
