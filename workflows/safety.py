@@ -59,7 +59,6 @@ class SafetyConcernWorkflow(Process):
                 break
             await self._escalate(level)
         else:
-            self.next_escalation_at = None
             self._mark_overdue("acknowledgement")
             await self._wait(self._acknowledged)
         self._clear_overdue("acknowledgement")
@@ -80,7 +79,9 @@ class SafetyConcernWorkflow(Process):
         )
         person = contacts.head_of_service_id if level is SafetyEscalation.HEAD_OF_SERVICE else contacts.assistant_director_id
         self.escalation = level
-        self.next_escalation_at = workflow.now() + timedelta(hours=self.concern.policy.safety_escalate_hours)
+        # After the Assistant Director nobody further is told: the concern stays open, overdue.
+        further = level is SafetyEscalation.HEAD_OF_SERVICE
+        self.next_escalation_at = workflow.now() + timedelta(hours=self.concern.policy.safety_escalate_hours) if further else None
         if person and person not in self.told:
             self.told.append(person)
         self._record(SYSTEM, f"not acknowledged: escalated to the {level.label}", person or "nobody holds the role")
