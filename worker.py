@@ -27,9 +27,10 @@ from temporal_client import connect
 from workflows.audit import AuditWorkflow
 from workflows.dispute import DisputeWorkflow
 from workflows.safety import SafetyConcernWorkflow
+from workflows.self_selection import SelfSelectionWorkflow
 
 log = logging.getLogger("qsaf.worker")
-WORKFLOWS = [AuditWorkflow, DisputeWorkflow, SafetyConcernWorkflow]
+WORKFLOWS = [AuditWorkflow, DisputeWorkflow, SafetyConcernWorkflow, SelfSelectionWorkflow]
 
 
 async def register_search_attributes(client: Client, namespace: str) -> None:

@@ -92,6 +92,10 @@ PERMISSIONS: dict[str, May] = {
     "acknowledge": May((Role.ASSISTANT_DIRECTOR,), (A.TEAM_MANAGER, A.HEAD_OF_SERVICE)),
     "list_safety_concerns": May(anyone=True),  # scoped in api/safety.py
     "get_safety_concern": May(SENIOR_LEADERS, INVOLVED),
+    # self-selection (R-ALLOC-2): the asker must be able to audit the case (checked as an allocation)
+    "request_self_selection": May(anyone=True),
+    "decide_self_selection": May(roles=(Role.HEAD_OF_SERVICE,)),  # the workflow checks which
+    "get_self_selection": May(roles=SENIOR_LEADERS + (Role.HEAD_OF_SERVICE,)),
     # operations
     "read_action_log": May(roles=(Role.PIAT,)),
     "health": May(anyone=True),

@@ -33,6 +33,7 @@ class Policy(BaseModel):
     discussion_more_days: int = 5  # Decision: time to re-record after PIAT asks for more
     safety_acknowledge_hours: float = 2  # R-SAFE-2: clock hours before the Head of Service is told
     safety_escalate_hours: float = 2  # R-SAFE-2: and again before the Assistant Director
+    self_selection_decision_days: int = 5  # R-ALLOC-2 Decision: the Head of Service's answer
 
 
 class AuditInput(BaseModel):
@@ -623,3 +624,37 @@ class SafetyConcernRow(Projection):
             updated_at=v.history[-1].at if v.history else v.raised_at,
             view=v.model_dump(mode="json") if whole else None,
         )
+
+
+# ---- self-selection (R-ALLOC-2) -------------------------------------------------------------
+
+
+class SelfSelectionDecision(BaseModel):
+    """`POST /self-selection-requests/{id}/decision`: the Head of Service's answer."""
+
+    approve: bool
+    comment: Text = ""
+
+
+class SelfSelectionInput(BaseModel):
+    request_id: str
+    audit: AuditInput  # the audit it would start, checked against the framework when asked for
+    reason: str
+    head_of_service_id: str | None
+
+
+class SelfSelectionView(BaseModel):
+    request_id: str
+    requested_by: str
+    requested_at: datetime
+    case_ref: str
+    cycle: str
+    kind: AuditKind
+    reason: str
+    head_of_service_id: str | None
+    status: Literal["awaiting_decision", "approved", "refused", "unanswered", "not_allocated"]
+    due: datetime | None
+    decided_by: str | None
+    decision: SelfSelectionDecision | None
+    audit_id: str | None  # the audit approval started
+    history: list[HistoryEntry]

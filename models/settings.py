@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     dispute_review_decision_days: int = 5  # R-DISP-9 Decision
     safety_acknowledge_hours: float = 2  # R-SAFE-2: clock hours, day or night
     safety_escalate_hours: float = 2  # R-SAFE-2
+    self_selection_decision_days: int = 5  # R-ALLOC-2 Decision
 
     @field_validator("codec_cors_origins", mode="before")
     @classmethod

@@ -1,0 +1,67 @@
+"""Self-selection (R-ALLOC-2): exceptional, agreed by the Head of Service of the case's service
+before the audit starts; a refusal or no answer in 5 working days leaves it unallocated."""
+
+from tests.helpers import allocation, days, emails, london, skip_to
+
+ASK = {k: v for k, v in allocation(case_ref="C-300").items() if k != "auditor_id"} | {
+    "reason": "I supervised the previous worker on this case and know its history (Appendix C)"}
+
+
+async def ask(api, by="tm2", status=201, **changes) -> dict:
+    r = await api.as_(by).post("/self-selection-requests", json=ASK | changes)
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+def told(sent, request: dict) -> list:
+    return [(to, subject.split(":")[0]) for to, subject in emails(sent, request["request_id"].split("-by-")[0], "Self-selection")]
+
+
+async def test_approved_the_audit_starts_with_the_asker_as_auditor(api, env, client, sent):
+    await skip_to(env, london(2027, 1, 4, 9))
+    request = await ask(api)
+    assert (request["status"], request["head_of_service_id"]) == ("awaiting_decision", "hos1")
+    assert told(sent, request) == [(["hos1"], "Self-selection request")]
+    r = await api.as_("hos1").post(f"/self-selection-requests/{request['request_id']}/decision", json={"approve": True})
+    assert r.status_code == 200, r.text
+    decided = r.json()
+    assert decided["status"] == "approved" and decided["audit_id"]
+    audit = (await api.as_("piat1").get(f"/audits/{decided['audit_id']}")).json()
+    assert (audit["auditor_id"], audit["case_ref"], audit["stage"]) == ("tm2", "C-300", "allocated")
+    assert [h["actor_id"] for h in audit["history"]][:1] == ["hos1"]  # allocated by the Head of Service's approval
+    assert emails(sent, decided["audit_id"], "Audit allocated")[0][0] == ["tm2", "tm1", "sw1"]
+    assert told(sent, request)[-1] == (["tm2"], "Self-selection approved")
+
+
+async def test_refused_or_unanswered_it_stays_unallocated_and_the_auditor_is_told(api, env, client, sent):
+    await skip_to(env, london(2027, 1, 4, 9))
+    refused = await ask(api)
+    r = await api.as_("hos1").post(f"/self-selection-requests/{refused['request_id']}/decision",
+                                   json={"approve": False, "comment": "PIAT will allocate it"})
+    assert r.json()["status"] == "refused" and r.json()["audit_id"] is None
+    assert told(sent, refused)[-1] == (["tm2"], "Self-selection refused")
+    assert (await api.as_("piat1").get("/audits")).json() == []
+
+    unanswered = await ask(api, case_ref="C-301")
+    assert unanswered["due"].startswith("2027-01-11T17:00")  # 5 working days
+    await env.sleep(days(8))
+    r = await api.as_("piat1").get(f"/self-selection-requests/{unanswered['request_id']}")
+    assert r.json()["status"] == "unanswered"
+    assert told(sent, unanswered)[-1] == (["tm2"], "Self-selection unanswered")
+    r = await api.as_("hos1").post(f"/self-selection-requests/{unanswered['request_id']}/decision", json={"approve": True})
+    assert r.status_code in (404, 409)  # too late: it has ended
+
+
+async def test_only_someone_who_may_audit_it_asks_and_only_its_head_of_service_decides(api, env, client):
+    await skip_to(env, london(2027, 1, 4, 9))
+    r = await api.as_("sw2").post("/self-selection-requests", json=ASK)
+    assert r.status_code == 422 and "cannot carry out a standard audit" in r.text
+    r = await api.as_("tm1").post("/self-selection-requests", json=ASK)
+    assert r.status_code == 422 and "own Team Manager" in r.text
+    request = await ask(api)
+    await ask(api, status=409)  # asked already
+    decide = f"/self-selection-requests/{request['request_id']}/decision"
+    assert (await api.as_("sw1").post(decide, json={"approve": True})).status_code == 403
+    assert (await api.as_("psw1").post(decide, json={"approve": True})).status_code == 403  # another service's HoS
+    assert (await api.as_("hos1").post(decide, json={"approve": True})).status_code == 200
+    assert (await api.as_("hos1").post(decide, json={"approve": False})).status_code in (404, 409)
