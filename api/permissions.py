@@ -96,6 +96,9 @@ PERMISSIONS: dict[str, May] = {
     "request_self_selection": May(anyone=True),
     "decide_self_selection": May(roles=(Role.HEAD_OF_SERVICE,)),  # the workflow checks which
     "get_self_selection": May(roles=SENIOR_LEADERS + (Role.HEAD_OF_SERVICE,)),
+    # the open-case list
+    "import_cases": May(roles=(Role.PIAT,)),
+    "list_cases": May(roles=(Role.PIAT,)),
     # operations
     "read_action_log": May(roles=(Role.PIAT,)),
     "health": May(anyone=True),

@@ -3,7 +3,7 @@
 import fcntl
 import time
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 
 from pathlib import Path
 
@@ -112,6 +112,20 @@ class ActionLogEntry(SQLModel, table=True):
     target_id: str | None = None  # the audit, dispute or concern as the path named it
     audit_id: str | None = Field(default=None, index=True)  # the audit it is about
     status: int  # the HTTP status answered: 2xx done, 4xx refused
+
+
+class OpenCase(SQLModel, table=True):
+    """The open-case list imported from Mosaic (`POST /cases/import`): identifiers only."""
+
+    __tablename__ = "open_case"
+
+    case_ref: str = Field(primary_key=True)
+    service_area: str = Field(index=True)
+    practitioner_id: str = Field(index=True)
+    team: str = Field(index=True)  # the practitioner's, from the staff directory at import
+    involvement_start: date
+    cp_chair_or_iro_id: str | None = None
+    imported_at: datetime
 
 
 class MosaicOutbox(SQLModel, table=True):

@@ -85,8 +85,8 @@ def test_every_request_field_shows_its_limit_in_the_openapi_schema():
         op["requestBody"]["content"]["application/json"]["schema"]
         for path in schema["paths"].values()
         for op in path.values()
-        if "requestBody" in op
-    ]
+        if "application/json" in op.get("requestBody", {}).get("content", {})
+    ]  # the one CSV upload (/cases/import) is bounded by its size: tests/test_cases.py
     assert len(bodies) >= 15  # every POST and PUT route
     unbounded = set()
     for body in bodies:
