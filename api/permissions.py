@@ -99,6 +99,9 @@ PERMISSIONS: dict[str, May] = {
     # the open-case list
     "import_cases": May(roles=(Role.PIAT,)),
     "list_cases": May(roles=(Role.PIAT,)),
+    "propose_selection": May(roles=(Role.PIAT,)),
+    "confirm_selection": May(roles=(Role.PIAT,)),
+    "get_selection": May(roles=(Role.PIAT,)),
     # operations
     "read_action_log": May(roles=(Role.PIAT,)),
     "health": May(anyone=True),

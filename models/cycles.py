@@ -17,6 +17,17 @@ THEMED_MONTHS = (5, 10)
 REAUDIT_MONTHS = (1, 3, 4, 5, 7, 9, 11)
 
 
+def cycle_kind(cycle: str) -> str:
+    """The kind of audit a cycle holds for every service but MASH (R-CAL-4)."""
+    month = int(cycle[5:])
+    return "peer" if month in PEER_MONTHS else "themed" if month in THEMED_MONTHS else "standard"
+
+
+def months_before(cycle: str, months: int) -> str:
+    year, month = divmod(int(cycle[:4]) * 12 + int(cycle[5:]) - 1 - months, 12)
+    return f"{year:04d}-{month + 1:02d}"
+
+
 def cycle_holds(cycle: str, kind: str, service_area: str) -> bool:
     month = int(cycle[5:])
     if kind == "peer":

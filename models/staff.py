@@ -63,6 +63,10 @@ class StaffDirectory:
     def get(self, staff_id: str) -> StaffMember | None:
         return self._current().get(staff_id)
 
+    def everyone(self) -> list[StaffMember]:
+        """Everyone in the directory now."""
+        return list(self._current().values())
+
     def with_role(self, role: Role) -> list[StaffMember]:
         return [m for m in self._current().values() if m.has(role)]
 

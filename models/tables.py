@@ -128,6 +128,23 @@ class OpenCase(SQLModel, table=True):
     imported_at: datetime
 
 
+class Selection(SQLModel, table=True):
+    """A cycle's proposed cases and auditors (`POST /cycles/{cycle}/selections`), and what its
+    confirmation started."""
+
+    __tablename__ = "selection"
+
+    selection_id: str = Field(primary_key=True)
+    cycle: str = Field(index=True)
+    per_team: int
+    seed: int  # the same seed on the same case list gives the same cases
+    theme: str | None = None
+    created_by: str
+    created_at: datetime
+    proposal: list = Field(sa_column=Column(JSON, nullable=False))  # [{case_ref, kind, auditor_id}]
+    confirmed: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # [{case_ref, audit_id | refused}]
+
+
 class MosaicOutbox(SQLModel, table=True):
     """The default Mosaic adapter's outbox: case notes and alerts for an integration to drain."""
 

@@ -1,0 +1,154 @@
+"""Selecting a cycle's cases from the imported open-case list and allocating them at once
+(R-ALLOC-1, R-KIND-1..4, R-CAL-4).
+
+`POST /cycles/{cycle}/selections` proposes: `per_team` cases from each team of the services the
+cycle covers, drawn with a recorded seed (the same seed on the same list gives the same cases),
+skipping cases audited in the last 12 months or already allocated, each with an eligible auditor
+balancing everyone's open audits. PIAT adjusts and confirms: every audit starts at once, and a
+second confirmation starts nothing new."""
+
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, status
+from pydantic import BaseModel, Field
+from sqlmodel import Session, func, select
+
+from api import actions
+from api.audits import AllocationRequest, _allocation, _start
+from api.deps import Actor, IdempotencyKey, Svc
+from api.permissions import permit
+from models.cycles import cycle_holds, cycle_kind, is_cycle, months_before
+from models.enums import AuditKind, Stage
+from models.limits import Identifier, Items, Theme
+from models.selection import Candidate, choose, propose
+from models.tables import AuditRecord, OpenCase, Selection
+from workflows.audit import AuditWorkflow
+
+router = APIRouter(tags=["selection"])
+SELECTED_REQUEST = "select:{selection_id}"  # the memo entry naming the confirmation that started an audit
+
+
+class SelectionRequest(BaseModel):
+    per_team: int = Field(ge=1, le=50, description="cases to draw from each team")
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1, description="to repeat a draw; recorded either way")
+    theme: Theme | None = Field(default=None, description="themed cycles: the topic (R-KIND-3)")
+
+
+class ProposedAllocation(BaseModel):
+    case_ref: Identifier
+    kind: AuditKind
+    auditor_id: Identifier | None
+
+
+class Confirmation(BaseModel):
+    allocations: Items[ProposedAllocation] = Field(description="the proposal as PIAT adjusted it: any of its cases")
+
+
+class Confirmed(BaseModel):
+    case_ref: str
+    audit_id: str | None = None
+    refused: str | None = None
+
+
+class SelectionOut(BaseModel):
+    selection_id: str
+    cycle: str
+    per_team: int
+    seed: int
+    theme: str | None
+    proposal: list[ProposedAllocation]
+    confirmed: list[Confirmed]
+
+
+@router.post("/cycles/{cycle}/selections", status_code=status.HTTP_201_CREATED, response_model=SelectionOut,
+             dependencies=[permit("propose_selection")])
+def propose_selection(cycle: Annotated[str, Path(max_length=7)], body: SelectionRequest, actor: Actor, svc: Svc,
+                      key: IdempotencyKey) -> SelectionOut:
+    if not is_cycle(cycle):
+        raise HTTPException(422, f"cycle {cycle!r} is not an audit cycle: YYYY-MM, any month but August or December")
+    kind = AuditKind(cycle_kind(cycle))
+    if (kind is AuditKind.THEMED) != bool(body.theme and body.theme.strip()):
+        raise HTTPException(422, "a themed cycle's selection needs its theme, and only a themed cycle's (R-KIND-3)")
+    seed = body.seed if body.seed is not None else secrets.randbelow(2**31)
+    with Session(svc.engine) as session:
+        candidates = _candidates(session, cycle, kind)
+        open_audits = dict(session.exec(select(AuditRecord.auditor_id, func.count())
+                                        .where(AuditRecord.stage != Stage.COMPLETED.value).group_by(AuditRecord.auditor_id)).all())
+        directory = svc.directory
+        team_managers = {c.practitioner_id: (tm.id if (tm := directory.team_manager_of(c.practitioner_id)) else None)
+                         for c in candidates}
+        staff = sorted(directory.everyone(), key=lambda m: m.id)
+        proposal = propose(choose(candidates, body.per_team, seed), kind, staff, team_managers, open_audits)
+        record = Selection(selection_id=f"{cycle}-{uuid.uuid4().hex[:8]}", cycle=cycle, per_team=body.per_team, seed=seed,
+                           theme=body.theme, created_by=actor.id, created_at=datetime.now(UTC),
+                           proposal=[ProposedAllocation(**p.__dict__).model_dump(mode="json") for p in proposal])
+        session.add(record)
+        session.commit()
+        return _out(record)
+
+
+def _candidates(session: Session, cycle: str, kind: AuditKind) -> list[Candidate]:
+    """The open cases of the services this cycle covers, less those audited in the last 12 months
+    (this cycle's allocations included)."""
+    recent = set(session.exec(select(AuditRecord.case_ref).where(AuditRecord.cycle > months_before(cycle, 12))))
+    return [Candidate(c.case_ref, c.service_area, c.practitioner_id, c.team)
+            for c in session.exec(select(OpenCase))
+            if c.case_ref not in recent and cycle_holds(cycle, "standard" if c.service_area == "mash" else kind.value, c.service_area)]
+
+
+@router.post("/selections/{selection_id}/confirm", response_model=SelectionOut, dependencies=[permit("confirm_selection")])
+async def confirm_selection(selection_id: str, body: Confirmation, actor: Actor, svc: Svc, key: IdempotencyKey) -> SelectionOut:
+    """Every allocation starts at once, as `POST /audits` would (each checked the same way); one
+    that cannot is listed with its reason. Confirming again starts nothing new."""
+    with Session(svc.engine) as session:
+        record = _get(session, selection_id)
+        proposed = {p["case_ref"] for p in record.proposal}
+        cases = {c.case_ref: c for c in session.exec(select(OpenCase).where(OpenCase.case_ref.in_(proposed)))}
+    if strays := [a.case_ref for a in body.allocations if a.case_ref not in proposed]:
+        raise HTTPException(422, f"not in this selection's proposal: {strays[:10]}")
+    confirmed = [await _allocate(svc, actor, record, a, cases.get(a.case_ref)) for a in body.allocations]
+    with Session(svc.engine) as session:
+        record = _get(session, selection_id)
+        record.confirmed = [c.model_dump() for c in confirmed]
+        session.add(record)
+        session.commit()
+        return _out(record)
+
+
+async def _allocate(svc: Svc, actor, record: Selection, chosen: ProposedAllocation, case: OpenCase | None) -> Confirmed:
+    if case is None:
+        return Confirmed(case_ref=chosen.case_ref, refused="no longer on the open-case list")
+    if chosen.auditor_id is None:
+        return Confirmed(case_ref=chosen.case_ref, refused="no auditor named")
+    request = AllocationRequest(case_ref=case.case_ref, service_area=case.service_area, kind=chosen.kind, cycle=record.cycle,
+                                auditor_id=chosen.auditor_id, practitioner_id=case.practitioner_id,
+                                involvement_start=case.involvement_start, cp_chair_or_iro_id=case.cp_chair_or_iro_id,
+                                theme=record.theme if chosen.kind is AuditKind.THEMED else None)
+    try:
+        audit = _allocation(request, actor, svc)
+        handle = await _start(svc, audit, SELECTED_REQUEST.format(selection_id=record.selection_id))
+        await actions.update(svc, handle, AuditWorkflow.allocation_recorded)  # as POST /audits: the people told
+    except HTTPException as refused:  # a rule of the framework, or the case allocated otherwise
+        return Confirmed(case_ref=chosen.case_ref, refused=str(refused.detail)[:200])
+    return Confirmed(case_ref=chosen.case_ref, audit_id=audit.audit_id)
+
+
+@router.get("/selections/{selection_id}", response_model=SelectionOut, dependencies=[permit("get_selection")])
+def get_selection(selection_id: str, actor: Actor, svc: Svc) -> SelectionOut:
+    with Session(svc.engine) as session:
+        return _out(_get(session, selection_id))
+
+
+def _get(session: Session, selection_id: str) -> Selection:
+    record = session.get(Selection, selection_id)
+    if record is None:
+        raise HTTPException(404, f"no selection {selection_id}")
+    return record
+
+
+def _out(record: Selection) -> SelectionOut:
+    return SelectionOut(selection_id=record.selection_id, cycle=record.cycle, per_team=record.per_team, seed=record.seed,
+                        theme=record.theme, proposal=record.proposal, confirmed=record.confirmed)
