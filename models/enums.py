@@ -1,4 +1,4 @@
-"""Names from the Quality Standards Audit Framework (see ../shared/PROCESS.md)."""
+"""Names from the Quality Standards Audit Framework (its rules: README, "The process, step by step")."""
 
 from enum import StrEnum
 
