@@ -64,7 +64,7 @@ async def register_search_attributes(client: Client, namespace: str) -> None:
 
 def email_relay(settings: Settings) -> EmailRelay:
     return EmailRelay(
-        make_engine(settings.database_url), StaffDirectory.load(settings.staff_directory),
+        make_engine(settings.database_url), StaffDirectory.load(settings.staff_directory),  # the worker's too
         settings.smtp_host, settings.smtp_port, settings.smtp_sender,
         retry_max=timedelta(seconds=settings.email_retry_max_seconds),
         poll=timedelta(seconds=settings.email_relay_poll_seconds),
@@ -72,8 +72,9 @@ def email_relay(settings: Settings) -> EmailRelay:
 
 
 def activities_for(settings: Settings, relay: EmailRelay | None = None) -> list:
-    engine = make_engine(settings.database_url)
-    directory = StaffDirectory.load(settings.staff_directory)
+    # One database engine (and one migration at start-up) and one directory per process: the relay's.
+    engine = relay.engine if relay else make_engine(settings.database_url)
+    directory = relay.directory if relay else StaffDirectory.load(settings.staff_directory)
     calendar = CalendarActivities(
         WorkingCalendar(settings.timezone, settings.working_day_ends, settings.closure_days, settings.working_day_starts)
     )

@@ -22,7 +22,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, or_, select
 
-from activities.notify import NOT_DELIVERED, PENDING, SENDING, SENT, piat_managers
+from activities.notify import NOT_DELIVERED, PENDING, SENDING, SENT, piat_notice
 from models.staff import StaffDirectory
 from models.tables import NotificationRecord
 
@@ -145,15 +145,12 @@ class EmailRelay:
             session.commit()
 
     def _ask_to_check(self, record: NotificationRecord) -> NotificationRecord:
-        managers = piat_managers(self.directory)
-        return NotificationRecord(
-            key=f"{record.key}/uncertain", audit_id=record.audit_id, channel=record.channel,
-            recipient_ids=[m.id for m in managers], addresses=[m.email for m in managers],
-            subject=f"Please check an email reached them: {record.subject}"[:200],
-            body=f"The email \"{record.subject}\" to {', '.join(record.recipient_ids)} (audit {record.audit_id}) may "
-                 "or may not have arrived: the service stopped while the mail server was taking it. It is not sent "
-                 "again, so that nobody receives it twice. Please check with them.",
-            at=record.at, delivery=PENDING if managers else NOT_DELIVERED,
+        return piat_notice(
+            self.directory, f"{record.key}/uncertain", record.audit_id, record.at,
+            f"Please check an email reached them: {record.subject}",
+            f"The email \"{record.subject}\" to {', '.join(record.recipient_ids)} (audit {record.audit_id}) may "
+            "or may not have arrived: the service stopped while the mail server was taking it. It is not sent "
+            "again, so that nobody receives it twice. Please check with them.",
         )
 
     def _message(self, record: NotificationRecord) -> EmailMessage:

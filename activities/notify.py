@@ -140,31 +140,26 @@ class NotifyActivities:
         """Once per notification (its own key): someone named is not reachable."""
         if recipients.reason is None:
             return
-        managers = piat_managers(self.directory)
-        if not managers:
-            activity.logger.warning("notification %s: %s, and no PIAT in the directory to tell", n.key, recipients.reason)
-            return
-        notice = Notification(
-            key=f"{n.key}/undeliverable",
-            audit_id=n.audit_id,
-            case_ref=n.case_ref,
-            channel=Channel.EMAIL,
-            recipient_ids=[m.id for m in managers],
-            subject=f"Could not notify everyone: case {n.case_ref}",
-            body=f"The {n.channel.value.replace('_', ' ')} \"{n.subject}\" (audit {n.audit_id}) was not delivered to "
+        notice = piat_notice(
+            self.directory, f"{n.key}/undeliverable", n.audit_id, n.at,
+            f"Could not notify everyone: case {n.case_ref}",
+            f"The {n.channel.value.replace('_', ' ')} \"{n.subject}\" (audit {n.audit_id}) was not delivered to "
             f"everyone: {recipients.reason}.\nIf someone has left, name who takes over with "
             f"PUT /audits/{n.audit_id}/people/<role>, or correct the staff directory.",
-            at=n.at,
         )
-        record = _record(notice, self._recipients(notice.recipient_ids))
-        record.addresses = [m.email for m in managers]
-        if self._insert(record):
+        if self._insert(notice):
             self.enqueued()
 
 
-def piat_managers(directory: StaffDirectory) -> list:
-    """Who hears that someone could not be told: the PI&A Manager, else PIAT."""
-    return directory.with_role(Role.PIAT_MANAGER) or directory.with_role(Role.PIAT)
+def piat_notice(directory: StaffDirectory, key: str, audit_id: str, at, subject: str, body: str) -> NotificationRecord:
+    """An email, ready for the outbox, to whoever hears that someone could not be told: the PI&A
+    Manager, else PIAT (with nobody there either it is recorded as not delivered)."""
+    managers = directory.with_role(Role.PIAT_MANAGER) or directory.with_role(Role.PIAT)
+    return NotificationRecord(
+        key=key, audit_id=audit_id, channel=Channel.EMAIL.value, recipient_ids=[m.id for m in managers],
+        addresses=[m.email for m in managers], subject=subject[:200], body=body, at=at,
+        delivery=PENDING if managers else NOT_DELIVERED, reason=None if managers else "no PI&A Manager or PIAT in the directory",
+    )
 
 
 def _record(n: Notification, recipients: Recipients) -> NotificationRecord:

@@ -13,8 +13,8 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from pydantic import BaseModel
 from sqlmodel import Session, select
 
-from api.permissions import permit
 from api.deps import Actor, Svc
+from api.permissions import audit_id_in, permit
 from models.tables import ActionLogEntry
 
 log = logging.getLogger("qsaf.api")
@@ -50,7 +50,7 @@ def _append(request: Request, request_id: str, status: int) -> None:
     entry = ActionLogEntry(
         at=datetime.now(UTC), request_id=request_id, actor_id=request.scope.get("state", {}).get("actor_id"),
         method=request.method, route=getattr(route, "path", "(no route)"), target_id=target,
-        audit_id=_audit_of(params), status=status,
+        audit_id=audit_id_in(params), status=status,
     )
     try:
         with Session(request.app.state.services.engine) as session:
@@ -58,17 +58,6 @@ def _append(request: Request, request_id: str, status: int) -> None:
             session.commit()
     except Exception as error:  # noqa: BLE001 - the action stands; the gap is loud in the log
         log.error("action log: request %s (%s %s) not recorded: %s", request_id, request.method, entry.route, type(error).__name__)
-
-
-def _audit_of(params: dict) -> str | None:
-    """The audit an action is about: a dispute is named by its audit, a concern `<audit id>-<n>`."""
-    if "audit_id" in params:
-        return params["audit_id"]
-    if "dispute_id" in params:
-        return params["dispute_id"].removeprefix("dispute-")
-    if "concern_id" in params:
-        return params["concern_id"].removeprefix("safety-").rsplit("-", 1)[0]
-    return None
 
 
 class ActionLogPage(BaseModel):

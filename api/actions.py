@@ -10,6 +10,9 @@ from typing import Any
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflow.v1 import WorkflowExecutionInfo
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from fastapi import HTTPException
+from pydantic import BaseModel
+from sqlmodel import Session
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -27,13 +30,35 @@ async def update(svc: Services, handle: WorkflowHandle, update_fn: Callable, arg
     again once the request is put right. Without a key each call is a new update.
     """
     update_id = request_id(update_fn.__name__, actor, key) if actor else None
-    async with answer_within(svc) as timeout:
-        return await handle.execute_update(update_fn, args=list(args), id=update_id, rpc_timeout=timeout)
+    try:
+        async with answer_within(svc) as timeout:
+            return await handle.execute_update(update_fn, args=list(args), id=update_id, rpc_timeout=timeout)
+    except RPCError as error:
+        # Temporal says "not found" of a workflow that has ended, too: that is an action too late.
+        if error.status is RPCStatusCode.NOT_FOUND and await describe(svc, handle.id) is not None:
+            raise HTTPException(409, "it has ended: nothing more can be recorded on it") from None
+        raise
 
 
 async def query(svc: Services, handle: WorkflowHandle, query_fn: Callable) -> Any:
     async with answer_within(svc) as timeout:
         return await handle.query(query_fn, rpc_timeout=timeout)
+
+
+async def live_or_saved(svc: Services, handle: WorkflowHandle, query_fn: Callable, view: type[BaseModel],
+                        table, record_id: str, what: str):
+    """A process's view: asked of its workflow, or — once its history is gone — the whole view its
+    projection saved last (the row of `table` keyed `record_id`). 404 when neither exists."""
+    try:
+        return await query(svc, handle, query_fn)
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            raise
+    with Session(svc.engine) as session:
+        record = session.get(table, record_id)
+    if record is None or not record.view:
+        raise HTTPException(404, f"no {what} {record_id}")
+    return view.model_validate(record.view)
 
 
 def request_id(action: str, actor: StaffMember, key: str | None) -> str | None:

@@ -6,14 +6,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from api import actions
 from api.permissions import permit, sees_every_audit
@@ -22,7 +21,7 @@ from models import search_attributes as sa
 from models.audit_tools import tool_for
 from models.cycles import cycle_holds, is_cycle, month_of
 from models.enums import AuditKind, Channel, Escalation, Grade, PersonRole, Role, ServiceArea, Stage
-from models.limits import MAX_ID, Identifier, RequiredText, StaffId, Theme
+from models.limits import CASE_REF, MAX_ID, Identifier, RequiredText, StaffId, Theme
 from models.payloads import (
     AuditInput,
     AuditView,
@@ -46,7 +45,6 @@ from workflows.audit import AuditWorkflow
 router = APIRouter(prefix="/audits", tags=["audits"])
 
 AUDITING_ROLES = (Role.AUDITOR, Role.TEAM_MANAGER, Role.PIAT, Role.IRO, Role.CP_CHAIR, Role.SENIOR_MANAGER)
-CASE_REF = r"^[A-Za-z0-9][A-Za-z0-9-]*$"  # the case record's identifier, never a name; its length is MAX_ID
 
 
 class AllocationRequest(BaseModel):
@@ -104,10 +102,10 @@ async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc, key: I
 
     A case has one audit of a kind per cycle (409 naming it otherwise); sending the same
     Idempotency-Key again answers 201 with the audit the first request allocated."""
-    audit = _allocation(body, actor, svc)
+    audit = check_allocation(body, actor, svc)
     request = actions.request_id("allocate", actor, key)
-    await _refuse_projected_duplicate(svc, audit)
-    handle = await _start(svc, audit, request)
+    await refuse_projected_duplicate(svc, audit)
+    handle = await start_audit(svc, audit, request)
     await actions.update(svc, handle, AuditWorkflow.allocation_recorded)
     return await actions.query(svc, handle, AuditWorkflow.view)
 
@@ -130,7 +128,7 @@ def audit_id_for(cycle: str, kind: AuditKind, case_ref: str) -> str:
     return f"{cycle}-{KIND_CODES[kind]}-{hashlib.sha256(case_ref.encode()).hexdigest()[:10]}"
 
 
-async def _start(svc: Svc, audit: AuditInput, request: str | None) -> WorkflowHandle:
+async def start_audit(svc: Svc, audit: AuditInput, request: str | None) -> WorkflowHandle:
     """Start the audit's workflow under the case's ID; of two allocations racing each other,
     Temporal starts one and refuses the other. An audit an operator terminated (or that failed)
     keeps its ID with its history and its notifications' keys (`<workflow id>/<step>`, which
@@ -159,7 +157,7 @@ async def _start(svc: Svc, audit: AuditInput, request: str | None) -> WorkflowHa
     raise AssertionError("unreachable")
 
 
-async def _refuse_projected_duplicate(svc: Svc, audit: AuditInput) -> None:
+async def refuse_projected_duplicate(svc: Svc, audit: AuditInput) -> None:
     """The list's projection also knows audits Temporal cannot settle: those whose history is
     gone, and those allocated under another ID (before IDs came from the case)."""
     with Session(svc.engine) as session:
@@ -180,7 +178,7 @@ def _duplicate(audit: AuditInput, audit_id: str) -> HTTPException:
     return HTTPException(409, f"case {audit.case_ref} already has a {audit.kind.value} audit in {audit.cycle}: {audit_id}")
 
 
-def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditInput:
+def check_allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditInput:
     """Check the request against the framework and resolve the lines of management."""
     directory = svc.directory
     if body.kind is AuditKind.REAUDIT:
@@ -214,7 +212,6 @@ def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditI
         raise _invalid("involvement_start cannot be in the future")
     hos = directory.head_of_service_of(practitioner.id)
     piat_managers = directory.with_role(Role.PIAT_MANAGER)
-    s = svc.settings  # the durations in force now travel with the audit
     return AuditInput(
         audit_id=audit_id_for(body.cycle, body.kind, body.case_ref),
         case_ref=body.case_ref,
@@ -231,7 +228,7 @@ def _allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditI
         allocated_by=actor.id,
         piat_manager_id=piat_managers[0].id if piat_managers else None,
         domains=[d.name for d in tool_for(body.service_area).domains],
-        policy=Policy(**{name: getattr(s, name) for name in Policy.model_fields}),
+        policy=Policy.now(svc.settings),  # the durations in force now travel with the audit
     )
 
 
@@ -275,8 +272,8 @@ def list_audits(
 
 
 @router.get("/{audit_id}", response_model=AuditView, dependencies=[permit("get_audit")])
-async def get_audit(audit_id: str, actor: Actor, svc: Svc) -> AuditView:
-    view = await current_view(svc, audit_id)
+async def get_audit(audit_id: str, request: Request, actor: Actor, svc: Svc) -> AuditView:
+    view = await checked_view(request, svc, audit_id)
     with Session(svc.engine) as session:
         links = session.exec(
             select(AuditRecord).where(AuditRecord.chain_id == view.chain_id).order_by(AuditRecord.reaudit_round)
@@ -289,8 +286,8 @@ async def get_audit(audit_id: str, actor: Actor, svc: Svc) -> AuditView:
 
 
 @router.get("/{audit_id}/notifications", response_model=list[NotificationOut], dependencies=[permit("list_notifications")])
-async def list_notifications(audit_id: str, actor: Actor, svc: Svc) -> list[NotificationOut]:
-    await current_view(svc, audit_id)  # 404 for no such audit
+async def list_notifications(audit_id: str, request: Request, actor: Actor, svc: Svc) -> list[NotificationOut]:
+    await checked_view(request, svc, audit_id)  # 404 for no such audit
     with Session(svc.engine) as session:
         rows = session.exec(
             select(NotificationRecord).where(NotificationRecord.audit_id == audit_id).order_by(NotificationRecord.id)
@@ -337,14 +334,21 @@ async def quality_assure(audit_id: str, body: QADecision, actor: Actor, svc: Svc
 
 
 @router.post("/{audit_id}/reassign", response_model=AuditView, dependencies=[permit("reassign")])
-async def reassign(audit_id: str, body: Reassignment, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
-    """R-ALLOC-3: the auditor, their Head of Service or PIAT names another auditor of the same service."""
-    view = await current_view(svc, audit_id)
-    current = svc.directory.get(view.auditor_id)
+async def reassign(
+    audit_id: str, body: Reassignment, request: Request, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> AuditView:
+    """R-ALLOC-3: the auditor, their Head of Service or PIAT names another auditor of the same
+    service; a re-audit goes to a senior manager of the audit's own service (R-KIND-6)."""
+    view = await checked_view(request, svc, audit_id)
     new = _staff(svc, body.auditor_id, "auditor_id")
     _check_auditor(view, new)
-    if current and new.service_area != current.service_area:
-        raise _invalid(f"the new auditor must work in the same service ({current.service_area}) as the current one (R-ALLOC-3)")
+    if view.kind is AuditKind.REAUDIT:
+        service, rule = view.service_area.value, "R-KIND-6"
+    else:
+        current = svc.directory.get(view.auditor_id)
+        service, rule = (current.service_area if current else None), "R-ALLOC-3"
+    if service and new.service_area != service:
+        raise _invalid(f"the new auditor must work in the {service} service ({rule})")
     return await act(svc, audit_id, AuditWorkflow.reassign, [actor.id, body], actor, key)
 
 
@@ -462,18 +466,14 @@ def audit_handle(svc: Svc, audit_id: str) -> WorkflowHandle:
     return svc.client.get_workflow_handle(f"audit-{audit_id}")
 
 
+async def checked_view(request: Request, svc: Svc, audit_id: str) -> AuditView:
+    """The audit as the permission check has just read it (one query a request), else asked now."""
+    return getattr(request.state, "audit", None) or await current_view(svc, audit_id)
+
+
 async def current_view(svc: Svc, audit_id: str) -> AuditView:
-    """Ask the workflow; once its history is gone, the last projection is the answer."""
-    try:
-        return await actions.query(svc, audit_handle(svc, audit_id), AuditWorkflow.view)
-    except RPCError as error:
-        if error.status is not RPCStatusCode.NOT_FOUND:
-            raise
-    with Session(svc.engine) as session:
-        record = session.get(AuditRecord, audit_id)
-    if record is None:
-        raise HTTPException(404, f"no audit {audit_id}")
-    return AuditView.model_validate(record.view)
+    return await actions.live_or_saved(
+        svc, audit_handle(svc, audit_id), AuditWorkflow.view, AuditView, AuditRecord, audit_id, "audit")
 
 
 def _delivery_reason(record: NotificationRecord) -> str | None:

@@ -20,11 +20,11 @@ from sqlmodel import Session, delete, select
 from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit
 from models.enums import Role, ServiceArea
+from models.limits import CASE_REF, MAX_ID
 from models.tables import OpenCase
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 COLUMNS = ("case_ref", "service_area", "practitioner_id", "involvement_start", "cp_chair_or_iro_id")
-CASE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
 MAX_BYTES = 5_000_000  # some 50,000 rows: more than a council's open cases
 
 
@@ -93,7 +93,7 @@ def _check(rows: list[dict], svc: Svc) -> tuple[list[OpenCase], list[RefusedRow]
 
 def _case(row: dict, svc: Svc, now: datetime) -> OpenCase:
     value = {c: (row.get(c) or "").strip() for c in COLUMNS}
-    if not CASE_REF.match(value["case_ref"]):
+    if len(value["case_ref"]) > MAX_ID or not re.match(CASE_REF, value["case_ref"]):
         raise ValueError("case_ref must be the case identifier (letters, digits, dashes; at most 64)")
     try:
         area = ServiceArea(value["service_area"])

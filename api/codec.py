@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
+from temporalio.converter import PayloadCodec
 
 from api.deps import Services, bearer, current_staff, require_role, services
 from models.enums import Role
-from temporal_client import EncryptionCodec, codec_for
 
 router = APIRouter(prefix="/codec", tags=["operations"], include_in_schema=False)
 
@@ -29,8 +29,9 @@ def operator(
     require_role(current_staff(request, svc, credentials), Role.PIAT, action="read workflow payloads")
 
 
-def _codec(svc: Services) -> EncryptionCodec:
-    codec = codec_for(svc.settings)
+def _codec(svc: Services) -> PayloadCodec:
+    """The codec the API's own Temporal client seals and opens payloads with."""
+    codec = svc.client.data_converter.payload_codec
     if codec is None:
         raise HTTPException(404, "payloads are not encrypted here (PAYLOAD_KEYS_FILE is not set)")
     return codec

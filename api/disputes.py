@@ -2,14 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 from sqlmodel import Session, select
 from temporalio.client import WorkflowHandle
-from temporalio.service import RPCError, RPCStatusCode
 
 from api import actions
-from api.permissions import permit
+from api.permissions import audit_id_in, permit
 from api.deps import Actor, IdempotencyKey, Svc
 from api.audits import audit_handle
 from models.enums import DisputeLevel, DisputeStep
@@ -76,18 +75,9 @@ def list_disputes(
 
 @router.get("/disputes/{dispute_id}", response_model=DisputeView, dependencies=[permit("get_dispute")])
 async def get_dispute(dispute_id: str, actor: Actor, svc: Svc) -> DisputeView:
-    dispute_id = _audit_of(dispute_id)
-    try:
-        view = await actions.query(svc, _handle(svc, dispute_id), DisputeWorkflow.view)
-    except RPCError as error:
-        if error.status is not RPCStatusCode.NOT_FOUND:
-            raise
-        with Session(svc.engine) as session:
-            record = session.get(DisputeRecord, dispute_id)
-        if record is None:
-            raise HTTPException(404, f"no dispute {dispute_id}") from None
-        view = DisputeView.model_validate(record.view)
-    return view
+    audit_id = audit_id_in({"dispute_id": dispute_id})
+    return await actions.live_or_saved(
+        svc, _handle(svc, audit_id), DisputeWorkflow.view, DisputeView, DisputeRecord, audit_id, "dispute")
 
 
 # One route per recorded step; each workflow validator checks the step and the person.
@@ -160,12 +150,7 @@ async def withdraw(dispute_id: str, body: Withdrawal, actor: Actor, svc: Svc, ke
 
 
 def _handle(svc: Svc, dispute_id: str) -> WorkflowHandle:
-    return svc.client.get_workflow_handle(f"dispute-{_audit_of(dispute_id)}")
-
-
-def _audit_of(dispute_id: str) -> str:
-    """A dispute is named by its audit's ID; the workflow ID the audit shows (`dispute-<id>`) works too."""
-    return dispute_id.removeprefix("dispute-")
+    return svc.client.get_workflow_handle(f"dispute-{audit_id_in({'dispute_id': dispute_id})}")
 
 
 async def _step(svc: Svc, dispute_id: str, update, actor: StaffMember, body: BaseModel, key: str | None) -> DisputeView:

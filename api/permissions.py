@@ -142,18 +142,29 @@ def permit(action: str):
         if may.anyone or any(actor.has(r) for r in may.roles):
             return
         audit = await _audit_of(svc, request.path_params) if may.relations else None
+        request.state.audit = audit  # the route reads it again for free (api.audits.checked_view)
         if not allowed(action, actor, audit):
             raise HTTPException(403, f"only {may.describe()} may do this")
 
     return Depends(check)
 
 
+def audit_id_in(params: dict) -> str | None:
+    """The audit a path is about: a dispute is named by its audit (or `dispute-<audit id>`, the
+    workflow ID the audit shows), a safety concern `<audit id>-<n>` (or `safety-...`)."""
+    if "audit_id" in params:
+        return params["audit_id"]
+    if "dispute_id" in params:
+        return params["dispute_id"].removeprefix("dispute-")
+    if "concern_id" in params:
+        return params["concern_id"].removeprefix("safety-").rsplit("-", 1)[0]
+    return None
+
+
 async def _audit_of(svc, params: dict) -> AuditView | None:
     from api.audits import current_view  # the audits router imports this module
 
-    audit_id = params.get("audit_id") or params.get("dispute_id", "").removeprefix("dispute-") \
-        or params.get("concern_id", "").removeprefix("safety-").rsplit("-", 1)[0]
-    if not audit_id:
+    if not (audit_id := audit_id_in(params)):
         return None
     try:
         return await current_view(svc, audit_id)

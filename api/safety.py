@@ -4,15 +4,14 @@ import itertools
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel
 from sqlmodel import Session, func, select
 from temporalio.client import WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from api import actions
-from api.audits import current_view
+from api.audits import checked_view
 from api.permissions import permit, sees_every_audit
 from api.deps import Actor, IdempotencyKey, Svc
 from models.enums import SafetyEscalation
@@ -37,16 +36,15 @@ class SafetyConcernSummary(BaseModel):
 
 @router.post("/audits/{audit_id}/safety-concerns", status_code=status.HTTP_201_CREATED, response_model=SafetyConcernView, dependencies=[permit("raise_safety_concern")])
 async def raise_safety_concern(
-    audit_id: str, body: SafetyConcernRaise, actor: Actor, svc: Svc, key: IdempotencyKey
+    audit_id: str, body: SafetyConcernRaise, request: Request, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> SafetyConcernView:
     """R-SAFE-1: whoever audits the case raises it, at any stage, even after completion; the
     practitioner's Team Manager is emailed at once, marked urgent (R-SAFE-2)."""
-    audit = await current_view(svc, audit_id)  # the permission table checked that they audit it
-    s = svc.settings
+    audit = await checked_view(request, svc, audit_id)  # the permission table checked that they audit it
     concern = SafetyConcernInput(
         concern_id="", audit_id=audit_id, case_ref=audit.case_ref, raised_by=actor.id, description=body.description,
         immediate_action_needed=body.immediate_action_needed, practitioner_id=audit.practitioner_id,
-        team_manager_id=audit.team_manager_id, policy=Policy(**{n: getattr(s, n) for n in Policy.model_fields}),
+        team_manager_id=audit.team_manager_id, policy=Policy.now(svc.settings),
     )
     handle = await _start(svc, concern, actions.request_id("raise", actor, key))
     await actions.update(svc, handle, SafetyConcernWorkflow.raised_recorded)
@@ -78,12 +76,7 @@ async def acknowledge(
     concern_id: str, body: SafetyAcknowledgement, actor: Actor, svc: Svc, key: IdempotencyKey
 ) -> SafetyConcernView:
     """R-SAFE-2: the Team Manager, or the Head of Service or Assistant Director once told."""
-    try:
-        await actions.update(svc, _handle(svc, concern_id), SafetyConcernWorkflow.acknowledge, [actor.id, body], actor, key)
-    except RPCError as error:
-        if error.status is not RPCStatusCode.NOT_FOUND or _record(svc, concern_id) is None:
-            raise
-        raise HTTPException(409, "this concern has already been acknowledged") from None  # its workflow has ended
+    await actions.update(svc, _handle(svc, concern_id), SafetyConcernWorkflow.acknowledge, [actor.id, body], actor, key)
     return await get_safety_concern(concern_id, actor, svc)
 
 
@@ -113,21 +106,9 @@ def list_safety_concerns(
 @router.get("/safety-concerns/{concern_id}", response_model=SafetyConcernView, dependencies=[permit("get_safety_concern")])
 async def get_safety_concern(concern_id: str, actor: Actor, svc: Svc) -> SafetyConcernView:
     """The concern with its timeline: raised, who was told when, the acknowledgement."""
-    try:
-        view = await actions.query(svc, _handle(svc, concern_id), SafetyConcernWorkflow.view)
-    except RPCError as error:
-        if error.status is not RPCStatusCode.NOT_FOUND:
-            raise
-        record = _record(svc, concern_id)
-        if record is None or not record.view:
-            raise HTTPException(404, f"no safety concern {concern_id}") from None
-        view = SafetyConcernView.model_validate(record.view)
-    return view
-
-
-def _record(svc: Svc, concern_id: str) -> SafetyConcernRecord | None:
-    with Session(svc.engine) as session:
-        return session.get(SafetyConcernRecord, concern_id.removeprefix("safety-"))
+    concern_id = concern_id.removeprefix("safety-")
+    return await actions.live_or_saved(svc, _handle(svc, concern_id), SafetyConcernWorkflow.view,
+                                       SafetyConcernView, SafetyConcernRecord, concern_id, "safety concern")
 
 
 def _handle(svc: Svc, concern_id: str) -> WorkflowHandle:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, func, select
 
 from api import actions
-from api.audits import AllocationRequest, _allocation, _start
+from api.audits import AllocationRequest, check_allocation, start_audit
 from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit
 from models.cycles import cycle_holds, cycle_kind, is_cycle, months_before
@@ -128,8 +128,8 @@ async def _allocate(svc: Svc, actor, record: Selection, chosen: ProposedAllocati
                                 involvement_start=case.involvement_start, cp_chair_or_iro_id=case.cp_chair_or_iro_id,
                                 theme=record.theme if chosen.kind is AuditKind.THEMED else None)
     try:
-        audit = _allocation(request, actor, svc)
-        handle = await _start(svc, audit, SELECTED_REQUEST.format(selection_id=record.selection_id))
+        audit = check_allocation(request, actor, svc)
+        handle = await start_audit(svc, audit, SELECTED_REQUEST.format(selection_id=record.selection_id))
         await actions.update(svc, handle, AuditWorkflow.allocation_recorded)  # as POST /audits: the people told
     except HTTPException as refused:  # a rule of the framework, or the case allocated otherwise
         return Confirmed(case_ref=chosen.case_ref, refused=str(refused.detail)[:200])

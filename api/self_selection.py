@@ -5,7 +5,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api import actions
-from api.audits import AllocationRequest, _allocation, _refuse_projected_duplicate
+from api.audits import AllocationRequest, check_allocation, refuse_projected_duplicate
 from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit
 from models.limits import RequiredText
@@ -28,8 +28,8 @@ async def request_self_selection(body: SelfSelectionRequest, actor: Actor, svc: 
     """R-ALLOC-2: checked like an allocation (the asker must be able to audit it), then the Head
     of Service of the case's service is asked; 201 once they are emailed."""
     allocation = AllocationRequest(**body.model_dump(exclude={"reason", "auditor_id"}), auditor_id=actor.id)
-    audit = _allocation(allocation, actor, svc)
-    await _refuse_projected_duplicate(svc, audit)
+    audit = check_allocation(allocation, actor, svc)
+    await refuse_projected_duplicate(svc, audit)
     if await actions.describe(svc, f"audit-{audit.audit_id}"):
         raise HTTPException(409, f"case {audit.case_ref} already has a {audit.kind.value} audit in {audit.cycle}")
     request = SelfSelectionInput(request_id=f"{audit.audit_id}-by-{actor.id}", audit=audit, reason=body.reason,

@@ -16,6 +16,8 @@ MAX_THEME = 200  # a themed audit's theme is a title, not a report
 MAX_ID = 64  # staff IDs, case references, domain names
 MAX_ITEMS = 50  # improvement actions, SMART actions, attendees, disputed domains
 
+CASE_REF = r"^[A-Za-z0-9][A-Za-z0-9-]*$"  # a case record's identifier, never a name (length: MAX_ID)
+
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 RequiredText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 ItemText = Annotated[str, Field(min_length=1, max_length=MAX_ITEM_TEXT)]

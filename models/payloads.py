@@ -35,6 +35,11 @@ class Policy(BaseModel):
     safety_escalate_hours: float = 2  # R-SAFE-2: and again before the Assistant Director
     self_selection_decision_days: int = 5  # R-ALLOC-2 Decision: the Head of Service's answer
 
+    @classmethod
+    def now(cls, settings) -> "Policy":
+        """The durations configured now (models.settings): each process keeps those it began with."""
+        return cls(**{name: getattr(settings, name) for name in cls.model_fields})
+
 
 class AuditInput(BaseModel):
     """Everything the audit workflow needs, resolved by the API at allocation (R-ALLOC-1)."""

@@ -185,7 +185,7 @@ async def test_reassignment_keeps_every_deadline(api, env, sent):
     assert (await submit(api, audit_id, "hos1"))["stage"] == "awaiting_qa"
 
     r = await api.as_("piat1").post(f"/audits/{audit_id}/reassign", json={"auditor_id": "iro1", "reason": "cover"})
-    assert r.status_code == 422 and "same service" in r.json()["detail"]
+    assert r.status_code == 422 and "must work in the safeguarding service (R-ALLOC-3)" in r.json()["detail"]
     r = await api.as_("sw2").post(f"/audits/{audit_id}/reassign", json={"auditor_id": "tm2", "reason": "x"})
     assert r.status_code == 403
 

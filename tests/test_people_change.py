@@ -5,7 +5,7 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 
-from tests.helpers import audit_to_report, days, emails, findings_discussion, join, leave, london, skip_to, today, view
+from tests.helpers import audit_to_report, days, discuss_and_accept, emails, findings_discussion, join, leave, london, skip_to, today, view
 from tests.test_disputes import formal_discussion, raise_dispute, record, to_formal
 
 
@@ -138,3 +138,19 @@ async def test_replacing_a_person_is_for_piat_with_someone_who_holds_the_role(ap
     assert r.status_code == 422 and "already" in r.json()["detail"]
     r = await put("piat1", "auditor", "sm1")
     assert r.status_code == 200 and r.json()["auditor_id"] == "sm1"
+
+
+async def test_a_reaudit_with_nobody_senior_left_goes_to_piat_to_hand_on(api, env, client, settings):
+    """R-KIND-6: re-audits are done by senior managers of the service. With none left in the
+    directory (nor a Head of Service), the re-audit was allocated to the Head of Service the
+    audit named — who had left. It goes to PIAT, who reassign it."""
+    await skip_to(env, london(2027, 1, 4, 9))
+    audit_id = await audit_to_report(api, env, "inadequate")
+    await discuss_and_accept(api, env, audit_id)
+    leave(settings, "hos1", "sm1")
+    await skip_to(env, london(2027, 3, 1, 9, 5))  # the 1st re-audit is allocated
+    reaudit = f"{audit_id}-r1"
+    assert (await view(api, reaudit))["auditor_id"] == "piat1"
+    join(settings, "sm9", ["senior_manager", "auditor"])
+    r = await api.as_("piat1").post(f"/audits/{reaudit}/reassign", json={"auditor_id": "sm9", "reason": "new senior manager"})
+    assert r.status_code == 200 and r.json()["auditor_id"] == "sm9"

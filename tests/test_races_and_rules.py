@@ -163,7 +163,7 @@ async def test_a_withdrawal_after_the_settling_step_is_refused(paused, env):
         api.as_("sw1").post(f"/disputes/{audit_id}/withdrawal", json={"reason": "changed my mind"}),
     )
     assert regraded.status_code == 200, regraded.text
-    assert withdrawn.status_code == 409 and "settles the dispute" in withdrawn.json()["detail"]
+    assert withdrawn.status_code == 409 and "has just been recorded" in withdrawn.json()["detail"]
     assert regraded.json()["outcome"]["status"] == "resolved"
 
 

@@ -49,13 +49,16 @@ async def test_a_selection_is_reproducible_from_its_seed_and_honours_every_exclu
 
 async def test_auditors_are_eligible_balanced_and_never_the_practitioners_own_team_manager(api, env, client):
     await skip_to(env, london(2027, 1, 4, 9))
-    await upload(api, CASES)
-    proposal = (await select_cases(api, per_team=3, seed=7))["proposal"]
+    await upload(api, CASES + "C-9,mash,sw3,2026-03-01,\n")
+    proposal = (await select_cases(api, per_team=4, seed=7))["proposal"]
     team_manager = {"sw1": "tm1", "sw2": "tm1", "sw3": "tm2"}
-    practitioner = {f"C-{n}": p for n, p in [(1, "sw1"), (2, "sw1"), (3, "sw2"), (4, "sw2"), (5, "sw3"), (6, "sw3"), (7, "sw3"), (8, "sw1")]}
+    practitioner = {f"C-{n}": p for n, p in [(1, "sw1"), (2, "sw1"), (3, "sw2"), (4, "sw2"), (5, "sw3"), (6, "sw3"), (7, "sw3"), (8, "sw1"), (9, "sw3")]}
+    [mash] = [p for p in proposal if p["case_ref"] == "C-9"]
+    assert (mash["kind"], mash["auditor_id"]) == ("standard", "hos1")  # R-KIND-4: a senior manager of Safeguarding & QA
     for p in proposal:
         assert p["kind"] == "standard" and p["auditor_id"] not in (team_manager[practitioner[p["case_ref"]]], practitioner[p["case_ref"]])
-        assert p["auditor_id"] in {"tm1", "tm2", "iro1", "piat1", "piatmgr1"}  # TMs, IROs, PIAT (R-KIND-1)
+        if p is not mash:
+            assert p["auditor_id"] in {"tm1", "tm2", "iro1", "piat1", "piatmgr1"}  # TMs, IROs, PIAT (R-KIND-1)
     loads = {}
     for p in proposal:
         loads[p["auditor_id"]] = loads.get(p["auditor_id"], 0) + 1
@@ -91,6 +94,8 @@ async def test_a_themed_cycle_needs_its_theme_and_peer_cycles_propose_practition
     themed = (await api.as_("piat1").post("/cycles/2027-05/selections", json={"per_team": 1, "theme": "Neglect"})).json()
     assert {p["kind"] for p in themed["proposal"]} == {"themed"} and themed["theme"] == "Neglect"
     peer = (await select_cases(api, per_team=1, seed=1, cycle="2027-03"))["proposal"]
-    for p in peer:  # a practitioner of another team (R-KIND-2)
-        assert p["kind"] == "peer" and p["auditor_id"] in {"sw1", "sw2", "sw3"}
+    team = {"sw1": 1, "sw2": 1, "sw3": 2}
+    case_team = {f"C-{n}": 2 if n in (5, 6, 7) else 1 for n in range(1, 9)}
+    for p in peer:  # a practitioner of another team: never their own case, nor a colleague's (R-KIND-2)
+        assert p["kind"] == "peer" and team[p["auditor_id"]] != case_team[p["case_ref"]]
     assert (await api.as_("tm1").post("/cycles/2027-01/selections", json={"per_team": 1})).status_code == 403

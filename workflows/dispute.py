@@ -375,8 +375,9 @@ class DisputeWorkflow(Process):
     @withdraw.validator
     def _validate_withdraw(self, actor_id: str, withdrawal: Withdrawal) -> None:
         self._require_open()
-        if self._settled():
-            raise out_of_order(f"the {self.step.value.replace('_', ' ')} that settles the dispute is recorded; it is ending")
+        if self.step in self.records:  # recorded, and the ladder not yet moved on from it
+            raise out_of_order(f"the {self.step.value.replace('_', ' ')} has just been recorded and the dispute is "
+                               "moving on: withdraw it, if it is still open, once it waits for its next step")
         if actor_id != self.dispute.raised_by:
             raise forbidden(f"only {self.dispute.raised_by}, who raised the dispute, can withdraw it")
 
@@ -403,20 +404,6 @@ class DisputeWorkflow(Process):
             raise out_of_order(f"the dispute is waiting for the {self.step.value.replace('_', ' ')}, not the {step.value.replace('_', ' ')}")
         if actor_id not in self.owners:
             raise forbidden(f"the {step.value.replace('_', ' ')} is recorded by {' or '.join(self.owners)}")
-
-    def _settled(self) -> bool:
-        """The step waited on is recorded and ends the ladder: a withdrawal now would be too late."""
-        if self.step not in self.records:
-            return False
-        payload = self._payloads[self.step]
-        match self.step:
-            case DisputeStep.AMENDED_GRADING | DisputeStep.INDEPENDENT_REVIEW_RESULT:
-                return True
-            case DisputeStep.WRITTEN_RESPONSE | DisputeStep.CORPORATE_DECISION:
-                return payload.outcome == "resolved"
-            case DisputeStep.INDEPENDENT_REVIEW:
-                return not payload.commissioned
-        return False
 
     def _check_regrade(self, regrade: Regrade | None, outcome: str = "resolved") -> None:
         if regrade is None:

@@ -38,7 +38,6 @@ class SafetyConcernWorkflow(Process):
     def __init__(self, concern: SafetyConcernInput) -> None:
         self._init_process()
         self.concern, self.audit_id, self.case_ref = concern, concern.audit_id, concern.case_ref
-        self._people_change = True  # born after people could change: the newest paths throughout
         self.raised_at = workflow.now()
         self.escalation = SafetyEscalation.NONE
         self.told: list[str] = [concern.team_manager_id]  # who has been asked to act, in order

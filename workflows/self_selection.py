@@ -22,11 +22,11 @@ from workflows.process import SYSTEM, Process, details, when
 
 @workflow.defn
 class SelfSelectionWorkflow(Process):
+    PROJECTED = False  # no list of requests: the API reads one by query
     @workflow.init
     def __init__(self, request: SelfSelectionInput) -> None:
         self._init_process()
         self.request, self.audit_id, self.case_ref = request, request.audit.audit_id, request.audit.case_ref
-        self._people_change = True  # born after people could change: the newest paths throughout
         self.requested_at = workflow.now()
         self.status = "awaiting_decision"
         self.due = None
@@ -104,10 +104,6 @@ class SelfSelectionWorkflow(Process):
         return self._view()
 
     # ---- what operators and the API see -------------------------------------------------------
-
-    def _changed(self) -> None:
-        super()._changed()
-        self._saved = self._version  # nothing to project: the API reads a request by query
 
     def _waiting(self) -> Waiting | None:
         if self.status != "awaiting_decision":
