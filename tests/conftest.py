@@ -116,6 +116,15 @@ def sent(engine):
 
 
 @pytest_asyncio.fixture
+async def audit_id(api, env) -> str:
+    """One audit allocated on Monday 4 January 2027 (tests.helpers.allocation's defaults)."""
+    from tests.helpers import allocate, london, skip_to
+
+    await skip_to(env, london(2027, 1, 4, 9))
+    return (await allocate(api))["audit_id"]
+
+
+@pytest_asyncio.fixture
 async def api(client, settings, directory, engine) -> AsyncIterator["Api"]:
     """The FastAPI app over the test server, called in-process."""
     import httpx

@@ -8,13 +8,6 @@ import pytest
 from tests.helpers import allocation, conversation, grading, london, skip_to, today
 
 
-@pytest.fixture
-async def audit_id(api, env) -> str:
-    await skip_to(env, london(2027, 1, 4, 9))
-    r = await api.as_("piat1").post("/audits", json=allocation())
-    assert r.status_code == 201, r.text
-    return r.json()["audit_id"]
-
 
 async def history(api, audit_id) -> list:
     return (await api.as_("piat1").get(f"/audits/{audit_id}")).json()["history"]

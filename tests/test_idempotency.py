@@ -3,7 +3,6 @@ allocated once per cycle and kind however close together two allocations arrive.
 
 import asyncio
 
-import pytest
 from sqlmodel import Session
 
 from models.tables import AuditRecord
@@ -20,13 +19,6 @@ def by(api, staff_id: str, key: str | None = None) -> _As:
     headers = {"Authorization": f"Bearer dev-{staff_id}"}
     return _As(api.http, headers if key is None else headers | {"Idempotency-Key": key})
 
-
-@pytest.fixture
-async def audit_id(api, env) -> str:
-    await skip_to(env, london(2027, 1, 4, 9))
-    r = await api.as_("piat1").post("/audits", json=allocation())
-    assert r.status_code == 201, r.text
-    return r.json()["audit_id"]
 
 
 async def entries(api, audit_id: str, action: str) -> list[dict]:

@@ -3,18 +3,12 @@ names the field and the limit and never echoes what was sent; at it, the action 
 
 from datetime import timedelta
 
-import pytest
 
 from models.limits import MAX_ID, MAX_ITEM_TEXT, MAX_ITEMS, MAX_TEXT
 from tests.helpers import allocate, allocation, at_london, eventually, grades, grading, london, qa, skip_to, submit, today, view
 
 MB = 1_000_000
 
-
-@pytest.fixture
-async def audit_id(api, env) -> str:
-    await skip_to(env, london(2027, 1, 4, 9))
-    return (await allocate(api))["audit_id"]
 
 
 def refused(r, field: str, limit: str) -> dict:
