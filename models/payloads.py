@@ -527,6 +527,8 @@ class AuditRow(Projection):
     follows_audit_id: str | None
     chain_id: str
     escalation: str
+    carried_into_cycle: str | None = None
+    reaudit_cycle: str | None = None
     updated_at: datetime
 
     @classmethod
@@ -538,7 +540,9 @@ class AuditRow(Projection):
             completion_due=v.deadlines.completion_due,
             overall_grade=v.final_overall_grade.value if v.final_overall_grade else None,
             reaudit_round=v.reaudit_round, follows_audit_id=v.follows_audit_id, chain_id=v.chain_id,
-            escalation=v.escalation.value, updated_at=v.history[-1].at if v.history else v.allocated_at,
+            escalation=v.escalation.value, carried_into_cycle=v.carried_into_cycle,
+            reaudit_cycle=v.reaudit.cycle if v.reaudit and v.reaudit.status == "planned" else None,
+            updated_at=v.history[-1].at if v.history else v.allocated_at,
             view=v.model_dump(mode="json") if whole else None,
         )
 

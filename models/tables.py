@@ -36,6 +36,8 @@ class AuditRecord(SQLModel, table=True):
     follows_audit_id: str | None = None
     chain_id: str = Field(index=True)
     escalation: str = "none"
+    carried_into_cycle: str | None = Field(default=None, index=True)  # R-QA-3: not accepted, due in this cycle
+    reaudit_cycle: str | None = Field(default=None, index=True)  # R-RE-1: the cycle of the re-audit it plans
     updated_at: datetime
     view: dict = Field(sa_column=Column(JSON, nullable=False))  # the last AuditView
 
@@ -143,6 +145,23 @@ class Selection(SQLModel, table=True):
     created_at: datetime
     proposal: list = Field(sa_column=Column(JSON, nullable=False))  # [{case_ref, kind, auditor_id}]
     confirmed: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # [{case_ref, audit_id | refused}]
+
+
+class CycleRecord(SQLModel, table=True):
+    """A projection of each cycle workflow (`cycle-YYYY-MM`): its theme, window and, once it has
+    closed, its non-completion report (R-QA-4). `GET /cycles` fills the months not yet started."""
+
+    __tablename__ = "cycle"
+
+    cycle: str = Field(primary_key=True)
+    status: str = Field(index=True)  # planned, open, closed
+    theme: str | None = None  # themed cycles (R-KIND-3)
+    opens_at: datetime
+    closes_at: datetime
+    opened_with: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # counts at opening
+    non_completion: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # per service (R-QA-4)
+    reported_at: datetime | None = None
+    updated_at: datetime
 
 
 class MosaicOutbox(SQLModel, table=True):
