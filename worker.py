@@ -10,27 +10,43 @@ from datetime import timedelta
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from activities.calendar import CalendarActivities, WorkingCalendar
+from activities.calendar import CalendarActivities, calendar_for
+from activities.cycles import CycleActivities, CycleStarts
 from activities.directory import DirectoryActivities
 from activities.email_relay import EmailRelay
 from activities.notify import NotifyActivities, OutboxMosaic
 from activities.persistence import PersistenceActivities
 from models import search_attributes
+from models.cycle_views import CycleStarterInput
+from models.enums import CYCLE_MONTHS
 from models.settings import Settings, get_settings
 from models.staff import StaffDirectory
 from models.tables import make_engine
 from temporal_client import connect
 from workflows.audit import AuditWorkflow
+from workflows.cycle import CycleStarterWorkflow, CycleWorkflow
 from workflows.dispute import DisputeWorkflow
 from workflows.safety import SafetyConcernWorkflow
 from workflows.self_selection import SelfSelectionWorkflow
 
 log = logging.getLogger("qsaf.worker")
-WORKFLOWS = [AuditWorkflow, DisputeWorkflow, SafetyConcernWorkflow, SelfSelectionWorkflow]
+CYCLE_SCHEDULE_ID = "audit-cycles"
+WORKFLOWS = [AuditWorkflow, DisputeWorkflow, SafetyConcernWorkflow, SelfSelectionWorkflow, CycleStarterWorkflow, CycleWorkflow]
 
 
 async def register_search_attributes(client: Client, namespace: str) -> None:
@@ -62,6 +78,43 @@ async def register_search_attributes(client: Client, namespace: str) -> None:
     log.info("registered search attributes %s", sorted(missing))
 
 
+def cycle_schedule(settings: Settings) -> Schedule:
+    """R-CAL-3: 06:00 London time on the 1st of each cycle month (none in August or December).
+    The cycle itself waits for the start of the month's first working day, which a calendar
+    spec cannot know (bank holidays, closure days)."""
+    spec = ScheduleSpec(
+        calendars=[ScheduleCalendarSpec(month=[ScheduleRange(m) for m in CYCLE_MONTHS], day_of_month=[ScheduleRange(1)],
+                                        hour=[ScheduleRange(6)], comment="each audit cycle's month (R-CAL-3)")],
+        time_zone_name=settings.timezone,
+    )
+    action = ScheduleActionStartWorkflow(
+        CycleStarterWorkflow.run, CycleStarterInput(), id="cycle-starter", task_queue=settings.temporal_task_queue,
+        static_summary="start this month's audit cycle",
+    )
+    # A worker down on the 1st still starts the month's cycle when it is back within the month.
+    return Schedule(action=action, spec=spec, policy=SchedulePolicy(catchup_window=timedelta(days=28)))
+
+
+async def ensure_cycle_schedule(client: Client, settings: Settings) -> None:
+    """Create the Schedule, or bring an existing one's spec and action in line with this code
+    (an operator's pause stays as it is)."""
+    schedule = cycle_schedule(settings)
+    try:
+        await client.create_schedule(CYCLE_SCHEDULE_ID, schedule)
+        log.info("created schedule %r", CYCLE_SCHEDULE_ID)
+    except RPCError as error:
+        if error.status is not RPCStatusCode.UNIMPLEMENTED:
+            raise
+        # The time-skipping test server has no Schedules: its tests start cycles as the Schedule would.
+        log.warning("this Temporal server has no Schedules: cycles will not start by themselves")
+    except ScheduleAlreadyRunningError:
+        def updated(current: ScheduleUpdateInput) -> ScheduleUpdate:
+            schedule.state = current.description.schedule.state
+            return ScheduleUpdate(schedule=schedule)
+
+        await client.get_schedule_handle(CYCLE_SCHEDULE_ID).update(updated)
+
+
 def email_relay(settings: Settings) -> EmailRelay:
     return EmailRelay(
         make_engine(settings.database_url), StaffDirectory.load(settings.staff_directory),  # the worker's too
@@ -71,26 +124,30 @@ def email_relay(settings: Settings) -> EmailRelay:
     )
 
 
-def activities_for(settings: Settings, relay: EmailRelay | None = None) -> list:
+def activities_for(client: Client, settings: Settings, relay: EmailRelay | None = None) -> list:
     # One database engine (and one migration at start-up) and one directory per process: the relay's.
     engine = relay.engine if relay else make_engine(settings.database_url)
     directory = relay.directory if relay else StaffDirectory.load(settings.staff_directory)
-    calendar = CalendarActivities(
-        WorkingCalendar(settings.timezone, settings.working_day_ends, settings.closure_days, settings.working_day_starts)
-    )
+    calendar = CalendarActivities(calendar_for(settings))
     notify = NotifyActivities(engine, directory, OutboxMosaic(settings.timezone), enqueued=relay.wake if relay else lambda: None)
     persistence = PersistenceActivities(engine)
+    cycles = CycleActivities(engine, directory)
     return [
         calendar.allocation_schedule,
         calendar.working_day_deadline,
         calendar.cycle_deadline,
+        calendar.cycle_window,
         calendar.reaudit_schedule,
+        cycles.cycle_opening,
+        cycles.non_completion_report,
+        CycleStarts(client, settings.temporal_task_queue).start_cycle,
         DirectoryActivities(directory).service_contacts,
         notify.send_email,
         notify.post_to_mosaic,
         persistence.save_audit_row,
         persistence.save_dispute_row,
         persistence.save_safety_concern_row,
+        persistence.save_cycle_row,
         persistence.save_audit_snapshot,
         persistence.save_dispute_snapshot,
     ]
@@ -102,7 +159,7 @@ def build_worker(client: Client, settings: Settings, relay: EmailRelay | None = 
         client,
         task_queue=settings.temporal_task_queue,
         workflows=WORKFLOWS,
-        activities=activities_for(settings, relay),
+        activities=activities_for(client, settings, relay),
         # The database activities are blocking I/O: one thread for every activity slot, so a
         # slot never waits for a thread while its start-to-close timeout runs.
         max_concurrent_activities=slots,
@@ -130,6 +187,7 @@ async def main() -> None:
     settings = get_settings()
     client = await connect(settings)
     await register_search_attributes(client, settings.temporal_namespace)
+    await ensure_cycle_schedule(client, settings)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):  # finish in-flight tasks, then leave
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)

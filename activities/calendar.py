@@ -13,6 +13,7 @@ import holidays
 from dateutil.relativedelta import relativedelta
 from temporalio import activity
 
+from models.cycle_views import CycleWindow
 from models.cycles import REAUDIT_MONTHS
 from models.payloads import AllocationSchedule, AllocationScheduleRequest, ReauditSchedule, WorkingDaysRequest
 
@@ -85,10 +86,21 @@ class WorkingCalendar:
                 return ReauditSchedule(cycle=f"{month:%Y-%m}", allocate_at=allocate_at)
             month += relativedelta(months=1)
 
+    def cycle_start(self, cycle: str) -> datetime:
+        """The start of the first working day of a cycle's month (R-CAL-3): a bank holiday or a
+        weekend on the 1st moves it on."""
+        start = self.first_working_day(int(cycle[:4]), int(cycle[5:]))
+        return datetime.combine(start, self.working_day_starts, tzinfo=self.tz)
+
     def cycle_end(self, cycle: str) -> datetime:
         """End of the last working day of a cycle's month (R-CAL-3)."""
         first = date.fromisoformat(f"{cycle}-01")
         return self.end_of(self.working_day_on_or_before(first + relativedelta(months=1, days=-1)))
+
+
+def calendar_for(settings) -> WorkingCalendar:
+    """The council's calendar as its settings (`models.settings.Settings`) describe it."""
+    return WorkingCalendar(settings.timezone, settings.working_day_ends, settings.closure_days, settings.working_day_starts)
 
 
 class CalendarActivities:
@@ -106,6 +118,10 @@ class CalendarActivities:
     @activity.defn
     async def cycle_deadline(self, cycle: str) -> datetime:
         return self.calendar.cycle_end(cycle)
+
+    @activity.defn
+    async def cycle_window(self, cycle: str) -> CycleWindow:
+        return CycleWindow(opens_at=self.calendar.cycle_start(cycle), closes_at=self.calendar.cycle_end(cycle))
 
     @activity.defn
     async def reaudit_schedule(self, final_at: datetime) -> ReauditSchedule:

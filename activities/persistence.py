@@ -1,11 +1,12 @@
-"""The projections that `GET /audits` and `GET /disputes` list and filter."""
+"""The projections the API lists and filters: audits, disputes, safety concerns, cycles."""
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from temporalio import activity
 
+from models.cycle_views import CycleRow
 from models.payloads import AuditRow, AuditView, DisputeRow, DisputeView, Projection, SafetyConcernRow
-from models.tables import AuditRecord, DisputeRecord, SafetyConcernRecord
+from models.tables import AuditRecord, CycleRecord, DisputeRecord, SafetyConcernRecord
 
 
 class PersistenceActivities:
@@ -24,6 +25,10 @@ class PersistenceActivities:
     @activity.defn
     def save_safety_concern_row(self, row: SafetyConcernRow) -> None:
         self._upsert(SafetyConcernRecord, "concern_id", row)
+
+    @activity.defn
+    def save_cycle_row(self, row: CycleRow) -> None:
+        self._upsert(CycleRecord, "cycle", row)
 
     # Runs started before rows were saved column by column send their whole view each time.
 

@@ -102,6 +102,11 @@ PERMISSIONS: dict[str, May] = {
     "propose_selection": May(roles=(Role.PIAT,)),
     "confirm_selection": May(roles=(Role.PIAT,)),
     "get_selection": May(roles=(Role.PIAT,)),
+    # cycles (R-CAL-3, R-CAL-4, R-QA-4): a Head of Service sees their own service's non-completion
+    "list_cycles": May(anyone=True),
+    "get_cycle": May(roles=SENIOR_LEADERS + (Role.HEAD_OF_SERVICE,)),
+    "set_cycle_theme": May(roles=(Role.PIAT,)),
+    "get_non_completion": May(roles=SENIOR_LEADERS + (Role.HEAD_OF_SERVICE,)),
     # operations
     "read_action_log": May(roles=(Role.PIAT,)),
     "health": May(anyone=True),

@@ -24,7 +24,7 @@ from models.cycles import cycle_holds, cycle_kind, is_cycle, months_before
 from models.enums import AuditKind, Stage
 from models.limits import Identifier, Items, Theme
 from models.selection import Candidate, choose, propose
-from models.tables import AuditRecord, OpenCase, Selection
+from models.tables import AuditRecord, CycleRecord, OpenCase, Selection
 from workflows.audit import AuditWorkflow
 
 router = APIRouter(tags=["selection"])
@@ -34,7 +34,7 @@ SELECTED_REQUEST = "select:{selection_id}"  # the memo entry naming the confirma
 class SelectionRequest(BaseModel):
     per_team: int = Field(ge=1, le=50, description="cases to draw from each team")
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1, description="to repeat a draw; recorded either way")
-    theme: Theme | None = Field(default=None, description="themed cycles: the topic (R-KIND-3)")
+    theme: Theme | None = Field(default=None, description="themed cycles: the topic (R-KIND-3), if not set for the cycle")
 
 
 class ProposedAllocation(BaseModel):
@@ -70,10 +70,12 @@ def propose_selection(cycle: Annotated[str, Path(max_length=7)], body: Selection
     if not is_cycle(cycle):
         raise HTTPException(422, f"cycle {cycle!r} is not an audit cycle: YYYY-MM, any month but August or December")
     kind = AuditKind(cycle_kind(cycle))
-    if (kind is AuditKind.THEMED) != bool(body.theme and body.theme.strip()):
-        raise HTTPException(422, "a themed cycle's selection needs its theme, and only a themed cycle's (R-KIND-3)")
-    seed = body.seed if body.seed is not None else secrets.randbelow(2**31)
     with Session(svc.engine) as session:
+        theme = _theme(session, cycle, body.theme)
+        if (kind is AuditKind.THEMED) != bool(theme):
+            raise HTTPException(422, "theme: a themed cycle's selection needs its theme (set it with PUT /cycles/{cycle}/theme, "
+                                     "or give it here), and only a themed cycle's (R-KIND-3)")
+        seed = body.seed if body.seed is not None else secrets.randbelow(2**31)
         candidates = _candidates(session, cycle, kind)
         open_audits = dict(session.exec(select(AuditRecord.auditor_id, func.count())
                                         .where(AuditRecord.stage != Stage.COMPLETED.value).group_by(AuditRecord.auditor_id)).all())
@@ -83,11 +85,19 @@ def propose_selection(cycle: Annotated[str, Path(max_length=7)], body: Selection
         staff = sorted(directory.everyone(), key=lambda m: m.id)
         proposal = propose(choose(candidates, body.per_team, seed), kind, staff, team_managers, open_audits)
         record = Selection(selection_id=f"{cycle}-{uuid.uuid4().hex[:8]}", cycle=cycle, per_team=body.per_team, seed=seed,
-                           theme=body.theme, created_by=actor.id, created_at=datetime.now(UTC),
+                           theme=theme, created_by=actor.id, created_at=datetime.now(UTC),
                            proposal=[ProposedAllocation(**p.__dict__).model_dump(mode="json") for p in proposal])
         session.add(record)
         session.commit()
         return _out(record)
+
+
+def _theme(session: Session, cycle: str, given: str | None) -> str | None:
+    """The topic given, else the one PIAT set for the cycle."""
+    if given and given.strip():
+        return given.strip()
+    row = session.get(CycleRecord, cycle)
+    return row.theme if row else None
 
 
 def _candidates(session: Session, cycle: str, kind: AuditKind) -> list[Candidate]:

@@ -15,12 +15,18 @@ PEER_MONTHS = (3, 6)
 THEMED_MONTHS = (5, 10)
 # Re-audits run in every cycle but the moderation months, February, June and October [2.2].
 REAUDIT_MONTHS = (1, 3, 4, 5, 7, 9, 11)
+MODERATION_MONTHS = (2, 6, 10)  # R-MOD-1: SLT's moderation panel instead
 
 
 def cycle_kind(cycle: str) -> str:
     """The kind of audit a cycle holds for every service but MASH (R-CAL-4)."""
     month = int(cycle[5:])
     return "peer" if month in PEER_MONTHS else "themed" if month in THEMED_MONTHS else "standard"
+
+
+def second_activity(cycle: str) -> str:
+    """R-CAL-4: what the cycle holds beside its audits."""
+    return "moderation" if int(cycle[5:]) in MODERATION_MONTHS else "re-audits"
 
 
 def months_before(cycle: str, months: int) -> str:

@@ -148,8 +148,9 @@ class Selection(SQLModel, table=True):
 
 
 class CycleRecord(SQLModel, table=True):
-    """A projection of each cycle workflow (`cycle-YYYY-MM`): its theme, window and, once it has
-    closed, its non-completion report (R-QA-4). `GET /cycles` fills the months not yet started."""
+    """A projection of each cycle workflow (`cycle-YYYY-MM`): its theme and window, and its whole
+    view with the non-completion report (R-QA-4) once it has closed. `GET /cycles` fills in the
+    months not yet started."""
 
     __tablename__ = "cycle"
 
@@ -158,10 +159,9 @@ class CycleRecord(SQLModel, table=True):
     theme: str | None = None  # themed cycles (R-KIND-3)
     opens_at: datetime
     closes_at: datetime
-    opened_with: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # counts at opening
-    non_completion: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # per service (R-QA-4)
-    reported_at: datetime | None = None
+    reported_at: datetime | None = None  # when its non-completion report was sent (R-QA-4)
     updated_at: datetime
+    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole CycleView, first and last
 
 
 class MosaicOutbox(SQLModel, table=True):

@@ -23,10 +23,9 @@ def upgrade() -> None:
         sa.Column("theme", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("opens_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("closes_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("opened_with", sa.JSON(), nullable=True),
-        sa.Column("non_completion", sa.JSON(), nullable=True),
         sa.Column("reported_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("view", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("cycle"),
     )
     op.create_index("ix_cycle_status", "cycle", ["status"])

@@ -1,0 +1,155 @@
+"""An audit cycle (R-CAL-3, R-CAL-4) as a durable workflow, `cycle-YYYY-MM`.
+
+A Temporal Schedule (`audit-cycles`, made by the worker at start-up) fires early on the 1st of
+each cycle month and runs `CycleStarterWorkflow`, which starts the month's `CycleWorkflow` under
+its own fixed ID (a Schedule would add a timestamp to it), by an activity (`CycleStarts`). PIAT may start a cycle sooner by
+setting its theme; the starter then finds it running.
+
+The cycle waits for the start of its first working day, records what it opened with (the
+allocations made for it, the re-audits due in it, the audits carried into it as not accepted)
+and, in a moderation month, starts that month's moderation panel (R-MOD-1). At the end of its
+last working day it reports non-completion to each Head of Service (R-QA-4) and ends.
+"""
+
+import asyncio
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.calendar import CalendarActivities
+    from activities.cycles import CycleActivities, CycleStarts, NonCompletionRequest
+    from activities.persistence import PersistenceActivities
+    from models.cycle_views import (
+        CycleInput,
+        CycleOpening,
+        CycleRow,
+        CycleStarterInput,
+        CycleView,
+        ServiceNonCompletion,
+        ThemeChange,
+    )
+    from models.cycles import cycle_kind, cycle_label, is_cycle, month_of
+    from models.errors import out_of_order
+
+from workflows.process import ACTIVITY_OPTIONS, SYSTEM, Process, details, when
+
+
+@workflow.defn
+class CycleStarterWorkflow:
+    """What the Schedule runs: start this month's cycle, once, under `cycle-YYYY-MM`."""
+
+    @workflow.run
+    async def run(self, starter: CycleStarterInput) -> str:
+        # The Schedule fires at 06:00 London time on the 1st: the same day in UTC, so its month.
+        cycle = month_of(workflow.now())
+        if not is_cycle(cycle):
+            return f"{cycle} holds no audit cycle"  # a Schedule edited by hand; nothing to start
+        started = await workflow.execute_activity_method(
+            CycleStarts.start_cycle, CycleInput(cycle=cycle, moderation_per_service=starter.moderation_per_service),
+            summary=f"start cycle-{cycle}", **ACTIVITY_OPTIONS)
+        return f"started cycle-{cycle}" if started else f"cycle-{cycle} was already running"
+
+
+@workflow.defn
+class CycleWorkflow(Process):
+    @workflow.init
+    def __init__(self, cycle: CycleInput) -> None:
+        self._init_process()
+        self.input, self.audit_id, self.case_ref = cycle, f"cycle-{cycle.cycle}", None
+        self.status = "planned"
+        self.theme: str | None = None
+        self.opens_at = self.closes_at = None
+        self.opened_with: CycleOpening | None = None
+        self.report: list[ServiceNonCompletion] | None = None
+        self.reported_at = None
+        self.moderation_panel_id: str | None = None
+
+    @workflow.run
+    async def run(self, cycle: CycleInput) -> CycleView:
+        projector = asyncio.create_task(self._project(PersistenceActivities.save_cycle_row, None, "save cycle projection"))
+        window = await workflow.execute_activity_method(
+            CalendarActivities.cycle_window, cycle.cycle, summary="first and last working day (R-CAL-3)", **ACTIVITY_OPTIONS)
+        self.opens_at, self.closes_at = window.opens_at, window.closes_at
+        self._record(SYSTEM, "cycle planned", f"opens {when(self.opens_at)}, closes {when(self.closes_at)}")
+        await self._wait(lambda: False, self.opens_at, "the cycle opens (R-CAL-3)")
+        await self._open()
+        await self._wait(lambda: False, self.closes_at, "the cycle closes (R-CAL-3)")
+        await self._report_non_completion()
+        self.status = "closed"
+        self._record(SYSTEM, "cycle closed")
+        await self._finish(projector, PersistenceActivities.save_cycle_row)
+        return self._view()
+
+    async def _open(self) -> None:
+        c = self.input.cycle
+        self.opened_with = await workflow.execute_activity_method(
+            CycleActivities.cycle_opening, c, summary="what the cycle opens with", **ACTIVITY_OPTIONS)
+        self.status = "open"
+        o = self.opened_with
+        self._record(SYSTEM, "cycle opened",
+                     f"{o.allocated} allocated, {o.reaudits_due} re-audits due, {o.carried_over} carried over (R-QA-3)")
+
+    async def _report_non_completion(self) -> None:
+        """R-QA-4: each service's section to its Heads of Service (no Head of Service in the
+        directory: the PI&A Manager, who can pass it on), and the whole report kept."""
+        c = self.input.cycle
+        self.report = await workflow.execute_activity_method(
+            CycleActivities.non_completion_report, NonCompletionRequest(cycle=c, at=workflow.now()),
+            summary="non-completion report (R-QA-4)", **ACTIVITY_OPTIONS)
+        self.reported_at = workflow.now()
+        self._record(SYSTEM, "non-completion reported", f"{sum(len(s.not_complete) for s in self.report)} not complete")
+        for section in self.report:
+            await self._email(f"non-completion-{section.service_area}", section.sent_to,
+                              f"Audits not complete: {cycle_label(c)} cycle, {section.service_area}", _report_text(c, section))
+
+    # ---- PIAT's word: the theme (a Workflow Update) -----------------------------------------------
+
+    @workflow.update
+    async def set_theme(self, actor_id: str, change: ThemeChange) -> None:
+        await workflow.wait_condition(lambda: self.opens_at is not None)  # the row needs the window
+        previous, self.theme = self.theme, change.theme.strip()
+        self._record(actor_id, "theme set", f"{self.theme}" + (f" (was {previous})" if previous else ""))
+        await self._answer()
+
+    @set_theme.validator
+    def _validate_theme(self, actor_id: str, change: ThemeChange) -> None:
+        if cycle_kind(self.input.cycle) != "themed":
+            raise out_of_order(f"the {cycle_label(self.input.cycle)} cycle is not a themed cycle (R-KIND-3)")
+        if self.status == "closed":
+            raise out_of_order("the cycle has closed")
+
+    @workflow.query
+    def view(self) -> CycleView:
+        return self._view()
+
+    # ---- what operators and the API see -------------------------------------------------------
+
+    def _refresh(self) -> None:
+        state = self.status + (f", theme: {self.theme}" if self.theme else "")
+        workflow.set_current_details(details(state, None, []))
+
+    def _row(self, whole: bool) -> CycleRow:
+        return CycleRow(
+            cycle=self.input.cycle, status=self.status, theme=self.theme, opens_at=self.opens_at, closes_at=self.closes_at,
+            reported_at=self.reported_at, updated_at=workflow.now(),
+            view=self._view().model_dump(mode="json") if whole else None,
+        )
+
+    def _view(self) -> CycleView:
+        return CycleView(
+            cycle=self.input.cycle, status=self.status, theme=self.theme, opens_at=self.opens_at, closes_at=self.closes_at,
+            opened_with=self.opened_with, non_completion=self.report, reported_at=self.reported_at,
+            moderation_panel_id=self.moderation_panel_id,
+            history=list(self.history),
+        )
+
+
+def _report_text(cycle: str, section: ServiceNonCompletion) -> str:
+    lines = [f"Non-completion of allocated audits, {cycle_label(cycle)} cycle (R-QA-4), service {section.service_area}: "
+             f"{len(section.not_complete)} of {section.allocated} allocated audits are not complete."]
+    for a in section.not_complete:
+        lateness = f"{a.days_late} days late" if a.days_late else "not yet due"
+        lines.append(f"- case {a.case_ref} ({a.audit_id}, {a.kind}): auditor {a.auditor_id}, {a.stage.replace('_', ' ')}, "
+                     f"due {when(a.completion_due)}, {lateness}")
+    lines.append(f"The report is kept: GET /cycles/{cycle}/non-completion")
+    return "\n".join(lines)
