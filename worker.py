@@ -17,20 +17,23 @@ from temporalio.worker import Worker
 from activities.calendar import CalendarActivities, WorkingCalendar
 from activities.directory import DirectoryActivities
 from activities.email_relay import EmailRelay
+from activities.moderation import ModerationActivities
 from activities.notify import NotifyActivities, OutboxMosaic
 from activities.persistence import PersistenceActivities
 from models import search_attributes
+from models.moderation import ModerationPolicy
 from models.settings import Settings, get_settings
 from models.staff import StaffDirectory
 from models.tables import make_engine
 from temporal_client import connect
 from workflows.audit import AuditWorkflow
 from workflows.dispute import DisputeWorkflow
+from workflows.moderation import ModerationPanelWorkflow
 from workflows.safety import SafetyConcernWorkflow
 from workflows.self_selection import SelfSelectionWorkflow
 
 log = logging.getLogger("qsaf.worker")
-WORKFLOWS = [AuditWorkflow, DisputeWorkflow, SafetyConcernWorkflow, SelfSelectionWorkflow]
+WORKFLOWS = [AuditWorkflow, DisputeWorkflow, SafetyConcernWorkflow, SelfSelectionWorkflow, ModerationPanelWorkflow]
 
 
 async def register_search_attributes(client: Client, namespace: str) -> None:
@@ -71,7 +74,7 @@ def email_relay(settings: Settings) -> EmailRelay:
     )
 
 
-def activities_for(settings: Settings, relay: EmailRelay | None = None) -> list:
+def activities_for(settings: Settings, relay: EmailRelay | None = None, client: Client | None = None) -> list:
     # One database engine (and one migration at start-up) and one directory per process: the relay's.
     engine = relay.engine if relay else make_engine(settings.database_url)
     directory = relay.directory if relay else StaffDirectory.load(settings.staff_directory)
@@ -80,6 +83,8 @@ def activities_for(settings: Settings, relay: EmailRelay | None = None) -> list:
     )
     notify = NotifyActivities(engine, directory, OutboxMosaic(settings.timezone), enqueued=relay.wake if relay else lambda: None)
     persistence = PersistenceActivities(engine)
+    # The draw asks running audits for their final grading (a query): it needs the worker's client.
+    moderation = ModerationActivities(engine, directory, client, ModerationPolicy(moderation_days=settings.moderation_days))
     return [
         calendar.allocation_schedule,
         calendar.working_day_deadline,
@@ -93,6 +98,8 @@ def activities_for(settings: Settings, relay: EmailRelay | None = None) -> list:
         persistence.save_safety_concern_row,
         persistence.save_audit_snapshot,
         persistence.save_dispute_snapshot,
+        moderation.draw_moderation,
+        moderation.save_moderation_panel,
     ]
 
 
@@ -102,7 +109,7 @@ def build_worker(client: Client, settings: Settings, relay: EmailRelay | None = 
         client,
         task_queue=settings.temporal_task_queue,
         workflows=WORKFLOWS,
-        activities=activities_for(settings, relay),
+        activities=activities_for(settings, relay, client),
         # The database activities are blocking I/O: one thread for every activity slot, so a
         # slot never waits for a thread while its start-to-close timeout runs.
         max_concurrent_activities=slots,
