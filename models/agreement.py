@@ -82,8 +82,21 @@ def judgements_of(moderations: Iterable[Moderation]) -> list[Judgement]:
     ]
 
 
+def judgements_of_rows(rows: Iterable) -> list[Judgement]:
+    """The recorded rows of the `moderation` table (models.tables.ModerationRecord) as judgements:
+    what a quarterly report reads across panels."""
+    return [
+        Judgement(r.service_area, Grade(r.original_overall), Grade(r.moderated_overall),
+                  {d["domain"]: d["agreed"] for d in r.domains})
+        for r in rows if r.recorded_at is not None
+    ]
+
+
 def results(moderations: Iterable[Moderation]) -> ModerationResults:
-    judged = judgements_of(moderations)
+    return summarise(judgements_of(moderations))
+
+
+def summarise(judged: list[Judgement]) -> ModerationResults:
     agreed = sum(j.original == j.moderated for j in judged)
     return ModerationResults(
         moderated=len(judged),

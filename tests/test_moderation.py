@@ -5,6 +5,7 @@ seed, the moderators' records, feedback to the auditor, PIAT and Mosaic, a misse
 import pytest
 from sqlmodel import Session, select
 
+from models.agreement import judgements_of_rows, summarise
 from models.moderation import Candidate, draw
 from models.tables import AuditRecord, ModerationRecord, MosaicOutbox
 from workflows.moderation import ModerationPanelWorkflow
@@ -111,6 +112,9 @@ async def test_a_panel_from_the_draw_to_feedback_on_mosaic(api, env, client, eng
     assert final["results"]["moderated"] == 3 and final["results"]["kappa"]["audits"] == 3
     assert final["results"]["overall_agreement"] == round(2 / 3, 4)
     assert final["results"]["grade_changes"] == [{"from": first["overall_grade"], "to": "outstanding", "count": 1}]
+    with Session(engine) as session:  # a quarterly report reading the table finds the same
+        rows = session.exec(select(ModerationRecord).where(ModerationRecord.panel_cycle == "2027-02")).all()
+    assert summarise(judgements_of_rows(rows)).model_dump(mode="json") == final["results"]
 
 
 async def _recorded_row(engine, moderation_id):
@@ -186,3 +190,21 @@ async def test_only_its_moderator_records_once_and_bad_input_is_refused_naming_t
     assert len([n for n in sent(m["audit_id"]) if n.subject.startswith("Moderation feedback")]) == 1
     r = await api.as_("slt1").post("/moderations/2027-06-m01/record", json=findings(m))
     assert r.status_code == 404  # no such panel
+
+
+async def test_a_panel_with_nothing_final_to_draw_ends_at_once_and_tells_piat(api, env, client, sent):
+    await skip_to(env, london(2027, 6, 1, 9))
+    panel = await open_panel_for(api, "2027-06")
+    assert (panel["status"], panel["candidates"], panel["moderations"]) == ("completed", 0, [])
+    assert panel["seed"] is not None and panel["source_cycles"] == ["2027-02", "2027-03", "2027-04", "2027-05"]
+    [drawn] = sent("moderation-2027-06")
+    assert drawn.recipient_ids == ["piatmgr1"] and "no final audits" in drawn.body
+    assert panel["results"]["kappa"] == {"value": None, "weights": "linear", "audits": 0}
+    r = await api.as_("piat1").post("/moderation-panels/2027-06", json={})
+    assert r.status_code == 409  # also once it has ended
+
+
+async def open_panel_for(api, cycle: str) -> dict:
+    r = await api.as_("piat1").post(f"/moderation-panels/{cycle}")
+    assert r.status_code == 201, r.text
+    return r.json()
