@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models.agreement import judgements_of_rows, summarise
-from models.moderation import Candidate, draw
+from models.moderation import Candidate, ModerationPanelInput, draw
 from models.tables import AuditRecord, ModerationRecord, MosaicOutbox
 from workflows.moderation import ModerationPanelWorkflow
 from tests.helpers import at_london, audit_to_report, eventually, london, skip_to
@@ -208,3 +208,21 @@ async def open_panel_for(api, cycle: str) -> dict:
     r = await api.as_("piat1").post(f"/moderation-panels/{cycle}")
     assert r.status_code == 201, r.text
     return r.json()
+
+
+async def test_started_as_the_cycle_starts_it_the_workflow_chooses_and_records_the_seed(api, env, client, engine, settings):
+    """The cycle workflow's call: only `cycle` and `per_service`. The seed comes from
+    workflow.random() and is recorded; the due time from the settings in force (20 working days)."""
+    ids = await final_january_audits(api, env, engine)
+    handle = await client.start_workflow(ModerationPanelWorkflow.run, ModerationPanelInput(cycle="2027-02", per_service=1),
+                                         id=PANEL, task_queue=settings.temporal_task_queue)
+    await handle.execute_update(ModerationPanelWorkflow.opened)
+    panel = (await api.as_("slt3").get("/moderation-panels/2027-02")).json()
+    assert panel["policy"] == {"moderation_days": 20} and at_london(panel["due"]) == london(2027, 3, 1, 17)
+    with Session(engine) as session:
+        rows = [session.get(AuditRecord, i) for i in ids]
+    again = draw([Candidate(r.audit_id, r.service_area, r.auditor_id) for r in rows], 1, panel["seed"])
+    assert [m["audit_id"] for m in panel["moderations"]] == [c.audit_id for c in again]  # the recorded seed repeats it
+    assert sorted(m["service_area"] for m in panel["moderations"]) == ["mash", "safeguarding"]
+    r = await api.as_("piat1").post("/moderation-panels/2027-02", json={})
+    assert r.status_code == 409 and "already exists" in r.text
