@@ -29,11 +29,13 @@ from activities.calendar import CalendarActivities, calendar_for
 from activities.cycles import CycleActivities, CycleStarts
 from activities.directory import DirectoryActivities
 from activities.email_relay import EmailRelay
+from activities.moderation import ModerationActivities
 from activities.notify import NotifyActivities, OutboxMosaic
 from activities.persistence import PersistenceActivities
 from models import search_attributes
 from models.cycle_views import CycleStarterInput
 from models.enums import CYCLE_MONTHS
+from models.moderation import ModerationPolicy
 from models.settings import Settings, get_settings
 from models.staff import StaffDirectory
 from models.tables import make_engine
@@ -41,12 +43,13 @@ from temporal_client import connect
 from workflows.audit import AuditWorkflow
 from workflows.cycle import CycleStarterWorkflow, CycleWorkflow
 from workflows.dispute import DisputeWorkflow
+from workflows.moderation import ModerationPanelWorkflow
 from workflows.safety import SafetyConcernWorkflow
 from workflows.self_selection import SelfSelectionWorkflow
 
 log = logging.getLogger("qsaf.worker")
 CYCLE_SCHEDULE_ID = "audit-cycles"
-WORKFLOWS = [AuditWorkflow, DisputeWorkflow, SafetyConcernWorkflow, SelfSelectionWorkflow, CycleStarterWorkflow, CycleWorkflow]
+WORKFLOWS = [AuditWorkflow, DisputeWorkflow, SafetyConcernWorkflow, SelfSelectionWorkflow, CycleStarterWorkflow, CycleWorkflow, ModerationPanelWorkflow]
 
 
 async def register_search_attributes(client: Client, namespace: str) -> None:
@@ -88,7 +91,7 @@ def cycle_schedule(settings: Settings) -> Schedule:
         time_zone_name=settings.timezone,
     )
     action = ScheduleActionStartWorkflow(
-        CycleStarterWorkflow.run, CycleStarterInput(), id="cycle-starter", task_queue=settings.temporal_task_queue,
+        CycleStarterWorkflow.run, CycleStarterInput(moderation_per_service=settings.moderation_per_service), id="cycle-starter", task_queue=settings.temporal_task_queue,
         static_summary="start this month's audit cycle",
     )
     # A worker down on the 1st still starts the month's cycle when it is back within the month.
@@ -131,7 +134,9 @@ def activities_for(client: Client, settings: Settings, relay: EmailRelay | None 
     calendar = CalendarActivities(calendar_for(settings))
     notify = NotifyActivities(engine, directory, OutboxMosaic(settings.timezone), enqueued=relay.wake if relay else lambda: None)
     persistence = PersistenceActivities(engine)
-    cycles = CycleActivities(engine, directory)
+    cycles, starts = CycleActivities(engine, directory), CycleStarts(client, settings.temporal_task_queue)
+    # The draw asks running audits for their final grading (a query): it needs the worker's client.
+    moderation = ModerationActivities(engine, directory, client, ModerationPolicy(moderation_days=settings.moderation_days))
     return [
         calendar.allocation_schedule,
         calendar.working_day_deadline,
@@ -140,7 +145,8 @@ def activities_for(client: Client, settings: Settings, relay: EmailRelay | None 
         calendar.reaudit_schedule,
         cycles.cycle_opening,
         cycles.non_completion_report,
-        CycleStarts(client, settings.temporal_task_queue).start_cycle,
+        starts.start_cycle,
+        starts.start_moderation_panel,
         DirectoryActivities(directory).service_contacts,
         notify.send_email,
         notify.post_to_mosaic,
@@ -150,6 +156,8 @@ def activities_for(client: Client, settings: Settings, relay: EmailRelay | None 
         persistence.save_cycle_row,
         persistence.save_audit_snapshot,
         persistence.save_dispute_snapshot,
+        moderation.draw_moderation,
+        moderation.save_moderation_panel,
     ]
 
 

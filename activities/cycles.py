@@ -13,6 +13,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from models.cycle_audits import cycle_audits, non_completion
 from models.cycle_views import CycleInput, CycleOpening, ServiceNonCompletion
 from models.cycles import cycle_label
+from models.moderation import ModerationPanelInput
 from models.enums import Role
 from models.staff import StaffDirectory
 
@@ -57,6 +58,12 @@ class CycleStarts:
     async def start_cycle(self, cycle: CycleInput) -> bool:
         """False if it was already running (PIAT set its theme early, or a retry)."""
         return await self._start("CycleWorkflow", cycle, f"cycle-{cycle.cycle}", f"the {cycle_label(cycle.cycle)} audit cycle")
+
+    @activity.defn
+    async def start_moderation_panel(self, panel: ModerationPanelInput) -> bool:
+        """R-MOD-1; False if PIAT already started it by hand."""
+        return await self._start("ModerationPanelWorkflow", panel, f"moderation-{panel.cycle}",
+                                 f"moderation panel, {cycle_label(panel.cycle)}")
 
     async def _start(self, workflow: str, arg: BaseModel, workflow_id: str, summary: str) -> bool:
         try:

@@ -38,6 +38,7 @@ ROLE_NAMES = {
     Role.ASSISTANT_DIRECTOR: "the Assistant Director", Role.DIRECTOR: "the Director",
     Role.CORPORATE_DIRECTOR_QUALITY_STANDARDS: "the Corporate Director for Quality Standards",
     Role.CORPORATE_DIRECTOR_CSC: "the Corporate Director for Children's Social Care",
+    Role.SLT_MODERATOR: "the SLT moderators",
 }
 
 
@@ -107,6 +108,10 @@ PERMISSIONS: dict[str, May] = {
     "get_cycle": May(roles=SENIOR_LEADERS + (Role.HEAD_OF_SERVICE,)),
     "set_cycle_theme": May(roles=(Role.PIAT,)),
     "get_non_completion": May(roles=SENIOR_LEADERS + (Role.HEAD_OF_SERVICE,)),
+    # moderation panels (R-MOD): senior leaders and the moderators follow a panel's progress
+    "start_moderation_panel": May(roles=(Role.PIAT,)),
+    "get_moderation_panel": May(roles=SENIOR_LEADERS + (Role.SLT_MODERATOR,)),
+    "record_moderation": May(roles=(Role.SLT_MODERATOR,)),  # the workflow checks it is theirs
     # operations
     "read_action_log": May(roles=(Role.PIAT,)),
     "health": May(anyone=True),

@@ -64,7 +64,8 @@ class Settings(BaseSettings):
     safety_acknowledge_hours: float = 2  # R-SAFE-2: clock hours, day or night
     safety_escalate_hours: float = 2  # R-SAFE-2
     self_selection_decision_days: int = 5  # R-ALLOC-2 Decision
-    moderation_per_service: int = 2  # R-MOD-2: audits drawn from each service for a panel
+    moderation_days: int = 20  # R-MOD-3 Decision: "one working month"
+    moderation_per_service: int = 2  # R-MOD-2: audits drawn per service area for each panel
 
     @field_validator("codec_cors_origins", mode="before")
     @classmethod

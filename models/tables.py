@@ -178,6 +178,47 @@ class MosaicOutbox(SQLModel, table=True):
     drained_at: datetime | None = None
 
 
+
+class ModerationPanelRecord(SQLModel, table=True):
+    """A projection of each moderation panel workflow (`moderation-YYYY-MM`, R-MOD-1): its draw's
+    seed and, first and last, its whole view for when the history is gone."""
+
+    __tablename__ = "moderation_panel"
+
+    cycle: str = Field(primary_key=True)
+    status: str = Field(index=True)  # drawing, moderating, completed
+    seed: int  # R-MOD-2: the same seed on the same audits draws the same ones
+    per_service: int
+    opened_at: datetime
+    due: datetime | None = None
+    overdue: bool = Field(default=False, index=True)
+    updated_at: datetime
+    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole ModerationPanelView, first and last
+
+
+class ModerationRecord(SQLModel, table=True):
+    """One moderated audit, original against moderated grades: what the quarterly report counts
+    (R-MOD-4; models/agreement.py)."""
+
+    __tablename__ = "moderation"
+
+    moderation_id: str = Field(primary_key=True)  # "<panel cycle>-m<nn>"
+    panel_cycle: str = Field(index=True)
+    audit_id: str = Field(index=True)
+    case_ref: str
+    audit_cycle: str
+    service_area: str = Field(index=True)
+    auditor_id: str
+    moderator_id: str | None = Field(default=None, index=True)
+    due: datetime | None = None
+    recorded_at: datetime | None = None
+    overdue: bool = False
+    original_overall: str
+    moderated_overall: str | None = None
+    overall_agreed: bool | None = None
+    domains: list = Field(sa_column=Column(JSON, nullable=False))  # [{domain, original, moderated, agreed}]
+    updated_at: datetime
+
 def make_engine(database_url: str) -> Engine:
     """Create the engine and migrate the database to the current schema (Alembic, `migrations/`),
     so every process starts on an empty or an older database."""

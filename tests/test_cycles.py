@@ -83,6 +83,11 @@ async def test_each_cycle_opens_on_its_first_working_day_and_closes_on_its_last(
         assert entry(c, "cycle opened") == london(2027, om, od, 9)
         assert entry(c, "cycle closed") == london(2027, cm, cd, 17)
         assert (c["first_working_day"], c["last_working_day"]) == (f"2027-{om:02d}-{od:02d}", f"2027-{cm:02d}-{cd:02d}")
+        # February, June and October convene SLT's moderation panel as they open (R-MOD-1).
+        moderates = om in (2, 6, 10)
+        assert c["moderation_panel_id"] == (f"moderation-{cycle}" if moderates else None)
+        panel = await api.as_("piat1").get(f"/moderation-panels/{cycle}")
+        assert panel.status_code == (200 if moderates else 422), panel.text
     r = await api.as_("piat1").get("/cycles/2027-08")
     assert r.status_code == 422 and "August or December" in r.json()["detail"]
 

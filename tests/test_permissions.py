@@ -13,7 +13,7 @@ from tests.helpers import audit_to_report, london, skip_to
 from tests.test_disputes import raise_dispute
 
 STAFF = ["piat1", "piatmgr1", "tm1", "tm2", "sw1", "sw2", "sw3", "hos1", "sm1", "iro1", "psw1", "ad1", "dir1",
-         "cdqs1", "cdcsc1", "slt1"]
+         "cdqs1", "cdcsc1", "slt1", "slt2"]
 # How each stands to the audit below (allocated by tests.helpers: auditor tm2, practitioner sw1 of
 # tm1's team, safeguarding, CP Chair / IRO iro1); hos1 heads safeguarding.
 RELATIONS = {"tm2": {Relation.AUDITOR}, "sw1": {Relation.PRACTITIONER}, "tm1": {Relation.TEAM_MANAGER},
@@ -37,7 +37,8 @@ async def test_every_route_for_every_member_of_staff_is_as_the_table_says(api, e
 
     request_id = (await ask(api))["request_id"]
     ids = {"audit_id": audit_id, "dispute_id": audit_id, "concern_id": f"{audit_id}-1", "service_area": "safeguarding",
-           "role": "team_manager", "request_id": request_id, "cycle": "2027-01", "selection_id": "2027-01-none"}
+           "role": "team_manager", "request_id": request_id, "cycle": "2027-01", "selection_id": "2027-01-none",
+           "moderation_id": "2027-02-m01"}
     operations = [(method.upper(), path, op["operationId"]) for path, methods in api_paths(await api.as_("piat1").get("/openapi.json")).items()
                   for method, op in methods.items()]
     assert {name for _, _, name in operations} - UNSCOPED <= PERMISSIONS.keys()  # the table covers every route

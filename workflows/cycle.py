@@ -28,8 +28,9 @@ with workflow.unsafe.imports_passed_through():
         ServiceNonCompletion,
         ThemeChange,
     )
-    from models.cycles import cycle_kind, cycle_label, is_cycle, month_of
+    from models.cycles import MODERATION_MONTHS, cycle_kind, cycle_label, is_cycle, month_of
     from models.errors import out_of_order
+    from models.moderation import ModerationPanelInput
 
 from workflows.process import ACTIVITY_OPTIONS, SYSTEM, Process, details, when
 
@@ -88,6 +89,18 @@ class CycleWorkflow(Process):
         o = self.opened_with
         self._record(SYSTEM, "cycle opened",
                      f"{o.allocated} allocated, {o.reaudits_due} re-audits due, {o.carried_over} carried over (R-QA-3)")
+        if int(c[5:]) in MODERATION_MONTHS:
+            await self._start_moderation_panel()
+
+    async def _start_moderation_panel(self) -> None:
+        """R-MOD-1: the panel runs on its own (its month outlasts the cycle's)."""
+        c = self.input.cycle
+        started = await workflow.execute_activity_method(
+            CycleStarts.start_moderation_panel, ModerationPanelInput(cycle=c, per_service=self.input.moderation_per_service),
+            summary="start the moderation panel (R-MOD-1)", **ACTIVITY_OPTIONS)
+        self.moderation_panel_id = f"moderation-{c}"
+        self._record(SYSTEM, "moderation panel started" if started else "moderation panel already started by PIAT",
+                     self.moderation_panel_id)
 
     async def _report_non_completion(self) -> None:
         """R-QA-4: each service's section to its Heads of Service (no Head of Service in the

@@ -1,0 +1,256 @@
+"""A moderation panel (R-MOD-1..4): `moderation-YYYY-MM`, for a February, June or October cycle.
+
+The cycle workflow starts it as an abandoned child when a moderation month's cycle opens (PIAT
+may start one by hand). It draws audits of the four months before at random, with a recorded
+seed, from every service area that has final audits (R-MOD-2); shares them round robin among the
+SLT moderators, never to an audit's own auditor; and gives them one working month (20 working
+days) to moderate and meet the auditors (R-MOD-3). Each record sends the written feedback to the
+auditor and PIAT and puts it on Mosaic as a case note (R-MOD-4). At the due time a moderator
+still owing a record is reminded and PIAT told, once; the panel waits until every one is in.
+"""
+
+import asyncio
+from collections import defaultdict
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.moderation import ModerationActivities
+    from activities.notify import NotifyActivities
+    from models.agreement import results
+    from models.cycles import cycle_label
+    from models.enums import Channel
+    from models.errors import forbidden, invalid, out_of_order
+    from models.moderation import (
+        Draw, DrawRequest, Moderation, ModerationFindings, ModerationPanelInput, ModerationPanelRow,
+        ModerationPanelView, ModerationRow, ModerationSummary, moderation_id, source_cycles,
+    )
+    from models.payloads import Notification, Waiting
+
+from workflows.process import ACTIVITY_OPTIONS, SYSTEM, Process, details, grade_text, unique, when
+
+SEED_RANGE = 2**31 - 1
+
+
+@workflow.defn
+class ModerationPanelWorkflow(Process):
+    @workflow.init
+    def __init__(self, panel: ModerationPanelInput) -> None:
+        self._init_process()
+        self.panel = panel
+        # Process's notifications name an audit and a case: the panel's own emails name the panel
+        # (no case); feedback on one audit names that audit and its case (`_send_about`).
+        self.audit_id, self.case_ref = f"moderation-{panel.cycle}", None
+        self.opened_at = workflow.now()
+        # R-MOD-2 Decision: the seed is chosen here (replay gives the same one) unless given.
+        self.seed = panel.seed if panel.seed is not None else workflow.random().randint(0, SEED_RANGE)
+        self.status = "drawing"
+        self.draw: Draw | None = None
+        self.due = None
+        self.moderations: list[Moderation] = []
+        self._told = False  # the moderators and PIAT have been emailed the draw
+
+    @workflow.run
+    async def run(self, panel: ModerationPanelInput) -> ModerationPanelView:
+        projector = asyncio.create_task(self._project(
+            ModerationActivities.save_moderation_panel, None, "save moderation panel projection"))
+        self._record(SYSTEM, "panel convened", f"seed {self.seed}; {panel.per_service} per service area")
+        await self._draw()
+        await self._tell_moderators_and_piat()
+        self._told = True
+        if self.moderations:
+            if not await self._wait(self._all_recorded, self.due, "moderations recorded (R-MOD-3)"):
+                await self._deadline_missed()
+                await self._wait(self._all_recorded)
+            self._clear_overdue("moderation")
+        self.status = "completed"
+        self._record(SYSTEM, "panel completed", f"{len(self.moderations)} audits moderated")
+        await self._finish(projector, ModerationActivities.save_moderation_panel)
+        return self._view()
+
+    async def _draw(self) -> None:
+        p = self.panel
+        self.draw = await workflow.execute_activity_method(
+            ModerationActivities.draw_moderation, DrawRequest(cycle=p.cycle, per_service=p.per_service, seed=self.seed),
+            summary="draw audits to moderate (R-MOD-2)", **ACTIVITY_OPTIONS)
+        policy = p.policy or self.draw.policy
+        self.due = await self._working_days(self.opened_at, policy.moderation_days, "moderation due (R-MOD-3)")
+        allocated = [a for a in self.draw.audits if a.moderator_id]
+        self.moderations = [
+            Moderation(moderation_id=moderation_id(p.cycle, n), audit_id=a.audit_id, case_ref=a.case_ref,
+                       service_area=a.service_area, cycle=a.cycle, auditor_id=a.auditor_id, moderator_id=a.moderator_id,
+                       domains=a.domains, overall_grade=a.overall_grade, due=self.due)
+            for n, a in enumerate(allocated, start=1)
+        ]
+        self.status = "moderating"
+        self._record(SYSTEM, "audits drawn", f"{len(self.moderations)} of {self.draw.candidates} final audits; "
+                                             f"service areas {', '.join(self._service_areas()) or 'none'}")
+
+    async def _tell_moderators_and_piat(self) -> None:
+        c = self.panel.cycle
+        for moderator, moderations in self._by_moderator(self.moderations).items():
+            lines = "\n".join(f"- {m.moderation_id}: audit {m.audit_id} (case {m.case_ref}, {m.service_area}), auditor "
+                              f"{m.auditor_id}, graded {grade_text(m.overall_grade)}" for m in moderations)
+            await self._email(f"allocated-{moderator}", [moderator], f"Moderation panel {cycle_label(c)}: your audits",
+                              f"Please moderate these audits, meet each auditor and record your findings on the "
+                              f"moderation template by {when(self.due)} (R-MOD-3):\n{lines}\n"
+                              "Record each with POST /moderations/<moderation id>/record.")
+        unallocated = self._unallocated()
+        await self._email("drawn", self.draw.piat_ids, f"Moderation panel {cycle_label(c)}: the draw",
+                          f"{len(self.moderations)} audits drawn from {self.draw.candidates} final audits of "
+                          f"{', '.join(source_cycles(c))} with seed {self.seed}, {self.panel.per_service} per service area "
+                          f"({', '.join(self._service_areas()) or 'no final audits'}). Due {when(self.due)}.\n"
+                          + "".join(f"- {m.moderation_id}: audit {m.audit_id} to {m.moderator_id}\n" for m in self.moderations)
+                          + (f"Nobody could moderate (every moderator audited them): {', '.join(unallocated)}\n" if unallocated else ""))
+
+    async def _deadline_missed(self) -> None:
+        """R-MOD-3 missed: each late moderator reminded, PIAT told, once; the panel keeps waiting."""
+        late = [m for m in self.moderations if not m.recorded]
+        for m in late:
+            m.overdue = True
+        self._mark_overdue("moderation")
+        c = self.panel.cycle
+        for moderator, moderations in self._by_moderator(late).items():
+            await self._email(f"reminder-{moderator}", [moderator], f"Moderation overdue: panel {cycle_label(c)}",
+                              f"These moderations were due by {when(self.due)} and are not recorded: "
+                              f"{', '.join(m.moderation_id for m in moderations)}. Please record them now.")
+        await self._email("overdue", self.draw.piat_ids, f"Moderation overdue: panel {cycle_label(c)}",
+                          f"Not recorded by {when(self.due)} (R-MOD-3): "
+                          + ", ".join(f"{m.moderation_id} ({m.moderator_id})" for m in late))
+
+    # ---- the moderator's record (a Workflow Update) --------------------------------------------------
+
+    @workflow.update
+    async def record(self, actor_id: str, moderation: str, findings: ModerationFindings) -> None:
+        m = self._find(moderation)
+        m.findings, m.recorded_at = findings, workflow.now()
+        self._record(actor_id, "moderation recorded", moderation)
+        await self._feedback(m)
+        await self._answer()
+
+    @record.validator
+    def _validate_record(self, actor_id: str, moderation: str, findings: ModerationFindings) -> None:
+        m = self._find(moderation)
+        if m is None:
+            raise invalid(f"moderation_id: this panel has no moderation {moderation}")
+        if actor_id != m.moderator_id:
+            raise forbidden("only the moderator it is allocated to records a moderation")
+        if m.recorded:
+            raise out_of_order(f"{moderation} is already recorded")
+        self._check_domains(m, findings)
+        london_today = (workflow.now() + timedelta(hours=1)).date()  # UTC+1 at most: never refuse today
+        if not self.opened_at.date() <= findings.met_auditor_on <= london_today:
+            raise invalid(f"met_auditor_on: the meeting with the auditor is on or after the panel opened "
+                          f"({self.opened_at.date()}) and not in the future")
+
+    def _check_domains(self, m: Moderation, findings: ModerationFindings) -> None:
+        expected = [d.domain for d in m.domains]
+        given = [d.domain for d in findings.domains]
+        if sorted(given) != sorted(expected):
+            raise invalid(f"domains: give every domain of the audit once: {', '.join(expected)}")
+        originals = {d.domain: d.grade for d in m.domains}
+        for d in findings.domains:
+            if not d.agree and d.moderated_grade == originals[d.domain]:
+                raise invalid(f"domains[{d.domain}].moderated_grade: that is the auditor's grade; agree instead")
+        if not findings.overall.agree and findings.overall.moderated_grade == m.overall_grade:
+            raise invalid("overall.moderated_grade: that is the auditor's grade; agree instead")
+
+    async def _feedback(self, m: Moderation) -> None:
+        """R-MOD-4: the written feedback to the auditor and PIAT, and a case note on Mosaic."""
+        f = m.findings
+        disagreed = [f"{d.domain}: {grade_text(o.grade)} -> {grade_text(d.moderated_grade)}"
+                     for d, o in zip(sorted(f.domains, key=lambda d: d.domain), sorted(m.domains, key=lambda d: d.domain))
+                     if not d.agree]
+        overall = "agreed" if f.overall.agree else f"moderated to {grade_text(f.overall.moderated_grade)}"
+        body = (f"Moderation {m.moderation_id} of the {cycle_label(m.cycle)} audit {m.audit_id} by {m.moderator_id} "
+                f"(panel {cycle_label(self.panel.cycle)}; met the auditor on {f.met_auditor_on}).\n"
+                f"Overall grade {grade_text(m.overall_grade)}: {overall}.\n"
+                + ("Domains moderated: " + "; ".join(disagreed) + "\n" if disagreed else "All domain grades agreed.\n")
+                + f"\nFeedback:\n{f.feedback}")
+        await self._send_about(m, NotifyActivities.send_email, Channel.EMAIL, "feedback",
+                               [m.auditor_id, *self.draw.piat_ids], f"Moderation feedback: case {m.case_ref}", body)
+        await self._send_about(m, NotifyActivities.post_to_mosaic, Channel.MOSAIC_CASE_NOTE, "mosaic-case-note",
+                               [], f"{cycle_label(self.panel.cycle)} Moderation", body)
+
+    async def _send_about(self, m: Moderation, activity, channel: Channel, step: str, to: list[str], subject: str, body: str) -> None:
+        """A send about one moderated audit: the audit's own notifications list it, under its case."""
+        notification = Notification(
+            key=f"{workflow.info().workflow_id}/{m.moderation_id}-{step}", audit_id=m.audit_id, case_ref=m.case_ref,
+            channel=channel, recipient_ids=unique(to), subject=subject, body=body, at=workflow.now(),
+        )
+        await workflow.execute_activity_method(activity, notification, summary=f"{channel.value}: {m.moderation_id} {step}",
+                                               **ACTIVITY_OPTIONS)
+
+    @workflow.update
+    async def opened(self) -> None:
+        """Answers once the moderators and PIAT are emailed, so a 201 means the panel is under way."""
+        await workflow.wait_condition(lambda: self._told)
+        await self._answer()
+
+    @workflow.query
+    def view(self) -> ModerationPanelView:
+        return self._view()
+
+    # ---- what operators and the API see -------------------------------------------------------------
+
+    def _find(self, moderation: str) -> Moderation | None:
+        return next((m for m in self.moderations if m.moderation_id == moderation), None)
+
+    def _all_recorded(self) -> bool:
+        return all(m.recorded for m in self.moderations)
+
+    def _service_areas(self) -> list[str]:
+        return sorted({a.service_area for a in self.draw.audits}) if self.draw else []
+
+    def _unallocated(self) -> list[str]:
+        return [a.audit_id for a in self.draw.audits if not a.moderator_id] if self.draw else []
+
+    @staticmethod
+    def _by_moderator(moderations: list[Moderation]) -> dict[str, list[Moderation]]:
+        grouped: dict[str, list[Moderation]] = defaultdict(list)
+        for m in moderations:
+            grouped[m.moderator_id].append(m)
+        return dict(sorted(grouped.items()))
+
+    def _waiting(self) -> Waiting | None:
+        owing = sorted({m.moderator_id for m in self.moderations if not m.recorded})
+        if self.status != "moderating" or not owing:
+            return None
+        return Waiting(action="moderation records and feedback (R-MOD-3)", from_staff_ids=owing, until=self.due)
+
+    def _refresh(self) -> None:
+        workflow.set_current_details(details(self.status, self._waiting(), self.overdue_steps))
+
+    def _row(self, whole: bool) -> ModerationPanelRow:
+        v = self._view()
+        return ModerationPanelRow(
+            cycle=v.cycle, status=v.status, seed=v.seed, per_service=v.per_service, opened_at=v.opened_at, due=v.due,
+            overdue=v.overdue, updated_at=v.history[-1].at if v.history else v.opened_at,
+            moderations=[ModerationRow.of(self.panel.cycle, m) for m in self.moderations],
+            view=v.model_dump(mode="json") if whole else None,
+        )
+
+    def _view(self) -> ModerationPanelView:
+        p = self.panel
+        return ModerationPanelView(
+            cycle=p.cycle, status=self.status, seed=self.seed, per_service=p.per_service, source_cycles=source_cycles(p.cycle),
+            opened_at=self.opened_at, due=self.due, policy=p.policy or (self.draw.policy if self.draw else None),
+            candidates=self.draw.candidates if self.draw else 0, service_areas=self._service_areas(),
+            moderator_ids=self.draw.moderator_ids if self.draw else [], unallocated=self._unallocated(),
+            overdue=bool(self.overdue_steps), waiting_for=self._waiting(),
+            moderations=[_summary(m) for m in self.moderations], results=results(self.moderations),
+            history=list(self.history),
+        )
+
+
+def _summary(m: Moderation) -> ModerationSummary:
+    f = m.findings
+    moderated = m.moderated_overall()
+    return ModerationSummary(
+        moderation_id=m.moderation_id, audit_id=m.audit_id, case_ref=m.case_ref, service_area=m.service_area,
+        auditor_id=m.auditor_id, moderator_id=m.moderator_id, due=m.due, recorded=m.recorded, recorded_at=m.recorded_at,
+        overdue=m.overdue and not m.recorded, late=m.overdue and m.recorded, overall_grade=m.overall_grade, moderated_overall_grade=moderated,
+        overall_agreed=f.overall.agree if f else None, domains_agreed=sum(d.agree for d in f.domains) if f else None,
+        domains=list(m.domains),
+    )
