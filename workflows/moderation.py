@@ -1,7 +1,7 @@
 """A moderation panel (R-MOD-1..4): `moderation-YYYY-MM`, for a February, June or October cycle.
 
-The cycle workflow starts it as an abandoned child when a moderation month's cycle opens (PIAT
-may start one by hand). It draws audits of the four months before at random, with a recorded
+The cycle workflow starts it (through an activity: it outlives the cycle) when a moderation
+month's cycle opens; PIAT may start one by hand. It draws audits of the four months before at random, with a recorded
 seed, from every service area that has final audits (R-MOD-2); shares them round robin among the
 SLT moderators, never to an audit's own auditor; and gives them one working month (20 working
 days) to moderate and meet the auditors (R-MOD-3). Each record sends the written feedback to the
