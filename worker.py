@@ -38,7 +38,7 @@ from models.enums import CYCLE_MONTHS
 from models.moderation import ModerationPolicy
 from models.settings import Settings, get_settings
 from models.staff import StaffDirectory
-from models.tables import make_engine
+from database import make_engine
 from temporal_client import connect
 from workflows.audit import AuditWorkflow
 from workflows.cycle import CycleStarterWorkflow, CycleWorkflow

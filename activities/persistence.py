@@ -5,7 +5,10 @@ from sqlmodel import Session
 from temporalio import activity
 
 from models.cycle_views import CycleRow
-from models.payloads import AuditRow, AuditView, DisputeRow, DisputeView, Projection, SafetyConcernRow
+from models.disputes import DisputeView
+from models.payloads import AuditView
+from models.projections import AuditRow, DisputeRow, Projection
+from models.safety import SafetyConcernRow
 from models.tables import AuditRecord, CycleRecord, DisputeRecord, SafetyConcernRecord
 
 

@@ -12,19 +12,11 @@ from api.permissions import audit_id_in, permit
 from api.deps import Actor, IdempotencyKey, Svc
 from api.audits import audit_handle
 from models.enums import DisputeLevel, DisputeStep
-from models.payloads import (
-    AmendedGrading,
-    CorporateDecision,
-    DisputeMeeting,
-    DisputeRaise,
-    DisputeSummary,
-    DisputeView,
-    FormalDiscussion,
-    IndependentReviewDecision,
-    IndependentReviewResult,
-    Withdrawal,
-    WrittenResponse,
+from models.disputes import (
+    AmendedGrading, CorporateDecision, DisputeMeeting, DisputeSummary, DisputeView, FormalDiscussion,
+    IndependentReviewDecision, IndependentReviewResult, Withdrawal, WrittenResponse,
 )
+from models.payloads import DisputeRaise
 from models.staff import StaffMember
 from models.tables import DisputeRecord
 from workflows.audit import AuditWorkflow

@@ -12,7 +12,7 @@ from api import action_log, audit_tools, audits, cases, codec, cycles, disputes,
 from api.deps import Services, Svc, check_auth_settings
 from models.settings import get_settings
 from models.staff import StaffDirectory
-from models.tables import make_engine
+from database import make_engine
 from temporal_client import connect
 
 

@@ -15,7 +15,8 @@ from api.audits import checked_view
 from api.permissions import permit, sees_every_audit
 from api.deps import Actor, IdempotencyKey, Svc
 from models.enums import SafetyEscalation
-from models.payloads import Policy, SafetyAcknowledgement, SafetyConcernInput, SafetyConcernRaise, SafetyConcernView
+from models.payloads import Policy
+from models.safety import SafetyAcknowledgement, SafetyConcernInput, SafetyConcernRaise, SafetyConcernView
 from models.tables import SafetyConcernRecord
 from workflows.safety import SafetyConcernWorkflow
 

@@ -9,7 +9,7 @@ from api.audits import AllocationRequest, check_allocation, refuse_projected_dup
 from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit
 from models.limits import RequiredText
-from models.payloads import SelfSelectionDecision, SelfSelectionInput, SelfSelectionView
+from models.self_selection import SelfSelectionDecision, SelfSelectionInput, SelfSelectionView
 from workflows.self_selection import SelfSelectionWorkflow
 
 router = APIRouter(prefix="/self-selection-requests", tags=["self-selection"])

@@ -1,6 +1,6 @@
 """Alembic environment: the app's tables (models/tables.py) on DATABASE_URL.
 
-`models.tables.make_engine` runs `upgrade head` at every start, so the worker and the API each
+`database.make_engine` runs `upgrade head` at every start, so the worker and the API each
 bring any database, empty or older, up to the current schema.
 """
 

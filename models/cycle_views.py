@@ -6,7 +6,8 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from models.limits import Theme
-from models.payloads import HistoryEntry, Projection
+from models.payloads import HistoryEntry
+from models.projections import Projection
 
 # The stages of an audit whose auditor has not yet completed it (R-QA-4): not yet submitted to
 # QA, returned for revision, or not accepted. An audit awaiting QA is the auditor's part done.

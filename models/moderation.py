@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field, model_validator
 from models.cycles import months_before
 from models.enums import Grade
 from models.limits import DomainName, Items, RequiredText
-from models.payloads import HistoryEntry, Projection, Waiting
+from models.payloads import HistoryEntry, Waiting
+from models.projections import Projection
 
 MODERATION_MONTHS = (2, 6, 10)  # R-MOD-1
 SOURCE_MONTHS = 4  # Decision: audits of the four calendar months before the panel's month

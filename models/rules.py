@@ -1,8 +1,42 @@
-"""What a final grade sets in motion (R-DISC, R-RE, R-KIND-4): pure rules, safe inside workflows."""
+"""The audit's pure rules, safe inside workflows: which stages allow what, what a grading must
+hold (R-AUD-3, R-KIND-2), and what a final grade sets in motion (R-DISC, R-RE, R-KIND-4)."""
 
 from dataclasses import dataclass
 
-from models.enums import BELOW_GOOD, AuditKind, Grade, ServiceArea
+from models.enums import BELOW_GOOD, AuditKind, Grade, ServiceArea, Stage
+from models.errors import invalid
+
+# Stages in which the auditor is still writing the report, or amending it after QA.
+DRAFTING = frozenset({Stage.ALLOCATED, Stage.INITIALLY_GRADED, Stage.FINALLY_GRADED})
+AMENDING = frozenset({Stage.REVISIONS_REQUESTED, Stage.NOT_ACCEPTED})
+BEFORE_DISTRIBUTION = DRAFTING | AMENDING | {Stage.AWAITING_QA}
+# The Mosaic case note's title, e.g. "January Audit" (R-DIST-2).
+KIND_TITLES = {AuditKind.STANDARD: "Audit", AuditKind.PEER: "Peer Audit", AuditKind.THEMED: "Themed Audit",
+               AuditKind.REAUDIT: "Re-audit"}
+
+
+def check_grades(kind: AuditKind, area: ServiceArea, tool_domains: list[str], domains: list, overall) -> None:
+    """R-AUD-3: every domain of the tool once; a grade and rationale where applicable. Peer audits
+    are not graded but record findings for each domain (R-KIND-2). Raises `invalid` (a 422)."""
+    names = [d.domain for d in domains]
+    if missing := [n for n in tool_domains if n not in names]:
+        raise invalid(f"missing domains (grade null marks one not applicable): {missing}")
+    if unknown := [n for n in names if n not in tool_domains]:
+        raise invalid(f"domains not in the {area.value} audit tool: {unknown}")
+    if len(names) != len(set(names)):
+        raise invalid("each domain may appear only once")
+    if kind is AuditKind.PEER:
+        if overall.grade or any(d.grade for d in domains):
+            raise invalid("peer audits are not graded (R-KIND-2): leave every grade null")
+        if blank := [d.domain for d in domains if not d.rationale.strip()]:
+            raise invalid(f"record findings for each domain of a peer audit: {blank}")
+        return
+    if overall.grade is None:
+        raise invalid("the overall grade is required (R-AUD-3)")
+    if not any(d.grade for d in domains):
+        raise invalid("at least one domain must be graded")
+    if blank := [d.domain for d in domains if d.grade and not d.rationale.strip()]:
+        raise invalid(f"a graded domain needs a rationale: {blank}")
 
 
 @dataclass(frozen=True)

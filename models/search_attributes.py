@@ -1,5 +1,6 @@
 """Typed search attributes operators filter on in the Web UI. Never personal data."""
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
@@ -56,3 +57,20 @@ def at_allocation(audit: "AuditInput") -> TypedSearchAttributes:
             SearchAttributePair(AUDIT_CHAIN, audit.chain),
         ]
     )
+
+
+def of_audit(audit: "AuditInput", stage: str, grade: str | None, due: datetime | None, overdue: bool,
+             escalation: str) -> dict[SearchAttributeKey, object]:
+    """An audit's search attributes now (None unsets one): what operators filter in the Web UI."""
+    return {
+        AUDIT_CYCLE: audit.cycle,
+        AUDIT_SERVICE_AREA: audit.service_area.value,
+        AUDIT_KIND: audit.kind.value,
+        AUDIT_STAGE: stage,
+        AUDIT_OVERALL_GRADE: grade,
+        AUDIT_DUE_TIME: due,
+        AUDIT_OVERDUE: overdue,
+        AUDIT_REAUDIT_ROUND: audit.reaudit_round,
+        AUDIT_ESCALATION: escalation,
+        AUDIT_CHAIN: audit.chain,
+    }

@@ -18,7 +18,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.settings import ROOT, Settings
 from models.staff import StaffDirectory
-from models.tables import NotificationRecord, make_engine
+from database import make_engine
+from models.tables import NotificationRecord
 from temporal_client import codec_for, data_converter, new_key_file
 from worker import register_search_attributes, run_worker
 

@@ -1,6 +1,7 @@
 """Building blocks for driving audits through the API in tests."""
 
 import asyncio
+import inspect
 import json
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -68,12 +69,17 @@ def days(n: float) -> timedelta:
 
 
 async def eventually(check, attempts: int = 50):
-    """The list is a projection the worker saves just after each change: poll it briefly."""
+    """What the worker does just after an answer (a projection saved, an email queued): poll the
+    check (a function, or a coroutine function) briefly until it gives something."""
+    async def result():
+        value = check()
+        return await value if inspect.isawaitable(value) else value
+
     for _ in range(attempts):
-        if result := await check():
-            return result
+        if found := await result():
+            return found
         await asyncio.sleep(0.1)
-    return await check()
+    return await result()
 
 
 async def mail_to(smtp, address: str, count: int = 1) -> list:

@@ -38,7 +38,7 @@ OPENS_AND_CLOSES_2027 = {
 async def skip_days_to(env, local: datetime) -> None:
     """`skip_to`, a day at a time: one sleep across a cycle's close (its activities, then its
     end) can leave the time-skipping server's clock held past the client's 30 s limit."""
-    while (now := await env.get_current_time()) < local - timedelta(days=1):
+    while await env.get_current_time() < local - timedelta(days=1):
         await env.sleep(timedelta(days=1))
     await skip_to(env, local)
 

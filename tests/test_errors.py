@@ -40,7 +40,8 @@ async def unanswered(env, settings, engine, directory):
     """An audit and its dispute started with no worker on their task queue: they can never answer."""
     from datetime import date
 
-    from models.payloads import AuditInput, DisputeInput, DisputeRaise, Policy
+    from models.disputes import DisputeInput
+    from models.payloads import AuditInput, DisputeRaise, Policy
     from workflows.audit import AuditWorkflow
     from workflows.dispute import DisputeWorkflow
 

@@ -5,7 +5,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-from models.tables import make_engine
+from database import make_engine
 
 
 def test_migrations_build_the_schema_the_models_describe(tmp_path):

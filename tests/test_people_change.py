@@ -5,7 +5,7 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 
-from tests.helpers import audit_to_report, days, discuss_and_accept, emails, findings_discussion, join, leave, london, skip_to, today, view
+from tests.helpers import audit_to_report, days, discuss_and_accept, emails, eventually, findings_discussion, join, leave, london, skip_to, today, view
 from tests.test_disputes import formal_discussion, raise_dispute, record, to_formal
 
 
@@ -117,7 +117,8 @@ async def test_a_dispute_follows_its_audits_people(api, env, client, sent, setti
     assert r.status_code == 200, r.text
     d = (await api.as_("piat1").get(f"/disputes/{audit_id}")).json()
     assert sorted(d["waiting_for"]["from_staff_ids"]) == ["tm2", "tm9"]  # the meeting: Team Manager or auditor
-    [(to, subject)] = emails(sent, audit_id, "Audit dispute: the meeting is yours")
+    # The dispute hears of the change by signal and emails as it takes it: just after the answer.
+    [(to, subject)] = await eventually(lambda: emails(sent, audit_id, "Audit dispute: the meeting is yours"))
     assert to == ["tm9"]
     body = {"held_on": (await today(env)).isoformat(), "attendees": ["tm2", "sw1", "tm9"], "notes": "Evidence reviewed"}
     await record(api, audit_id, "meeting", "tm1", body, status=403)

@@ -36,3 +36,58 @@ def test_what_a_final_grade_sets_in_motion(kind, area, round_, grade, discussion
 def test_only_a_second_reaudit_below_good_goes_to_the_director():
     assert escalates_to_director(2, RI) and escalates_to_director(2, I)
     assert not escalates_to_director(2, G) and not escalates_to_director(1, I)
+
+
+# ---- what a grading must hold (R-AUD-3, R-KIND-2) -------------------------------------------------
+
+DOMAINS = ["voice", "plan"]
+
+
+def _grades(*pairs, overall="good"):
+    from models.payloads import DomainGrade, OverallGrade
+
+    return [DomainGrade(domain=d, grade=g, rationale=r) for d, g, r in pairs], OverallGrade(grade=overall, rationale="why")
+
+
+@pytest.mark.parametrize("kind, pairs, overall, refused", [
+    (AuditKind.STANDARD, [("voice", "good", "seen"), ("plan", None, "")], "good", None),  # one not applicable
+    (AuditKind.STANDARD, [("voice", "good", "seen")], "good", "missing domains"),
+    (AuditKind.STANDARD, [("voice", "good", "a"), ("plan", "good", "b"), ("extra", "good", "c")], "good", "not in the"),
+    (AuditKind.STANDARD, [("voice", "good", "a"), ("voice", "good", "b"), ("plan", "good", "c")], "good", "only once"),
+    (AuditKind.STANDARD, [("voice", "good", "a"), ("plan", "good", "b")], None, "overall grade is required"),
+    (AuditKind.STANDARD, [("voice", None, "a"), ("plan", None, "b")], "good", "at least one domain"),
+    (AuditKind.STANDARD, [("voice", "good", " "), ("plan", "good", "b")], "good", "needs a rationale"),
+    (AuditKind.PEER, [("voice", None, "findings"), ("plan", None, "findings")], None, None),
+    (AuditKind.PEER, [("voice", "good", "findings"), ("plan", None, "findings")], None, "not graded"),
+    (AuditKind.PEER, [("voice", None, ""), ("plan", None, "findings")], None, "record findings"),
+])  # fmt: skip
+def test_a_grading_holds_every_domain_of_the_tool_once(kind, pairs, overall, refused):
+    from temporalio.exceptions import ApplicationError
+
+    from models.rules import check_grades
+
+    domains, overall_grade = _grades(*pairs, overall=overall)
+    if refused is None:
+        check_grades(kind, ServiceArea.SAFEGUARDING, DOMAINS, domains, overall_grade)
+        return
+    with pytest.raises(ApplicationError, match=refused) as refusal:
+        check_grades(kind, ServiceArea.SAFEGUARDING, DOMAINS, domains, overall_grade)
+    assert refusal.value.type == "Invalid"  # a 422
+
+
+def test_an_audit_s_search_attributes_carry_identifiers_and_its_state():
+    from datetime import UTC, datetime
+
+    from models import search_attributes as sa
+    from models.payloads import AuditInput
+
+    audit = AuditInput.model_construct(cycle="2027-01", service_area=ServiceArea.SAFEGUARDING, kind=AuditKind.STANDARD,
+                                       reaudit_round=1, chain_id="2027-01-std-abc", audit_id="2027-01-std-abc-r1")
+    due = datetime(2027, 2, 1, 17, tzinfo=UTC)
+    attributes = {k.name: v for k, v in sa.of_audit(audit, "awaiting_qa", None, due, True, "none").items()}
+    assert attributes == {
+        "AuditCycle": "2027-01", "AuditServiceArea": "safeguarding", "AuditKind": "standard", "AuditStage": "awaiting_qa",
+        "AuditOverallGrade": None, "AuditDueTime": due, "AuditOverdue": True, "AuditReauditRound": 1,
+        "AuditEscalation": "none", "AuditChain": audit.chain,
+    }
+    assert set(attributes) == {k.name for k in sa.ALL if k.name.startswith("Audit")}

@@ -1,7 +1,7 @@
 """Self-selection (R-ALLOC-2): exceptional, agreed by the Head of Service of the case's service
 before the audit starts; a refusal or no answer in 5 working days leaves it unallocated."""
 
-from tests.helpers import allocation, days, emails, london, skip_to
+from tests.helpers import allocation, days, emails, eventually, london, skip_to
 
 ASK = {k: v for k, v in allocation(case_ref="C-300").items() if k != "auditor_id"} | {
     "reason": "I supervised the previous worker on this case and know its history (Appendix C)"}
@@ -29,7 +29,9 @@ async def test_approved_the_audit_starts_with_the_asker_as_auditor(api, env, cli
     audit = (await api.as_("piat1").get(f"/audits/{decided['audit_id']}")).json()
     assert (audit["auditor_id"], audit["case_ref"], audit["stage"]) == ("tm2", "C-300", "allocated")
     assert [h["actor_id"] for h in audit["history"]][:1] == ["hos1"]  # allocated by the Head of Service's approval
-    assert emails(sent, decided["audit_id"], "Audit allocated")[0][0] == ["tm2", "tm1", "sw1"]
+    # The audit runs on its own and emails its people as it starts: just after the answer.
+    allocated = await eventually(lambda: emails(sent, decided["audit_id"], "Audit allocated"))
+    assert allocated[0][0] == ["tm2", "tm1", "sw1"]
     assert told(sent, request)[-1] == (["tm2"], "Self-selection approved")
 
 

@@ -20,26 +20,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.directory import DirectoryActivities
     from models.enums import DisputeLevel, DisputeStep
     from models.errors import forbidden, invalid, out_of_order
-    from models.payloads import (
-        DisputeRow,
-        AmendedGrading,
-        CorporateDecision,
-        DisputeInput,
-        DisputeMeeting,
-        DisputeOutcome,
-        DisputePeople,
-        DisputeSummary,
-        DisputeView,
-        FormalDiscussion,
-        IndependentReviewDecision,
-        IndependentReviewResult,
-        Regrade,
-        ServiceContacts,
-        StepRecord,
-        Waiting,
-        Withdrawal,
-        WrittenResponse,
+    from models.disputes import (
+        AmendedGrading, CorporateDecision, DisputeInput, DisputeMeeting, DisputePeople,
+        DisputeSummary, DisputeView, FormalDiscussion, IndependentReviewDecision,
+        IndependentReviewResult, StepRecord, Withdrawal, WrittenResponse,
     )
+    from models.payloads import DisputeOutcome, Regrade, ServiceContacts, Waiting
+    from models.projections import DisputeRow
 
 from workflows.process import ACTIVITY_OPTIONS, PEOPLE_CHANGE, SYSTEM, Process, details, grade_text, unique, when
 

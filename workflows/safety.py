@@ -20,14 +20,8 @@ with workflow.unsafe.imports_passed_through():
     from models import search_attributes as sa
     from models.enums import SafetyEscalation
     from models.errors import forbidden, out_of_order
-    from models.payloads import (
-        SafetyAcknowledgement,
-        SafetyConcernInput,
-        SafetyConcernRow,
-        SafetyConcernView,
-        ServiceContacts,
-        Waiting,
-    )
+    from models.payloads import ServiceContacts, Waiting
+    from models.safety import SafetyAcknowledgement, SafetyConcernInput, SafetyConcernRow, SafetyConcernView
 
 from workflows.process import ACTIVITY_OPTIONS, SYSTEM, Process, details, when
 

@@ -14,7 +14,8 @@ with workflow.unsafe.imports_passed_through():
     from models import search_attributes as sa
     from models.cycles import cycle_label
     from models.errors import forbidden, out_of_order
-    from models.payloads import SelfSelectionDecision, SelfSelectionInput, SelfSelectionView, Waiting
+    from models.payloads import Waiting
+    from models.self_selection import SelfSelectionDecision, SelfSelectionInput, SelfSelectionView
 
 from workflows.audit import AuditWorkflow
 from workflows.process import SYSTEM, Process, details, when

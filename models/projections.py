@@ -1,0 +1,83 @@
+"""The rows the API lists and filters (activities/persistence.py): each process's columns at every
+change, and its whole view only when the row first appears and when the run ends (the history
+holds each save; a whole view at every change made it grow with the square of the audit's age).
+While the workflow runs, the API reads the view by query."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from models.disputes import DisputeView
+from models.payloads import AuditView
+
+
+class Projection(BaseModel):
+    """A process's row for the API's lists: its columns at every change, and its whole view only
+    when the row first appears and when the run ends (the history holds each save; a whole view
+    at every change made it grow with the square of the audit's age). While the workflow runs,
+    the API reads the view by query."""
+
+    view: dict | None = None  # the whole view, JSON-ready, when it is saved
+
+    def columns(self) -> dict:
+        return self.model_dump(exclude={"view"})
+
+
+
+class AuditRow(Projection):
+    audit_id: str
+    case_ref: str
+    cycle: str
+    service_area: str
+    kind: str
+    stage: str
+    auditor_id: str
+    practitioner_id: str
+    team_manager_id: str
+    cp_chair_or_iro_id: str | None = None
+    overall_grade: str | None
+    overdue: bool
+    completion_due: datetime | None
+    reaudit_round: int
+    follows_audit_id: str | None
+    chain_id: str
+    escalation: str
+    carried_into_cycle: str | None = None
+    reaudit_cycle: str | None = None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, v: AuditView, whole: bool) -> "AuditRow":
+        return cls(
+            audit_id=v.audit_id, case_ref=v.case_ref, cycle=v.cycle, service_area=v.service_area.value,
+            kind=v.kind.value, stage=v.stage.value, auditor_id=v.auditor_id, practitioner_id=v.practitioner_id,
+            team_manager_id=v.team_manager_id, cp_chair_or_iro_id=v.cp_chair_or_iro_id, overdue=v.overdue,
+            completion_due=v.deadlines.completion_due,
+            overall_grade=v.final_overall_grade.value if v.final_overall_grade else None,
+            reaudit_round=v.reaudit_round, follows_audit_id=v.follows_audit_id, chain_id=v.chain_id,
+            escalation=v.escalation.value, carried_into_cycle=v.carried_into_cycle,
+            reaudit_cycle=v.reaudit.cycle if v.reaudit and v.reaudit.status == "planned" else None,
+            updated_at=v.history[-1].at if v.history else v.allocated_at,
+            view=v.model_dump(mode="json") if whole else None,
+        )
+
+
+
+class DisputeRow(Projection):
+    dispute_id: str
+    audit_id: str
+    level: str
+    step: str
+    status: str
+    overdue: bool
+    raised_by: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, v: DisputeView, whole: bool) -> "DisputeRow":
+        return cls(
+            dispute_id=v.dispute_id, audit_id=v.audit_id, level=v.level.value, step=v.step.value,
+            status=v.outcome.status if v.outcome else "open", overdue=v.overdue, raised_by=v.raised_by,
+            updated_at=v.history[-1].at if v.history else v.raised_at,
+            view=v.model_dump(mode="json") if whole else None,
+        )

@@ -1,0 +1,78 @@
+"""Re-audits (R-RE-1, R-RE-5): the next round planned in its cycle and run as a child workflow
+of the audit it follows; still below Good at the 2nd, the chain ends with the Director. Part of
+`AuditWorkflow` (workflows/audit.py)."""
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.calendar import CalendarActivities
+    from models import search_attributes as sa
+    from models.enums import AuditKind, ChainOutcome, Escalation, Stage
+    from models.payloads import ReauditPlan
+
+from workflows.process import ACTIVITY_OPTIONS, SYSTEM, grade_text
+
+
+class ReauditSteps:
+    async def _reaudit(self) -> None:
+        """R-RE-1: plan the next re-audit's cycle, wait for it, run the re-audit as a child."""
+        a = self.audit
+        schedule = await workflow.execute_activity_method(
+            CalendarActivities.reaudit_schedule, workflow.now(), summary="re-audit cycle (R-RE-1)", **ACTIVITY_OPTIONS
+        )
+        round_ = a.reaudit_round + 1
+        self.reaudit = plan = ReauditPlan(
+            round=round_, cycle=schedule.cycle, allocate_at=schedule.allocate_at, audit_id=f"{a.chain}-r{round_}", status="planned"
+        )
+        self._move(Stage.REAUDIT_PLANNED)
+        self._record(SYSTEM, f"re-audit {round_} planned", f"cycle {schedule.cycle}")
+        await self._wait(lambda: False, schedule.allocate_at, f"re-audit {round_} allocated in the {schedule.cycle} cycle (R-RE-1)")
+        if self.follow_up_required and self.follow_up is None:
+            await self._refresh_people()
+            await self._email(
+                "follow-up-reminder",
+                [self.follow_up_owner_id],
+                f"Head of Service follow-up not recorded: case {a.case_ref}",
+                f"The 2nd re-audit of case {a.case_ref} starts now; your follow-up of the agreed actions (R-RE-3) is not recorded.",
+            )
+        contacts = await self._people_now()
+        child = a.model_copy(
+            update=dict(
+                audit_id=plan.audit_id, kind=AuditKind.REAUDIT, cycle=plan.cycle, theme=None,
+                # Nobody senior of the service in the directory, nor its Head of Service: PIAT, who
+                # allocated the chain, hand it to a senior manager (R-KIND-6) with `reassign`.
+                auditor_id=contacts.reauditor_id or a.allocated_by,
+                head_of_service_id=contacts.head_of_service_id or self.head_of_service_id,
+                team_manager_id=self.team_manager_id, cp_chair_or_iro_id=self.cp_chair_or_iro_id,
+                piat_manager_id=self.piat_manager_id,
+                reaudit_round=round_, follows_audit_id=a.audit_id, chain_id=a.chain,
+            )
+        )
+        plan.status = "in_progress"
+        self._move(Stage.REAUDIT_IN_PROGRESS)
+        result = await workflow.execute_child_workflow(
+            type(self).run,  # a re-audit is an audit: the same workflow, as a child
+            child,
+            id=f"audit-{child.audit_id}",
+            search_attributes=sa.at_allocation(child),
+            static_summary=f"re-audit {round_} of audit {a.audit_id}, cycle {child.cycle}",
+        )
+        plan.status, plan.final_overall_grade = "done", result.final_overall_grade
+        self.chain_outcome = result.chain_outcome
+        self._escalate(result.escalation)
+        self._move(Stage.COMPLETED)
+
+    async def _escalate_to_director(self) -> None:
+        """R-RE-5: still below Good at the 2nd re-audit; the chain ends here."""
+        a = self.audit
+        contacts = await self._people_now()
+        self.chain_outcome = ChainOutcome.ESCALATED
+        self._escalate(Escalation.DIRECTOR)
+        self._record(SYSTEM, "escalated to the Head of Service, Assistant Director and Director (R-RE-5)")
+        await self._email(
+            "escalated-to-director",
+            [self.head_of_service_id, contacts.assistant_director_id, contacts.director_id],
+            f"2nd re-audit still {grade_text(self.final_grade)}: case {a.case_ref}",
+            f"Case {a.case_ref} has been audited ({a.chain}) and re-audited twice; the 2nd re-audit ({a.audit_id}) is "
+            f"graded {grade_text(self.final_grade)}. Practice has not achieved the required outcomes (R-RE-5).",
+        )

@@ -1,0 +1,128 @@
+"""What an audit shows: its view (the API's `GET /audits/{id}` by query), its projection row, its
+search attributes and one-line current details for the Web UI, and what it waits for from whom.
+Part of `AuditWorkflow` (workflows/audit.py)."""
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from models import search_attributes as sa
+    from models.cycles import cycle_label
+    from models.enums import Grade, Stage
+    from models.payloads import AuditView, Regrade, Waiting
+    from models.projections import AuditRow
+
+from workflows.process import details, grade_text, when
+
+
+class AuditViewing:
+    @workflow.query
+    def view(self) -> AuditView:
+        return self._view()
+
+    @property
+    def final_grade(self) -> Grade | None:
+        grading = self.final_grading
+        return grading.overall.grade if grading else None
+
+    @property
+    def final_grading(self) -> Regrade | None:
+        """The grading after QA and any dispute: what Mosaic, reports and re-audits use (R-REP-2)."""
+        if self.regrade:
+            return self.regrade
+        c = self.conversation
+        return Regrade(domains=c.domains, overall=c.overall) if c else None
+
+    @property
+    def _grading_is_final(self) -> bool:
+        """R-REP-2: only the grading after QA and any dispute is reported: from the Mosaic upload
+        on. (Runs started before this rule showed drafts, and replay their upserts that way.)"""
+        return self.uploaded or not self._people_change
+
+    @property
+    def reported_grade(self) -> Grade | None:
+        """The final overall grade once final: the `AuditOverallGrade` search attribute, the list."""
+        return self.final_grade if self._grading_is_final else None
+
+    def _refresh(self) -> None:
+        waiting, grade = self._waiting(), self.reported_grade
+        self._upsert(sa.of_audit(self.audit, self.stage.value, grade.value if grade else None,
+                                 waiting.until if waiting else None, bool(self.overdue_steps), self.escalation.value))
+        workflow.set_current_details(details(self.stage.value, waiting, self.overdue_steps))
+
+    def _waiting(self) -> Waiting | None:
+        """What the audit waits for first: its report's stage, then the discussion, then the follow-up."""
+        return self._waiting_on_report() or self._waiting_on_discussion() or self._waiting_on_follow_up()
+
+    def _waiting_text(self, staff_id: str) -> str:
+        """What waits on `staff_id` now, for the email that hands a role over."""
+        waits = [w for w in (self._waiting_on_report(), self._waiting_on_discussion(), self._waiting_on_follow_up())
+                 if w and staff_id in w.from_staff_ids]
+        if not waits:
+            return f"Nothing waits on you now; the audit is {self.stage.value.replace('_', ' ')}."
+        return "\n".join(f"Waiting on you: {w.action}" + (f", by {when(w.until)}." if w.until else ".") for w in waits)
+
+    def _waiting_on_report(self) -> Waiting | None:
+        a, d, auditor = self.audit, self.deadlines, [self.auditor_id]
+        match self.stage:
+            case Stage.ALLOCATED:
+                return Waiting(action="initial grading after reviewing the record", from_staff_ids=auditor, until=d.completion_due)
+            case Stage.INITIALLY_GRADED:
+                return Waiting(action="practitioner conversation and final grading", from_staff_ids=auditor, until=d.completion_due)
+            case Stage.FINALLY_GRADED:
+                return Waiting(action="submission for quality assurance", from_staff_ids=auditor, until=d.completion_due)
+            case Stage.AWAITING_QA:
+                return Waiting(action="quality assurance by PIAT", from_role="piat", from_staff_ids=[], until=d.qa_due)
+            case Stage.REVISIONS_REQUESTED:
+                return Waiting(action="amended report", from_staff_ids=auditor, until=d.revision_due)
+            case Stage.NOT_ACCEPTED:
+                return Waiting(action=f"completed audit for the {self.carried_into_cycle} cycle", from_staff_ids=auditor, until=d.completion_due)
+            case Stage.DISPUTE_WINDOW:
+                return Waiting(action="dispute window: the practitioner or Team Manager may dispute the grading",
+                               from_staff_ids=[a.practitioner_id, self.team_manager_id], until=d.dispute_window_closes)
+            case Stage.IN_DISPUTE:
+                return Waiting(action=f"the dispute ({self.dispute_id or 'starting'}) to end", from_staff_ids=[],
+                               from_role="dispute")
+            case Stage.REAUDIT_PLANNED:
+                return Waiting(action=f"the {self.reaudit.cycle} cycle, when re-audit {self.reaudit.round} is allocated",
+                               from_staff_ids=[], from_role="system", until=self.reaudit.allocate_at)
+            case Stage.REAUDIT_IN_PROGRESS:
+                return Waiting(action=f"re-audit {self.reaudit.round} ({self.reaudit.audit_id})",
+                               from_staff_ids=[], from_role="re-auditor")
+        return None
+
+    def _report_text(self) -> str:
+        a, c = self.audit, self.conversation
+        lines = [f"Audit of case {a.case_ref}, {cycle_label(a.cycle)} cycle ({a.kind.value} audit).",
+                 f"Auditor: {self.auditor_id}. Period covered: {self.period_start} to {self.period_end}."]
+        if a.theme:
+            lines.append(f"Theme: {a.theme}")
+        lines.append(f"Overall: {grade_text(c.overall.grade)}. {c.overall.rationale}")
+        lines += [f"- {d.domain}: {grade_text(d.grade)}. {d.rationale}".rstrip() for d in c.domains]
+        lines.append(f"Practitioner conversation ({c.held_on}): {c.notes}")
+        lines += ["Improvement plan:"] + [f"- {p.action} (owner {p.owner_id}, by {p.due_on})" for p in self.initial.improvement_plan]
+        lines.append(f"You may dispute the grading within {a.policy.dispute_window_days} working days (R-DIST-4).")
+        return "\n".join(lines)
+
+    def _row(self, whole: bool) -> AuditRow:
+        return AuditRow.of(self._view(), whole)
+
+    def _view(self) -> AuditView:
+        a = self.audit
+        return AuditView(
+            audit_id=a.audit_id, case_ref=a.case_ref, service_area=a.service_area, kind=a.kind, cycle=a.cycle,
+            theme=a.theme, auditor_id=self.auditor_id, practitioner_id=a.practitioner_id,
+            team_manager_id=self.team_manager_id, head_of_service_id=self.head_of_service_id,
+            cp_chair_or_iro_id=self.cp_chair_or_iro_id, stage=self.stage, waiting_for=self._waiting(),
+            overdue=bool(self.overdue_steps), overdue_steps=list(self.overdue_steps), allocated_at=self.allocated_at,
+            audit_period_start=self.period_start, audit_period_end=self.period_end,
+            carried_into_cycle=self.carried_into_cycle, deadlines=self.deadlines.model_copy(),
+            initial_grading=self.initial, conversation=self.conversation, final_overall_grade=self.reported_grade,
+            improvement_plan=self.initial.improvement_plan if self.initial else [],
+            qa_decisions=list(self.qa_decisions), history=list(self.history),
+            reaudit_round=a.reaudit_round, follows_audit_id=a.follows_audit_id, chain_id=a.chain,
+            findings_discussion=self.discussion.model_copy() if self.discussion else None,
+            head_of_service_follow_up_required=self.follow_up_required, head_of_service_follow_up=self.follow_up,
+            reaudit=self.reaudit.model_copy() if self.reaudit else None, chain_outcome=self.chain_outcome,
+            escalation=self.escalation, dispute_id=self.dispute_id, dispute_outcome=self.dispute_outcome,
+            final_grading=self.final_grading if self._grading_is_final else None,
+        )
