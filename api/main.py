@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from api import action_log, audit_tools, audits, cases, codec, cycles, disputes, errors, moderation, safety, selections, self_selection
+from api import action_log, allocation, audit_tools, audits, cases, codec, cycles, disputes, errors, moderation, safety, selections, self_selection
 from api.deps import Services, Svc, check_auth_settings
 from models.settings import get_settings
 from models.staff import StaffDirectory
@@ -52,6 +52,7 @@ def create_app(prepared: Services | None = None) -> FastAPI:
         app.state.services = prepared  # also without a lifespan (httpx's ASGI transport)
     errors.install(app)
     action_log.install(app)
+    app.include_router(allocation.router)
     app.include_router(audits.router)
     app.include_router(audit_tools.router)
     app.include_router(disputes.router)

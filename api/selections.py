@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, func, select
 
 from api import actions
-from api.audits import AllocationRequest, check_allocation, start_audit
+from api.allocation import AllocationRequest, check_allocation, start_audit
 from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit
 from models.cycles import cycle_holds, cycle_kind, is_cycle, months_before

@@ -5,7 +5,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api import actions
-from api.audits import AllocationRequest, check_allocation, refuse_projected_duplicate
+from api.allocation import AllocationRequest, check_allocation, refuse_projected_duplicate
 from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit
 from models.limits import RequiredText

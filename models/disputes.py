@@ -120,3 +120,23 @@ class DisputeView(BaseModel):
     records: list[StepRecord]
     outcome: DisputeOutcome | None
     history: list[HistoryEntry]
+
+
+# The level each recorded step belongs to (R-DISP).
+LEVEL_OF_STEP = {
+    DisputeStep.MEETING: DisputeLevel.INFORMAL,
+    DisputeStep.SUMMARY: DisputeLevel.INFORMAL,
+    DisputeStep.AMENDED_GRADING: DisputeLevel.INFORMAL,
+    DisputeStep.FORMAL_DISCUSSION: DisputeLevel.FORMAL,
+    DisputeStep.WRITTEN_RESPONSE: DisputeLevel.FORMAL,
+    DisputeStep.CORPORATE_DECISION: DisputeLevel.CORPORATE,
+    DisputeStep.INDEPENDENT_REVIEW: DisputeLevel.INDEPENDENT_REVIEW,
+    DisputeStep.INDEPENDENT_REVIEW_RESULT: DisputeLevel.INDEPENDENT_REVIEW,
+}
+
+# Who is who in a dispute, by role: each step names the roles that own it and the roles of the
+# next level, so a person replaced on the audit, or a role holder changed in the directory, takes
+# over the waits and the emails at once.
+INFORMAL_NEXT = ("piat_manager",)
+CORPORATE = ("cd_quality_standards", "cd_csc")
+EVERYONE = ("practitioner", "team_manager", "auditor", "piat")

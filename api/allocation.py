@@ -1,0 +1,185 @@
+"""`POST /audits`: PIAT allocates an audit (R-ALLOC-1), checked against the framework's rules
+(R-CAL-4, R-KIND-1..6), under a deterministic workflow ID so that a case is allocated once per
+cycle and kind however close together two requests come. Selections (api/selections.py) and
+self-selection (api/self_selection.py) allocate through the same checks."""
+
+import hashlib
+import itertools
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, Field
+from sqlmodel import Session, select
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.client import WorkflowHandle
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from api import actions
+from api.audits import AUDITING_ROLES, audit_handle, staff_named, unprocessable
+from api.deps import Actor, IdempotencyKey, Svc
+from api.permissions import permit
+from models import search_attributes as sa
+from models.audit_tools import tool_for
+from models.cycles import cycle_holds, is_cycle, month_of
+from models.enums import AuditKind, Role, ServiceArea
+from models.limits import CASE_REF, Identifier, StaffId, Theme
+from models.payloads import AuditInput, AuditView, Policy
+from models.staff import StaffMember
+from models.tables import AuditRecord
+from workflows.audit import AuditWorkflow
+
+router = APIRouter(prefix="/audits", tags=["audits"])
+
+class AllocationRequest(BaseModel):
+    case_ref: Identifier = Field(pattern=CASE_REF, description="Mosaic case identifier, e.g. `C-104233`")
+    service_area: ServiceArea
+    kind: AuditKind
+    cycle: str = Field(max_length=7, description='"YYYY-MM", a month holding an audit cycle (not August or December)')
+    auditor_id: StaffId
+    practitioner_id: StaffId
+    involvement_start: date = Field(description="start of Children's Social Care involvement (R-AUD-2)")
+    cp_chair_or_iro_id: StaffId | None = None
+    theme: Theme | None = Field(default=None, description="themed audits only (R-KIND-3)")
+
+
+# ---- allocation -----------------------------------------------------------------------------
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AuditView, dependencies=[permit("allocate_audit")])
+async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
+    """R-ALLOC-1: PIAT allocates; auditor, Team Manager and practitioner are told.
+
+    A case has one audit of a kind per cycle (409 naming it otherwise); sending the same
+    Idempotency-Key again answers 201 with the audit the first request allocated."""
+    audit = check_allocation(body, actor, svc)
+    request = actions.request_id("allocate", actor, key)
+    await refuse_projected_duplicate(svc, audit)
+    handle = await start_audit(svc, audit, request)
+    await actions.update(svc, handle, AuditWorkflow.allocation_recorded)
+    return await actions.query(svc, handle, AuditWorkflow.view)
+
+
+# The memo entry that remembers which request (`allocate:<PIAT staff id>:<key>`) started an audit.
+ALLOCATION_REQUEST = "allocation_request"
+KIND_CODES = {AuditKind.STANDARD: "std", AuditKind.PEER: "peer", AuditKind.THEMED: "thm"}  # re-audits: `<id>-r1`
+ENDED_IN_ERROR = {
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TIMED_OUT,
+}
+
+
+def audit_id_for(cycle: str, kind: AuditKind, case_ref: str) -> str:
+    """One ID per case, cycle and kind, so that Temporal's one workflow per ID settles a race
+    between two allocations. The case reference is hashed so that IDs have one shape; the hash
+    of a case identifier is not personal data."""
+    return f"{cycle}-{KIND_CODES[kind]}-{hashlib.sha256(case_ref.encode()).hexdigest()[:10]}"
+
+
+async def start_audit(svc: Svc, audit: AuditInput, request: str | None) -> WorkflowHandle:
+    """Start the audit's workflow under the case's ID; of two allocations racing each other,
+    Temporal starts one and refuses the other. An audit an operator terminated (or that failed)
+    keeps its ID with its history and its notifications' keys (`<workflow id>/<step>`, which
+    would silence a second run's emails), so allocating the case again takes the next ID,
+    `<id>-2`, `<id>-3`: the same next ID for racing requests, so Temporal still decides."""
+    for attempt in itertools.count(1):
+        candidate = audit if attempt == 1 else audit.model_copy(update={"audit_id": f"{audit.audit_id}-{attempt}"})
+        try:
+            return await svc.client.start_workflow(
+                AuditWorkflow.run,
+                candidate,
+                id=f"audit-{candidate.audit_id}",
+                task_queue=svc.settings.temporal_task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=sa.at_allocation(candidate),
+                memo={ALLOCATION_REQUEST: request} if request else None,
+                static_summary=f"{audit.kind.value} audit, {audit.service_area.value}, cycle {audit.cycle}",
+            )
+        except WorkflowAlreadyStartedError:
+            info = await actions.describe(svc, f"audit-{candidate.audit_id}")
+            if info and info.status in ENDED_IN_ERROR:
+                continue
+            if request and info and await actions.memo(svc, info, ALLOCATION_REQUEST) == request:
+                return audit_handle(svc, candidate.audit_id)  # a retry: the first request's audit
+            raise _duplicate(audit, candidate.audit_id) from None
+    raise AssertionError("unreachable")
+
+
+async def refuse_projected_duplicate(svc: Svc, audit: AuditInput) -> None:
+    """The list's projection also knows audits Temporal cannot settle: those whose history is
+    gone, and those allocated under another ID (before IDs came from the case)."""
+    with Session(svc.engine) as session:
+        existing = session.exec(
+            select(AuditRecord.audit_id).where(
+                AuditRecord.case_ref == audit.case_ref, AuditRecord.cycle == audit.cycle, AuditRecord.kind == audit.kind.value
+            )
+        ).all()
+    for audit_id in existing:
+        info = await actions.describe(svc, f"audit-{audit_id}")
+        if info and info.status in ENDED_IN_ERROR:
+            continue
+        if info is None or not (audit_id == audit.audit_id or audit_id.startswith(f"{audit.audit_id}-")):
+            raise _duplicate(audit, audit_id)
+
+
+def _duplicate(audit: AuditInput, audit_id: str) -> HTTPException:
+    return HTTPException(409, f"case {audit.case_ref} already has a {audit.kind.value} audit in {audit.cycle}: {audit_id}")
+
+
+def check_allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditInput:
+    """Check the request against the framework and resolve the lines of management."""
+    directory = svc.directory
+    if body.kind is AuditKind.REAUDIT:
+        raise unprocessable("re-audits are scheduled by the audit they follow (R-RE-1), not allocated by hand")
+    if not is_cycle(body.cycle):
+        raise unprocessable(f"cycle {body.cycle!r} is not an audit cycle: use YYYY-MM, any month but August or December")
+    if body.cycle < (current := month_of(datetime.now(ZoneInfo(svc.settings.timezone)))):
+        # R-QA-3 carries late work forward; nothing is allocated backwards (its deadlines would be past).
+        raise unprocessable(f"the {body.cycle} cycle has passed: allocate to the current month ({current}) or a later cycle")
+    if not cycle_holds(body.cycle, body.kind.value, body.service_area.value):
+        raise unprocessable(f"the {body.cycle} cycle holds no {body.kind.value} audits (R-CAL-4)")
+    if (body.kind is AuditKind.THEMED) != bool(body.theme and body.theme.strip()):
+        raise unprocessable("a themed audit needs its theme, and only themed audits carry one (R-KIND-3)")
+    practitioner = staff_named(svc, body.practitioner_id, "practitioner_id")
+    auditor = staff_named(svc, body.auditor_id, "auditor_id")
+    if not practitioner.has(Role.PRACTITIONER):
+        raise unprocessable(f"{practitioner.id} is not a practitioner")
+    team_manager = directory.team_manager_of(practitioner.id)
+    if team_manager is None:
+        raise unprocessable(f"{practitioner.id} has no Team Manager in the staff directory")
+    auditor_roles = (Role.PRACTITIONER,) if body.kind is AuditKind.PEER else AUDITING_ROLES
+    if not any(auditor.has(r) for r in auditor_roles):
+        raise unprocessable(f"{auditor.id} cannot carry out a {body.kind.value} audit (R-KIND-1, R-KIND-2)")
+    if auditor.id in (practitioner.id, team_manager.id):
+        raise unprocessable("the auditor must not be the practitioner or their own Team Manager")
+    if body.cp_chair_or_iro_id:
+        chair = staff_named(svc, body.cp_chair_or_iro_id, "cp_chair_or_iro_id")
+        if not (chair.has(Role.IRO) or chair.has(Role.CP_CHAIR)):
+            raise unprocessable(f"{chair.id} is not a CP Chair or IRO")
+    if body.involvement_start > date.today():
+        raise unprocessable("involvement_start cannot be in the future")
+    hos = directory.head_of_service_of(practitioner.id)
+    piat_managers = directory.with_role(Role.PIAT_MANAGER)
+    return AuditInput(
+        audit_id=audit_id_for(body.cycle, body.kind, body.case_ref),
+        case_ref=body.case_ref,
+        service_area=body.service_area,
+        kind=body.kind,
+        cycle=body.cycle,
+        theme=body.theme.strip() if body.theme else None,
+        auditor_id=auditor.id,
+        practitioner_id=practitioner.id,
+        team_manager_id=team_manager.id,
+        head_of_service_id=hos.id if hos else None,
+        cp_chair_or_iro_id=body.cp_chair_or_iro_id,
+        involvement_start=body.involvement_start,
+        allocated_by=actor.id,
+        piat_manager_id=piat_managers[0].id if piat_managers else None,
+        domains=[d.name for d in tool_for(body.service_area).domains],
+        policy=Policy.now(svc.settings),  # the durations in force now travel with the audit
+    )
+
+
