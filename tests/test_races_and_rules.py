@@ -3,6 +3,7 @@ each reproduced here first. Races are made exact by pausing the worker: two even
 workflow while no worker runs arrive in one workflow task, in the order they happened."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 
 import httpx
@@ -16,25 +17,43 @@ from tests.helpers import (
     submit, today, view,
 )
 from tests.test_disputes import meeting, raise_dispute, record, summary
+from temporalio import activity
 from temporalio.worker import Worker
 
-from worker import WORKFLOWS, build_worker, run_worker
+from worker import WORKFLOWS, activities_for, build_worker, run_worker
 
 
 class PausableWorker:
-    """A worker the test stops and starts, with or without its activities. No workflow cache, so no
+    """A worker the test stops and starts, or whose one activity it holds. No workflow cache, so no
     sticky queue: the time-skipping server does not hand a stopped worker's sticky tasks back."""
 
     def __init__(self, client, settings):
         self.client, self.settings, self._stack = client, settings, None
+        self.held, self.release = asyncio.Event(), asyncio.Event()
 
-    async def start(self, activities: bool = True) -> None:
+    async def start(self, hold: str | None = None) -> None:
+        """With `hold`, that activity waits (`held` set) until `release`: the step that runs it
+        stays half-done, as it would while a slow database or directory answers."""
         self._stack = AsyncExitStack()
-        if activities:
+        if not hold:
             await self._stack.enter_async_context(run_worker(self.client, self.settings, max_cached_workflows=0))
-        else:  # workflows only: an activity the workflow starts waits, holding its step half-done
-            await self._stack.enter_async_context(Worker(
-                self.client, task_queue=self.settings.temporal_task_queue, workflows=WORKFLOWS, max_cached_workflows=0))
+            return
+        activities = [self._holding(a) if activity._Definition.must_from_callable(a).name == hold else a
+                      for a in activities_for(self.client, self.settings)]
+        await self._stack.enter_async_context(Worker(
+            self.client, task_queue=self.settings.temporal_task_queue, workflows=WORKFLOWS, activities=activities,
+            activity_executor=self._stack.enter_context(ThreadPoolExecutor(8)), max_cached_workflows=0))
+
+    def _holding(self, real):
+        name = activity._Definition.must_from_callable(real).name
+
+        @activity.defn(name=name)
+        async def held(*args):
+            self.held.set()
+            await self.release.wait()
+            result = real(*args)
+            return await result if asyncio.iscoroutine(result) else result
+        return held
 
     async def stop(self) -> None:
         await self._stack.aclose()
@@ -112,16 +131,15 @@ async def test_a_resubmission_racing_the_revision_deadline_is_refused_whole(paus
     await complete(api, env, audit_id)  # amended
     await settled(env.client, audit_id)
     await worker.stop()
-    await worker.start(activities=False)  # the deadline's handling stops at its first activity
-    # Exactly to the deadline: time stands still from there while the activity waits for a worker.
+    await worker.start(hold="cycle_deadline")  # the deadline's handling stops at the next cycle's end
+    # Exactly to the deadline: the timer fires and its handling holds, half-done.
     await skip_to(env, deadline(returned, "revision_due"))
-    async def deadline_handled():  # the workflow-only worker saw the timer and started the activity
-        return (await view(api, audit_id))["stage"] == "not_accepted"
-    assert await eventually(deadline_handled)
-    r = await asyncio.wait_for(api.as_("tm2").post(f"/audits/{audit_id}/submit"), timeout=20)
+    await asyncio.wait_for(worker.held.wait(), timeout=20)
+    submitting = asyncio.create_task(api.as_("tm2").post(f"/audits/{audit_id}/submit"))
+    await asyncio.sleep(0.5)  # the submission reaches the server while the handling holds
+    worker.release.set()
+    r = await asyncio.wait_for(submitting, timeout=20)
     assert r.status_code == 409 and "not accepted" in r.json()["detail"]
-    await worker.stop()
-    await worker.start()
     v = await eventually(lambda: _carried(api, audit_id))
     assert v["stage"] == "not_accepted" and "submitted for quality assurance" not in [
         h["action"] for h in v["history"] if h["at"] >= v["qa_decisions"][-1]["at"]]

@@ -19,6 +19,15 @@ from temporal_client import codec_for, data_converter
 from worker import WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
+# Recorded before LOCAL_ACTIVITIES (scheduled activities) at the top; since, in this folder.
+RECORDING = HISTORIES / "local-activities"
+NAMES = ["audit_disputed", "audit_into_reaudit", "audit_not_accepted", "dispute_resolved_formally", "reaudit_allocated"]
+
+
+@pytest.fixture
+def settings(settings):
+    """Recording: plain payloads, so the files replay without the test's key."""
+    return settings.model_copy(update={"payload_keys_file": None}) if os.environ.get("RECORD_HISTORIES") else settings
 
 
 def replayer(settings=None) -> Replayer:
@@ -29,7 +38,8 @@ def replayer(settings=None) -> Replayer:
 async def keep(client, audit_id: str, name: str, kind: str = "audit") -> WorkflowHistory:
     history = await client.get_workflow_handle(f"{kind}-{audit_id}").fetch_history()
     if os.environ.get("RECORD_HISTORIES"):
-        (HISTORIES / f"{name}.json").write_text(history.to_json())
+        RECORDING.mkdir(exist_ok=True)
+        (RECORDING / f"{name}.json").write_text(history.to_json())
     return history
 
 
@@ -84,12 +94,11 @@ async def test_a_disputed_audit_replays(api, env, client, settings):
 
 
 def test_recorded_histories_are_present():
-    assert sorted(p.stem for p in HISTORIES.glob("*.json")) == [
-        "audit_disputed", "audit_into_reaudit", "audit_not_accepted", "dispute_resolved_formally", "reaudit_allocated"
-    ]
+    assert sorted(p.stem for p in HISTORIES.glob("*.json")) == NAMES
+    assert sorted(p.stem for p in RECORDING.glob("*.json")) == NAMES
 
 
-@pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted(HISTORIES.rglob("*.json")), ids=lambda p: p.relative_to(HISTORIES).as_posix())
 async def test_recorded_history_replays_on_current_code(path):
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     await replayer().replay_workflow(history)

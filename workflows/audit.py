@@ -38,7 +38,7 @@ from workflows.audit_people import AuditPeople
 from workflows.audit_reaudit import ReauditSteps
 from workflows.audit_view import AuditViewing
 from workflows.dispute import DisputeWorkflow
-from workflows.process import ACTIVITY_OPTIONS, PEOPLE_CHANGE, SYSTEM, Process, grade_text, unique, when
+from workflows.process import PEOPLE_CHANGE, SYSTEM, Process, grade_text, unique, when
 
 
 ESCALATION_ORDER = list(Escalation)
@@ -131,11 +131,10 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
 
     async def _allocate(self) -> None:
         """R-ALLOC-1, R-AUD-1, R-AUD-2."""
-        schedule = await workflow.execute_activity_method(
+        schedule = await self._activity(
             CalendarActivities.allocation_schedule,
             AllocationScheduleRequest(allocated_at=self.allocated_at, involvement_start=self.audit.involvement_start),
-            summary="R-AUD-1 completion deadline and R-AUD-2 audit period",
-            **ACTIVITY_OPTIONS,
+            "R-AUD-1 completion deadline and R-AUD-2 audit period",
         )
         self.deadlines.completion_due = schedule.completion_due
         self.period_start, self.period_end = schedule.period_start, schedule.period_end
@@ -228,12 +227,8 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
             self.amended = False
             self._move(Stage.NOT_ACCEPTED)
         self.carried_into_cycle = next_cycle(max(self.carried_into_cycle or self.audit.cycle, month_of(workflow.now())))
-        self.deadlines.completion_due = await workflow.execute_activity_method(
-            CalendarActivities.cycle_deadline,
-            self.carried_into_cycle,
-            summary=f"end of the {self.carried_into_cycle} cycle (R-QA-3)",
-            **ACTIVITY_OPTIONS,
-        )
+        self.deadlines.completion_due = await self._activity(
+            CalendarActivities.cycle_deadline, self.carried_into_cycle, f"end of the {self.carried_into_cycle} cycle (R-QA-3)")
         self.amended = False
         self._move(Stage.NOT_ACCEPTED)
         self._record(SYSTEM, "not accepted", f"amendment not made in time; carried into {self.carried_into_cycle}")

@@ -13,7 +13,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.dispute import DisputeWorkflow
 
-from workflows.process import ACTIVITY_OPTIONS, SYSTEM
+from workflows.process import SYSTEM
 
 
 class AuditPeople:
@@ -22,10 +22,8 @@ class AuditPeople:
         over the months a chain runs. A role nobody holds now keeps whom the audit named."""
         if not self._people_change and self._contacts is not None:
             return self._contacts  # a run started before people could change looked them up once
-        self._contacts = contacts = await workflow.execute_activity_method(
-            DirectoryActivities.service_contacts, self.audit.practitioner_id,
-            summary="who holds each role now (staff directory)", **ACTIVITY_OPTIONS,
-        )
+        self._contacts = contacts = await self._activity(
+            DirectoryActivities.service_contacts, self.audit.practitioner_id, "who holds each role now (staff directory)")
         if self._people_change:
             self._adopt(contacts)
         return contacts

@@ -10,16 +10,14 @@ with workflow.unsafe.imports_passed_through():
     from models.enums import AuditKind, ChainOutcome, Escalation, Stage
     from models.payloads import ReauditPlan
 
-from workflows.process import ACTIVITY_OPTIONS, SYSTEM, grade_text
+from workflows.process import SYSTEM, grade_text
 
 
 class ReauditSteps:
     async def _reaudit(self) -> None:
         """R-RE-1: plan the next re-audit's cycle, wait for it, run the re-audit as a child."""
         a = self.audit
-        schedule = await workflow.execute_activity_method(
-            CalendarActivities.reaudit_schedule, workflow.now(), summary="re-audit cycle (R-RE-1)", **ACTIVITY_OPTIONS
-        )
+        schedule = await self._activity(CalendarActivities.reaudit_schedule, workflow.now(), "re-audit cycle (R-RE-1)")
         round_ = a.reaudit_round + 1
         self.reaudit = plan = ReauditPlan(
             round=round_, cycle=schedule.cycle, allocate_at=schedule.allocate_at, audit_id=f"{a.chain}-r{round_}", status="planned"

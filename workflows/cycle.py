@@ -68,8 +68,7 @@ class CycleWorkflow(Process):
     @workflow.run
     async def run(self, cycle: CycleInput) -> CycleView:
         projector = asyncio.create_task(self._project(PersistenceActivities.save_cycle_row, None, "save cycle projection"))
-        window = await workflow.execute_activity_method(
-            CalendarActivities.cycle_window, cycle.cycle, summary="first and last working day (R-CAL-3)", **ACTIVITY_OPTIONS)
+        window = await self._activity(CalendarActivities.cycle_window, cycle.cycle, "first and last working day (R-CAL-3)")
         self.opens_at, self.closes_at = window.opens_at, window.closes_at
         self._record(SYSTEM, "cycle planned", f"opens {when(self.opens_at)}, closes {when(self.closes_at)}")
         await self._wait(lambda: False, self.opens_at, "the cycle opens (R-CAL-3)")
@@ -83,8 +82,7 @@ class CycleWorkflow(Process):
 
     async def _open(self) -> None:
         c = self.input.cycle
-        self.opened_with = await workflow.execute_activity_method(
-            CycleActivities.cycle_opening, c, summary="what the cycle opens with", **ACTIVITY_OPTIONS)
+        self.opened_with = await self._activity(CycleActivities.cycle_opening, c, "what the cycle opens with")
         self.status = "open"
         o = self.opened_with
         self._record(SYSTEM, "cycle opened",
@@ -106,9 +104,8 @@ class CycleWorkflow(Process):
         """R-QA-4: each service's section to its Heads of Service (no Head of Service in the
         directory: the PI&A Manager, who can pass it on), and the whole report kept."""
         c = self.input.cycle
-        self.report = await workflow.execute_activity_method(
-            CycleActivities.non_completion_report, NonCompletionRequest(cycle=c, at=workflow.now()),
-            summary="non-completion report (R-QA-4)", **ACTIVITY_OPTIONS)
+        self.report = await self._activity(CycleActivities.non_completion_report,
+                                           NonCompletionRequest(cycle=c, at=workflow.now()), "non-completion report (R-QA-4)")
         self.reported_at = workflow.now()
         self._record(SYSTEM, "non-completion reported", f"{sum(len(s.not_complete) for s in self.report)} not complete")
         for section in self.report:

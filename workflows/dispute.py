@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from models.projections import DisputeRow
 
 from workflows.dispute_steps import DisputeSteps
-from workflows.process import ACTIVITY_OPTIONS, PEOPLE_CHANGE, SYSTEM, Process, details, grade_text, unique, when
+from workflows.process import PEOPLE_CHANGE, SYSTEM, Process, details, grade_text, unique, when
 
 
 class Withdrawn(Exception):
@@ -232,10 +232,8 @@ class DisputeWorkflow(DisputeSteps, Process):
         """The role holders as the directory has them now (runs before this change: as raised)."""
         if not self._people_change:
             return
-        contacts: ServiceContacts = await workflow.execute_activity_method(
-            DirectoryActivities.service_contacts, self.dispute.practitioner_id,
-            summary="who holds each role now (staff directory)", **ACTIVITY_OPTIONS,
-        )
+        contacts: ServiceContacts = await self._activity(
+            DirectoryActivities.service_contacts, self.dispute.practitioner_id, "who holds each role now (staff directory)")
         found = {"team_manager": contacts.team_manager_id, "head_of_service": contacts.head_of_service_id,
                  "piat_manager": contacts.piat_manager_id, "psw": contacts.psw_id,
                  "cd_quality_standards": contacts.corporate_director_quality_standards_id,

@@ -179,8 +179,7 @@ class ModerationPanelWorkflow(Process):
             key=f"{workflow.info().workflow_id}/{m.moderation_id}-{step}", audit_id=m.audit_id, case_ref=m.case_ref,
             channel=channel, recipient_ids=unique(to), subject=subject, body=body, at=workflow.now(),
         )
-        await workflow.execute_activity_method(activity, notification, summary=f"{channel.value}: {m.moderation_id} {step}",
-                                               **ACTIVITY_OPTIONS)
+        await self._activity(activity, notification, f"{channel.value}: {m.moderation_id} {step}")
 
     @workflow.update
     async def opened(self) -> None:

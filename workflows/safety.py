@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from models.payloads import ServiceContacts, Waiting
     from models.safety import SafetyAcknowledgement, SafetyConcernInput, SafetyConcernRow, SafetyConcernView
 
-from workflows.process import ACTIVITY_OPTIONS, SYSTEM, Process, details, when
+from workflows.process import SYSTEM, Process, details, when
 
 
 @workflow.defn
@@ -66,10 +66,8 @@ class SafetyConcernWorkflow(Process):
         return self.acknowledgement is not None
 
     async def _escalate(self, level: SafetyEscalation) -> None:
-        contacts: ServiceContacts = await workflow.execute_activity_method(
-            DirectoryActivities.service_contacts, self.concern.practitioner_id,
-            summary="who holds each role now (staff directory)", **ACTIVITY_OPTIONS,
-        )
+        contacts: ServiceContacts = await self._activity(
+            DirectoryActivities.service_contacts, self.concern.practitioner_id, "who holds each role now (staff directory)")
         person = contacts.head_of_service_id if level is SafetyEscalation.HEAD_OF_SERVICE else contacts.assistant_director_id
         self.escalation = level
         # After the Assistant Director nobody further is told: the concern stays open, overdue.
