@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install dev test test-faults demo clean
+.PHONY: install dev test test-faults demo bench clean
 
 install: $(STAMP)
 
@@ -26,6 +26,9 @@ test-faults: $(STAMP)  ## only the fault suite: killed workers, SMTP down, Tempo
 
 demo: $(STAMP)  ## with `make dev` running: one audit from allocation to the dispute window
 	$(BIN)/python scripts/demo.py
+
+bench: $(STAMP)  ## the project against bare Temporal on a fresh dev server (BENCH_ARGS=--quick: < 2 min)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache
