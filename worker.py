@@ -138,6 +138,7 @@ def activities_for(client: Client, settings: Settings, relay: EmailRelay | None 
     # The draw asks running audits for their final grading (a query): it needs the worker's client.
     moderation = ModerationActivities(engine, directory, client, ModerationPolicy(moderation_days=settings.moderation_days))
     return [
+        calendar.calendar_days,
         calendar.allocation_schedule,
         calendar.working_day_deadline,
         calendar.cycle_deadline,

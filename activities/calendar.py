@@ -1,8 +1,12 @@
 """Working-day deadlines (R-CAL-1, R-CAL-2) and the audit's own dates (R-AUD-1, R-AUD-2).
 
-Deadlines are computed in activities so that workflow history records them: a holiday-library
-upgrade or a new closure day never changes the deadlines of an audit already running. Every
-function takes the instant it starts from; nothing here reads the system clock.
+The calendar's facts (bank holidays from the `holidays` library, the council's closure days) are
+read by an activity, `calendar_days`, which a workflow records once: the workflow then works out
+its deadlines itself with `WorkingCalendar.from_days`, deterministically, and a holiday-library
+upgrade or a new closure day never changes the deadlines of a run already under way. (Runs begun
+before that asked an activity for every deadline, and replay so.) Every function takes the
+instant it starts from; nothing here reads the system clock. Changing this arithmetic changes
+what running workflows compute: guard it with `workflow.patched`.
 """
 
 from collections.abc import Iterable
@@ -15,7 +19,12 @@ from temporalio import activity
 
 from models.cycle_views import CycleWindow
 from models.cycles import REAUDIT_MONTHS
-from models.payloads import AllocationSchedule, AllocationScheduleRequest, ReauditSchedule, WorkingDaysRequest
+from models.payloads import (
+    AllocationSchedule, AllocationScheduleRequest, CalendarDays, ReauditSchedule, WorkingDaysRequest,
+)
+
+
+RECORDED_MONTHS = 24  # the span of days a workflow records at once
 
 
 class WorkingCalendar:
@@ -28,13 +37,35 @@ class WorkingCalendar:
         closure_days: Iterable[date] = (),
         working_day_starts: time = time(9, 0),
     ):
-        self.tz = ZoneInfo(timezone)
+        self.timezone, self.tz = timezone, ZoneInfo(timezone)
         self.working_day_starts = working_day_starts
         self.working_day_ends = working_day_ends
-        self.closure_days = frozenset(closure_days)
-        self._bank_holidays = holidays.country_holidays("GB", subdiv="ENG")
+        self.closure_days = frozenset(closure_days or ())
+        self._bank_holidays = holidays.country_holidays("GB", subdiv="ENG") if closure_days is not None else {}
+        self._span: tuple[date, date] | None = None  # a recorded calendar knows only its own days
+
+    @classmethod
+    def from_days(cls, days: CalendarDays) -> "WorkingCalendar":
+        """The calendar a workflow recorded: its closed days are all there is to know."""
+        calendar = cls(days.timezone, days.working_day_ends, None, days.working_day_starts)
+        calendar.closure_days, calendar._span = frozenset(days.closed), (days.first, days.last)
+        return calendar
+
+    def days(self, first: date, months: int = RECORDED_MONTHS) -> CalendarDays:
+        """The facts a workflow records: every bank holiday and closure day from `first` on."""
+        last = first + relativedelta(months=months)
+        closed = [first + timedelta(n) for n in range((last - first).days + 1)]
+        closed = [d for d in closed if d.weekday() < 5 and not self.is_working_day(d)]
+        return CalendarDays(first=first, last=last, closed=closed, timezone=self.timezone,
+                            working_day_starts=self.working_day_starts, working_day_ends=self.working_day_ends)
+
+    def covers(self, day: date, ahead: timedelta) -> bool:
+        """Whether the recorded days reach from `day` to `ahead` beyond it (always, unrecorded)."""
+        return self._span is None or self._span[0] <= day and day + ahead <= self._span[1]
 
     def is_working_day(self, day: date) -> bool:
+        if self._span and not self._span[0] <= day <= self._span[1]:
+            raise ValueError(f"{day} is outside the recorded calendar {self._span}: record it again first")
         return day.weekday() < 5 and day not in self._bank_holidays and day not in self.closure_days
 
     def local_date(self, instant: datetime) -> date:
@@ -118,6 +149,10 @@ class CalendarActivities:
     @activity.defn
     async def cycle_deadline(self, cycle: str) -> datetime:
         return self.calendar.cycle_end(cycle)
+
+    @activity.defn
+    async def calendar_days(self, first: date) -> CalendarDays:
+        return self.calendar.days(first)
 
     @activity.defn
     async def cycle_window(self, cycle: str) -> CycleWindow:

@@ -276,7 +276,7 @@ async def dev_server_figures(args, results: dict, workdir: Path) -> None:
                     project = sides["project"]
                     i = take("project", 1)
                     timings = await project.sequence(i)
-                    audit_id = __import__("api.audits", fromlist=["audit_id_for"]).audit_id_for(
+                    audit_id = __import__("api.allocation", fromlist=["audit_id_for"]).audit_id_for(
                         project.cycle, __import__("models.enums", fromlist=["AuditKind"]).AuditKind.STANDARD,
                         project.allocation(i)["case_ref"])
                     history = await settled_history(project_client, f"audit-{audit_id}")
@@ -311,7 +311,10 @@ async def worker_rss(args, server: DevServer, smtp, workdir: Path) -> dict:
     from bench.project import ProjectSide, api_client, bench_settings, start_worker
 
     levels = sorted(args.rss)
-    cache = levels[-1] + 100
+    # The worker's sticky cache: what fits (the production default, WORKER_MAX_CACHED_WORKFLOWS),
+    # or with --rss-cache 0 every open audit. An audit out of the cache costs no memory; its next
+    # task replays its history.
+    cache = args.rss_cache or levels[-1] + 100
     out = {"levels": levels, "max_cached_workflows": cache}
     # bare
     log = workdir / "bare-rss-worker.log"
@@ -409,7 +412,7 @@ def table(results: dict) -> str:
         rows.append(("4 worker RSS idle (MiB)", fmt(b["idle_mib"]), fmt(p["idle_mib"]), ratio(p["idle_mib"], b["idle_mib"]), "", ""))
         for level in rss["levels"]:
             bl, pl = b["at"][str(level)], p["at"][str(level)]
-            rows.append((f"4 worker RSS, {level:,} open audits (MiB)", fmt(bl["rss_mib"]), fmt(pl["rss_mib"]),
+            rows.append((f"4 worker RSS, {level:,} open audits, cache {rss['max_cached_workflows']:,} (MiB)", fmt(bl["rss_mib"]), fmt(pl["rss_mib"]),
                          ratio(pl["rss_mib"], bl["rss_mib"]), "" if level != 10000 else "< 1024 MiB",
                          "" if level != 10000 else verdict(pl["rss_mib"] < 1024)))
         top = str(rss["levels"][-1])
@@ -462,6 +465,8 @@ def parse_args(argv=None):
     p.add_argument("--bulk", type=int, help="figure 3: audits allocated (default 300)")
     p.add_argument("--bulk-concurrency", type=int, default=50, help="figures 3 and 4: allocations in flight (default 50)")
     p.add_argument("--rss", help="figure 4: open-audit levels, comma-separated (default $BENCH_SCALE or 1000,3000)")
+    p.add_argument("--rss-cache", type=int, help="figure 4: the worker's sticky cache (default the worker's own, "
+                   "WORKER_MAX_CACHED_WORKFLOWS; 0: every open audit)")
     p.add_argument("--year-audits", type=int, help="figure 6: audits in the simulated year (default 60)")
     p.add_argument("--out", help="results name under bench/results (default latest, or quick)")
     a = p.parse_args(argv)
@@ -469,6 +474,9 @@ def parse_args(argv=None):
     a.seq_audits = a.seq_audits or (8 if q else 30)
     a.concurrency = [int(x) for x in (a.concurrency or ("20" if q else "20,100")).split(",")]
     a.bulk = a.bulk or (60 if q else 300)
+    if a.rss_cache is None:
+        from models.settings import Settings
+        a.rss_cache = Settings().worker_max_cached_workflows
     a.rss = [int(x) for x in (a.rss or os.environ.get("BENCH_SCALE") or ("200" if q else "1000,3000")).split(",")]
     a.year_audits = a.year_audits or (12 if q else 60)
     a.out = a.out or ("quick" if q else "latest")

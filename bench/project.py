@@ -3,7 +3,6 @@ in-process over httpx's ASGI transport (as tests/conftest.py's `api` fixture doe
 socket), against the dev server; `python worker.py` runs in its own process with the settings
 passed as environment variables (as `make dev` runs it)."""
 
-import asyncio
 import contextlib
 import os
 import time
@@ -13,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from bench.server import ROOT, spawn, stop, wait_for_line
+from bench.server import ROOT, spawn, wait_for_line
 
 LONDON = ZoneInfo("Europe/London")
 ACTIONS = ["allocate", "grading", "conversation", "submit", "qa"]
@@ -139,7 +138,7 @@ async def api_client(settings):
     from api.deps import Services
     from api.main import create_app
     from models.staff import StaffDirectory
-    from models.tables import make_engine
+    from database import make_engine
     from temporal_client import connect
 
     client = await connect(settings)

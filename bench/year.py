@@ -44,7 +44,7 @@ async def year_figures(args, results: dict, workdir: Path) -> None:
     from bench.__main__ import history_figures
     from bench.project import bench_settings
     from models.staff import StaffDirectory
-    from models.tables import make_engine
+    from database import make_engine
     from temporal_client import codec_for, data_converter
     from tests.conftest import Api
     from worker import register_search_attributes, run_worker

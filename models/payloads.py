@@ -4,7 +4,7 @@ They are plain pydantic models (never SQLModel tables) so the Temporal pydantic 
 can carry them and the workflow sandbox can import them.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -342,6 +342,19 @@ class AllocationSchedule(BaseModel):
     completion_due: datetime  # R-AUD-1
     period_start: date  # R-AUD-2
     period_end: date
+
+
+class CalendarDays(BaseModel):
+    """The council's calendar from `first` to `last`, as a workflow records it once (R-CAL-1):
+    every weekday that is not a working day (bank holidays, closure days), and the working day's
+    hours. The workflow works its deadlines out from it (activities/calendar.py)."""
+
+    first: date
+    last: date
+    closed: list[date]
+    timezone: str
+    working_day_starts: time
+    working_day_ends: time
 
 
 class WorkingDaysRequest(BaseModel):

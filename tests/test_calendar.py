@@ -1,6 +1,6 @@
 """The working-day calendar (R-CAL-1, R-CAL-2) and the audit's own dates (R-AUD-1, R-AUD-2)."""
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -79,3 +79,25 @@ def test_cycles():
 def test_reaudit_goes_to_the_first_reaudit_cycle_a_month_on(final, cycle, allocated):
     schedule = calendar.reaudit_schedule(final)
     assert (schedule.cycle, schedule.allocate_at) == (cycle, allocated)
+
+
+def test_a_recorded_calendar_gives_the_same_dates_as_the_live_one():
+    """What a workflow records once (`calendar_days`) is all it needs: every deadline, audit date,
+    cycle and re-audit schedule over two years comes out as the live calendar says."""
+    live = WorkingCalendar(closure_days=[date(2027, 1, 12)])
+    recorded = WorkingCalendar.from_days(live.days(date(2026, 12, 1)))
+    assert date(2027, 1, 12) in recorded.closure_days and date(2026, 12, 25) in recorded.closure_days
+    for n in range(0, 400, 3):
+        at = datetime(2026, 12, 1, 16, 30, tzinfo=LONDON) + timedelta(days=n)
+        for days in (1, 3, 5, 20):
+            assert recorded.deadline_after(at, days) == live.deadline_after(at, days)
+        assert recorded.allocation_schedule(at, date(2026, 1, 1)) == live.allocation_schedule(at, date(2026, 1, 1))
+        assert recorded.reaudit_schedule(at) == live.reaudit_schedule(at)
+    assert [recorded.cycle_start(c) for c in ("2027-01", "2027-05")] == [live.cycle_start(c) for c in ("2027-01", "2027-05")]
+
+
+def test_a_recorded_calendar_refuses_a_day_it_does_not_hold():
+    recorded = WorkingCalendar.from_days(WorkingCalendar().days(date(2027, 1, 1), months=1))
+    assert recorded.covers(date(2027, 1, 10), timedelta(days=20)) and not recorded.covers(date(2027, 1, 10), timedelta(days=40))
+    with pytest.raises(ValueError, match="outside the recorded calendar"):
+        recorded.deadline_after(datetime(2027, 1, 29, 9, tzinfo=LONDON), 5)

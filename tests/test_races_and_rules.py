@@ -131,7 +131,7 @@ async def test_a_resubmission_racing_the_revision_deadline_is_refused_whole(paus
     await complete(api, env, audit_id)  # amended
     await settled(env.client, audit_id)
     await worker.stop()
-    await worker.start(hold="cycle_deadline")  # the deadline's handling stops at the next cycle's end
+    await worker.start(hold="service_contacts")  # the deadline's handling stops at its directory lookup
     # Exactly to the deadline: the timer fires and its handling holds, half-done.
     await skip_to(env, deadline(returned, "revision_due"))
     await asyncio.wait_for(worker.held.wait(), timeout=20)

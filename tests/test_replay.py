@@ -19,8 +19,9 @@ from temporal_client import codec_for, data_converter
 from worker import WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
-# Recorded before LOCAL_ACTIVITIES (scheduled activities) at the top; since, in this folder.
-RECORDING = HISTORIES / "local-activities"
+# Recorded before the LEAN_STEPS patch (scheduled activities for every step) at the top; since,
+# in this folder (local activities, deadlines worked out in the workflow).
+RECORDING = HISTORIES / "lean-steps"
 NAMES = ["audit_disputed", "audit_into_reaudit", "audit_not_accepted", "dispute_resolved_formally", "reaudit_allocated"]
 
 

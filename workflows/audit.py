@@ -131,10 +131,10 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
 
     async def _allocate(self) -> None:
         """R-ALLOC-1, R-AUD-1, R-AUD-2."""
-        schedule = await self._activity(
-            CalendarActivities.allocation_schedule,
-            AllocationScheduleRequest(allocated_at=self.allocated_at, involvement_start=self.audit.involvement_start),
-            "R-AUD-1 completion deadline and R-AUD-2 audit period",
+        at, start = self.allocated_at, self.audit.involvement_start
+        schedule = await self._on_calendar(
+            at, lambda c: c.allocation_schedule(at, start), CalendarActivities.allocation_schedule,
+            AllocationScheduleRequest(allocated_at=at, involvement_start=start), "R-AUD-1 completion deadline and R-AUD-2 audit period",
         )
         self.deadlines.completion_due = schedule.completion_due
         self.period_start, self.period_end = schedule.period_start, schedule.period_end
@@ -227,8 +227,9 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
             self.amended = False
             self._move(Stage.NOT_ACCEPTED)
         self.carried_into_cycle = next_cycle(max(self.carried_into_cycle or self.audit.cycle, month_of(workflow.now())))
-        self.deadlines.completion_due = await self._activity(
-            CalendarActivities.cycle_deadline, self.carried_into_cycle, f"end of the {self.carried_into_cycle} cycle (R-QA-3)")
+        cycle = self.carried_into_cycle
+        self.deadlines.completion_due = await self._on_calendar(
+            workflow.now(), lambda c: c.cycle_end(cycle), CalendarActivities.cycle_deadline, cycle, f"end of the {cycle} cycle (R-QA-3)")
         self.amended = False
         self._move(Stage.NOT_ACCEPTED)
         self._record(SYSTEM, "not accepted", f"amendment not made in time; carried into {self.carried_into_cycle}")

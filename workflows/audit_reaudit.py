@@ -17,7 +17,9 @@ class ReauditSteps:
     async def _reaudit(self) -> None:
         """R-RE-1: plan the next re-audit's cycle, wait for it, run the re-audit as a child."""
         a = self.audit
-        schedule = await self._activity(CalendarActivities.reaudit_schedule, workflow.now(), "re-audit cycle (R-RE-1)")
+        now = workflow.now()
+        schedule = await self._on_calendar(now, lambda c: c.reaudit_schedule(now), CalendarActivities.reaudit_schedule, now,
+                                           "re-audit cycle (R-RE-1)")
         round_ = a.reaudit_round + 1
         self.reaudit = plan = ReauditPlan(
             round=round_, cycle=schedule.cycle, allocate_at=schedule.allocate_at, audit_id=f"{a.chain}-r{round_}", status="planned"

@@ -20,13 +20,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.cycles import CycleActivities, CycleStarts, NonCompletionRequest
     from activities.persistence import PersistenceActivities
     from models.cycle_views import (
-        CycleInput,
-        CycleOpening,
-        CycleRow,
-        CycleStarterInput,
-        CycleView,
-        ServiceNonCompletion,
-        ThemeChange,
+        CycleInput, CycleOpening, CycleRow, CycleStarterInput, CycleView, CycleWindow,
+        ServiceNonCompletion, ThemeChange,
     )
     from models.cycles import MODERATION_MONTHS, cycle_kind, cycle_label, is_cycle, month_of
     from models.errors import out_of_order
@@ -68,7 +63,9 @@ class CycleWorkflow(Process):
     @workflow.run
     async def run(self, cycle: CycleInput) -> CycleView:
         projector = asyncio.create_task(self._project(PersistenceActivities.save_cycle_row, None, "save cycle projection"))
-        window = await self._activity(CalendarActivities.cycle_window, cycle.cycle, "first and last working day (R-CAL-3)")
+        window = await self._on_calendar(
+            workflow.now(), lambda c: CycleWindow(opens_at=c.cycle_start(cycle.cycle), closes_at=c.cycle_end(cycle.cycle)),
+            CalendarActivities.cycle_window, cycle.cycle, "first and last working day (R-CAL-3)")
         self.opens_at, self.closes_at = window.opens_at, window.closes_at
         self._record(SYSTEM, "cycle planned", f"opens {when(self.opens_at)}, closes {when(self.closes_at)}")
         await self._wait(lambda: False, self.opens_at, "the cycle opens (R-CAL-3)")

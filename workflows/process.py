@@ -7,13 +7,14 @@ its projection.
 
 import asyncio
 from collections.abc import Callable
+from typing import TypeVar
 from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import CalendarActivities
+    from activities.calendar import CalendarActivities, WorkingCalendar
     from activities.notify import NotifyActivities
     from models.enums import Channel, Grade
     from models.payloads import HistoryEntry, Notification, Waiting, WorkingDaysRequest
@@ -23,11 +24,12 @@ ACTIVITY_OPTIONS = dict(
     retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
 )
 SYSTEM = "system"
+T = TypeVar("T")
 # The patch that made people changeable and sending unfailing (issue 7): runs recorded before it
 # replay their original commands (README, "Changing running code").
 PEOPLE_CHANGE = "people-change-and-safe-sending"
-# The patch that made short activities local (issue 10).
-LOCAL_ACTIVITIES = "local-activities"
+# The patch that made short activities local and deadlines worked out in the workflow (issue 10).
+LEAN_STEPS = "lean-steps"
 LOCAL_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
@@ -49,7 +51,8 @@ class Process:
         # Processes begun after the PEOPLE_CHANGE patch take its paths; audits and disputes ask
         # `workflow.patched`, as their older runs replay without it.
         self._people_change = True
-        self._local = workflow.patched(LOCAL_ACTIVITIES)
+        self._lean = workflow.patched(LEAN_STEPS)
+        self._calendar: WorkingCalendar | None = None  # the council's days, once recorded
 
     # ---- to be said by each process ----------------------------------------------------------
 
@@ -79,16 +82,34 @@ class Process:
             return condition()
 
     async def _working_days(self, event_at: datetime, days: int, summary: str) -> datetime:
-        return await self._activity(CalendarActivities.working_day_deadline,
-                                    WorkingDaysRequest(event_at=event_at, working_days=days), summary)
+        return await self._on_calendar(event_at, lambda c: c.deadline_after(event_at, days),
+                                       CalendarActivities.working_day_deadline,
+                                       WorkingDaysRequest(event_at=event_at, working_days=days), summary)
+
+    async def _on_calendar(self, at: datetime, compute: Callable[[WorkingCalendar], T], activity, arg, summary: str) -> T:
+        """A date of the council's calendar (R-CAL) from `at` on: worked out here from the recorded
+        days; runs begun before LEAN_STEPS ask their activity, as they did."""
+        if self._lean:
+            return compute(await self._calendar_from(at))
+        return await self._activity(activity, arg, summary)
+
+    async def _calendar_from(self, instant: datetime, ahead: timedelta = timedelta(days=200)) -> WorkingCalendar:
+        """The council's calendar as this run recorded it, reaching `ahead` beyond `instant`: one
+        local activity the first time (and again past the two years it records), then every
+        deadline is worked out here, deterministically, with no round trip."""
+        day = instant.date() - timedelta(days=1)  # UTC; London's date is this one or the next
+        if self._calendar is None or not self._calendar.covers(day, ahead):
+            days = await self._activity(CalendarActivities.calendar_days, day, "the council's working days (R-CAL-1)")
+            self._calendar = WorkingCalendar.from_days(days)
+        return self._calendar
 
     async def _activity(self, activity, arg, summary: str):
         """A short activity (a calendar sum, a directory lookup, a row or an outbox entry
         written) runs as a local activity: in the worker, inside the workflow task that asked
         for it, recorded as one marker with its result. So an action costs the server no extra
         round trip, and the history holds no copy of what was saved. Runs begun before
-        LOCAL_ACTIVITIES replay their scheduled activities."""
-        if self._local:
+        LEAN_STEPS replay their scheduled activities."""
+        if self._lean:
             return await workflow.execute_local_activity_method(activity, arg, summary=summary, **LOCAL_OPTIONS)
         return await workflow.execute_activity_method(activity, arg, summary=summary, **ACTIVITY_OPTIONS)
 
