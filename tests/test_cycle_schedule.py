@@ -15,12 +15,8 @@ from worker import CYCLE_SCHEDULE_ID, ensure_cycle_schedule
 
 @pytest.fixture
 def temporal(tmp_path):
-    server = DevServer(tmp_path / "temporal.db", tmp_path)
-    server.start()
-    try:
+    with DevServer.running(tmp_path) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest_asyncio.fixture

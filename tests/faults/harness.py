@@ -6,6 +6,7 @@ Every wait here is a bounded loop; every process started here is killed in a `fi
 """
 
 import asyncio
+import contextlib
 import uuid
 import os
 import signal
@@ -227,6 +228,17 @@ class DevServer:
 
     def log(self) -> str:
         return (self.logs / f"temporal-{self.runs}.log").read_text(errors="replace")
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls, workdir: Path):
+        """A dev server on a SQLite file in `workdir`, stopped however the block ends."""
+        server = cls(workdir / "temporal.db", workdir)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
 
     def stop(self, timeout: float = 30) -> None:
         """SIGTERM, as an operator's restart does, and wait for it to be gone."""

@@ -18,12 +18,8 @@ pytestmark = pytest.mark.faults
 
 @pytest.fixture
 def temporal(tmp_path):
-    server = DevServer(tmp_path / "temporal.db", tmp_path)
-    server.start()
-    try:
+    with DevServer.running(tmp_path) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest_asyncio.fixture
