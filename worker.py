@@ -24,6 +24,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.calendar import CalendarActivities, calendar_for
 from activities.cycles import CycleActivities, CycleStarts
@@ -173,6 +174,7 @@ def build_worker(client: Client, settings: Settings, relay: EmailRelay | None = 
         # slot never waits for a thread while its start-to-close timeout runs.
         max_concurrent_activities=slots,
         activity_executor=ThreadPoolExecutor(max_workers=slots),
+        workflow_runner=SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")),
         **options,
     )
 
