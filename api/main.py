@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -40,7 +41,9 @@ def create_app(prepared: Services | None = None) -> FastAPI:
             app.state.services = prepared
         yield
 
-    app = FastAPI(
+    # FastAPIOffline: FastAPI whose /docs and /redoc load Swagger UI and ReDoc from the app, not a
+    # CDN (a blank page on a council machine with no route out).
+    app = FastAPIOffline(
         title="Quality Standards Audit Framework (Children)",
         description="Audits, their deadlines and escalations, run as durable Temporal workflows.",
         version="0.1.0",
