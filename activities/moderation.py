@@ -10,6 +10,8 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.persistence import replace_waits
+
 from models.enums import Role
 from models.moderation import (
     Candidate, Draw, DrawnAudit, DrawRequest, GradePair, ModerationPanelRow, ModerationPolicy, allocate, draw,
@@ -80,6 +82,7 @@ class ModerationActivities:
                 if row.view is not None:
                     panel.view = row.view
             session.add(panel)
+            replace_waits(session, "moderation_panel", row.cycle, None, row.waits, row.overdue)
             for m in row.moderations:
                 values = m.model_dump() | {"updated_at": row.updated_at}
                 record = session.get(ModerationRecord, m.moderation_id)

@@ -1,15 +1,15 @@
 """The projections the API lists and filters: audits, disputes, safety concerns, cycles."""
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 from temporalio import activity
 
 from models.cycle_views import CycleRow
 from models.disputes import DisputeView
-from models.payloads import AuditView
+from models.payloads import AuditView, Waiting
 from models.projections import AuditRow, DisputeRow, Projection
 from models.safety import SafetyConcernRow
-from models.tables import AuditRecord, CycleRecord, DisputeRecord, SafetyConcernRecord
+from models.tables import AuditRecord, CycleRecord, DisputeRecord, SafetyConcernRecord, WaitingRecord
 
 
 class PersistenceActivities:
@@ -19,19 +19,19 @@ class PersistenceActivities:
     @activity.defn
     def save_audit_row(self, row: AuditRow) -> None:
         """Upsert the audit's row. Idempotent: the last save wins."""
-        self._upsert(AuditRecord, "audit_id", row)
+        self._upsert(AuditRecord, "audit_id", row, "audit")
 
     @activity.defn
     def save_dispute_row(self, row: DisputeRow) -> None:
-        self._upsert(DisputeRecord, "dispute_id", row)
+        self._upsert(DisputeRecord, "dispute_id", row, "dispute")
 
     @activity.defn
     def save_safety_concern_row(self, row: SafetyConcernRow) -> None:
-        self._upsert(SafetyConcernRecord, "concern_id", row)
+        self._upsert(SafetyConcernRecord, "concern_id", row, "safety_concern")
 
     @activity.defn
     def save_cycle_row(self, row: CycleRow) -> None:
-        self._upsert(CycleRecord, "cycle", row)
+        self._upsert(CycleRecord, "cycle", row, "cycle")
 
     # Runs started before rows were saved column by column send their whole view each time.
 
@@ -43,7 +43,7 @@ class PersistenceActivities:
     def save_dispute_snapshot(self, view: DisputeView) -> None:
         self.save_dispute_row(DisputeRow.of(view, whole=True))
 
-    def _upsert(self, table, key: str, row: Projection) -> None:
+    def _upsert(self, table, key: str, row: Projection, process: str) -> None:
         with Session(self.engine) as session:
             columns = row.columns()
             record = session.get(table, columns[key])
@@ -55,4 +55,19 @@ class PersistenceActivities:
                 if row.view is not None:
                     record.view = row.view
             session.add(record)
+            replace_waits(session, process, columns[key], columns.get("case_ref"), row.waits, columns.get("overdue", False))
             session.commit()
+
+
+def replace_waits(session: Session, process: str, process_id: str, case_ref: str | None, waits: list[Waiting],
+                  overdue: bool = False) -> None:
+    """What the process waits for now, in the same transaction as its row: one row per person,
+    or one for the role when anyone holding it may act."""
+    for old in session.exec(select(WaitingRecord).where(WaitingRecord.process == process, WaitingRecord.process_id == process_id)):
+        session.delete(old)
+    for wait in waits:
+        for staff_id in wait.from_staff_ids or [None]:
+            if staff_id or wait.from_role:
+                session.add(WaitingRecord(process=process, process_id=process_id, case_ref=case_ref, action=wait.action,
+                                          staff_id=staff_id, role=None if staff_id else wait.from_role, until=wait.until,
+                                          overdue=overdue))

@@ -9,7 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from api import action_log, allocation, audit_tools, audits, cases, codec, cycles, disputes, errors, moderation, safety, selections, self_selection
+from api import action_log, allocation, audit_tools, audits, cases, codec, cycles, disputes, errors, moderation, my_work, safety, selections, self_selection
 from api.deps import Services, Svc, check_auth_settings
 from models.settings import get_settings
 from models.staff import StaffDirectory
@@ -65,6 +65,7 @@ def create_app(prepared: Services | None = None) -> FastAPI:
     app.include_router(selections.router)
     app.include_router(cycles.router)
     app.include_router(moderation.router)
+    app.include_router(my_work.router)
     app.include_router(action_log.router)
     app.include_router(codec.router)
     # The Web UI (another origin) calls the codec endpoint from the operator's browser.

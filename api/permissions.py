@@ -112,6 +112,8 @@ PERMISSIONS: dict[str, May] = {
     "start_moderation_panel": May(roles=(Role.PIAT,)),
     "get_moderation_panel": May(roles=SENIOR_LEADERS + (Role.SLT_MODERATOR,)),
     "record_moderation": May(roles=(Role.SLT_MODERATOR,)),  # the workflow checks it is theirs
+    # everyone's own work
+    "my_work": May(anyone=True),
     # operations
     "read_action_log": May(roles=(Role.PIAT,)),
     "health": May(anyone=True),

@@ -306,4 +306,4 @@ class ModerationPanelRow(Projection):
     moderations: list[ModerationRow] = []
 
     def columns(self) -> dict:
-        return self.model_dump(exclude={"view", "moderations"})
+        return self.model_dump(exclude={"view", "moderations", "waits"})

@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from models.disputes import DisputeView
-from models.payloads import AuditView
+from models.payloads import AuditView, Waiting
 
 
 class Projection(BaseModel):
@@ -18,9 +18,11 @@ class Projection(BaseModel):
     the API reads the view by query."""
 
     view: dict | None = None  # the whole view, JSON-ready, when it is saved
+    # What the process waits for now, and from whom: the `waiting` table, `GET /me/work`.
+    waits: list[Waiting] = []
 
     def columns(self) -> dict:
-        return self.model_dump(exclude={"view"})
+        return self.model_dump(exclude={"view", "waits"})
 
 
 

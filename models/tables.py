@@ -156,6 +156,23 @@ class CycleRecord(SQLModel, table=True):
     view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole CycleView, first and last
 
 
+class WaitingRecord(SQLModel, table=True):
+    """What each running process waits for now, from whom: one row per person (or per role, when
+    anyone holding it may act). Replaced whole at each save of the process's row; `GET /me/work`."""
+
+    __tablename__ = "waiting"
+
+    id: int | None = Field(default=None, primary_key=True)
+    process: str = Field(index=True)  # audit, dispute, safety_concern, moderation_panel
+    process_id: str = Field(index=True)
+    case_ref: str | None = None
+    staff_id: str | None = Field(default=None, index=True)
+    role: str | None = Field(default=None, index=True)
+    action: str
+    until: datetime | None = None
+    overdue: bool = False  # the process has a step past its deadline
+
+
 class MosaicOutbox(SQLModel, table=True):
     """The default Mosaic adapter's outbox: case notes and alerts for an integration to drain."""
 

@@ -104,7 +104,9 @@ class AuditViewing:
         return "\n".join(lines)
 
     def _row(self, whole: bool) -> AuditRow:
-        return AuditRow.of(self._view(), whole)
+        # Every wait, not only the first: a Team Manager's discussion beside the dispute window.
+        waits = [w for w in (self._waiting_on_report(), self._waiting_on_discussion(), self._waiting_on_follow_up()) if w]
+        return AuditRow.of(self._view(), whole).model_copy(update={"waits": waits})
 
     def _view(self) -> AuditView:
         a = self.audit

@@ -294,7 +294,8 @@ class DisputeWorkflow(DisputeSteps, Process):
         workflow.set_current_details(details(f"{self.level.value}: {self.step.value}", self._waiting(), self.overdue_steps))
 
     def _row(self, whole: bool) -> DisputeRow:
-        return DisputeRow.of(self._view(), whole)
+        view = self._view()
+        return DisputeRow.of(view, whole).model_copy(update={"waits": [view.waiting_for] if view.waiting_for else []})
 
     def _view(self) -> DisputeView:
         d = self.dispute

@@ -227,7 +227,7 @@ class ModerationPanelWorkflow(Process):
             cycle=v.cycle, status=v.status, seed=v.seed, per_service=v.per_service, opened_at=v.opened_at, due=v.due,
             overdue=v.overdue, updated_at=v.history[-1].at if v.history else v.opened_at,
             moderations=[ModerationRow.of(self.panel.cycle, m) for m in self.moderations],
-            view=v.model_dump(mode="json") if whole else None,
+            view=v.model_dump(mode="json") if whole else None, waits=[v.waiting_for] if v.waiting_for else [],
         )
 
     def _view(self) -> ModerationPanelView:

@@ -133,7 +133,8 @@ class SafetyConcernWorkflow(Process):
         workflow.set_current_details(details(state, self._waiting(), self.overdue_steps))
 
     def _row(self, whole: bool) -> SafetyConcernRow:
-        return SafetyConcernRow.of(self._view(), whole)
+        view = self._view()
+        return SafetyConcernRow.of(view, whole).model_copy(update={"waits": [view.waiting_for] if view.waiting_for else []})
 
     def _view(self) -> SafetyConcernView:
         c = self.concern
