@@ -97,6 +97,7 @@ async def start_audit(svc: Svc, audit: AuditInput, request: str | None) -> Workf
                 search_attributes=sa.at_allocation(candidate),
                 memo={ALLOCATION_REQUEST: request} if request else None,
                 static_summary=f"{audit.kind.value} audit, {audit.service_area.value}, cycle {audit.cycle}",
+                task_timeout=candidate.policy.task_timeout,
             )
         except WorkflowAlreadyStartedError:
             info = await actions.describe(svc, f"audit-{candidate.audit_id}")

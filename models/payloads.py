@@ -4,7 +4,7 @@ They are plain pydantic models (never SQLModel tables) so the Temporal pydantic 
 can carry them and the workflow sandbox can import them.
 """
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -34,6 +34,14 @@ class Policy(BaseModel):
     safety_acknowledge_hours: float = 2  # R-SAFE-2: clock hours before the Head of Service is told
     safety_escalate_hours: float = 2  # R-SAFE-2: and again before the Assistant Director
     self_selection_decision_days: int = 5  # R-ALLOC-2 Decision: the Head of Service's answer
+    # Not the framework's: how long a worker may hold one of the audit's workflow tasks (and its
+    # dispute's and re-audits') before Temporal gives it to another. A crashed worker's task waits
+    # this long.
+    workflow_task_timeout_seconds: float = 10
+
+    @property
+    def task_timeout(self) -> timedelta:
+        return timedelta(seconds=self.workflow_task_timeout_seconds)
 
     @classmethod
     def now(cls, settings) -> "Policy":

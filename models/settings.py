@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # cache and so sticky queues: every task replays the history. The fault tests' workers run
     # with 0 because the time-skipping server never hands a killed worker's sticky tasks back.
     worker_max_cached_workflows: int = 1000
+    # How long a worker may hold a workflow task before Temporal hands it to another: what a
+    # crashed worker's task costs. Temporal's default.
+    workflow_task_timeout_seconds: float = 10
 
     # Calendar (R-CAL-1, R-CAL-2)
     timezone: str = "Europe/London"

@@ -311,7 +311,7 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
         )
         handle = await workflow.start_child_workflow(
             DisputeWorkflow.run, dispute, id=f"dispute-{a.audit_id}",
-            static_summary=f"dispute about audit {a.audit_id}, raised by {self.dispute_raised_by}",
+            static_summary=f"dispute about audit {a.audit_id}, raised by {self.dispute_raised_by}", task_timeout=a.policy.task_timeout,
         )
         self.dispute_id, self._dispute_handle = handle.id, handle
         self._changed()

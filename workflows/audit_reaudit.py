@@ -55,7 +55,7 @@ class ReauditSteps:
             child,
             id=f"audit-{child.audit_id}",
             search_attributes=sa.at_allocation(child),
-            static_summary=f"re-audit {round_} of audit {a.audit_id}, cycle {child.cycle}",
+            static_summary=f"re-audit {round_} of audit {a.audit_id}, cycle {child.cycle}", task_timeout=a.policy.task_timeout,
         )
         plan.status, plan.final_overall_grade = "done", result.final_overall_grade
         self.chain_outcome = result.chain_outcome

@@ -65,6 +65,7 @@ class SelfSelectionWorkflow(Process):
             await workflow.start_child_workflow(
                 AuditWorkflow.run, a, id=f"audit-{a.audit_id}", parent_close_policy=ParentClosePolicy.ABANDON,
                 search_attributes=sa.at_allocation(a), static_summary=f"self-selected {a.kind.value} audit, cycle {a.cycle}",
+                task_timeout=a.policy.task_timeout,
             )
         except WorkflowAlreadyStartedError:
             await self._close("not_allocated", "Approved, but the case already has this audit in this cycle.")

@@ -11,6 +11,13 @@ from tests.faults.harness import RetryingApi, SmtpServer, WorkerProcesses, worke
 
 
 @pytest.fixture
+def settings(settings):
+    """A killed worker's workflow task comes back after its timeout, which the time-skipping server
+    waits out in real time: 2 s here instead of Temporal's 10 (WORKFLOW_TASK_TIMEOUT_SECONDS)."""
+    return settings.model_copy(update={"workflow_task_timeout_seconds": 2})
+
+
+@pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
     server = SmtpServer()
     server.start()
