@@ -36,6 +36,7 @@ class AuditRow(Projection):
     auditor_id: str
     practitioner_id: str
     team_manager_id: str
+    head_of_service_id: str | None = None
     cp_chair_or_iro_id: str | None = None
     overall_grade: str | None
     overdue: bool
@@ -53,7 +54,8 @@ class AuditRow(Projection):
         return cls(
             audit_id=v.audit_id, case_ref=v.case_ref, cycle=v.cycle, service_area=v.service_area.value,
             kind=v.kind.value, stage=v.stage.value, auditor_id=v.auditor_id, practitioner_id=v.practitioner_id,
-            team_manager_id=v.team_manager_id, cp_chair_or_iro_id=v.cp_chair_or_iro_id, overdue=v.overdue,
+            team_manager_id=v.team_manager_id, head_of_service_id=v.head_of_service_id,
+            cp_chair_or_iro_id=v.cp_chair_or_iro_id, overdue=v.overdue,
             completion_due=v.deadlines.completion_due,
             overall_grade=v.final_overall_grade.value if v.final_overall_grade else None,
             reaudit_round=v.reaudit_round, follows_audit_id=v.follows_audit_id, chain_id=v.chain_id,

@@ -20,6 +20,7 @@ class AuditRecord(SQLModel, table=True):
     auditor_id: str = Field(index=True)
     practitioner_id: str
     team_manager_id: str
+    head_of_service_id: str | None = None  # as the audit names them (the permission check reads it)
     cp_chair_or_iro_id: str | None = Field(default=None, index=True)  # a CP Chair / IRO lists theirs
     overall_grade: str | None = None
     overdue: bool = Field(default=False, index=True)

@@ -236,6 +236,9 @@ async def _stage_after_dispute(api, audit_id):
 
 
 async def test_a_worker_restarted_mid_dispute_resumes_where_it_was(env, settings, directory, engine, sent):
+    # With no workflow cache a local activity's result can miss its workflow task, which then
+    # waits out its timeout before another worker takes it: 2 s here, not 10 (the API's limit).
+    settings = settings.model_copy(update={"workflow_task_timeout_seconds": 2})
     app = create_app(Services(settings=settings, client=env.client, engine=engine, directory=directory))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         api = Api(http)

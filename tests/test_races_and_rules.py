@@ -62,6 +62,9 @@ class PausableWorker:
 
 @pytest_asyncio.fixture
 async def paused(env, settings, directory, engine):
+    # No workflow cache: a workflow task whose local activity's result misses it waits out its
+    # timeout, 2 s here rather than 10 (the API's own limit).
+    settings = settings.model_copy(update={"workflow_task_timeout_seconds": 2})
     worker = PausableWorker(env.client, settings)
     app = create_app(Services(settings=settings, client=env.client, engine=engine, directory=directory))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
