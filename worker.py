@@ -143,7 +143,6 @@ def activities_for(client: Client, settings: Settings, relay: EmailRelay | None 
         calendar.allocation_schedule,
         calendar.working_day_deadline,
         calendar.cycle_deadline,
-        calendar.cycle_window,
         calendar.reaudit_schedule,
         cycles.cycle_opening,
         cycles.non_completion_report,

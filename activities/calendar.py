@@ -17,7 +17,6 @@ import holidays
 from dateutil.relativedelta import relativedelta
 from temporalio import activity
 
-from models.cycle_views import CycleWindow
 from models.cycles import REAUDIT_MONTHS
 from models.payloads import (
     AllocationSchedule, AllocationScheduleRequest, CalendarDays, ReauditSchedule, WorkingDaysRequest,
@@ -40,15 +39,19 @@ class WorkingCalendar:
         self.timezone, self.tz = timezone, ZoneInfo(timezone)
         self.working_day_starts = working_day_starts
         self.working_day_ends = working_day_ends
-        self.closure_days = frozenset(closure_days or ())
-        self._bank_holidays = holidays.country_holidays("GB", subdiv="ENG") if closure_days is not None else {}
+        self.closure_days = frozenset(closure_days)
+        self._bank_holidays = holidays.country_holidays("GB", subdiv="ENG")
         self._span: tuple[date, date] | None = None  # a recorded calendar knows only its own days
 
     @classmethod
     def from_days(cls, days: CalendarDays) -> "WorkingCalendar":
-        """The calendar a workflow recorded: its closed days are all there is to know."""
-        calendar = cls(days.timezone, days.working_day_ends, None, days.working_day_starts)
-        calendar.closure_days, calendar._span = frozenset(days.closed), (days.first, days.last)
+        """The calendar a workflow recorded: its closed days are all there is to know (no holiday
+        library is read, so nothing outside the history decides a date)."""
+        calendar = cls.__new__(cls)
+        calendar.timezone, calendar.tz = days.timezone, ZoneInfo(days.timezone)
+        calendar.working_day_starts, calendar.working_day_ends = days.working_day_starts, days.working_day_ends
+        calendar.closure_days, calendar._bank_holidays = frozenset(days.closed), frozenset()
+        calendar._span = (days.first, days.last)
         return calendar
 
     def days(self, first: date, months: int = RECORDED_MONTHS) -> CalendarDays:
@@ -153,10 +156,6 @@ class CalendarActivities:
     @activity.defn
     async def calendar_days(self, first: date) -> CalendarDays:
         return self.calendar.days(first)
-
-    @activity.defn
-    async def cycle_window(self, cycle: str) -> CycleWindow:
-        return CycleWindow(opens_at=self.calendar.cycle_start(cycle), closes_at=self.calendar.cycle_end(cycle))
 
     @activity.defn
     async def reaudit_schedule(self, final_at: datetime) -> ReauditSchedule:

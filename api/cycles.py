@@ -16,7 +16,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from activities.calendar import calendar_for
+from activities.calendar import WorkingCalendar, calendar_for
 from api import actions
 from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit, sees_every_audit
@@ -77,7 +77,8 @@ def list_cycles(svc: Svc, actor: Actor, year: Annotated[int, Query(ge=2000, le=2
     cycles = [f"{year:04d}-{m:02d}" for m in CYCLE_MONTHS]
     with Session(svc.engine) as session:
         rows = {r.cycle: r for r in session.exec(select(CycleRecord).where(CycleRecord.cycle.in_(cycles)))}
-        return [_summary(svc, c, rows.get(c), None, cycle_audits(session, c)) for c in cycles]
+        calendar = calendar_for(svc.settings)
+        return [_summary(calendar, c, rows.get(c), None, cycle_audits(session, c)) for c in cycles]
 
 
 @router.get("/{cycle}", response_model=CycleDetail, dependencies=[permit("get_cycle")])
@@ -152,7 +153,7 @@ async def _detail(svc: Svc, cycle: str) -> CycleDetail:
     view = await _view(svc, cycle)
     with Session(svc.engine) as session:
         held = cycle_audits(session, cycle)
-    summary = _summary(svc, cycle, None, view, held)
+    summary = _summary(calendar_for(svc.settings), cycle, None, view, held)
     return CycleDetail(
         **summary.model_dump(),
         allocated_audits=[_brief(r) for r in held.allocated], reaudits=[_brief(r) for r in held.reaudits_due],
@@ -163,8 +164,8 @@ async def _detail(svc: Svc, cycle: str) -> CycleDetail:
     )
 
 
-def _summary(svc: Svc, cycle: str, row: CycleRecord | None, view: CycleView | None, held: CycleAudits) -> CycleSummary:
-    calendar = calendar_for(svc.settings)
+def _summary(calendar: WorkingCalendar, cycle: str, row: CycleRecord | None, view: CycleView | None,
+             held: CycleAudits) -> CycleSummary:
     theme, status = (view.theme, view.status) if view else (row.theme, row.status) if row else (None, "not started")
     return CycleSummary(
         cycle=cycle, month=cycle_month(cycle), kind=cycle_kind(cycle), theme=theme, second_activity=second_activity(cycle),

@@ -55,19 +55,9 @@ def create_app(prepared: Services | None = None) -> FastAPI:
         app.state.services = prepared  # also without a lifespan (httpx's ASGI transport)
     errors.install(app)
     action_log.install(app)
-    app.include_router(allocation.router)
-    app.include_router(audits.router)
-    app.include_router(audit_tools.router)
-    app.include_router(disputes.router)
-    app.include_router(safety.router)
-    app.include_router(self_selection.router)
-    app.include_router(cases.router)
-    app.include_router(selections.router)
-    app.include_router(cycles.router)
-    app.include_router(moderation.router)
-    app.include_router(my_work.router)
-    app.include_router(action_log.router)
-    app.include_router(codec.router)
+    for module in (allocation, audits, audit_tools, disputes, safety, self_selection, cases, selections, cycles,
+                   moderation, my_work, action_log, codec):
+        app.include_router(module.router)
     # The Web UI (another origin) calls the codec endpoint from the operator's browser.
     app.add_middleware(CORSMiddleware, allow_origins=settings_of(prepared).codec_cors_origins, allow_methods=["POST"],
                        allow_headers=["Authorization", "Content-Type", "X-Namespace"], allow_credentials=True)

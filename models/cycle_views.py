@@ -27,13 +27,6 @@ class CycleStarterInput(BaseModel):
     moderation_per_service: int = 2
 
 
-class CycleWindow(BaseModel):
-    """R-CAL-3: from the start of the month's first working day to the end of its last."""
-
-    opens_at: datetime
-    closes_at: datetime
-
-
 class CycleOpening(BaseModel):
     """What the cycle holds when it opens (counts; `GET /cycles/{cycle}` lists them)."""
 

@@ -3,7 +3,7 @@ working day, listing what it holds, carrying its theme, and reporting non-comple
 of Service at its close (R-QA-4). The Schedule that starts them is checked against the real dev
 server in tests/test_cycle_schedule.py; here the starter runs when the Schedule would run it."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from models.cycle_audits import CycleAudits, non_completion
 from models.cycle_views import CycleInput, CycleStarterInput
@@ -21,6 +21,7 @@ from tests.helpers import (
     submit,
     view,
 )
+from tests.faults.harness import skip_until  # a day at a time: a cycle's close holds the clock
 from tests.test_cases import upload
 from workflows.cycle import CycleStarterWorkflow, CycleWorkflow
 
@@ -33,14 +34,6 @@ OPENS_AND_CLOSES_2027 = {
     "2027-07": ((7, 1), (7, 30)), "2027-09": ((9, 1), (9, 30)), "2027-10": ((10, 1), (10, 29)),
     "2027-11": ((11, 1), (11, 30)),
 }  # fmt: skip
-
-
-async def skip_days_to(env, local: datetime) -> None:
-    """`skip_to`, a day at a time: one sleep across a cycle's close (its activities, then its
-    end) can leave the time-skipping server's clock held past the client's 30 s limit."""
-    while await env.get_current_time() < local - timedelta(days=1):
-        await env.sleep(timedelta(days=1))
-    await skip_to(env, local)
 
 
 async def start_cycle(client, settings, cycle: str):
@@ -65,7 +58,7 @@ async def test_each_cycle_opens_on_its_first_working_day_and_closes_on_its_last(
     """A year in seconds: the starter runs at 06:00 on the 1st of every month, as the Schedule
     would (the Schedule itself fires in none but the ten cycle months)."""
     for month in range(1, 13):
-        await skip_days_to(env, london(2027, month, 1, 6))
+        await skip_until(env, london(2027, month, 1, 6))
         handle = await client.start_workflow(CycleStarterWorkflow.run, CycleStarterInput(), id=f"cycle-starter-{month}",
                                              task_queue=settings.temporal_task_queue)
         cycle = f"2027-{month:02d}"
@@ -76,7 +69,7 @@ async def test_each_cycle_opens_on_its_first_working_day_and_closes_on_its_last(
         if month == 4:  # PIAT sets May's theme in April, which starts May's cycle early
             assert (await api.as_("piat1").put("/cycles/2027-05/theme", json={"theme": "Neglect"})).status_code == 200
 
-    await skip_days_to(env, london(2027, 12, 1, 9))
+    await skip_until(env, london(2027, 12, 1, 9))
     for cycle, ((om, od), (cm, cd)) in OPENS_AND_CLOSES_2027.items():
         c = await get_cycle(api, cycle)
         assert c["status"] == "closed"

@@ -16,11 +16,10 @@ import asyncio
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import CalendarActivities
     from activities.cycles import CycleActivities, CycleStarts, NonCompletionRequest
     from activities.persistence import PersistenceActivities
     from models.cycle_views import (
-        CycleInput, CycleOpening, CycleRow, CycleStarterInput, CycleView, CycleWindow,
+        CycleInput, CycleOpening, CycleRow, CycleStarterInput, CycleView,
         ServiceNonCompletion, ThemeChange,
     )
     from models.cycles import MODERATION_MONTHS, cycle_kind, cycle_label, is_cycle, month_of
@@ -63,10 +62,8 @@ class CycleWorkflow(Process):
     @workflow.run
     async def run(self, cycle: CycleInput) -> CycleView:
         projector = asyncio.create_task(self._project(PersistenceActivities.save_cycle_row, None, "save cycle projection"))
-        window = await self._on_calendar(
-            workflow.now(), lambda c: CycleWindow(opens_at=c.cycle_start(cycle.cycle), closes_at=c.cycle_end(cycle.cycle)),
-            CalendarActivities.cycle_window, cycle.cycle, "first and last working day (R-CAL-3)")
-        self.opens_at, self.closes_at = window.opens_at, window.closes_at
+        calendar = await self._calendar_from(workflow.now())  # cycles began after LEAN_STEPS: always recorded
+        self.opens_at, self.closes_at = calendar.cycle_start(cycle.cycle), calendar.cycle_end(cycle.cycle)
         self._record(SYSTEM, "cycle planned", f"opens {when(self.opens_at)}, closes {when(self.closes_at)}")
         await self._wait(lambda: False, self.opens_at, "the cycle opens (R-CAL-3)")
         await self._open()
