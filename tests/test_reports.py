@@ -364,3 +364,44 @@ async def test_the_pages(reports_api, rows):
     assert r.text.count('<svg ') == 4 and "<caption>Agreement by domain</caption>" in r.text
     r = await reports_api.as_("psw1").get("/app/reports/annual", params={"period": "2031"})
     assert r.status_code == 200 and "Nothing to report" in r.text and "<svg" not in r.text
+
+
+# ---- audits made final by the real workflow -----------------------------------------------------
+
+from tests.helpers import allocate, audit_to_report, complete, eventually, london, qa, skip_to, submit  # noqa: E402
+
+
+async def _january(api) -> dict:
+    return (await api.as_("piat1").get("/reports/monthly", params={"period": "2027-01"})).json()
+
+
+@pytest.mark.timeout(300)
+async def test_audits_count_once_final_through_the_workflow(api, env):
+    await skip_to(env, london(2027, 1, 4, 9))
+    await audit_to_report(api, env, "good", case_ref="C-1")
+    await audit_to_report(api, env, "requires_improvement", case_ref="C-2", practitioner_id="sw2")
+    returned = (await allocate(api, case_ref="C-3", practitioner_id="sw3", auditor_id="tm1"))["audit_id"]
+    await complete(api, env, returned, grade="good", auditor="tm1")
+    await submit(api, returned, auditor="tm1")
+    await qa(api, returned, "return", details="evidence the child's voice")
+
+    # Accepted and sent, but in the dispute window: the row's facts count the process, no grade yet.
+    report = await eventually(lambda: _reported(api, lambda r: r["completion"]["returned_by_qa"] == 1))
+    assert (report["audits"], report["final"], report["grades"]["overall"]["graded"]) == (3, 0, 0)
+    assert (report["completion"]["submitted"], report["completion"]["on_time"]) == (3, 3)
+    assert report["message"].startswith("None of the 3 audits of January 2027 is final yet")
+
+    # Dispute windows closed: on Mosaic, final (R-REP-2); the returned one was never amended (R-QA-3).
+    await skip_to(env, london(2027, 2, 1, 9))
+    report = await eventually(lambda: _reported(api, lambda r: r["final"] == 2))
+    overall = report["grades"]["overall"]
+    assert (overall["good"], overall["requires_improvement"], overall["graded"]) == (1, 1, 2)
+    assert all(c["graded"] == 2 for c in report["grades"]["by_domain"].values())  # every safeguarding domain
+    assert report["grades"]["by_team"] == {"Safeguarding Team 1": report["grades"]["overall"]}
+    assert report["completion"]["not_accepted"] == 1
+    assert report["discussions"]["required"] == 1  # Requires Improvement: 10 working days (R-DISC-2)
+
+
+async def _reported(api, condition):
+    report = await _january(api)
+    return report if condition(report) else None
