@@ -45,10 +45,11 @@ class Period:
         """The period of the same kind just before (the annual report's earlier years)."""
         if self.kind == "annual":
             return parse("annual", str(self.year - 1))
-        first = int(self.months[0][:4]) * 12 + int(self.months[0][5:]) - 1 - len(self.months)
-        year, month = divmod(first, 12)
-        label = f"{year:04d}-{month + 1:02d}" if self.kind == "monthly" else f"{year:04d}-Q{month // 3 + 1}"
-        return parse(self.kind, label) if self.kind == "quarterly" else _month(year, month + 1)
+        # Step back by the period's own length from its first month (months counted from year 0).
+        year, month = divmod(self.year * 12 + int(self.months[0][5:]) - 1 - len(self.months), 12)
+        if self.kind == "quarterly":
+            return parse("quarterly", f"{year:04d}-Q{month // 3 + 1}")
+        return _month(year, month + 1)  # August and December too: a month, even with no cycle
 
 
 def parse(kind: str, text: str) -> Period:

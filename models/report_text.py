@@ -76,11 +76,11 @@ def _reaudits(r: Report) -> str | None:
     x = r.reaudits
     if not x.final:
         return None
-    text = (f"Of {x.final} final re-audits, {x.improved} improved on the audit before, {x.unchanged} were unchanged and "
-            f"{x.worse} fell; {x.closed} reached Good or better, closing the chain.")
+    text = (f"Of {x.final} final re-audits, {x.improved} improved on the audit before, {n(x.unchanged, 'was', 'were')} "
+            f"unchanged and {x.worse} fell; {x.closed} reached Good or better, closing the chain.")
     if x.escalated:
         where = ", ".join(f"{label(s)} ({n})" for s, n in x.escalated_by_service.items())
-        text += f" {x.escalated} were still below Good at the 2nd re-audit and went to the Director (R-RE-5): {where}."
+        text += f" {n(x.escalated, 'was', 'were')} still below Good at the 2nd re-audit and went to the Director (R-RE-5): {where}."
     return text
 
 
@@ -93,10 +93,10 @@ def how(r: Report) -> list[str]:
              f"counted above (R-REP-2), {r.not_yet_final} are not final yet.",
              f"{c.on_time} of {c.audits} ({pct(c.on_time_share)}) were submitted for quality assurance by their "
              f"completion deadline, {c.late} late and {c.not_submitted} not yet. Quality assurance returned "
-             f"{c.returned_by_qa} for revision ({c.qa_returns} returns in all); {c.not_accepted} were not accepted and "
-             "carried into a later cycle."]
+             f"{c.returned_by_qa} for revision ({c.qa_returns} returns in all); {n(c.not_accepted, 'was', 'were')} not "
+             "accepted and carried into a later cycle."]
     if d.required:
-        found.append(f"{d.required} findings discussions were due: {d.on_time} recorded on time ({pct(d.on_time_share)}), "
+        found.append(f"{n(d.required, 'findings discussion was', 'findings discussions were')} due: {d.on_time} recorded on time ({pct(d.on_time_share)}), "
                      f"{d.late} late and {d.awaited} awaited; {d.escalated_to_head_of_service} went to the Head of Service.")
     found.append(_disputes(r))
     found.append(_moderation(r))
@@ -108,7 +108,7 @@ def _disputes(r: Report) -> str:
     if not x.raised:
         return "No grading was disputed."
     reached = [lvl for lvl, counts in x.by_level.items() if sum(counts.values())]
-    return (f"{x.raised} gradings were disputed: {x.by_status['resolved']} resolved, {x.by_status['unresolved']} "
+    return (f"{n(x.raised, 'grading was', 'gradings were')} disputed: {x.by_status['resolved']} resolved, {x.by_status['unresolved']} "
             f"unresolved, {x.by_status['withdrawn']} withdrawn and {x.by_status['open']} still open; {x.regraded} "
             f"changed the final grading. Levels reached: {', '.join(label(lvl) for lvl in reached)}.")
 
@@ -160,7 +160,7 @@ def _plan_escalations(r: Report) -> str | None:
     if not r.reaudits.escalated:
         return None
     where = ", ".join(label(s) for s in r.reaudits.escalated_by_service)
-    return (f"Follow up the {r.reaudits.escalated} re-audit chains escalated to the Director with the Heads of Service "
+    return (f"Follow up the {n(r.reaudits.escalated, 're-audit chain', 're-audit chains')} escalated to the Director with the Heads of Service "
             f"of {where}: what stops practice improving there.")
 
 
@@ -189,6 +189,11 @@ def _plan_moderation(r: Report) -> str | None:
     focus = f", starting with {weakest} ({pct(by_domain[weakest])} agreement)" if weakest else ""
     return (f"Moderation agreement is {kappa_band(kappa)} (kappa {kappa:.2f}): a grading-criteria calibration session "
             f"for auditors{focus}.")
+
+
+def n(count: int, one: str, many: str) -> str:
+    """`n(1, "was", "were")` -> "1 was"; `n(2, ...)` -> "2 were"."""
+    return f"{count} {one if count == 1 else many}"
 
 
 def pct(share: float | None) -> str:

@@ -179,7 +179,7 @@ def test_the_words_come_from_the_figures():
                        "2 Inadequate.")
     assert know[1] == "The strongest domain is D2 (71% Good or better of 7); the weakest is D3 (17% of 6)."
     assert know[2] == "Inadequate gradings by service: send 2."
-    assert "1 were still below Good at the 2nd re-audit and went to the Director (R-RE-5): send (1)." in know[3]
+    assert "1 was still below Good at the 2nd re-audit and went to the Director (R-RE-5): send (1)." in know[3]
     assert how[0].startswith("10 audits were allocated for the 3 cycles of January to March 2027; 8 are final")
     assert "7 of 10 (70%) were submitted for quality assurance by their completion deadline" in how[1]
     assert how[2].startswith("3 findings discussions were due: 1 recorded on time (33%)")
@@ -201,7 +201,7 @@ def test_the_annual_report_is_framed_for_self_evaluation():
     assert r.moderation.results.kappa.value == 0.4286
     plan = r.sections[2].paragraphs
     assert plan[0].startswith("Make D3 the focus of practice improvement")
-    assert plan[1].startswith("Follow up the 1 re-audit chains escalated to the Director with the Heads of Service of send")
+    assert plan[1].startswith("Follow up the 1 re-audit chain escalated to the Director with the Heads of Service of send")
     assert plan[2].startswith("Raise completion on time from 73% to at least 90%")  # 8 of 11
     assert plan[3].startswith("Findings discussions on time were 33%")
     assert plan[4] == ("Moderation agreement is moderate (kappa 0.43): a grading-criteria calibration session for "
