@@ -78,6 +78,9 @@ ACTIONS: dict[str, Action] = {
 }
 
 
+ALLOCATED = "Audit allocated: the auditor, the practitioner and their Team Manager are emailed (R-ALLOC-1)."
+
+
 def offered(view: AuditView, actor: StaffMember) -> list[str]:
     """The forms `actor` may use now: the permission table (as the API checks it) and the step."""
     return [slug for slug, action in ACTIONS.items()
@@ -90,7 +93,7 @@ async def audit_page(request: Request, audit_id: str, actor: PageActor, done: st
         context = await _page_context(request, audit_id, actor)
     except Exception as error:  # noqa: BLE001 - every refusal becomes a page with its reason
         return error_page(request, actor, await refusal(request, error))
-    notice = ACTIONS[done].done if done in ACTIONS else None
+    notice = ALLOCATED if done == "allocated" else ACTIONS[done].done if done in ACTIONS else None
     return render(request, "audit.html", context | {"notice": notice})
 
 

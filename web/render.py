@@ -47,7 +47,8 @@ templates.env.filters.update(london=london_time, london_iso=london_iso, long_dat
 
 
 def render(request: Request, template: str, context: dict, status_code: int = 200) -> Response:
-    actor: StaffMember | None = context.get("actor")
+    # The signed-in person (web.session.page_actor) shows in the header and decides the nav.
+    actor: StaffMember | None = context.get("actor") or getattr(request.state, "page_actor", None)
     directory = request.app.state.services.directory
 
     def person(staff_id: str | None) -> str:
@@ -57,8 +58,8 @@ def render(request: Request, template: str, context: dict, status_code: int = 20
         member = directory.get(staff_id)
         return f"{member.name} ({staff_id})" if member else staff_id
 
-    base = {"actor": actor, "person": person, "values": {}, "field_errors": {}, "problem": None}
-    return templates.TemplateResponse(request, template, base | context, status_code=status_code)
+    base = {"person": person, "values": {}, "field_errors": {}, "problem": None}
+    return templates.TemplateResponse(request, template, base | context | {"actor": actor}, status_code=status_code)
 
 
 class Refusal(Exception):

@@ -38,7 +38,8 @@ def page_actor(request: Request, svc: Annotated[Services, Depends(services)]) ->
     if not token:
         raise SignInNeeded(_here(request))
     try:
-        return staff_for_token(request, svc, token)
+        request.state.page_actor = staff_for_token(request, svc, token)
+        return request.state.page_actor
     except HTTPException as refused:
         if refused.status_code == 401:  # expired, or the person has left the directory
             raise SignInNeeded(_here(request)) from None
