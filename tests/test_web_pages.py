@@ -3,7 +3,7 @@ API, forms that keep what was typed. tests/test_web_browser.py drives them in a 
 
 import re
 
-from tests.helpers import grading
+from tests.helpers import eventually, grading
 
 COOKIE = "qsaf_session"
 
@@ -150,3 +150,22 @@ async def test_allocation_through_the_form(api, env):
 async def test_static_files_are_served_by_the_app(api):
     r = await api.http.get("/app/static/site.css")
     assert r.status_code == 200 and "skip-link" in r.text
+
+
+async def test_a_safety_concern_raised_and_acknowledged_through_the_pages(api, audit_id):
+    form = {"idempotency_key": "concern-1", "description": "", "immediate_action_needed": "false"}
+    r = await pages(api, "tm2").post(f"/app/audits/{audit_id}/safety-concern", form)
+    assert r.status_code == 422 and 'id="safety-concern-description-error"' in r.text
+    r = await pages(api, "tm2").post(f"/app/audits/{audit_id}/safety-concern", form | {"description": "Bruising seen"})
+    assert r.status_code == 303 and r.headers["location"] == f"/app/safety-concerns/{audit_id}-1?done=raised"
+    async def listed():  # each process rewrites what it waits for just after it answers
+        return f'href="/app/safety-concerns/{audit_id}-1"' in (await pages(api, "tm1").get("/app/")).text
+    assert await eventually(listed)
+    page = await pages(api, "tm1").get(f"/app/safety-concerns/{audit_id}-1")
+    assert "Acknowledge the concern" in page.text and "Bruising seen" in page.text
+    assert "Acknowledge the concern" not in (await pages(api, "tm2").get(f"/app/safety-concerns/{audit_id}-1")).text
+    r = await pages(api, "tm1").post(f"/app/safety-concerns/{audit_id}-1/acknowledge",
+                                     {"idempotency_key": "ack-1", "action_taken": "Visited the child today"})
+    assert r.status_code == 303
+    page = await pages(api, "tm1").get(r.headers["location"].split("#")[0])
+    assert "Acknowledgement recorded." in page.text and "Acknowledged by" in page.text

@@ -6,12 +6,12 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from web import audit_pages, dispute_pages, list_pages, session
+from web import audit_pages, dispute_pages, list_pages, safety_pages, session
 from web.render import HERE
 
 # Not in the OpenAPI document: the API's schema, its fuzzing and its permission test stay the API's.
 router = APIRouter(include_in_schema=False)
-for pages in (session, list_pages, audit_pages, dispute_pages):
+for pages in (session, list_pages, audit_pages, dispute_pages, safety_pages):
     router.include_router(pages.router)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from api import audit_tools, audits, disputes
+from api import audit_tools, audits, disputes, safety
 from api.audits import AUDITING_ROLES
 from api.permissions import allowed
 from models.enums import AuditKind, PersonRole, Stage
@@ -17,6 +17,7 @@ from models.payloads import (
     AuditView, DiscussionReview, DisputeRaise, FindingsDiscussion, Grading, HeadOfServiceFollowUp,
     ImprovementPlan, PractitionerConversation, QADecision, Reassignment,
 )
+from models.safety import SafetyConcernRaise
 from models.rules import AMENDING, BEFORE_DISTRIBUTION, DRAFTING
 from models.staff import StaffMember
 from web.calls import call_route, new_key, see_other, svc_of
@@ -73,6 +74,8 @@ ACTIONS: dict[str, Action] = {
                       and v.kind is not AuditKind.PEER, "Dispute raised."),
     "reassign": Action(audits.reassign, Reassignment, lambda v, a: v.stage in BEFORE_DISTRIBUTION,
                        "Audit reassigned."),
+    "safety-concern": Action(safety.raise_safety_concern, SafetyConcernRaise, lambda v, a: True,
+                             "Safety concern raised."),
     "people": Action(audits.replace_person, audits.PersonRequest, lambda v, a: v.stage is not Stage.COMPLETED,
                      "Role handed over."),
 }
@@ -107,11 +110,13 @@ async def audit_action(request: Request, audit_id: str, form_name: str, actor: P
         given = {"body": _body(action, form), "key": form.idempotency_key()}
         if form_name == "people":
             given["role"] = _person_role(form.get("role"))
-        await call_route(request, action.route, actor, {"audit_id": audit_id}, **given)
+        answer = await call_route(request, action.route, actor, {"audit_id": audit_id}, **given)
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
         return await _refused(request, audit_id, actor, form_name, form, await refusal(request, error))
     if form_name == "dispute":
         return see_other(f"/app/disputes/{audit_id}?done=raised")
+    if form_name == "safety-concern":
+        return see_other(f"/app/safety-concerns/{answer.concern_id}?done=raised")
     return see_other(f"/app/audits/{audit_id}?done={form_name}#top")
 
 

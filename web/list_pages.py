@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from api import allocation, audits, disputes, my_work
 from api.audits import AUDITING_ROLES
-from api.permissions import audit_id_in, authorise
+from api.permissions import authorise
 from models.cycles import is_cycle, month_of
 from models.enums import AuditKind, DisputeLevel, Role, ServiceArea, Stage
 from web.audit_pages import error_page
@@ -20,7 +20,7 @@ from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
 # Where each kind of waiting item is read in the pages; None: no page yet (the API has it).
-PAGES = {"audit": "/app/audits/{id}", "dispute": "/app/disputes/{id}", "safety_concern": "/app/audits/{audit}",
+PAGES = {"audit": "/app/audits/{id}", "dispute": "/app/disputes/{id}", "safety_concern": "/app/safety-concerns/{id}",
          "moderation_panel": None}
 
 
@@ -33,7 +33,7 @@ async def my_work_page(request: Request, actor: PageActor) -> Response:
 
 def _page_of(item) -> str | None:
     page = PAGES.get(item.process)
-    return page.format(id=item.id, audit=audit_id_in({"concern_id": item.id})) if page else None
+    return page.format(id=item.id) if page else None
 
 
 @router.get("/audits")
