@@ -169,3 +169,14 @@ async def test_a_safety_concern_raised_and_acknowledged_through_the_pages(api, a
     assert r.status_code == 303
     page = await pages(api, "tm1").get(r.headers["location"].split("#")[0])
     assert "Acknowledgement recorded." in page.text and "Acknowledged by" in page.text
+
+
+async def test_a_peer_audit_is_not_graded_on_its_form(api, env):
+    from tests.helpers import allocate, london, skip_to
+
+    await skip_to(env, london(2027, 3, 1, 9))
+    audit_id = (await allocate(api, kind="peer", cycle="2027-03", auditor_id="sw3", cp_chair_or_iro_id=None))["audit_id"]
+    page = await pages(api, "sw3").get(f"/app/audits/{audit_id}")
+    assert "Record the initial grading" in page.text and 'id="grading-domains-0-rationale"' in page.text
+    assert 'id="grading-domains-0-grade"' not in page.text and 'id="grading-overall-grade"' not in page.text
+    assert ">Findings</label>" in page.text

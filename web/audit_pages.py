@@ -152,7 +152,8 @@ async def _page_context(request: Request, audit_id: str, actor: StaffMember) -> 
     view: AuditView = await call_route(request, audits.get_audit, actor, params)
     notifications = await call_route(request, audits.list_notifications, actor, params)
     tool = await call_route(request, audit_tools.get_audit_tool, actor, service_area=view.service_area)
-    return {"view": view, "notifications": notifications, "tool": tool, "forms": offered(view, actor),
+    return {"view": view, "peer": view.kind is AuditKind.PEER, "notifications": notifications, "tool": tool,
+            "forms": offered(view, actor),
             "key": new_key(), "failed": None, "auditors": _auditors(request, view), "roles": list(PersonRole),
             "staff": sorted(svc_of(request).directory.everyone(), key=lambda m: m.id)}
 

@@ -54,10 +54,11 @@ def sign_in_redirect(request: Request, error: SignInNeeded) -> Response:
 
 
 def _here(request: Request) -> str:
-    """Where to come back to after signing in: a page's address (a refused POST returns to its page)."""
+    """Where to come back to after signing in: the page asked for, or the page a form was on
+    (`/app/audits/{id}/grading` was on `/app/audits/{id}`; `/app/allocate` is its own page)."""
     path = request.url.path
-    if request.method != "GET":
-        path = path.rsplit("/", 1)[0] if path.count("/") > 3 else HOME
+    if request.method != "GET" and path.count("/") > 3:
+        path = path.rsplit("/", 1)[0]
     return path
 
 
