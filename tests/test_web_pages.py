@@ -180,3 +180,4 @@ async def test_a_peer_audit_is_not_graded_on_its_form(api, env):
     assert "Record the initial grading" in page.text and 'id="grading-domains-0-rationale"' in page.text
     assert 'id="grading-domains-0-grade"' not in page.text and 'id="grading-overall-grade"' not in page.text
     assert ">Findings</label>" in page.text
+

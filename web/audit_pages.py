@@ -22,7 +22,7 @@ from models.rules import AMENDING, BEFORE_DISTRIBUTION, DRAFTING
 from models.staff import StaffMember
 from web.calls import call_route, new_key, see_other, svc_of
 from web.forms import read_form
-from web.render import Refusal, refusal, render
+from web.render import Refusal, error_page, refusal, render
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
@@ -138,8 +138,8 @@ async def _refused(request: Request, audit_id: str, actor: StaffMember, form_nam
     request.state.audit = None  # the page reads the audit afresh
     try:
         context = await _page_context(request, audit_id, actor)
-    except Exception as error:  # noqa: BLE001 - e.g. not allowed to read the audit at all
-        return error_page(request, actor, problem if problem.status_code != 404 else await refusal(request, error))
+    except Exception:  # noqa: BLE001 - e.g. not allowed to read the audit at all: the refusal alone
+        return error_page(request, actor, problem)
     context |= {"failed": form_name, "values": form.values(), "problem": problem.detail,
                 "field_errors": problem.field_errors, "key": form.idempotency_key() or new_key()}
     if form_name not in context["forms"]:
@@ -163,8 +163,3 @@ def _auditors(request: Request, view: AuditView) -> list[StaffMember]:
     everyone = svc_of(request).directory.everyone()
     return sorted((m for m in everyone if any(m.has(r) for r in AUDITING_ROLES) and m.id != view.auditor_id),
                   key=lambda m: m.id)
-
-
-def error_page(request: Request, actor: StaffMember | None, problem: Refusal) -> Response:
-    return render(request, "error.html", {"actor": actor, "problem": problem.detail, "status": problem.status_code},
-                  problem.status_code)

@@ -17,10 +17,9 @@ from models.disputes import (
 )
 from models.enums import DisputeStep
 from models.staff import StaffMember
-from web.audit_pages import error_page
 from web.calls import call_route, new_key, see_other, svc_of
 from web.forms import read_form
-from web.render import Refusal, refusal, render
+from web.render import Refusal, error_page, refusal, render
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
@@ -102,8 +101,8 @@ async def dispute_action(request: Request, dispute_id: str, form_name: str, acto
         problem = await refusal(request, error)
         try:
             context = await _page_context(request, dispute_id, actor)
-        except Exception as unreadable:  # noqa: BLE001
-            return error_page(request, actor, problem if problem.status_code != 404 else await refusal(request, unreadable))
+        except Exception:  # noqa: BLE001 - not allowed to read it at all: the refusal alone
+            return error_page(request, actor, problem)
         context |= {"failed": form_name, "values": form.values(), "problem": problem.detail,
                     "field_errors": problem.field_errors, "key": form.idempotency_key() or new_key()}
         if form_name not in context["forms"]:

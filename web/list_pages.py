@@ -12,10 +12,9 @@ from api.audits import AUDITING_ROLES
 from api.permissions import authorise
 from models.cycles import is_cycle, month_of
 from models.enums import AuditKind, DisputeLevel, Role, ServiceArea, Stage
-from web.audit_pages import error_page
 from web.calls import call_route, new_key, see_other, svc_of
 from web.forms import read_form
-from web.render import Refusal, refusal, render
+from web.render import Refusal, error_page, refusal, render
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)

@@ -97,3 +97,9 @@ async def refusal(request: Request, error: Exception) -> Refusal:
 def _handler_for(request: Request, error: Exception):
     handlers = request.app.exception_handlers  # FastAPI's own (HTTPException) and api/errors.py's
     return next((handlers[cls] for cls in type(error).__mro__ if cls in handlers), None)
+
+
+def error_page(request: Request, actor: StaffMember | None, problem: Refusal) -> Response:
+    """A page that could not be shown (or an action refused where there is no form to show it by)."""
+    return render(request, "error.html", {"actor": actor, "problem": problem.detail, "status": problem.status_code},
+                  problem.status_code)

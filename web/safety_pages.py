@@ -9,10 +9,9 @@ from api import safety
 from api.permissions import allowed, audit_id_in, audit_of
 from models.safety import SafetyAcknowledgement, SafetyConcernView
 from models.staff import StaffMember
-from web.audit_pages import error_page
 from web.calls import call_route, new_key, see_other, svc_of
 from web.forms import read_form
-from web.render import refusal, render
+from web.render import error_page, refusal, render
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
