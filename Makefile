@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install dev test test-faults demo bench clean
+.PHONY: install dev test test-faults demo bench browser clean
 
 install: $(STAMP)
 
@@ -18,8 +18,17 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)  ## Temporal dev server + Web UI, mail catcher, worker and API; Ctrl-C stops all
 	$(BIN)/python scripts/dev.py
 
-test: $(STAMP)  ## the whole suite on the time-skipping test server
+test: $(STAMP) browser  ## the whole suite on the time-skipping test server
 	$(BIN)/python -m pytest
+
+# The page tests (tests/test_web_browser.py) drive Debian's Chromium through Playwright: a test tool
+# downloading its own browser fails on machines with no route out, so it is never `playwright install`.
+CHROMIUM := /usr/bin/chromium
+browser:  ## Debian's Chromium for the browser test, installed when missing (apt-get, with sudo unless root)
+	@test -x $(CHROMIUM) || { \
+	  apt="$$(test "$$(id -u)" -eq 0 || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get"; \
+	  $$apt install -y chromium || { $$apt update && $$apt install -y chromium; }; }
+	@test -x $(CHROMIUM) || { echo "make browser: $(CHROMIUM) is still missing" >&2; exit 1; }
 
 test-faults: $(STAMP)  ## only the fault suite: killed workers, SMTP down, Temporal restarted
 	$(BIN)/python -m pytest -m faults

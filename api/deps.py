@@ -50,10 +50,16 @@ def current_staff(
     svc: Annotated[Services, Depends(services)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> StaffMember:
-    """The one place a request's actor comes from: its bearer token, never its body."""
+    """The one place an API request's actor comes from: its bearer token, never its body."""
     if credentials is None:
         raise _unauthorised("send 'Authorization: Bearer <token>'")
-    staff_id = _staff_id(svc.settings, credentials.credentials)
+    return staff_for_token(request, svc, credentials.credentials)
+
+
+def staff_for_token(request: Request, svc: Services, token: str) -> StaffMember:
+    """The member of staff a token names, checked as `AUTH_MODE` says (401 otherwise): the API's
+    bearer token and the staff pages' sign-in cookie (web/session.py) both come through here."""
+    staff_id = _staff_id(svc.settings, token)
     member = svc.directory.get(staff_id)
     if member is None:
         raise _unauthorised("the token names no one in the staff directory")

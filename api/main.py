@@ -9,13 +9,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from api import action_log, allocation, audit_tools, audits, cases, codec, cycles, disputes, errors, moderation, my_work, safety, selections, self_selection
-from api import reports
-from web import reports as report_pages
+from api import (action_log, allocation, audit_tools, audits, cases, codec, cycles, disputes, errors, moderation, my_work,
+                 reports, safety, selections, self_selection)
 from api.deps import Services, Svc, check_auth_settings
 from models.settings import get_settings
 from models.staff import StaffDirectory
 from database import make_engine
+import web
 from temporal_client import connect
 
 
@@ -58,8 +58,9 @@ def create_app(prepared: Services | None = None) -> FastAPI:
     errors.install(app)
     action_log.install(app)
     for module in (allocation, audits, audit_tools, disputes, safety, self_selection, cases, selections, cycles,
-                   moderation, reports, my_work, action_log, codec, report_pages):
+                   moderation, reports, my_work, action_log, codec, web):
         app.include_router(module.router)
+    web.install(app)  # the staff pages' static files and sign-in redirect
     # The Web UI (another origin) calls the codec endpoint from the operator's browser.
     app.add_middleware(CORSMiddleware, allow_origins=settings_of(prepared).codec_cors_origins, allow_methods=["POST"],
                        allow_headers=["Authorization", "Content-Type", "X-Namespace"], allow_credentials=True)

@@ -160,16 +160,23 @@ def permit(action: str):
         raise KeyError(f"no permission for {action!r}: add it to PERMISSIONS")
 
     async def check(request: Request, actor: Actor, svc: Svc) -> None:
-        may = PERMISSIONS[action]
-        if may.anyone or any(actor.has(r) for r in may.roles):
-            return
-        audit = await _audit_of(svc, request.path_params) if may.relations else None
         # A view read here the route reads again for free (api.audits.checked_view).
-        request.state.audit = audit if isinstance(audit, AuditView) else None
-        if not allowed(action, actor, audit):
-            raise HTTPException(403, f"only {may.describe()} may do this")
+        request.state.audit = await authorise(action, actor, svc, request.path_params)
 
     return Depends(check)
+
+
+async def authorise(action: str, actor: StaffMember, svc, params: dict) -> AuditView | None:
+    """The table's check of `actor` for `action` on what `params` name (a route's path parameters):
+    403 unless allowed. The one check behind both `permit` (the API) and the staff pages (web/).
+    Answers the audit's view when it had to read it, so the caller need not ask again."""
+    may = PERMISSIONS[action]
+    if may.anyone or any(actor.has(r) for r in may.roles):
+        return None
+    audit = await audit_of(svc, params) if may.relations else None
+    if not allowed(action, actor, audit):
+        raise HTTPException(403, f"only {may.describe()} may do this")
+    return audit if isinstance(audit, AuditView) else None
 
 
 def audit_id_in(params: dict) -> str | None:
@@ -184,7 +191,7 @@ def audit_id_in(params: dict) -> str | None:
     return None
 
 
-async def _audit_of(svc, params: dict) -> "AuditView | AuditRecord | None":
+async def audit_of(svc, params: dict) -> "AuditView | AuditRecord | None":
     """The audit's people: from its row, which the workflow saves before it answers any action
     (no round trip to Temporal); from the workflow itself for a row saved before rows named the
     Head of Service."""

@@ -121,6 +121,7 @@ def banner() -> None:
 ================================================================================
  Ready. Ctrl-C stops everything; `make dev` again carries on where you left off.
 
+ Pages for staff  http://localhost:8000/app/  (sign in as anyone in the directory below)
  API docs         http://localhost:8000/docs
  Temporal Web UI  http://localhost:8233  (filter workflows with AuditStage="awaiting_qa")
  Mailbox          {(MAILBOX / "new").relative_to(ROOT)}/  (a Maildir: one file per email)

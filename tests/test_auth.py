@@ -113,3 +113,20 @@ def test_dev_tokens_name_the_staff_member(settings):
 def test_the_api_refuses_to_start_without_real_sign_in(settings, engine, directory, unsafe):
     with pytest.raises(RuntimeError):
         create_app(Services(settings=settings.model_copy(update=unsafe), client=None, engine=engine, directory=directory))
+
+
+async def test_the_pages_sign_in_takes_the_councils_token_into_a_cookie(oidc, engine, directory):
+    """The staff pages (web/session.py) check the cookie's token by the bearer token's code."""
+    app = create_app(Services(settings=oidc, client=None, engine=engine, directory=directory))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        page = await http.get("/app/sign-in")
+        assert 'name="token"' in page.text and "(tm2)" not in page.text  # no directory to pick from
+        refused = await http.post("/app/sign-in", data={"token": token(minutes=-5), "next": "/app/audits"})
+        assert refused.status_code == 401 and "invalid token: " in refused.text
+        signed_in = await http.post("/app/sign-in", data={"token": token(sub="tm1"), "next": "/app/audits"})
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == "/app/audits"
+        cookie = {"Cookie": f"qsaf_session={token(sub='tm1')}"}
+        assert "Taylor Manager (tm1)" in (await http.get("/app/audits", headers=cookie)).text
+        expired = await http.get("/app/audits", headers={"Cookie": f"qsaf_session={token(minutes=-5)}"})
+        assert expired.status_code == 303 and expired.headers["location"] == "/app/sign-in?next=/app/audits"
+        assert (await http.get("/audits", headers=cookie)).status_code == 401  # the API: bearer only

@@ -14,6 +14,7 @@ from models.tables import AuditRecord, DisputeRecord
 from tests.conftest import Api
 from tests.helpers import allocate, audit_to_report, complete, eventually, london, qa, skip_to, submit
 from tests.test_reports import G, I, RI, at, moderation
+from tests.test_web_pages import pages
 
 
 @pytest_asyncio.fixture
@@ -129,27 +130,32 @@ async def test_a_bad_period_is_refused_with_what_to_send(reports_api, path, peri
 
 async def test_practitioners_and_team_managers_are_refused(reports_api, rows):
     for who in ("sw1", "tm1", "slt1"):
-        for path in ("/reports/monthly", "/reports/monthly.csv", "/reports/monthly/charts/grades.svg", "/app/reports/monthly"):
+        for path in ("/reports/monthly", "/reports/monthly.csv", "/reports/monthly/charts/grades.svg"):
             r = await reports_api.as_(who).get(path, params={"period": "2027-01"})
             assert r.status_code == 403, (who, path, r.text)
+        for path in ("/app/reports/monthly", "/app/reports/monthly.csv"):
+            r = await pages(reports_api, who).get(path + "?period=2027-01")
+            assert r.status_code == 403 and "may do this" in r.text, (who, path, r.text)
 
 
 async def test_the_pages(reports_api, rows):
-    r = await reports_api.as_("psw1").get("/app/reports")
+    r = await pages(reports_api, "psw1").get("/app/reports")
     assert r.status_code == 200 and '<html lang="en">' in r.text and 'action="/app/reports/quarterly"' in r.text
-    r = await reports_api.as_("psw1").get("/app/reports/monthly", params={"period": "2027-01"})
+    r = await pages(reports_api, "psw1").get("/app/reports/monthly?period=2027-01")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     page = r.text
     assert "<h1>Monthly report: January 2027</h1>" in page and "<title>Monthly report, January 2027" in page
     # The charts inline, each with its words (no moderation chart: no panel sat in January).
     assert page.count('<svg ') == 3 and page.count('role="img"') == 3 and "No moderation panel sat" in page
     assert "<caption>Final grades by service</caption>" in page and "Of 3 final gradings" in page
-    assert 'href="/reports/monthly.csv?period=2027-01"' in page
-    r = await reports_api.as_("psw1").get("/app/reports/monthly", params={"period": "March"})
+    assert 'href="/app/reports/monthly.csv?period=2027-01"' in page
+    r = await pages(reports_api, "psw1").get("/app/reports/monthly.csv?period=2027-01")  # signed in by the cookie
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv") and "grades" in r.text
+    r = await pages(reports_api, "psw1").get("/app/reports/monthly?period=March")
     assert r.status_code == 422 and 'role="alert"' in r.text and "period must look like 2027-03" in r.text
-    r = await reports_api.as_("psw1").get("/app/reports/quarterly", params={"period": "2027-Q1"})
+    r = await pages(reports_api, "psw1").get("/app/reports/quarterly?period=2027-Q1")
     assert r.text.count('<svg ') == 4 and "<caption>Agreement by domain</caption>" in r.text
-    r = await reports_api.as_("psw1").get("/app/reports/annual", params={"period": "2031"})
+    r = await pages(reports_api, "psw1").get("/app/reports/annual?period=2031")
     assert r.status_code == 200 and "Nothing to report" in r.text and "<svg" not in r.text
 
 

@@ -1,14 +1,105 @@
-"""PLACEHOLDER (branch `reports`): one Jinja2 environment over web/templates, autoescaping HTML.
-The `web` branch brings its own; on merge keep one of the two and point the reports pages at it."""
+"""Rendering the staff pages: the templates, how times and people read, and a refusal turned into
+the message a person sees beside the form (the same status and words the JSON API answers with)."""
 
+import json
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from starlette.responses import Response
 
-TEMPLATES = Path(__file__).parent / "templates"
-environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                          trim_blocks=True, lstrip_blocks=True)
+from api.errors import validation_body
+from models.staff import StaffMember
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")  # autoescaped: nothing typed in runs as HTML
 
 
-def render(template: str, **context) -> str:
-    return environment.get_template(template).render(**context)
+def london_time(value: datetime | None, timezone: str = "Europe/London") -> str:
+    """ "Friday 4 December, 17:00" in the council's time zone; the year only when it is not this one."""
+    if value is None:
+        return "no deadline"
+    zone = ZoneInfo(timezone)
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
+    year = f" {local.year}" if local.year != datetime.now(zone).year else ""
+    return f"{local:%A} {local.day} {local:%B}{year}, {local:%H:%M}"
+
+
+def long_date(value: date | None) -> str:
+    return f"{value:%A} {value.day} {value:%B %Y}" if value else ""
+
+
+def words(value) -> str:
+    """An enum or code as words: `requires_improvement` reads "requires improvement"."""
+    if value is None:
+        return "none"
+    return str(getattr(value, "value", value)).replace("_", " ")
+
+
+def london_iso(value: str | None) -> str:
+    return london_time(datetime.fromisoformat(value)) if value else ""
+
+
+templates.env.filters.update(london=london_time, london_iso=london_iso, long_date=long_date, words=words)
+
+
+def render(request: Request, template: str, context: dict, status_code: int = 200) -> Response:
+    # The signed-in person (web.session.page_actor) shows in the header and decides the nav.
+    actor: StaffMember | None = context.get("actor") or getattr(request.state, "page_actor", None)
+    directory = request.app.state.services.directory
+
+    def person(staff_id: str | None) -> str:
+        """A name with its staff ID, as the pages show people (the ID alone if they have left)."""
+        if not staff_id:
+            return "nobody"
+        member = directory.get(staff_id)
+        return f"{member.name} ({staff_id})" if member else staff_id
+
+    base = {"person": person, "values": {}, "field_errors": {}, "problem": None}
+    return templates.TemplateResponse(request, template, base | context | {"actor": actor}, status_code=status_code)
+
+
+class Refusal(Exception):
+    """What a person sees when an action (or a page) is refused: the status and the API's words,
+    with each field's message when the content was at fault."""
+
+    def __init__(self, status_code: int, detail: str, errors: list[dict] | None = None):
+        super().__init__(detail)
+        self.status_code, self.detail, self.errors = status_code, detail, errors or []
+
+    @property
+    def field_errors(self) -> dict[str, str]:
+        return {e["field"]: e["message"] for e in self.errors}
+
+
+async def refusal(request: Request, error: Exception) -> Refusal:
+    """The refusal the JSON API would answer for `error`, by the app's own exception handlers
+    (api/errors.py): one mapping of workflow refusals, timeouts and outages for both."""
+    if isinstance(error, Refusal):
+        return error
+    if isinstance(error, ValidationError):  # a form's content, checked by the API's own models
+        body = validation_body(error.errors())
+        return Refusal(422, body["detail"], body["errors"])
+    handler = _handler_for(request, error)
+    if handler is None:
+        raise error
+    answer = await handler(request, error)
+    body = json.loads(answer.body)
+    detail = body.get("detail")
+    if not isinstance(detail, str):  # FastAPI's own 422s list their errors
+        body = validation_body(detail or [])
+    return Refusal(answer.status_code, body["detail"], body.get("errors"))
+
+
+def _handler_for(request: Request, error: Exception):
+    handlers = request.app.exception_handlers  # FastAPI's own (HTTPException) and api/errors.py's
+    return next((handlers[cls] for cls in type(error).__mro__ if cls in handlers), None)
+
+
+def error_page(request: Request, actor: StaffMember | None, problem: Refusal) -> Response:
+    """A page that could not be shown (or an action refused where there is no form to show it by)."""
+    return render(request, "error.html", {"actor": actor, "problem": problem.detail, "status": problem.status_code},
+                  problem.status_code)

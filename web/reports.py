@@ -1,44 +1,74 @@
 """The reports' pages (R-REP): `/app/reports` to choose a report, `/app/reports/{kind}?period=`
-to read one, its charts inline (SVG drawn on the server) with the figures in tables beside them.
+to read one, its charts inline (SVG drawn on the server) with the figures in tables beside them,
+and `/app/reports/{kind}.csv` to download it signed in by the page's cookie.
 
-Thin on purpose: each page calls `api.reports.report_for`, as the JSON route does. Signing in is
-the API's bearer dependency here; the `web` branch's cookie sign-in replaces `Actor` on merge."""
+Thin on purpose: each page runs the permission table's check and then `api.reports.report_for`,
+as the JSON route does."""
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException, Request
 from markupsafe import Markup
+from starlette.responses import Response
 
-from api.deps import Actor, Svc
-from api.permissions import permit
+from api import reports
+from api.permissions import authorise
 from api.report_charts import ChartName, chart
 from api.reports import PeriodQuery, ReportKind, ServiceQuery, report_for
 from models.report_periods import EXAMPLES
-from web.render import render
+from models.staff import StaffMember
+from web.calls import svc_of
+from web.render import error_page, refusal, render
+from web.session import PageActor
 
-router = APIRouter(prefix="/app/reports", include_in_schema=False)
-
-
-@router.get("", response_class=HTMLResponse, dependencies=[permit("get_report")])
-def reports_index(actor: Actor) -> HTMLResponse:
-    return _index()
+router = APIRouter(prefix="/app/reports")
 
 
-@router.get("/{kind}", response_class=HTMLResponse, dependencies=[permit("get_report")])
-def report_page(kind: ReportKind, period: PeriodQuery, svc: Svc, actor: Actor, service_area: ServiceQuery = None) -> HTMLResponse:
+@router.get("")
+async def reports_index(request: Request, actor: PageActor) -> Response:
+    if problem := await _refused(request, actor):
+        return problem
+    return _index(request, actor)
+
+
+@router.get("/{kind}.csv")
+async def report_csv_page(request: Request, kind: ReportKind, period: PeriodQuery, actor: PageActor,
+                          service_area: ServiceQuery = None) -> Response:
+    if problem := await _refused(request, actor):
+        return problem
     try:
-        report = report_for(svc, actor, kind, period, service_area)
-    except HTTPException as refused:
-        if refused.status_code != 422:
-            raise
-        return _index(error=refused.detail, kind=kind.value, period=period, status=422)  # the form again, saying why
+        return reports.get_report_csv(kind, period, svc_of(request), actor, service_area)
+    except HTTPException as error:
+        return error_page(request, actor, await refusal(request, error))
+
+
+@router.get("/{kind}")
+async def report_page(request: Request, kind: ReportKind, period: PeriodQuery, actor: PageActor,
+                      service_area: ServiceQuery = None) -> Response:
+    if problem := await _refused(request, actor):
+        return problem
+    try:
+        report = report_for(svc_of(request), actor, kind, period, service_area)
+    except HTTPException as error:
+        if error.status_code != 422:
+            return error_page(request, actor, await refusal(request, error))
+        return _index(request, actor, error=error.detail, kind=kind.value, period=period, status=422)  # the form again, saying why
     charts = {} if report.empty else {name.value: Markup(chart(report, name)) for name in _shown(report)}
     query = f"period={report.period}" + (f"&service_area={service_area.value}" if service_area else "")
-    return HTMLResponse(render("reports/report.html", report=report, charts=charts, query=query, pct=_pct))
+    return render(request, "reports/report.html", {"actor": actor, "report": report, "charts": charts, "query": query, "pct": _pct})
 
 
-def _index(error: str | None = None, kind: str | None = None, period: str = "", status: int = 200) -> HTMLResponse:
-    return HTMLResponse(render("reports/index.html", kinds=list(ReportKind), examples=EXAMPLES, error=error,
-                               chosen=kind, period=period), status_code=status)
+async def _refused(request: Request, actor: StaffMember) -> Response | None:
+    """The permission table's check for reports (what `permit("get_report")` runs for the API)."""
+    try:
+        await authorise("get_report", actor, svc_of(request), {})
+    except HTTPException as error:
+        return error_page(request, actor, await refusal(request, error))
+    return None
+
+
+def _index(request: Request, actor: StaffMember, error: str | None = None, kind: str | None = None, period: str = "",
+           status: int = 200) -> Response:
+    return render(request, "reports/index.html", {"actor": actor, "kinds": list(ReportKind), "examples": EXAMPLES,
+                                                  "error": error, "chosen": kind, "period": period}, status)
 
 
 def _shown(report) -> list[ChartName]:

@@ -1,0 +1,199 @@
+"""The staff pages in a real browser: Debian's Chromium (/usr/bin/chromium, installed by
+`make browser`, which `make test` runs first), driven by Playwright, never Playwright's own
+download. One audit goes from allocation to a dispute's first step through the pages alone,
+each person signing in in turn; axe-core (bundled by axe-playwright-python, nothing fetched)
+checks every page visited and finds no serious or critical violation."""
+
+import asyncio
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Page, async_playwright, expect
+
+from api.deps import Services
+from api.main import create_app
+from models.audit_tools import tool_for
+from models.enums import ServiceArea
+from tests.helpers import london, skip_to
+from tests.test_fuzz import Served
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Without the background-networking flags Chromium tries Google's hosts, which this machine refuses.
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+BLOCKING = {"serious", "critical"}
+
+
+class Visits:
+    """The browser's page, checked by axe-core each time it lands somewhere new."""
+
+    def __init__(self, page: Page, base: str):
+        self.page, self.base, self.axe = page, base, Axe()
+        self.checked: list[str] = []
+        self.seen: set[str] = set()
+        self.minor: list[str] = []
+        self.violations: list[str] = []
+
+    async def check(self) -> None:
+        """axe-core on the page as it is now; once per page and set of forms (the same page seen
+        again by the next person is the same markup), as axe takes a second or so a page here."""
+        forms = await self.page.locator("section.action-form").evaluate_all("sections => sections.map(s => s.id)")
+        where = self.page.url.removeprefix(self.base)
+        key = f"{urlsplit(where).path} {' '.join(forms)}"
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        results = (await self.axe.run(self.page)).response
+        self.checked.append(where)
+        self.minor += [f"{where}: {v['id']} ({v['impact']})" for v in results["violations"] if v["impact"] not in BLOCKING]
+        self.violations += [f"{where}: {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+                            for v in results["violations"] if v["impact"] in BLOCKING]
+
+    async def sign_in(self, staff_id: str) -> None:
+        page = self.page
+        if await page.get_by_role("button", name="Sign out").count():
+            await page.get_by_role("button", name="Sign out").click()
+        else:
+            await page.goto(f"{self.base}/app/")  # not signed in: sent to the sign-in page
+        await expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
+        await self.check()
+        await page.get_by_role("button", name=re.compile(rf"\({staff_id}\)")).click()
+        await expect(page.get_by_role("heading", name="My work")).to_be_visible()
+        await expect(page.get_by_text(f"({staff_id})").first).to_be_visible()
+        await self.check()
+
+    async def submit(self, button: str, notice: str) -> None:
+        await self.page.get_by_role("button", name=button, exact=True).click()
+        await expect(self.page.get_by_role("status")).to_contain_text(notice)
+        await self.check()
+
+    async def follow_until(self, href: str, attempts: int = 50) -> None:
+        """Click the link once the list shows it (each process writes what it waits for just after
+        it answers); reload meanwhile."""
+        for _ in range(attempts):
+            link = self.page.locator(f'a[href="{href}"]').first
+            if await link.count():
+                await link.click()
+                await self.check()
+                return
+            await asyncio.sleep(0.2)
+            await self.page.reload()
+        raise AssertionError(f"no link to {href} on {self.page.url}")
+
+    async def reload_until(self, text: str, attempts: int = 50) -> None:
+        for _ in range(attempts):
+            if await self.page.get_by_text(text, exact=True).count():
+                return
+            await asyncio.sleep(0.2)
+            await self.page.reload()
+        raise AssertionError(f"{text!r} never appeared on {self.page.url}")
+
+
+@pytest.mark.timeout(300)
+async def test_an_audit_from_allocation_to_a_dispute_through_the_pages_alone(env, client, settings, engine, directory):
+    assert CHROMIUM.exists(), "Debian's Chromium is missing: `make browser` installs it (`make test` runs it first)"
+    await skip_to(env, london(2027, 1, 4, 9))  # a Monday; the audit's dates below are of this week
+    served_settings = settings.model_copy(update={"temporal_address": env.client.service_client.config.target_host})
+    app = create_app(Services(settings=served_settings, client=None, engine=engine, directory=directory))
+    with Served(app) as served:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            try:
+                visits = Visits(await browser.new_page(), served.url)
+                audit_id = await allocate(visits)
+                await grade_and_submit(visits, audit_id)
+                await accept(visits, audit_id)
+                await raise_dispute(visits, audit_id)
+                await record_the_meeting(visits, audit_id)
+            finally:
+                await browser.close()
+    print("\naxe checked:", *visits.checked, "not serious:", *visits.minor or ["none"], sep="\n  ")
+    assert len(visits.checked) >= 12, visits.checked
+    assert visits.violations == [], "\n".join(visits.violations)
+
+
+async def allocate(visits: Visits) -> str:
+    page = visits.page
+    await visits.sign_in("piat1")
+    await page.get_by_role("link", name="Allocate an audit").click()
+    await visits.check()
+    await page.get_by_label("Case reference").fill("C-200001")
+    await page.get_by_label("Service").select_option("safeguarding")
+    await page.get_by_label("Kind of audit").select_option("standard")
+    await page.get_by_label("Cycle").fill("2027-01")
+    await page.get_by_label("Auditor").select_option("tm2")
+    await page.get_by_label("Practitioner").select_option("sw1")
+    await page.get_by_label("Start of Children's Social Care involvement").fill("2026-03-01")
+    await page.get_by_label("CP Chair or IRO (optional)").select_option("iro1")
+    await visits.submit("Allocate", "Audit allocated")
+    await expect(page.get_by_text("Thursday 4 February 2027, 17:00").first).to_be_visible()  # due, in London time
+    return re.search(r"/app/audits/([^?#]+)", page.url).group(1)
+
+
+async def grade_and_submit(visits: Visits, audit_id: str) -> None:
+    page = visits.page
+    await visits.sign_in("tm2")
+    await visits.follow_until(f"/app/audits/{audit_id}")  # My work: the grading waits on the auditor
+    domains = tool_for(ServiceArea.SAFEGUARDING).domains
+    for i, domain in enumerate(domains):
+        group = page.locator("#form-grading fieldset").filter(has=page.get_by_text(domain.name, exact=True))
+        await group.get_by_label("Grade").select_option("good")
+        await group.get_by_label("Rationale").fill(f"Evidence seen for {domain.name}")
+    await page.get_by_label("Overall grade").select_option("good")
+    await page.get_by_label("Overall rationale").first.fill("Good work throughout")
+    plan = page.locator("#form-grading fieldset").filter(has_text="Action 1")
+    await plan.get_by_label("What will be done").fill("Update the chronology")
+    await plan.get_by_label("Owner's staff ID").fill("sw1")
+    await plan.get_by_label("Due on").fill("2027-03-01")
+    await visits.submit("Record the initial grading", "Initial grading recorded")
+
+    conversation = page.locator("#form-conversation")  # its grading comes filled from the initial one
+    await conversation.get_by_label("Date of the conversation").fill("2027-01-04")
+    await conversation.get_by_label("What was discussed and learnt").fill("Reflected on strengths and gaps")
+    await visits.submit("Record the conversation", "Practitioner conversation and final grading recorded")
+    await visits.submit("Submit for quality assurance", "Submitted for quality assurance")
+    await expect(page.get_by_text("awaiting qa", exact=True)).to_be_visible()
+
+
+async def accept(visits: Visits, audit_id: str) -> None:
+    page = visits.page
+    await visits.sign_in("piat1")
+    await visits.follow_until(f"/app/audits/{audit_id}")  # My work: QA waits on PIAT
+    await page.get_by_label("Accept the report").check()
+    await visits.submit("Record the decision", "Quality assurance recorded")
+    await page.get_by_role("link", name="Audits", exact=True).click()
+    await visits.check()
+    await page.get_by_label("Stage").select_option("dispute_window")
+    await page.get_by_role("button", name="Show audits").click()
+    await visits.check()
+    await expect(page.locator(f'a[href="/app/audits/{audit_id}"]')).to_have_count(1)
+    await page.get_by_role("link", name="Disputes", exact=True).click()
+    await visits.check()
+
+
+async def raise_dispute(visits: Visits, audit_id: str) -> None:
+    page = visits.page
+    await visits.sign_in("sw1")
+    await page.get_by_role("link", name="Audits", exact=True).click()
+    await visits.check()
+    await visits.follow_until(f"/app/audits/{audit_id}")
+    await visits.reload_until("Dispute the grading")  # once the report is out: the dispute window
+    await page.get_by_label("The overall grade").check()
+    await page.get_by_label("Why, against the audit grading criteria").fill("The plan was reviewed on time")
+    await page.get_by_label("Evidence of the work done").fill("Review minutes of 2 December")
+    await visits.submit("Raise the dispute", "Dispute raised")
+
+
+async def record_the_meeting(visits: Visits, audit_id: str) -> None:
+    page = visits.page
+    await visits.sign_in("tm1")
+    await visits.follow_until(f"/app/disputes/{audit_id}")  # My work: the meeting waits on the TM
+    meeting = page.locator("#form-meeting")
+    await meeting.get_by_label("Date of the meeting").fill("2027-01-04")
+    await meeting.get_by_label("Attendees (staff IDs, separated by commas)").fill("tm1, sw1, tm2")
+    await meeting.get_by_label("Notes of the meeting").fill("Talked it through")
+    await visits.submit("Record the meeting", "Meeting recorded")
+    await expect(page.locator("dl.summary dd").nth(1)).to_have_text("summary")  # the step it waits on next

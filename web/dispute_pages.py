@@ -1,0 +1,122 @@
+"""A dispute's page (`/app/disputes/{dispute_id}`, the dispute ID being its audit's): its level,
+step, whom it waits for and until when, what was recorded, and the form for the step the
+signed-in person owns now. Each form posts to `/app/disputes/{dispute_id}/{form}`."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from api import audit_tools, audits, disputes
+from api.permissions import allowed, audit_of
+from models.disputes import (
+    AmendedGrading, CorporateDecision, DisputeMeeting, DisputeSummary, DisputeView, FormalDiscussion,
+    IndependentReviewDecision, IndependentReviewResult, Withdrawal, WrittenResponse,
+)
+from models.enums import DisputeStep
+from models.staff import StaffMember
+from web.calls import call_route, new_key, see_other, svc_of
+from web.forms import read_form
+from web.render import Refusal, error_page, refusal, render
+from web.session import PageActor
+
+router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
+
+
+@dataclass(frozen=True)
+class Step:
+    route: Callable  # the API's route function (its name is the operation ID)
+    model: type[BaseModel]
+    step: DisputeStep | None  # None: not a step of the ladder (a withdrawal)
+    done: str
+
+    @property
+    def permission(self) -> str:
+        return self.route.__name__
+
+
+STEPS: dict[str, Step] = {
+    "meeting": Step(disputes.record_meeting, DisputeMeeting, DisputeStep.MEETING, "Meeting recorded."),
+    "summary": Step(disputes.record_summary, DisputeSummary, DisputeStep.SUMMARY, "Summary recorded."),
+    "amended-grading": Step(disputes.record_amended_grading, AmendedGrading, DisputeStep.AMENDED_GRADING,
+                            "Amended grading recorded."),
+    "formal-discussion": Step(disputes.record_formal_discussion, FormalDiscussion, DisputeStep.FORMAL_DISCUSSION,
+                              "Formal discussion recorded."),
+    "written-response": Step(disputes.record_written_response, WrittenResponse, DisputeStep.WRITTEN_RESPONSE,
+                             "Written response recorded."),
+    "corporate-decision": Step(disputes.record_corporate_decision, CorporateDecision, DisputeStep.CORPORATE_DECISION,
+                               "Corporate decision recorded."),
+    "independent-review": Step(disputes.record_independent_review, IndependentReviewDecision,
+                               DisputeStep.INDEPENDENT_REVIEW, "Decision on an independent review recorded."),
+    "independent-review-result": Step(disputes.record_independent_review_result, IndependentReviewResult,
+                                      DisputeStep.INDEPENDENT_REVIEW_RESULT, "Independent review's result recorded."),
+    "withdrawal": Step(disputes.withdraw, Withdrawal, None, "Dispute withdrawn."),
+}
+REGRADING = {"written-response", "corporate-decision", "independent-review-result"}  # an optional regrade
+
+
+def offered(view: DisputeView, actor: StaffMember, people) -> list[str]:
+    """The forms `actor` may use now: the permission table, and the step the dispute waits on from them."""
+    if view.outcome is not None or view.waiting_for is None:
+        return []
+    recorded = {r.step for r in view.records}
+    forms = []
+    for slug, step in STEPS.items():
+        if not allowed(step.permission, actor, people):
+            continue
+        if step.step is None:
+            mine = actor.id == view.raised_by and view.step not in recorded
+        else:
+            mine = view.step is step.step and step.step not in recorded and actor.id in view.waiting_for.from_staff_ids
+        if mine:
+            forms.append(slug)
+    return forms
+
+
+@router.get("/disputes/{dispute_id}")
+async def dispute_page(request: Request, dispute_id: str, actor: PageActor, done: str | None = None) -> Response:
+    try:
+        context = await _page_context(request, dispute_id, actor)
+    except Exception as error:  # noqa: BLE001 - every refusal becomes a page with its reason
+        return error_page(request, actor, await refusal(request, error))
+    notice = "Dispute raised." if done == "raised" else STEPS[done].done if done in STEPS else None
+    return render(request, "dispute.html", context | {"notice": notice})
+
+
+@router.post("/disputes/{dispute_id}/{form_name}")
+async def dispute_action(request: Request, dispute_id: str, form_name: str, actor: PageActor) -> Response:
+    step = STEPS.get(form_name)
+    if step is None:
+        return error_page(request, actor, Refusal(404, f"there is no form {form_name!r} on a dispute's page"))
+    form = await read_form(request)
+    try:
+        body = form.body()
+        if form_name in REGRADING and not form.get("_regrade"):
+            body.pop("regrade", None)  # the regrade's fields are filled in only when it is ticked
+        await call_route(request, step.route, actor, {"dispute_id": dispute_id},
+                         body=step.model.model_validate(body), key=form.idempotency_key())
+    except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
+        problem = await refusal(request, error)
+        try:
+            context = await _page_context(request, dispute_id, actor)
+        except Exception:  # noqa: BLE001 - not allowed to read it at all: the refusal alone
+            return error_page(request, actor, problem)
+        context |= {"failed": form_name, "values": form.values(), "problem": problem.detail,
+                    "field_errors": problem.field_errors, "key": form.idempotency_key() or new_key()}
+        if form_name not in context["forms"]:
+            context["forms"] = [*context["forms"], form_name]
+        return render(request, "dispute.html", context, problem.status_code)
+    return see_other(f"/app/disputes/{dispute_id}?done={form_name}#top")
+
+
+async def _page_context(request: Request, dispute_id: str, actor: StaffMember) -> dict:
+    view: DisputeView = await call_route(request, disputes.get_dispute, actor, {"dispute_id": dispute_id})
+    people = await audit_of(svc_of(request), {"audit_id": view.audit_id})  # for the table's relations
+    audit = None  # the audit's grading fills the regrade forms, for those who may read the audit
+    if allowed("get_audit", actor, people):
+        audit = await call_route(request, audits.get_audit, actor, {"audit_id": view.audit_id})
+    tool = await call_route(request, audit_tools.get_audit_tool, actor, service_area=people.service_area)
+    return {"view": view, "audit": audit, "tool": tool, "forms": offered(view, actor, people), "key": new_key(),
+            "failed": None, "regrading": REGRADING}

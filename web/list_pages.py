@@ -1,0 +1,130 @@
+"""My work (`/app/`), the audits and disputes lists, and PIAT's allocation form: each reads or
+acts through the API's own route function, so the lists are scoped exactly as `GET /audits` is."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from api import allocation, audits, disputes, my_work
+from api.audits import AUDITING_ROLES
+from api.permissions import authorise
+from models.cycles import is_cycle, month_of
+from models.enums import AuditKind, DisputeLevel, Role, ServiceArea, Stage
+from web.calls import call_route, new_key, see_other, svc_of
+from web.forms import read_form
+from web.render import Refusal, error_page, refusal, render
+from web.session import PageActor
+
+router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
+# Where each kind of waiting item is read in the pages; None: no page yet (the API has it).
+PAGES = {"audit": "/app/audits/{id}", "dispute": "/app/disputes/{id}", "safety_concern": "/app/safety-concerns/{id}",
+         "moderation_panel": None}
+
+
+@router.get("/")
+async def my_work_page(request: Request, actor: PageActor) -> Response:
+    items = await call_route(request, my_work.my_work, actor)  # soonest deadline first, as GET /me/work
+    rows = [(item, _page_of(item)) for item in items]
+    return render(request, "my_work.html", {"actor": actor, "rows": rows})
+
+
+def _page_of(item) -> str | None:
+    page = PAGES.get(item.process)
+    return page.format(id=item.id) if page else None
+
+
+@router.get("/audits")
+async def audits_page(request: Request, actor: PageActor, cycle: str = "", service_area: str = "", stage: str = "",
+                      kind: str = "", overdue: str = "") -> Response:
+    chosen = {"cycle": cycle, "service_area": service_area, "stage": stage, "kind": kind, "overdue": overdue}
+    try:
+        filters = {"cycle": _cycle(cycle), "service_area": _choice(ServiceArea, service_area, "service_area"),
+                   "stage": _choice(Stage, stage, "stage"), "kind": _choice(AuditKind, kind, "kind"),
+                   "overdue": {"yes": True, "no": False}.get(overdue)}
+        rows = await call_route(request, audits.list_audits, actor, **filters, limit=500)
+    except Exception as error:  # noqa: BLE001 - a filter the list cannot take: said beside it
+        problem = await refusal(request, error)
+        return render(request, "audits.html", _list_context(actor, chosen, [], problem), problem.status_code)
+    return render(request, "audits.html", _list_context(actor, chosen, rows))
+
+
+def _list_context(actor, chosen: dict, rows: list, problem: Refusal | None = None) -> dict:
+    return {"actor": actor, "failed": "filters", "values": chosen, "rows": rows, "service_areas": list(ServiceArea), "stages": list(Stage),
+            "kinds": list(AuditKind), "problem": problem.detail if problem else None,
+            "field_errors": problem.field_errors if problem else {}}
+
+
+def _cycle(value: str) -> str | None:
+    if value and not is_cycle(value):
+        raise Refusal(422, f"cycle {value!r} is not an audit cycle: use YYYY-MM, any month but August or December",
+                      [{"field": "cycle", "message": "use YYYY-MM, e.g. 2027-01"}])
+    return value or None
+
+
+def _choice(enum, value: str, field: str):
+    if not value:
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        raise Refusal(422, f"{field}: choose one of the list", [{"field": field, "message": "choose one of the list"}]) from None
+
+
+@router.get("/disputes")
+async def disputes_page(request: Request, actor: PageActor, level: str = "", overdue: str = "",
+                        open_only: str = "") -> Response:
+    chosen = {"level": level, "overdue": overdue, "open_only": open_only}
+    try:
+        rows = await call_route(request, disputes.list_disputes, actor, level=_choice(DisputeLevel, level, "level"),
+                                overdue={"yes": True, "no": False}.get(overdue), open_only=bool(open_only))
+    except Exception as error:  # noqa: BLE001 - e.g. 403: the list is for senior leaders and Corporate Directors
+        problem = await refusal(request, error)
+        if problem.status_code == 403:
+            return error_page(request, actor, problem)
+        context = {"actor": actor, "failed": "filters", "values": chosen, "rows": [], "levels": list(DisputeLevel),
+                   "problem": problem.detail, "field_errors": problem.field_errors}
+        return render(request, "disputes.html", context, problem.status_code)
+    context = {"actor": actor, "failed": "filters", "values": chosen, "rows": rows, "levels": list(DisputeLevel)}
+    return render(request, "disputes.html", context)
+
+
+# ---- allocation (PIAT) ----------------------------------------------------------------------
+
+
+@router.get("/allocate")
+async def allocate_page(request: Request, actor: PageActor) -> Response:
+    try:  # the form only for those who may allocate; others are told who may
+        await authorise("allocate_audit", actor, svc_of(request), {})
+    except Exception as error:  # noqa: BLE001
+        return error_page(request, actor, await refusal(request, error))
+    return render(request, "allocate.html", _allocate_context(request, actor))
+
+
+@router.post("/allocate")
+async def allocate(request: Request, actor: PageActor) -> Response:
+    form = await read_form(request)
+    try:
+        body = allocation.AllocationRequest.model_validate(form.body())
+        view = await call_route(request, allocation.allocate_audit, actor, body=body, key=form.idempotency_key())
+    except Exception as error:  # noqa: BLE001 - the form comes back as typed, with the reason
+        problem = await refusal(request, error)
+        context = _allocate_context(request, actor) | {
+            "values": form.values(), "problem": problem.detail, "field_errors": problem.field_errors,
+            "key": form.idempotency_key() or new_key(), "failed": "allocate"}
+        return render(request, "allocate.html", context, problem.status_code)
+    return see_other(f"/app/audits/{view.audit_id}?done=allocated")
+
+
+def _allocate_context(request: Request, actor) -> dict:
+    everyone = sorted(svc_of(request).directory.everyone(), key=lambda m: m.id)
+    this_month = month_of(datetime.now(ZoneInfo(svc_of(request).settings.timezone)))
+    return {
+        "actor": actor, "key": new_key(), "failed": None, "values": {}, "this_month": this_month,
+        "today": date.today().isoformat(), "service_areas": list(ServiceArea),
+        "kinds": [k for k in AuditKind if k is not AuditKind.REAUDIT],
+        "auditors": [m for m in everyone if any(m.has(r) for r in AUDITING_ROLES + (Role.PRACTITIONER,))],
+        "practitioners": [m for m in everyone if m.has(Role.PRACTITIONER)],
+        "chairs": [m for m in everyone if m.has(Role.IRO) or m.has(Role.CP_CHAIR)],
+    }

@@ -1,0 +1,58 @@
+"""A safety concern's page (`/app/safety-concerns/{concern_id}`): what was raised, who has been
+told, whom it waits on and until when, and the acknowledgement form for whoever may give it now
+(R-SAFE-2). Raising one is a form on the audit's page (web/audit_pages.py)."""
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from api import safety
+from api.permissions import allowed, audit_id_in, audit_of
+from models.safety import SafetyAcknowledgement, SafetyConcernView
+from models.staff import StaffMember
+from web.calls import call_route, new_key, see_other, svc_of
+from web.forms import read_form
+from web.render import error_page, refusal, render
+from web.session import PageActor
+
+router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
+
+
+@router.get("/safety-concerns/{concern_id}")
+async def concern_page(request: Request, concern_id: str, actor: PageActor, done: str | None = None) -> Response:
+    try:
+        context = await _page_context(request, concern_id, actor)
+    except Exception as error:  # noqa: BLE001 - every refusal becomes a page with its reason
+        return error_page(request, actor, await refusal(request, error))
+    notice = {"raised": "Safety concern raised: the Team Manager has been emailed, marked urgent.",
+              "acknowledge": "Acknowledgement recorded."}.get(done or "")
+    return render(request, "safety_concern.html", context | {"notice": notice})
+
+
+@router.post("/safety-concerns/{concern_id}/acknowledge")
+async def acknowledge(request: Request, concern_id: str, actor: PageActor) -> Response:
+    form = await read_form(request)
+    try:
+        body = SafetyAcknowledgement.model_validate(form.body())
+        await call_route(request, safety.acknowledge, actor, {"concern_id": concern_id}, body=body,
+                         key=form.idempotency_key())
+    except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
+        problem = await refusal(request, error)
+        try:
+            context = await _page_context(request, concern_id, actor)
+        except Exception:  # noqa: BLE001 - not allowed to read it at all: the refusal alone
+            return error_page(request, actor, problem)
+        context |= {"failed": "acknowledge", "values": form.values(), "problem": problem.detail,
+                    "field_errors": problem.field_errors, "key": form.idempotency_key() or new_key(),
+                    "forms": ["acknowledge"]}
+        return render(request, "safety_concern.html", context, problem.status_code)
+    return see_other(f"/app/safety-concerns/{concern_id}?done=acknowledge#top")
+
+
+async def _page_context(request: Request, concern_id: str, actor: StaffMember) -> dict:
+    params = {"concern_id": concern_id}
+    view: SafetyConcernView = await call_route(request, safety.get_safety_concern, actor, params)
+    people = await audit_of(svc_of(request), {"audit_id": audit_id_in(params)})
+    waiting = view.waiting_for
+    mine = waiting is not None and actor.id in waiting.from_staff_ids and allowed("acknowledge", actor, people)
+    return {"view": view, "forms": ["acknowledge"] if mine else [], "key": new_key(), "failed": None,
+            "sees_audit": allowed("get_audit", actor, people)}
