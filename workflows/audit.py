@@ -292,7 +292,8 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
             return dict(action="")
         closes = self.deadlines.dispute_window_closes
         within = "" if closes else f" within {a.policy.dispute_window_days} working days"
-        return dict(action=f"read the report; if you disagree with the grading, raise a dispute on the audit's page{within}",
+        return dict(action=f"read the report; if you disagree with the grading, raise a dispute on the audit's page{within}, "
+                           "before the dispute window closes",
                     action_for=[a.practitioner_id, self.team_manager_id], due=closes)
 
     async def _finalise(self) -> None:

@@ -7,7 +7,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from models import search_attributes as sa
     from models.cycles import cycle_label
-    from models.email_marks import long_date, person, without_rule_codes
+    from models.email_marks import at, long_date, person, without_rule_codes
     from models.enums import Grade, Stage
     from models.pages import audit_page
     from models.payloads import AuditView, Regrade, Waiting
@@ -82,7 +82,7 @@ class AuditViewing:
             case Stage.REVISIONS_REQUESTED:
                 return Waiting(action="amended report", from_staff_ids=auditor, until=d.revision_due)
             case Stage.NOT_ACCEPTED:
-                return Waiting(action=f"completed audit for the {cycle_label(self.carried_into_cycle)} cycle", from_staff_ids=auditor, until=d.completion_due)
+                return Waiting(action=f"completed audit for the {cycle_label(c) if (c := self.carried_into_cycle) else 'next'} cycle", from_staff_ids=auditor, until=d.completion_due)
             case Stage.DISPUTE_WINDOW:
                 return Waiting(action="dispute window: the practitioner or Team Manager may dispute the grading",
                                from_staff_ids=[a.practitioner_id, self.team_manager_id], until=d.dispute_window_closes)
@@ -112,6 +112,9 @@ class AuditViewing:
         lines.append(f"Practitioner conversation ({long_date(c.held_on)}): {c.notes}")
         lines += ["Improvement plan:"] + [f"- {p.action} (owner {person(p.owner_id)}, by {long_date(p.due_on)})"
                                          for p in self.initial.improvement_plan]
+        if closes := self.deadlines.dispute_window_closes:
+            lines.append(f"The dispute window closes {at(closes)}: until then the practitioner or their Team Manager "
+                         "may dispute the grading. The audit then goes on Mosaic.")
         if second_reaudit:
             lines.append(f"The 1st re-audit is still below Good: a 2nd re-audit will follow, and "
                          f"{person(self.follow_up_owner_id)} follows up the agreed actions and records the follow-up "
