@@ -92,8 +92,8 @@ class DisputeWorkflow(DisputeSteps, Process):
             f"{person(d.raised_by)} disputes the grading of the audit of case {d.case_ref}.\n"
             f"Disputed: {', '.join(r.domains_disputed)}\nRationale: {r.rationale}\nEvidence: {r.evidence}\n"
             "The audit goes on Mosaic once the dispute has ended.",
-            action="meet, auditor, practitioner and Team Manager, to discuss it; the Team Manager or the auditor records "
-                   "the meeting on the audit's page"
+            action="meet together to discuss the dispute; the Team Manager or the auditor records the meeting on the "
+                   "audit's page"
                    + ("" if d.meeting_due else f", within {d.policy.dispute_meeting_days} working days"),
             action_for=self._ids("auditor", "practitioner", "team_manager"), due=d.meeting_due,
         )

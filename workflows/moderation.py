@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notify import NotifyActivities
     from models.agreement import results
     from models.cycles import cycle_label
-    from models.email_marks import at, person
+    from models.email_marks import at, long_date, person
     from models.enums import Channel
     from models.errors import forbidden, invalid, out_of_order
     from models.moderation import (
@@ -174,16 +174,17 @@ class ModerationPanelWorkflow(Process):
                     + ("Domains moderated: " + "; ".join(disagreed) + "\n" if disagreed else "All domain grades agreed.\n")
                     + f"\nFeedback:\n{f.feedback}")
 
-        def text(moderator: str) -> str:
+        def text(moderator: str, met: str) -> str:
             return (f"Moderation {m.moderation_id} of the {cycle_label(m.cycle)} audit {m.audit_id} by {moderator} "
-                    f"(panel {cycle_label(self.panel.cycle)}; met the auditor on {f.met_auditor_on}).\n{findings}")
+                    f"(panel {cycle_label(self.panel.cycle)}; met the auditor on {met}).\n{findings}")
 
         # The email names the moderator; the case note keeps the case record's own form (IDs).
         await self._send_about(m, NotifyActivities.send_email, Channel.EMAIL, "feedback",
                                [m.auditor_id, *self.draw.piat_ids], f"Moderation feedback: case {m.case_ref}",
-                               text(person(m.moderator_id)), action="", cycle=m.cycle, link_path=audit_page(m.audit_id))
+                               text(person(m.moderator_id), long_date(f.met_auditor_on)), action="", cycle=m.cycle,
+                               link_path=audit_page(m.audit_id))
         await self._send_about(m, NotifyActivities.post_to_mosaic, Channel.MOSAIC_CASE_NOTE, "mosaic-case-note",
-                               [], f"{cycle_label(self.panel.cycle)} Moderation", text(m.moderator_id))
+                               [], f"{cycle_label(self.panel.cycle)} Moderation", text(m.moderator_id, str(f.met_auditor_on)))
 
     async def _send_about(self, m: Moderation, activity, channel: Channel, step: str, to: list[str], subject: str, body: str,
                           **email) -> None:
