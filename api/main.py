@@ -10,6 +10,8 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from api import action_log, allocation, audit_tools, audits, cases, codec, cycles, disputes, errors, moderation, my_work, safety, selections, self_selection
+from api import reports
+from web import reports as report_pages
 from api.deps import Services, Svc, check_auth_settings
 from models.settings import get_settings
 from models.staff import StaffDirectory
@@ -56,7 +58,7 @@ def create_app(prepared: Services | None = None) -> FastAPI:
     errors.install(app)
     action_log.install(app)
     for module in (allocation, audits, audit_tools, disputes, safety, self_selection, cases, selections, cycles,
-                   moderation, my_work, action_log, codec):
+                   moderation, reports, my_work, action_log, codec, report_pages):
         app.include_router(module.router)
     # The Web UI (another origin) calls the codec endpoint from the operator's browser.
     app.add_middleware(CORSMiddleware, allow_origins=settings_of(prepared).codec_cors_origins, allow_methods=["POST"],

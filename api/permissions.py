@@ -33,6 +33,7 @@ class Relation(StrEnum):
 SENIOR_LEADERS = (Role.PIAT, Role.PIAT_MANAGER, Role.PSW, Role.ASSISTANT_DIRECTOR, Role.DIRECTOR)
 CORPORATE_DIRECTORS = (Role.CORPORATE_DIRECTOR_QUALITY_STANDARDS, Role.CORPORATE_DIRECTOR_CSC)
 INVOLVED = tuple(Relation)
+REPORT_READERS = SENIOR_LEADERS + CORPORATE_DIRECTORS + (Role.HEAD_OF_SERVICE,)
 
 
 ROLE_NAMES = {
@@ -114,6 +115,11 @@ PERMISSIONS: dict[str, May] = {
     "start_moderation_panel": May(roles=(Role.PIAT,)),
     "get_moderation_panel": May(roles=SENIOR_LEADERS + (Role.SLT_MODERATOR,)),
     "record_moderation": May(roles=(Role.SLT_MODERATOR,)),  # the workflow checks it is theirs
+    # reports (R-REP): the council's for senior leaders and the Corporate Directors; a Head of
+    # Service their own service's (api/reports.py scopes it)
+    "get_report": May(roles=REPORT_READERS),
+    "get_report_csv": May(roles=REPORT_READERS),
+    "get_report_chart": May(roles=REPORT_READERS),
     # everyone's own work
     "my_work": May(anyone=True),
     # operations

@@ -338,6 +338,18 @@ class AuditView(BaseModel):
     chain: list[ChainLink] = []  # filled by the API from the projection: every audit of the case's chain
 
 
+class AuditOutcome(BaseModel):
+    """What an audit's run returns: what a parent audit needs of its re-audit. The whole view stays
+    in the projection and the `view` query; returned, it was the largest payload of the history.
+    Runs that ended before returned an `AuditView`, which reads as this (its other fields ignored)."""
+
+    audit_id: str
+    stage: Stage
+    final_overall_grade: Grade | None
+    chain_outcome: ChainOutcome | None = None
+    escalation: Escalation = Escalation.NONE
+
+
 # ---- activity requests ----------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from models.disputes import DisputeView
 from models.payloads import AuditView, Waiting
+from models.report_facts import facts_of
 
 
 class Projection(BaseModel):
@@ -48,6 +49,7 @@ class AuditRow(Projection):
     carried_into_cycle: str | None = None
     reaudit_cycle: str | None = None
     updated_at: datetime
+    facts: dict | None = None  # what the reports count (models/report_facts.py), current at every save
 
     @classmethod
     def of(cls, v: AuditView, whole: bool) -> "AuditRow":
@@ -62,6 +64,7 @@ class AuditRow(Projection):
             escalation=v.escalation.value, carried_into_cycle=v.carried_into_cycle,
             reaudit_cycle=v.reaudit.cycle if v.reaudit and v.reaudit.status == "planned" else None,
             updated_at=v.history[-1].at if v.history else v.allocated_at,
+            facts=facts_of(v).model_dump(mode="json"),
             view=v.model_dump(mode="json") if whole else None,
         )
 

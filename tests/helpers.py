@@ -68,7 +68,7 @@ def days(n: float) -> timedelta:
     return timedelta(days=n)
 
 
-async def eventually(check, attempts: int = 50):
+async def eventually(check, attempts: int = 100):
     """What the worker does just after an answer (a projection saved, an email queued): poll the
     check (a function, or a coroutine function) briefly until it gives something."""
     async def result():
@@ -188,10 +188,13 @@ def emails(sent, audit_id: str, subject_prefix: str) -> list[tuple[list[str], st
 
 
 async def outcome(client, audit_id: str):
-    """The audit workflow's result: it ends once its discussion, any dispute and re-audit chain are done."""
+    """The audit's whole view once its run has ended (after its discussion, any dispute and the
+    re-audit chain): the run returns a small outcome, the `view` query still reads the whole."""
     from workflows.audit import AuditWorkflow
 
-    return await client.get_workflow_handle_for(AuditWorkflow.run, f"audit-{audit_id}").result()
+    handle = client.get_workflow_handle_for(AuditWorkflow.run, f"audit-{audit_id}")
+    await handle.result()
+    return await handle.query(AuditWorkflow.view)
 
 
 # ---- the staff directory changing under running audits ---------------------------------------

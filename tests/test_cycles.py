@@ -169,8 +169,12 @@ async def test_the_cycle_lists_the_reaudits_due_in_it(api, env):
 
 async def test_non_completion_is_reported_to_each_head_of_service_at_the_close(api, env, client, settings, smtp, sent):
     await start_cycle(client, settings, "2027-01")
-    await skip_to(env, london(2026, 11, 30, 10))
-    late = (await allocate(api, case_ref="C-2", auditor_id="piat1"))["audit_id"]  # due 30 December
+    # Allocated now (the test server starts at today's real time, some weeks before the cycle):
+    # due a month on, so well past due when the cycle closes on 29 January.
+    late_audit = await allocate(api, case_ref="C-2", auditor_id="piat1")
+    late = late_audit["audit_id"]
+    days_late = (london(2027, 1, 29, 17) - at_london(late_audit["deadlines"]["completion_due"])).days
+    assert days_late > 0
     await skip_to(env, london(2027, 1, 4, 10))
     done = (await allocate(api, case_ref="C-1"))["audit_id"]
     await complete(api, env, done)
@@ -187,12 +191,12 @@ async def test_non_completion_is_reported_to_each_head_of_service_at_the_close(a
     assert (section["service_area"], section["head_of_service_ids"], section["sent_to"], section["allocated"]) == (
         "safeguarding", ["hos1"], ["hos1"], 2)
     [missing] = section["not_complete"]
-    assert (missing["audit_id"], missing["auditor_id"], missing["stage"], missing["days_late"]) == (late, "piat1", "allocated", 30)
+    assert (missing["audit_id"], missing["auditor_id"], missing["stage"], missing["days_late"]) == (late, "piat1", "allocated", days_late)
 
     [mail] = await mail_to(smtp, "hos1@council.example")
     assert mail["Subject"] == "Audits not complete: January 2027 cycle, safeguarding"
     body = mail.get_content()
-    assert "case C-2" in body and "auditor Priya Audit" in body and "30 days late" in body and "C-1" not in body
+    assert "case C-2" in body and "auditor Priya Audit" in body and f"{days_late} days late" in body and "C-1" not in body
     assert [n.recipient_ids for n in sent("cycle-2027-01")] == [["hos1"]]
     assert (await api.as_("piat1").get("/cycles/2027-01/non-completion")).json() == report
     assert (await api.as_("tm1").get("/cycles/2027-01/non-completion")).status_code == 403

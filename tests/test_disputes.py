@@ -21,7 +21,6 @@ from tests.helpers import (
     view,
 )
 from worker import run_worker
-from workflows.audit import AuditWorkflow
 
 RAISE = {"domains_disputed": ["overall"], "rationale": "The plan was reviewed on time (criteria 3.2)", "evidence": "Review minutes of 2 Dec"}
 
@@ -254,7 +253,7 @@ async def test_a_worker_restarted_mid_dispute_resumes_where_it_was(env, settings
             assert (before["level"], before["step"]) == ("formal", "formal_discussion")
             await formal_discussion(api, env, audit_id)
             await record(api, audit_id, "written-response", "piatmgr1", {"response": "Regraded", "outcome": "resolved", "regrade": grades(grade="good")})
-            result = await env.client.get_workflow_handle_for(AuditWorkflow.run, f"audit-{audit_id}").result()
+            result = await outcome(env.client, audit_id)
     assert result.final_overall_grade == "good" and result.dispute_outcome.level == "formal"
     assert [r for r, _ in emails(sent, audit_id, "Audit dispute (formal stage)")] == [["piatmgr1", "psw1"]]  # sent once
 

@@ -38,7 +38,7 @@ async def test_every_route_for_every_member_of_staff_is_as_the_table_says(api, e
     request_id = (await ask(api))["request_id"]
     ids = {"audit_id": audit_id, "dispute_id": audit_id, "concern_id": f"{audit_id}-1", "service_area": "safeguarding",
            "role": "team_manager", "request_id": request_id, "cycle": "2027-01", "selection_id": "2027-01-none",
-           "moderation_id": "2027-02-m01"}
+           "moderation_id": "2027-02-m01", "kind": "monthly", "name": "grades"}
     operations = [(method.upper(), path, op["operationId"]) for path, methods in api_paths(await api.as_("piat1").get("/openapi.json")).items()
                   for method, op in methods.items()]
     assert {name for _, _, name in operations} - UNSCOPED <= PERMISSIONS.keys()  # the table covers every route

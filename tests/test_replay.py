@@ -19,9 +19,11 @@ from temporal_client import codec_for, data_converter
 from worker import WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
-# Recorded before the LEAN_STEPS patch (scheduled activities for every step) at the top; since,
-# in this folder (local activities, deadlines worked out in the workflow).
-RECORDING = HISTORIES / "lean-steps"
+# Recorded before the LEAN_STEPS patch (scheduled activities for every step) at the top; then in
+# lean-steps/ (local activities, deadlines worked out in the workflow); since SETTLED_SAVES (one
+# projection save and upsert per settled step), in the folder named after it.
+EARLIER = [HISTORIES, HISTORIES / "lean-steps"]
+RECORDING = HISTORIES / "settled-saves"
 NAMES = ["audit_disputed", "audit_into_reaudit", "audit_not_accepted", "dispute_resolved_formally", "reaudit_allocated"]
 
 
@@ -94,9 +96,9 @@ async def test_a_disputed_audit_replays(api, env, client, settings):
     await replayer(settings).replay_workflow(await keep(client, audit_id, "dispute_resolved_formally", "dispute"))
 
 
-def test_recorded_histories_are_present():
-    assert sorted(p.stem for p in HISTORIES.glob("*.json")) == NAMES
-    assert sorted(p.stem for p in RECORDING.glob("*.json")) == NAMES
+@pytest.mark.parametrize("folder", [*EARLIER, RECORDING], ids=lambda f: f.name)
+def test_recorded_histories_are_present(folder):
+    assert sorted(p.stem for p in folder.glob("*.json")) == NAMES
 
 
 @pytest.mark.parametrize("path", sorted(HISTORIES.rglob("*.json")), ids=lambda p: p.relative_to(HISTORIES).as_posix())

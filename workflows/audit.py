@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from models.disputes import DisputeInput
     from models.email_marks import at, long_date, person
     from models.payloads import (
-        AllocationScheduleRequest, AuditInput, AuditView, Deadlines, DiscussionView, DisputeOutcome,
+        AllocationScheduleRequest, AuditInput, AuditOutcome, Deadlines, DiscussionView, DisputeOutcome,
         DisputeRaise, FollowUpRecord, Grading, PractitionerConversation, QADecision, QARecord,
         ReauditPlan, Regrade, ServiceContacts,
     )
@@ -106,7 +106,7 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
     # ---- the process ------------------------------------------------------------------------
 
     @workflow.run
-    async def run(self, audit: AuditInput) -> AuditView:
+    async def run(self, audit: AuditInput) -> AuditOutcome:
         projector = asyncio.create_task(self._project(
             PersistenceActivities.save_audit_row, PersistenceActivities.save_audit_snapshot, "save audit projection"))
         if audit.reaudit_round:
@@ -128,7 +128,8 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
         await self._head_of_service_follow_up()
         self._finished = True
         await self._finish(projector, PersistenceActivities.save_audit_row)
-        return self._view()
+        return AuditOutcome(audit_id=self.audit.audit_id, stage=self.stage, final_overall_grade=self.reported_grade,
+                            chain_outcome=self.chain_outcome, escalation=self.escalation)
 
     async def _allocate(self) -> None:
         """R-ALLOC-1, R-AUD-1, R-AUD-2."""

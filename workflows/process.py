@@ -31,6 +31,9 @@ T = TypeVar("T")
 PEOPLE_CHANGE = "people-change-and-safe-sending"
 # The patch that made short activities local and deadlines worked out in the workflow (issue 10).
 LEAN_STEPS = "lean-steps"
+# The patch that saves the projection and upserts search attributes once a step has settled
+# (no local activity of its own in flight), not at each change within it (issue 10).
+SETTLED_SAVES = "settled-saves"
 LOCAL_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
@@ -54,6 +57,10 @@ class Process:
         # `workflow.patched`, as their older runs replay without it.
         self._people_change = True
         self._lean = workflow.patched(LEAN_STEPS)
+        self._settled_saves = workflow.patched(SETTLED_SAVES)
+        self._in_flight = 0  # this run's local activities not yet answered (`_activity`)
+        self._attributes_due: dict[str, tuple[object, object]] = {}  # name: (key, value) not yet upserted
+        self._closing = False  # `_finish` saves the last row itself
         self._calendar: WorkingCalendar | None = None  # the council's days, once recorded
 
     # ---- to be said by each process ----------------------------------------------------------
@@ -122,9 +129,13 @@ class Process:
         for it, recorded as one marker with its result. So an action costs the server no extra
         round trip, and the history holds no copy of what was saved. Runs begun before
         LEAN_STEPS replay their scheduled activities."""
-        if self._lean:
+        if not self._lean:
+            return await workflow.execute_activity_method(activity, arg, summary=summary, **ACTIVITY_OPTIONS)
+        self._in_flight += 1
+        try:
             return await workflow.execute_local_activity_method(activity, arg, summary=summary, **LOCAL_OPTIONS)
-        return await workflow.execute_activity_method(activity, arg, summary=summary, **ACTIVITY_OPTIONS)
+        finally:
+            self._in_flight -= 1
 
     async def _answer(self) -> None:
         """Once the projection holds the change too, so the API's lists agree with its answer.
@@ -173,23 +184,57 @@ class Process:
 
     async def _project(self, save_row, save_snapshot, summary: str) -> None:
         """Keep the API's projection current: save the row whenever the view changed (its whole
-        view only the first time; `_finish` saves the last)."""
+        view only the first time; `_finish` saves the last). Since SETTLED_SAVES, once the step
+        has settled: a step's several changes cost one save and one search-attribute upsert."""
         while True:
-            await workflow.wait_condition(lambda: self._saved < self._version)
-            version = self._version
-            if self._people_change:
-                await self._activity(save_row, self._row(whole=self._saved == 0), summary)
-            else:  # runs started before rows were saved column by column
-                await workflow.execute_activity_method(save_snapshot, self._view(), summary=summary, **ACTIVITY_OPTIONS)
-            self._saved = version
+            await workflow.wait_condition(self._unsaved)
+            if self._settled_saves:
+                await asyncio.sleep(0)  # a bare yield (no timer): what woke with this finishes its step first
+                if not self._unsaved():
+                    continue
+            self._upsert_due_attributes()
+            if self._saved < self._version:
+                await self._save(save_row, save_snapshot, summary)
+
+    async def _save(self, save_row, save_snapshot, summary: str, whole: bool = False) -> None:
+        version = self._version
+        if self._people_change:
+            await self._activity(save_row, self._row(whole=whole or self._saved == 0), summary)
+        else:  # runs started before rows were saved column by column
+            await workflow.execute_activity_method(save_snapshot, self._view(), summary=summary, **ACTIVITY_OPTIONS)
+        self._saved = version
+
+    def _unsaved(self) -> bool:
+        """A change not yet saved; since SETTLED_SAVES, only once no local activity is in flight
+        (the step's next change would follow it) and not while `_finish` saves the last row."""
+        pending = self._saved < self._version or bool(self._attributes_due)
+        if not self._settled_saves:
+            return pending
+        return pending and self._in_flight == 0 and not self._closing
 
     async def _finish(self, projector: asyncio.Task, save_row) -> None:
         """Before the run returns: every update answered, the row current, and the whole final view
         saved once, for the API to show after the history is gone."""
+        if self._settled_saves:
+            await self._save_last(save_row)
+            projector.cancel()
+            return
         await self._flushed()
         projector.cancel()
         if self._people_change:
             await self._activity(save_row, self._row(whole=True), "save the final view")
+
+    async def _save_last(self, save_row) -> None:
+        """The last change and the whole final view in one save: the projector stands down. An
+        update still running when the run ends is answered by another save once it settles."""
+        self._closing = True
+        while True:
+            await workflow.wait_condition(lambda: self._in_flight == 0)  # a save or a step under way lands first
+            self._upsert_due_attributes()
+            await self._save(save_row, None, "save the final view", whole=True)
+            await workflow.wait_condition(lambda: workflow.all_handlers_finished() or self._saved < self._version)
+            if self._saved == self._version and workflow.all_handlers_finished():
+                return
 
     def _row(self, whole: bool):
         raise NotImplementedError
@@ -219,12 +264,19 @@ class Process:
         self._refresh()
 
     def _upsert(self, attributes: dict) -> None:
-        """Upsert the search attributes whose value changed (None unsets one)."""
-        changed = [k.value_set(v) if v is not None else k.value_unset() for k, v in attributes.items()
-                   if self._search_attributes.get(k.name) != v]
-        if changed:
-            workflow.upsert_search_attributes(changed)
-            self._search_attributes.update({k.name: v for k, v in attributes.items()})
+        """Upsert the search attributes whose value changed (None unsets one); since
+        SETTLED_SAVES, with the projection save, once the step has settled."""
+        changed = {k.name: (k, v) for k, v in attributes.items() if self._search_attributes.get(k.name) != v}
+        self._search_attributes.update({name: v for name, (_, v) in changed.items()})
+        self._attributes_due.update(changed)
+        if not self._settled_saves:
+            self._upsert_due_attributes()
+
+    def _upsert_due_attributes(self) -> None:
+        if self._attributes_due:
+            workflow.upsert_search_attributes(
+                [k.value_set(v) if v is not None else k.value_unset() for k, v in self._attributes_due.values()])
+            self._attributes_due.clear()
 
 
 def _day_before(instant: datetime):
