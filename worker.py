@@ -30,6 +30,7 @@ from activities.calendar import CalendarActivities, calendar_for
 from activities.cycles import CycleActivities, CycleStarts
 from activities.directory import DirectoryActivities
 from activities.email_relay import EmailRelay
+from activities.email_text import EmailText
 from activities.moderation import ModerationActivities
 from activities.notify import NotifyActivities, OutboxMosaic
 from activities.persistence import PersistenceActivities
@@ -120,12 +121,19 @@ async def ensure_cycle_schedule(client: Client, settings: Settings) -> None:
 
 
 def email_relay(settings: Settings) -> EmailRelay:
+    directory = StaffDirectory.load(settings.staff_directory)  # the worker's too
     return EmailRelay(
-        make_engine(settings.database_url), StaffDirectory.load(settings.staff_directory),  # the worker's too
+        make_engine(settings.database_url), directory,
         settings.smtp_host, settings.smtp_port, settings.smtp_sender,
         retry_max=timedelta(seconds=settings.email_retry_max_seconds),
         poll=timedelta(seconds=settings.email_relay_poll_seconds),
+        text=email_text(settings, directory),
     )
+
+
+def email_text(settings: Settings, directory: StaffDirectory) -> EmailText:
+    """How emails are worded: names from the directory, London times, links to the pages."""
+    return EmailText(directory, settings.public_base_url, settings.timezone)
 
 
 def activities_for(client: Client, settings: Settings, relay: EmailRelay | None = None) -> list:
@@ -133,7 +141,8 @@ def activities_for(client: Client, settings: Settings, relay: EmailRelay | None 
     engine = relay.engine if relay else make_engine(settings.database_url)
     directory = relay.directory if relay else StaffDirectory.load(settings.staff_directory)
     calendar = CalendarActivities(calendar_for(settings))
-    notify = NotifyActivities(engine, directory, OutboxMosaic(settings.timezone), enqueued=relay.wake if relay else lambda: None)
+    notify = NotifyActivities(engine, directory, OutboxMosaic(settings.timezone), enqueued=relay.wake if relay else lambda: None,
+                              text=email_text(settings, directory))
     persistence = PersistenceActivities(engine)
     cycles, starts = CycleActivities(engine, directory), CycleStarts(client, settings.temporal_task_queue)
     # The draw asks running audits for their final grading (a query): it needs the worker's client.

@@ -22,7 +22,8 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, or_, select
 
-from activities.notify import NOT_DELIVERED, PENDING, SENDING, SENT, piat_notice
+from activities.email_text import EmailText
+from activities.notify import NOT_DELIVERED, PENDING, SENDING, SENT, uncertain_notice
 from models.staff import StaffDirectory
 from models.tables import NotificationRecord
 
@@ -33,8 +34,9 @@ UNCERTAIN = "uncertain: the relay stopped while the mail server was taking it; n
 class EmailRelay:
     def __init__(self, engine: Engine, directory: StaffDirectory, smtp_host: str, smtp_port: int, sender: str,
                  retry_max: timedelta = timedelta(minutes=5), poll: timedelta = timedelta(seconds=5),
-                 lease: timedelta = timedelta(minutes=2)):
+                 lease: timedelta = timedelta(minutes=2), text: EmailText | None = None):
         self.engine, self.directory = engine, directory
+        self.text = text or EmailText(directory)  # words the PI&A Manager's notice of an uncertain send
         self.smtp_host, self.smtp_port, self.sender = smtp_host, smtp_port, sender
         self.retry_max, self.poll, self.lease = retry_max, poll, lease  # lease > the SMTP timeout (30 s)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -140,18 +142,9 @@ class EmailRelay:
             for record in interrupted:
                 record.delivery, record.next_attempt_at, record.last_error = NOT_DELIVERED, None, UNCERTAIN
                 session.add(record)
-                session.add(self._ask_to_check(record))
+                session.add(uncertain_notice(self.text, record))
                 log.warning("email %s: %s", record.key, UNCERTAIN)
             session.commit()
-
-    def _ask_to_check(self, record: NotificationRecord) -> NotificationRecord:
-        return piat_notice(
-            self.directory, f"{record.key}/uncertain", record.audit_id, record.at,
-            f"Please check an email reached them: {record.subject}",
-            f"The email \"{record.subject}\" to {', '.join(record.recipient_ids)} (audit {record.audit_id}) may "
-            "or may not have arrived: the service stopped while the mail server was taking it. It is not sent "
-            "again, so that nobody receives it twice. Please check with them.",
-        )
 
     def _message(self, record: NotificationRecord) -> EmailMessage:
         message = EmailMessage()

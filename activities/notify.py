@@ -21,6 +21,8 @@ from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.email_text import EmailText
+from models.email_marks import people
 from models.enums import Channel, Role
 from models.payloads import Notification
 from models.staff import StaffDirectory
@@ -86,17 +88,19 @@ class Recipients:
 
 class NotifyActivities:
     def __init__(self, engine: Engine, directory: StaffDirectory, mosaic: MosaicAdapter,
-                 enqueued: Callable[[], None] = lambda: None):
+                 enqueued: Callable[[], None] = lambda: None, text: EmailText | None = None):
         self.engine = engine
         self.directory = directory
         self.mosaic = mosaic
         self.enqueued = enqueued  # wakes the relay in this process, if one runs here
+        self.text = text or EmailText(directory)  # words each email with names, times and a link
 
     @activity.defn
     def send_email(self, n: Notification) -> None:
-        """Commit the email to the outbox once; the relay delivers it."""
+        """Commit the email to the outbox once, worded for its readers now; the relay delivers it."""
         recipients = self._recipients(n.recipient_ids)
         record = _record(n, recipients)
+        record.subject, record.body = self.text.render(n)
         record.addresses = [self.directory.get(i).email for i in recipients.reachable]
         record.delivery = PENDING if recipients.reachable else NOT_DELIVERED
         if self._insert(record):
@@ -110,6 +114,9 @@ class NotifyActivities:
         recipients = self._recipients(n.recipient_ids)
         # A case note stands without recipients; an alert needs someone to alert.
         delivered = n.channel is Channel.MOSAIC_CASE_NOTE or bool(recipients.reachable)
+        # A case note keeps the workflow's wording; a mark in it (none is written there) would
+        # still never reach the case record as brackets.
+        n = n.model_copy(update={"subject": self.text.resolve(n.subject), "body": self.text.resolve(n.body)})
         record = _record(n, recipients)
         record.delivery = SENT if delivered else NOT_DELIVERED
         post = n.model_copy(update={"recipient_ids": recipients.reachable})
@@ -141,25 +148,43 @@ class NotifyActivities:
         if recipients.reason is None:
             return
         notice = piat_notice(
-            self.directory, f"{n.key}/undeliverable", n.audit_id, n.at,
-            f"Could not notify everyone: case {n.case_ref}",
-            f"The {n.channel.value.replace('_', ' ')} \"{n.subject}\" (audit {n.audit_id}) was not delivered to "
-            f"everyone: {recipients.reason}.\nIf someone has left, name who takes over with "
-            f"PUT /audits/{n.audit_id}/people/<role>, or correct the staff directory.",
+            self.text, Notification(
+                key=f"{n.key}/undeliverable", audit_id=n.audit_id, case_ref=n.case_ref, channel=Channel.EMAIL,
+                recipient_ids=[], at=n.at, cycle=n.cycle, link_path=n.link_path,
+                subject=f"Could not notify everyone: case {n.case_ref}",
+                body=f"The {n.channel.value.replace('_', ' ')} \"{self.text.resolve(n.subject)}\" was not delivered to "
+                     f"everyone: {recipients.reason}.",
+                action="if someone has left, name who takes over on the audit's page (PUT /audits/"
+                       f"{n.audit_id}/people/<role>), or correct the staff directory",
+            ),
         )
         if self._insert(notice):
             self.enqueued()
 
 
-def piat_notice(directory: StaffDirectory, key: str, audit_id: str, at, subject: str, body: str) -> NotificationRecord:
+def piat_notice(text: EmailText, notice: Notification) -> NotificationRecord:
     """An email, ready for the outbox, to whoever hears that someone could not be told: the PI&A
     Manager, else PIAT (with nobody there either it is recorded as not delivered)."""
-    managers = directory.with_role(Role.PIAT_MANAGER) or directory.with_role(Role.PIAT)
+    managers = text.directory.with_role(Role.PIAT_MANAGER) or text.directory.with_role(Role.PIAT)
+    notice = notice.model_copy(update={"recipient_ids": [m.id for m in managers]})
+    subject, body = text.render(notice)
     return NotificationRecord(
-        key=key, audit_id=audit_id, channel=Channel.EMAIL.value, recipient_ids=[m.id for m in managers],
-        addresses=[m.email for m in managers], subject=subject[:200], body=body, at=at,
+        key=notice.key, audit_id=notice.audit_id, channel=Channel.EMAIL.value, recipient_ids=notice.recipient_ids,
+        addresses=[m.email for m in managers], subject=subject[:200], body=body, at=notice.at,
         delivery=PENDING if managers else NOT_DELIVERED, reason=None if managers else "no PI&A Manager or PIAT in the directory",
     )
+
+
+def uncertain_notice(text: EmailText, record: NotificationRecord) -> NotificationRecord:
+    """To the PI&A Manager: an email may or may not have arrived (the relay stopped while the mail
+    server was taking it); it is not sent again, so somebody asks."""
+    return piat_notice(text, Notification(
+        key=f"{record.key}/uncertain", audit_id=record.audit_id, channel=Channel.EMAIL, recipient_ids=[], at=record.at,
+        subject=f"Please check an email reached them: {record.subject}",
+        body=f"The email \"{record.subject}\" to {people(record.recipient_ids)} may or may not have arrived: the "
+             "service stopped while the mail server was taking it. It is not sent again, so that nobody receives it twice.",
+        action=f"check with {people(record.recipient_ids)} that it arrived",
+    ))
 
 
 def _record(n: Notification, recipients: Recipients) -> NotificationRecord:

@@ -45,7 +45,7 @@ async def raise_safety_concern(
     concern = SafetyConcernInput(
         concern_id="", audit_id=audit_id, case_ref=audit.case_ref, raised_by=actor.id, description=body.description,
         immediate_action_needed=body.immediate_action_needed, practitioner_id=audit.practitioner_id,
-        team_manager_id=audit.team_manager_id, policy=Policy.now(svc.settings),
+        team_manager_id=audit.team_manager_id, policy=Policy.now(svc.settings), cycle=audit.cycle,
     )
     handle = await _start(svc, concern, actions.request_id("raise", actor, key))
     await actions.update(svc, handle, SafetyConcernWorkflow.raised_recorded)

@@ -83,6 +83,9 @@ class DisputeInput(BaseModel):
     corporate_director_csc_id: str
     domains: list[str]
     policy: Policy
+    # The informal meeting's deadline as the audit worked it out from its recorded calendar when
+    # the dispute was raised (None: the dispute works it out, as runs before it did).
+    meeting_due: datetime | None = None
 
 
 

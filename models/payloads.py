@@ -395,6 +395,13 @@ class Notification(BaseModel):
     case_ref: str | None = None
     note_type: str = "Quality Assurance"  # Mosaic case notes only
     urgent: bool = False  # email: marked high importance (a safety concern)
+    # What an email asks of its readers, as data: the email activity words it with their names,
+    # London times and the page's link (activities/email_text.py). Staff IDs only, never names.
+    cycle: str | None = None  # "2027-03": the audit's cycle, named in words
+    action: str | None = None  # what is needed; "" nothing (for information); None: the body says (older sends)
+    action_for: list[str] | None = None  # who of the recipients must act; None: all of them
+    due: datetime | None = None  # by when
+    link_path: str | None = None  # the page to act on, after PUBLIC_BASE_URL (models/pages.py)
 
 
 # ---- disputes (R-DISP) ----------------------------------------------------------------------------

@@ -35,6 +35,7 @@ class SafetyConcernInput(BaseModel):
     practitioner_id: str
     team_manager_id: str
     policy: Policy
+    cycle: str | None = None  # the audit's, named in the emails (concerns raised before: None)
 
 
 

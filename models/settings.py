@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     smtp_host: str = "localhost"
     smtp_port: int = 1025
     smtp_sender: str = "audit-team@council.example"
+    # Where staff open the service's pages (the API's address; `make dev`'s by default): every
+    # email links to its audit's page under it, `<PUBLIC_BASE_URL>/app/audits/<audit id>`.
+    public_base_url: str = "http://localhost:8000"
     # oidc: JWTs from the council's identity provider. dev: the token is `dev-<staff id>`, anyone
     # can be anyone, so the API refuses to start with it unless ALLOW_DEV_AUTH=true as well.
     auth_mode: Literal["oidc", "dev"] = "oidc"

@@ -20,6 +20,7 @@ from models.settings import ROOT, Settings
 from models.staff import StaffDirectory
 from database import make_engine
 from models.tables import NotificationRecord
+from tests.email_checks import assert_plain
 from temporal_client import codec_for, data_converter, new_key_file
 from worker import register_search_attributes, run_worker
 
@@ -50,6 +51,7 @@ def smtp() -> Inbox:
     controller.start()
     yield inbox
     controller.stop()
+    assert_plain(inbox.messages)  # every email any test sent: names, no rule codes
 
 
 @pytest.fixture

@@ -172,7 +172,7 @@ async def test_reassignment_keeps_every_deadline(api, env, sent):
     audit_id = allocated["audit_id"]
     await env.sleep(days(3))
     # The auditor's Head of Service names another senior member of the same service (R-ALLOC-3).
-    r = await api.as_("hos1").post(f"/audits/{audit_id}/reassign", json={"auditor_id": "hos1", "reason": "tm2 on sick leave"})
+    r = await api.as_("hos1").post(f"/audits/{audit_id}/reassign", json={"auditor_id": "hos1", "reason": "the auditor is on sick leave"})
     assert r.status_code == 200, r.text
     moved = r.json()
     assert moved["auditor_id"] == "hos1"

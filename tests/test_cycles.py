@@ -196,7 +196,7 @@ async def test_non_completion_is_reported_to_each_head_of_service_at_the_close(a
     [mail] = await mail_to(smtp, "hos1@council.example")
     assert mail["Subject"] == "Audits not complete: January 2027 cycle, safeguarding"
     body = mail.get_content()
-    assert "case C-2" in body and "auditor piat1" in body and f"{days_late} days late" in body and "C-1" not in body
+    assert "case C-2" in body and "auditor Priya Audit" in body and f"{days_late} days late" in body and "C-1" not in body
     assert [n.recipient_ids for n in sent("cycle-2027-01")] == [["hos1"]]
     assert (await api.as_("piat1").get("/cycles/2027-01/non-completion")).json() == report
     assert (await api.as_("tm1").get("/cycles/2027-01/non-completion")).status_code == 403

@@ -82,7 +82,7 @@ async def test_a_panel_from_the_draw_to_feedback_on_mosaic(api, env, client, eng
     # Each moderator gets their list with the due date; PIAT (the PI&A Manager) the draw.
     told = {n.key.rsplit("/", 1)[1]: n for n in sent(PANEL)}
     assert sorted(told) == ["allocated-slt1", "allocated-slt2", "allocated-slt3", "drawn"]
-    assert moderations[0]["audit_id"] in told["allocated-slt1"].body and "Monday 01 March 2027 17:00" in told["allocated-slt1"].body
+    assert moderations[0]["audit_id"] in told["allocated-slt1"].body and "By: Monday 1 March 2027, 17:00" in told["allocated-slt1"].body
     assert told["drawn"].recipient_ids == ["piatmgr1"] and "seed 42" in told["drawn"].body
     await open_panel(api, {"seed": 1}, status=409)  # one panel a month
 

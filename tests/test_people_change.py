@@ -65,15 +65,15 @@ async def test_people_who_left_are_skipped_and_piat_names_who_takes_over(api, en
     assert await status(client, f"audit-{audit_id}") == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 
     # PIAT names who takes over; the wait moves to them and they are told what and by when.
-    r = await api.as_("piat1").put(f"/audits/{audit_id}/people/team_manager", json={"staff_id": "tm9", "reason": "tm1 left"})
+    r = await api.as_("piat1").put(f"/audits/{audit_id}/people/team_manager", json={"staff_id": "tm9", "reason": "the Team Manager left"})
     assert r.status_code == 200, r.text
     assert r.json()["team_manager_id"] == "tm9"
     assert r.json()["findings_discussion"]["status"] == "awaited"
     [(to, _)] = emails(sent, audit_id, "You are now the Team Manager")
     assert to == ["tm9", "tm1"]
     handover = notification(sent, audit_id, "You are now the Team Manager")[0]
-    assert "findings discussion recorded by the Team Manager" in handover.body and "Monday 11 January 2027 17:00" in handover.body
-    r = await api.as_("piat1").put(f"/audits/{audit_id}/people/head_of_service", json={"staff_id": "hos2", "reason": "hos1 left"})
+    assert "findings discussion recorded by the Team Manager" in handover.body and "By: Monday 11 January 2027, 17:00" in handover.body
+    r = await api.as_("piat1").put(f"/audits/{audit_id}/people/head_of_service", json={"staff_id": "hos2", "reason": "the Head of Service left"})
     assert r.status_code == 200 and r.json()["head_of_service_id"] == "hos2"
     history = [h["action"] for h in r.json()["history"]]
     assert "Team Manager replaced" in history and "Head of Service replaced" in history
@@ -113,7 +113,7 @@ async def test_a_dispute_follows_its_audits_people(api, env, client, sent, setti
     audit_id = await audit_to_report(api, env, "requires_improvement")
     await raise_dispute(api, audit_id)
     join(settings, "tm9", ["team_manager"], manager_id="hos1")
-    r = await api.as_("piat1").put(f"/audits/{audit_id}/people/team_manager", json={"staff_id": "tm9", "reason": "tm1 on long-term leave"})
+    r = await api.as_("piat1").put(f"/audits/{audit_id}/people/team_manager", json={"staff_id": "tm9", "reason": "the Team Manager is on long-term leave"})
     assert r.status_code == 200, r.text
     d = (await api.as_("piat1").get(f"/disputes/{audit_id}")).json()
     assert sorted(d["waiting_for"]["from_staff_ids"]) == ["tm2", "tm9"]  # the meeting: Team Manager or auditor

@@ -66,7 +66,8 @@ async def test_escalated_at_two_hours_to_the_head_of_service_and_at_four_to_the_
     await skip_to(env, london(2027, 1, 10, 2, 31))  # 4 h
     assert urgent_emails(sent, audit_id)[2:] == [(["ad1"], "escalated-assistant_director")]
     to_hos, to_ad = [n.body for n in sent(audit_id) if n.key.endswith(("escalated-head_of_service", "escalated-assistant_director"))]
-    assert "Sunday 10 January 2027 02:30" in to_hos and "goes further" not in to_ad  # nobody after the AD
+    assert "By: Sunday 10 January 2027, 02:30" in to_hos and "the Assistant Director is told" in to_hos
+    assert "Nobody further is told" in to_ad  # nobody after the AD
     await env.sleep(timedelta(hours=3))
     v = (await api.as_("piat1").get(concern)).json()
     assert (v["escalation"], v["open"], v["overdue"]) == ("assistant_director", True, True)  # stays open, overdue

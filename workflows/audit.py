@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from models.cycles import cycle_label, cycle_month, month_of, next_cycle
     from models.enums import AuditKind, ChainOutcome, Channel, Escalation, Grade, PersonRole, Stage
     from models.disputes import DisputeInput
+    from models.email_marks import at, long_date, person
     from models.payloads import (
         AllocationScheduleRequest, AuditInput, AuditOutcome, Deadlines, DiscussionView, DisputeOutcome,
         DisputeRaise, FollowUpRecord, Grading, PractitionerConversation, QADecision, QARecord,
@@ -38,7 +39,7 @@ from workflows.audit_people import AuditPeople
 from workflows.audit_reaudit import ReauditSteps
 from workflows.audit_view import AuditViewing
 from workflows.dispute import DisputeWorkflow
-from workflows.process import PEOPLE_CHANGE, SYSTEM, Process, grade_text, unique, when
+from workflows.process import PEOPLE_CHANGE, SYSTEM, Process, grade_text, unique
 
 
 ESCALATION_ORDER = list(Escalation)
@@ -146,10 +147,12 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
             "allocation",
             [self.auditor_id, self.team_manager_id, a.practitioner_id],
             f"Audit allocated: case {a.case_ref} ({cycle_label(a.cycle)} {a.kind.value} audit)",
-            f"Case {a.case_ref} is allocated to auditor {self.auditor_id} for the {cycle_label(a.cycle)} cycle.{theme}\n"
-            f"Practitioner: {a.practitioner_id}. Team Manager: {self.team_manager_id}.\n"
-            f"Period covered: {self.period_start} to {self.period_end}.\n"
-            f"The audit and its improvement plan are due by {when(schedule.completion_due)}.",
+            f"The {a.kind.value} audit of case {a.case_ref} is allocated to {person(self.auditor_id)}.{theme}\n"
+            f"Practitioner: {person(a.practitioner_id)}. Team Manager: {person(self.team_manager_id)}.\n"
+            f"The audit covers {long_date(self.period_start)} to {long_date(self.period_end)}.",
+            action="complete the audit (grading, practitioner conversation and any improvement plan) and submit it "
+                   "for quality assurance",
+            action_for=[self.auditor_id], due=schedule.completion_due,
         )
         self._allocated = True
 
@@ -164,8 +167,10 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
             f"completion-overdue-{self.carried_into_cycle or self.audit.cycle}",
             [self.auditor_id, self.team_manager_id],
             f"Audit overdue: case {self.audit.case_ref}",
-            f"The audit of case {self.audit.case_ref} was due by {when(self.deadlines.completion_due)} "
-            f"and has not been submitted for quality assurance. Auditor: {self.auditor_id}.",
+            f"The audit of case {self.audit.case_ref} was due by {at(self.deadlines.completion_due)} "
+            f"and has not been submitted for quality assurance. Auditor: {person(self.auditor_id)}.",
+            action="complete the audit and submit it for quality assurance as soon as you can",
+            action_for=[self.auditor_id],
         )
         await self._report_wait(submitted)
 
@@ -198,7 +203,8 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
             [self._piat_manager],
             f"QA overdue: audit of case {self.audit.case_ref}",
             f"The audit of case {self.audit.case_ref} was submitted for quality assurance and was due "
-            f"to be quality assured by {when(self.deadlines.qa_due)}.",
+            f"to be quality assured by {at(self.deadlines.qa_due)}. It has not been yet.",
+            action="make sure PIAT quality-assures the report now",
         )
 
     async def _await_revision(self, qa_round: int, decision: QADecision) -> bool:
@@ -209,13 +215,13 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
             workflow.now(), days, f"revision due in {days} working days (R-QA-2)"
         )
         self._changed()
-        offer = " PIAT offers a discussion of the changes." if decision.discussion_offered else ""
+        offer = "PIAT offers a discussion of the changes." if decision.discussion_offered else ""
         await self._email(
             f"qa-returned-{qa_round}",
             [self.auditor_id],
             f"Audit returned for revision: case {self.audit.case_ref}",
-            f"Quality assurance returned the report with these points to review:\n{decision.details}\n"
-            f"Please submit the amended report by {when(self.deadlines.revision_due)}.{offer}",
+            f"Quality assurance returned the report with these points to review:\n{decision.details}\n{offer}".strip(),
+            action="amend the report and submit it again", due=self.deadlines.revision_due,
         )
         resubmitted = lambda: self.submitted_at is not None  # noqa: E731
         return await self._report_wait(resubmitted, self.deadlines.revision_due, "amended report (R-QA-2)")
@@ -239,9 +245,12 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
             f"not-accepted-{self.carried_into_cycle}",
             [self.auditor_id, self.team_manager_id, self._piat_manager],
             f"Audit not accepted: case {self.audit.case_ref}",
-            f"The amended report was not submitted by {when(self.deadlines.revision_due)}, so the audit "
-            f"is not accepted (R-QA-3). Complete it in time for the {cycle_label(self.carried_into_cycle)} "
-            f"cycle, by {when(self.deadlines.completion_due)}. A new allocation still follows in that cycle.",
+            f"The amended report was not submitted by {at(self.deadlines.revision_due)}, so the audit "
+            f"is not accepted. It is carried into the {cycle_label(self.carried_into_cycle)} audit cycle; "
+            "a new allocation still follows in that cycle.",
+            action=f"complete the audit in time for the {cycle_label(self.carried_into_cycle)} cycle and submit it "
+                   "for quality assurance",
+            action_for=[self.auditor_id], due=self.deadlines.completion_due,
         )
 
     async def _distribute_report(self) -> None:
@@ -252,11 +261,15 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
         contacts = await self._people_now() if self._people_change else None
         if second:
             self._follow_up_by_assistant_director = self._assistant_director_instead(contacts)
+        # The dispute window's close, named in the report: worked out now (with no command) and
+        # held by the window itself, so the email and the deadline agree.
+        self.deadlines.dispute_window_closes = self._known_deadline(workflow.now(), a.policy.dispute_window_days)
         await self._email(
             "report",
             [a.practitioner_id, self.team_manager_id, self.follow_up_owner_id if second else None],
             f"{KIND_TITLES[a.kind]} report: case {a.case_ref} ({cycle_label(a.cycle)})",
-            self._report_text(),
+            self._report_text(second),
+            **self._dispute_ask(),
         )
         self.report_sent_at = workflow.now()
         if second:
@@ -267,9 +280,22 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
                 "principal-social-worker",
                 [contacts.psw_id],
                 f"1st re-audit still {grade_text(self.final_grade)}: case {a.case_ref}",
-                f"The 1st re-audit of case {a.case_ref} ({a.audit_id}) is graded {grade_text(self.final_grade)}: a 2nd "
-                f"re-audit will follow (R-RE-3). {self.follow_up_owner_id} follows up the agreed actions.",
+                f"The 1st re-audit of case {a.case_ref} is graded {grade_text(self.final_grade)}: a 2nd "
+                f"re-audit will follow. {person(self.follow_up_owner_id)} follows up the agreed actions.",
+                action="",
             )
+
+    def _dispute_ask(self) -> dict:
+        """What the report asks: the practitioner or Team Manager may dispute the grading while
+        the window is open (a peer audit is not graded: nothing to dispute)."""
+        a = self.audit
+        if a.kind is AuditKind.PEER:
+            return dict(action="")
+        closes = self.deadlines.dispute_window_closes
+        within = "" if closes else f" within {a.policy.dispute_window_days} working days"
+        return dict(action=f"read the report; if you disagree with the grading, raise a dispute on the audit's page{within}, "
+                           "before the dispute window closes",
+                    action_for=[a.practitioner_id, self.team_manager_id], due=closes)
 
     async def _finalise(self) -> None:
         """The dispute window, Mosaic, then what the final grade sets in motion (R-RE)."""
@@ -289,7 +315,8 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
 
     async def _hold_dispute_window(self) -> bool:
         """R-DIST-4: the Mosaic upload waits for the dispute window; True if a dispute was raised."""
-        self.deadlines.dispute_window_closes = await self._working_days(
+        # Already worked out for the report's email, where the calendar allowed (`_distribute_report`).
+        self.deadlines.dispute_window_closes = self.deadlines.dispute_window_closes or await self._working_days(
             workflow.now(), self.audit.policy.dispute_window_days, "dispute window closes (R-DIST-4)"
         )
         self._move(Stage.DISPUTE_WINDOW)
@@ -309,6 +336,8 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, ReauditSteps, AuditP
             piat_manager_id=self._piat_manager, psw_id=contacts.psw_id,
             corporate_director_quality_standards_id=contacts.corporate_director_quality_standards_id,
             corporate_director_csc_id=contacts.corporate_director_csc_id, domains=a.domains, policy=a.policy,
+            # So that the dispute's first email can say by when the meeting is due.
+            meeting_due=self._known_deadline(workflow.now(), a.policy.dispute_meeting_days),
         )
         handle = await workflow.start_child_workflow(
             DisputeWorkflow.run, dispute, id=f"dispute-{a.audit_id}",

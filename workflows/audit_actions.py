@@ -9,6 +9,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from models.cycles import cycle_label
+    from models.email_marks import person
     from models.enums import AuditKind, Grade, Stage
     from models.errors import forbidden, invalid, out_of_order
     from models.payloads import (
@@ -123,8 +124,9 @@ class ReportActions:
             f"reassigned-{self.reassignments}",
             [change.auditor_id, previous, self.team_manager_id],
             f"Audit reassigned: case {self.audit.case_ref}",
-            f"The audit of case {self.audit.case_ref} moves from {previous} to {change.auditor_id} "
-            f"({change.reason}). Its deadlines are unchanged (R-ALLOC-3): due by {when(self.deadlines.completion_due)}.",
+            f"The audit of case {self.audit.case_ref} moves from {person(previous)} to {person(change.auditor_id)}: "
+            f"{change.reason}\nIts deadlines are unchanged.",
+            **self._waiting_ask(change.auditor_id),
         )
         return None
 
@@ -145,8 +147,9 @@ class ReportActions:
             [feedback.staff_id, feedback.team_manager_id],
             f"Audit findings on your earlier work: case {self.audit.case_ref}",
             f"The {cycle_label(self.audit.cycle)} audit of case {self.audit.case_ref} covers a period in which "
-            f"you worked with the child. The auditor ({self.auditor_id}) shares these findings (R-AUD-7):\n"
-            f"{feedback.findings}",
+            f"{person(feedback.staff_id)} worked with the child. The auditor, {person(self.auditor_id)}, shares these "
+            f"findings:\n{feedback.findings}",
+            action="read the findings, and discuss them in supervision if they call for it",
         )
         return None
 

@@ -12,6 +12,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from models.cycles import cycle_label, cycle_month
+    from models.email_marks import at, person
     from models.enums import Channel, Escalation
     from models.errors import forbidden, invalid, out_of_order
     from models.payloads import (
@@ -20,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.rules import KIND_TITLES, discussion_rule
 
-from workflows.process import SYSTEM, when
+from workflows.process import SYSTEM
 
 
 class FindingsDiscussionSteps:
@@ -55,13 +56,16 @@ class FindingsDiscussionSteps:
         )
         self._changed()
         await self._refresh_people()
-        smart = " and agree SMART actions (specific action, owner, measure, due date)" if rule.smart_actions_required else ""
+        smart = ", agree SMART actions (specific action, owner, measure, due date)" if rule.smart_actions_required else ""
         await self._email(
             f"discussion{self._discussion_round}-due",
             [self.team_manager_id, a.practitioner_id],
             f"Findings discussion due: case {a.case_ref}",
-            f"Please discuss the audit findings{smart} by {when(due)}, and record the discussion as a "
-            f"supervision / management-oversight note (R-DISC-1..3).",
+            f"The audit's report has been sent. Its findings are to be discussed between the Team Manager, "
+            f"{person(self.team_manager_id)}, and the practitioner, {person(a.practitioner_id)}.",
+            action=f"meet to discuss the audit findings{smart}; {person(self.team_manager_id)} then records the "
+                   "discussion on the audit's page as a supervision / management-oversight note",
+            due=due,
         )
         self._discussion_starting = False
         for handled in itertools.count():  # a record may arrive while we are still sending: count, don't look
@@ -76,7 +80,8 @@ class FindingsDiscussionSteps:
                 f"discussion{self._discussion_round}-more-{len(d.reviews)}",
                 [self.team_manager_id],
                 f"Findings discussion: more needed: case {a.case_ref}",
-                f"PIAT asks for more on the discussion note: {d.reviews[-1].review.comments}\nPlease record it again by {when(d.due)}.",
+                f"PIAT reviewed the findings discussion note and asks for more: {d.reviews[-1].review.comments}",
+                action="record the findings discussion again", due=d.due,
             )
 
     async def _await_discussion_record(self, recorded_so_far: int) -> None:
@@ -88,14 +93,19 @@ class FindingsDiscussionSteps:
         self._mark_overdue("discussion")
         self._escalate(Escalation.TEAM_MANAGER)
         await self._refresh_people()
+        # When the Head of Service is told: named in the reminder where the recorded calendar
+        # already covers it (`_known_deadline`); the wait below works out the same date.
+        escalate_at = self._known_deadline(d.due, a.policy.discussion_escalation_days)
         await self._email(
             f"discussion{self._discussion_round}-reminder-{recorded_so_far}",
             [self.team_manager_id],
             f"Reminder: findings discussion overdue: case {a.case_ref}",
-            f"The findings discussion of case {a.case_ref} was due by {when(d.due)} and is not recorded. Without it, "
-            f"the Head of Service is told in {a.policy.discussion_escalation_days} working days (R-DISC-3).",
+            f"The findings discussion of case {a.case_ref} was due by {at(d.due)} and is not recorded. If it is "
+            f"still not recorded {'by the date below' if escalate_at else f'{a.policy.discussion_escalation_days} working days on'}, "
+            "the Head of Service is told.",
+            action="hold the findings discussion and record it on the audit's page", due=escalate_at,
         )
-        escalate_at = await self._working_days(d.due, a.policy.discussion_escalation_days, "escalation date (R-DISC-3)")
+        escalate_at = escalate_at or await self._working_days(d.due, a.policy.discussion_escalation_days, "escalation date (R-DISC-3)")
         if await self._wait(recorded, escalate_at, "escalation to the Head of Service (R-DISC-3)"):
             return
         d.escalated_to_head_of_service = True
@@ -106,8 +116,9 @@ class FindingsDiscussionSteps:
             f"discussion{self._discussion_round}-escalated-{recorded_so_far}",
             [self.head_of_service_id],
             f"Findings discussion not recorded: case {a.case_ref}",
-            f"Team Manager {self.team_manager_id} has not recorded the findings discussion of case {a.case_ref}, "
-            f"due by {when(d.due)} (R-DISC-3). Please follow it up.",
+            f"The Team Manager, {person(self.team_manager_id)}, has not recorded the findings discussion of case "
+            f"{a.case_ref}, due by {at(d.due)}.",
+            action=f"follow it up with {person(self.team_manager_id)}",
         )
         await self._wait(recorded)
 
@@ -129,8 +140,9 @@ class FindingsDiscussionSteps:
             f"discussion{self._discussion_round}-recorded-{number}",
             [self._piat_manager, a.allocated_by],
             f"Findings discussion recorded for review: case {a.case_ref}",
-            f"Team Manager {self.team_manager_id} recorded the findings discussion of case {a.case_ref} ({a.audit_id}). "
-            "Please review the note: accept it or ask for more.",
+            f"The Team Manager, {person(self.team_manager_id)}, recorded the findings discussion of case {a.case_ref}; "
+            "its note is on Mosaic.",
+            action="review the note on the audit's page: accept it or ask for more",
         )
         self._discussion_notes_sent = number
 

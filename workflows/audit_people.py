@@ -9,6 +9,7 @@ with workflow.unsafe.imports_passed_through():
     from models.enums import PersonRole
     from models.errors import invalid, out_of_order
     from models.disputes import DisputePeople
+    from models.email_marks import person
     from models.payloads import PersonChange, ServiceContacts
 
 from workflows.dispute import DisputeWorkflow
@@ -76,8 +77,10 @@ class AuditPeople:
             f"person-{self.people_changes}",
             [change.staff_id, previous],
             f"You are now the {change.role.label} for the audit of case {self.case_ref}",
-            f"{actor_id} named {change.staff_id} as the {change.role.label} for the {cycle_label(self.audit.cycle)} "
-            f"audit of case {self.case_ref} ({self.audit_id}), in place of {previous}: {change.reason}\n{self._waiting_text(change.staff_id)}",
+            f"{person(actor_id)} named {person(change.staff_id)} as the {change.role.label} for the "
+            f"{cycle_label(self.audit.cycle)} audit of case {self.case_ref}, in place of {person(previous)}: {change.reason}\n"
+            f"The audit is {self.stage.value.replace('_', ' ')}.",
+            **self._waiting_ask(change.staff_id),
         )
         return None
 

@@ -7,6 +7,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities
     from models import search_attributes as sa
+    from models.cycles import cycle_label
+    from models.email_marks import person
     from models.enums import AuditKind, ChainOutcome, Escalation, Stage
     from models.payloads import ReauditPlan
 
@@ -33,7 +35,9 @@ class ReauditSteps:
                 "follow-up-reminder",
                 [self.follow_up_owner_id],
                 f"Head of Service follow-up not recorded: case {a.case_ref}",
-                f"The 2nd re-audit of case {a.case_ref} starts now; your follow-up of the agreed actions (R-RE-3) is not recorded.",
+                f"The 2nd re-audit of case {a.case_ref} starts now, in the {cycle_label(schedule.cycle)} audit cycle; "
+                f"the follow-up of the agreed actions from the 1st re-audit by {person(self.follow_up_owner_id)} is not recorded.",
+                action="record your follow-up of the agreed actions on the audit's page",
             )
         contacts = await self._people_now()
         child = a.model_copy(
@@ -73,6 +77,8 @@ class ReauditSteps:
             "escalated-to-director",
             [self.head_of_service_id, contacts.assistant_director_id, contacts.director_id],
             f"2nd re-audit still {grade_text(self.final_grade)}: case {a.case_ref}",
-            f"Case {a.case_ref} has been audited ({a.chain}) and re-audited twice; the 2nd re-audit ({a.audit_id}) is "
-            f"graded {grade_text(self.final_grade)}. Practice has not achieved the required outcomes (R-RE-5).",
+            f"Case {a.case_ref} has been audited and re-audited twice; the 2nd re-audit is graded "
+            f"{grade_text(self.final_grade)}. Practice has not achieved the required outcomes, so the Head of Service, "
+            "the Assistant Director and the Director are told.",
+            action="",
         )

@@ -7,11 +7,13 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from models import search_attributes as sa
     from models.cycles import cycle_label
+    from models.email_marks import at, long_date, person, without_rule_codes
     from models.enums import Grade, Stage
+    from models.pages import audit_page
     from models.payloads import AuditView, Regrade, Waiting
     from models.projections import AuditRow
 
-from workflows.process import details, grade_text, when
+from workflows.process import details, grade_text
 
 
 class AuditViewing:
@@ -53,13 +55,18 @@ class AuditViewing:
         """What the audit waits for first: its report's stage, then the discussion, then the follow-up."""
         return self._waiting_on_report() or self._waiting_on_discussion() or self._waiting_on_follow_up()
 
-    def _waiting_text(self, staff_id: str) -> str:
-        """What waits on `staff_id` now, for the email that hands a role over."""
+    def _email_about(self) -> tuple[str, str]:
+        """Every email about the audit names its cycle and links to its page."""
+        return self.audit.cycle, audit_page(self.audit_id)
+
+    def _waiting_ask(self, staff_id: str) -> dict:
+        """What waits on `staff_id` now and by when, for the email that hands a role over: the
+        soonest deadline when several do (a Team Manager's discussion beside the dispute window)."""
         waits = [w for w in (self._waiting_on_report(), self._waiting_on_discussion(), self._waiting_on_follow_up())
                  if w and staff_id in w.from_staff_ids]
-        if not waits:
-            return f"Nothing waits on you now; the audit is {self.stage.value.replace('_', ' ')}."
-        return "\n".join(f"Waiting on you: {w.action}" + (f", by {when(w.until)}." if w.until else ".") for w in waits)
+        dues = [w.until for w in waits if w.until]
+        action = "; and ".join(without_rule_codes(w.action) for w in waits)  # codes are for the history
+        return dict(action=action, action_for=[staff_id], due=min(dues) if dues else None)
 
     def _waiting_on_report(self) -> Waiting | None:
         a, d, auditor = self.audit, self.deadlines, [self.auditor_id]
@@ -75,7 +82,7 @@ class AuditViewing:
             case Stage.REVISIONS_REQUESTED:
                 return Waiting(action="amended report", from_staff_ids=auditor, until=d.revision_due)
             case Stage.NOT_ACCEPTED:
-                return Waiting(action=f"completed audit for the {self.carried_into_cycle} cycle", from_staff_ids=auditor, until=d.completion_due)
+                return Waiting(action=f"completed audit for the {cycle_label(c) if (c := self.carried_into_cycle) else 'next'} cycle", from_staff_ids=auditor, until=d.completion_due)
             case Stage.DISPUTE_WINDOW:
                 return Waiting(action="dispute window: the practitioner or Team Manager may dispute the grading",
                                from_staff_ids=[a.practitioner_id, self.team_manager_id], until=d.dispute_window_closes)
@@ -90,17 +97,28 @@ class AuditViewing:
                                from_staff_ids=[], from_role="re-auditor")
         return None
 
-    def _report_text(self) -> str:
+    def _report_text(self, second_reaudit: bool = False) -> str:
+        """The accepted report, for the practitioner and their Team Manager (and the Head of
+        Service when a 1st re-audit is still below Good)."""
         a, c = self.audit, self.conversation
-        lines = [f"Audit of case {a.case_ref}, {cycle_label(a.cycle)} cycle ({a.kind.value} audit).",
-                 f"Auditor: {self.auditor_id}. Period covered: {self.period_start} to {self.period_end}."]
+        lines = [f"The {cycle_label(a.cycle)} {a.kind.value} audit of case {a.case_ref} has passed quality assurance. "
+                 "This is its report.",
+                 f"Auditor: {person(self.auditor_id)}. The audit covers {long_date(self.period_start)} to "
+                 f"{long_date(self.period_end)}."]
         if a.theme:
             lines.append(f"Theme: {a.theme}")
         lines.append(f"Overall: {grade_text(c.overall.grade)}. {c.overall.rationale}")
         lines += [f"- {d.domain}: {grade_text(d.grade)}. {d.rationale}".rstrip() for d in c.domains]
-        lines.append(f"Practitioner conversation ({c.held_on}): {c.notes}")
-        lines += ["Improvement plan:"] + [f"- {p.action} (owner {p.owner_id}, by {p.due_on})" for p in self.initial.improvement_plan]
-        lines.append(f"You may dispute the grading within {a.policy.dispute_window_days} working days (R-DIST-4).")
+        lines.append(f"Practitioner conversation ({long_date(c.held_on)}): {c.notes}")
+        lines += ["Improvement plan:"] + [f"- {p.action} (owner {person(p.owner_id)}, by {long_date(p.due_on)})"
+                                         for p in self.initial.improvement_plan]
+        if closes := self.deadlines.dispute_window_closes:
+            lines.append(f"The dispute window closes {at(closes)}: until then the practitioner or their Team Manager "
+                         "may dispute the grading. The audit then goes on Mosaic.")
+        if second_reaudit:
+            lines.append(f"The 1st re-audit is still below Good: a 2nd re-audit will follow, and "
+                         f"{person(self.follow_up_owner_id)} follows up the agreed actions and records the follow-up "
+                         "on the audit's page.")
         return "\n".join(lines)
 
     def _row(self, whole: bool) -> AuditRow:

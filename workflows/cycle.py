@@ -23,6 +23,8 @@ with workflow.unsafe.imports_passed_through():
         ServiceNonCompletion, ThemeChange,
     )
     from models.cycles import MODERATION_MONTHS, cycle_kind, cycle_label, is_cycle, month_of
+    from models.email_marks import at, person
+    from models.pages import cycle_page
     from models.errors import out_of_order
     from models.moderation import ModerationPanelInput
 
@@ -104,7 +106,11 @@ class CycleWorkflow(Process):
         self._record(SYSTEM, "non-completion reported", f"{sum(len(s.not_complete) for s in self.report)} not complete")
         for section in self.report:
             await self._email(f"non-completion-{section.service_area}", section.sent_to,
-                              f"Audits not complete: {cycle_label(c)} cycle, {section.service_area}", _report_text(c, section))
+                              f"Audits not complete: {cycle_label(c)} cycle, {section.service_area}", _report_text(c, section),
+                              action="follow these audits up with their auditors")
+
+    def _email_about(self) -> tuple[str, str]:
+        return self.input.cycle, cycle_page(self.input.cycle)
 
     # ---- PIAT's word: the theme (a Workflow Update) -----------------------------------------------
 
@@ -149,11 +155,11 @@ class CycleWorkflow(Process):
 
 
 def _report_text(cycle: str, section: ServiceNonCompletion) -> str:
-    lines = [f"Non-completion of allocated audits, {cycle_label(cycle)} cycle (R-QA-4), service {section.service_area}: "
-             f"{len(section.not_complete)} of {section.allocated} allocated audits are not complete."]
+    lines = [f"The {cycle_label(cycle)} audit cycle has closed. In the {section.service_area.replace('_', ' ')} service, "
+             f"{len(section.not_complete)} of the {section.allocated} audits it allocated or carried in are not complete:"]
     for a in section.not_complete:
         lateness = f"{a.days_late} days late" if a.days_late else "not yet due"
-        lines.append(f"- case {a.case_ref} ({a.audit_id}, {a.kind}): auditor {a.auditor_id}, {a.stage.replace('_', ' ')}, "
-                     f"due {when(a.completion_due)}, {lateness}")
-    lines.append(f"The report is kept: GET /cycles/{cycle}/non-completion")
+        lines.append(f"- case {a.case_ref} ({a.kind} audit): auditor {person(a.auditor_id)}, {a.stage.replace('_', ' ')}, "
+                     f"due {at(a.completion_due)}, {lateness}")
+    lines.append("The report is kept on the cycle's page.")
     return "\n".join(lines)

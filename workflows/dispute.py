@@ -24,12 +24,14 @@ with workflow.unsafe.imports_passed_through():
         DisputeInput, DisputeMeeting, DisputePeople, DisputeSummary, DisputeView, FormalDiscussion,
         IndependentReviewDecision, IndependentReviewResult, StepRecord, Withdrawal, WrittenResponse,
     )
+    from models.email_marks import at, people, person
     from models.enums import DisputeLevel, DisputeStep
+    from models.pages import audit_page
     from models.payloads import DisputeOutcome, Regrade, ServiceContacts, Waiting
     from models.projections import DisputeRow
 
 from workflows.dispute_steps import DisputeSteps
-from workflows.process import PEOPLE_CHANGE, SYSTEM, Process, details, grade_text, unique, when
+from workflows.process import PEOPLE_CHANGE, SYSTEM, Process, details, grade_text, unique
 
 
 class Withdrawn(Exception):
@@ -75,7 +77,8 @@ class DisputeWorkflow(DisputeSteps, Process):
         except Withdrawn:
             outcome = self._end("withdrawn", None)
             await self._email("withdrawn", self._ids(*EVERYONE), f"Dispute withdrawn: case {self.case_ref}",
-                              f"{dispute.raised_by} withdrew the dispute: {self.withdrawal.reason}. The grading stands.")
+                              f"{person(dispute.raised_by)} withdrew the dispute about the audit's grading: "
+                              f"{self.withdrawal.reason}\nThe grading stands.", action="")
         await self._finish(projector, PersistenceActivities.save_dispute_row)
         return outcome
 
@@ -86,33 +89,42 @@ class DisputeWorkflow(DisputeSteps, Process):
             "raised",
             self._ids("auditor", "practitioner", "team_manager", "piat"),
             f"Audit dispute raised: case {d.case_ref}",
-            f"{d.raised_by} disputes the grading of the audit of case {d.case_ref} ({d.audit_id}).\n"
+            f"{person(d.raised_by)} disputes the grading of the audit of case {d.case_ref}.\n"
             f"Disputed: {', '.join(r.domains_disputed)}\nRationale: {r.rationale}\nEvidence: {r.evidence}\n"
-            f"A meeting of auditor, practitioner and Team Manager is due within {d.policy.dispute_meeting_days} "
-            "working days (R-DISP-2). The Mosaic upload waits for the dispute to end.",
+            "The audit goes on Mosaic once the dispute has ended.",
+            action="meet together to discuss the dispute; the Team Manager or the auditor records the meeting on the "
+                   "audit's page"
+                   + ("" if d.meeting_due else f", within {d.policy.dispute_meeting_days} working days"),
+            action_for=self._ids("auditor", "practitioner", "team_manager"), due=d.meeting_due,
         )
 
     async def _informal(self) -> DisputeOutcome | None:
         """R-DISP-2..4."""
         d, p = self.dispute, self.dispute.policy
         meeting: DisputeMeeting = await self._step(
-            DisputeStep.MEETING, self.raised_at, p.dispute_meeting_days, ("team_manager", "auditor"), INFORMAL_NEXT
+            DisputeStep.MEETING, self.raised_at, p.dispute_meeting_days, ("team_manager", "auditor"), INFORMAL_NEXT,
+            due=d.meeting_due,
         )
         # R-DISP-3 counts from the meeting itself (runs before this fix: from when it was recorded).
         met = _on(meeting.held_on) if self._people_change else self.records[DisputeStep.MEETING].at
         summary: DisputeSummary = await self._step(DisputeStep.SUMMARY, met, p.dispute_summary_days, ("team_manager",), INFORMAL_NEXT)
+        amend_due = self._known_deadline(workflow.now(), p.dispute_amendment_days) if summary.outcome == "resolved" else None
         await self._email("summary", self._ids("auditor", "piat", "practitioner"),
-                          f"Dispute meeting summary ({summary.outcome}): case {d.case_ref}", summary.summary)
+                          f"Dispute meeting summary ({summary.outcome}): case {d.case_ref}",
+                          f"The Team Manager's summary of the dispute meeting ({summary.outcome}):\n{summary.summary}"
+                          + ("" if summary.outcome == "resolved" else
+                             "\nThe dispute goes to the formal stage: the PI&A Manager and the Principal Social Worker are told."),
+                          **self._amendment_ask(summary.outcome, amend_due))
         if summary.outcome == "unresolved":
             return None
         amended: AmendedGrading = await self._step(
-            DisputeStep.AMENDED_GRADING, workflow.now(), p.dispute_amendment_days, ("auditor",), INFORMAL_NEXT
+            DisputeStep.AMENDED_GRADING, workflow.now(), p.dispute_amendment_days, ("auditor",), INFORMAL_NEXT, due=amend_due
         )
         regrade = Regrade(domains=amended.domains, overall=amended.overall)
         await self._email("final-report", self._ids("practitioner", "team_manager", "piat"),
                           f"Final (amended) audit report: case {d.case_ref}",
-                          f"Resolved informally (R-DISP-4). Final overall grade: {grade_text(regrade.overall.grade)}. "
-                          f"{regrade.overall.rationale}\n{amended.notes}")
+                          f"The dispute was resolved informally and the auditor amended the grading. Final overall grade: "
+                          f"{grade_text(regrade.overall.grade)}. {regrade.overall.rationale}\n{amended.notes}", action="")
         return self._end("resolved", regrade)
 
     async def _formal(self) -> DisputeOutcome | None:
@@ -121,12 +133,15 @@ class DisputeWorkflow(DisputeSteps, Process):
         self._climb(DisputeLevel.FORMAL)
         await self._refresh_people()
         # R-DISP-5, R-DISP-6: the PI&A Manager, and the PSW with whom they discuss it.
+        due = self._known_deadline(workflow.now(), p.dispute_formal_days)
         await self._email("formal", self._ids("piat_manager", "psw"), f"Audit dispute (formal stage): case {d.case_ref}",
-                          f"The informal stage did not resolve the dispute about audit {d.audit_id} (R-DISP-5). "
-                          f"The Team Manager's rationale: {d.raised.rationale}\nEvidence: {d.raised.evidence}\n"
-                          f"The PI&A Manager discusses it with the PSW within {p.dispute_formal_days} working days (R-DISP-6).")
+                          f"The informal stage did not resolve the dispute about the grading of the audit of case {d.case_ref}.\n"
+                          f"The rationale of {person(d.raised_by)}: {d.raised.rationale}\nEvidence: {d.raised.evidence}",
+                          action="discuss the dispute together; the PI&A Manager records the discussion and the course of "
+                                 "action on the audit's page" + _within(due, p.dispute_formal_days),
+                          due=due)
         discussion: FormalDiscussion = await self._step(
-            DisputeStep.FORMAL_DISCUSSION, workflow.now(), p.dispute_formal_days, ("piat_manager",), CORPORATE
+            DisputeStep.FORMAL_DISCUSSION, workflow.now(), p.dispute_formal_days, ("piat_manager",), CORPORATE, due=due
         )
         # R-DISP-7 counts from the discussion itself (runs before this fix: from when it was recorded).
         discussed = _on(discussion.held_on) if self._people_change else self.records[DisputeStep.FORMAL_DISCUSSION].at
@@ -135,7 +150,10 @@ class DisputeWorkflow(DisputeSteps, Process):
         )
         await self._email("written-response", self._ids("team_manager", "auditor", "head_of_service"),
                           f"Audit dispute: written response ({response.outcome}): case {d.case_ref}",
-                          response.response + _regraded(response.regrade))
+                          f"The written response to the dispute ({response.outcome}):\n{response.response}"
+                          + _regraded(response.regrade)
+                          + ("" if response.outcome == "resolved" else "\nThe dispute goes to the Corporate Directors."),
+                          action="")
         return self._end("resolved", response.regrade) if response.outcome == "resolved" else None
 
     async def _corporate(self) -> DisputeOutcome | None:
@@ -143,53 +161,64 @@ class DisputeWorkflow(DisputeSteps, Process):
         d, p = self.dispute, self.dispute.policy
         self._climb(DisputeLevel.CORPORATE)
         await self._refresh_people()
+        due = self._known_deadline(workflow.now(), p.dispute_corporate_days)
         await self._email("corporate", self._ids(*CORPORATE), f"Audit dispute escalated to the Corporate Directors: case {d.case_ref}",
-                          f"The formal stage did not resolve the dispute about audit {d.audit_id} (R-DISP-8). "
-                          f"Please discuss it within {p.dispute_corporate_days} working days.")
+                          f"The formal stage did not resolve the dispute about the grading of the audit of case {d.case_ref}.",
+                          action="discuss the dispute together, and either of you records the decision on the audit's page"
+                                 + _within(due, p.dispute_corporate_days),
+                          due=due)
         decision: CorporateDecision = await self._step(
-            DisputeStep.CORPORATE_DECISION, workflow.now(), p.dispute_corporate_days, CORPORATE, ("cd_quality_standards",)
+            DisputeStep.CORPORATE_DECISION, workflow.now(), p.dispute_corporate_days, CORPORATE, ("cd_quality_standards",), due=due
         )
         await self._email("corporate-decision", self._ids("team_manager", "auditor", "head_of_service", "piat"),
                           f"Audit dispute: Corporate Directors' decision ({decision.outcome}): case {d.case_ref}",
-                          decision.notes + _regraded(decision.regrade))
+                          f"The Corporate Directors' decision ({decision.outcome}):\n{decision.notes}" + _regraded(decision.regrade)
+                          + ("" if decision.outcome == "resolved" else
+                             "\nThe Corporate Director for Quality Standards now decides whether to commission an independent review."),
+                          action="")
         return self._end("resolved", decision.regrade) if decision.outcome == "resolved" else None
 
     async def _independent_review(self) -> DisputeOutcome:
         """R-DISP-9: the Corporate Director for Quality Standards considers an independent review."""
         d, p = self.dispute, self.dispute.policy
         self._climb(DisputeLevel.INDEPENDENT_REVIEW)
+        due = None
         if self._people_change:  # they now own a step: tell them so
             await self._refresh_people()
+            due = self._known_deadline(workflow.now(), p.dispute_review_decision_days)
             await self._email("independent-review-due", self._ids("cd_quality_standards"),
                               f"Audit dispute: consider an independent review: case {d.case_ref}",
-                              f"The Corporate Directors did not resolve the dispute about audit {d.audit_id} (R-DISP-9). "
-                              f"Please record within {p.dispute_review_decision_days} working days whether an independent "
-                              "review is commissioned.")
+                              f"The Corporate Directors did not resolve the dispute about the grading of the audit of case {d.case_ref}.",
+                              action="decide whether an independent review is commissioned, and record it on the audit's page"
+                                     + _within(due, p.dispute_review_decision_days),
+                              due=due)
         cdqs = ("cd_quality_standards",)
         decision: IndependentReviewDecision = await self._step(
-            DisputeStep.INDEPENDENT_REVIEW, workflow.now(), p.dispute_review_decision_days, cdqs, ()
+            DisputeStep.INDEPENDENT_REVIEW, workflow.now(), p.dispute_review_decision_days, cdqs, (), due=due
         )
         if not decision.commissioned:
             await self._email("no-review", self._ids(*EVERYONE), f"Audit dispute ended: case {d.case_ref}",
-                              f"No independent review will be commissioned: {decision.notes}. The grading stands.")
+                              f"No independent review will be commissioned: {decision.notes}\nThe grading stands.", action="")
             return self._end("unresolved", None)
         if self._people_change:
             await self._email("review-commissioned", self._ids(*EVERYONE, "head_of_service"),
                               f"Independent review commissioned: case {d.case_ref}",
-                              f"An independent review of the audit {d.audit_id} is commissioned (R-DISP-9): {decision.notes}\n"
-                              "The Mosaic upload waits for its result.")
+                              f"An independent review of the audit of case {d.case_ref} is commissioned: {decision.notes}\n"
+                              "The audit goes on Mosaic once its result is recorded.", action="")
         result: IndependentReviewResult = await self._step(DisputeStep.INDEPENDENT_REVIEW_RESULT, None, 0, cdqs, ())
         await self._email("review-result", self._ids(*EVERYONE), f"Independent review of the audit: case {d.case_ref}",
-                          result.findings + _regraded(result.regrade))
+                          f"The independent review's findings:\n{result.findings}" + _regraded(result.regrade), action="")
         return self._end("resolved", result.regrade)
 
-    async def _step(self, step: DisputeStep, since: datetime | None, days: int, owners: tuple[str, ...], next_level: tuple[str, ...]):
+    async def _step(self, step: DisputeStep, since: datetime | None, days: int, owners: tuple[str, ...],
+                    next_level: tuple[str, ...], due: datetime | None = None):
         """Wait for `step` to be recorded: due `days` working days after `since` (no deadline when
-        `since` is None). A missed deadline reminds the owners and tells the next level, or PIAT
-        when there is none (R-DISP-10)."""
+        `since` is None), or at `due` when the email asking for the step already named it. A missed
+        deadline reminds the owners and tells the next level, or PIAT when there is none (R-DISP-10)."""
         self.step, self._owner_roles = step, owners
         await self._refresh_people()
-        due = await self._working_days(since, days, f"{step.value} due (R-DISP)") if since else None
+        if due is None and since:
+            due = await self._working_days(since, days, f"{step.value} due (R-DISP)")
         if due:
             self.deadlines[step] = due
         self._reached = step
@@ -197,12 +226,16 @@ class DisputeWorkflow(DisputeSteps, Process):
         done = lambda: step in self.records or self.withdrawal is not None  # noqa: E731
         if not await self._wait(done, due, f"{step.value} recorded (R-DISP)"):
             self._mark_overdue(step.value)
-            await self._email(f"{step.value}-reminder", self.owners, f"Reminder: dispute {step.value.replace('_', ' ')} overdue: case {self.case_ref}",
-                              f"The {step.value.replace('_', ' ')} in the dispute about audit {self.audit_id} was due by {when(due)}.")
+            what = step.value.replace('_', ' ')
+            await self._email(f"{step.value}-reminder", self.owners, f"Reminder: dispute {what} overdue: case {self.case_ref}",
+                              f"The {what} in the dispute about the grading of the audit of case {self.case_ref} was due "
+                              f"by {at(due)} and is not recorded. The next level is told.",
+                              action=f"record the {what} on the audit's page now")
             await self._email(f"{step.value}-next-level", self._ids(*(next_level or ("piat", "piat_manager"))),
                               f"Dispute step overdue: case {self.case_ref}",
-                              f"The {step.value.replace('_', ' ')} ({', '.join(self.owners)}) in the dispute about audit "
-                              f"{self.audit_id} was due by {when(due)} and is not recorded (R-DISP-10).")
+                              f"The {what}, for {people(self.owners)} to record in the dispute about the grading of the "
+                              f"audit of case {self.case_ref}, was due by {at(due)} and is not recorded.",
+                              action=f"follow it up with {people(self.owners)}")
             await self._wait(done)
         if self.withdrawal is not None:
             raise Withdrawn
@@ -255,9 +288,23 @@ class DisputeWorkflow(DisputeSteps, Process):
         if self.outcome is None and (new := [o for o in self.owners if o not in before]):
             self._handovers += 1
             due = self.deadlines.get(self.step)
-            await self._email(f"handover-{self._handovers}", new, f"Audit dispute: the {self.step.value.replace('_', ' ')} is yours: case {self.case_ref}",
-                              f"You now record the {self.step.value.replace('_', ' ')} in the dispute about audit {self.audit_id}"
-                              + (f", due by {when(due)}." if due else "."))
+            what = self.step.value.replace('_', ' ')
+            await self._email(f"handover-{self._handovers}", new, f"Audit dispute: the {what} is yours: case {self.case_ref}",
+                              f"PIAT named you on the audit of case {self.case_ref}, so the {what} in the dispute about "
+                              "its grading is now yours to record.",
+                              action=f"record the {what} on the audit's page", due=due)
+
+    def _email_about(self) -> tuple[str, str]:
+        """A dispute's emails name its audit's cycle and link to the audit's page."""
+        return self.dispute.cycle, audit_page(self.audit_id)
+
+    def _amendment_ask(self, outcome: str, due: datetime | None) -> dict:
+        """After the meeting's summary: resolved, the auditor amends the grading; else nobody here acts."""
+        if outcome != "resolved":
+            return dict(action="")
+        days = self.dispute.policy.dispute_amendment_days
+        return dict(action="record the amended final grading on the audit's page" + _within(due, days),
+                    action_for=self._ids("auditor"), due=due)
 
     # ---- recorded steps (Workflow Updates) ---------------------------------------------------------
 
@@ -310,6 +357,11 @@ class DisputeWorkflow(DisputeSteps, Process):
 def _on(day: date) -> datetime:
     """An event known only by its date: noon UTC is that date in London too, winter or summer."""
     return datetime.combine(day, time(12), tzinfo=timezone.utc)
+
+
+def _within(due: datetime | None, days: int) -> str:
+    """Where the deadline could not be named in advance, the rule that sets it."""
+    return "" if due else f", within {days} working days"
 
 
 def _regraded(regrade: Regrade | None) -> str:

@@ -20,15 +20,17 @@ with workflow.unsafe.imports_passed_through():
     from activities.notify import NotifyActivities
     from models.agreement import results
     from models.cycles import cycle_label
+    from models.email_marks import at, long_date, person
     from models.enums import Channel
     from models.errors import forbidden, invalid, out_of_order
     from models.moderation import (
         Draw, DrawRequest, Moderation, ModerationFindings, ModerationPanelInput, ModerationPanelRow,
         ModerationPanelView, ModerationRow, ModerationSummary, moderation_id, source_cycles,
     )
+    from models.pages import audit_page, moderation_panel_page
     from models.payloads import Notification, Waiting
 
-from workflows.process import ACTIVITY_OPTIONS, SYSTEM, Process, details, grade_text, unique, when
+from workflows.process import ACTIVITY_OPTIONS, SYSTEM, Process, details, grade_text, unique
 
 SEED_RANGE = 2**31 - 1
 
@@ -91,18 +93,21 @@ class ModerationPanelWorkflow(Process):
         c = self.panel.cycle
         for moderator, moderations in self._by_moderator(self.moderations).items():
             lines = "\n".join(f"- {m.moderation_id}: audit {m.audit_id} (case {m.case_ref}, {m.service_area}), auditor "
-                              f"{m.auditor_id}, graded {grade_text(m.overall_grade)}" for m in moderations)
+                              f"{person(m.auditor_id)}, graded {grade_text(m.overall_grade)}" for m in moderations)
             await self._email(f"allocated-{moderator}", [moderator], f"Moderation panel {cycle_label(c)}: your audits",
-                              f"Please moderate these audits, meet each auditor and record your findings on the "
-                              f"moderation template by {when(self.due)} (R-MOD-3):\n{lines}\n"
-                              "Record each with POST /moderations/<moderation id>/record.")
+                              f"The {cycle_label(c)} moderation panel has drawn its audits. Yours are:\n{lines}",
+                              action="moderate each audit: read it, meet its auditor and record your findings on the "
+                                     "moderation template on the panel's page",
+                              due=self.due)
         unallocated = self._unallocated()
         await self._email("drawn", self.draw.piat_ids, f"Moderation panel {cycle_label(c)}: the draw",
                           f"{len(self.moderations)} audits drawn from {self.draw.candidates} final audits of "
-                          f"{', '.join(source_cycles(c))} with seed {self.seed}, {self.panel.per_service} per service area "
-                          f"({', '.join(self._service_areas()) or 'no final audits'}). Due {when(self.due)}.\n"
-                          + "".join(f"- {m.moderation_id}: audit {m.audit_id} to {m.moderator_id}\n" for m in self.moderations)
-                          + (f"Nobody could moderate (every moderator audited them): {', '.join(unallocated)}\n" if unallocated else ""))
+                          f"{', '.join(cycle_label(s) for s in source_cycles(c))} with seed {self.seed}, "
+                          f"{self.panel.per_service} per service area ({', '.join(self._service_areas()) or 'no final audits'}). "
+                          f"The moderations are due by {at(self.due)}.\n"
+                          + "".join(f"- {m.moderation_id}: audit {m.audit_id} to {person(m.moderator_id)}\n" for m in self.moderations)
+                          + (f"Nobody could moderate (every moderator audited them): {', '.join(unallocated)}\n" if unallocated else ""),
+                          action="name a moderator for the audits nobody could moderate" if unallocated else "")
 
     async def _deadline_missed(self) -> None:
         """R-MOD-3 missed: each late moderator reminded, PIAT told, once; the panel keeps waiting."""
@@ -113,11 +118,13 @@ class ModerationPanelWorkflow(Process):
         c = self.panel.cycle
         for moderator, moderations in self._by_moderator(late).items():
             await self._email(f"reminder-{moderator}", [moderator], f"Moderation overdue: panel {cycle_label(c)}",
-                              f"These moderations were due by {when(self.due)} and are not recorded: "
-                              f"{', '.join(m.moderation_id for m in moderations)}. Please record them now.")
+                              f"These moderations were due by {at(self.due)} and are not recorded: "
+                              f"{', '.join(m.moderation_id for m in moderations)}.",
+                              action="record them on the panel's page now")
         await self._email("overdue", self.draw.piat_ids, f"Moderation overdue: panel {cycle_label(c)}",
-                          f"Not recorded by {when(self.due)} (R-MOD-3): "
-                          + ", ".join(f"{m.moderation_id} ({m.moderator_id})" for m in late))
+                          f"These moderations were not recorded by {at(self.due)}: "
+                          + ", ".join(f"{m.moderation_id} ({person(m.moderator_id)})" for m in late) + ".",
+                          action="follow them up with the moderators")
 
     # ---- the moderator's record (a Workflow Update) --------------------------------------------------
 
@@ -163,23 +170,34 @@ class ModerationPanelWorkflow(Process):
                      for d, o in zip(sorted(f.domains, key=lambda d: d.domain), sorted(m.domains, key=lambda d: d.domain))
                      if not d.agree]
         overall = "agreed" if f.overall.agree else f"moderated to {grade_text(f.overall.moderated_grade)}"
-        body = (f"Moderation {m.moderation_id} of the {cycle_label(m.cycle)} audit {m.audit_id} by {m.moderator_id} "
-                f"(panel {cycle_label(self.panel.cycle)}; met the auditor on {f.met_auditor_on}).\n"
-                f"Overall grade {grade_text(m.overall_grade)}: {overall}.\n"
-                + ("Domains moderated: " + "; ".join(disagreed) + "\n" if disagreed else "All domain grades agreed.\n")
-                + f"\nFeedback:\n{f.feedback}")
-        await self._send_about(m, NotifyActivities.send_email, Channel.EMAIL, "feedback",
-                               [m.auditor_id, *self.draw.piat_ids], f"Moderation feedback: case {m.case_ref}", body)
-        await self._send_about(m, NotifyActivities.post_to_mosaic, Channel.MOSAIC_CASE_NOTE, "mosaic-case-note",
-                               [], f"{cycle_label(self.panel.cycle)} Moderation", body)
+        findings = (f"Overall grade {grade_text(m.overall_grade)}: {overall}.\n"
+                    + ("Domains moderated: " + "; ".join(disagreed) + "\n" if disagreed else "All domain grades agreed.\n")
+                    + f"\nFeedback:\n{f.feedback}")
 
-    async def _send_about(self, m: Moderation, activity, channel: Channel, step: str, to: list[str], subject: str, body: str) -> None:
+        def text(moderator: str, met: str) -> str:
+            return (f"Moderation {m.moderation_id} of the {cycle_label(m.cycle)} audit {m.audit_id} by {moderator} "
+                    f"(panel {cycle_label(self.panel.cycle)}; met the auditor on {met}).\n{findings}")
+
+        # The email names the moderator; the case note keeps the case record's own form (IDs).
+        await self._send_about(m, NotifyActivities.send_email, Channel.EMAIL, "feedback",
+                               [m.auditor_id, *self.draw.piat_ids], f"Moderation feedback: case {m.case_ref}",
+                               text(person(m.moderator_id), long_date(f.met_auditor_on)), action="", cycle=m.cycle,
+                               link_path=audit_page(m.audit_id))
+        await self._send_about(m, NotifyActivities.post_to_mosaic, Channel.MOSAIC_CASE_NOTE, "mosaic-case-note",
+                               [], f"{cycle_label(self.panel.cycle)} Moderation", text(m.moderator_id, str(f.met_auditor_on)))
+
+    async def _send_about(self, m: Moderation, activity, channel: Channel, step: str, to: list[str], subject: str, body: str,
+                          **email) -> None:
         """A send about one moderated audit: the audit's own notifications list it, under its case."""
         notification = Notification(
             key=f"{workflow.info().workflow_id}/{m.moderation_id}-{step}", audit_id=m.audit_id, case_ref=m.case_ref,
-            channel=channel, recipient_ids=unique(to), subject=subject, body=body, at=workflow.now(),
+            channel=channel, recipient_ids=unique(to), subject=subject, body=body, at=workflow.now(), **email,
         )
         await self._activity(activity, notification, f"{channel.value}: {m.moderation_id} {step}")
+
+    def _email_about(self) -> tuple[None, str]:
+        """The panel's own emails link to its page (moderators may not read the audits' pages)."""
+        return None, moderation_panel_page(self.panel.cycle)
 
     @workflow.update
     async def opened(self) -> None:

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, WorkingCalendar
     from activities.notify import NotifyActivities
     from models.enums import Channel, Grade
+    from models.pages import audit_page
     from models.payloads import HistoryEntry, Notification, Waiting, WorkingDaysRequest
 
 ACTIVITY_OPTIONS = dict(
@@ -39,6 +40,7 @@ LOCAL_OPTIONS = dict(
     # Retried in the worker for a while; past this, each retry waits on a workflow timer instead.
     local_retry_threshold=timedelta(seconds=30),
 )
+CALENDAR_AHEAD = timedelta(days=200)  # how far past a date the recorded calendar must reach
 
 
 class Process:
@@ -100,15 +102,26 @@ class Process:
             return compute(await self._calendar_from(at))
         return await self._activity(activity, arg, summary)
 
-    async def _calendar_from(self, instant: datetime, ahead: timedelta = timedelta(days=200)) -> WorkingCalendar:
+    async def _calendar_from(self, instant: datetime, ahead: timedelta = CALENDAR_AHEAD) -> WorkingCalendar:
         """The council's calendar as this run recorded it, reaching `ahead` beyond `instant`: one
         local activity the first time (and again past the two years it records), then every
         deadline is worked out here, deterministically, with no round trip."""
-        day = instant.date() - timedelta(days=1)  # UTC; London's date is this one or the next
-        if self._calendar is None or not self._calendar.covers(day, ahead):
-            days = await self._activity(CalendarActivities.calendar_days, day, "the council's working days (R-CAL-1)")
+        if not self._calendar_covers(instant, ahead):
+            days = await self._activity(CalendarActivities.calendar_days, _day_before(instant), "the council's working days (R-CAL-1)")
             self._calendar = WorkingCalendar.from_days(days)
         return self._calendar
+
+    def _calendar_covers(self, instant: datetime, ahead: timedelta = CALENDAR_AHEAD) -> bool:
+        return self._calendar is not None and self._calendar.covers(_day_before(instant), ahead)
+
+    def _known_deadline(self, event_at: datetime, days: int) -> datetime | None:
+        """`_working_days` when the recorded calendar already covers it, else None: worked out
+        here with no command, so an email can name a step's deadline before the step that waits
+        on it computes the same (runs before LEAN_STEPS, or an uncovered calendar: None, and
+        their commands stay as recorded)."""
+        if not self._lean or not self._calendar_covers(event_at):
+            return None
+        return self._calendar.deadline_after(event_at, days)
 
     async def _activity(self, activity, arg, summary: str):
         """A short activity (a calendar sum, a directory lookup, a row or an outbox entry
@@ -133,9 +146,21 @@ class Process:
 
     # ---- telling people --------------------------------------------------------------------------
 
-    async def _email(self, step: str, to: list[str | None], subject: str, body: str, urgent: bool = False) -> None:
+    async def _email(self, step: str, to: list[str | None], subject: str, body: str, *, action: str,
+                     action_for: list[str | None] | None = None, due: datetime | None = None, urgent: bool = False) -> None:
+        """An email to staff: `body` says what happened, `action` what is needed ("" nothing: for
+        information) of `action_for` (None: every recipient) and `due` by when. IDs and instants
+        only (`person()`, `at()` in the text); the activity words it with names, London times, the
+        case, the cycle and the page's link (activities/email_text.py)."""
+        cycle, link_path = self._email_about()
         extra = {"urgent": True} if urgent else {}
-        await self._send(NotifyActivities.send_email, Channel.EMAIL, step, to, subject, body, **extra)
+        await self._send(NotifyActivities.send_email, Channel.EMAIL, step, to, subject, body, action=action,
+                         action_for=None if action_for is None else unique(action_for), due=due, cycle=cycle,
+                         link_path=link_path, **extra)
+
+    def _email_about(self) -> tuple[str | None, str | None]:
+        """The cycle an email names and the page it links to: its audit's, unless a process says."""
+        return None, audit_page(self.audit_id)
 
     async def _post(self, channel: Channel, step: str, to: list[str | None], subject: str, body: str, **extra) -> None:
         await self._send(NotifyActivities.post_to_mosaic, channel, step, to, subject, body, **extra)
@@ -252,6 +277,10 @@ class Process:
             workflow.upsert_search_attributes(
                 [k.value_set(v) if v is not None else k.value_unset() for k, v in self._attributes_due.values()])
             self._attributes_due.clear()
+
+
+def _day_before(instant: datetime):
+    return instant.date() - timedelta(days=1)  # UTC; London's date is this one or the next
 
 
 def unique(ids: list[str | None]) -> list[str]:

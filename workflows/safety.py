@@ -18,12 +18,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.directory import DirectoryActivities
     from activities.persistence import PersistenceActivities
     from models import search_attributes as sa
+    from models.email_marks import person
     from models.enums import SafetyEscalation
+    from models.pages import audit_page
     from models.errors import forbidden, out_of_order
     from models.payloads import ServiceContacts, Waiting
     from models.safety import SafetyAcknowledgement, SafetyConcernInput, SafetyConcernRow, SafetyConcernView
 
-from workflows.process import SYSTEM, Process, details, when
+from workflows.process import SYSTEM, Process, details
 
 
 @workflow.defn
@@ -45,7 +47,7 @@ class SafetyConcernWorkflow(Process):
         projector = asyncio.create_task(self._project(
             PersistenceActivities.save_safety_concern_row, None, "save safety concern projection"))
         self._record(concern.raised_by, "safety concern raised", "immediate action needed" if concern.immediate_action_needed else "")
-        await self._tell(concern.team_manager_id, "raised", "A safety concern has been raised")
+        await self._tell(concern.team_manager_id, "raised", "")
         self._told_team_manager = True
         for level in (SafetyEscalation.HEAD_OF_SERVICE, SafetyEscalation.ASSISTANT_DIRECTOR):
             if await self._wait(self._acknowledged, self.next_escalation_at, f"acknowledged before {level.value} is told (R-SAFE-2)"):
@@ -57,8 +59,9 @@ class SafetyConcernWorkflow(Process):
         self._clear_overdue("acknowledgement")
         await self._email("acknowledged", [concern.raised_by, *self.told],
                           f"Safety concern acknowledged: case {concern.case_ref}",
-                          f"{self.acknowledged_by} acknowledged the safety concern raised by {concern.raised_by} on the "
-                          f"audit {concern.audit_id}.\nAction taken: {self.acknowledgement.action_taken}")
+                          f"{person(self.acknowledged_by)} acknowledged the safety concern raised by {person(concern.raised_by)} "
+                          f"while auditing case {concern.case_ref}.\nAction taken: {self.acknowledgement.action_taken}",
+                          action="")
         await self._finish(projector, PersistenceActivities.save_safety_concern_row)
         return self._view()
 
@@ -68,28 +71,34 @@ class SafetyConcernWorkflow(Process):
     async def _escalate(self, level: SafetyEscalation) -> None:
         contacts: ServiceContacts = await self._activity(
             DirectoryActivities.service_contacts, self.concern.practitioner_id, "who holds each role now (staff directory)")
-        person = contacts.head_of_service_id if level is SafetyEscalation.HEAD_OF_SERVICE else contacts.assistant_director_id
+        holder = contacts.head_of_service_id if level is SafetyEscalation.HEAD_OF_SERVICE else contacts.assistant_director_id
         self.escalation = level
         # After the Assistant Director nobody further is told: the concern stays open, overdue.
         further = level is SafetyEscalation.HEAD_OF_SERVICE
         self.next_escalation_at = workflow.now() + timedelta(hours=self.concern.policy.safety_escalate_hours) if further else None
-        if person and person not in self.told:
-            self.told.append(person)
-        self._record(SYSTEM, f"not acknowledged: escalated to the {level.label}", person or "nobody holds the role")
-        await self._tell(person, f"escalated-{level.value}",
-                         f"A safety concern has not been acknowledged within {_hours(workflow.now() - self.raised_at)}")
+        if holder and holder not in self.told:
+            self.told.append(holder)
+        self._record(SYSTEM, f"not acknowledged: escalated to the {level.label}", holder or "nobody holds the role")
+        await self._tell(holder, f"escalated-{level.value}",
+                         f" It has not been acknowledged within {_hours(workflow.now() - self.raised_at)}.")
 
-    async def _tell(self, person: str | None, step: str, opening: str) -> None:
+    async def _tell(self, to: str | None, step: str, unacknowledged: str) -> None:
         c = self.concern
-        urgency = "Immediate action is needed. " if c.immediate_action_needed else ""
+        urgency = "Immediate action is needed.\n" if c.immediate_action_needed else ""
+        next_level = {SafetyEscalation.NONE: "Head of Service", SafetyEscalation.HEAD_OF_SERVICE: "Assistant Director"}
+        further = (f"Without an acknowledgement by the time below, the {next_level[self.escalation]} is told."
+                   if self.next_escalation_at else "Nobody further is told: it stays open and overdue until acknowledged.")
         await self._email(
-            step, [person], f"URGENT: safety concern: case {c.case_ref}",
-            f"{opening} by {c.raised_by} while auditing case {c.case_ref} ({c.audit_id}).\n{urgency}\n"
-            f"{c.description}\n\nPlease act to keep the child safe, then acknowledge it with the action taken "
-            f"(POST /safety-concerns/{c.concern_id}/acknowledge)"
-            + (f", by {when(self.next_escalation_at)}, when it goes further." if self.next_escalation_at else "."),
-            urgent=True,
+            step, [to], f"URGENT: safety concern: case {c.case_ref}",
+            f"{person(c.raised_by)} raised a safety concern while auditing case {c.case_ref}.{unacknowledged}\n"
+            f"{urgency}\n{c.description}\n\n{further}",
+            action="act to keep the child safe, then acknowledge the concern with the action taken on the audit's page",
+            due=self.next_escalation_at, urgent=True,
         )
+
+    def _email_about(self) -> tuple[str | None, str]:
+        """A concern's emails link to its audit's page (the concern is listed there)."""
+        return self.concern.cycle, audit_page(self.audit_id)
 
     # ---- the acknowledgement (a Workflow Update) ----------------------------------------------
 

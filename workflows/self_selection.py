@@ -13,12 +13,14 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from models import search_attributes as sa
     from models.cycles import cycle_label
+    from models.email_marks import at, person
     from models.errors import forbidden, out_of_order
+    from models.pages import audit_page, self_selection_page
     from models.payloads import Waiting
     from models.self_selection import SelfSelectionDecision, SelfSelectionInput, SelfSelectionView
 
 from workflows.audit import AuditWorkflow
-from workflows.process import SYSTEM, Process, details, when
+from workflows.process import SYSTEM, Process, details
 
 
 @workflow.defn
@@ -43,18 +45,18 @@ class SelfSelectionWorkflow(Process):
         self.due = await self._working_days(self.requested_at, a.policy.self_selection_decision_days, "decision due (R-ALLOC-2)")
         self._changed()
         await self._email("asked", [request.head_of_service_id], f"Self-selection request: case {a.case_ref}",
-                          f"{a.auditor_id} asks to audit case {a.case_ref} ({a.kind.value}, {cycle_label(a.cycle)} cycle; "
-                          f"practitioner {a.practitioner_id}) in exceptional circumstances (R-ALLOC-2):\n{request.reason}\n"
-                          f"Please approve or refuse by {when(self.due)} (POST /self-selection-requests/{request.request_id}/decision). "
-                          "Without an answer the case stays unallocated.")
+                          f"{person(a.auditor_id)} asks to audit case {a.case_ref} (a {a.kind.value} audit in the "
+                          f"{cycle_label(a.cycle)} cycle; practitioner {person(a.practitioner_id)}) in exceptional "
+                          f"circumstances:\n{request.reason}\nWithout an answer by then the case stays unallocated.",
+                          action="approve or refuse the request", due=self.due)
         self._asked = True
         if not await self._wait(lambda: self.decision is not None, self.due, "Head of Service's decision (R-ALLOC-2)"):
-            await self._close("unanswered", f"No decision was made by {when(self.due)}, so the case stays unallocated.")
+            await self._close("unanswered", f"No decision was made by {at(self.due)}, so the case stays unallocated.")
         elif self.decision.approve:
             await self._start_audit()
         else:
-            await self._close("refused", f"{self.decided_by} refused: {self.decision.comment or 'no comment'}. "
-                                         "The case stays unallocated.")
+            await self._close("refused", f"{person(self.decided_by)} refused your request: "
+                                         f"{self.decision.comment or 'no comment'}\nThe case stays unallocated.")
         await self._flushed()
         return self._view()
 
@@ -71,13 +73,21 @@ class SelfSelectionWorkflow(Process):
             await self._close("not_allocated", "Approved, but the case already has this audit in this cycle.")
             return
         self.started_audit_id = a.audit_id
-        await self._close("approved", f"Approved by {self.decided_by}: the audit {a.audit_id} is allocated to you.")
+        await self._close("approved", f"{person(self.decided_by)} approved your request: the audit is allocated to you. "
+                                      "Its allocation email says what is due and by when.")
 
     async def _close(self, status: str, message: str) -> None:
         self.status = status
         self._record(SYSTEM, f"self-selection {status}")
         a = self.request.audit
-        await self._email(status, [a.auditor_id], f"Self-selection {status.replace('_', ' ')}: case {a.case_ref}", message)
+        await self._email(status, [a.auditor_id], f"Self-selection {status.replace('_', ' ')}: case {a.case_ref}", message,
+                          action="")
+
+    def _email_about(self) -> tuple[str, str]:
+        """The request's page until it started an audit, then the audit's."""
+        a = self.request.audit
+        page = audit_page(self.started_audit_id) if self.started_audit_id else self_selection_page(self.request.request_id)
+        return a.cycle, page
 
     # ---- the decision (a Workflow Update) ----------------------------------------------------
 

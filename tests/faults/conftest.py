@@ -7,6 +7,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from tests.email_checks import assert_plain
 from tests.faults.harness import RetryingApi, SmtpServer, WorkerProcesses, worker_environment
 
 
@@ -25,6 +26,7 @@ def smtp() -> Iterator[SmtpServer]:
         yield server
     finally:
         server.stop()
+    assert_plain(server.messages)  # as tests/conftest.py's: names, no rule codes
 
 
 @pytest.fixture

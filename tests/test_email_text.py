@@ -1,0 +1,117 @@
+"""How an email to staff is worded (activities/email_text.py): the workflow sends IDs, UTC instants
+and what is needed; the reader gets their name, London time, the case, the cycle and a link."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from activities.email_text import EmailText
+from models.email_marks import RULE_CODE, at, people, person, without_rule_codes
+from models.enums import Channel
+from models.payloads import Notification
+from models.staff import StaffDirectory, StaffMember
+from tests.helpers import allocate, at_london, complete, london, mail_to, qa, skip_to, submit, view
+
+
+def directory() -> StaffDirectory:
+    def member(staff_id: str, name: str) -> StaffMember:
+        return StaffMember(id=staff_id, name=name, email=f"{staff_id}@example.test", roles=[], team="t",
+                           service_area="safeguarding")
+    return StaffDirectory([member("sw1", "Sam Worker"), member("tm1", "Taylor Manager"), member("aud1", "Ali Auditor")])
+
+
+TEXT = EmailText(directory(), "https://audits.council.example/", "Europe/London")
+
+
+def email(**fields) -> Notification:
+    base = dict(key="audit-a1/report", audit_id="a1", case_ref="C-42", channel=Channel.EMAIL, recipient_ids=["sw1"],
+                subject="Audit report: case C-42", body=f"Auditor: {person('aud1')}.", at=datetime(2026, 12, 1, tzinfo=UTC),
+                cycle="2027-03", link_path="/app/audits/a1", action="")
+    return Notification(**(base | fields))
+
+
+def test_one_reader_is_greeted_by_name_with_the_case_the_cycle_and_the_link():
+    subject, body = TEXT.render(email())
+    assert body.startswith("Dear Sam Worker,\n\nThis email is about case C-42 in the March 2027 audit cycle.")
+    assert "Auditor: Ali Auditor." in body and "aud1" not in body
+    assert "Open the audit: https://audits.council.example/app/audits/a1" in body
+    assert "Nothing is needed from you: this is for your information." in body
+    assert subject == "Audit report: case C-42"
+
+
+def test_several_readers_are_all_greeted_and_told_who_must_act_and_by_when():
+    due = datetime(2026, 12, 4, 17, tzinfo=UTC)  # GMT: London is UTC in December
+    _, body = TEXT.render(email(recipient_ids=["sw1", "tm1", "aud1"], action="amend the report", action_for=["aud1"], due=due))
+    assert body.startswith("Dear Sam Worker, Taylor Manager and Ali Auditor,")
+    assert "What is needed from Ali Auditor: amend the report.\nBy: Friday 4 December 2026, 17:00\n" in body
+    assert "Sam Worker and Taylor Manager: this is for your information." in body
+
+
+def test_a_summer_deadline_is_in_british_summer_time():
+    due = datetime(2027, 6, 18, 16, tzinfo=UTC)  # 17:00 in London (BST, UTC+1)
+    _, body = TEXT.render(email(action="record the findings discussion", due=due, body=f"It was due by {at(due)}."))
+    assert "It was due by Friday 18 June 2027, 17:00." in body
+    assert "What is needed from you: record the findings discussion.\nBy: Friday 18 June 2027, 17:00" in body
+
+
+def test_someone_no_longer_in_the_directory_is_named_by_id_and_said_to_have_left():
+    _, body = TEXT.render(email(recipient_ids=["sw1", "gone1"], body=f"From {people(['gone1', 'tm1'])}."))
+    assert body.startswith("Dear Sam Worker,")  # the one who left is not greeted (nor sent it)
+    assert "From gone1 (no longer in the staff directory) and Taylor Manager." in body
+
+
+def test_a_send_queued_before_emails_were_worded_keeps_its_own_text():
+    """A notification from before the new fields (an activity retried across the upgrade) decodes
+    with none of them: greeted, its own text, no 'what is needed' or link it did not ask for."""
+    old = Notification.model_validate({"key": "k", "audit_id": "a1", "channel": "email", "recipient_ids": ["tm1"],
+                                       "subject": "s", "body": "Please amend it by Friday 04 December 2026 17:00.",
+                                       "at": "2026-12-01T09:00:00Z", "case_ref": "C-42"})
+    _, body = TEXT.render(old)
+    assert body.startswith("Dear Taylor Manager,\n\nThis email is about case C-42.\n\nPlease amend it")
+    assert "What is needed" not in body and "Open the" not in body
+
+
+def test_text_people_wrote_is_never_taken_for_a_mark():
+    _, body = TEXT.render(email(body="Rationale: see [person:tm1] and ⟦time:yesterday⟧ and ⟦person:⟧."))
+    assert "Rationale: see [person:tm1] and ⟦time:yesterday⟧ and ⟦person:⟧." in body
+
+
+def test_rule_codes_are_taken_out_of_sentences_written_for_the_history():
+    assert without_rule_codes("Head of Service follow-up (R-RE-3)") == "Head of Service follow-up"
+    assert RULE_CODE.findall("R-DISP-5..7 and R-QA-2; not R2-D2") == ["R-DISP-5..7", "R-QA-2"]
+
+
+# ---- end to end: what the staff's mailboxes received ------------------------------------------------
+
+
+@pytest.fixture
+def settings(settings):
+    return settings.model_copy(update={"public_base_url": "https://audits.council.example"})
+
+
+async def test_an_audits_emails_say_who_what_by_when_and_where(api, env, smtp):
+    """A July (summer time) audit to its report: the real SMTP server's messages greet by name,
+    name the case and cycle, say what is needed by when in London time and link to the audit."""
+    await skip_to(env, london(2027, 7, 5, 9))  # Monday
+    audit_id = (await allocate(api, cycle="2027-07", case_ref="C-7"))["audit_id"]
+    [allocated] = await mail_to(smtp, "tm2@council.example")
+    body = allocated.get_content().replace("\r\n", "\n")  # SMTP lines end CRLF
+    assert body.startswith("Dear Jordan Manager, Taylor Manager and Sam Worker,\n\n"
+                           "This email is about case C-7 in the July 2027 audit cycle.")
+    assert "allocated to Jordan Manager." in body and "Practitioner: Sam Worker. Team Manager: Taylor Manager." in body
+    assert "What is needed from Jordan Manager: complete the audit" in body
+    assert "By: Thursday 5 August 2027, 17:00\nTaylor Manager and Sam Worker: this is for your information." in body
+    assert f"Open the audit: https://audits.council.example/app/audits/{audit_id}" in body
+
+    await complete(api, env, audit_id)
+    await submit(api, audit_id)
+    await qa(api, audit_id)  # accepted on Monday 5 July: the window closes 5 working days on
+    [_, report] = await mail_to(smtp, "sw1@council.example", 2)
+    body = report.get_content().replace("\r\n", "\n")
+    assert report["Subject"] == "Audit report: case C-7 (July 2027)"
+    assert body.startswith("Dear Sam Worker and Taylor Manager,") and "Auditor: Jordan Manager." in body
+    assert "owner Sam Worker, by Monday 1 March 2027" in body  # the improvement plan, by name
+    assert "What is needed from you: read the report; if you disagree with the grading, raise a dispute" in body
+    assert "By: Monday 12 July 2027, 17:00" in body  # BST: 16:00 UTC
+    v = await view(api, audit_id)
+    assert at_london(v["deadlines"]["dispute_window_closes"]) == london(2027, 7, 12, 17)  # the email's is the window's
