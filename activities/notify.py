@@ -120,7 +120,9 @@ class NotifyActivities:
         record = _record(n, recipients)
         record.delivery = SENT if delivered else NOT_DELIVERED
         post = n.model_copy(update={"recipient_ids": recipients.reachable})
-        if self._insert(record, lambda session: self.mosaic.post(session, post) if delivered else None):
+        # A case note is a record on the case: naming nobody is no failed delivery, a person skipped is.
+        worth_telling = n.channel is not Channel.MOSAIC_CASE_NOTE or bool(recipients.skipped)
+        if self._insert(record, lambda session: self.mosaic.post(session, post) if delivered else None) and worth_telling:
             self._tell_piat_manager(n, recipients)
 
     def _recipients(self, staff_ids: list[str]) -> Recipients:

@@ -161,6 +161,14 @@ def test_a_mosaic_alert_skips_whoever_left(notify, engine, sent):
     assert "audit-x/mosaic-alert/undeliverable" in by_key(sent)
 
 
+def test_a_case_note_that_names_nobody_troubles_nobody(notify, sent):
+    """A case note is a record on the case, not a message: naming nobody is not a failed delivery
+    (a moderation's feedback note emailed the PI&A Manager "could not notify everyone" each time)."""
+    notify.post_to_mosaic(note("audit-x/moderation-note", Channel.MOSAIC_CASE_NOTE, ()))
+    assert list(by_key(sent)) == ["audit-x/moderation-note"]
+    assert by_key(sent)["audit-x/moderation-note"].delivery == "sent"
+
+
 def _closed_port() -> int:
     import socket
 
