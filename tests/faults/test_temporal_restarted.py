@@ -32,7 +32,9 @@ async def dev_api(temporal, settings, directory, engine):
     app = create_app(Services(settings=settings, client=client, engine=engine, directory=directory))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield RetryingApi(http, attempt_timeout=30)
+        # A restarted server refuses updates (FAILED_PRECONDITION) until its shards are loaded: on
+        # a loaded machine that took longer than six quick retries; a client retries for ~20 s.
+        yield RetryingApi(http, attempts=25, attempt_timeout=30)
 
 
 @pytest.fixture
