@@ -197,3 +197,65 @@ async def record_the_meeting(visits: Visits, audit_id: str) -> None:
     await meeting.get_by_label("Notes of the meeting").fill("Talked it through")
     await visits.submit("Record the meeting", "Meeting recorded")
     await expect(page.locator("dl.summary dd").nth(1)).to_have_text("summary")  # the step it waits on next
+
+
+@pytest.mark.timeout(300)
+async def test_the_panel_self_selection_and_cycle_pages_through_their_forms(api, env, client, settings, engine, directory):
+    """The pages the emails link to beyond an audit's, each with its form, checked by axe: a
+    moderator records a moderation, a Head of Service approves a self-selection, PIAT sets a theme."""
+    from tests.test_self_selection import ask
+    from tests.test_web_pages_more import a_panel
+
+    assert CHROMIUM.exists(), "Debian's Chromium is missing: `make browser` installs it (`make test` runs it first)"
+    moderation = await a_panel(api, env, engine)  # February 2027's panel: one moderation, slt1's
+    request = await ask(api, cycle="2027-02", case_ref="C-300")
+    served_settings = settings.model_copy(update={"temporal_address": env.client.service_client.config.target_host})
+    app = create_app(Services(settings=served_settings, client=None, engine=engine, directory=directory))
+    with Served(app) as served:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            try:
+                visits = Visits(await browser.new_page(), served.url)
+                await moderate(visits, moderation)
+                await decide_self_selection(visits, request["request_id"])
+                await set_a_theme(visits)
+            finally:
+                await browser.close()
+    print("\naxe checked:", *visits.checked, "not serious:", *visits.minor or ["none"], sep="\n  ")
+    assert len(visits.checked) >= 8, visits.checked
+    assert visits.violations == [], "\n".join(visits.violations)
+
+
+async def moderate(visits: Visits, moderation: dict) -> None:
+    page = visits.page
+    await visits.sign_in("slt1")
+    await visits.follow_until("/app/moderation-panels/2027-02")  # My work: the moderation waits on them
+    form = page.locator(f"#form-record-{moderation['moderation_id']}")
+    for choice in await form.get_by_role("radio", name="Agree", exact=True).all():
+        await choice.check()
+    await form.get_by_label("Written feedback to the auditor").fill("Sound analysis; the plan needs dates.")
+    await form.get_by_label("Date you met the auditor").fill("2027-02-01")
+    await visits.submit("Record the moderation", "Moderation recorded")
+
+
+async def decide_self_selection(visits: Visits, request_id: str) -> None:
+    page = visits.page
+    await visits.sign_in("hos1")
+    await page.goto(f"{visits.base}/app/self-selection-requests/{request_id}")  # the link in their email
+    await visits.check()
+    await page.get_by_label("Approve", exact=True).check()
+    await page.get_by_label("Comment for the auditor (optional)").fill("Agreed: you know the case")
+    await visits.submit("Record the decision", "Approved")
+
+
+async def set_a_theme(visits: Visits) -> None:
+    page = visits.page
+    await visits.sign_in("piat1")
+    await page.get_by_role("link", name="Cycles", exact=True).click()  # this year's, by the real clock
+    await page.get_by_label("Year", exact=True).fill("2027")
+    await page.get_by_role("button", name="Show the year").click()
+    await visits.check()
+    await page.get_by_role("link", name="May 2027", exact=True).click()
+    await visits.check()
+    await page.get_by_label("Theme", exact=True).fill("Neglect")
+    await visits.submit("Set the theme", "Theme set")

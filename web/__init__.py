@@ -6,12 +6,16 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from web import audit_pages, dispute_pages, list_pages, reports, safety_pages, session
+from web import (
+    audit_pages, cycle_pages, dispute_pages, list_pages, moderation_pages, reports, safety_pages, self_selection_pages,
+    session,
+)
 from web.render import HERE
 
 # Not in the OpenAPI document: the API's schema, its fuzzing and its permission test stay the API's.
 router = APIRouter(include_in_schema=False)
-for pages in (session, list_pages, audit_pages, dispute_pages, safety_pages, reports):
+for pages in (session, list_pages, audit_pages, dispute_pages, safety_pages, moderation_pages, cycle_pages,
+              self_selection_pages, reports):
     router.include_router(pages.router)
 
 

@@ -1,6 +1,7 @@
 """My work (`/app/`), the audits and disputes lists, and PIAT's allocation form: each reads or
 acts through the API's own route function, so the lists are scoped exactly as `GET /audits` is."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ from starlette.responses import Response
 from api import allocation, audits, disputes, my_work
 from api.audits import AUDITING_ROLES
 from api.permissions import authorise
+from models import pages
 from models.cycles import is_cycle, month_of
 from models.enums import AuditKind, DisputeLevel, Role, ServiceArea, Stage
 from web.calls import call_route, new_key, see_other, svc_of
@@ -18,9 +20,12 @@ from web.render import Refusal, error_page, refusal, render
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
-# Where each kind of waiting item is read in the pages; None: no page yet (the API has it).
-PAGES = {"audit": "/app/audits/{id}", "dispute": "/app/disputes/{id}", "safety_concern": "/app/safety-concerns/{id}",
-         "moderation_panel": None}
+# Where each kind of waiting item (api/my_work.py, `process`) is read in the pages: the pages the
+# emails link to (models/pages.py) where there is one, so a row and an email lead to the same page.
+PAGES: dict[str, Callable[[str], str]] = {
+    "audit": pages.audit_page, "dispute": lambda id: f"/app/disputes/{id}",
+    "safety_concern": lambda id: f"/app/safety-concerns/{id}", "moderation_panel": pages.moderation_panel_page,
+}
 
 
 @router.get("/")
@@ -32,7 +37,7 @@ async def my_work_page(request: Request, actor: PageActor) -> Response:
 
 def _page_of(item) -> str | None:
     page = PAGES.get(item.process)
-    return page.format(id=item.id) if page else None
+    return page(item.id) if page else None
 
 
 @router.get("/audits")

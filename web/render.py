@@ -12,6 +12,8 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from api.errors import validation_body
+from api.permissions import allowed
+from models.cycles import cycle_label
 from models.staff import StaffMember
 
 HERE = Path(__file__).parent
@@ -43,7 +45,12 @@ def london_iso(value: str | None) -> str:
     return london_time(datetime.fromisoformat(value)) if value else ""
 
 
-templates.env.filters.update(london=london_time, london_iso=london_iso, long_date=long_date, words=words)
+def percent(share: float | None) -> str:
+    return "none yet" if share is None else f"{share:.0%}"
+
+
+templates.env.filters.update(london=london_time, london_iso=london_iso, long_date=long_date, words=words,
+                             cycle_label=cycle_label, percent=percent)
 
 
 def render(request: Request, template: str, context: dict, status_code: int = 200) -> Response:
@@ -58,7 +65,12 @@ def render(request: Request, template: str, context: dict, status_code: int = 20
         member = directory.get(staff_id)
         return f"{member.name} ({staff_id})" if member else staff_id
 
-    base = {"person": person, "values": {}, "field_errors": {}, "problem": None}
+    def may(action: str) -> bool:
+        """Whether the permission table lets the signed-in person do `action` at all (by role): the
+        nav offers only the pages they may open."""
+        return actor is not None and allowed(action, actor, None)
+
+    base = {"person": person, "may": may, "values": {}, "field_errors": {}, "problem": None}
     return templates.TemplateResponse(request, template, base | context | {"actor": actor}, status_code=status_code)
 
 

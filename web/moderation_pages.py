@@ -1,0 +1,74 @@
+"""A moderation panel's page (`/app/moderation-panels/{cycle}`, the page the panel's emails link
+to: models/pages.py): the draw, each audit's final grades and its moderator, the due time, each
+moderation's progress and the agreement so far (R-MOD-2..4); and, for the signed-in moderator, a
+form per moderation allocated to them and not yet recorded. Each form posts to
+`/app/moderation-panels/{cycle}/{moderation_id}`, which runs `POST /moderations/{id}/record`."""
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from api import moderation
+from api.permissions import allowed
+from models.moderation import ModerationFindings, ModerationPanelView, panel_of
+from models.staff import StaffMember
+from web.calls import call_route, new_key, see_other
+from web.forms import read_form
+from web.render import Refusal, error_page, refusal, render
+from web.session import PageActor
+
+router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
+RECORDED = "Moderation recorded: the feedback has gone to the auditor and PIAT, and onto Mosaic (R-MOD-4)."
+
+
+def form_name(moderation_id: str) -> str:
+    """One form per moderation on the page: its name keeps each form's fields and errors apart."""
+    return f"record-{moderation_id}"
+
+
+@router.get("/moderation-panels/{cycle}")
+async def panel_page(request: Request, cycle: str, actor: PageActor, done: str | None = None) -> Response:
+    try:
+        context = await _page_context(request, cycle, actor)
+    except Exception as error:  # noqa: BLE001 - every refusal (403, no such panel) becomes a page with its reason
+        return error_page(request, actor, await refusal(request, error))
+    return render(request, "moderation_panel.html", context | {"notice": RECORDED if done == "recorded" else None})
+
+
+@router.post("/moderation-panels/{cycle}/{moderation_id}")
+async def record(request: Request, cycle: str, moderation_id: str, actor: PageActor) -> Response:
+    form = await read_form(request)
+    try:
+        if panel_of(moderation_id) != cycle:  # a form of this page records only this panel's moderations
+            raise Refusal(404, f"the {cycle} panel has no moderation {moderation_id}")
+        body = ModerationFindings.model_validate(form.body())
+        await call_route(request, moderation.record_moderation, actor, {"moderation_id": moderation_id}, body=body,
+                         key=form.idempotency_key())
+    except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
+        return await _refused(request, cycle, moderation_id, actor, form, await refusal(request, error))
+    return see_other(f"/app/moderation-panels/{cycle}?done=recorded#top")
+
+
+async def _refused(request: Request, cycle: str, moderation_id: str, actor: StaffMember, form,
+                   problem: Refusal) -> Response:
+    try:
+        context = await _page_context(request, cycle, actor)
+    except Exception:  # noqa: BLE001 - not allowed to read the panel at all: the refusal alone
+        return error_page(request, actor, problem)
+    failed = next((m for m in context["view"].moderations if m.moderation_id == moderation_id), None)
+    if failed is None:  # no such moderation on this panel: no form to keep
+        return error_page(request, actor, problem)
+    if failed not in context["mine"]:  # keep what was typed, even if it was recorded meanwhile
+        context["mine"] = [*context["mine"], failed]
+    context |= {"failed": form_name(moderation_id), "values": form.values(), "problem": problem.detail,
+                "field_errors": problem.field_errors, "key": form.idempotency_key() or new_key()}
+    return render(request, "moderation_panel.html", context, problem.status_code)
+
+
+async def _page_context(request: Request, cycle: str, actor: StaffMember) -> dict:
+    view: ModerationPanelView = await call_route(request, moderation.get_moderation_panel, actor, {"cycle": cycle})
+    # The forms: the moderations allocated to this moderator and still owed; the workflow checks again.
+    may_record = allowed("record_moderation", actor, None)
+    mine = [m for m in view.moderations if may_record and m.moderator_id == actor.id and not m.recorded]
+    return {"view": view, "mine": mine, "form_name": form_name, "key": new_key(), "failed": None,
+            # Moderators may not read the audits' own pages; senior leaders may (the permission table).
+            "links_audits": allowed("get_audit", actor, None)}

@@ -1,0 +1,60 @@
+"""A self-selection request's page (`/app/self-selection-requests/{request_id}`, the page its
+emails link to: models/pages.py): what the auditor asked for and why, its status, the decision
+once made, and for the Head of Service it waits on the decision form (R-ALLOC-2), which posts to
+`/app/self-selection-requests/{request_id}/decision` and runs the API's own route."""
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from api import self_selection
+from api.permissions import allowed
+from models.self_selection import SelfSelectionDecision, SelfSelectionView
+from models.staff import StaffMember
+from web.calls import call_route, new_key, see_other
+from web.forms import read_form
+from web.render import error_page, refusal, render
+from web.session import PageActor
+
+router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
+DECIDED = {"approved": "Approved: the audit has started and the auditor is emailed.",
+           "refused": "Refused: the case stays unallocated and the auditor is told.",
+           "not_allocated": "Approved, but the case had meanwhile been allocated: nothing was started; the auditor is told."}
+
+
+@router.get("/self-selection-requests/{request_id}")
+async def request_page(request: Request, request_id: str, actor: PageActor, done: str | None = None) -> Response:
+    try:
+        context = await _page_context(request, request_id, actor)
+    except Exception as error:  # noqa: BLE001 - every refusal becomes a page with its reason
+        return error_page(request, actor, await refusal(request, error))
+    notice = DECIDED.get(context["view"].status) if done == "decision" else None
+    return render(request, "self_selection.html", context | {"notice": notice})
+
+
+@router.post("/self-selection-requests/{request_id}/decision")
+async def decide(request: Request, request_id: str, actor: PageActor) -> Response:
+    form = await read_form(request)
+    try:
+        body = SelfSelectionDecision.model_validate(form.body())
+        await call_route(request, self_selection.decide_self_selection, actor, {"request_id": request_id}, body=body,
+                         key=form.idempotency_key())
+    except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
+        problem = await refusal(request, error)
+        try:
+            context = await _page_context(request, request_id, actor)
+        except Exception:  # noqa: BLE001 - not allowed to read the request at all: the refusal alone
+            return error_page(request, actor, problem)
+        context |= {"failed": "decision", "values": form.values(), "problem": problem.detail,
+                    "field_errors": problem.field_errors, "key": form.idempotency_key() or new_key(),
+                    "forms": ["decision"]}  # keep what was typed, even if it was decided meanwhile
+        return render(request, "self_selection.html", context, problem.status_code)
+    return see_other(f"/app/self-selection-requests/{request_id}?done=decision#top")
+
+
+async def _page_context(request: Request, request_id: str, actor: StaffMember) -> dict:
+    view: SelfSelectionView = await call_route(request, self_selection.get_self_selection, actor,
+                                               {"request_id": request_id})
+    # The form for the Head of Service the request waits on; the workflow checks the person again.
+    mine = (view.status == "awaiting_decision" and view.head_of_service_id == actor.id
+            and allowed("decide_self_selection", actor, None))
+    return {"view": view, "forms": ["decision"] if mine else [], "key": new_key(), "failed": None}
