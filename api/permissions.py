@@ -41,7 +41,7 @@ ROLE_NAMES = {
     Role.ASSISTANT_DIRECTOR: "the Assistant Director", Role.DIRECTOR: "the Director",
     Role.CORPORATE_DIRECTOR_QUALITY_STANDARDS: "the Corporate Director for Quality Standards",
     Role.CORPORATE_DIRECTOR_CSC: "the Corporate Director for Children's Social Care",
-    Role.SLT_MODERATOR: "the SLT moderators",
+    Role.SLT_MODERATOR: "the SLT moderators", Role.HEAD_OF_SERVICE: "a Head of Service",
 }
 
 
@@ -50,11 +50,15 @@ class May:
     roles: tuple[Role, ...] = ()
     relations: tuple[Relation, ...] = ()
     anyone: bool = False  # any member of staff who is signed in
+    # The one who asked to self-select: a request's ID ends `-by-<their staff ID>`, and their
+    # emails link to its page.
+    asker: bool = False
 
     def describe(self) -> str:
         if self.anyone:
             return "anyone signed in"
         who = [ROLE_NAMES.get(r, r.value) for r in self.roles] + [r.value for r in self.relations]
+        who += ["the one who asked"] if self.asker else []
         return " or ".join(filter(None, (", ".join(who[:-1]), who[-1])))
 
 
@@ -99,7 +103,7 @@ PERMISSIONS: dict[str, May] = {
     # self-selection (R-ALLOC-2): the asker must be able to audit the case (checked as an allocation)
     "request_self_selection": May(anyone=True),
     "decide_self_selection": May(roles=(Role.HEAD_OF_SERVICE,)),  # the workflow checks which
-    "get_self_selection": May(roles=SENIOR_LEADERS + (Role.HEAD_OF_SERVICE,)),
+    "get_self_selection": May(roles=SENIOR_LEADERS + (Role.HEAD_OF_SERVICE,), asker=True),
     # the open-case list
     "import_cases": May(roles=(Role.PIAT,)),
     "list_cases": May(roles=(Role.PIAT,)),
@@ -171,12 +175,17 @@ async def authorise(action: str, actor: StaffMember, svc, params: dict) -> Audit
     403 unless allowed. The one check behind both `permit` (the API) and the staff pages (web/).
     Answers the audit's view when it had to read it, so the caller need not ask again."""
     may = PERMISSIONS[action]
-    if may.anyone or any(actor.has(r) for r in may.roles):
+    if may.anyone or any(actor.has(r) for r in may.roles) or (may.asker and asked_by(actor, params)):
         return None
     audit = await audit_of(svc, params) if may.relations else None
     if not allowed(action, actor, audit):
         raise HTTPException(403, f"only {may.describe()} may do this")
     return audit if isinstance(audit, AuditView) else None
+
+
+def asked_by(actor: StaffMember, params: dict) -> bool:
+    """The self-selection request a path names was asked by `actor` (its ID says who asked)."""
+    return params.get("request_id", "").endswith(f"-by-{actor.id}")
 
 
 def audit_id_in(params: dict) -> str | None:

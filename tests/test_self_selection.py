@@ -2,6 +2,7 @@
 before the audit starts; a refusal or no answer in 5 working days leaves it unallocated."""
 
 from tests.helpers import allocation, days, emails, eventually, london, skip_to
+from tests.test_web_pages import pages
 
 ASK = {k: v for k, v in allocation(case_ref="C-300").items() if k != "auditor_id"} | {
     "reason": "I supervised the previous worker on this case and know its history (Appendix C)"}
@@ -67,3 +68,17 @@ async def test_only_someone_who_may_audit_it_asks_and_only_its_head_of_service_d
     assert (await api.as_("psw1").post(decide, json={"approve": True})).status_code == 403  # another service's HoS
     assert (await api.as_("hos1").post(decide, json={"approve": True})).status_code == 200
     assert (await api.as_("hos1").post(decide, json={"approve": False})).status_code == 409
+
+
+async def test_the_one_who_asked_reads_their_request_and_no_other_auditor_does(api, env, client):
+    """Their emails link to the request's page: the asker may read it; another auditor may not."""
+    await skip_to(env, london(2027, 1, 4, 9))
+    request = await ask(api)  # asked by tm2
+    url = f"/self-selection-requests/{request['request_id']}"
+    r = await api.as_("tm2").get(url)
+    assert r.status_code == 200 and r.json()["requested_by"] == "tm2"
+    r = await api.as_("sm1").get(url)
+    assert r.status_code == 403 and "who asked" in r.json()["detail"]
+    assert (await api.as_("hos1").get(url)).status_code == 200
+    page = await pages(api, "tm2").get(f"/app{url}")  # the page their emails link to
+    assert page.status_code == 200 and "Self-selection" in page.text
