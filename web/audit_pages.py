@@ -22,7 +22,7 @@ from models.rules import AMENDING, BEFORE_DISTRIBUTION, DRAFTING
 from models.staff import StaffMember
 from web.calls import call_route, new_key, see_other, svc_of
 from web.forms import read_form
-from web.render import Refusal, error_page, refusal, render
+from web.render import Refusal, error_page, form_again, refusal, render
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
@@ -112,7 +112,9 @@ async def audit_action(request: Request, audit_id: str, form_name: str, actor: P
             given["role"] = _person_role(form.get("role"))
         answer = await call_route(request, action.route, actor, {"audit_id": audit_id}, **given)
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
-        return await _refused(request, audit_id, actor, form_name, form, await refusal(request, error))
+        request.state.audit = None  # the page reads the audit afresh
+        return await form_again(request, actor, "audit.html", form_name, form, error,
+                                lambda: _page_context(request, audit_id, actor))
     if form_name == "dispute":
         return see_other(f"/app/disputes/{audit_id}?done=raised")
     if form_name == "safety-concern":
@@ -131,20 +133,6 @@ def _person_role(value: str) -> PersonRole:
         return PersonRole(value)
     except ValueError:
         raise Refusal(422, "choose the role to hand over", [{"field": "role", "message": "choose a role"}]) from None
-
-
-async def _refused(request: Request, audit_id: str, actor: StaffMember, form_name: str, form,
-                   problem: Refusal) -> Response:
-    request.state.audit = None  # the page reads the audit afresh
-    try:
-        context = await _page_context(request, audit_id, actor)
-    except Exception:  # noqa: BLE001 - e.g. not allowed to read the audit at all: the refusal alone
-        return error_page(request, actor, problem)
-    context |= {"failed": form_name, "values": form.values(), "problem": problem.detail,
-                "field_errors": problem.field_errors, "key": form.idempotency_key() or new_key()}
-    if form_name not in context["forms"]:
-        context["forms"] = [*context["forms"], form_name]  # keep what was typed, even if the step has moved on
-    return render(request, "audit.html", context, problem.status_code)
 
 
 async def _page_context(request: Request, audit_id: str, actor: StaffMember) -> dict:

@@ -17,7 +17,7 @@ from models.cycle_views import ThemeChange
 from models.staff import StaffMember
 from web.calls import call_route, new_key, see_other, svc_of
 from web.forms import read_form
-from web.render import Refusal, error_page, refusal, render
+from web.render import Refusal, error_page, form_again, refusal, render
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
@@ -67,15 +67,8 @@ async def set_theme(request: Request, cycle: str, actor: PageActor) -> Response:
         body = ThemeChange.model_validate(form.body())
         await call_route(request, cycles.set_cycle_theme, actor, {"cycle": cycle}, body=body, key=form.idempotency_key())
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
-        problem = await refusal(request, error)
-        try:
-            context = await _page_context(request, cycle, actor)
-        except Exception:  # noqa: BLE001 - not allowed to read the cycle at all: the refusal alone
-            return error_page(request, actor, problem)
-        context |= {"failed": "theme", "values": form.values(), "problem": problem.detail,
-                    "field_errors": problem.field_errors, "key": form.idempotency_key() or new_key(),
-                    "forms": ["theme"]}  # keep what was typed, even where the form is not offered
-        return render(request, "cycle.html", context, problem.status_code)
+        return await form_again(request, actor, "cycle.html", "theme", form, error,
+                                lambda: _page_context(request, cycle, actor))
     return see_other(f"/app/cycles/{cycle}?done=theme#top")
 
 

@@ -19,7 +19,7 @@ from models.enums import DisputeStep
 from models.staff import StaffMember
 from web.calls import call_route, new_key, see_other, svc_of
 from web.forms import read_form
-from web.render import Refusal, error_page, refusal, render
+from web.render import Refusal, error_page, form_again, refusal, render
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
@@ -98,16 +98,8 @@ async def dispute_action(request: Request, dispute_id: str, form_name: str, acto
         await call_route(request, step.route, actor, {"dispute_id": dispute_id},
                          body=step.model.model_validate(body), key=form.idempotency_key())
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
-        problem = await refusal(request, error)
-        try:
-            context = await _page_context(request, dispute_id, actor)
-        except Exception:  # noqa: BLE001 - not allowed to read it at all: the refusal alone
-            return error_page(request, actor, problem)
-        context |= {"failed": form_name, "values": form.values(), "problem": problem.detail,
-                    "field_errors": problem.field_errors, "key": form.idempotency_key() or new_key()}
-        if form_name not in context["forms"]:
-            context["forms"] = [*context["forms"], form_name]
-        return render(request, "dispute.html", context, problem.status_code)
+        return await form_again(request, actor, "dispute.html", form_name, form, error,
+                                lambda: _page_context(request, dispute_id, actor))
     return see_other(f"/app/disputes/{dispute_id}?done={form_name}#top")
 
 

@@ -2,6 +2,7 @@
 the message a person sees beside the form (the same status and words the JSON API answers with)."""
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from starlette.responses import Response
 
 from api.errors import validation_body
 from api.permissions import allowed
+from web.calls import new_key
 from models.cycles import cycle_label
 from models.staff import StaffMember
 
@@ -115,3 +117,20 @@ def error_page(request: Request, actor: StaffMember | None, problem: Refusal) ->
     """A page that could not be shown (or an action refused where there is no form to show it by)."""
     return render(request, "error.html", {"actor": actor, "problem": problem.detail, "status": problem.status_code},
                   problem.status_code)
+
+
+async def form_again(request: Request, actor: StaffMember, template: str, failed: str, form, error: Exception,
+                     page_context: Callable[[], Awaitable[dict]]) -> Response:
+    """A refused form's page again: the refusal above the form, each field's message beside its
+    field, and the form as it was typed, shown even where the step has moved on meanwhile. Someone
+    not allowed to read the page at all gets the refusal alone."""
+    problem = await refusal(request, error)
+    try:
+        context = await page_context()
+    except Exception:  # noqa: BLE001 - not allowed to read it at all: the refusal alone
+        return error_page(request, actor, problem)
+    context |= {"failed": failed, "values": form.values(), "problem": problem.detail,
+                "field_errors": problem.field_errors, "key": form.idempotency_key() or new_key()}
+    if failed not in context.get("forms", []):
+        context["forms"] = [*context.get("forms", []), failed]
+    return render(request, template, context, problem.status_code)

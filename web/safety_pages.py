@@ -11,7 +11,7 @@ from models.safety import SafetyAcknowledgement, SafetyConcernView
 from models.staff import StaffMember
 from web.calls import call_route, new_key, see_other, svc_of
 from web.forms import read_form
-from web.render import error_page, refusal, render
+from web.render import error_page, form_again, refusal, render
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
@@ -36,15 +36,8 @@ async def acknowledge(request: Request, concern_id: str, actor: PageActor) -> Re
         await call_route(request, safety.acknowledge, actor, {"concern_id": concern_id}, body=body,
                          key=form.idempotency_key())
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
-        problem = await refusal(request, error)
-        try:
-            context = await _page_context(request, concern_id, actor)
-        except Exception:  # noqa: BLE001 - not allowed to read it at all: the refusal alone
-            return error_page(request, actor, problem)
-        context |= {"failed": "acknowledge", "values": form.values(), "problem": problem.detail,
-                    "field_errors": problem.field_errors, "key": form.idempotency_key() or new_key(),
-                    "forms": ["acknowledge"]}
-        return render(request, "safety_concern.html", context, problem.status_code)
+        return await form_again(request, actor, "safety_concern.html", "acknowledge", form, error,
+                                lambda: _page_context(request, concern_id, actor))
     return see_other(f"/app/safety-concerns/{concern_id}?done=acknowledge#top")
 
 

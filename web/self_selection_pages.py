@@ -12,7 +12,7 @@ from models.self_selection import SelfSelectionDecision, SelfSelectionView
 from models.staff import StaffMember
 from web.calls import call_route, new_key, see_other
 from web.forms import read_form
-from web.render import error_page, refusal, render
+from web.render import error_page, form_again, refusal, render
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
@@ -39,15 +39,8 @@ async def decide(request: Request, request_id: str, actor: PageActor) -> Respons
         await call_route(request, self_selection.decide_self_selection, actor, {"request_id": request_id}, body=body,
                          key=form.idempotency_key())
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
-        problem = await refusal(request, error)
-        try:
-            context = await _page_context(request, request_id, actor)
-        except Exception:  # noqa: BLE001 - not allowed to read the request at all: the refusal alone
-            return error_page(request, actor, problem)
-        context |= {"failed": "decision", "values": form.values(), "problem": problem.detail,
-                    "field_errors": problem.field_errors, "key": form.idempotency_key() or new_key(),
-                    "forms": ["decision"]}  # keep what was typed, even if it was decided meanwhile
-        return render(request, "self_selection.html", context, problem.status_code)
+        return await form_again(request, actor, "self_selection.html", "decision", form, error,
+                                lambda: _page_context(request, request_id, actor))
     return see_other(f"/app/self-selection-requests/{request_id}?done=decision#top")
 
 
