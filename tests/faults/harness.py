@@ -348,6 +348,15 @@ def notification_rows(engine) -> list[NotificationRecord]:
         return list(session.exec(select(NotificationRecord).order_by(NotificationRecord.id)))
 
 
+async def outbox_settled(engine, polls: int = 300) -> None:
+    """Real time: the relay delivers in its own time, just after a workflow's last step; wait,
+    boundedly (30 s), until no notification is still pending or being sent."""
+    for _ in range(polls):
+        if all(r.delivery not in ("pending", "sending") for r in notification_rows(engine)):
+            return
+        await asyncio.sleep(0.1)
+
+
 def delivery_faults(engine, smtp: SmtpServer) -> list[str]:
     """Every notification delivered exactly once: an email's key in exactly one message that
     reached the SMTP server, a case note's or alert's key in exactly one Mosaic outbox row.
