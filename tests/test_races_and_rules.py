@@ -23,6 +23,12 @@ from temporalio.worker import Worker
 from worker import WORKFLOWS, activities_for, build_worker, run_worker
 
 
+# Without a cache every task and query replays the whole history; on a loaded 2-core machine one
+# such replay passed the SDK's 2 s deadlock detector (a query failed with _DeadlockError in CI).
+# These tests are about races, not deadlocks: the detector is off for their worker.
+NO_CACHE = dict(max_cached_workflows=0, debug_mode=True)
+
+
 class PausableWorker:
     """A worker the test stops and starts, or whose one activity it holds. No workflow cache, so no
     sticky queue: the time-skipping server does not hand a stopped worker's sticky tasks back."""
@@ -36,13 +42,13 @@ class PausableWorker:
         stays half-done, as it would while a slow database or directory answers."""
         self._stack = AsyncExitStack()
         if not hold:
-            await self._stack.enter_async_context(run_worker(self.client, self.settings, max_cached_workflows=0))
+            await self._stack.enter_async_context(run_worker(self.client, self.settings, **NO_CACHE))
             return
         activities = [self._holding(a) if activity._Definition.must_from_callable(a).name == hold else a
                       for a in activities_for(self.client, self.settings)]
         await self._stack.enter_async_context(Worker(
             self.client, task_queue=self.settings.temporal_task_queue, workflows=WORKFLOWS, activities=activities,
-            activity_executor=self._stack.enter_context(ThreadPoolExecutor(8)), max_cached_workflows=0))
+            activity_executor=self._stack.enter_context(ThreadPoolExecutor(8)), **NO_CACHE))
 
     def _holding(self, real):
         name = activity._Definition.must_from_callable(real).name
