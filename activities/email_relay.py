@@ -62,17 +62,23 @@ class EmailRelay:
                 pass
 
     def deliver_due(self) -> int:
-        """Send every pending email whose time has come; the number sent."""
+        """Send every pending email whose time has come, over one connection (a month's
+        allocation queues hundreds at once); the number sent."""
         self._give_up_interrupted()
-        sent = 0
-        for record_id in self._due():
-            record = self._claim(record_id)
-            if record is None:
-                continue  # another relay took it
-            outcome = self._deliver(record)
-            if outcome is None:
-                break  # the server is unreachable: the rest wait for the next round
-            sent += outcome
+        sent, smtp = 0, None
+        try:
+            for record_id in self._due():
+                record = self._claim(record_id)
+                if record is None:
+                    continue  # another relay took it
+                smtp = smtp or self._connect(record)
+                outcome = self._deliver(smtp, record) if smtp else None
+                if outcome is None:
+                    break  # the server is unreachable: the rest wait for the next round
+                sent += outcome
+        finally:
+            if smtp:
+                _quit(smtp)
         return sent
 
     def _due(self) -> list[int]:
@@ -98,12 +104,16 @@ class EmailRelay:
             session.commit()
             return session.get(NotificationRecord, record_id) if claimed else None
 
-    def _deliver(self, record: NotificationRecord) -> bool | None:
-        """True: accepted; False: refused for good; None: the server could not be reached."""
+    def _connect(self, record: NotificationRecord) -> smtplib.SMTP | None:
+        """The round's connection; None (the claimed message put back for later) if unreachable."""
         try:
-            smtp = smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=30)
+            return smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=30)
         except OSError as error:
             return self._retry_later(record, f"mail server unavailable ({type(error).__name__})")
+
+    def _deliver(self, smtp: smtplib.SMTP, record: NotificationRecord) -> bool | None:
+        """True: accepted; False: refused for good (smtplib resets the conversation, so the
+        connection goes on); None: the server could not be reached."""
         try:
             smtp.send_message(self._message(record))
             self._settle(record, SENT, sent_at=datetime.now(UTC))  # accepted: recorded before goodbye
@@ -116,8 +126,6 @@ class EmailRelay:
             return self._retry_later(record, f"mail server deferred it: {_code(refused)}")
         except (OSError, smtplib.SMTPException) as error:
             return self._retry_later(record, f"mail server unavailable ({type(error).__name__})")
-        finally:
-            _quit(smtp)
 
     def _retry_later(self, record: NotificationRecord, why: str) -> None:
         """Back off exponentially up to `retry_max`; the outbox keeps the message meanwhile."""

@@ -7,6 +7,7 @@ skipping cases audited in the last 12 months or already allocated, each with an 
 balancing everyone's open audits. PIAT adjusts and confirms: every audit starts at once, and a
 second confirmation starts nothing new."""
 
+import asyncio
 import secrets
 import uuid
 from datetime import UTC, datetime
@@ -16,16 +17,14 @@ from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session, func, select
 
-from api import actions
 from api.allocation import AllocationRequest, check_allocation, start_audit
 from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit
 from models.cycles import cycle_holds, cycle_kind, is_cycle, months_before
 from models.enums import AuditKind, Stage
-from models.limits import Identifier, Items, Theme
+from models.limits import MAX_CONFIRMED, Identifier, Theme
 from models.selection import Candidate, choose, propose
 from models.tables import AuditRecord, CycleRecord, OpenCase, Selection
-from workflows.audit import AuditWorkflow
 
 router = APIRouter(tags=["selection"])
 SELECTED_REQUEST = "select:{selection_id}"  # the memo entry naming the confirmation that started an audit
@@ -44,7 +43,7 @@ class ProposedAllocation(BaseModel):
 
 
 class Confirmation(BaseModel):
-    allocations: Items[ProposedAllocation] = Field(description="the proposal as PIAT adjusted it: any of its cases")
+    allocations: list[ProposedAllocation] = Field(max_length=MAX_CONFIRMED, description="the proposal as PIAT adjusted it: any of its cases")
 
 
 class Confirmed(BaseModel):
@@ -111,21 +110,40 @@ def _candidates(session: Session, cycle: str, kind: AuditKind) -> list[Candidate
 
 @router.post("/selections/{selection_id}/confirm", response_model=SelectionOut, dependencies=[permit("confirm_selection")])
 async def confirm_selection(selection_id: str, body: Confirmation, actor: Actor, svc: Svc, key: IdempotencyKey) -> SelectionOut:
-    """Every allocation starts at once, as `POST /audits` would (each checked the same way); one
-    that cannot is listed with its reason. Confirming again starts nothing new."""
+    """Every allocation starts, checked as `POST /audits` checks it; one that cannot is listed
+    with its reason. The answer comes once every audit's workflow has started: each then tells
+    its people and sets its deadlines on its own, as the audit's page shows. Confirming again
+    starts nothing new, so a confirmation cut short is finished by sending it again."""
     with Session(svc.engine) as session:
         record = _get(session, selection_id)
         proposed = {p["case_ref"] for p in record.proposal}
         cases = {c.case_ref: c for c in session.exec(select(OpenCase).where(OpenCase.case_ref.in_(proposed)))}
     if strays := [a.case_ref for a in body.allocations if a.case_ref not in proposed]:
         raise HTTPException(422, f"not in this selection's proposal: {strays[:10]}")
-    confirmed = [await _allocate(svc, actor, record, a, cases.get(a.case_ref)) for a in body.allocations]
+    confirmed = await _allocate_all(svc, actor, record, body.allocations, cases)
     with Session(svc.engine) as session:
         record = _get(session, selection_id)
         record.confirmed = [c.model_dump() for c in confirmed]
         session.add(record)
         session.commit()
         return _out(record)
+
+
+async def _allocate_all(svc: Svc, actor, record: Selection, allocations: list[ProposedAllocation],
+                        cases: dict[str, OpenCase]) -> list[Confirmed]:
+    """A month's audits started side by side, `allocation_concurrency` at a time: one after
+    another, 300 would keep the request open for a minute. All are waited for before an error
+    (Temporal unreachable) is raised, so none runs on unseen after the answer."""
+    gate = asyncio.Semaphore(svc.settings.allocation_concurrency)
+
+    async def one(chosen: ProposedAllocation) -> Confirmed:
+        async with gate:
+            return await _allocate(svc, actor, record, chosen, cases.get(chosen.case_ref))
+
+    results = await asyncio.gather(*(one(a) for a in allocations), return_exceptions=True)
+    if errors := [r for r in results if isinstance(r, BaseException)]:
+        raise errors[0]
+    return results
 
 
 async def _allocate(svc: Svc, actor, record: Selection, chosen: ProposedAllocation, case: OpenCase | None) -> Confirmed:
@@ -139,8 +157,7 @@ async def _allocate(svc: Svc, actor, record: Selection, chosen: ProposedAllocati
                                 theme=record.theme if chosen.kind is AuditKind.THEMED else None)
     try:
         audit = check_allocation(request, actor, svc)
-        handle = await start_audit(svc, audit, SELECTED_REQUEST.format(selection_id=record.selection_id))
-        await actions.update(svc, handle, AuditWorkflow.allocation_recorded)  # as POST /audits: the people told
+        await start_audit(svc, audit, SELECTED_REQUEST.format(selection_id=record.selection_id))
     except HTTPException as refused:  # a rule of the framework, or the case allocated otherwise
         return Confirmed(case_ref=chosen.case_ref, refused=str(refused.detail)[:200])
     return Confirmed(case_ref=chosen.case_ref, audit_id=audit.audit_id)

@@ -116,6 +116,12 @@ class BareSide:
         await handle.execute_update(BareAudit.act, args=["allocate", BODY])
         return workflow_id
 
+    async def start_only(self, i: int) -> str:
+        """A start with no update: the least a bulk allocation can cost the server."""
+        workflow_id = f"bare-{self.tag}-{i}"
+        await self.client.start_workflow(BareAudit.run, workflow_id, id=workflow_id, task_queue=self.task_queue)
+        return workflow_id
+
     def steps(self, workflow_id: str):
         handle = self.client.get_workflow_handle(workflow_id)
         return [(name, (lambda n=name: handle.execute_update(BareAudit.act, args=[n, BODY])))

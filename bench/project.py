@@ -3,6 +3,7 @@ in-process over httpx's ASGI transport (as tests/conftest.py's `api` fixture doe
 socket), against the dev server; `python worker.py` runs in its own process with the settings
 passed as environment variables (as `make dev` runs it)."""
 
+import asyncio
 import contextlib
 import os
 import time
@@ -26,7 +27,7 @@ def bench_settings(workdir: Path, temporal_address: str, smtp_port: int, task_qu
 
     staff = workdir / "staff.toml"
     if not staff.exists():
-        staff.write_text((ROOT / "data" / "staff.dev.toml").read_text())
+        staff.write_text((ROOT / "data" / "staff.dev.toml").read_text() + bench_teams())
     keys = workdir / "payload-keys.json"
     if not keys.exists():
         new_key_file(keys, "bench-key")  # every payload encrypted, as in `make dev`
@@ -41,6 +42,19 @@ def bench_settings(workdir: Path, temporal_address: str, smtp_port: int, task_qu
         auth_mode="dev",
         allow_dev_auth=True,
     )
+
+
+BENCH_TEAMS = 20  # figure 3's selection: up to 50 cases a team, so up to 1,000 cases
+
+
+def bench_teams() -> str:
+    """The dev directory has two teams; a large council's month needs more, each a Team Manager
+    (an auditor of the other teams' cases) and a practitioner."""
+    def member(id_, roles, team, manager):
+        return (f'\n[[staff]]\nid = "{id_}"\nname = "Bench {id_}"\nemail = "{id_}@council.example"\nroles = {roles}\n'
+                f'team = "{team}"\nservice_area = "safeguarding"\nmanager_id = "{manager}"\n')
+    return "".join(member(f"btm{t}", '["team_manager", "auditor"]', f"Bench Team {t}", "hos1")
+                   + member(f"bsw{t}", '["practitioner"]', f"Bench Team {t}", f"btm{t}") for t in range(1, BENCH_TEAMS + 1))
 
 
 def worker_env(settings, max_cached: int) -> dict[str, str]:
@@ -102,6 +116,33 @@ class ProjectSide:
 
     async def allocate(self, i: int) -> str:
         return (await self._call("POST", "/audits", "piat1", self.allocation(i)))["audit_id"]
+
+    async def select_and_confirm(self, n: int, allocated) -> dict:
+        """A month's allocation as PIAT makes it: the open-case list imported, a selection of `n`
+        cases proposed (n / BENCH_TEAMS a team), then confirmed in one request. Timed to the
+        confirmation's answer, and on to when `allocated(case_refs)` (every audit's row saved
+        at the end of its allocation step: people told, deadlines set) holds."""
+        per_team = -(-n // BENCH_TEAMS)
+        cases = [f"C-{self.tag}S{i:05d}" for i in range(per_team * BENCH_TEAMS)]
+        csv = "case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id\n" + "".join(
+            f"{c},safeguarding,bsw{i % BENCH_TEAMS + 1},2026-03-01,\n" for i, c in enumerate(cases))
+        r = await self.http.post("/cases/import", content=csv.encode(),
+                                 headers={"Authorization": "Bearer dev-piat1", "Content-Type": "text/csv"})
+        if r.status_code != 200:
+            raise ActionFailed(f"import: {r.status_code} {r.text[:200]}")
+        selection = await self._call("POST", f"/cycles/{self.cycle}/selections", "piat1", {"per_team": per_team, "seed": 1})
+        chosen = selection["proposal"][:n]
+        t = time.perf_counter()
+        confirmed = (await self._call("POST", f"/selections/{selection['selection_id']}/confirm", "piat1",
+                                      {"allocations": chosen}))["confirmed"]
+        answered = time.perf_counter() - t
+        started = [c["case_ref"] for c in confirmed if c["audit_id"]]
+        while not allocated(started):
+            await asyncio.sleep(0.1)
+        settled = time.perf_counter() - t
+        refused = [c["refused"] for c in confirmed if c["refused"]]
+        return {"audits": len(chosen), "allocated": len(started), "refused": refused[:5], "answered_s": answered,
+                "settled_s": settled, "answered_per_s": len(started) / answered, "settled_per_s": len(started) / settled}
 
     def steps(self, audit_id: str, today: date | None = None):
         today = today or datetime.now(LONDON).date()

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     codec_cors_origins: Annotated[list[str], NoDecode] = ["http://localhost:8233"]  # the Web UI, for /codec
     worker_max_concurrent_activities: int = 50  # and as many threads for the blocking activities
     api_update_timeout_seconds: float = 10  # how long a request waits for a workflow before a 504
+    allocation_concurrency: int = 20  # audits a selection's confirmation starts side by side (`make bench`, figure 3)
     # Workflows the worker keeps in memory between tasks (the SDK's default). 0 disables the
     # cache and so sticky queues: every task replays the history. The fault tests' workers run
     # with 0 because the time-skipping server never hands a killed worker's sticky tasks back.

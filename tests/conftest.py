@@ -34,6 +34,7 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         message = message_from_bytes(envelope.content, policy=policy.default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        message["X-Peer"] = f"{session.peer[0]}:{session.peer[1]}"  # one per SMTP connection
         self.messages.append(message)
         return "250 OK"
 

@@ -56,6 +56,16 @@ def test_a_retried_email_is_queued_once_and_sent_once(notify, relay, smtp, sent)
     assert (record.delivery, record.reason, record.attempts) == ("sent", None, 1)
 
 
+def test_a_round_delivers_every_due_email_over_one_connection(notify, relay, smtp, sent):
+    """A month's allocation queues hundreds of emails at once: one connection for the round, not
+    a connection (and its greeting and goodbye) for each."""
+    for n in range(5):
+        notify.send_email(note(f"audit-{n}/allocated"))
+    assert relay.deliver_due() == 5
+    assert [n.delivery for n in sent("2027-01-abc")] == ["sent"] * 5
+    assert len({m["X-Peer"] for m in smtp.messages}) == 1
+
+
 def test_someone_who_left_is_skipped_and_the_piat_manager_told_once(notify, relay, smtp, sent):
     notify.send_email(note("audit-x/report", to=("sw1", "gone1")))
     notify.send_email(note("audit-x/report", to=("sw1", "gone1")))  # retried: still told once

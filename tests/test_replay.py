@@ -20,10 +20,11 @@ from worker import WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
 # Recorded before the LEAN_STEPS patch (scheduled activities for every step) at the top; then in
-# lean-steps/ (local activities, deadlines worked out in the workflow); since SETTLED_SAVES (one
-# projection save and upsert per settled step), in the folder named after it.
-EARLIER = [HISTORIES, HISTORIES / "lean-steps"]
-RECORDING = HISTORIES / "settled-saves"
+# lean-steps/ (local activities, deadlines worked out in the workflow); in settled-saves/ (one
+# projection save and upsert per settled step); since ALL_EARLIER (one patch asked at a run's
+# start for all of those), in the folder named after it.
+EARLIER = [HISTORIES, HISTORIES / "lean-steps", HISTORIES / "settled-saves"]
+RECORDING = HISTORIES / "all-earlier-patches"
 NAMES = ["audit_disputed", "audit_into_reaudit", "audit_not_accepted", "dispute_resolved_formally", "reaudit_allocated"]
 
 

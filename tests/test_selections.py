@@ -3,10 +3,10 @@ exclusion, auditors eligible and balanced; confirmation starts every audit once.
 
 from datetime import UTC, datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models.tables import AuditRecord
-from tests.helpers import allocate, emails, london, skip_to
+from tests.helpers import allocate, emails, eventually, london, skip_to
 from tests.test_cases import upload
 
 CASES = "case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id\n" + "".join(
@@ -80,7 +80,7 @@ async def test_confirming_starts_every_audit_once_and_refuses_what_the_rules_ref
     assert started["audit_id"] and started["refused"] is None
     again = await api.as_("piat1").post(confirm, json={"allocations": allocations[1:]})
     assert again.json()["confirmed"] == [started]  # the same audit: nothing new started
-    assert len(emails(sent, started["audit_id"], "Audit allocated")) == 1
+    assert await eventually(lambda: len(emails(sent, started["audit_id"], "Audit allocated")) == 1)  # the audit tells its people
     r = await api.as_("piat1").post(confirm, json={"allocations": [{"case_ref": "C-99", "kind": "standard", "auditor_id": "tm2"}]})
     assert r.status_code == 422 and "not in this selection" in r.json()["detail"]
     assert (await api.as_("piat1").get(f"/selections/{selection['selection_id']}")).json()["confirmed"] == [started]
@@ -99,3 +99,25 @@ async def test_a_themed_cycle_needs_its_theme_and_peer_cycles_propose_practition
     for p in peer:  # a practitioner of another team: never their own case, nor a colleague's (R-KIND-2)
         assert p["kind"] == "peer" and team[p["auditor_id"]] != case_team[p["case_ref"]]
     assert (await api.as_("tm1").post("/cycles/2027-01/selections", json={"per_team": 1})).status_code == 403
+
+
+async def test_a_whole_month_is_confirmed_in_one_request_and_every_audit_runs(api, env, client, engine):
+    """A council confirms its month's selection at once: more allocations than a list field's
+    usual limit (50), started side by side; each audit then tells its people on its own."""
+    await skip_to(env, london(2027, 1, 4, 9))
+    month = "case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id\n" + "".join(
+        f"C-M{n},safeguarding,{('sw1', 'sw2', 'sw3')[n % 3]},2026-03-01,\n" for n in range(60))
+    assert (await upload(api, month)).status_code == 200
+    selection = await select_cases(api, per_team=40, seed=5)
+    assert len(selection["proposal"]) == 60  # two teams: sw1 and sw2's 40, sw3's 20
+    r = await api.as_("piat1").post(f"/selections/{selection['selection_id']}/confirm", json={"allocations": selection["proposal"]})
+    assert r.status_code == 200, r.text
+    confirmed = r.json()["confirmed"]
+    assert [c["case_ref"] for c in confirmed] == [p["case_ref"] for p in selection["proposal"]]  # in the proposal's order
+    assert all(c["audit_id"] and c["refused"] is None for c in confirmed), [c for c in confirmed if c["refused"]][:3]
+
+    def allocated():
+        with Session(engine) as session:
+            rows = session.exec(select(AuditRecord).where(AuditRecord.case_ref.startswith("C-M"))).all()
+            return len(rows) == 60 and all(row.stage == "allocated" for row in rows)
+    assert await eventually(allocated, attempts=300)

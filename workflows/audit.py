@@ -54,7 +54,7 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
         self.audit, self.audit_id, self.case_ref = audit, audit.audit_id, audit.case_ref
         # Runs started before people could change kept whom they named at allocation and looked
         # the service's contacts up once; they replay that way (README: "Changing running code").
-        self._people_change = workflow.patched(PEOPLE_CHANGE)
+        self._people_change = self._patched(PEOPLE_CHANGE)
         # Whom the audit names now: the directory at each step that needs them, or whom PIAT named
         # instead (`PUT /audits/{id}/people/{role}`), which then holds (`_pinned`).
         self.auditor_id = audit.auditor_id

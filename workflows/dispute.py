@@ -44,7 +44,7 @@ class DisputeWorkflow(DisputeSteps, Process):
     def __init__(self, dispute: DisputeInput) -> None:
         self._init_process()
         self.dispute, self.audit_id, self.case_ref = dispute, dispute.audit_id, dispute.case_ref
-        self._people_change = workflow.patched(PEOPLE_CHANGE)
+        self._people_change = self._patched(PEOPLE_CHANGE)
         self.raised_at = workflow.now()
         self.step = DisputeStep.MEETING
         self.people: dict[str, str | None] = {

@@ -34,6 +34,11 @@ LEAN_STEPS = "lean-steps"
 # The patch that saves the projection and upserts search attributes once a step has settled
 # (no local activity of its own in flight), not at each change within it (issue 10).
 SETTLED_SAVES = "settled-saves"
+# A run begun after this patch takes every path above, asking this one patch instead of each:
+# each patch asked costs the run a marker and a `TemporalChangeVersion` upsert, which the server
+# indexes as a visibility write of its own, so a new audit's first step made four such writes
+# (issue 10). Runs begun before it ask each patch, as they did when they were recorded.
+ALL_EARLIER = "all-earlier-patches"
 LOCAL_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
@@ -53,15 +58,20 @@ class Process:
         self.overdue_steps: list[str] = []
         self._version = self._saved = 0
         self._search_attributes: dict[str, object] = {}
+        self._all_earlier = workflow.patched(ALL_EARLIER)
         # Processes begun after the PEOPLE_CHANGE patch take its paths; audits and disputes ask
-        # `workflow.patched`, as their older runs replay without it.
+        # it (`_patched`), as their older runs replay without it.
         self._people_change = True
-        self._lean = workflow.patched(LEAN_STEPS)
-        self._settled_saves = workflow.patched(SETTLED_SAVES)
+        self._lean = self._patched(LEAN_STEPS)
+        self._settled_saves = self._patched(SETTLED_SAVES)
         self._in_flight = 0  # this run's local activities not yet answered (`_activity`)
         self._attributes_due: dict[str, tuple[object, object]] = {}  # name: (key, value) not yet upserted
         self._closing = False  # `_finish` saves the last row itself
         self._calendar: WorkingCalendar | None = None  # the council's days, once recorded
+
+    def _patched(self, patch_id: str) -> bool:
+        """Whether this run takes `patch_id`'s path: asked at its start, once (`ALL_EARLIER`)."""
+        return self._all_earlier or workflow.patched(patch_id)
 
     # ---- to be said by each process ----------------------------------------------------------
 
