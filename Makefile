@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)  ## Temporal dev server + Web UI, mail catcher, worker and API; Ctrl-C stops all
 	$(BIN)/python scripts/dev.py
 
+# Each test starts its own time-skipping server, worker, SMTP sink and database file, so tests run
+# side by side, one process per core (pytest-xdist); `make test PYTEST_WORKERS=0` runs them in one.
+PYTEST_WORKERS ?= auto
 test: $(STAMP) browser  ## the whole suite on the time-skipping test server
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 # The page tests (tests/test_web_browser.py) drive Debian's Chromium through Playwright: a test tool
 # downloading its own browser fails on machines with no route out, so it is never `playwright install`.
