@@ -87,3 +87,23 @@ async def connect(settings: Settings) -> Client:
         settings.temporal_address, namespace=settings.temporal_namespace,
         data_converter=data_converter(codec_for(settings)),
     )
+
+
+# ---- the dev server ---------------------------------------------------------------------------
+
+CLI_TYPES = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool", "INT": "Int",
+             "DOUBLE": "Double", "TEXT": "Text", "KEYWORD_LIST": "KeywordList"}  # fmt: skip
+
+
+def dev_server_flags() -> list[str]:
+    """What every `temporal server start-dev` of ours starts with (`make dev`, the bench, the fault
+    suite). The project's search attributes, registered so that the first workflow can carry
+    them. And its SQLite file in WAL mode, synced at checkpoints rather than at every commit:
+    the dev server writes through one connection, and with the CLI's defaults (a rollback journal
+    synced on every commit) that one connection was what held a month's allocation back
+    (`python -m bench.bulk_where`). A process killed mid-write loses nothing committed this way;
+    only a power cut could lose the last commits, which a development server can bear."""
+    from models import search_attributes
+
+    attributes = [f"--search-attribute={k.name}={CLI_TYPES[k.indexed_value_type.name]}" for k in search_attributes.ALL]
+    return [*attributes, "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]

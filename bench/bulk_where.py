@@ -64,6 +64,11 @@ async def main(audits: int, workers: int) -> None:
             for proc in procs:
                 stop(proc)
             server.stop()
+            for log in sorted(workdir.glob("worker-*.log")):
+                text = log.read_text(errors="replace")
+                slow = text.count("Workflow task duration exceeded")  # the SDK's warning past 5 s
+                print(f"{log.name}: {text.count('Traceback')} tracebacks, {slow} workflow tasks held over 5 s, "
+                      f"{text.count('database is locked')} 'database is locked'")
 
 
 if __name__ == "__main__":

@@ -17,11 +17,10 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from temporal_client import dev_server_flags
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv: temporal, temporal-test-server
-CLI_TYPES = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool", "INT": "Int",
-             "DOUBLE": "Double", "TEXT": "Text", "KEYWORD_LIST": "KeywordList"}  # fmt: skip
-
 _started: list[subprocess.Popen] = []
 
 
@@ -76,13 +75,6 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-def search_attribute_flags() -> list[str]:
-    """The project's search attributes, registered as the server starts (as scripts/dev.py does)."""
-    from models import search_attributes
-
-    return [f"--search-attribute={k.name}={CLI_TYPES[k.indexed_value_type.name]}" for k in search_attributes.ALL]
-
-
 class DevServer:
     """`temporal server start-dev --headless` on a SQLite file, on free ports."""
 
@@ -99,7 +91,7 @@ class DevServer:
         args = [
             str(BIN / "temporal"), "server", "start-dev", "--headless", "--db-filename", str(self.workdir / "temporal.db"),
             "--ip", "127.0.0.1", "--port", str(self.port), "--ui-port", str(self.ui_port),
-            "--log-level", "error", *search_attribute_flags(),
+            "--log-level", "error", *dev_server_flags(),
         ]  # fmt: skip
         self.proc = spawn(args, self.workdir / "temporal.log")
 

@@ -26,12 +26,7 @@ PORTS = {"Temporal": 7233, "Temporal Web UI": 8233, "mail catcher": 1025, "API":
 STOP_GRACE_SECONDS = 10
 
 sys.path.insert(0, str(ROOT))
-from models import search_attributes  # noqa: E402  (needs the repo root on sys.path)
-from temporal_client import new_key_file  # noqa: E402
-
-# The CLI's spelling of each indexed value type.
-CLI_TYPES = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool", "INT": "Int",
-             "DOUBLE": "Double", "TEXT": "Text", "KEYWORD_LIST": "KeywordList"}
+from temporal_client import dev_server_flags, new_key_file  # noqa: E402  (needs the repo root on sys.path)
 
 
 class Stop(Exception):
@@ -158,14 +153,13 @@ def main() -> int:
     for key, value in dev.items():
         env.setdefault(key, value)
 
-    # Re-passing these with an existing database neither fails nor adds new names (temporal CLI 1.9.1);
-    # the worker registers any that are missing when it starts, so passing them always is safe.
-    attributes = [f"--search-attribute={k.name}={CLI_TYPES[k.indexed_value_type.name]}" for k in search_attributes.ALL]
+    # Re-passing the search attributes with an existing database neither fails nor adds new names
+    # (temporal CLI 1.9.1); the worker registers any that are missing when it starts.
     try:
         start("Temporal dev server", [
             str(BIN / "temporal"), "server", "start-dev", "--db-filename", str(TEMPORAL_DB),
             "--ip", "127.0.0.1", "--port", "7233", "--ui-port", "8233", "--namespace", "default",
-            "--log-level", "warn", *attributes,
+            "--log-level", "warn", *dev_server_flags(),
             # The UI decodes encrypted payloads through the API's codec endpoint (api/codec.py).
             "--ui-codec-endpoint", "http://localhost:8000/codec",
         ])

@@ -23,7 +23,7 @@ from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
-from temporal_client import codec_for, data_converter
+from temporal_client import codec_for, data_converter, dev_server_flags
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.settings import ROOT, Settings
@@ -179,15 +179,6 @@ class WorkerProcesses:
 
 
 # The CLI's spelling of each indexed value type (as scripts/dev.py passes them).
-CLI_TYPES = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool", "INT": "Int",
-             "DOUBLE": "Double", "TEXT": "Text", "KEYWORD_LIST": "KeywordList"}  # fmt: skip
-
-
-def search_attribute_flags() -> list[str]:
-    """Registered at start-up, so the first workflow started can already carry them."""
-    from models import search_attributes
-
-    return [f"--search-attribute={k.name}={CLI_TYPES[k.indexed_value_type.name]}" for k in search_attributes.ALL]
 
 
 class DevServer:
@@ -208,7 +199,7 @@ class DevServer:
         args = [
             str(BIN / "temporal"), "server", "start-dev", "--headless", "--db-filename", str(self.db_file),
             "--ip", "127.0.0.1", "--port", str(self.port), "--ui-port", str(self.ui_port),
-            "--log-level", "error", *search_attribute_flags(),
+            "--log-level", "error", *dev_server_flags(),
         ]  # fmt: skip
         with open(self.logs / f"temporal-{self.runs}.log", "wb") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
