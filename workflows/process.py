@@ -36,7 +36,7 @@ LEAN_STEPS = "lean-steps"
 SETTLED_SAVES = "settled-saves"
 # A run begun after this patch takes every path above, asking this one patch instead of each:
 # each patch asked costs the run a marker and a `TemporalChangeVersion` upsert, which the server
-# indexes as a visibility write of its own, so a new audit's first step made four such writes
+# indexes as a visibility write of its own, so a new audit's first step made three of each
 # (issue 10). Runs begun before it ask each patch, as they did when they were recorded.
 ALL_EARLIER = "all-earlier-patches"
 LOCAL_OPTIONS = dict(
