@@ -21,6 +21,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
+from models import search_attributes
 from models.settings import Settings
 
 log = logging.getLogger("qsaf.temporal")
@@ -103,7 +104,5 @@ def dev_server_flags() -> list[str]:
     synced on every commit) that one connection was what held a month's allocation back
     (`python -m bench.bulk_where`). A process killed mid-write loses nothing committed this way;
     only a power cut could lose the last commits, which a development server can bear."""
-    from models import search_attributes
-
     attributes = [f"--search-attribute={k.name}={CLI_TYPES[k.indexed_value_type.name]}" for k in search_attributes.ALL]
     return [*attributes, "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]

@@ -44,6 +44,7 @@ def bench_settings(workdir: Path, temporal_address: str, smtp_port: int, task_qu
     )
 
 
+SETTLE_LIMIT_S = 600  # a confirmed month whose audits never all settle fails the figure, not the run forever
 BENCH_TEAMS = 20  # figure 3's selection: up to 50 cases a team, so up to 1,000 cases
 
 
@@ -138,6 +139,8 @@ class ProjectSide:
         answered = time.perf_counter() - t
         started = [c["case_ref"] for c in confirmed if c["audit_id"]]
         while not allocated(started):
+            if time.perf_counter() - t > SETTLE_LIMIT_S:
+                raise ActionFailed(f"the confirmed audits' rows were not all saved within {SETTLE_LIMIT_S} s")
             await asyncio.sleep(0.1)
         settled = time.perf_counter() - t
         refused = [c["refused"] for c in confirmed if c["refused"]]

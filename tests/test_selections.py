@@ -101,7 +101,7 @@ async def test_a_themed_cycle_needs_its_theme_and_peer_cycles_propose_practition
     assert (await api.as_("tm1").post("/cycles/2027-01/selections", json={"per_team": 1})).status_code == 403
 
 
-async def test_a_whole_month_is_confirmed_in_one_request_and_every_audit_runs(api, env, client, engine):
+async def test_a_whole_month_is_confirmed_in_one_request_and_every_audit_runs(api, env, client, engine, sent):
     """A council confirms its month's selection at once: more allocations than a list field's
     usual limit (50), started side by side; each audit then tells its people on its own."""
     await skip_to(env, london(2027, 1, 4, 9))
@@ -121,3 +121,9 @@ async def test_a_whole_month_is_confirmed_in_one_request_and_every_audit_runs(ap
             rows = session.exec(select(AuditRecord).where(AuditRecord.case_ref.startswith("C-M"))).all()
             return len(rows) == 60 and all(row.stage == "allocated" for row in rows)
     assert await eventually(allocated, attempts=300)
+    with Session(engine) as session:
+        rows = {r.audit_id: r for r in session.exec(select(AuditRecord).where(AuditRecord.case_ref.startswith("C-M")))}
+    for c in confirmed:  # R-ALLOC-1: auditor, Team Manager and practitioner told, once
+        row = rows[c["audit_id"]]
+        [(recipients, _)] = emails(sent, c["audit_id"], "Audit allocated")
+        assert recipients == [row.auditor_id, row.team_manager_id, row.practitioner_id]

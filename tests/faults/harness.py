@@ -178,9 +178,6 @@ class WorkerProcesses:
 # ---- the Temporal dev server -----------------------------------------------------------------------
 
 
-# The CLI's spelling of each indexed value type (as scripts/dev.py passes them).
-
-
 class DevServer:
     """`temporal server start-dev` on a SQLite file that outlives each run of the server."""
 
