@@ -1,7 +1,9 @@
 """The projections the API lists and filters: audits, disputes, safety concerns, cycles."""
 
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 from temporalio import activity
 
 from models.cycle_views import CycleRow
@@ -44,27 +46,28 @@ class PersistenceActivities:
         self.save_dispute_row(DisputeRow.of(view, whole=True))
 
     def _upsert(self, table, key: str, row: Projection, process: str) -> None:
+        """One INSERT … ON CONFLICT UPDATE of the row and its waits, in one transaction: no read
+        of the row first (the ORM's read before each write was an eighth of the worker's time)."""
+        columns = row.columns()
+        changed = columns | ({"view": row.view, "view_current": True} if row.view is not None else {"view_current": False})
+        statement = upsert(self.engine, table).values({"view": {}} | changed)  # a row is never without a view
         with Session(self.engine) as session:
-            columns = row.columns()
-            record = session.get(table, columns[key])
-            if record is None:
-                record = table(**columns, view=row.view or {})
-            else:
-                for column, value in columns.items():
-                    setattr(record, column, value)
-                if row.view is not None:
-                    record.view = row.view
-            session.add(record)
+            session.exec(statement.on_conflict_do_update(index_elements=[key], set_=changed))
             replace_waits(session, process, columns[key], columns.get("case_ref"), row.waits, columns.get("overdue", False))
             session.commit()
+
+
+def upsert(engine: Engine, table):
+    """The dialect's INSERT that takes ON CONFLICT: SQLite in development, PostgreSQL in production."""
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    return insert(table)
 
 
 def replace_waits(session: Session, process: str, process_id: str, case_ref: str | None, waits: list[Waiting],
                   overdue: bool = False) -> None:
     """What the process waits for now, in the same transaction as its row: one row per person,
     or one for the role when anyone holding it may act."""
-    for old in session.exec(select(WaitingRecord).where(WaitingRecord.process == process, WaitingRecord.process_id == process_id)):
-        session.delete(old)
+    session.exec(delete(WaitingRecord).where(WaitingRecord.process == process, WaitingRecord.process_id == process_id))
     for wait in waits:
         for staff_id in wait.from_staff_ids or [None]:
             if staff_id or wait.from_role:

@@ -61,6 +61,19 @@ async def live_or_saved(svc: Services, handle: WorkflowHandle, query_fn: Callabl
     return view.model_validate(record.view)
 
 
+async def answered(svc: Services, handle: WorkflowHandle, query_fn: Callable, view: type[BaseModel], table,
+                   record_id: str) -> Any:
+    """A process's view once one of its updates has answered: the row its projection saved
+    before answering (`Process._answer`), when that row holds the whole current view
+    (`view_current`); else asked of the workflow. A query costs the server a round trip and
+    the worker a task: with it, one staff action took a fifth longer (issue 10, figure 1)."""
+    with Session(svc.engine) as session:
+        record = session.get(table, record_id)
+    if record is not None and record.view_current:
+        return view.model_validate(record.view)
+    return await query(svc, handle, query_fn)
+
+
 def request_id(action: str, actor: StaffMember, key: str | None) -> str | None:
     """The action and the person are part of the ID: one person's key can neither answer for
     another person's request nor turn one action into the answer of another."""

@@ -58,7 +58,7 @@ async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc, key: I
     await refuse_projected_duplicate(svc, audit)
     handle = await start_audit(svc, audit, request)
     await actions.update(svc, handle, AuditWorkflow.allocation_recorded)
-    return await actions.query(svc, handle, AuditWorkflow.view)
+    return await actions.answered(svc, handle, AuditWorkflow.view, AuditView, AuditRecord, handle.id.removeprefix("audit-"))
 
 
 # The memo entry that remembers which request (`allocate:<PIAT staff id>:<key>`) started an audit.

@@ -285,8 +285,9 @@ async def record_head_of_service_follow_up(
 
 async def act(svc: Svc, audit_id: str, update_fn, args: list, actor: StaffMember, key: str | None) -> AuditView:
     """One staff action on the audit (a Workflow Update), answered with the audit as it now is."""
-    await actions.update(svc, audit_handle(svc, audit_id), update_fn, args, actor, key)
-    return await current_view(svc, audit_id)
+    handle = audit_handle(svc, audit_id)
+    await actions.update(svc, handle, update_fn, args, actor, key)
+    return await actions.answered(svc, handle, AuditWorkflow.view, AuditView, AuditRecord, audit_id)
 
 
 def audit_handle(svc: Svc, audit_id: str) -> WorkflowHandle:

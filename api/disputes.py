@@ -42,7 +42,7 @@ async def raise_dispute(audit_id: str, body: DisputeRaise, actor: Actor, svc: Sv
     # then the dispute's view like the first; `raised_recorded` only reads, so it needs no key.
     await actions.update(svc, audit_handle(svc, audit_id), AuditWorkflow.raise_dispute, [actor.id, body], actor, key)
     await actions.update(svc, _handle(svc, audit_id), DisputeWorkflow.raised_recorded)
-    return await actions.query(svc, _handle(svc, audit_id), DisputeWorkflow.view)
+    return await _answered(svc, audit_id)
 
 
 @router.get("/disputes", response_model=list[DisputeSummaryOut], dependencies=[permit("list_disputes")])
@@ -147,5 +147,9 @@ def _handle(svc: Svc, dispute_id: str) -> WorkflowHandle:
 
 async def _step(svc: Svc, dispute_id: str, update, actor: StaffMember, body: BaseModel, key: str | None) -> DisputeView:
     await actions.update(svc, _handle(svc, dispute_id), update, [actor.id, body], actor, key)
-    return await actions.query(svc, _handle(svc, dispute_id), DisputeWorkflow.view)
+    return await _answered(svc, audit_id_in({"dispute_id": dispute_id}))
+
+
+async def _answered(svc: Svc, audit_id: str) -> DisputeView:
+    return await actions.answered(svc, _handle(svc, audit_id), DisputeWorkflow.view, DisputeView, DisputeRecord, audit_id)
 

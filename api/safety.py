@@ -49,7 +49,8 @@ async def raise_safety_concern(
     )
     handle = await _start(svc, concern, actions.request_id("raise", actor, key))
     await actions.update(svc, handle, SafetyConcernWorkflow.raised_recorded)
-    return await actions.query(svc, handle, SafetyConcernWorkflow.view)
+    concern_id = handle.id.removeprefix("safety-")
+    return await actions.answered(svc, handle, SafetyConcernWorkflow.view, SafetyConcernView, SafetyConcernRecord, concern_id)
 
 
 async def _start(svc: Svc, concern: SafetyConcernInput, request: str | None) -> WorkflowHandle:

@@ -1,7 +1,5 @@
-"""The rows the API lists and filters (activities/persistence.py): each process's columns at every
-change, and its whole view only when the row first appears and when the run ends (the history
-holds each save; a whole view at every change made it grow with the square of the audit's age).
-While the workflow runs, the API reads the view by query."""
+"""The rows the API lists and filters (activities/persistence.py): each process's columns and its
+whole view at every change (`Projection`)."""
 
 from datetime import datetime
 
@@ -13,10 +11,12 @@ from models.report_facts import facts_of
 
 
 class Projection(BaseModel):
-    """A process's row for the API's lists: its columns at every change, and its whole view only
-    when the row first appears and when the run ends (the history holds each save; a whole view
-    at every change made it grow with the square of the audit's age). While the workflow runs,
-    the API reads the view by query."""
+    """A process's row for the API's lists: its columns at every change, and its whole view too.
+    A run saves its row by local activity, whose input the history never holds, so the API
+    answers a staff action with the view saved before the update answered, not by query. Runs
+    begun before that (issue 10's `lean-steps`) saved by activity, their input recorded at each
+    save: they save the whole view only first and last (the row's `view_current` says which),
+    as a whole view at every change grew their history with the square of the audit's age."""
 
     view: dict | None = None  # the whole view, JSON-ready, when it is saved
     # What the process waits for now, and from whom: the `waiting` table, `GET /me/work`.

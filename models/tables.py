@@ -2,8 +2,16 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Boolean, Column, false
 from sqlmodel import Field, SQLModel
+
+
+def view_current() -> bool:
+    """A projection's column: True when `view` is the process's view as of the row's last save
+    (every save of a run begun since issue 10's lean steps, and every run's last), so the API
+    answers a staff action from the row; False when it is only the first save's view, and the
+    API asks the workflow (migration 0013)."""
+    return Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
 
 
 class AuditRecord(SQLModel, table=True):
@@ -36,6 +44,7 @@ class AuditRecord(SQLModel, table=True):
     # saved before migration 0012 (the reports then read the saved view).
     facts: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     view: dict = Field(sa_column=Column(JSON, nullable=False))  # the last AuditView
+    view_current: bool = view_current()
 
 
 class DisputeRecord(SQLModel, table=True):
@@ -52,6 +61,7 @@ class DisputeRecord(SQLModel, table=True):
     raised_by: str
     updated_at: datetime
     view: dict = Field(sa_column=Column(JSON, nullable=False))  # the last DisputeView
+    view_current: bool = view_current()
 
 
 class NotificationRecord(SQLModel, table=True):
@@ -93,6 +103,7 @@ class SafetyConcernRecord(SQLModel, table=True):
     raised_at: datetime
     updated_at: datetime
     view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole view, first and last
+    view_current: bool = view_current()
 
 
 class ActionLogEntry(SQLModel, table=True):
@@ -158,6 +169,7 @@ class CycleRecord(SQLModel, table=True):
     reported_at: datetime | None = None  # when its non-completion report was sent (R-QA-4)
     updated_at: datetime
     view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole CycleView, first and last
+    view_current: bool = view_current()
 
 
 class WaitingRecord(SQLModel, table=True):

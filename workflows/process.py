@@ -149,8 +149,9 @@ class Process:
 
     async def _answer(self) -> None:
         """Once the projection holds the change too, so the API's lists agree with its answer.
-        The update itself answers with nothing: the API reads the view by query, which costs the
-        history nothing, where a view in every update's outcome grew it with every action."""
+        The update itself answers with nothing: the API reads the view the row now holds (or by
+        query), which costs the history nothing, where a view in every update's outcome grew it
+        with every action."""
         version = self._version
         await workflow.wait_condition(lambda: self._saved >= version or not self.PROJECTED)
 
@@ -193,9 +194,9 @@ class Process:
     # ---- state, history and what operators see ---------------------------------------------------
 
     async def _project(self, save_row, save_snapshot, summary: str) -> None:
-        """Keep the API's projection current: save the row whenever the view changed (its whole
-        view only the first time; `_finish` saves the last). Since SETTLED_SAVES, once the step
-        has settled: a step's several changes cost one save and one search-attribute upsert."""
+        """Keep the API's projection current: save the row whenever the view changed (`_save`
+        says when with the whole view; `_finish` saves the last). Since SETTLED_SAVES, once the
+        step has settled: a step's several changes cost one save and one search-attribute upsert."""
         while True:
             await workflow.wait_condition(self._unsaved)
             if self._settled_saves:
@@ -209,7 +210,12 @@ class Process:
     async def _save(self, save_row, save_snapshot, summary: str, whole: bool = False) -> None:
         version = self._version
         if self._people_change:
-            await self._activity(save_row, self._row(whole=whole or self._saved == 0), summary)
+            # Since LEAN_STEPS the row goes by local activity, whose input the history never
+            # holds: the whole view at every save costs it nothing, and the API answers a staff
+            # action from the row instead of asking the workflow. Runs before it save the whole
+            # view first and last (their input is recorded, and grew with each save).
+            whole = whole or self._saved == 0 or self._lean
+            await self._activity(save_row, self._row(whole=whole), summary)
         else:  # runs started before rows were saved column by column
             await workflow.execute_activity_method(save_snapshot, self._view(), summary=summary, **ACTIVITY_OPTIONS)
         self._saved = version
