@@ -13,9 +13,10 @@ from sqlmodel import create_engine
 ROOT = Path(__file__).resolve().parent
 
 
-def make_engine(database_url: str) -> Engine:
+def make_engine(database_url: str, sqlite_synchronous: str | None = None) -> Engine:
     """Create the engine and migrate the database to the current schema (Alembic, `migrations/`),
-    so every process starts on an empty or an older database."""
+    so every process starts on an empty or an older database. `sqlite_synchronous` is the
+    setting of that name (None: SQLite's own, full)."""
     sqlite = database_url.startswith("sqlite")
     if sqlite and database_url.startswith("sqlite:///"):
         Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -26,6 +27,8 @@ def make_engine(database_url: str) -> Engine:
         def _pragmas(connection, _record) -> None:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA busy_timeout=5000")
+            if sqlite_synchronous:
+                connection.execute(f"PRAGMA synchronous={sqlite_synchronous.upper()}")
 
     migrate(engine)
     return engine

@@ -100,6 +100,7 @@ class EmailRelay:
                 .where(NotificationRecord.id == record_id, NotificationRecord.delivery == PENDING)
                 .values(delivery=SENDING, next_attempt_at=datetime.now(UTC) + self.lease,
                         attempts=NotificationRecord.attempts + 1)
+                .execution_options(synchronize_session=False)  # nothing loaded to keep in step
             ).rowcount
             session.commit()
             return session.get(NotificationRecord, record_id) if claimed else None
@@ -138,7 +139,8 @@ class EmailRelay:
     def _settle(self, record: NotificationRecord, delivery: str, **values) -> None:
         with Session(self.engine) as session:
             session.exec(update(NotificationRecord).where(NotificationRecord.id == record.id)
-                         .values(delivery=delivery, **({"next_attempt_at": None} | values)))
+                         .values(delivery=delivery, **({"next_attempt_at": None} | values))
+                         .execution_options(synchronize_session=False))
             session.commit()
 
     def _give_up_interrupted(self) -> None:

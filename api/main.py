@@ -34,7 +34,7 @@ def create_app(prepared: Services | None = None) -> FastAPI:
             app.state.services = Services(
                 settings=settings,
                 client=await connect(settings),
-                engine=make_engine(settings.database_url),
+                engine=make_engine(settings.database_url, settings.sqlite_synchronous),
                 directory=StaffDirectory.load(settings.staff_directory),
             )
         else:

@@ -98,7 +98,7 @@ def rows_saved(settings):
     from database import make_engine
     from models.tables import AuditRecord
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.sqlite_synchronous)
 
     def saved(case_refs: list[str]) -> bool:
         with Session(engine) as session:

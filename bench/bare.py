@@ -27,8 +27,10 @@ _db_path = ""
 
 @activity.defn
 def write_row(workflow_id: str, action: str, body: str) -> int:
-    """One row per action in a SQLite file (one connection per call, committed)."""
+    """One row per action in a SQLite file (one connection per call, committed), synced as the
+    project's app database is by default (WAL, `SQLITE_SYNCHRONOUS=normal`)."""
     with sqlite3.connect(_db_path, timeout=30) as db:
+        db.execute("pragma synchronous=normal")
         cur = db.execute("insert into action(workflow_id, action, body, at) values (?, ?, ?, ?)",
                          (workflow_id, action, body, time.time()))
         return cur.lastrowid

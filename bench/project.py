@@ -64,6 +64,7 @@ def worker_env(settings, max_cached: int) -> dict[str, str]:
         "TEMPORAL_NAMESPACE": settings.temporal_namespace,
         "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
         "DATABASE_URL": settings.database_url,
+        "SQLITE_SYNCHRONOUS": settings.sqlite_synchronous,
         "SMTP_HOST": settings.smtp_host,
         "SMTP_PORT": str(settings.smtp_port),
         "STAFF_DIRECTORY": str(settings.staff_directory),
@@ -186,7 +187,7 @@ async def api_client(settings):
     from temporal_client import connect
 
     client = await connect(settings)
-    app = create_app(Services(settings=settings, client=client, engine=make_engine(settings.database_url),
+    app = create_app(Services(settings=settings, client=client, engine=make_engine(settings.database_url, settings.sqlite_synchronous),
                               directory=StaffDirectory.load(settings.staff_directory)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=120) as http:
         yield http, client

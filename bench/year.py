@@ -58,7 +58,7 @@ async def year_figures(args, results: dict, workdir: Path) -> None:
             data_converter=data_converter(codec_for(settings)), test_server_existing_path=str(BIN / "temporal-test-server"))
         try:
             await register_search_attributes(env.client, env.client.namespace)
-            engine = make_engine(settings.database_url)
+            engine = make_engine(settings.database_url, settings.sqlite_synchronous)
             app = create_app(Services(settings=settings, client=env.client, engine=engine,
                                       directory=StaffDirectory.load(settings.staff_directory)))
             async with run_worker(env.client, settings), httpx.AsyncClient(

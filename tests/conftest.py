@@ -104,7 +104,7 @@ async def client(env, settings) -> AsyncIterator[Client]:
 @pytest.fixture
 def engine(settings):
     """The test's SQLite file, migrated; the worker's activities open their own on the same file."""
-    return make_engine(settings.database_url)
+    return make_engine(settings.database_url, settings.sqlite_synchronous)
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 holds no case reference or rationale in clear; an old key still opens what it sealed."""
 
 import base64
+import copy
+import dataclasses
 import json
 
 import pytest
@@ -9,8 +11,11 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import SerializationContext, WithSerializationContext
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from temporal_client import EncryptionCodec
+from temporal_client import EncryptionCodec, codec_for, data_converter
+from worker import ContextFreeSandbox, takes_no_context, workflow_runner
 from tests.helpers import allocate, complete, london, skip_to, submit
 
 
@@ -40,8 +45,6 @@ async def test_an_old_key_still_opens_what_it_sealed_after_rotation():
 
 
 async def test_the_web_uis_codec_endpoint_decodes_for_operators(api, env, settings):
-    from temporal_client import codec_for
-
     [sealed] = await codec_for(settings).encode([Payload(data=b'"C-2"', metadata={"encoding": b"json/plain"})])
     body = json_format.MessageToDict(Payloads(payloads=[sealed]))
     r = await api.as_("piat1").post("/codec/decode", json=body)
@@ -51,3 +54,22 @@ async def test_the_web_uis_codec_endpoint_decodes_for_operators(api, env, settin
     assert (await api.as_("sw1").post("/codec/decode", json=body)).status_code == 403
     r = await api.http.post("/codec/decode", json=body)  # dev: the UI has no token to pass on
     assert r.status_code == 200 and json.loads(base64.b64decode(r.json()["payloads"][0]["data"])) == "C-2"
+
+
+class PerWorkflowCodec(EncryptionCodec, WithSerializationContext):
+    """A codec that would seal each workflow's payloads differently: it needs the context."""
+
+    def with_context(self, context: SerializationContext) -> "PerWorkflowCodec":
+        return copy.copy(self)
+
+
+def test_the_sandbox_is_asked_for_no_serialization_context_only_where_none_is_taken(settings):
+    # The worker's converter seals every payload the same in every context: the SDK's answer
+    # for "no context" is the very same converter, so the sandbox is not asked (worker.py).
+    sealed = data_converter(codec_for(settings))
+    assert takes_no_context(sealed)
+    assert isinstance(workflow_runner(sealed), ContextFreeSandbox)
+    # One that takes a context gets the sandbox as the SDK ships it, asked each time.
+    per_workflow = dataclasses.replace(sealed, payload_codec=PerWorkflowCodec({"k": b"k" * 32}, "k"))
+    assert not takes_no_context(per_workflow)
+    assert isinstance(workflow_runner(per_workflow), SandboxedWorkflowRunner)
