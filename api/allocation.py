@@ -85,6 +85,7 @@ async def start_audit(svc: Svc, audit: AuditInput, request: str | None) -> Workf
     keeps its ID with its history and its notifications' keys (`<workflow id>/<step>`, which
     would silence a second run's emails), so allocating the case again takes the next ID,
     `<id>-2`, `<id>-3`: the same next ID for racing requests, so Temporal still decides."""
+    audit = audit.model_copy(update={"calendar": svc.recorded_days()})  # its first step then records none
     for attempt in itertools.count(1):
         candidate = audit if attempt == 1 else audit.model_copy(update={"audit_id": f"{audit.audit_id}-{attempt}"})
         try:

@@ -1,8 +1,9 @@
 """Dependencies: the services the app holds, and the acting member of staff."""
 
 import logging
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cached_property, lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
@@ -14,7 +15,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
+from activities.calendar import WorkingCalendar, calendar_for
 from models.enums import Role
+from models.payloads import CalendarDays
 from models.settings import Settings
 from models.staff import StaffDirectory, StaffMember
 
@@ -26,6 +29,21 @@ class Services:
     client: Client
     engine: Engine
     directory: StaffDirectory
+    _days: CalendarDays | None = field(default=None, init=False, repr=False)
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        return calendar_for(self.settings)
+
+    def recorded_days(self) -> CalendarDays:
+        """The council's closed days from yesterday (UTC) on, as an audit records them with its
+        start (`AuditInput.calendar`); worked out once a day, as a month's confirmation starts
+        hundreds of audits. Yesterday, as a workflow records from the day before its instant:
+        London's date is UTC's or the next."""
+        first = datetime.now(UTC).date() - timedelta(days=1)
+        if self._days is None or self._days.first != first:
+            self._days = self.calendar.days(first)
+        return self._days
 
 
 def services(request: Request) -> Services:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from fastapi import Depends, HTTPException, Request
-from sqlmodel import Session
+from sqlalchemy import Row
+from sqlmodel import Session, select
 
 from api.deps import Actor, Svc
 from models.enums import Role
@@ -132,7 +133,7 @@ PERMISSIONS: dict[str, May] = {
 }
 
 
-def relations(actor: StaffMember, audit: "AuditView | AuditRecord") -> set[Relation]:
+def relations(actor: StaffMember, audit: "AuditView | Row") -> set[Relation]:
     """How `actor` stands to the audit, by its view or its row (the same people)."""
     service_area = getattr(audit.service_area, "value", audit.service_area)
     found = {
@@ -200,7 +201,12 @@ def audit_id_in(params: dict) -> str | None:
     return None
 
 
-async def audit_of(svc, params: dict) -> "AuditView | AuditRecord | None":
+# What `relations` reads of an audit's row: its people, not its whole saved view.
+PEOPLE = (AuditRecord.auditor_id, AuditRecord.practitioner_id, AuditRecord.team_manager_id,
+          AuditRecord.head_of_service_id, AuditRecord.cp_chair_or_iro_id, AuditRecord.service_area)
+
+
+async def audit_of(svc, params: dict) -> "AuditView | Row | None":
     """The audit's people: from its row, which the workflow saves before it answers any action
     (no round trip to Temporal); from the workflow itself for a row saved before rows named the
     Head of Service."""
@@ -209,7 +215,7 @@ async def audit_of(svc, params: dict) -> "AuditView | AuditRecord | None":
     if not (audit_id := audit_id_in(params)):
         return None
     with Session(svc.engine) as session:
-        row = session.get(AuditRecord, audit_id)
+        row = session.exec(select(*PEOPLE).where(AuditRecord.audit_id == audit_id)).first()
     if row is not None and row.head_of_service_id is not None:
         return row
     try:

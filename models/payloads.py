@@ -49,6 +49,19 @@ class Policy(BaseModel):
         return cls(**{name: getattr(settings, name) for name in cls.model_fields})
 
 
+class CalendarDays(BaseModel):
+    """The council's calendar from `first` to `last`, as a workflow records it once (R-CAL-1):
+    every weekday that is not a working day (bank holidays, closure days), and the working day's
+    hours. The workflow works its deadlines out from it (activities/calendar.py)."""
+
+    first: date
+    last: date
+    closed: list[date]
+    timezone: str
+    working_day_starts: time
+    working_day_ends: time
+
+
 class AuditInput(BaseModel):
     """Everything the audit workflow needs, resolved by the API at allocation (R-ALLOC-1)."""
 
@@ -71,6 +84,9 @@ class AuditInput(BaseModel):
     reaudit_round: int = 0  # 1 or 2 for re-audits (R-RE)
     follows_audit_id: str | None = None  # the audit this re-audit follows
     chain_id: str | None = None  # the first audit of the chain; a case key that is not personal data
+    # The council's closed days from the day before allocation, worked out by the API and so
+    # recorded with the start: the run needs no round trip to record them (None: it records them).
+    calendar: CalendarDays | None = None
 
     @property
     def chain(self) -> str:
@@ -362,19 +378,6 @@ class AllocationSchedule(BaseModel):
     completion_due: datetime  # R-AUD-1
     period_start: date  # R-AUD-2
     period_end: date
-
-
-class CalendarDays(BaseModel):
-    """The council's calendar from `first` to `last`, as a workflow records it once (R-CAL-1):
-    every weekday that is not a working day (bank holidays, closure days), and the working day's
-    hours. The workflow works its deadlines out from it (activities/calendar.py)."""
-
-    first: date
-    last: date
-    closed: list[date]
-    timezone: str
-    working_day_starts: time
-    working_day_ends: time
 
 
 class WorkingDaysRequest(BaseModel):

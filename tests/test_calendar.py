@@ -1,11 +1,13 @@
 """The working-day calendar (R-CAL-1, R-CAL-2) and the audit's own dates (R-AUD-1, R-AUD-2)."""
 
+import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
 from activities.calendar import WorkingCalendar
 from models.cycles import cycle_holds, is_cycle, next_cycle
+from tests import helpers
 from tests.helpers import LONDON
 
 calendar = WorkingCalendar()
@@ -101,3 +103,18 @@ def test_a_recorded_calendar_refuses_a_day_it_does_not_hold():
     assert recorded.covers(date(2027, 1, 10), timedelta(days=20)) and not recorded.covers(date(2027, 1, 10), timedelta(days=40))
     with pytest.raises(ValueError, match="outside the recorded calendar"):
         recorded.deadline_after(datetime(2027, 1, 29, 9, tzinfo=LONDON), 5)
+
+
+async def test_an_audit_records_the_councils_days_with_its_start(api, env, client, settings):
+    """The API sends the closed days with the audit's start, so its first step records them with
+    no local activity of its own, and its deadlines follow the days the API sent: a closure day
+    the API knows moves the completion deadline (the worker, started before it, does not know it)."""
+    settings.closure_days = [date(2027, 2, 4)]  # read by the API at its first allocation
+    await helpers.skip_to(env, helpers.london(2027, 1, 4, 9))
+    allocated = await helpers.allocate(api)
+    history = await client.get_workflow_handle(f"audit-{allocated['audit_id']}").fetch_history()
+    local_activities = [json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)["activity_type"]
+                        for e in history.events if e.marker_recorded_event_attributes.marker_name == "core_local_activity"]
+    assert local_activities == ["send_email", "save_audit_row"]
+    # One calendar month on, 4 February, is closed: the working day before it (R-AUD-1).
+    assert helpers.deadline(allocated, "completion_due") == helpers.london(2027, 2, 3, 17)

@@ -21,7 +21,7 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import CalendarActivities
+    from activities.calendar import CalendarActivities, WorkingCalendar
     from activities.persistence import PersistenceActivities
     from models.cycles import cycle_label, month_of, next_cycle
     from models.enums import ChainOutcome, Escalation, PersonRole, Stage
@@ -52,6 +52,8 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
     def __init__(self, audit: AuditInput) -> None:
         self._init_process()
         self.audit, self.audit_id, self.case_ref = audit, audit.audit_id, audit.case_ref
+        if audit.calendar and self._lean:  # recorded with the start: no local activity to record it
+            self._calendar = WorkingCalendar.from_days(audit.calendar)
         # Runs started before people could change kept whom they named at allocation and looked
         # the service's contacts up once; they replay that way (README: "Changing running code").
         self._people_change = self._patched(PEOPLE_CHANGE)
