@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from api.deps import Actor, Svc
 from api.permissions import audit_id_in, permit
+from models.limits import MAX_ROW_ID
 from models.tables import ActionLogEntry
 
 log = logging.getLogger("qsaf.api")
@@ -93,7 +94,7 @@ def read_action_log(
     svc: Svc,
     audit_id: Annotated[str | None, Query(max_length=80)] = None,
     actor_id: Annotated[str | None, Query(max_length=64)] = None,
-    before: Annotated[int | None, Query(ge=1, description="entries older than this ID")] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="entries older than this ID")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ActionLogPage:
     """Newest first, a page at a time; PIAT only."""

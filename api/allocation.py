@@ -3,6 +3,7 @@
 cycle and kind however close together two requests come. Selections (api/selections.py) and
 self-selection (api/self_selection.py) allocate through the same checks."""
 
+import contextlib
 import hashlib
 import itertools
 from datetime import date, datetime
@@ -12,9 +13,10 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.client import WorkflowHandle
-from temporalio.common import WorkflowIDReusePolicy
+from temporalio.client import WithStartWorkflowOperation, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api import actions
 from api.audits import AUDITING_ROLES, audit_handle, staff_named, unprocessable
@@ -56,8 +58,7 @@ async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc, key: I
     audit = check_allocation(body, actor, svc)
     request = actions.request_id("allocate", actor, key)
     await refuse_projected_duplicate(svc, audit)
-    handle = await start_audit(svc, audit, request)
-    await actions.update(svc, handle, AuditWorkflow.allocation_recorded)
+    handle = await start_audit(svc, audit, request, first_update=AuditWorkflow.allocation_recorded)
     return await actions.answered(svc, handle, AuditWorkflow.view, AuditView, AuditRecord, handle.id.removeprefix("audit-"))
 
 
@@ -79,35 +80,57 @@ def audit_id_for(cycle: str, kind: AuditKind, case_ref: str) -> str:
     return f"{cycle}-{KIND_CODES[kind]}-{hashlib.sha256(case_ref.encode()).hexdigest()[:10]}"
 
 
-async def start_audit(svc: Svc, audit: AuditInput, request: str | None) -> WorkflowHandle:
+async def start_audit(svc: Svc, audit: AuditInput, request: str | None, first_update=None) -> WorkflowHandle:
     """Start the audit's workflow under the case's ID; of two allocations racing each other,
     Temporal starts one and refuses the other. An audit an operator terminated (or that failed)
     keeps its ID with its history and its notifications' keys (`<workflow id>/<step>`, which
     would silence a second run's emails), so allocating the case again takes the next ID,
-    `<id>-2`, `<id>-3`: the same next ID for racing requests, so Temporal still decides."""
+    `<id>-2`, `<id>-3`: the same next ID for racing requests, so Temporal still decides.
+    With `first_update`, returns once that update has answered (a retry's too)."""
     audit = audit.model_copy(update={"calendar": svc.recorded_days()})  # its first step then records none
     for attempt in itertools.count(1):
         candidate = audit if attempt == 1 else audit.model_copy(update={"audit_id": f"{audit.audit_id}-{attempt}"})
         try:
-            return await svc.client.start_workflow(
-                AuditWorkflow.run,
-                candidate,
-                id=f"audit-{candidate.audit_id}",
-                task_queue=svc.settings.temporal_task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=sa.at_allocation(candidate),
-                memo={ALLOCATION_REQUEST: request} if request else None,
-                static_summary=f"{audit.kind.value} audit, {audit.service_area.value}, cycle {audit.cycle}",
-                task_timeout=candidate.policy.task_timeout,
-            )
+            return await _start(svc, candidate, request, first_update)
         except WorkflowAlreadyStartedError:
             info = await actions.describe(svc, f"audit-{candidate.audit_id}")
             if info and info.status in ENDED_IN_ERROR:
                 continue
             if request and info and await actions.memo(svc, info, ALLOCATION_REQUEST) == request:
-                return audit_handle(svc, candidate.audit_id)  # a retry: the first request's audit
+                handle = audit_handle(svc, candidate.audit_id)  # a retry: the first request's audit
+                if first_update:
+                    await actions.update(svc, handle, first_update)
+                return handle
             raise _duplicate(audit, candidate.audit_id) from None
     raise AssertionError("unreachable")
+
+
+async def _start(svc: Svc, audit: AuditInput, request: str | None, first_update) -> WorkflowHandle:
+    """The start itself; with `first_update`, the update goes in the same request
+    (update-with-start): one round trip, and the workflow's first task takes both."""
+    options = dict(
+        id=f"audit-{audit.audit_id}",
+        task_queue=svc.settings.temporal_task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=sa.at_allocation(audit),
+        memo={ALLOCATION_REQUEST: request} if request else None,
+        static_summary=f"{audit.kind.value} audit, {audit.service_area.value}, cycle {audit.cycle}",
+        task_timeout=audit.policy.task_timeout,
+    )
+    if first_update is None:
+        return await svc.client.start_workflow(AuditWorkflow.run, audit, **options)
+    start = WithStartWorkflowOperation(AuditWorkflow.run, audit, id_conflict_policy=WorkflowIDConflictPolicy.FAIL, **options)
+    try:
+        async with actions.answer_within(svc) as timeout:
+            await svc.client.execute_update_with_start_workflow(first_update, start_workflow_operation=start, rpc_timeout=timeout)
+    except (WorkflowAlreadyStartedError, RPCError) as refused:
+        # The time-skipping test server says "already started" as a bare ALREADY_EXISTS.
+        if isinstance(refused, RPCError) and refused.status is not RPCStatusCode.ALREADY_EXISTS:
+            raise
+        with contextlib.suppress(WorkflowAlreadyStartedError, RPCError):
+            await start.workflow_handle()  # the operation keeps the same refusal: read, so it is not logged as lost
+        raise WorkflowAlreadyStartedError(options["id"], "AuditWorkflow") from None
+    return await start.workflow_handle()
 
 
 async def refuse_projected_duplicate(svc: Svc, audit: AuditInput) -> None:

@@ -15,6 +15,7 @@ MAX_ITEM_TEXT = 1_000  # an action or measure in a list of up to MAX_ITEMS: a se
 MAX_THEME = 200  # a themed audit's theme is a title, not a report
 MAX_ID = 64  # staff IDs, case references, domain names
 MAX_ITEMS = 50  # improvement actions, SMART actions, attendees, disputed domains
+MAX_ROW_ID = 2**63 - 1  # a table's integer key: 64 bits, signed, in SQLite and PostgreSQL alike
 MAX_CONFIRMED = 2_000  # allocations in one confirmation: a selection is up to 50 per team, a month of a large council
 
 CASE_REF = r"^[A-Za-z0-9][A-Za-z0-9-]*$"  # a case record's identifier, never a name (length: MAX_ID)

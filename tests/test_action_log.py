@@ -41,6 +41,9 @@ async def test_the_log_is_for_piat_and_pages_newest_first(api, env, client):
     rest = (await api.as_("piat1").get("/action-log", params={"limit": 2, "before": first["next_before"]})).json()
     ids = [e["id"] for e in first["entries"] + rest["entries"]]
     assert ids == sorted(ids, reverse=True) and len(ids) == 3 and rest["next_before"] is None
+    # An ID past any table's key is a 422 naming the bound (it was a 500 from the database).
+    r = await api.as_("piat1").get("/action-log", params={"before": 2**64})
+    assert r.status_code == 422 and "before" in r.text, r.text
 
 
 @pytest.mark.parametrize("statement", ["UPDATE action_log SET status = 200", "DELETE FROM action_log"])
