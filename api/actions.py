@@ -64,9 +64,12 @@ async def live_or_saved(svc: Services, handle: WorkflowHandle, query_fn: Callabl
 async def answered(svc: Services, handle: WorkflowHandle, query_fn: Callable, view: type[BaseModel], table,
                    record_id: str) -> Any:
     """A process's view once one of its updates has answered: the row its projection saved
-    before answering (`Process._answer`), when that row holds the whole current view
-    (`view_current`); else asked of the workflow. A query costs the server a round trip and
-    the worker a task: with it, one staff action took a fifth longer (issue 10, figure 1)."""
+    before answering, when that row holds the whole current view (`view_current`); else asked
+    of the workflow. An update that waits answers once the row holds its change
+    (`Process._answer`); one that answers at once does so with the workflow task that saves the
+    row, which completes only after its local activities (unless they outlast most of the
+    task's timeout: then the answer may be a step behind, as the lists would). A query costs the server a round trip
+    and the worker a task: with it, one staff action took a fifth longer (issue 10, figure 1)."""
     key = table.__table__.primary_key.columns.values()[0]
     with Session(svc.engine) as session:
         saved = session.exec(select(table.view_current, table.view).where(key == record_id)).first()

@@ -3,7 +3,7 @@
 cycle and kind however close together two requests come. Selections (api/selections.py) and
 self-selection (api/self_selection.py) allocate through the same checks."""
 
-import contextlib
+import asyncio
 import hashlib
 import itertools
 from datetime import date, datetime
@@ -120,6 +120,10 @@ async def _start(svc: Svc, audit: AuditInput, request: str | None, first_update)
     if first_update is None:
         return await svc.client.start_workflow(AuditWorkflow.run, audit, **options)
     start = WithStartWorkflowOperation(AuditWorkflow.run, audit, id_conflict_policy=WorkflowIDConflictPolicy.FAIL, **options)
+    # The operation keeps the start's outcome for `workflow_handle()`: read whatever happens, so
+    # a refusal or a timeout (a 504) is not logged as an outcome nobody read.
+    started = asyncio.ensure_future(start.workflow_handle())
+    started.add_done_callback(lambda task: task.cancelled() or task.exception())
     try:
         async with actions.answer_within(svc) as timeout:
             await svc.client.execute_update_with_start_workflow(first_update, start_workflow_operation=start, rpc_timeout=timeout)
@@ -127,10 +131,8 @@ async def _start(svc: Svc, audit: AuditInput, request: str | None, first_update)
         # The time-skipping test server says "already started" as a bare ALREADY_EXISTS.
         if isinstance(refused, RPCError) and refused.status is not RPCStatusCode.ALREADY_EXISTS:
             raise
-        with contextlib.suppress(WorkflowAlreadyStartedError, RPCError):
-            await start.workflow_handle()  # the operation keeps the same refusal: read, so it is not logged as lost
         raise WorkflowAlreadyStartedError(options["id"], "AuditWorkflow") from None
-    return await start.workflow_handle()
+    return await started
 
 
 async def refuse_projected_duplicate(svc: Svc, audit: AuditInput) -> None:

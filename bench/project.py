@@ -34,7 +34,8 @@ def bench_settings(workdir: Path, temporal_address: str, smtp_port: int, task_qu
     return Settings(
         temporal_address=temporal_address,
         temporal_task_queue=task_queue,
-        database_url=f"sqlite:///{workdir / 'qsaf.db'}",
+        # BENCH_DATABASE_URL: an empty app database elsewhere, e.g. PostgreSQL as production runs it.
+        database_url=os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'qsaf.db'}",
         smtp_host="127.0.0.1",
         smtp_port=smtp_port,
         staff_directory=staff,

@@ -87,3 +87,21 @@ async def test_a_workflow_that_cannot_answer_is_a_json_504_in_bounded_time(unans
     assert r.json()["detail"] == (
         f"the audit did not answer within 1 s; the action may still complete — check {check.format(id=audit_id)} before trying again"
     )
+
+
+async def test_an_allocation_no_worker_takes_is_a_504_that_leaves_nothing_unread(unanswered, caplog):
+    """`POST /audits` starts the audit with its first update in one request; cut short by the
+    API's bound, the start's own outcome is still read, not logged as lost ("Future exception
+    was never retrieved", which it was)."""
+    import asyncio
+    import gc
+
+    from tests.helpers import allocation
+
+    app, _ = unanswered
+    async with http(app) as client:
+        r = await client.post("/audits", json=allocation(case_ref="C-NOWORKER"), headers={"Authorization": "Bearer dev-piat1"})
+    assert r.status_code == 504, r.text
+    await asyncio.sleep(0.1)
+    gc.collect()
+    assert not [record for record in caplog.records if "never retrieved" in record.getMessage()]
