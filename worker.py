@@ -1,5 +1,6 @@
 """The worker: the only process that runs workflows and activities (`python worker.py`)."""
 
+import argparse
 import asyncio
 import contextlib
 import logging
@@ -245,27 +246,43 @@ class _ContextFree(WorkflowInstance):
 
 @contextlib.asynccontextmanager
 async def run_worker(client: Client, settings: Settings, **options) -> AsyncIterator[Worker]:
-    """The worker and, beside it, the email relay that delivers what its activities queue."""
-    relay = email_relay(settings)
-    delivering = asyncio.create_task(relay.run(), name="email relay")
-    try:
-        async with build_worker(client, settings, relay, **options) as worker:
+    """The worker and, unless it runs as its own process (`WORKER_EMAIL_RELAY=false`), the email
+    relay beside it, woken by each email its activities queue."""
+    if not settings.worker_email_relay:
+        async with build_worker(client, settings, **options) as worker:
             yield worker
+        return
+    relay = email_relay(settings)
+    async with delivering(relay), build_worker(client, settings, relay, **options) as worker:
+        yield worker
+
+
+@contextlib.asynccontextmanager
+async def delivering(relay: EmailRelay) -> AsyncIterator[EmailRelay]:
+    task = asyncio.create_task(relay.run(), name="email relay")
+    try:
+        yield relay
     finally:
-        delivering.cancel()
+        task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await delivering
+            await task
 
 
-async def main() -> None:
+async def main(relay_only: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = get_settings()
-    client = await connect(settings)
-    await register_search_attributes(client, settings.temporal_namespace)
-    await ensure_cycle_schedule(client, settings)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):  # finish in-flight tasks, then leave
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    if relay_only:  # the outbox's own process: no Temporal, only the app database and SMTP
+        async with delivering(email_relay(settings)):
+            log.info("email relay delivering the outbox to %s:%s", settings.smtp_host, settings.smtp_port)
+            await stop.wait()
+        log.info("email relay stopped")
+        return
+    client = await connect(settings)
+    await register_search_attributes(client, settings.temporal_namespace)
+    await ensure_cycle_schedule(client, settings)
     async with run_worker(client, settings, max_cached_workflows=settings.worker_max_cached_workflows):
         log.info("worker polling task queue %r on %s", settings.temporal_task_queue, settings.temporal_address)
         await stop.wait()
@@ -273,4 +290,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description="The worker: workflows and activities; with --relay, the email relay alone.")
+    parser.add_argument("--relay", action="store_true",
+                        help="deliver the outbox only (the worker then runs with WORKER_EMAIL_RELAY=false)")
+    asyncio.run(main(relay_only=parser.parse_args().relay))

@@ -240,7 +240,7 @@ async def dev_server_figures(args, results: dict, workdir: Path) -> None:
     from temporalio.client import Client
 
     from bench import bare as bare_mod
-    from bench.project import ProjectSide, api_client, bench_settings, start_worker
+    from bench.project import ProjectSide, api_client, bench_settings, start_relay, start_worker
 
     figures = results["figures"]
     server = DevServer(workdir)
@@ -253,6 +253,7 @@ async def dev_server_figures(args, results: dict, workdir: Path) -> None:
             settings = bench_settings(workdir, server.address, smtp.port)
             for n in range(args.workers):  # one by default, as `make dev` runs it
                 procs.append(await start_worker(settings, workdir / ("worker.log" if n == 0 else f"worker-{n}.log")))
+            procs.append(await start_relay(settings, workdir / "relay.log"))
             bare_log = workdir / "bare-worker.log"
             procs.append(spawn([sys.executable, "-m", "bench.bare", "--address", server.address, "--task-queue", "bare",
                                 "--db", str(workdir / "bare.db")], bare_log))
@@ -346,7 +347,7 @@ async def worker_rss(args, server: DevServer, smtp, workdir: Path) -> dict:
     from temporalio.client import Client
 
     from bench import bare as bare_mod
-    from bench.project import ProjectSide, api_client, bench_settings, start_worker
+    from bench.project import ProjectSide, api_client, bench_settings, start_relay, start_worker
 
     levels = sorted(args.rss)
     # The worker's sticky cache: what fits (the production default, WORKER_MAX_CACHED_WORKFLOWS),

@@ -18,6 +18,7 @@ from bench.server import ROOT, spawn, wait_for_line
 LONDON = ZoneInfo("Europe/London")
 ACTIONS = ["allocate", "grading", "conversation", "submit", "qa"]
 WORKER_READY = "worker polling task queue"
+RELAY_READY = "email relay delivering the outbox"
 CYCLE = "2027-01"  # a future cycle holding standard audits: allocation checks the real date
 
 
@@ -71,6 +72,9 @@ def worker_env(settings, max_cached: int) -> dict[str, str]:
         "STAFF_DIRECTORY": str(settings.staff_directory),
         "PAYLOAD_KEYS_FILE": str(settings.payload_keys_file),
         "WORKER_MAX_CACHED_WORKFLOWS": str(max_cached),
+        # As `make dev` runs it: the email relay in a process of its own (`start_relay`).
+        "WORKER_EMAIL_RELAY": "false",
+        "EMAIL_RELAY_POLL_SECONDS": "1",
     }
 
 
@@ -80,6 +84,15 @@ async def start_worker(settings, log: Path, max_cached: int = 1000):
 
     proc = spawn([sys.executable, "worker.py"], log, worker_env(settings, max_cached))
     await wait_for_line(proc, log, WORKER_READY)
+    return proc
+
+
+async def start_relay(settings, log: Path):
+    """`python worker.py --relay`, delivering once its log says so."""
+    import sys
+
+    proc = spawn([sys.executable, "worker.py", "--relay"], log, worker_env(settings, 0))
+    await wait_for_line(proc, log, RELAY_READY)
     return proc
 
 

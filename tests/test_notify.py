@@ -1,6 +1,9 @@
 """Notifications against a real SQLite file and a real local SMTP server: the email outbox and its
 relay, recipients who have left, and the mail server down or refusing."""
 
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
 
 import pytest
@@ -12,7 +15,8 @@ from activities.notify import NotifyActivities, OutboxMosaic
 from models.enums import Channel
 from models.payloads import Notification
 from models.tables import MosaicOutbox
-from tests.helpers import LONDON
+from models.settings import ROOT
+from tests.helpers import LONDON, eventually
 
 
 @pytest.fixture
@@ -185,3 +189,22 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+async def test_the_relay_delivers_as_a_process_of_its_own(notify, settings, smtp, sent, tmp_path):
+    """`python worker.py --relay`, as `make dev` and docker-compose run it beside a worker with
+    `WORKER_EMAIL_RELAY=false`: what another process queued, no wake-up reaches it, so it finds
+    the email by polling, and delivers it once."""
+    env = os.environ | {"DATABASE_URL": settings.database_url, "SMTP_HOST": settings.smtp_host,
+                        "SMTP_PORT": str(settings.smtp_port), "STAFF_DIRECTORY": str(settings.staff_directory),
+                        "EMAIL_RELAY_POLL_SECONDS": "0.2"}
+    with open(tmp_path / "relay.log", "wb") as log:
+        relay = subprocess.Popen([sys.executable, "worker.py", "--relay"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    try:
+        notify.send_email(note("audit-x/report"))
+        delivered = lambda: [n.delivery for n in sent("2027-01-abc")] == ["sent"]  # noqa: E731
+        assert await eventually(delivered, attempts=300), (tmp_path / "relay.log").read_text()
+        assert len(smtp.messages) == 1 and smtp.messages[0]["X-QSAF-Key"] == "audit-x/report"
+    finally:
+        relay.terminate()
+        assert relay.wait(15) == 0  # SIGTERM: it finishes its round and leaves
