@@ -1,4 +1,5 @@
-"""The worker: the only process that runs workflows and activities (`python worker.py`)."""
+"""The worker: the only process that runs workflows and activities (`python worker.py`); with
+`--relay`, the email relay alone (activities/email_relay.py), beside a worker run with WORKER_EMAIL_RELAY=false."""
 
 import argparse
 import asyncio

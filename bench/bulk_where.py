@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from bench.__main__ import cpu_seconds, rows_saved
-from bench.project import ProjectSide, api_client, bench_settings, start_relay, start_worker
+from bench.project import ProjectSide, api_client, bench_settings, start_worker
 from bench.server import DevServer, SmtpSink, stop
 
 SCHEDULED, STARTED, COMPLETED = 5, 6, 7  # temporalio.api.enums.v1.EventType: workflow task events
@@ -42,17 +42,16 @@ async def main(audits: int, workers: int) -> None:
         workdir = Path(tmp)
         server = DevServer(workdir)
         server.start()
-        procs, relay = [], None
+        procs = []
         try:
             await server.wait_ready()
             settings = bench_settings(workdir, server.address, smtp.port)
             for n in range(workers):
                 procs.append(await start_worker(settings, workdir / f"worker-{n}.log"))
-            relay = await start_relay(settings, workdir / "relay.log")
             async with api_client(settings) as (http, client):
                 side = ProjectSide(http, "w")
                 await side.sequence(0)  # warm-up
-                pids = {"server": server.proc.pid, "API (this process)": os.getpid()} | {f"worker {n}": p.pid for n, p in enumerate(procs)} | {"relay": relay.pid}
+                pids = {"server": server.proc.pid, "API (this process)": os.getpid()} | {f"worker {n}": p.pid for n, p in enumerate(procs)}
                 before = {name: cpu_seconds(pid) for name, pid in pids.items()}
                 t = time.perf_counter()
                 result = await side.select_and_confirm(audits, rows_saved(settings))
@@ -62,7 +61,7 @@ async def main(audits: int, workers: int) -> None:
                 print("cores used on average while confirming and settling:", used)
                 print(await first_task_times(client, side.cycle, 60))
         finally:
-            for proc in procs + [relay]:
+            for proc in procs:
                 stop(proc)
             server.stop()
             for log in sorted(workdir.glob("worker-*.log")):

@@ -72,17 +72,20 @@ def worker_env(settings, max_cached: int) -> dict[str, str]:
         "STAFF_DIRECTORY": str(settings.staff_directory),
         "PAYLOAD_KEYS_FILE": str(settings.payload_keys_file),
         "WORKER_MAX_CACHED_WORKFLOWS": str(max_cached),
-        # As `make dev` runs it: the email relay in a process of its own (`start_relay`).
-        "WORKER_EMAIL_RELAY": "false",
-        "EMAIL_RELAY_POLL_SECONDS": "1",
     }
 
 
-async def start_worker(settings, log: Path, max_cached: int = 1000):
+def relay_process_env(env: dict[str, str]) -> dict[str, str]:
+    """`--relay-process`: the worker without its relay, which `start_relay` runs on its own."""
+    return env | {"WORKER_EMAIL_RELAY": "false", "EMAIL_RELAY_POLL_SECONDS": "1"}
+
+
+async def start_worker(settings, log: Path, max_cached: int = 1000, relay_process: bool = False):
     """`python worker.py`, polling once its log says so."""
     import sys
 
-    proc = spawn([sys.executable, "worker.py"], log, worker_env(settings, max_cached))
+    env = worker_env(settings, max_cached)
+    proc = spawn([sys.executable, "worker.py"], log, relay_process_env(env) if relay_process else env)
     await wait_for_line(proc, log, WORKER_READY)
     return proc
 
@@ -91,7 +94,7 @@ async def start_relay(settings, log: Path):
     """`python worker.py --relay`, delivering once its log says so."""
     import sys
 
-    proc = spawn([sys.executable, "worker.py", "--relay"], log, worker_env(settings, 0))
+    proc = spawn([sys.executable, "worker.py", "--relay"], log, relay_process_env(worker_env(settings, 0)))
     await wait_for_line(proc, log, RELAY_READY)
     return proc
 

@@ -42,8 +42,8 @@ class Settings(BaseSettings):
     email_retry_max_seconds: float = 300  # the relay's longest wait between SMTP attempts
     email_relay_poll_seconds: float = 5  # how often the relay looks for retries that fell due
     # true: `python worker.py` delivers the outbox itself, woken by each email it queues. false:
-    # the relay runs as its own process, `python worker.py --relay` (as `make dev` runs it),
-    # finding new emails by polling, and the worker's interpreter is the workflows' alone.
+    # the relay runs as its own process, `python worker.py --relay`, finding new emails by
+    # polling, and the worker's interpreter is the workflows' alone (README, "Performance").
     worker_email_relay: bool = True
     payload_keys_file: Path | None = None  # AES-GCM keys for workflow payloads (temporal_client.py)
     codec_cors_origins: Annotated[list[str], NoDecode] = ["http://localhost:8233"]  # the Web UI, for /codec

@@ -147,9 +147,7 @@ def main() -> int:
     env = os.environ.copy()
     # Dev sign-in (`dev-<staff id>`) on this machine only: the API refuses it without ALLOW_DEV_AUTH.
     dev = {"TEMPORAL_ADDRESS": "localhost:7233", "SMTP_HOST": "localhost", "SMTP_PORT": "1025",
-           "AUTH_MODE": "dev", "ALLOW_DEV_AUTH": "true", "PAYLOAD_KEYS_FILE": str(PAYLOAD_KEYS),
-           # The email relay runs as its own process, finding new emails each second.
-           "WORKER_EMAIL_RELAY": "false", "EMAIL_RELAY_POLL_SECONDS": "1"}
+           "AUTH_MODE": "dev", "ALLOW_DEV_AUTH": "true", "PAYLOAD_KEYS_FILE": str(PAYLOAD_KEYS)}
     if not PAYLOAD_KEYS.exists():
         new_key_file(PAYLOAD_KEYS, "dev-1")
     for key, value in dev.items():
@@ -170,7 +168,6 @@ def main() -> int:
         start("mail catcher", [str(BIN / "python"), "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:1025",
                                "-c", "aiosmtpd.handlers.Mailbox", str(MAILBOX)])
         start("worker", [str(BIN / "python"), "worker.py"], env)
-        start("email relay", [str(BIN / "python"), "worker.py", "--relay"], env)
         start("API", [str(BIN / "uvicorn"), "api.main:app", "--host", "127.0.0.1", "--port", "8000"], env)
         wait_until(api_healthy, "the API (http://127.0.0.1:8000/health)")
         banner()
