@@ -68,8 +68,9 @@ async def answered(svc: Services, handle: WorkflowHandle, query_fn: Callable, vi
     of the workflow. An update that waits answers once the row holds its change
     (`Process._answer`); one that answers at once does so with the workflow task that saves the
     row, which completes only after its local activities (unless they outlast most of the
-    task's timeout: then the answer may be a step behind, as the lists would). A query costs the server a round trip
-    and the worker a task: with it, one staff action took a fifth longer (issue 10, figure 1)."""
+    task's timeout: then the answer may be a step behind, as the lists would). A query costs
+    the server a round trip and the worker a task: with it, one staff action took a fifth
+    longer (issue 10, figure 1)."""
     key = table.__table__.primary_key.columns.values()[0]
     with Session(svc.engine) as session:
         saved = session.exec(select(table.view_current, table.view).where(key == record_id)).first()

@@ -102,7 +102,7 @@ class SafetyConcernRecord(SQLModel, table=True):
     overdue: bool = Field(default=False, index=True)
     raised_at: datetime
     updated_at: datetime
-    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole view, first and last
+    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole view, as `view_current` says
     view_current: bool = view_current()
 
 
@@ -168,7 +168,7 @@ class CycleRecord(SQLModel, table=True):
     closes_at: datetime
     reported_at: datetime | None = None  # when its non-completion report was sent (R-QA-4)
     updated_at: datetime
-    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole CycleView, first and last
+    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole CycleView, as `view_current` says
     view_current: bool = view_current()
 
 
@@ -206,7 +206,8 @@ class MosaicOutbox(SQLModel, table=True):
 
 class ModerationPanelRecord(SQLModel, table=True):
     """A projection of each moderation panel workflow (`moderation-YYYY-MM`, R-MOD-1): its draw's
-    seed and, first and last, its whole view for when the history is gone."""
+    seed and its whole view, for when the history is gone (at every save of a run begun since
+    issue 10's lean steps; first and last before)."""
 
     __tablename__ = "moderation_panel"
 
@@ -218,7 +219,7 @@ class ModerationPanelRecord(SQLModel, table=True):
     due: datetime | None = None
     overdue: bool = Field(default=False, index=True)
     updated_at: datetime
-    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole ModerationPanelView, first and last
+    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole ModerationPanelView
 
 
 class ModerationRecord(SQLModel, table=True):
