@@ -18,7 +18,7 @@ import smtplib
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import update
+from sqlalchemy import Row, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, or_, select
 
@@ -28,17 +28,20 @@ from models.staff import StaffDirectory
 from models.tables import NotificationRecord
 
 log = logging.getLogger("qsaf.relay")
+CLAIMED = ("id", "key", "addresses", "subject", "body", "urgent", "attempts")  # what a send needs
 UNCERTAIN = "uncertain: the relay stopped while the mail server was taking it; not sent again, so as never to send twice"
 
 
 class EmailRelay:
     def __init__(self, engine: Engine, directory: StaffDirectory, smtp_host: str, smtp_port: int, sender: str,
                  retry_max: timedelta = timedelta(minutes=5), poll: timedelta = timedelta(seconds=5),
-                 lease: timedelta = timedelta(minutes=2), text: EmailText | None = None):
+                 lease: timedelta = timedelta(minutes=2), text: EmailText | None = None,
+                 gather: timedelta = timedelta(milliseconds=200)):
         self.engine, self.directory = engine, directory
         self.text = text or EmailText(directory)  # words the PI&A Manager's notice of an uncertain send
         self.smtp_host, self.smtp_port, self.sender = smtp_host, smtp_port, sender
         self.retry_max, self.poll, self.lease = retry_max, poll, lease  # lease > the SMTP timeout (30 s)
+        self.gather = gather  # after a wake-up, let a step's other emails join the round
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
 
@@ -48,7 +51,8 @@ class EmailRelay:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self) -> None:
-        """Deliver until cancelled: on each wake-up, and every `poll` for retries that fall due."""
+        """Deliver until cancelled: soon after each wake-up, and every `poll` for retries that
+        fall due and for messages whose relay died while sending them."""
         self._loop = asyncio.get_running_loop()
         while True:
             self._wake.clear()
@@ -58,6 +62,10 @@ class EmailRelay:
                 log.exception("email relay round failed")
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll.total_seconds())
+                # Woken: a burst (a month's allocation, twenty people acting at once) queues its
+                # emails within moments; one round takes them all in one claim and one connection,
+                # instead of a claim, a connection and a share of the worker's interpreter for each.
+                await asyncio.sleep(self.gather.total_seconds())
             except TimeoutError:
                 pass
 
@@ -65,54 +73,55 @@ class EmailRelay:
         """Send every pending email whose time has come, over one connection (a month's
         allocation queues hundreds at once); the number sent."""
         self._give_up_interrupted()
-        sent, smtp = 0, None
+        sent = 0
+        while claimed := self._claim_due():
+            outcome = self._deliver_all(claimed)
+            if outcome is None:
+                break  # the server is unreachable: the rest wait for their next attempt
+            sent += outcome
+        return sent
+
+    def _claim_due(self) -> list[Row]:
+        """Take up to a hundred due messages for this relay in one conditional update: of two
+        relays, each message goes to one (`delivery` is checked again as each row is updated)."""
+        table, now = NotificationRecord.__table__, datetime.now(UTC)
+        due = (select(table.c.id)
+               .where(table.c.delivery == PENDING)
+               .where(or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now))
+               .order_by(table.c.id).limit(100))
+        with self.engine.begin() as connection:
+            return sorted(connection.execute(
+                update(table).where(table.c.id.in_(due), table.c.delivery == PENDING)
+                .values(delivery=SENDING, next_attempt_at=now + self.lease, attempts=table.c.attempts + 1)
+                .returning(*(table.c[name] for name in CLAIMED))
+            ).all(), key=lambda record: record.id)
+
+    def _deliver_all(self, claimed: list[Row]) -> int | None:
+        """Send the claimed messages over one connection; None if the server could not be reached
+        (the message it failed on waits out its backoff, the others go back untried)."""
+        smtp = None
         try:
-            for record_id in self._due():
-                record = self._claim(record_id)
-                if record is None:
-                    continue  # another relay took it
+            sent = 0
+            for n, record in enumerate(claimed):
                 smtp = smtp or self._connect(record)
                 outcome = self._deliver(smtp, record) if smtp else None
                 if outcome is None:
-                    break  # the server is unreachable: the rest wait for the next round
+                    self._put_back(claimed[n + 1:], until=datetime.now(UTC) + self._backoff(record))
+                    return None
                 sent += outcome
+            return sent
         finally:
             if smtp:
                 _quit(smtp)
-        return sent
 
-    def _due(self) -> list[int]:
-        now = datetime.now(UTC)
-        with Session(self.engine) as session:
-            return list(session.exec(
-                select(NotificationRecord.id)
-                .where(NotificationRecord.delivery == PENDING)
-                .where(or_(NotificationRecord.next_attempt_at.is_(None), NotificationRecord.next_attempt_at <= now))
-                .order_by(NotificationRecord.id)
-                .limit(100)
-            ))
-
-    def _claim(self, record_id: int) -> NotificationRecord | None:
-        """Take the message for this relay (one conditional update: of two relays, one wins)."""
-        with Session(self.engine) as session:
-            claimed = session.exec(
-                update(NotificationRecord)
-                .where(NotificationRecord.id == record_id, NotificationRecord.delivery == PENDING)
-                .values(delivery=SENDING, next_attempt_at=datetime.now(UTC) + self.lease,
-                        attempts=NotificationRecord.attempts + 1)
-                .execution_options(synchronize_session=False)  # nothing loaded to keep in step
-            ).rowcount
-            session.commit()
-            return session.get(NotificationRecord, record_id) if claimed else None
-
-    def _connect(self, record: NotificationRecord) -> smtplib.SMTP | None:
+    def _connect(self, record: Row) -> smtplib.SMTP | None:
         """The round's connection; None (the claimed message put back for later) if unreachable."""
         try:
             return smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=30)
         except OSError as error:
             return self._retry_later(record, f"mail server unavailable ({type(error).__name__})")
 
-    def _deliver(self, smtp: smtplib.SMTP, record: NotificationRecord) -> bool | None:
+    def _deliver(self, smtp: smtplib.SMTP, record: Row) -> bool | None:
         """True: accepted; False: refused for good (smtplib resets the conversation, so the
         connection goes on); None: the server could not be reached."""
         try:
@@ -128,20 +137,31 @@ class EmailRelay:
         except (OSError, smtplib.SMTPException) as error:
             return self._retry_later(record, f"mail server unavailable ({type(error).__name__})")
 
-    def _retry_later(self, record: NotificationRecord, why: str) -> None:
+    def _retry_later(self, record: Row, why: str) -> None:
         """Back off exponentially up to `retry_max`; the outbox keeps the message meanwhile."""
-        wait = min(self.retry_max, timedelta(seconds=2 ** min(record.attempts, 20)))
+        wait = self._backoff(record)
         error = f"{why}; attempt {record.attempts}, next try in {int(wait.total_seconds())} s"
         log.info("email %s: %s", record.key, error)
         self._settle(record, PENDING, last_error=error, next_attempt_at=datetime.now(UTC) + wait)
         return None
 
-    def _settle(self, record: NotificationRecord, delivery: str, **values) -> None:
-        with Session(self.engine) as session:
-            session.exec(update(NotificationRecord).where(NotificationRecord.id == record.id)
-                         .values(delivery=delivery, **({"next_attempt_at": None} | values))
-                         .execution_options(synchronize_session=False))
-            session.commit()
+    def _backoff(self, record: Row) -> timedelta:
+        return min(self.retry_max, timedelta(seconds=2 ** min(record.attempts, 20)))
+
+    def _put_back(self, untried: list[Row], until: datetime) -> None:
+        """Claimed but never offered to the server, which is unreachable: pending again until the
+        failed message's next try, the claim's attempt not counted."""
+        if untried:
+            table = NotificationRecord.__table__
+            with self.engine.begin() as connection:
+                connection.execute(update(table).where(table.c.id.in_([record.id for record in untried]))
+                                   .values(delivery=PENDING, next_attempt_at=until, attempts=table.c.attempts - 1))
+
+    def _settle(self, record: Row, delivery: str, **values) -> None:
+        table = NotificationRecord.__table__
+        with self.engine.begin() as connection:
+            connection.execute(update(table).where(table.c.id == record.id)
+                               .values(delivery=delivery, **({"next_attempt_at": None} | values)))
 
     def _give_up_interrupted(self) -> None:
         """Messages whose relay died while sending them: never sent twice; a person checks."""
@@ -156,7 +176,7 @@ class EmailRelay:
                 log.warning("email %s: %s", record.key, UNCERTAIN)
             session.commit()
 
-    def _message(self, record: NotificationRecord) -> EmailMessage:
+    def _message(self, record: Row) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = ", ".join(record.addresses)

@@ -70,10 +70,23 @@ async def at_once(side, n: int, start: int) -> dict:
 
 
 def median_round(runs: list[dict]) -> dict:
-    """The round of median throughput, with every round's throughput and the errors of all."""
+    """The round of median throughput, with every round's throughput and the errors of all, and
+    each process's processor time per action as the median over the rounds."""
     middle = sorted(runs, key=lambda run: run["actions_per_s"])[len(runs) // 2]
+    cpu = {proc: statistics.median(run["cpu_ms_per_action"][proc] for run in runs)
+           for proc in runs[0].get("cpu_ms_per_action", {})}
     return middle | {"rounds_actions_per_s": [round(run["actions_per_s"], 1) for run in runs],
-                     "errors": sum(run["errors"] for run in runs)}
+                     "errors": sum(run["errors"] for run in runs), "cpu_ms_per_action": cpu}
+
+
+def processor_seconds(pids: dict[str, list[int]]) -> dict[str, float]:
+    """Each process's processor seconds so far; "bench" is this process (the API and the SMTP
+    sink for the project, the client for bare)."""
+    return {name: sum(cpu_seconds(pid) for pid in group) for name, group in pids.items()} | {"bench": time.process_time()}
+
+
+def per_action_ms(before: dict[str, float], after: dict[str, float], actions: int) -> dict[str, float]:
+    return {name: round((after[name] - before[name]) * 1000 / max(actions, 1), 2) for name in before}
 
 
 async def bulk_allocation(side, n: int, start: int, concurrency: int, method: str = "allocate") -> dict:
@@ -282,6 +295,9 @@ async def dev_server_figures(args, results: dict, workdir: Path) -> None:
                     side.errors.clear()
 
                 pids = [p.pid for p in procs]
+                # Figure 2's processor time per action: the dev server and each side's own processes.
+                round_pids = {"bare": {"server": [server.proc.pid], "worker": [procs[-1].pid]},
+                              "project": {"server": [server.proc.pid], "worker": pids[:-1]}}
 
                 async def quiet():
                     waited = await quiesce(pids)
@@ -305,7 +321,11 @@ async def dev_server_figures(args, results: dict, workdir: Path) -> None:
                             for name, side in sides.items():
                                 await quiet()
                                 print(f"bench: 2 {n} audits at once, {name}, round {r + 1} of {args.rounds}", flush=True)
-                                rounds[name].append(await at_once(side, n, take(name, n)))
+                                before = processor_seconds(round_pids[name])
+                                run = await at_once(side, n, take(name, n))
+                                await quiet()  # what the round left (emails, rows) is billed to it
+                                run["cpu_ms_per_action"] = per_action_ms(before, processor_seconds(round_pids[name]), run["actions"])
+                                rounds[name].append(run)
                         figures["at_once"][str(n)] = {name: median_round(runs) for name, runs in rounds.items()}
                 if "3" in args.figures:
                     figures["bulk_allocation"] = {}
@@ -433,6 +453,10 @@ def verdict(ok):
     return "—" if ok is None else ("met" if ok else "**missed**")
 
 
+CPU_LABELS = {"server": "dev server", "worker": "worker processes",
+              "bench": "bench process (project: the API and the SMTP sink; bare: its client)"}
+
+
 def table(results: dict) -> str:
     f = results["figures"]
     rows = []
@@ -457,6 +481,10 @@ def table(results: dict) -> str:
                      ratio(p["actions_per_s"], b["actions_per_s"]), target,
                      verdict(p["actions_per_s"] >= 0.75 * b["actions_per_s"]) if target else ""))
         rows.append((f"2 {n} audits at once: p95 (ms)", fmt(b["p95_ms"]), fmt(p["p95_ms"]), ratio(p["p95_ms"], b["p95_ms"]), "", ""))
+        for proc, label in CPU_LABELS.items():
+            if proc in p.get("cpu_ms_per_action", {}):
+                bc, pc = b["cpu_ms_per_action"][proc], p["cpu_ms_per_action"][proc]
+                rows.append((f"2 {n} … processor time per action, {label} (ms)", fmt(bc), fmt(pc), ratio(pc, bc), "", ""))
     if bulk := f.get("bulk_allocation"):
         b, p = bulk["bare"], bulk["project"]
         failed = "".join(f" ({x['audits'] - x['allocated']} {nm} allocations failed)" for nm, x in bulk.items() if x["allocated"] < x["audits"])
