@@ -16,7 +16,9 @@ import asyncio
 import logging
 import smtplib
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.text import MIMEText
+from email.policy import compat32
 
 from sqlalchemy import Row, update
 from sqlalchemy.engine import Engine
@@ -28,6 +30,7 @@ from models.staff import StaffDirectory
 from models.tables import NotificationRecord
 
 log = logging.getLogger("qsaf.relay")
+SMTP_COMPAT32 = compat32.clone(linesep="\r\n")  # lines end CRLF on the wire, as SMTP requires
 CLAIMED = ("id", "key", "addresses", "subject", "body", "urgent", "attempts")  # what a send needs
 UNCERTAIN = "uncertain: the relay stopped while the mail server was taking it; not sent again, so as never to send twice"
 
@@ -125,7 +128,7 @@ class EmailRelay:
         """True: accepted; False: refused for good (smtplib resets the conversation, so the
         connection goes on); None: the server could not be reached."""
         try:
-            smtp.send_message(self._message(record))
+            smtp.sendmail(self.sender, list(record.addresses), self._message(record))
             self._settle(record, SENT, sent_at=datetime.now(UTC))  # accepted: recorded before goodbye
             return True
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as refused:
@@ -176,17 +179,19 @@ class EmailRelay:
                 log.warning("email %s: %s", record.key, UNCERTAIN)
             session.commit()
 
-    def _message(self, record: Row) -> EmailMessage:
-        message = EmailMessage()
+    def _message(self, record: Row) -> bytes:
+        """The email as the mail server takes it. Built with the standard library's compat32 API
+        (MIMEText, Header): the modern EmailMessage parses each header it is given, which made
+        building and sending an email a sixth of the worker's processor time in a bulk allocation."""
+        message = MIMEText(record.body, "plain", "utf-8", policy=SMTP_COMPAT32)
         message["From"] = self.sender
         message["To"] = ", ".join(record.addresses)
-        message["Subject"] = record.subject
+        message["Subject"] = record.subject if record.subject.isascii() else Header(record.subject, "utf-8")
         message["Message-ID"] = f"<{record.key.replace('/', '.')}@qsaf.council.example>"
         message["X-QSAF-Key"] = record.key
         if record.urgent:  # a safety concern: flagged in every common mail client
             message["Importance"], message["X-Priority"] = "High", "1 (Highest)"
-        message.set_content(record.body)
-        return message
+        return message.as_bytes()
 
 
 def _quit(smtp: smtplib.SMTP) -> None:

@@ -61,6 +61,17 @@ def test_a_retried_email_is_queued_once_and_sent_once(notify, relay, smtp, sent)
     assert (record.delivery, record.reason, record.attempts) == ("sent", None, 1)
 
 
+def test_an_email_arrives_as_written_whatever_its_length_and_characters(notify, relay, smtp):
+    """Lines end CRLF on the wire (a bare LF made a long email one over-long line the server
+    refused), and a subject or body beyond ASCII arrives as written."""
+    body = "\n".join(" ".join([f"Paragraph {n}: the audit’s findings – what is needed, by when."] * 3) for n in range(40))
+    notify.send_email(note("audit-x/report").model_copy(update={"subject": "Audit report – case C-1 ✓", "body": body}))
+    assert relay.deliver_due() == 1
+    [message] = smtp.messages
+    assert message["Subject"] == "Audit report – case C-1 ✓"
+    assert body in message.get_content().replace("\r\n", "\n")  # between the greeting and the sign-off
+
+
 def test_a_round_delivers_every_due_email_over_one_connection(notify, relay, smtp, sent):
     """A month's allocation queues hundreds of emails at once: one connection for the round, not
     a connection (and its greeting and goodbye) for each."""
