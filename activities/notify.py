@@ -16,12 +16,12 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.email_text import EmailText
+from activities.persistence import insert_once_statement
 from models.email_marks import people
 from models.enums import Channel, Role
 from models.payloads import Notification
@@ -133,16 +133,14 @@ class NotifyActivities:
         )
 
     def _insert(self, record: NotificationRecord, also: Callable[[Session], None] = lambda session: None) -> bool:
-        """Record the notification (and whatever goes with it) once; False if a retry finds it."""
+        """Record the notification (and whatever goes with it) once; False if a retry finds it,
+        or a concurrent attempt of the same activity committed it first."""
+        once = insert_once_statement(self.engine.dialect.name, NotificationRecord.__table__, "key")
         with Session(self.engine) as session:
-            if session.exec(select(NotificationRecord.id).where(NotificationRecord.key == record.key)).first():
+            if session.connection().execute(once, record.model_dump(exclude={"id"})).rowcount == 0:
                 return False
-            session.add(record)
             also(session)
-            try:
-                session.commit()
-            except IntegrityError:  # a concurrent attempt of the same activity committed first
-                return False
+            session.commit()
         return True
 
     def _tell_piat_manager(self, n: Notification, recipients: Recipients) -> None:

@@ -71,6 +71,14 @@ def upsert_statement(dialect: str, table: Table, key: str, names: tuple[str, ...
         index_elements=[key], set_={name: insert.excluded[name] for name in names if name not in kept})
 
 
+@functools.cache
+def insert_once_statement(dialect: str, table: Table, key: str):
+    """INSERT … ON CONFLICT (key) DO NOTHING, built once: a retried activity's second insert is
+    counted 0 rows, and of two concurrent attempts one inserts, without a read first."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).on_conflict_do_nothing(
+        index_elements=[key])
+
+
 WAITING = WaitingRecord.__table__
 
 
