@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
-from sqlmodel import Session, select
+from sqlalchemy import bindparam
+from sqlmodel import select
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -135,15 +136,17 @@ async def _start(svc: Svc, audit: AuditInput, request: str | None, first_update)
     return await started
 
 
+_AUDITS = AuditRecord.__table__
+SAME_CASE_CYCLE_KIND = select(_AUDITS.c.audit_id).where(  # built once: every allocation runs it
+    _AUDITS.c.case_ref == bindparam("case_ref"), _AUDITS.c.cycle == bindparam("cycle"), _AUDITS.c.kind == bindparam("kind"))
+
+
 async def refuse_projected_duplicate(svc: Svc, audit: AuditInput) -> None:
     """The list's projection also knows audits Temporal cannot settle: those whose history is
     gone, and those allocated under another ID (before IDs came from the case)."""
-    with Session(svc.engine) as session:
-        existing = session.exec(
-            select(AuditRecord.audit_id).where(
-                AuditRecord.case_ref == audit.case_ref, AuditRecord.cycle == audit.cycle, AuditRecord.kind == audit.kind.value
-            )
-        ).all()
+    with svc.engine.connect() as connection:
+        existing = connection.execute(
+            SAME_CASE_CYCLE_KIND, {"case_ref": audit.case_ref, "cycle": audit.cycle, "kind": audit.kind.value}).scalars().all()
     for audit_id in existing:
         info = await actions.describe(svc, f"audit-{audit_id}")
         if info and info.status in ENDED_IN_ERROR:
