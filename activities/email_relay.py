@@ -38,13 +38,11 @@ UNCERTAIN = "uncertain: the relay stopped while the mail server was taking it; n
 class EmailRelay:
     def __init__(self, engine: Engine, directory: StaffDirectory, smtp_host: str, smtp_port: int, sender: str,
                  retry_max: timedelta = timedelta(minutes=5), poll: timedelta = timedelta(seconds=5),
-                 lease: timedelta = timedelta(minutes=2), text: EmailText | None = None,
-                 gather: timedelta = timedelta(milliseconds=200)):
+                 lease: timedelta = timedelta(minutes=2), text: EmailText | None = None):
         self.engine, self.directory = engine, directory
         self.text = text or EmailText(directory)  # words the PI&A Manager's notice of an uncertain send
         self.smtp_host, self.smtp_port, self.sender = smtp_host, smtp_port, sender
         self.retry_max, self.poll, self.lease = retry_max, poll, lease  # lease > the SMTP timeout (30 s)
-        self.gather = gather  # after a wake-up, let a step's other emails join the round
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
 
@@ -54,8 +52,7 @@ class EmailRelay:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self) -> None:
-        """Deliver until cancelled: soon after each wake-up, and every `poll` for retries that
-        fall due and for messages whose relay died while sending them."""
+        """Deliver until cancelled: on each wake-up, and every `poll` for retries that fall due."""
         self._loop = asyncio.get_running_loop()
         while True:
             self._wake.clear()
@@ -65,57 +62,51 @@ class EmailRelay:
                 log.exception("email relay round failed")
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll.total_seconds())
-                # Woken: a burst (a month's allocation, twenty people acting at once) queues its
-                # emails within moments; one round takes them all in one claim and one connection,
-                # instead of a claim, a connection and a share of the worker's interpreter for each.
-                await asyncio.sleep(self.gather.total_seconds())
             except TimeoutError:
                 pass
 
     def deliver_due(self) -> int:
         """Send every pending email whose time has come, over one connection (a month's
-        allocation queues hundreds at once); the number sent."""
+        allocation queues hundreds at once); the number sent. Each message is claimed just
+        before it is offered, never a batch ahead: a relay killed mid-round leaves one message
+        uncertain, not every message it had claimed."""
         self._give_up_interrupted()
-        sent = 0
-        while claimed := self._claim_due():
-            outcome = self._deliver_all(claimed)
-            if outcome is None:
-                break  # the server is unreachable: the rest wait for their next attempt
-            sent += outcome
-        return sent
-
-    def _claim_due(self) -> list[Row]:
-        """Take up to a hundred due messages for this relay in one conditional update: of two
-        relays, each message goes to one (`delivery` is checked again as each row is updated)."""
-        table, now = NotificationRecord.__table__, datetime.now(UTC)
-        due = (select(table.c.id)
-               .where(table.c.delivery == PENDING)
-               .where(or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now))
-               .order_by(table.c.id).limit(100))
-        with self.engine.begin() as connection:
-            return sorted(connection.execute(
-                update(table).where(table.c.id.in_(due), table.c.delivery == PENDING)
-                .values(delivery=SENDING, next_attempt_at=now + self.lease, attempts=table.c.attempts + 1)
-                .returning(*(table.c[name] for name in CLAIMED))
-            ).all(), key=lambda record: record.id)
-
-    def _deliver_all(self, claimed: list[Row]) -> int | None:
-        """Send the claimed messages over one connection; None if the server could not be reached
-        (the message it failed on waits out its backoff, the others go back untried)."""
-        smtp = None
+        due, sent, smtp = self._due(), 0, None
         try:
-            sent = 0
-            for n, record in enumerate(claimed):
+            for n, record_id in enumerate(due):
+                record = self._claim(record_id)
+                if record is None:
+                    continue  # another relay took it
                 smtp = smtp or self._connect(record)
                 outcome = self._deliver(smtp, record) if smtp else None
-                if outcome is None:
-                    self._put_back(claimed[n + 1:], until=datetime.now(UTC) + self._backoff(record))
-                    return None
+                if outcome is None:  # the server is unreachable: the rest wait as long as this one
+                    self._postpone(due[n + 1:], like=record_id)
+                    break
                 sent += outcome
-            return sent
         finally:
             if smtp:
                 _quit(smtp)
+        return sent
+
+    def _due(self) -> list[int]:
+        table, now = NotificationRecord.__table__, datetime.now(UTC)
+        with self.engine.connect() as connection:
+            return list(connection.execute(
+                select(table.c.id)
+                .where(table.c.delivery == PENDING)
+                .where(or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now))
+                .order_by(table.c.id).limit(100)).scalars())
+
+    def _claim(self, record_id: int) -> Row | None:
+        """Take the message for this relay (one conditional update: of two relays, one wins), and
+        read what sending it needs in the same statement."""
+        table = NotificationRecord.__table__
+        with self.engine.begin() as connection:
+            return connection.execute(
+                update(table).where(table.c.id == record_id, table.c.delivery == PENDING)
+                .values(delivery=SENDING, next_attempt_at=datetime.now(UTC) + self.lease, attempts=table.c.attempts + 1)
+                .returning(*(table.c[name] for name in CLAIMED))
+            ).first()
 
     def _connect(self, record: Row) -> smtplib.SMTP | None:
         """The round's connection; None (the claimed message put back for later) if unreachable."""
@@ -142,23 +133,22 @@ class EmailRelay:
 
     def _retry_later(self, record: Row, why: str) -> None:
         """Back off exponentially up to `retry_max`; the outbox keeps the message meanwhile."""
-        wait = self._backoff(record)
+        wait = min(self.retry_max, timedelta(seconds=2 ** min(record.attempts, 20)))
         error = f"{why}; attempt {record.attempts}, next try in {int(wait.total_seconds())} s"
         log.info("email %s: %s", record.key, error)
         self._settle(record, PENDING, last_error=error, next_attempt_at=datetime.now(UTC) + wait)
         return None
 
-    def _backoff(self, record: Row) -> timedelta:
-        return min(self.retry_max, timedelta(seconds=2 ** min(record.attempts, 20)))
-
-    def _put_back(self, untried: list[Row], until: datetime) -> None:
-        """Claimed but never offered to the server, which is unreachable: pending again until the
-        failed message's next try, the claim's attempt not counted."""
+    def _postpone(self, untried: list[int], like: int) -> None:
+        """Pending emails not offered to an unreachable server: they wait until the failed one's
+        next try, with its reason, and no attempt counted."""
         if untried:
             table = NotificationRecord.__table__
+            failed = select(table.c.next_attempt_at, table.c.last_error).where(table.c.id == like).subquery()
             with self.engine.begin() as connection:
-                connection.execute(update(table).where(table.c.id.in_([record.id for record in untried]))
-                                   .values(delivery=PENDING, next_attempt_at=until, attempts=table.c.attempts - 1))
+                connection.execute(update(table).where(table.c.id.in_(untried), table.c.delivery == PENDING)
+                                   .values(next_attempt_at=select(failed.c.next_attempt_at).scalar_subquery(),
+                                           last_error=select(failed.c.last_error).scalar_subquery()))
 
     def _settle(self, record: Row, delivery: str, **values) -> None:
         table = NotificationRecord.__table__

@@ -19,14 +19,14 @@ from models.enums import Role
 router = APIRouter(prefix="/codec", tags=["operations"], include_in_schema=False)
 
 
-def operator(
+async def operator(
     request: Request,
     svc: Annotated[Services, Depends(services)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
     if svc.settings.auth_mode == "dev" and credentials is None:
         return
-    require_role(current_staff(request, svc, credentials), Role.PIAT, action="read workflow payloads")
+    require_role(await current_staff(request, svc, credentials), Role.PIAT, action="read workflow payloads")
 
 
 def _codec(svc: Services) -> PayloadCodec:
