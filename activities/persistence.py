@@ -64,8 +64,7 @@ def upsert_statement(dialect: str, table: Table, key: str, names: tuple[str, ...
     """INSERT … ON CONFLICT (key) UPDATE, built once per table and shape: SQLite in development,
     PostgreSQL in production. Without a view (a run that saves it first and last only) the row
     keeps the one it has; a new row is never without one."""
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    insert = insert.values({name: bindparam(name, type_=table.c[name].type) for name in names})
+    insert = dialect_insert(dialect, table).values({name: bindparam(name, type_=table.c[name].type) for name in names})
     kept = {key} | (set() if with_view else {"view"})
     return insert.on_conflict_do_update(
         index_elements=[key], set_={name: insert.excluded[name] for name in names if name not in kept})
@@ -75,8 +74,12 @@ def upsert_statement(dialect: str, table: Table, key: str, names: tuple[str, ...
 def insert_once_statement(dialect: str, table: Table, key: str):
     """INSERT … ON CONFLICT (key) DO NOTHING, built once: a retried activity's second insert is
     counted 0 rows, and of two concurrent attempts one inserts, without a read first."""
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).on_conflict_do_nothing(
-        index_elements=[key])
+    return dialect_insert(dialect, table).on_conflict_do_nothing(index_elements=[key])
+
+
+def dialect_insert(dialect: str, table: Table):
+    """The dialect's INSERT, which takes ON CONFLICT: SQLite in development, PostgreSQL in production."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 WAITING = WaitingRecord.__table__

@@ -201,10 +201,10 @@ def audit_id_in(params: dict) -> str | None:
     return None
 
 
-# What `relations` reads of an audit's row: its people, not its whole saved view.
 _AUDITS = AuditRecord.__table__
-# Built once, run on a plain connection: every staff action on an audit reads it first, and an
-# ORM session and a statement built afresh cost four times the read itself.
+# What `relations` reads of an audit's row: its people, not its whole saved view. Built once,
+# run on a plain connection: every staff action on an audit reads it first, and an ORM session
+# and a statement built afresh cost four times the read itself.
 PEOPLE_OF = select(_AUDITS.c.auditor_id, _AUDITS.c.practitioner_id, _AUDITS.c.team_manager_id,
                    _AUDITS.c.head_of_service_id, _AUDITS.c.cp_chair_or_iro_id,
                    _AUDITS.c.service_area).where(_AUDITS.c.audit_id == bindparam("audit_id"))
