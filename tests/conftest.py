@@ -20,6 +20,7 @@ from models.settings import ROOT, Settings
 from models.staff import StaffDirectory
 from database import make_engine
 from models.tables import NotificationRecord
+from tests.dates import YEAR, at, first_working_day, london
 from tests.email_checks import assert_plain
 from temporal_client import codec_for, data_converter, new_key_file
 from worker import register_search_attributes, run_worker
@@ -90,6 +91,8 @@ async def env(settings) -> AsyncIterator[WorkflowEnvironment]:
         data_converter=data_converter(codec_for(settings)), test_server_existing_path=server
     )
     await register_search_attributes(environment.client, environment.client.namespace)
+    started = await environment.get_current_time()
+    assert started < london(YEAR, 1, 1), f"the suite's year {YEAR} has begun on the test server ({started})"
     yield environment
     await environment.shutdown()
 
@@ -121,10 +124,11 @@ def sent(engine):
 
 @pytest_asyncio.fixture
 async def audit_id(api, env) -> str:
-    """One audit allocated on Monday 4 January 2027 (tests.helpers.allocation's defaults)."""
-    from tests.helpers import allocate, london, skip_to
+    """One audit allocated at 09:00 on the first working day of January (tests.helpers.allocation's
+    defaults: the January cycle of the suite's year)."""
+    from tests.helpers import allocate, skip_to
 
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, at(first_working_day(YEAR, 1)))
     return (await allocate(api))["audit_id"]
 
 

@@ -4,12 +4,10 @@ import asyncio
 import inspect
 import json
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from models.audit_tools import tool_for
 from models.enums import ServiceArea
-
-LONDON = ZoneInfo("Europe/London")
+from tests.dates import LONDON, YEAR, cycle, day, london  # noqa: F401 (london: the tests' shorthand)
 
 
 def allocation(**overrides) -> dict:
@@ -17,10 +15,10 @@ def allocation(**overrides) -> dict:
         "case_ref": "C-100001",
         "service_area": "safeguarding",
         "kind": "standard",
-        "cycle": "2027-01",
+        "cycle": cycle(1),
         "auditor_id": "tm2",
         "practitioner_id": "sw1",
-        "involvement_start": "2026-03-01",
+        "involvement_start": f"{YEAR - 1}-03-01",
         "cp_chair_or_iro_id": "iro1",
     }
     return body | overrides
@@ -37,7 +35,7 @@ def grades(service_area: str = "safeguarding", grade: str | None = "good", overa
 def grading(service_area="safeguarding", grade="good", overall=None, plan=True) -> dict:
     body = grades(service_area, grade, overall)
     body["improvement_plan"] = (
-        [{"action": "Update the chronology", "owner_id": "sw1", "due_on": "2027-03-01"}] if plan else []
+        [{"action": "Update the chronology", "owner_id": "sw1", "due_on": day(3, 1).isoformat()}] if plan else []
     )
     return body
 
@@ -88,10 +86,6 @@ async def mail_to(smtp, address: str, count: int = 1) -> list:
         messages = smtp.to(address)
         return messages if len(messages) >= count else None
     return await eventually(arrived) or []
-
-
-def london(*args) -> datetime:
-    return datetime(*args, tzinfo=LONDON)
 
 
 # ---- one audit through the API -------------------------------------------------------------
