@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query
@@ -54,26 +54,31 @@ class ActionLog:
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id
             elif message["type"] == "http.response.body" and not message.get("more_body") and acts and not logged:
                 logged = True
-                await asyncio.to_thread(_append, scope, request_id, status)
+                await _log(scope, request_id, status)
             await send(message)
 
         try:
             await self.app(scope, receive, answer)
         finally:
             if acts and not logged:  # the app failed before answering
-                await asyncio.to_thread(_append, scope, request_id, status)
+                await _log(scope, request_id, status)
 
 
 def _request_id(given: str) -> str:
     return given if re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", given) else uuid.uuid4().hex
 
 
-def _append(scope: Scope, request_id: str, status: int) -> None:
+async def _log(scope: Scope, request_id: str, status: int) -> None:
+    at = await scope["app"].state.services.clock()
+    await asyncio.to_thread(_append, scope, request_id, status, at)
+
+
+def _append(scope: Scope, request_id: str, status: int, at: datetime) -> None:
     route = scope.get("route")
     params = scope.get("path_params") or {}
     target = next((params[name] for name in ("audit_id", "dispute_id", "concern_id") if name in params), None)
     entry = dict(
-        at=datetime.now(UTC), request_id=request_id, actor_id=scope.get("state", {}).get("actor_id"),
+        at=at, request_id=request_id, actor_id=scope.get("state", {}).get("actor_id"),
         method=scope["method"], route=getattr(route, "path", "(no route)"), target_id=target,
         audit_id=audit_id_in(params), status=status,
     )

@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import itertools
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
@@ -21,11 +20,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api import actions
 from api.audits import AUDITING_ROLES, audit_handle, staff_named, unprocessable
+from api.clock import Now, check_plannable
 from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit
 from models import search_attributes as sa
 from models.audit_tools import tool_for
-from models.cycles import cycle_holds, is_cycle, month_of
+from models.cycles import cycle_holds, is_cycle
 from models.enums import AuditKind, Role, ServiceArea
 from models.limits import CASE_REF, Identifier, StaffId, Theme
 from models.payloads import AuditInput, AuditView, Policy
@@ -51,12 +51,12 @@ class AllocationRequest(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AuditView, dependencies=[permit("allocate_audit")])
-async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc, key: IdempotencyKey) -> AuditView:
+async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc, key: IdempotencyKey, now: Now) -> AuditView:
     """R-ALLOC-1: PIAT allocates; auditor, Team Manager and practitioner are told.
 
     A case has one audit of a kind per cycle (409 naming it otherwise); sending the same
     Idempotency-Key again answers 201 with the audit the first request allocated."""
-    audit = check_allocation(body, actor, svc)
+    audit = check_allocation(body, actor, svc, now)
     request = actions.request_id("allocate", actor, key)
     await refuse_projected_duplicate(svc, audit)
     handle = await start_audit(svc, audit, request, first_update=AuditWorkflow.allocation_recorded)
@@ -88,7 +88,7 @@ async def start_audit(svc: Svc, audit: AuditInput, request: str | None, first_up
     would silence a second run's emails), so allocating the case again takes the next ID,
     `<id>-2`, `<id>-3`: the same next ID for racing requests, so Temporal still decides.
     With `first_update`, returns once that update has answered (a retry's too)."""
-    audit = audit.model_copy(update={"calendar": svc.recorded_days()})  # its first step then records none
+    audit = audit.model_copy(update={"calendar": svc.recorded_days(await svc.clock())})  # its first step then records none
     for attempt in itertools.count(1):
         candidate = audit if attempt == 1 else audit.model_copy(update={"audit_id": f"{audit.audit_id}-{attempt}"})
         try:
@@ -159,16 +159,14 @@ def _duplicate(audit: AuditInput, audit_id: str) -> HTTPException:
     return HTTPException(409, f"case {audit.case_ref} already has a {audit.kind.value} audit in {audit.cycle}: {audit_id}")
 
 
-def check_allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> AuditInput:
+def check_allocation(body: AllocationRequest, actor: StaffMember, svc: Svc, now: datetime) -> AuditInput:
     """Check the request against the framework and resolve the lines of management."""
     directory = svc.directory
     if body.kind is AuditKind.REAUDIT:
         raise unprocessable("re-audits are scheduled by the audit they follow (R-RE-1), not allocated by hand")
     if not is_cycle(body.cycle):
         raise unprocessable(f"cycle {body.cycle!r} is not an audit cycle: use YYYY-MM, any month but August or December")
-    if body.cycle < (current := month_of(datetime.now(ZoneInfo(svc.settings.timezone)))):
-        # R-QA-3 carries late work forward; nothing is allocated backwards (its deadlines would be past).
-        raise unprocessable(f"the {body.cycle} cycle has passed: allocate to the current month ({current}) or a later cycle")
+    check_plannable(body.cycle, now, svc.settings)
     if not cycle_holds(body.cycle, body.kind.value, body.service_area.value):
         raise unprocessable(f"the {body.cycle} cycle holds no {body.kind.value} audits (R-CAL-4)")
     if (body.kind is AuditKind.THEMED) != bool(body.theme and body.theme.strip()):
@@ -189,7 +187,7 @@ def check_allocation(body: AllocationRequest, actor: StaffMember, svc: Svc) -> A
         chair = staff_named(svc, body.cp_chair_or_iro_id, "cp_chair_or_iro_id")
         if not (chair.has(Role.IRO) or chair.has(Role.CP_CHAIR)):
             raise unprocessable(f"{chair.id} is not a CP Chair or IRO")
-    if body.involvement_start > date.today():
+    if body.involvement_start > now.astimezone(svc.calendar.tz).date():
         raise unprocessable("involvement_start cannot be in the future")
     hos = directory.head_of_service_of(practitioner.id)
     piat_managers = directory.with_role(Role.PIAT_MANAGER)

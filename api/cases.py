@@ -9,7 +9,7 @@ every bad row with its reason, so nothing is half-imported. An import replaces t
 import csv
 import io
 import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel import Session, delete, select
 
+from api.clock import Now
 from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit
 from models.enums import Role, ServiceArea
@@ -49,7 +50,7 @@ class CaseOut(BaseModel):
 
 @router.post("/import", response_model=ImportResult, dependencies=[permit("import_cases")],
              openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}})
-async def import_cases(request: Request, actor: Actor, svc: Svc, key: IdempotencyKey) -> ImportResult:
+async def import_cases(request: Request, actor: Actor, svc: Svc, key: IdempotencyKey, now: Now) -> ImportResult:
     """The CSV export of open cases, with a header row naming at least the five columns. An import
     replaces the list, so sending it again (with or without the same key) changes nothing."""
     raw = await request.body()
@@ -63,7 +64,7 @@ async def import_cases(request: Request, actor: Actor, svc: Svc, key: Idempotenc
         raise HTTPException(422, f"not a UTF-8 CSV file: {type(error).__name__}") from None
     if missing := [c for c in COLUMNS if c not in header]:
         raise HTTPException(422, f"the header row lacks the columns {missing}; it needs {list(COLUMNS)}")
-    cases, refused = _check(rows, svc)
+    cases, refused = _check(rows, svc, now)
     if refused:
         shown = refused[:50]
         return JSONResponse(status_code=422, content={
@@ -76,9 +77,8 @@ async def import_cases(request: Request, actor: Actor, svc: Svc, key: Idempotenc
     return ImportResult(imported=len(cases), ignored_columns=[c for c in header if c not in COLUMNS])
 
 
-def _check(rows: list[dict], svc: Svc) -> tuple[list[OpenCase], list[RefusedRow]]:
+def _check(rows: list[dict], svc: Svc, now: datetime) -> tuple[list[OpenCase], list[RefusedRow]]:
     cases, refused, seen = [], [], set()
-    now = datetime.now(UTC)
     for line, row in enumerate(rows, start=2):
         try:
             case = _case(row, svc, now)

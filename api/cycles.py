@@ -18,6 +18,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.calendar import WorkingCalendar, calendar_for
 from api import actions
+from api.clock import Now, check_plannable
 from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit, sees_every_audit
 from models.cycle_audits import CycleAudits, cycle_audits
@@ -88,10 +89,12 @@ async def get_cycle(cycle: CyclePath, svc: Svc, actor: Actor) -> CycleDetail:
 
 
 @router.put("/{cycle}/theme", response_model=CycleDetail, dependencies=[permit("set_cycle_theme")])
-async def set_cycle_theme(cycle: CyclePath, body: ThemeChange, svc: Svc, actor: Actor, key: IdempotencyKey) -> CycleDetail:
+async def set_cycle_theme(cycle: CyclePath, body: ThemeChange, svc: Svc, actor: Actor, key: IdempotencyKey,
+                          now: Now) -> CycleDetail:
     """R-KIND-3: the topic of a themed cycle. Set ahead of the month, it starts the cycle's
     workflow early (it waits for its first working day) so the topic is kept durably."""
     _check(cycle)
+    check_plannable(cycle, now, svc.settings, passed_ok=True)
     if cycle_kind(cycle) != "themed":
         raise HTTPException(422, f"{cycle_month(cycle)} is not a themed cycle: only May and October carry a theme (R-KIND-3)")
     if not body.theme.strip():

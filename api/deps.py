@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
 from activities.calendar import WorkingCalendar, calendar_for
+from api.clock import Clock, system_clock
 from models.enums import Role
 from models.payloads import CalendarDays
 from models.settings import Settings
@@ -30,18 +31,19 @@ class Services:
     client: Client
     engine: Engine
     directory: StaffDirectory
+    clock: Clock = system_clock  # every "now" the API reads (api/clock.py)
     _days: CalendarDays | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def calendar(self) -> WorkingCalendar:
         return calendar_for(self.settings)
 
-    def recorded_days(self) -> CalendarDays:
-        """The council's closed days from yesterday (UTC) on, as an audit records them with its
+    def recorded_days(self, now: datetime) -> CalendarDays:
+        """The council's closed days from the day before `now` (UTC) on, as an audit records them with its
         start (`AuditInput.calendar`); worked out once a day, as a month's confirmation starts
         hundreds of audits. Yesterday, as a workflow records from the day before its instant:
         London's date is UTC's or the next."""
-        first = datetime.now(UTC).date() - timedelta(days=1)
+        first = now.astimezone(UTC).date() - timedelta(days=1)
         if self._days is None or self._days.first != first:
             self._days = self.calendar.days(first)
         return self._days

@@ -15,6 +15,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api import actions
+from api.clock import Now, check_plannable
 from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit
 from models.cycles import CYCLE_PATTERN
@@ -37,11 +38,12 @@ class PanelRequest(BaseModel):
 
 @router.post("/moderation-panels/{cycle}", status_code=status.HTTP_201_CREATED, response_model=ModerationPanelView,
              dependencies=[permit("start_moderation_panel")])
-async def start_moderation_panel(cycle: Cycle, actor: Actor, svc: Svc, key: IdempotencyKey,
+async def start_moderation_panel(cycle: Cycle, actor: Actor, svc: Svc, key: IdempotencyKey, now: Now,
                                  body: PanelRequest | None = None) -> ModerationPanelView:
     """R-MOD-1: convene a moderation month's panel; 201 once the moderators and PIAT are emailed.
     One panel a month: 409 if it exists (running or ended)."""
     _check_cycle(cycle)
+    check_plannable(cycle, now, svc.settings, passed_ok=True)
     body = body or PanelRequest()
     panel = ModerationPanelInput(cycle=cycle, per_service=body.per_service or svc.settings.moderation_per_service,
                                  seed=body.seed, policy=ModerationPolicy(moderation_days=svc.settings.moderation_days))

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlmodel import Session, or_, select
 
+from api.clock import Now
 from api.deps import Actor, Svc
 from api.permissions import permit
 from models.tables import WaitingRecord
@@ -31,13 +32,12 @@ class WorkItem(BaseModel):
 
 
 @router.get("/me/work", response_model=list[WorkItem], dependencies=[permit("my_work")])
-def my_work(actor: Actor, svc: Svc) -> list[WorkItem]:
+def my_work(actor: Actor, svc: Svc, now: Now) -> list[WorkItem]:
     """What waits on me by name, or on a role I hold; soonest deadline first, the undated last."""
     roles = list(actor.roles)
     with Session(svc.engine) as session:
         rows = session.exec(select(WaitingRecord).where(
             or_(WaitingRecord.staff_id == actor.id, WaitingRecord.role.in_(roles)))).all()
-    now = datetime.now(UTC)
     items = [_item(row, now) for row in rows]
     return sorted(items, key=lambda i: (i.until is None, i.until or now, i.process, i.id))
 

@@ -10,7 +10,7 @@ second confirmation starts nothing new."""
 import asyncio
 import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, status
@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, func, select
 
 from api.allocation import AllocationRequest, check_allocation, start_audit
+from api.clock import Now, check_plannable
 from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit
 from models.cycles import cycle_holds, cycle_kind, is_cycle, months_before
@@ -65,9 +66,10 @@ class SelectionOut(BaseModel):
 @router.post("/cycles/{cycle}/selections", status_code=status.HTTP_201_CREATED, response_model=SelectionOut,
              dependencies=[permit("propose_selection")])
 def propose_selection(cycle: Annotated[str, Path(max_length=7)], body: SelectionRequest, actor: Actor, svc: Svc,
-                      key: IdempotencyKey) -> SelectionOut:
+                      key: IdempotencyKey, now: Now) -> SelectionOut:
     if not is_cycle(cycle):
         raise HTTPException(422, f"cycle {cycle!r} is not an audit cycle: YYYY-MM, any month but August or December")
+    check_plannable(cycle, now, svc.settings)
     kind = AuditKind(cycle_kind(cycle))
     with Session(svc.engine) as session:
         theme = _theme(session, cycle, body.theme)
@@ -84,7 +86,7 @@ def propose_selection(cycle: Annotated[str, Path(max_length=7)], body: Selection
         staff = sorted(directory.everyone(), key=lambda m: m.id)
         proposal = propose(choose(candidates, body.per_team, seed), kind, staff, team_managers, open_audits)
         record = Selection(selection_id=f"{cycle}-{uuid.uuid4().hex[:8]}", cycle=cycle, per_team=body.per_team, seed=seed,
-                           theme=theme, created_by=actor.id, created_at=datetime.now(UTC),
+                           theme=theme, created_by=actor.id, created_at=now,
                            proposal=[ProposedAllocation(**p.__dict__).model_dump(mode="json") for p in proposal])
         session.add(record)
         session.commit()
@@ -109,7 +111,8 @@ def _candidates(session: Session, cycle: str, kind: AuditKind) -> list[Candidate
 
 
 @router.post("/selections/{selection_id}/confirm", response_model=SelectionOut, dependencies=[permit("confirm_selection")])
-async def confirm_selection(selection_id: str, body: Confirmation, actor: Actor, svc: Svc, key: IdempotencyKey) -> SelectionOut:
+async def confirm_selection(selection_id: str, body: Confirmation, actor: Actor, svc: Svc, key: IdempotencyKey,
+                            now: Now) -> SelectionOut:
     """Every allocation starts, checked as `POST /audits` checks it; one that cannot is listed
     with its reason. The answer comes once every audit's workflow has started: each then tells
     its people and sets its deadlines on its own, as the audit's page shows. Confirming again
@@ -120,7 +123,7 @@ async def confirm_selection(selection_id: str, body: Confirmation, actor: Actor,
         cases = {c.case_ref: c for c in session.exec(select(OpenCase).where(OpenCase.case_ref.in_(proposed)))}
     if strays := [a.case_ref for a in body.allocations if a.case_ref not in proposed]:
         raise HTTPException(422, f"not in this selection's proposal: {strays[:10]}")
-    confirmed = await _allocate_all(svc, actor, record, body.allocations, cases)
+    confirmed = await _allocate_all(svc, actor, record, body.allocations, cases, now)
     with Session(svc.engine) as session:
         record = _get(session, selection_id)
         record.confirmed = [c.model_dump() for c in confirmed]
@@ -130,7 +133,7 @@ async def confirm_selection(selection_id: str, body: Confirmation, actor: Actor,
 
 
 async def _allocate_all(svc: Svc, actor, record: Selection, allocations: list[ProposedAllocation],
-                        cases: dict[str, OpenCase]) -> list[Confirmed]:
+                        cases: dict[str, OpenCase], now: datetime) -> list[Confirmed]:
     """A month's audits started side by side, `allocation_concurrency` at a time: one after
     another, 300 would keep the request open for a minute. All are waited for before an error
     (Temporal unreachable) is raised, so none runs on unseen after the answer."""
@@ -138,7 +141,7 @@ async def _allocate_all(svc: Svc, actor, record: Selection, allocations: list[Pr
 
     async def one(chosen: ProposedAllocation) -> Confirmed:
         async with gate:
-            return await _allocate(svc, actor, record, chosen, cases.get(chosen.case_ref))
+            return await _allocate(svc, actor, record, chosen, cases.get(chosen.case_ref), now)
 
     results = await asyncio.gather(*(one(a) for a in allocations), return_exceptions=True)
     if errors := [r for r in results if isinstance(r, BaseException)]:
@@ -146,7 +149,8 @@ async def _allocate_all(svc: Svc, actor, record: Selection, allocations: list[Pr
     return results
 
 
-async def _allocate(svc: Svc, actor, record: Selection, chosen: ProposedAllocation, case: OpenCase | None) -> Confirmed:
+async def _allocate(svc: Svc, actor, record: Selection, chosen: ProposedAllocation, case: OpenCase | None,
+                    now: datetime) -> Confirmed:
     if case is None:
         return Confirmed(case_ref=chosen.case_ref, refused="no longer on the open-case list")
     if chosen.auditor_id is None:
@@ -156,7 +160,7 @@ async def _allocate(svc: Svc, actor, record: Selection, chosen: ProposedAllocati
                                 involvement_start=case.involvement_start, cp_chair_or_iro_id=case.cp_chair_or_iro_id,
                                 theme=record.theme if chosen.kind is AuditKind.THEMED else None)
     try:
-        audit = check_allocation(request, actor, svc)
+        audit = check_allocation(request, actor, svc, now)
         await start_audit(svc, audit, SELECTED_REQUEST.format(selection_id=record.selection_id))
     except HTTPException as refused:  # a rule of the framework, or the case allocated otherwise
         return Confirmed(case_ref=chosen.case_ref, refused=str(refused.detail)[:200])

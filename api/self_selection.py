@@ -6,6 +6,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api import actions
 from api.allocation import AllocationRequest, check_allocation, refuse_projected_duplicate
+from api.clock import Now
 from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit
 from models.limits import RequiredText
@@ -24,11 +25,12 @@ class SelfSelectionRequest(AllocationRequest):
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SelfSelectionView,
              dependencies=[permit("request_self_selection")])
-async def request_self_selection(body: SelfSelectionRequest, actor: Actor, svc: Svc, key: IdempotencyKey) -> SelfSelectionView:
+async def request_self_selection(body: SelfSelectionRequest, actor: Actor, svc: Svc, key: IdempotencyKey,
+                                 now: Now) -> SelfSelectionView:
     """R-ALLOC-2: checked like an allocation (the asker must be able to audit it), then the Head
     of Service of the case's service is asked; 201 once they are emailed."""
     allocation = AllocationRequest(**body.model_dump(exclude={"reason", "auditor_id"}), auditor_id=actor.id)
-    audit = check_allocation(allocation, actor, svc)
+    audit = check_allocation(allocation, actor, svc, now)
     await refuse_projected_duplicate(svc, audit)
     if await actions.describe(svc, f"audit-{audit.audit_id}"):
         raise HTTPException(409, f"case {audit.case_ref} already has a {audit.kind.value} audit in {audit.cycle}")

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     self_selection_decision_days: int = 5  # R-ALLOC-2 Decision
     moderation_days: int = 20  # R-MOD-3 Decision: "one working month"
     moderation_per_service: int = 2  # R-MOD-2: audits drawn per service area for each panel
+    # How far ahead PIAT may allocate, select, set a theme or convene a panel: the current
+    # month's cycle and those up to this many months after it (api/clock.py).
+    cycles_ahead_months: int = Field(default=12, ge=0, le=24)
 
     @field_validator("codec_cors_origins", mode="before")
     @classmethod

@@ -133,14 +133,16 @@ async def audit_id(api, env) -> str:
 
 
 @pytest_asyncio.fixture
-async def api(client, settings, directory, engine) -> AsyncIterator["Api"]:
+async def api(env, client, settings, directory, engine) -> AsyncIterator["Api"]:
     """The FastAPI app over the test server, called in-process."""
     import httpx
 
     from api.deps import Services
     from api.main import create_app
 
-    app = create_app(Services(settings=settings, client=client, engine=engine, directory=directory))
+    # The API's clock is the test server's: an allocation's current cycle and a skipped clock agree.
+    app = create_app(Services(settings=settings, client=client, engine=engine, directory=directory,
+                              clock=env.get_current_time))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         yield Api(http)
 

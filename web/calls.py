@@ -30,8 +30,9 @@ async def call_route(request: Request, route: Callable, actor: StaffMember, para
     params = params or {}
     # As api.permissions.permit does: the view read for the check is the route's to reuse.
     request.state.audit = await authorise(route.__name__, actor, svc, params)
-    available = {"request": request, "actor": actor, "svc": svc, "key": None} | params | given
     wanted = inspect.signature(route).parameters
+    now = {"now": await svc.clock()} if "now" in wanted else {}  # api.clock.Now, as FastAPI resolves it
+    available = {"request": request, "actor": actor, "svc": svc, "key": None} | now | params | given
     result = route(**{name: value for name, value in available.items() if name in wanted})
     return await result if inspect.isawaitable(result) else result
 

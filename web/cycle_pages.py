@@ -4,8 +4,6 @@ audits it holds, its non-completion report once made (R-QA-4) and, for PIAT, the
 a themed cycle's topic (R-KIND-3), which posts to `/app/cycles/{cycle}/theme`."""
 
 import inspect
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import TypeAdapter, ValidationError
@@ -28,7 +26,8 @@ THEME_SET = "Theme set: audits allocated in this cycle carry it (R-KIND-3)."
 
 @router.get("/cycles")
 async def cycles_page(request: Request, actor: PageActor, year: str = "") -> Response:
-    chosen = year.strip() or str(datetime.now(ZoneInfo(svc_of(request).settings.timezone)).year)
+    svc = svc_of(request)
+    chosen = year.strip() or str((await svc.clock()).astimezone(svc.calendar.tz).year)
     try:
         number = _year(chosen)
         rows = await call_route(request, cycles.list_cycles, actor, year=number)

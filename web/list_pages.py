@@ -2,17 +2,16 @@
 acts through the API's own route function, so the lists are scoped exactly as `GET /audits` is."""
 
 from collections.abc import Callable
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api import allocation, audits, disputes, my_work
 from api.audits import AUDITING_ROLES
+from api.clock import current_month
 from api.permissions import authorise
 from models import pages
-from models.cycles import is_cycle, month_of
+from models.cycles import is_cycle
 from models.enums import AuditKind, DisputeLevel, Role, ServiceArea, Stage
 from web.calls import call_route, new_key, see_other, svc_of
 from web.forms import read_form
@@ -104,7 +103,7 @@ async def allocate_page(request: Request, actor: PageActor) -> Response:
         await authorise("allocate_audit", actor, svc_of(request), {})
     except Exception as error:  # noqa: BLE001
         return error_page(request, actor, await refusal(request, error))
-    return render(request, "allocate.html", _allocate_context(request, actor))
+    return render(request, "allocate.html", await _allocate_context(request, actor))
 
 
 @router.post("/allocate")
@@ -115,19 +114,21 @@ async def allocate(request: Request, actor: PageActor) -> Response:
         view = await call_route(request, allocation.allocate_audit, actor, body=body, key=form.idempotency_key())
     except Exception as error:  # noqa: BLE001 - the form comes back as typed, with the reason
         problem = await refusal(request, error)
-        context = _allocate_context(request, actor) | {
+        context = await _allocate_context(request, actor) | {
             "values": form.values(), "problem": problem.detail, "field_errors": problem.field_errors,
             "key": form.idempotency_key() or new_key(), "failed": "allocate"}
         return render(request, "allocate.html", context, problem.status_code)
     return see_other(f"/app/audits/{view.audit_id}?done=allocated")
 
 
-def _allocate_context(request: Request, actor) -> dict:
-    everyone = sorted(svc_of(request).directory.everyone(), key=lambda m: m.id)
-    this_month = month_of(datetime.now(ZoneInfo(svc_of(request).settings.timezone)))
+async def _allocate_context(request: Request, actor) -> dict:
+    svc = svc_of(request)
+    everyone = sorted(svc.directory.everyone(), key=lambda m: m.id)
+    now = await svc.clock()
+    this_month = current_month(now, svc.settings)
     return {
         "actor": actor, "key": new_key(), "failed": None, "values": {}, "this_month": this_month,
-        "today": date.today().isoformat(), "service_areas": list(ServiceArea),
+        "today": now.astimezone(svc.calendar.tz).date().isoformat(), "service_areas": list(ServiceArea),
         "kinds": [k for k in AuditKind if k is not AuditKind.REAUDIT],
         "auditors": [m for m in everyone if any(m.has(r) for r in AUDITING_ROLES + (Role.PRACTITIONER,))],
         "practitioners": [m for m in everyone if m.has(Role.PRACTITIONER)],

@@ -35,7 +35,8 @@ async def report_csv_page(request: Request, kind: ReportKind, period: PeriodQuer
     if problem := await _refused(request, actor):
         return problem
     try:
-        return reports.get_report_csv(kind, period, svc_of(request), actor, service_area)
+        svc = svc_of(request)
+        return reports.get_report_csv(kind, period, svc, actor, await svc.clock(), service_area)
     except HTTPException as error:
         return error_page(request, actor, await refusal(request, error))
 
@@ -46,7 +47,8 @@ async def report_page(request: Request, kind: ReportKind, period: PeriodQuery, a
     if problem := await _refused(request, actor):
         return problem
     try:
-        report = report_for(svc_of(request), actor, kind, period, service_area)
+        svc = svc_of(request)
+        report = report_for(svc, actor, kind, period, service_area, await svc.clock())
     except HTTPException as error:
         if error.status_code != 422:
             return error_page(request, actor, await refusal(request, error))
