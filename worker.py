@@ -186,6 +186,9 @@ def build_worker(client: Client, settings: Settings, relay: EmailRelay | None = 
         max_concurrent_activities=slots,
         activity_executor=ThreadPoolExecutor(max_workers=slots),
         workflow_runner=workflow_runner(client.data_converter),
+        # A value a workflow cannot work with fails what asked for it (the update, or the run)
+        # with its message, where by default it would fail the workflow task, retried forever.
+        workflow_failure_exception_types=[ValueError],
         **options,
     )
 

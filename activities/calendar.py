@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from dateutil.relativedelta import relativedelta
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from models.cycles import REAUDIT_MONTHS
 from models.payloads import (
@@ -24,6 +25,9 @@ from models.payloads import (
 
 
 RECORDED_MONTHS = 24  # the span of days a workflow records at once
+# A recorded calendar asked of a day it does not hold: the workflow records the days around it
+# first (`workflows.process.Process._calendar_covering`), so this names a bug, never retried.
+OUTSIDE_RECORDED_CALENDAR = "OutsideRecordedCalendar"
 
 
 class WorkingCalendar:
@@ -68,7 +72,8 @@ class WorkingCalendar:
 
     def is_working_day(self, day: date) -> bool:
         if self._span and not self._span[0] <= day <= self._span[1]:
-            raise ValueError(f"{day} is outside the recorded calendar {self._span}: record it again first")
+            raise ApplicationError(f"{day} is outside the recorded calendar ({self._span[0]} to {self._span[1]})",
+                                   type=OUTSIDE_RECORDED_CALENDAR, non_retryable=True)
         return day.weekday() < 5 and day not in self._bank_holidays and day not in self.closure_days
 
     def local_date(self, instant: datetime) -> date:

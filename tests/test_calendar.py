@@ -4,10 +4,12 @@ import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from dateutil.relativedelta import relativedelta
+from temporalio.exceptions import ApplicationError
 
-from activities.calendar import WorkingCalendar
+from activities.calendar import OUTSIDE_RECORDED_CALENDAR, WorkingCalendar
 from models.cycles import cycle_holds, is_cycle, next_cycle
-from tests import helpers
+from tests import dates, helpers
 from tests.helpers import LONDON
 
 calendar = WorkingCalendar()
@@ -101,20 +103,28 @@ def test_a_recorded_calendar_gives_the_same_dates_as_the_live_one():
 def test_a_recorded_calendar_refuses_a_day_it_does_not_hold():
     recorded = WorkingCalendar.from_days(WorkingCalendar().days(date(2027, 1, 1), months=1))
     assert recorded.covers(date(2027, 1, 10), timedelta(days=20)) and not recorded.covers(date(2027, 1, 10), timedelta(days=40))
-    with pytest.raises(ValueError, match="outside the recorded calendar"):
+    # Non-retryable: asked inside a workflow, it fails what asked for it, never a task retried forever.
+    with pytest.raises(ApplicationError, match="outside the recorded calendar") as refused:
         recorded.deadline_after(datetime(2027, 1, 29, 9, tzinfo=LONDON), 5)
+    assert refused.value.non_retryable and refused.value.type == OUTSIDE_RECORDED_CALENDAR
 
 
 async def test_an_audit_records_the_councils_days_with_its_start(api, env, client, settings):
     """The API sends the closed days with the audit's start, so its first step records them with
     no local activity of its own, and its deadlines follow the days the API sent: a closure day
     the API knows moves the completion deadline (the worker, started before it, does not know it)."""
-    settings.closure_days = [date(2027, 2, 4)]  # read by the API at its first allocation
-    await helpers.skip_to(env, helpers.london(2027, 1, 4, 9))
+    # A January day whose month-on and the day before that are both working days.
+    allocated_on = dates.first_working_day(dates.YEAR, 1)
+    month_on = allocated_on + relativedelta(months=1)
+    while not (dates.is_working_day(month_on) and dates.is_working_day(month_on - timedelta(1))):
+        allocated_on = dates.working_days_after(allocated_on, 1)
+        month_on = allocated_on + relativedelta(months=1)
+    settings.closure_days = [month_on]  # read by the API at its first allocation
+    await helpers.skip_to(env, dates.at(allocated_on))
     allocated = await helpers.allocate(api)
     history = await client.get_workflow_handle(f"audit-{allocated['audit_id']}").fetch_history()
     local_activities = [json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)["activity_type"]
                         for e in history.events if e.marker_recorded_event_attributes.marker_name == "core_local_activity"]
     assert local_activities == ["send_email", "save_audit_row"]
-    # One calendar month on, 4 February, is closed: the working day before it (R-AUD-1).
-    assert helpers.deadline(allocated, "completion_due") == helpers.london(2027, 2, 3, 17)
+    # One calendar month on is closed: the working day before it (R-AUD-1).
+    assert helpers.deadline(allocated, "completion_due") == dates.end_of(month_on - timedelta(1))

@@ -12,10 +12,13 @@ last working day it reports non-completion to each Head of Service (R-QA-4) and 
 """
 
 import asyncio
+from datetime import date
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from dateutil.relativedelta import relativedelta
+
     from activities.cycles import CycleActivities, CycleStarts, NonCompletionRequest
     from activities.persistence import PersistenceActivities
     from models.cycle_views import (
@@ -64,7 +67,9 @@ class CycleWorkflow(Process):
     @workflow.run
     async def run(self, cycle: CycleInput) -> CycleView:
         projector = asyncio.create_task(self._project(PersistenceActivities.save_cycle_row, None, "save cycle projection"))
-        calendar = await self._calendar_from(workflow.now())  # cycles began after LEAN_STEPS: always recorded
+        await self._calendar_from(workflow.now())  # cycles began after LEAN_STEPS: always recorded
+        first = date.fromisoformat(f"{cycle.cycle}-01")
+        calendar = await self._calendar_covering(first, first + relativedelta(months=1))
         self.opens_at, self.closes_at = calendar.cycle_start(cycle.cycle), calendar.cycle_end(cycle.cycle)
         self._record(SYSTEM, "cycle planned", f"opens {when(self.opens_at)}, closes {when(self.closes_at)}")
         await self._wait(lambda: False, self.opens_at, "the cycle opens (R-CAL-3)")

@@ -8,7 +8,7 @@ its projection.
 import asyncio
 from collections.abc import Callable
 from typing import TypeVar
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -118,6 +118,16 @@ class Process:
         deadline is worked out here, deterministically, with no round trip."""
         if not self._calendar_covers(instant, ahead):
             days = await self._activity(CalendarActivities.calendar_days, _day_before(instant), "the council's working days (R-CAL-1)")
+            self._calendar = WorkingCalendar.from_days(days)
+        return self._calendar
+
+    async def _calendar_covering(self, first: date, last: date) -> WorkingCalendar:
+        """The recorded calendar holding every day from `first` to `last`, recorded again from
+        `first` when it does not (a cycle further off than the two years a recording holds, or
+        one already past). Where the days are held this issues no command, so a run recorded
+        before it replays as it did; where they are not, the old code failed its task."""
+        if self._calendar is None or not self._calendar.covers(first, last - first):
+            days = await self._activity(CalendarActivities.calendar_days, first - timedelta(days=1), "the council's working days (R-CAL-1)")
             self._calendar = WorkingCalendar.from_days(days)
         return self._calendar
 
