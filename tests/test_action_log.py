@@ -4,7 +4,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tests.helpers import allocate, eventually, london, skip_to
+from tests.dates import YEAR, at, first_working_day
+from tests.helpers import allocate, eventually, skip_to
+
+# The January cycle opens: 09:00 on its first working day (4 January in 2027).
+OPENS = at(first_working_day(YEAR, 1))
 
 
 async def entries(api, **params) -> list[dict]:
@@ -14,7 +18,7 @@ async def entries(api, **params) -> list[dict]:
 
 
 async def test_every_action_allowed_or_refused_is_logged_with_who_what_and_outcome(api, env, client):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     audit_id = (await allocate(api))["audit_id"]
     refused = await api.as_("sw1").post(f"/audits/{audit_id}/submit")  # not the auditor
     assert refused.status_code == 403
@@ -32,7 +36,7 @@ async def test_every_action_allowed_or_refused_is_logged_with_who_what_and_outco
 
 
 async def test_the_log_is_for_piat_and_pages_newest_first(api, env, client):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     for n in range(3):
         await allocate(api, case_ref=f"C-{n}")
     assert (await api.as_("tm1").get("/action-log")).status_code == 403
@@ -48,7 +52,7 @@ async def test_the_log_is_for_piat_and_pages_newest_first(api, env, client):
 
 @pytest.mark.parametrize("statement", ["UPDATE action_log SET status = 200", "DELETE FROM action_log"])
 async def test_the_database_refuses_to_change_or_delete_an_entry(api, env, client, engine, statement):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     await allocate(api)
     assert await eventually(lambda: _logged(api))
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:

@@ -1,11 +1,15 @@
 """Bad input, out-of-order actions and the wrong person are refused with a clear 4xx, and
 nothing changes."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
-from tests.helpers import allocation, conversation, grading, london, skip_to, today
+from tests.dates import YEAR, at, cycle, first_working_day
+from tests.helpers import allocation, conversation, grading, skip_to, today
+
+# The January cycle opens: 09:00 on its first working day (4 January in 2027).
+OPENS = at(first_working_day(YEAR, 1))
 
 
 
@@ -16,11 +20,11 @@ async def history(api, audit_id) -> list:
 @pytest.mark.parametrize(
     "change, status, message",
     [
-        ({"cycle": "2027-08"}, 422, "not an audit cycle"),
+        ({"cycle": cycle(8)}, 422, "not an audit cycle"),
         ({"cycle": "January"}, 422, "not an audit cycle"),
-        ({"cycle": "2027-03"}, 422, "holds no standard audits"),
-        ({"cycle": f"{date.today().year - 1}-01"}, 422, "cycle has passed"),  # defect 8: was 201
-        ({"kind": "themed", "cycle": "2027-05"}, 422, "needs its theme"),
+        ({"cycle": cycle(3)}, 422, "holds no standard audits"),
+        ({"cycle": cycle(1, YEAR - 1)}, 422, "cycle has passed"),  # defect 8: was 201
+        ({"kind": "themed", "cycle": cycle(5)}, 422, "needs its theme"),
         ({"theme": "Neglect"}, 422, "needs its theme"),
         ({"auditor_id": "nobody"}, 422, "no member of staff 'nobody'"),
         ({"auditor_id": "tm1"}, 422, "own Team Manager"),
@@ -34,6 +38,7 @@ async def history(api, audit_id) -> list:
     ],
 )
 async def test_bad_allocations_are_refused(api, env, change, status, message):
+    await skip_to(env, OPENS)  # the default allocation's cycle is open
     r = await api.as_("piat1").post("/audits", json=allocation(**change))
     assert r.status_code == status, r.text
     assert message in r.text
@@ -71,8 +76,8 @@ async def test_incomplete_gradings_are_refused_and_change_nothing(api, env, audi
 
 
 async def test_peer_audits_are_not_graded_but_need_an_improvement_plan(api, env):
-    await skip_to(env, london(2027, 3, 1, 9))
-    r = await api.as_("piat1").post("/audits", json=allocation(kind="peer", cycle="2027-03", auditor_id="sw3"))
+    await skip_to(env, at(first_working_day(YEAR, 3)))
+    r = await api.as_("piat1").post("/audits", json=allocation(kind="peer", cycle=cycle(3), auditor_id="sw3"))
     audit_id = r.json()["audit_id"]
     r = await api.as_("sw3").put(f"/audits/{audit_id}/grading", json=grading())
     assert r.status_code == 422 and "peer audits are not graded" in r.json()["detail"]
@@ -132,7 +137,7 @@ async def test_wrong_person_or_role_is_refused(api, env, audit_id):
 
 
 async def test_piat_cannot_quality_assure_their_own_audit(api, env):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     audit_id = (await api.as_("piatmgr1").post("/audits", json=allocation(auditor_id="piat1"))).json()["audit_id"]
     await api.as_("piat1").put(f"/audits/{audit_id}/grading", json=grading())
     await api.as_("piat1").post(f"/audits/{audit_id}/practitioner-conversation", json=conversation(await today(env)))
@@ -143,8 +148,8 @@ async def test_piat_cannot_quality_assure_their_own_audit(api, env):
 
 
 async def test_unknown_audit_is_404(api, env):
-    assert (await api.as_("piat1").get("/audits/2027-01-nope")).status_code == 404
-    r = await api.as_("tm2").put("/audits/2027-01-nope/grading", json=grading())
+    assert (await api.as_("piat1").get(f"/audits/{cycle(1)}-nope")).status_code == 404
+    r = await api.as_("tm2").put(f"/audits/{cycle(1)}-nope/grading", json=grading())
     assert r.status_code == 403  # to someone with no role there, an audit that does not exist says no more
 
 
@@ -159,7 +164,7 @@ async def test_audit_tools_and_health(api, env):
 
 @pytest.mark.parametrize("area", ["mash", "safeguarding", "corporate_parenting", "care_experienced", "fostering_adoption", "send"])
 async def test_every_service_area_uses_its_own_audit_tool(api, env, area):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     r = await api.as_("piat1").post("/audits", json=allocation(service_area=area))
     audit_id = r.json()["audit_id"]
     wrong = "mash" if area != "mash" else "safeguarding"

@@ -6,20 +6,31 @@ Every test runs the real activities: a SQLite file, a local SMTP server, the wor
 from datetime import timedelta
 
 import pytest
+from dateutil.relativedelta import relativedelta
 
-from tests.helpers import allocate, eventually, at_london, mail_to, complete, days, deadline, grading, london, qa, skip_to, submit, today, told, view
+from tests.dates import (YEAR, a_working_week, at, bank_holiday, completion_due, cycle_closes, deadline_after, end_of,
+                         first_working_day)
+from tests.dates import cycle as cycle_of
+from tests.helpers import allocate, eventually, at_london, mail_to, complete, days, deadline, grading, qa, skip_to, submit, today, told, view
+
+# A Monday that starts five working days in January (4 January in 2027).
+MONDAY = a_working_week(YEAR, 1)
+# The first working day of the January cycle, when it opens (4 January in 2027).
+OPENS = at(first_working_day(YEAR, 1))
 
 
 @pytest.mark.parametrize(
     "kind, cycle, auditor, grade, extra, case_note",
     [
-        ("standard", "2027-01", "tm2", "good", {}, "overall grading: good"),
-        ("peer", "2027-03", "sw3", None, {}, "peer audit: not graded"),
-        ("themed", "2027-05", "tm2", "outstanding", {"theme": "Neglect and its cumulative harm"}, "overall grading: outstanding"),
+        ("standard", cycle_of(1), "tm2", "good", {}, "overall grading: good"),
+        ("peer", cycle_of(3), "sw3", None, {}, "peer audit: not graded"),
+        ("themed", cycle_of(5), "tm2", "outstanding", {"theme": "Neglect and its cumulative harm"}, "overall grading: outstanding"),
     ],
 )
 async def test_each_kind_runs_from_allocation_to_mosaic(api, env, sent, smtp, kind, cycle, auditor, grade, extra, case_note):
-    await skip_to(env, london(int(cycle[:4]), int(cycle[5:]), 4, 9))
+    # A Monday starting five working days in the cycle's month: the 10 days below cover the
+    # 5-working-day dispute window whatever bank holidays the next week holds.
+    await skip_to(env, at(a_working_week(int(cycle[:4]), int(cycle[5:]))))
     allocated = await allocate(api, kind=kind, cycle=cycle, auditor_id=auditor, **extra)
     audit_id = allocated["audit_id"]
     assert allocated["stage"] == "allocated"
@@ -56,7 +67,7 @@ async def test_each_kind_runs_from_allocation_to_mosaic(api, env, sent, smtp, ki
 
 
 async def test_listing_filters_by_stage_cycle_kind_and_auditor(api, env):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     first = (await allocate(api, case_ref="C-1"))["audit_id"]
     await allocate(api, case_ref="C-2", auditor_id="piat1")
     await complete(api, env, first)
@@ -68,22 +79,23 @@ async def test_listing_filters_by_stage_cycle_kind_and_auditor(api, env):
         return sorted(a["case_ref"] for a in r.json())
 
     assert await ids(stage="awaiting_qa") == ["C-1"]
-    assert await ids(cycle="2027-01", kind="standard") == ["C-1", "C-2"]
+    assert await ids(cycle=cycle_of(1), kind="standard") == ["C-1", "C-2"]
     assert await ids(auditor_id="piat1") == ["C-2"]
-    assert await ids(cycle="2027-02") == []
+    assert await ids(cycle=cycle_of(2)) == []
     # A practitioner sees only the audits of their own work.
     r = await api.as_("sw3").get("/audits")
     assert r.json() == []
 
 
 async def test_qa_returned_and_amended_in_time(api, env, sent):
-    await skip_to(env, london(2027, 1, 11, 9))  # Monday
+    await skip_to(env, at(MONDAY))  # Monday of a week of five working days
     audit_id = (await allocate(api))["audit_id"]
     await complete(api, env, audit_id)
     await submit(api, audit_id)
     returned = await qa(api, audit_id, "return", details="Evidence the child's voice in domain 1")
     assert returned["stage"] == "revisions_requested"
-    assert deadline(returned, "revision_due") == london(2027, 1, 14, 17)  # 3 working days (R-QA-2)
+    thursday = end_of(MONDAY + timedelta(days=3))
+    assert deadline(returned, "revision_due") == deadline_after(MONDAY, 3) == thursday  # 3 working days (R-QA-2)
 
     await env.sleep(days(2))  # Wednesday
     r = await api.as_("tm2").post(f"/audits/{audit_id}/submit")
@@ -91,15 +103,16 @@ async def test_qa_returned_and_amended_in_time(api, env, sent):
     await complete(api, env, audit_id)
     resubmitted = await submit(api, audit_id)
     assert resubmitted["stage"] == "awaiting_qa"
-    assert deadline(resubmitted, "qa_due") == london(2027, 1, 14, 17)
+    assert deadline(resubmitted, "qa_due") == deadline_after(MONDAY + timedelta(days=2), 1) == thursday
     assert (await qa(api, audit_id))["stage"] == "dispute_window"
     returned_mail = [s for c, r, s in told(sent, audit_id) if s.startswith("Audit returned")]
     assert len(returned_mail) == 1
 
 
-@pytest.mark.parametrize("discussion_offered, due", [(False, london(2027, 1, 14, 17)), (True, london(2027, 1, 15, 17))])
+# Returned on a Monday of five working days: 3 working days is its Thursday, 4 its Friday.
+@pytest.mark.parametrize("discussion_offered, due", [(False, deadline_after(MONDAY, 3)), (True, deadline_after(MONDAY, 4))])
 async def test_amendment_missed_is_not_accepted_and_carried_into_next_cycle(api, env, sent, discussion_offered, due):
-    await skip_to(env, london(2027, 1, 11, 9))
+    await skip_to(env, at(MONDAY))
     audit_id = (await allocate(api))["audit_id"]
     await complete(api, env, audit_id)
     await submit(api, audit_id)
@@ -111,8 +124,8 @@ async def test_amendment_missed_is_not_accepted_and_carried_into_next_cycle(api,
     await skip_to(env, due.replace(hour=17, minute=1))
     v = await view(api, audit_id)
     assert v["stage"] == "not_accepted"  # R-QA-3
-    assert v["carried_into_cycle"] == "2027-02"
-    assert deadline(v, "completion_due") == london(2027, 2, 26, 17)  # end of the February cycle
+    assert v["carried_into_cycle"] == cycle_of(2)
+    assert deadline(v, "completion_due") == cycle_closes(2)  # end of the February cycle
     not_accepted = [(r, s) for c, r, s in told(sent, audit_id) if s.startswith("Audit not accepted")]
     assert not_accepted == [(["tm2", "tm1", "piatmgr1"], not_accepted[0][1])]
 
@@ -122,13 +135,14 @@ async def test_amendment_missed_is_not_accepted_and_carried_into_next_cycle(api,
 
 
 async def test_qa_sla_breach_tells_the_piat_manager_and_stops_nothing(api, env, sent):
-    await skip_to(env, london(2027, 1, 11, 9))
+    await skip_to(env, at(MONDAY))
     audit_id = (await allocate(api))["audit_id"]
     await complete(api, env, audit_id)
     submitted = await submit(api, audit_id)
-    assert deadline(submitted, "qa_due") == london(2027, 1, 12, 17)  # R-QA-1
+    qa_due = deadline_after(MONDAY, 1)
+    assert deadline(submitted, "qa_due") == qa_due == end_of(MONDAY + timedelta(days=1))  # R-QA-1: the Tuesday
 
-    await skip_to(env, london(2027, 1, 12, 17, 5))
+    await skip_to(env, qa_due + timedelta(minutes=5))
     v = await view(api, audit_id)
     assert v["stage"] == "awaiting_qa" and v["overdue"] and v["overdue_steps"] == ["qa"]
     breach = [(r, s) for c, r, s in told(sent, audit_id) if s.startswith("QA overdue")]
@@ -143,22 +157,32 @@ async def test_qa_sla_breach_tells_the_piat_manager_and_stops_nothing(api, env, 
 
 
 async def test_easter_moves_the_completion_and_qa_deadlines(api, env):
-    await skip_to(env, london(2027, 2, 26, 10))  # Friday; +1 month is Good Friday 26 March
-    allocated = await allocate(api, cycle="2027-02")
-    assert deadline(allocated, "completion_due") == london(2027, 3, 25, 17)  # R-AUD-1 Decision
-    await skip_to(env, london(2027, 3, 25, 11))  # Maundy Thursday
-    await complete(api, env, allocated["audit_id"])
+    good_friday = bank_holiday("Good Friday")
+    maundy_thursday = good_friday - timedelta(days=1)
+    # Allocated one calendar month before a day of the Easter weekend (Good Friday to Easter Monday;
+    # the first that is exactly a month after some day: 26 February -> Good Friday 26 March in 2027).
+    allocated_on = next(d - relativedelta(months=1) for d in (good_friday + timedelta(days=n) for n in range(4))
+                        if d - relativedelta(months=1) + relativedelta(months=1) == d)
+    # A February day is in a standard cycle; March holds peer audits, and MASH audits (R-KIND-4).
+    area = "safeguarding" if allocated_on.month == 2 else "mash"
+    await skip_to(env, at(allocated_on, 10))
+    allocated = await allocate(api, cycle=cycle_of(allocated_on.month), service_area=area)
+    # R-AUD-1 Decision: the month ends on an Easter holiday or weekend, so back to Maundy Thursday.
+    assert deadline(allocated, "completion_due") == completion_due(allocated_on) == end_of(maundy_thursday)
+    await skip_to(env, at(maundy_thursday, 11))
+    await complete(api, env, allocated["audit_id"], area=area)
     submitted = await submit(api, allocated["audit_id"])
     # One working day after Thursday: Friday and Monday are bank holidays, so Tuesday.
-    assert deadline(submitted, "qa_due") == london(2027, 3, 30, 17)
+    assert deadline(submitted, "qa_due") == end_of(good_friday + timedelta(days=4))
 
 
 async def test_completion_deadline_passing_unsubmitted_tells_auditor_and_team_manager(api, env, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     allocated = await allocate(api)
     audit_id = allocated["audit_id"]
-    assert deadline(allocated, "completion_due") == london(2027, 2, 4, 17)
-    await skip_to(env, london(2027, 2, 4, 17, 1))
+    due = completion_due(OPENS.date())  # R-AUD-1: a month on
+    assert deadline(allocated, "completion_due") == due
+    await skip_to(env, due + timedelta(minutes=1))
     v = await view(api, audit_id)
     assert v["overdue_steps"] == ["completion"] and v["stage"] == "allocated"
     assert [(r, s.split(":")[0]) for c, r, s in told(sent, audit_id)][-1] == (["tm2", "tm1"], "Audit overdue")
@@ -167,7 +191,7 @@ async def test_completion_deadline_passing_unsubmitted_tells_auditor_and_team_ma
 
 
 async def test_reassignment_keeps_every_deadline(api, env, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     allocated = await allocate(api)
     audit_id = allocated["audit_id"]
     await env.sleep(days(3))
@@ -191,7 +215,7 @@ async def test_reassignment_keeps_every_deadline(api, env, sent):
 
 
 async def test_inadequate_alerts_the_head_of_service(api, env, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     audit_id = (await allocate(api, cp_chair_or_iro_id=None))["audit_id"]
     await complete(api, env, audit_id, grade="requires_improvement", overall="inadequate")
     await submit(api, audit_id)
@@ -204,24 +228,25 @@ async def test_inadequate_alerts_the_head_of_service(api, env, sent):
 
 
 async def test_dispute_window_holds_the_mosaic_upload(api, env, sent):
-    await skip_to(env, london(2027, 1, 11, 9))
+    await skip_to(env, at(MONDAY))
     audit_id = (await allocate(api))["audit_id"]
     await complete(api, env, audit_id)
     await submit(api, audit_id)
     accepted = await qa(api, audit_id)
-    assert deadline(accepted, "dispute_window_closes") == london(2027, 1, 18, 17)  # 5 working days (R-DIST-4)
+    closes = deadline_after(MONDAY, 5)  # 5 working days (R-DIST-4): the next Monday, or later for a holiday
+    assert deadline(accepted, "dispute_window_closes") == closes
     assert accepted["waiting_for"]["from_staff_ids"] == ["sw1", "tm1"]
 
-    await skip_to(env, london(2027, 1, 18, 16, 55))
+    await skip_to(env, closes - timedelta(minutes=5))
     assert (await view(api, audit_id))["stage"] == "dispute_window"
     assert not [c for c, _, _ in told(sent, audit_id) if c.startswith("mosaic")]
-    await skip_to(env, london(2027, 1, 18, 17, 5))
+    await skip_to(env, closes + timedelta(minutes=5))
     assert (await view(api, audit_id))["stage"] == "completed"
     assert [c for c, _, _ in told(sent, audit_id) if c.startswith("mosaic")] == ["mosaic_case_note", "mosaic_alert"]
 
 
 async def test_previous_practitioner_feedback_goes_to_them_and_their_team_manager(api, env, sent, smtp):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     audit_id = (await allocate(api))["audit_id"]
     r = await api.as_("tm2").post(
         f"/audits/{audit_id}/previous-practitioner-feedback", json={"staff_id": "sw3", "findings": "Strong direct work"}
@@ -236,11 +261,11 @@ async def test_previous_practitioner_feedback_goes_to_them_and_their_team_manage
 
 
 async def test_notifications_endpoint_lists_what_was_sent(api, env):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     audit_id = (await allocate(api))["audit_id"]
     r = await api.as_("sw1").get(f"/audits/{audit_id}/notifications")
     assert r.status_code == 200
     [allocation_mail] = r.json()
     assert allocation_mail["channel"] == "email" and allocation_mail["recipient_ids"] == ["tm2", "tm1", "sw1"]
-    assert at_london(allocation_mail["at"]) - london(2027, 1, 4, 9) < timedelta(minutes=1)  # simulated time
+    assert at_london(allocation_mail["at"]) - OPENS < timedelta(minutes=1)  # simulated time
     assert (await api.as_("sw3").get(f"/audits/{audit_id}/notifications")).status_code == 403

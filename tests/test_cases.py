@@ -2,10 +2,15 @@
 
 from sqlalchemy import inspect
 
-GOOD = """case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id,child_name
-C-1,safeguarding,sw1,2026-03-01,iro1,Jane Example
-C-2,safeguarding,sw2,2025-11-20,,John Example
-C-3,safeguarding,sw3,2026-01-05,,Ann Example
+from tests.dates import YEAR
+
+# Involvement starts are data, checked against the API's clock ("not in the future"): two years
+# before the suite's year is past wherever the test server's clock starts (in YEAR - 1).
+PAST = YEAR - 2
+GOOD = f"""case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id,child_name
+C-1,safeguarding,sw1,{PAST}-03-01,iro1,Jane Example
+C-2,safeguarding,sw2,{PAST - 1}-11-20,,John Example
+C-3,safeguarding,sw3,{PAST}-01-05,,Ann Example
 """
 
 
@@ -30,15 +35,15 @@ async def test_an_import_keeps_identifiers_only_and_replaces_the_list(api, env, 
 
 async def test_bad_rows_are_each_named_and_nothing_is_imported(api, env):
     await upload(api, GOOD)
-    bad = """case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id
-C-10,safeguarding,sw1,2026-03-01,
-Jane Smith,safeguarding,sw1,2026-03-01,
-C-11,adults,sw1,2026-03-01,
-C-12,safeguarding,tm1,2026-03-01,
+    bad = f"""case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id
+C-10,safeguarding,sw1,{PAST}-03-01,
+Jane Smith,safeguarding,sw1,{PAST}-03-01,
+C-11,adults,sw1,{PAST}-03-01,
+C-12,safeguarding,tm1,{PAST}-03-01,
 C-13,safeguarding,sw1,2999-01-01,
-C-14,safeguarding,sw1,01/03/2026,
-C-15,safeguarding,sw1,2026-03-01,sw2
-C-10,safeguarding,sw1,2026-03-01,
+C-14,safeguarding,sw1,01/03/{PAST},
+C-15,safeguarding,sw1,{PAST}-03-01,sw2
+C-10,safeguarding,sw1,{PAST}-03-01,
 """
     r = await upload(api, bad)
     assert r.status_code == 422 and r.json()["detail"] == "7 rows refused; nothing was imported"

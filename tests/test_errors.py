@@ -6,8 +6,8 @@ import pytest
 from api.deps import Services
 from api.main import create_app
 
-def app_with(settings, engine, directory, client=None):
-    return create_app(Services(settings=settings, client=client, engine=engine, directory=directory))
+def app_with(settings, engine, directory, client=None, **services):
+    return create_app(Services(settings=settings, client=client, engine=engine, directory=directory, **services))
 
 
 def http(app) -> httpx.AsyncClient:
@@ -38,17 +38,18 @@ async def test_an_unexpected_exception_is_a_json_500_logged_without_the_request(
 @pytest.fixture
 async def unanswered(env, settings, engine, directory):
     """An audit and its dispute started with no worker on their task queue: they can never answer."""
-    from datetime import date
-
     from models.disputes import DisputeInput
     from models.payloads import AuditInput, DisputeRaise, Policy
+    from tests.dates import YEAR, at, cycle, day, first_working_day
+    from tests.helpers import skip_to
     from workflows.audit import AuditWorkflow
     from workflows.dispute import DisputeWorkflow
 
+    await skip_to(env, at(first_working_day(YEAR, 1)))  # the January cycle is open
     audit = AuditInput(
-        audit_id="2027-01-silent", case_ref="C-1", service_area="safeguarding", kind="standard", cycle="2027-01",
+        audit_id=f"{cycle(1)}-silent", case_ref="C-1", service_area="safeguarding", kind="standard", cycle=cycle(1),
         auditor_id="tm2", practitioner_id="sw1", team_manager_id="tm1", head_of_service_id="hos1",
-        involvement_start=date(2026, 3, 1), allocated_by="piat1", domains=["d"],
+        involvement_start=day(3, 1, YEAR - 1), allocated_by="piat1", domains=["d"],
     )
     dispute = DisputeInput(
         **audit.model_dump(include={"audit_id", "case_ref", "cycle", "auditor_id", "practitioner_id", "team_manager_id", "head_of_service_id", "domains"}),
@@ -60,7 +61,8 @@ async def unanswered(env, settings, engine, directory):
     await env.client.start_workflow(AuditWorkflow.run, audit, id=f"audit-{audit.audit_id}", task_queue=queue)
     await env.client.start_workflow(DisputeWorkflow.run, dispute, id=f"dispute-{audit.audit_id}", task_queue=queue)
     quick = settings.model_copy(update={"api_update_timeout_seconds": 1})
-    return app_with(quick, engine, directory, client=env.client), audit.audit_id
+    # The API's clock is the test server's, as tests/conftest.py's `api`.
+    return app_with(quick, engine, directory, client=env.client, clock=env.get_current_time), audit.audit_id
 
 
 @pytest.mark.parametrize(

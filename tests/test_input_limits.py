@@ -5,7 +5,8 @@ from datetime import timedelta
 
 
 from models.limits import MAX_ID, MAX_ITEM_TEXT, MAX_ITEMS, MAX_TEXT
-from tests.helpers import allocate, allocation, at_london, eventually, grades, grading, london, qa, skip_to, submit, today, view
+from tests.dates import YEAR, at, day, first_working_day
+from tests.helpers import allocate, allocation, at_london, eventually, grades, grading, qa, skip_to, submit, today, view
 
 MB = 1_000_000
 
@@ -131,7 +132,7 @@ def full_grades(grade: str, label: str) -> dict:
 
 
 def full_grading(grade: str, label: str) -> dict:
-    plan = [{"action": text(f"{label} action {i}", MAX_ITEM_TEXT), "owner_id": "sw1", "due_on": "2027-06-01"} for i in range(MAX_ITEMS)]
+    plan = [{"action": text(f"{label} action {i}", MAX_ITEM_TEXT), "owner_id": "sw1", "due_on": day(6, 1).isoformat()} for i in range(MAX_ITEMS)]
     return full_grades(grade, label) | {"improvement_plan": plan}
 
 
@@ -184,7 +185,7 @@ def figures(history) -> dict:
 
 async def chain_at_limits(api, env, client) -> dict[str, dict]:
     """Every field at its limit from allocation to the 1st re-audit: each workflow's figures."""
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, at(first_working_day(YEAR, 1)))  # the January cycle opens
     case_ref = "C-".ljust(MAX_ID, "7")
     audit_id = (await allocate(api, case_ref=case_ref))["audit_id"]
     r = await api.as_("tm2").post(
@@ -214,7 +215,7 @@ async def chain_at_limits(api, env, client) -> dict[str, dict]:
     await ok(await api.as_("psw1").post(f"/disputes/{audit_id}/written-response", json=response))
     assert await eventually(lambda: discussion_due(api, audit_id))  # once the dispute has ended
 
-    actions = [{"action": text(f"smart {i}", MAX_ITEM_TEXT), "owner_id": "sw1", "measure": text(f"measure {i}", MAX_ITEM_TEXT), "due_on": "2027-12-01"}
+    actions = [{"action": text(f"smart {i}", MAX_ITEM_TEXT), "owner_id": "sw1", "measure": text(f"measure {i}", MAX_ITEM_TEXT), "due_on": day(12, 1).isoformat()}
                for i in range(MAX_ITEMS)]
     discussion = {"held_on": (await today(env)).isoformat(), "attendees": staff_ids("tm1", "sw1"),
                   "smart_actions": actions, "oversight_note": text("oversight")}

@@ -1,11 +1,14 @@
 """People leave and change over the months an audit runs: sending never fails the process, every
 contact is looked up when a step needs it, and PIAT can name who takes over (issue 7: 1, 2, 10)."""
 
+from datetime import timedelta
+
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 
-from tests.helpers import audit_to_report, days, discuss_and_accept, emails, eventually, findings_discussion, join, leave, london, skip_to, today, view
+from tests.dates import YEAR, at, cycle_opens, deadline_after, first_working_day, working_days_after
+from tests.helpers import audit_to_report, days, discuss_and_accept, emails, eventually, findings_discussion, join, leave, skip_to, today, view
 from tests.test_disputes import formal_discussion, raise_dispute, record, to_formal
 
 
@@ -15,6 +18,15 @@ async def status(client, workflow_id: str) -> int:
     return (await client.workflow_service.describe_workflow_execution(request)).workflow_execution_info.status
 
 
+# Each audit reports at 09:00 on the January cycle's first working day (4 January in 2027); an
+# Inadequate grade's findings discussion is due 5 working days on (R-DISC-1), the Team Manager is
+# reminded then and the Head of Service told 2 working days later (R-DISC-3).
+START = at(first_working_day(YEAR, 1))
+DISCUSSION_DUE = deadline_after(START, 5)
+HEAD_OF_SERVICE_TOLD = deadline_after(DISCUSSION_DUE, 2)
+FIVE_MINUTES = timedelta(minutes=5)
+
+
 def notification(sent, audit_id: str, subject_prefix: str):
     return [n for n in sent(audit_id) if n.subject.startswith(subject_prefix)]
 
@@ -22,7 +34,7 @@ def notification(sent, audit_id: str, subject_prefix: str):
 async def test_a_missed_step_whose_next_level_is_nobody_tells_piat_and_the_audit_lives_on(api, env, client, sent):
     """Defect 1: the independent-review decision (R-DISP-9) missed had no next level to tell; the
     send to nobody failed the dispute and, with it, the audit."""
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "requires_improvement")
     await to_formal(api, env, audit_id)
     await formal_discussion(api, env, audit_id)
@@ -46,13 +58,14 @@ async def test_people_who_left_are_skipped_and_piat_names_who_takes_over(api, en
     """Defects 1 and 2: a Team Manager and a Head of Service leave while the findings discussion
     waits; sends skip them (the PI&A Manager is told once per step), the audit never fails, and
     the people PIAT names take the waits over."""
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "inadequate")
     leave(settings, "tm1", "hos1")
     join(settings, "hos2", ["head_of_service", "senior_manager"])
     join(settings, "tm9", ["team_manager"], manager_id="hos2")
 
-    await skip_to(env, london(2027, 1, 15, 17, 5))  # discussion due 11 Jan; HoS told 13 Jan
+    # Two working days after the Head of Service was told (15 January in 2027: due 11th, told 13th).
+    await skip_to(env, at(working_days_after(HEAD_OF_SERVICE_TOLD.date(), 2), 17, 5))
     [reminder] = notification(sent, audit_id, "Reminder: findings discussion overdue")
     assert reminder.delivery == "not_delivered" and reminder.reason == "not in the staff directory, skipped: tm1"
     [escalated] = notification(sent, audit_id, "Findings discussion not recorded")
@@ -72,7 +85,7 @@ async def test_people_who_left_are_skipped_and_piat_names_who_takes_over(api, en
     [(to, _)] = emails(sent, audit_id, "You are now the Team Manager")
     assert to == ["tm9", "tm1"]
     handover = notification(sent, audit_id, "You are now the Team Manager")[0]
-    assert "findings discussion recorded by the Team Manager" in handover.body and "By: Monday 11 January 2027, 17:00" in handover.body
+    assert "findings discussion recorded by the Team Manager" in handover.body and f"By: {DISCUSSION_DUE:%A %-d %B %Y}, 17:00" in handover.body
     r = await api.as_("piat1").put(f"/audits/{audit_id}/people/head_of_service", json={"staff_id": "hos2", "reason": "the Head of Service left"})
     assert r.status_code == 200 and r.json()["head_of_service_id"] == "hos2"
     history = [h["action"] for h in r.json()["history"]]
@@ -82,7 +95,8 @@ async def test_people_who_left_are_skipped_and_piat_names_who_takes_over(api, en
     assert r.status_code == 200, r.text
     r = await api.as_("piat1").post(f"/audits/{audit_id}/findings-discussion/review", json={"decision": "accept"})
     assert r.status_code == 200, r.text
-    # The upload (11 January) came before PIAT named anyone: the alert reached who was left.
+    # The upload (as the dispute window closed, 5 working days after the report) came before PIAT
+    # named anyone: the alert reached who was left.
     [alert] = [n for n in sent(audit_id) if n.channel == "mosaic_alert"]
     assert alert.delivery == "sent" and alert.reason == "not in the staff directory, skipped: tm1, hos1"
 
@@ -90,14 +104,14 @@ async def test_people_who_left_are_skipped_and_piat_names_who_takes_over(api, en
 async def test_a_practitioner_moving_team_moves_the_wait_to_their_new_team_manager(api, env, client, sent, settings):
     """Every contact is looked up when a step needs it: the directory, not the allocation, says
     who the Team Manager is now (unless PIAT named someone)."""
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "inadequate")
     leave(settings, "sw1")
     join(settings, "tm9", ["team_manager"], manager_id="hos1")
     with open(settings.staff_directory, "a") as f:  # sw1 now in tm9's team
         f.write('\n[[staff]]\nid = "sw1"\nname = "Sam Worker"\nemail = "sw1@council.example"\nroles = ["practitioner"]\n'
                 'team = "Safeguarding Team 9"\nservice_area = "safeguarding"\nmanager_id = "tm9"\n')
-    await skip_to(env, london(2027, 1, 11, 17, 5))  # the discussion reminder looks people up
+    await skip_to(env, DISCUSSION_DUE + FIVE_MINUTES)  # the discussion reminder looks people up
     v = await view(api, audit_id)
     assert v["team_manager_id"] == "tm9"
     assert any(h["action"] == "Team Manager is now tm9" for h in v["history"])
@@ -109,7 +123,7 @@ async def test_a_practitioner_moving_team_moves_the_wait_to_their_new_team_manag
 
 
 async def test_a_dispute_follows_its_audits_people(api, env, client, sent, settings):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "requires_improvement")
     await raise_dispute(api, audit_id)
     join(settings, "tm9", ["team_manager"], manager_id="hos1")
@@ -126,7 +140,7 @@ async def test_a_dispute_follows_its_audits_people(api, env, client, sent, setti
 
 
 async def test_replacing_a_person_is_for_piat_with_someone_who_holds_the_role(api, env, client):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "good")
     put = lambda who, role, staff_id: api.as_(who).put(  # noqa: E731
         f"/audits/{audit_id}/people/{role}", json={"staff_id": staff_id, "reason": "left"})
@@ -145,11 +159,13 @@ async def test_a_reaudit_with_nobody_senior_left_goes_to_piat_to_hand_on(api, en
     """R-KIND-6: re-audits are done by senior managers of the service. With none left in the
     directory (nor a Head of Service), the re-audit was allocated to the Head of Service the
     audit named — who had left. It goes to PIAT, who reassign it."""
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "inadequate")
     await discuss_and_accept(api, env, audit_id)
     leave(settings, "hos1", "sm1")
-    await skip_to(env, london(2027, 3, 1, 9, 5))  # the 1st re-audit is allocated
+    # Final in January (the window's close), so the first re-audit cycle whose first working day is
+    # a month on is March's (no re-audits in February, R-RE-1): allocated as it opens.
+    await skip_to(env, cycle_opens(3) + FIVE_MINUTES)  # the 1st re-audit is allocated
     reaudit = f"{audit_id}-r1"
     assert (await view(api, reaudit))["auditor_id"] == "piat1"
     join(settings, "sm9", ["senior_manager", "auditor"])

@@ -6,15 +6,19 @@ from datetime import UTC, datetime
 from sqlmodel import Session, select
 
 from models.tables import AuditRecord
-from tests.helpers import allocate, emails, eventually, london, skip_to
+from tests.dates import YEAR, at, cycle, first_working_day
+from tests.helpers import allocate, emails, eventually, skip_to
 from tests.test_cases import upload
 
+JANUARY = cycle(1)
+START = at(first_working_day(YEAR, 1))  # 09:00 on the January cycle's first working day (4 January in 2027)
+
 CASES = "case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id\n" + "".join(
-    f"C-{n},safeguarding,{practitioner},2026-03-01,\n" for n, practitioner in
+    f"C-{n},safeguarding,{practitioner},{YEAR - 1}-03-01,\n" for n, practitioner in
     [(1, "sw1"), (2, "sw1"), (3, "sw2"), (4, "sw2"), (5, "sw3"), (6, "sw3"), (7, "sw3"), (8, "sw1")])
 
 
-async def select_cases(api, per_team=2, seed=None, cycle="2027-01", status=201) -> dict:
+async def select_cases(api, per_team=2, seed=None, cycle=JANUARY, status=201) -> dict:
     r = await api.as_("piat1").post(f"/cycles/{cycle}/selections", json={"per_team": per_team} | ({"seed": seed} if seed is not None else {}))
     assert r.status_code == status, r.text
     return r.json()
@@ -30,11 +34,11 @@ def audited_before(engine, case_ref: str, cycle: str) -> None:
 
 
 async def test_a_selection_is_reproducible_from_its_seed_and_honours_every_exclusion(api, env, client, engine):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     assert (await upload(api, CASES)).status_code == 200
     await allocate(api, case_ref="C-1")  # already allocated in this cycle
-    audited_before(engine, "C-2", "2026-02")  # within 12 months of January 2027
-    audited_before(engine, "C-8", "2025-11")  # 14 months before: it may be chosen again
+    audited_before(engine, "C-2", cycle(2, YEAR - 1))  # 11 months before this January: within 12 months
+    audited_before(engine, "C-8", cycle(11, YEAR - 2))  # 14 months before: it may be chosen again
     first = await select_cases(api, per_team=5)
     chosen = [p["case_ref"] for p in first["proposal"]]
     assert sorted(chosen) == ["C-3", "C-4", "C-5", "C-6", "C-7", "C-8"]  # every eligible case of both teams
@@ -48,8 +52,8 @@ async def test_a_selection_is_reproducible_from_its_seed_and_honours_every_exclu
 
 
 async def test_auditors_are_eligible_balanced_and_never_the_practitioners_own_team_manager(api, env, client):
-    await skip_to(env, london(2027, 1, 4, 9))
-    await upload(api, CASES + "C-9,mash,sw3,2026-03-01,\n")
+    await skip_to(env, START)
+    await upload(api, CASES + f"C-9,mash,sw3,{YEAR - 1}-03-01,\n")
     proposal = (await select_cases(api, per_team=4, seed=7))["proposal"]
     team_manager = {"sw1": "tm1", "sw2": "tm1", "sw3": "tm2"}
     practitioner = {f"C-{n}": p for n, p in [(1, "sw1"), (2, "sw1"), (3, "sw2"), (4, "sw2"), (5, "sw3"), (6, "sw3"), (7, "sw3"), (8, "sw1"), (9, "sw3")]}
@@ -66,7 +70,7 @@ async def test_auditors_are_eligible_balanced_and_never_the_practitioners_own_te
 
 
 async def test_confirming_starts_every_audit_once_and_refuses_what_the_rules_refuse(api, env, client, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     await upload(api, CASES)
     selection = await select_cases(api, per_team=1, seed=3)
     allocations = [dict(p) for p in selection["proposal"]]  # one from Safeguarding Team 1 (tm1's), one from Team 2
@@ -87,26 +91,26 @@ async def test_confirming_starts_every_audit_once_and_refuses_what_the_rules_ref
 
 
 async def test_a_themed_cycle_needs_its_theme_and_peer_cycles_propose_practitioners(api, env, client):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     await upload(api, CASES)
-    r = await api.as_("piat1").post("/cycles/2027-05/selections", json={"per_team": 1})
+    r = await api.as_("piat1").post(f"/cycles/{cycle(5)}/selections", json={"per_team": 1})
     assert r.status_code == 422 and "theme" in r.json()["detail"]
-    themed = (await api.as_("piat1").post("/cycles/2027-05/selections", json={"per_team": 1, "theme": "Neglect"})).json()
+    themed = (await api.as_("piat1").post(f"/cycles/{cycle(5)}/selections", json={"per_team": 1, "theme": "Neglect"})).json()
     assert {p["kind"] for p in themed["proposal"]} == {"themed"} and themed["theme"] == "Neglect"
-    peer = (await select_cases(api, per_team=1, seed=1, cycle="2027-03"))["proposal"]
+    peer = (await select_cases(api, per_team=1, seed=1, cycle=cycle(3)))["proposal"]  # March: a peer cycle
     team = {"sw1": 1, "sw2": 1, "sw3": 2}
     case_team = {f"C-{n}": 2 if n in (5, 6, 7) else 1 for n in range(1, 9)}
     for p in peer:  # a practitioner of another team: never their own case, nor a colleague's (R-KIND-2)
         assert p["kind"] == "peer" and team[p["auditor_id"]] != case_team[p["case_ref"]]
-    assert (await api.as_("tm1").post("/cycles/2027-01/selections", json={"per_team": 1})).status_code == 403
+    assert (await api.as_("tm1").post(f"/cycles/{JANUARY}/selections", json={"per_team": 1})).status_code == 403
 
 
 async def test_a_whole_month_is_confirmed_in_one_request_and_every_audit_runs(api, env, client, engine, sent):
     """A council confirms its month's selection at once: more allocations than a list field's
     usual limit (50), started side by side; each audit then tells its people on its own."""
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     month = "case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id\n" + "".join(
-        f"C-M{n},safeguarding,{('sw1', 'sw2', 'sw3')[n % 3]},2026-03-01,\n" for n in range(60))
+        f"C-M{n},safeguarding,{('sw1', 'sw2', 'sw3')[n % 3]},{YEAR - 1}-03-01,\n" for n in range(60))
     assert (await upload(api, month)).status_code == 200
     selection = await select_cases(api, per_team=40, seed=5)
     assert len(selection["proposal"]) == 60  # two teams: sw1 and sw2's 40, sw3's 20

@@ -3,6 +3,7 @@ API, forms that keep what was typed. tests/test_web_browser.py drives them in a 
 
 import re
 
+from tests.dates import YEAR, at, completion_due, cycle, day, first_working_day
 from tests.helpers import eventually, grading
 
 COOKIE = "qsaf_session"
@@ -35,7 +36,7 @@ def grading_form(key: str = "k1", **changes) -> dict:
                  f"domains.{i}.rationale": domain["rationale"]}
     form |= {"overall.grade": "good", "overall.rationale": "overall rationale",
              "improvement_plan.0.action": "Update the chronology", "improvement_plan.0.owner_id": "sw1",
-             "improvement_plan.0.due_on": "2027-03-01", "improvement_plan.1.action": "",
+             "improvement_plan.0.due_on": day(3, 1).isoformat(), "improvement_plan.1.action": "",
              "improvement_plan.1.owner_id": "", "improvement_plan.1.due_on": ""}
     return form | changes
 
@@ -78,7 +79,8 @@ async def test_the_audit_page_offers_each_person_only_what_they_may_do_now(api, 
     assert auditor.status_code == 200, auditor.text
     assert "Record the initial grading" in auditor.text and "Reassign the audit" in auditor.text
     assert "Submit for quality assurance</button>" not in auditor.text  # not graded yet
-    assert re.search(r"by Thursday 4 February( 2027)?, 17:00", auditor.text)  # London time, in words
+    due = completion_due(first_working_day(YEAR, 1))  # R-AUD-1: a month after the fixture's allocation
+    assert re.search(rf"by {due:%A} {due.day} {due:%B}( {due.year})?, 17:00", auditor.text)  # London time, in words
     practitioner = await pages(api, "sw1").get(f"/app/audits/{audit_id}")
     assert practitioner.status_code == 200 and "Nothing on this audit waits on you now." in practitioner.text
     piat = await pages(api, "piat1").get(f"/app/audits/{audit_id}")
@@ -122,9 +124,9 @@ async def test_my_work_and_the_lists_are_scoped_as_the_api_is(api, audit_id):
     work = await pages(api, "tm2").get("/app/")
     assert f'href="/app/audits/{audit_id}"' in work.text and "C-100001" in work.text
     assert (await pages(api, "sw3").get("/app/audits")).text.count(f"/app/audits/{audit_id}") == 0
-    listed = await pages(api, "piat1").get("/app/audits?cycle=2027-01&stage=allocated&overdue=no")
+    listed = await pages(api, "piat1").get(f"/app/audits?cycle={cycle(1)}&stage=allocated&overdue=no")
     assert listed.text.count(f'href="/app/audits/{audit_id}"') == 1
-    bad = await pages(api, "piat1").get("/app/audits?cycle=2027-08")
+    bad = await pages(api, "piat1").get(f"/app/audits?cycle={cycle(8)}")
     assert bad.status_code == 422 and "not an audit cycle" in bad.text
     assert (await pages(api, "piat1").get("/app/disputes")).status_code == 200
     refused = await pages(api, "sw1").get("/app/disputes")
@@ -132,11 +134,11 @@ async def test_my_work_and_the_lists_are_scoped_as_the_api_is(api, audit_id):
 
 
 async def test_allocation_through_the_form(api, env):
-    from tests.helpers import london, skip_to
+    from tests.helpers import skip_to
 
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, at(first_working_day(YEAR, 1)))
     form = {"idempotency_key": "alloc-1", "case_ref": "C-300001", "service_area": "safeguarding", "kind": "standard",
-            "cycle": "2027-01", "auditor_id": "tm2", "practitioner_id": "sw1", "involvement_start": "2026-03-01",
+            "cycle": cycle(1), "auditor_id": "tm2", "practitioner_id": "sw1", "involvement_start": f"{YEAR - 1}-03-01",
             "cp_chair_or_iro_id": "", "theme": ""}
     assert (await pages(api, "tm1").get("/app/allocate")).status_code == 403
     r = await pages(api, "piat1").post("/app/allocate", form | {"auditor_id": "tm1"})  # the practitioner's own TM
@@ -144,7 +146,7 @@ async def test_allocation_through_the_form(api, env):
     assert 'value="C-300001"' in r.text
     r = await pages(api, "piat1").post("/app/allocate", form)
     assert r.status_code == 303, r.text
-    assert re.fullmatch(r"/app/audits/2027-01-std-[0-9a-f]{10}\?done=allocated", r.headers["location"])
+    assert re.fullmatch(rf"/app/audits/{cycle(1)}-std-[0-9a-f]{{10}}\?done=allocated", r.headers["location"])
 
 
 async def test_static_files_are_served_by_the_app(api):
@@ -172,10 +174,10 @@ async def test_a_safety_concern_raised_and_acknowledged_through_the_pages(api, a
 
 
 async def test_a_peer_audit_is_not_graded_on_its_form(api, env):
-    from tests.helpers import allocate, london, skip_to
+    from tests.helpers import allocate, skip_to
 
-    await skip_to(env, london(2027, 3, 1, 9))
-    audit_id = (await allocate(api, kind="peer", cycle="2027-03", auditor_id="sw3", cp_chair_or_iro_id=None))["audit_id"]
+    await skip_to(env, at(first_working_day(YEAR, 3)))  # as March's cycle opens
+    audit_id = (await allocate(api, kind="peer", cycle=cycle(3), auditor_id="sw3", cp_chair_or_iro_id=None))["audit_id"]
     page = await pages(api, "sw3").get(f"/app/audits/{audit_id}")
     assert "Record the initial grading" in page.text and 'id="grading-domains-0-rationale"' in page.text
     assert 'id="grading-domains-0-grade"' not in page.text and 'id="grading-overall-grade"' not in page.text

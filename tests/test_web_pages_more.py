@@ -4,24 +4,34 @@ request with the Head of Service's decision. Each for the right people, a 403 pa
 and refusals shown beside the form with what was typed kept."""
 
 import re
+from datetime import timedelta
 
 from sqlmodel import Session
 
 from models import pages as linked
 from models.tables import AuditRecord
+from tests.dates import YEAR, at, cycle, cycle_closes, day, deadline_after, first_working_day
 from tests.helpers import audit_to_report, eventually, london, skip_to
 from tests.test_cycles import start_cycle
 from tests.test_self_selection import ask
 from tests.test_web_pages import pages
 from web.list_pages import PAGES
 
-PANEL = "/app/moderation-panels/2027-02"
+FEBRUARY = cycle(2)
+PANEL = f"/app/moderation-panels/{FEBRUARY}"
+PANEL_DAY = first_working_day(YEAR, 2)  # February's panel is convened at 09:00 on its first working day
+MODERATION = f"{FEBRUARY}-m01"
+
+
+def in_words(d) -> str:
+    """A date as the pages write it, the year left optional: "Monday 1 March( 2027)?" as a pattern."""
+    return rf"{d:%A} {d.day} {d:%B}( {d.year})?"
 
 
 def moderation_form(moderation: dict, key: str = "mod-1", **changes) -> dict:
     """The moderation form as a browser sends it, agreeing with every grade."""
     form = {"idempotency_key": key, "overall.agree": "true", "overall.moderated_grade": "",
-            "feedback": "Sound analysis; the plan needs dates.", "met_auditor_on": "2027-02-01"}
+            "feedback": "Sound analysis; the plan needs dates.", "met_auditor_on": PANEL_DAY.isoformat()}
     for i, d in enumerate(moderation["domains"]):
         form |= {f"domains.{i}.domain": d["domain"], f"domains.{i}.agree": "true", f"domains.{i}.moderated_grade": ""}
     return form | changes
@@ -29,16 +39,16 @@ def moderation_form(moderation: dict, key: str = "mod-1", **changes) -> dict:
 
 async def a_panel(api, env, engine) -> dict:
     """One final January audit (tm2's), and February's panel drawn from it: one moderation, slt1's."""
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, at(first_working_day(YEAR, 1)))
     audit_id = await audit_to_report(api, env, "good")
-    await skip_to(env, london(2027, 2, 1, 9))  # the dispute window closed: on Mosaic, final
+    await skip_to(env, at(PANEL_DAY))  # the dispute window (5 working days) long closed: on Mosaic, final
 
     def final():
         with Session(engine) as session:
             return session.get(AuditRecord, audit_id).overall_grade
 
     assert await eventually(final), "the audit did not become final"
-    r = await api.as_("piat1").post("/moderation-panels/2027-02", json={"per_service": 1, "seed": 1})
+    r = await api.as_("piat1").post(f"/moderation-panels/{FEBRUARY}", json={"per_service": 1, "seed": 1})
     assert r.status_code == 201, r.text
     [moderation] = r.json()["moderations"]
     assert moderation["moderator_id"] == "slt1"
@@ -54,14 +64,14 @@ async def test_my_work_and_the_emails_link_to_pages_that_exist(settings):
     from api.main import create_app
 
     app = create_app(Services(settings=settings, client=None, engine=None, directory=None))
-    links = [linked.audit_page("2027-01-std-0123456789"), linked.moderation_panel_page("2027-02"),
-             linked.cycle_page("2027-05"), linked.self_selection_page("2027-01-std-0123456789-by-tm2")]
+    links = [linked.audit_page(f"{cycle(1)}-std-0123456789"), linked.moderation_panel_page(FEBRUARY),
+             linked.cycle_page(cycle(5)), linked.self_selection_page(f"{cycle(1)}-std-0123456789-by-tm2")]
     links += [page("some-id") for page in PAGES.values()]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         for link in links:
             r = await http.get(link)
             assert (r.status_code, r.headers.get("location")) == (303, f"/app/sign-in?next={link}"), link
-    assert PAGES["moderation_panel"]("2027-02") == linked.moderation_panel_page("2027-02") == PANEL
+    assert PAGES["moderation_panel"](FEBRUARY) == linked.moderation_panel_page(FEBRUARY) == PANEL
 
 
 async def test_a_moderator_records_a_moderation_through_the_panel_s_page(api, env, engine):
@@ -69,9 +79,10 @@ async def test_a_moderator_records_a_moderation_through_the_panel_s_page(api, en
     slt1 = pages(api, "slt1")
     page = await slt1.get(PANEL)
     assert page.status_code == 200, page.text
-    assert "Moderation panel, February 2027" in page.text and "Record moderation 2027-02-m01: case C-100001" in page.text
-    assert re.search(r"Monday 1 March( 2027)?, 17:00", page.text)  # due, in London time
-    assert 'id="record-2027-02-m01-domains-0-agree-1"' in page.text  # a labelled choice per domain
+    assert f"Moderation panel, {PANEL_DAY:%B %Y}" in page.text and f"Record moderation {MODERATION}: case C-100001" in page.text
+    due = deadline_after(PANEL_DAY, 20)  # R-MOD-3: 20 working days after the panel opened
+    assert re.search(rf"{in_words(due)}, 17:00", page.text)  # due, in London time
+    assert f'id="record-{MODERATION}-domains-0-agree-1"' in page.text  # a labelled choice per domain
     assert "/app/audits/" not in page.text  # moderators do not read the audits' own pages
     work = await eventually(lambda: _listed(slt1))
     assert f'href="{PANEL}"' in work
@@ -84,22 +95,22 @@ async def test_a_moderator_records_a_moderation_through_the_panel_s_page(api, en
     assert outsider.status_code == 403 and "may do this" in outsider.text
 
     # The API's model refuses it (disagreeing without a grade): beside the overall grade, the rest kept.
-    r = await slt1.post(f"{PANEL}/2027-02-m01", moderation_form(moderation, **{"overall.agree": "false"}))
+    r = await slt1.post(f"{PANEL}/{MODERATION}", moderation_form(moderation, **{"overall.agree": "false"}))
     assert r.status_code == 422, r.text
-    assert 'id="record-2027-02-m01-overall-error"' in r.text and "moderated_grade is required" in r.text
-    assert "the plan needs dates.</textarea>" in r.text and 'value="2027-02-01"' in r.text
+    assert f'id="record-{MODERATION}-overall-error"' in r.text and "moderated_grade is required" in r.text
+    assert "the plan needs dates.</textarea>" in r.text and f'value="{PANEL_DAY.isoformat()}"' in r.text
     # The workflow refuses it (a meeting in the future) and another moderator: their words.
-    r = await slt1.post(f"{PANEL}/2027-02-m01", moderation_form(moderation, met_auditor_on="2027-12-01"))
+    r = await slt1.post(f"{PANEL}/{MODERATION}", moderation_form(moderation, met_auditor_on=day(12, 1).isoformat()))
     assert r.status_code == 422 and "not in the future" in r.text
-    r = await pages(api, "slt2").post(f"{PANEL}/2027-02-m01", moderation_form(moderation, key="mod-2"))
+    r = await pages(api, "slt2").post(f"{PANEL}/{MODERATION}", moderation_form(moderation, key="mod-2"))
     assert r.status_code == 403 and "only the moderator it is allocated to" in r.text
 
-    r = await slt1.post(f"{PANEL}/2027-02-m01", moderation_form(moderation))
+    r = await slt1.post(f"{PANEL}/{MODERATION}", moderation_form(moderation))
     assert r.status_code == 303 and r.headers["location"] == f"{PANEL}?done=recorded#top"
     page = await slt1.get(r.headers["location"].split("#")[0])
     assert "Moderation recorded" in page.text and "Record moderation" not in page.text
     assert "good (agreed;" in page.text and "nothing: every moderation is recorded" in page.text
-    assert (await api.as_("piat1").get("/moderation-panels/2027-02")).json()["moderations"][0]["recorded"]
+    assert (await api.as_("piat1").get(f"/moderation-panels/{FEBRUARY}")).json()["moderations"][0]["recorded"]
 
 
 async def _listed(member) -> str | None:
@@ -108,48 +119,53 @@ async def _listed(member) -> str | None:
 
 
 async def test_the_year_s_cycles_and_piat_sets_a_theme_through_the_cycle_s_page(api, env):
-    year = await pages(api, "tm1").get("/app/cycles?year=2027")
+    await skip_to(env, at(first_working_day(YEAR, 1)))  # in the year, May's cycle still ahead (a theme is set before it)
+    may, april = cycle(5), cycle(4)
+    may_opens = first_working_day(YEAR, 5)
+    year = await pages(api, "tm1").get(f"/app/cycles?year={YEAR}")
     assert year.status_code == 200 and year.text.count("<tr>") == 11  # the header and ten cycles
-    assert 'href="/app/cycles"' in year.text and "May 2027" in year.text and "Tuesday 4 May 2027" in year.text
-    assert 'href="/app/cycles/2027-05"' not in year.text  # a cycle's own page is for senior leaders and HoS
-    assert 'href="/app/cycles/2027-05"' in (await pages(api, "piat1").get("/app/cycles?year=2027")).text
+    assert 'href="/app/cycles"' in year.text and f"May {YEAR}" in year.text and f"{may_opens:%A} {may_opens.day} {may_opens:%B %Y}" in year.text
+    assert f'href="/app/cycles/{may}"' not in year.text  # a cycle's own page is for senior leaders and HoS
+    assert f'href="/app/cycles/{may}"' in (await pages(api, "piat1").get(f"/app/cycles?year={YEAR}")).text
     bad = await pages(api, "tm1").get("/app/cycles?year=20x7")
     assert bad.status_code == 422 and 'id="year-year-error"' in bad.text and 'value="20x7"' in bad.text
     assert (await pages(api, "tm1").get("/app/cycles?year=1999")).status_code == 422
 
-    assert (await pages(api, "tm1").get("/app/cycles/2027-05")).status_code == 403
-    hos = await pages(api, "hos1").get("/app/cycles/2027-05")
-    assert hos.status_code == 200 and "May 2027 audit cycle" in hos.text and "Set the theme" not in hos.text
+    assert (await pages(api, "tm1").get(f"/app/cycles/{may}")).status_code == 403
+    hos = await pages(api, "hos1").get(f"/app/cycles/{may}")
+    assert hos.status_code == 200 and f"May {YEAR} audit cycle" in hos.text and "Set the theme" not in hos.text
     piat = pages(api, "piat1")
-    assert "Set the theme" in (await piat.get("/app/cycles/2027-05")).text
-    r = await piat.post("/app/cycles/2027-05/theme", {"idempotency_key": "t1", "theme": " "})
+    assert "Set the theme" in (await piat.get(f"/app/cycles/{may}")).text
+    r = await piat.post(f"/app/cycles/{may}/theme", {"idempotency_key": "t1", "theme": " "})
     assert r.status_code == 422 and 'id="theme-theme-error"' in r.text
-    r = await piat.post("/app/cycles/2027-04/theme", {"idempotency_key": "t2", "theme": "Neglect"})
+    r = await piat.post(f"/app/cycles/{april}/theme", {"idempotency_key": "t2", "theme": "Neglect"})
     assert r.status_code == 422 and "not a themed cycle" in r.text and 'value="Neglect"' in r.text
-    r = await pages(api, "hos1").post("/app/cycles/2027-05/theme", {"idempotency_key": "t3", "theme": "Neglect"})
+    r = await pages(api, "hos1").post(f"/app/cycles/{may}/theme", {"idempotency_key": "t3", "theme": "Neglect"})
     assert r.status_code == 403 and "only PIAT may do this" in r.text
-    r = await piat.post("/app/cycles/2027-05/theme", {"idempotency_key": "t4", "theme": "Neglect"})
-    assert r.status_code == 303 and r.headers["location"] == "/app/cycles/2027-05?done=theme#top"
-    page = await piat.get("/app/cycles/2027-05?done=theme")
+    r = await piat.post(f"/app/cycles/{may}/theme", {"idempotency_key": "t4", "theme": "Neglect"})
+    assert r.status_code == 303 and r.headers["location"] == f"/app/cycles/{may}?done=theme#top"
+    page = await piat.get(f"/app/cycles/{may}?done=theme")
     assert "Theme set" in page.text and "<dd>Neglect</dd>" in page.text and "planned" in page.text
-    assert "Neglect" in (await pages(api, "tm1").get("/app/cycles?year=2027")).text
+    assert "Neglect" in (await pages(api, "tm1").get(f"/app/cycles?year={YEAR}")).text
 
 
 async def test_a_cycle_s_page_lists_its_audits_and_its_non_completion_report(api, env, client, settings):
-    await start_cycle(client, settings, "2027-01")
+    await skip_to(env, london(YEAR, 1, 1, 6))  # the 1st, as the Schedule's starter runs: the cycle not yet open
+    await start_cycle(client, settings, cycle(1))
     late = (await api.as_("piat1").post("/audits", json=_allocation()))
     assert late.status_code == 201, late.text
     audit_id = late.json()["audit_id"]
 
     async def listed():  # the audit's row is saved just after it answers
-        text = (await pages(api, "hos1").get("/app/cycles/2027-01")).text
+        text = (await pages(api, "hos1").get(f"/app/cycles/{cycle(1)}")).text
         return text if f'href="/app/audits/{audit_id}"' in text else None
 
     page = await eventually(listed)
     assert page, "the cycle's page did not list the audit"
-    assert "it is made when the cycle closes, Friday 29 January 2027 17:00" in page
-    await skip_to(env, london(2027, 1, 29, 17, 1))
-    page = await pages(api, "hos1").get("/app/cycles/2027-01")
+    closes = cycle_closes(1)  # 17:00 on January's last working day
+    assert f"it is made when the cycle closes, {closes:%A} {closes.day} {closes:%B %Y} 17:00" in page
+    await skip_to(env, closes + timedelta(minutes=1))
+    page = await pages(api, "hos1").get(f"/app/cycles/{cycle(1)}")
     assert "Non-completion report" in page.text and "Not complete when the cycle closed, safeguarding" in page.text
     assert "closed" in page.text and "cycle closed" in page.text  # its status and its timeline
 
@@ -161,14 +177,15 @@ def _allocation() -> dict:
 
 
 async def test_a_head_of_service_decides_a_self_selection_request_through_its_page(api, env, client):
-    await skip_to(env, london(2027, 1, 4, 9))
+    asked_on = first_working_day(YEAR, 1)
+    await skip_to(env, at(asked_on))
     request = await ask(api)
     url = linked.self_selection_page(request["request_id"])
     hos = pages(api, "hos1")
     page = await hos.get(url)
     assert page.status_code == 200, page.text
     assert "Decide on the request" in page.text and "I supervised the previous worker" in page.text
-    assert "Jordan Manager (tm2)" in page.text and re.search(r"Monday 11 January( 2027)?, 17:00", page.text)
+    assert "Jordan Manager (tm2)" in page.text and re.search(rf"{in_words(deadline_after(asked_on, 5))}, 17:00", page.text)  # R-ALLOC-2: 5 working days
     other = await pages(api, "psw1").get(url)  # a senior leader, not the Head of Service it waits on
     assert other.status_code == 200 and "Nothing on this request waits on you now." in other.text
     assert (await pages(api, "sw1").get(url)).status_code == 403
