@@ -145,7 +145,7 @@ async def audit_to_report(api, env, grade, overall=None, auditor="tm2", **overri
 
 def findings_discussion(held_on: date, smart: bool = True, attendees=("tm1", "sw1")) -> dict:
     actions = [
-        {"action": "Visit weekly and see the child alone", "owner_id": "sw1", "measure": "visits recorded", "due_on": "2027-12-01"}
+        {"action": "Visit weekly and see the child alone", "owner_id": "sw1", "measure": "visits recorded", "due_on": day(12, 1).isoformat()}
     ]
     return {
         "held_on": held_on.isoformat(),

@@ -1,18 +1,20 @@
 """The dispute ladder (R-DISP-1..10, R-DIST-4): informal, formal, corporate, independent review.
 Each test reads who was told what from the notifications, in time-skipped working days."""
 
+from datetime import timedelta
+
 import httpx
 
 from api.deps import Services
 from api.main import create_app
 from tests.conftest import Api
+from tests.dates import YEAR, at, cycle_opens, deadline_after, first_working_day, working_days_after
 from tests.helpers import (
     audit_to_report,
     discuss_and_accept,
     emails,
     eventually,
     grades,
-    london,
     outcome,
     search_attributes,
     skip_to,
@@ -22,6 +24,9 @@ from tests.helpers import (
 )
 from worker import run_worker
 
+# The reports go out at 09:00 on January's first working day; each
+# deadline is the end of the Nth working day after the event's London day.
+START = at(first_working_day(YEAR, 1))
 RAISE = {"domains_disputed": ["overall"], "rationale": "The plan was reviewed on time (criteria 3.2)", "evidence": "Review minutes of 2 Dec"}
 
 
@@ -62,18 +67,21 @@ def case_note(sent, audit_id) -> str:
 
 
 async def test_resolved_informally_with_an_amended_grading(api, env, client, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "requires_improvement")
     dispute = await raise_dispute(api, audit_id)
     assert (dispute["level"], dispute["step"], dispute["waiting_for"]["from_staff_ids"]) == ("informal", "meeting", ["tm1", "tm2"])
-    assert dispute["deadlines"]["meeting"].startswith("2027-01-11T17:00")  # 5 working days (R-DISP-2)
+    meeting_due = deadline_after(START, 5)  # 5 working days (R-DISP-2)
+    assert dispute["deadlines"]["meeting"].startswith(f"{meeting_due:%Y-%m-%dT%H:%M}")
     v = await view(api, audit_id)
     assert v["stage"] == "in_dispute" and v["dispute_id"] == f"dispute-{audit_id}"
     assert v["findings_discussion"] is None  # discussed on the final report, once the dispute ends
     assert [r for r, _ in emails(sent, audit_id, "Audit dispute raised")] == [["tm2", "sw1", "tm1", "piat1"]]
 
-    await skip_to(env, london(2027, 1, 6, 10))
-    assert (await meeting(api, env, audit_id))["deadlines"]["summary"].startswith("2027-01-08T17:00")  # R-DISP-3
+    held = at(working_days_after(START.date(), 2), 10)  # two working days on, before the meeting's deadline
+    await skip_to(env, held)
+    summary_due = deadline_after(held, 2)  # R-DISP-3: 2 working days after the meeting
+    assert (await meeting(api, env, audit_id))["deadlines"]["summary"].startswith(f"{summary_due:%Y-%m-%dT%H:%M}")
     await summary(api, audit_id, "resolved")
     amended = grades(grade="good") | {"notes": "The reviews were on file"}
     r = await api.as_("tm1").post(f"/disputes/{audit_id}/amended-grading", json=amended)
@@ -89,12 +97,12 @@ async def test_resolved_informally_with_an_amended_grading(api, env, client, sen
 
 
 async def test_formal_regrade_changes_the_mosaic_note_and_the_reaudit_decision(api, env, client, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "inadequate")
     await to_formal(api, env, audit_id)
     # R-DISP-5, R-DISP-6: the PI&A Manager, and the PSW with whom they discuss it
     assert [r for r, _ in emails(sent, audit_id, "Audit dispute (formal stage)")] == [["piatmgr1", "psw1"]]
-    r = await api.as_("tm1").post(f"/disputes/{audit_id}/formal-discussion", json={"held_on": "2027-01-04", "course_of_action": "x"})
+    r = await api.as_("tm1").post(f"/disputes/{audit_id}/formal-discussion", json={"held_on": START.date().isoformat(), "course_of_action": "x"})
     assert r.status_code == 403
     await formal_discussion(api, env, audit_id)
     response = {"response": "Recordings show the plan was reviewed", "outcome": "resolved", "regrade": grades(grade="good")}
@@ -109,7 +117,7 @@ async def test_formal_regrade_changes_the_mosaic_note_and_the_reaudit_decision(a
 
 
 async def test_all_the_way_to_an_independent_review(api, env, client, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "requires_improvement")
     await to_formal(api, env, audit_id)
     await formal_discussion(api, env, audit_id)
@@ -134,7 +142,7 @@ async def test_all_the_way_to_an_independent_review(api, env, client, sent):
 
 
 async def test_every_missed_step_reminds_its_owner_and_tells_the_next_level(api, env, client, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "requires_improvement")
     await raise_dispute(api, audit_id)
     dispute_wf = f"dispute-{audit_id}"
@@ -151,18 +159,26 @@ async def test_every_missed_step_reminds_its_owner_and_tells_the_next_level(api,
         d = (await api.as_("piat1").get(f"/disputes/{audit_id}")).json()
         assert d["overdue"] and d["overdue_steps"] == [step]
 
-    await missed("meeting", london(2027, 1, 11, 17, 5), ["tm1", "tm2"], ["piatmgr1"])  # R-DISP-2
+    # Each step is missed 5 minutes after its deadline and then recorded at once, so the next step
+    # counts from that instant's day.
+    late = timedelta(minutes=5)
+    step_missed = deadline_after(START, 5) + late
+    await missed("meeting", step_missed, ["tm1", "tm2"], ["piatmgr1"])  # R-DISP-2
     assert (await search_attributes(client, dispute_wf))["DisputeOverdue"] is True
     overdue = await eventually(lambda: _listed(api, overdue=True))
     assert overdue == [audit_id]
     await meeting(api, env, audit_id)
-    await missed("summary", london(2027, 1, 13, 17, 5), ["tm1"], ["piatmgr1"])  # R-DISP-3
+    step_missed = deadline_after(step_missed, 2) + late
+    await missed("summary", step_missed, ["tm1"], ["piatmgr1"])  # R-DISP-3
     await summary(api, audit_id, "unresolved")
-    await missed("formal_discussion", london(2027, 1, 20, 17, 5), ["piatmgr1"], ["cdqs1", "cdcsc1"])  # R-DISP-6
+    step_missed = deadline_after(step_missed, 5) + late
+    await missed("formal_discussion", step_missed, ["piatmgr1"], ["cdqs1", "cdcsc1"])  # R-DISP-6
     await formal_discussion(api, env, audit_id)
-    await missed("written_response", london(2027, 1, 27, 17, 5), ["piatmgr1", "psw1"], ["cdqs1", "cdcsc1"])  # R-DISP-7
+    step_missed = deadline_after(step_missed, 5) + late
+    await missed("written_response", step_missed, ["piatmgr1", "psw1"], ["cdqs1", "cdcsc1"])  # R-DISP-7
     await record(api, audit_id, "written-response", "psw1", {"response": "Stands", "outcome": "unresolved"})
-    await missed("corporate_decision", london(2027, 2, 3, 17, 5), ["cdqs1", "cdcsc1"], ["cdqs1"])  # R-DISP-8
+    step_missed = deadline_after(step_missed, 5) + late
+    await missed("corporate_decision", step_missed, ["cdqs1", "cdcsc1"], ["cdqs1"])  # R-DISP-8
     v = await view(api, audit_id)
     assert v["stage"] == "in_dispute" and not [c for c, _, _ in told(sent, audit_id) if c.startswith("mosaic")]
 
@@ -181,7 +197,7 @@ async def _listed(api, **params):
 
 
 async def test_disputes_out_of_time_twice_or_by_the_wrong_person_are_refused(api, env, client):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "requires_improvement")
     for by, status, message in [
         ("sw3", 403, "only its practitioner or the practitioner's Team Manager may do this"),  # someone else's
@@ -196,11 +212,12 @@ async def test_disputes_out_of_time_twice_or_by_the_wrong_person_are_refused(api
     assert (await api.as_("sw3").get("/disputes")).status_code == 403
 
     late = await audit_to_report(api, env, "requires_improvement", case_ref="C-2")
-    await skip_to(env, london(2027, 1, 11, 17, 1))  # the window closed at 17:00
+    window_closes = deadline_after(START, 5)  # R-DIST-4: 5 working days after the report
+    await skip_to(env, window_closes + timedelta(minutes=1))  # the window closed at 17:00
     r = await api.as_("sw1").post(f"/audits/{late}/disputes", json=RAISE)
     assert r.status_code == 409 and "dispute window" in r.json()["detail"]
 
-    await skip_to(env, london(2027, 1, 12, 9))
+    await skip_to(env, at(working_days_after(window_closes.date(), 1)))  # the next working day's morning
     fresh = await audit_to_report(api, env, "requires_improvement", case_ref="C-3")
     await raise_dispute(api, fresh, by="tm1")
     r = await api.as_("sw1").post(f"/audits/{fresh}/disputes", json=RAISE)
@@ -213,7 +230,7 @@ async def test_disputes_out_of_time_twice_or_by_the_wrong_person_are_refused(api
 
 
 async def test_withdrawal_by_whoever_raised_it_lets_the_grading_stand(api, env, client, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "requires_improvement")
     await to_formal(api, env, audit_id)
     r = await api.as_("tm1").post(f"/disputes/{audit_id}/withdrawal", json={"reason": "x"})
@@ -238,10 +255,11 @@ async def test_a_worker_restarted_mid_dispute_resumes_where_it_was(env, settings
     # With no workflow cache a local activity's result can miss its workflow task, which then
     # waits out its timeout before another worker takes it: 2 s here, not 10 (the API's limit).
     settings = settings.model_copy(update={"workflow_task_timeout_seconds": 2})
-    app = create_app(Services(settings=settings, client=env.client, engine=engine, directory=directory))
+    app = create_app(Services(settings=settings, client=env.client, engine=engine, directory=directory,
+                                  clock=env.get_current_time))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         api = Api(http)
-        await skip_to(env, london(2027, 1, 4, 9))
+        await skip_to(env, START)
         # No workflow cache, so no sticky queue: the time-skipping server never moves a dead
         # worker's sticky tasks back to the shared queue, as a real server does after 5 s.
         async with run_worker(env.client, settings, max_cached_workflows=0):
@@ -261,10 +279,10 @@ async def test_a_worker_restarted_mid_dispute_resumes_where_it_was(env, settings
 async def test_a_first_reaudit_regraded_good_needs_no_follow_up_and_closes_the_chain(api, env, client, sent):
     from tests.test_after_the_report import reaudit_to_report
 
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "inadequate")
     await discuss_and_accept(api, env, audit_id)
-    await skip_to(env, london(2027, 3, 1, 9, 5))
+    await skip_to(env, cycle_opens(3) + timedelta(minutes=5))  # the re-audit is allocated as March's cycle opens
     r1 = f"{audit_id}-r1"
     await reaudit_to_report(api, env, r1, "requires_improvement")
     assert (await view(api, r1))["head_of_service_follow_up_required"]  # R-RE-3, on the grade as reported

@@ -10,6 +10,8 @@ from models.email_marks import RULE_CODE, at, people, person, without_rule_codes
 from models.enums import Channel
 from models.payloads import Notification
 from models.staff import StaffDirectory, StaffMember
+from tests import dates
+from tests.dates import YEAR
 from tests.helpers import allocate, at_london, complete, london, mail_to, qa, skip_to, submit, view
 
 
@@ -92,26 +94,34 @@ def settings(settings):
 async def test_an_audits_emails_say_who_what_by_when_and_where(api, env, smtp):
     """A July (summer time) audit to its report: the real SMTP server's messages greet by name,
     name the case and cycle, say what is needed by when in London time and link to the audit."""
-    await skip_to(env, london(2027, 7, 5, 9))  # Monday
-    audit_id = (await allocate(api, cycle="2027-07", case_ref="C-7"))["audit_id"]
+    monday = dates.a_working_week(YEAR, 7)
+    await skip_to(env, dates.at(monday))
+    audit_id = (await allocate(api, cycle=dates.cycle(7), case_ref="C-7"))["audit_id"]
     [allocated] = await mail_to(smtp, "tm2@council.example")
     body = allocated.get_content().replace("\r\n", "\n")  # SMTP lines end CRLF
     assert body.startswith("Dear Jordan Manager, Taylor Manager and Sam Worker,\n\n"
-                           "This email is about case C-7 in the July 2027 audit cycle.")
+                           f"This email is about case C-7 in the July {YEAR} audit cycle.")
     assert "allocated to Jordan Manager." in body and "Practitioner: Sam Worker. Team Manager: Taylor Manager." in body
     assert "What is needed from Jordan Manager: complete the audit" in body
-    assert "By: Thursday 5 August 2027, 17:00\nTaylor Manager and Sam Worker: this is for your information." in body
+    assert f"By: {spoken(dates.completion_due(monday))}\nTaylor Manager and Sam Worker: this is for your information." in body
     assert f"Open the audit: https://audits.council.example/app/audits/{audit_id}" in body
 
     await complete(api, env, audit_id)
     await submit(api, audit_id)
-    await qa(api, audit_id)  # accepted on Monday 5 July: the window closes 5 working days on
+    await qa(api, audit_id)  # accepted on the Monday: the window closes 5 working days on
     [_, report] = await mail_to(smtp, "sw1@council.example", 2)
     body = report.get_content().replace("\r\n", "\n")
-    assert report["Subject"] == "Audit report: case C-7 (July 2027)"
+    assert report["Subject"] == f"Audit report: case C-7 (July {YEAR})"
     assert body.startswith("Dear Sam Worker and Taylor Manager,") and "Auditor: Jordan Manager." in body
-    assert "owner Sam Worker, by Monday 1 March 2027" in body  # the improvement plan, by name
+    plan_due = dates.day(3, 1)
+    assert f"owner Sam Worker, by {plan_due:%A} {plan_due.day} {plan_due:%B %Y}" in body  # the improvement plan, by name
     assert "What is needed from you: read the report; if you disagree with the grading, raise a dispute" in body
-    assert "By: Monday 12 July 2027, 17:00" in body  # BST: 16:00 UTC
+    window_closes = dates.deadline_after(monday, 5)
+    assert f"By: {spoken(window_closes)}" in body  # BST: 16:00 UTC, said as 17:00
     v = await view(api, audit_id)
-    assert at_london(v["deadlines"]["dispute_window_closes"]) == london(2027, 7, 12, 17)  # the email's is the window's
+    assert at_london(v["deadlines"]["dispute_window_closes"]) == window_closes  # the email's is the window's
+
+
+def spoken(deadline: datetime) -> str:
+    """A deadline as the emails say it, worked out here: "Thursday 5 August 2027, 17:00"."""
+    return f"{deadline:%A} {deadline.day} {deadline:%B %Y}, {deadline:%H:%M}"

@@ -34,6 +34,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def served_clock(env):
+    """The test server's time for an app served in another thread: asked on the test's own loop,
+    where `env`'s client lives, so the served API's "now" is the skipped clock's."""
+    loop = asyncio.get_running_loop()
+
+    async def now():
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(env.get_current_time(), loop))
+    return now
+
+
 class Served:
     """The app under uvicorn in a thread: its own event loop, its own Temporal client."""
 
@@ -66,7 +76,8 @@ async def test_no_route_answers_5xx_to_generated_requests(api, env, client, sett
     await raise_dispute(api, audit_id)
     real = {"audit_id": audit_id, "dispute_id": audit_id, "concern_id": f"{audit_id}-1"}
     served_settings = settings.model_copy(update={"temporal_address": env.client.service_client.config.target_host})
-    app = create_app(Services(settings=served_settings, client=None, engine=engine, directory=directory))
+    app = create_app(Services(settings=served_settings, client=None, engine=engine, directory=directory,
+                              clock=served_clock(env)))
     with Served(app) as served:
         schema = schemathesis.openapi.from_dict(httpx.get(f"{served.url}/openapi.json").json())
         failures, answers = await asyncio.to_thread(fuzz, schema, served.url, real)

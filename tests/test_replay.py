@@ -5,6 +5,7 @@
 running workflows with `workflow.patched`). A change that breaks determinism fails here.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -13,8 +14,19 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from tests.helpers import allocate, audit_to_report, complete, days, discuss_and_accept, grades, london, qa, skip_to, submit
+from datetime import timedelta
+
+from models.cycle_views import CycleStarterInput
+from tests.dates import YEAR, a_working_week, at, cycle, cycle_closes, cycle_opens, first_working_day
+from tests.faults.harness import skip_until
+from tests.helpers import (
+    allocate, audit_to_report, complete, days, discuss_and_accept, eventually, grades, qa, skip_to, submit,
+)
 from tests.test_disputes import RAISE, formal_discussion, meeting, summary
+from tests.test_moderation import findings, record
+from tests.test_safety import raise_concern
+from tests.test_self_selection import ask
+from workflows.cycle import CycleStarterWorkflow
 from temporal_client import codec_for, data_converter
 from worker import WORKFLOWS
 
@@ -26,6 +38,10 @@ HISTORIES = Path(__file__).parent / "histories"
 EARLIER = [HISTORIES, HISTORIES / "lean-steps", HISTORIES / "settled-saves"]
 RECORDING = HISTORIES / "all-earlier-patches"
 NAMES = ["audit_disputed", "audit_into_reaudit", "audit_not_accepted", "dispute_resolved_formally", "reaudit_allocated"]
+# The other workflow types, recorded since (all on today's patches): every type has a history.
+LATER_NAMES = ["cycle_february", "cycle_starter_february", "moderation_panel_february", "safety_concern_escalated",
+               "self_selection_approved"]
+JANUARY = at(a_working_week(YEAR, 1))  # a Monday with a full working week after it
 
 
 @pytest.fixture
@@ -40,7 +56,7 @@ def replayer(settings=None) -> Replayer:
 
 
 async def keep(client, audit_id: str, name: str, kind: str = "audit") -> WorkflowHistory:
-    history = await client.get_workflow_handle(f"{kind}-{audit_id}").fetch_history()
+    history = await client.get_workflow_handle(f"{kind}-{audit_id}" if kind else audit_id).fetch_history()
     if os.environ.get("RECORD_HISTORIES"):
         RECORDING.mkdir(exist_ok=True)
         (RECORDING / f"{name}.json").write_text(history.to_json())
@@ -49,7 +65,7 @@ async def keep(client, audit_id: str, name: str, kind: str = "audit") -> Workflo
 
 async def test_an_audit_into_its_reaudit_replays(api, env, client, settings):
     """Returned once, QA late, accepted Inadequate, discussed, re-audit started as a child."""
-    await skip_to(env, london(2027, 1, 11, 9))
+    await skip_to(env, JANUARY)
     audit_id = (await allocate(api))["audit_id"]
     await api.as_("tm2").post(
         f"/audits/{audit_id}/previous-practitioner-feedback", json={"staff_id": "sw3", "findings": "good"}
@@ -63,13 +79,13 @@ async def test_an_audit_into_its_reaudit_replays(api, env, client, settings):
     await qa(api, audit_id)
     await env.sleep(days(10))  # discussion overdue: reminder, then the Head of Service
     await discuss_and_accept(api, env, audit_id)
-    await skip_to(env, london(2027, 3, 1, 10))  # the 1st re-audit is allocated
+    await skip_to(env, cycle_opens(3) + timedelta(hours=1))  # the 1st re-audit is allocated
     await replayer(settings).replay_workflow(await keep(client, audit_id, "audit_into_reaudit"))
     await replayer(settings).replay_workflow(await keep(client, f"{audit_id}-r1", "reaudit_allocated"))
 
 
 async def test_a_not_accepted_audit_replays(api, env, client, settings):
-    await skip_to(env, london(2027, 1, 11, 9))
+    await skip_to(env, JANUARY)
     audit_id = (await allocate(api))["audit_id"]
     await api.as_("hos1").post(f"/audits/{audit_id}/reassign", json={"auditor_id": "hos1", "reason": "leave"})
     await complete(api, env, audit_id, auditor="hos1")
@@ -82,7 +98,7 @@ async def test_a_not_accepted_audit_replays(api, env, client, settings):
 
 async def test_a_disputed_audit_replays(api, env, client, settings):
     """Disputed, unresolved informally, regraded at the formal stage, then uploaded."""
-    await skip_to(env, london(2027, 1, 11, 9))
+    await skip_to(env, JANUARY)
     audit_id = await audit_to_report(api, env, "inadequate")
     r = await api.as_("sw1").post(f"/audits/{audit_id}/disputes", json=RAISE)
     assert r.status_code == 201, r.text
@@ -97,9 +113,59 @@ async def test_a_disputed_audit_replays(api, env, client, settings):
     await replayer(settings).replay_workflow(await keep(client, audit_id, "dispute_resolved_formally", "dispute"))
 
 
-@pytest.mark.parametrize("folder", [*EARLIER, RECORDING], ids=lambda f: f.name)
+async def test_a_safety_concern_escalated_to_the_assistant_director_replays(api, env, client, settings):
+    await skip_to(env, JANUARY)
+    audit_id = (await allocate(api))["audit_id"]
+    concern = await raise_concern(api, audit_id)
+    await env.sleep(timedelta(hours=5))  # the Head of Service at 2 hours, the Assistant Director at 4
+    r = await api.as_("tm1").post(f"/safety-concerns/{concern['concern_id']}/acknowledge", json={"action_taken": "Strategy discussion held"})
+    assert r.status_code == 200, r.text
+    await replayer(settings).replay_workflow(await keep(client, concern["concern_id"], "safety_concern_escalated", "safety"))
+
+
+async def test_an_approved_self_selection_replays(api, env, client, settings):
+    await skip_to(env, JANUARY)
+    request = await ask(api)
+    r = await api.as_("hos1").post(f"/self-selection-requests/{request['request_id']}/decision", json={"approve": True})
+    assert r.status_code == 200, r.text
+    await replayer(settings).replay_workflow(await keep(client, request["request_id"], "self_selection_approved", "self-selection"))
+
+
+@pytest.mark.timeout(300)
+async def test_a_february_from_its_starter_to_its_moderation_and_close_replays(api, env, client, settings):
+    """The starter at 06:00 on 1 February starts the cycle; it opens and convenes the panel, which
+    draws January's final audit; the moderator records; the cycle closes and reports."""
+    await skip_to(env, at(first_working_day(YEAR, 1)))
+    await audit_to_report(api, env, "good")
+    await skip_until(env, at(first_working_day(YEAR, 2).replace(day=1), 6))
+    starter = await client.start_workflow(CycleStarterWorkflow.run, CycleStarterInput(moderation_per_service=1),
+                                          id="cycle-starter", task_queue=settings.temporal_task_queue)
+    with env.auto_time_skipping_disabled():  # the clock stays at 06:00 on the 1st
+        assert await starter.result() == f"started cycle-{cycle(2)}"
+    await skip_until(env, cycle_opens(2) + timedelta(minutes=5))
+
+    async def drawn():
+        panel = await api.as_("piat1").get(f"/moderation-panels/{cycle(2)}")
+        return panel.status_code == 200 and panel.json()["moderations"]
+
+    [moderation] = await eventually(drawn)
+    await record(api, moderation, findings(moderation, met_on=cycle_opens(2).date().isoformat()))
+    await skip_until(env, cycle_closes(2) + timedelta(hours=1))
+    await replayer(settings).replay_workflow(await keep(client, "cycle-starter", "cycle_starter_february", None))
+    await replayer(settings).replay_workflow(await keep(client, cycle(2), "cycle_february", "cycle"))
+    await replayer(settings).replay_workflow(await keep(client, cycle(2), "moderation_panel_february", "moderation"))
+
+
+@pytest.mark.parametrize("folder", EARLIER, ids=lambda f: f.name)
 def test_recorded_histories_are_present(folder):
     assert sorted(p.stem for p in folder.glob("*.json")) == NAMES
+
+
+def test_every_workflow_type_has_a_recorded_history_on_todays_patches():
+    assert sorted(p.stem for p in RECORDING.glob("*.json")) == sorted(NAMES + LATER_NAMES)
+    recorded = {json.loads(p.read_text())["events"][0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
+                for p in RECORDING.glob("*.json")}
+    assert recorded == {w.__temporal_workflow_definition.name for w in WORKFLOWS}
 
 
 @pytest.mark.parametrize("path", sorted(HISTORIES.rglob("*.json")), ids=lambda p: p.relative_to(HISTORIES).as_posix())

@@ -17,14 +17,18 @@ from api.deps import Services
 from api.main import create_app
 from models.audit_tools import tool_for
 from models.enums import ServiceArea
-from tests.helpers import london, skip_to
-from tests.test_fuzz import Served
+from tests.dates import YEAR, a_working_week, at, completion_due, cycle, day
+from tests.helpers import skip_to
+from tests.test_fuzz import Served, served_clock
+from tests.test_web_pages_more import PANEL, PANEL_DAY
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium tries Google's hosts, which this machine refuses.
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 BLOCKING = {"serious", "critical"}
+# A Monday in January with five working days after it: the first audit's dates are all of this week.
+MONDAY = a_working_week(YEAR, 1)
 
 
 class Visits:
@@ -95,9 +99,10 @@ class Visits:
 @pytest.mark.timeout(300)
 async def test_an_audit_from_allocation_to_a_dispute_through_the_pages_alone(env, client, settings, engine, directory):
     assert CHROMIUM.exists(), "Debian's Chromium is missing: `make browser` installs it (`make test` runs it first)"
-    await skip_to(env, london(2027, 1, 4, 9))  # a Monday; the audit's dates below are of this week
+    await skip_to(env, at(MONDAY))  # a Monday; the audit's dates below are of this week
     served_settings = settings.model_copy(update={"temporal_address": env.client.service_client.config.target_host})
-    app = create_app(Services(settings=served_settings, client=None, engine=engine, directory=directory))
+    app = create_app(Services(settings=served_settings, client=None, engine=engine, directory=directory,
+                              clock=served_clock(env)))
     with Served(app) as served:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
@@ -123,13 +128,14 @@ async def allocate(visits: Visits) -> str:
     await page.get_by_label("Case reference").fill("C-200001")
     await page.get_by_label("Service").select_option("safeguarding")
     await page.get_by_label("Kind of audit").select_option("standard")
-    await page.get_by_label("Cycle").fill("2027-01")
+    await page.get_by_label("Cycle").fill(cycle(1))
     await page.get_by_label("Auditor").select_option("tm2")
     await page.get_by_label("Practitioner").select_option("sw1")
-    await page.get_by_label("Start of Children's Social Care involvement").fill("2026-03-01")
+    await page.get_by_label("Start of Children's Social Care involvement").fill(f"{YEAR - 1}-03-01")
     await page.get_by_label("CP Chair or IRO (optional)").select_option("iro1")
     await visits.submit("Allocate", "Audit allocated")
-    await expect(page.get_by_text("Thursday 4 February 2027, 17:00").first).to_be_visible()  # due, in London time
+    due = completion_due(MONDAY)  # R-AUD-1: a month after allocation
+    await expect(page.get_by_text(f"{due:%A} {due.day} {due:%B %Y}, 17:00").first).to_be_visible()  # due, in London time
     return re.search(r"/app/audits/([^?#]+)", page.url).group(1)
 
 
@@ -147,11 +153,11 @@ async def grade_and_submit(visits: Visits, audit_id: str) -> None:
     plan = page.locator("#form-grading fieldset").filter(has_text="Action 1")
     await plan.get_by_label("What will be done").fill("Update the chronology")
     await plan.get_by_label("Owner's staff ID").fill("sw1")
-    await plan.get_by_label("Due on").fill("2027-03-01")
+    await plan.get_by_label("Due on").fill(day(3, 1).isoformat())
     await visits.submit("Record the initial grading", "Initial grading recorded")
 
     conversation = page.locator("#form-conversation")  # its grading comes filled from the initial one
-    await conversation.get_by_label("Date of the conversation").fill("2027-01-04")
+    await conversation.get_by_label("Date of the conversation").fill(MONDAY.isoformat())
     await conversation.get_by_label("What was discussed and learnt").fill("Reflected on strengths and gaps")
     await visits.submit("Record the conversation", "Practitioner conversation and final grading recorded")
     await visits.submit("Submit for quality assurance", "Submitted for quality assurance")
@@ -192,7 +198,7 @@ async def record_the_meeting(visits: Visits, audit_id: str) -> None:
     await visits.sign_in("tm1")
     await visits.follow_until(f"/app/disputes/{audit_id}")  # My work: the meeting waits on the TM
     meeting = page.locator("#form-meeting")
-    await meeting.get_by_label("Date of the meeting").fill("2027-01-04")
+    await meeting.get_by_label("Date of the meeting").fill(MONDAY.isoformat())
     await meeting.get_by_label("Attendees (staff IDs, separated by commas)").fill("tm1, sw1, tm2")
     await meeting.get_by_label("Notes of the meeting").fill("Talked it through")
     await visits.submit("Record the meeting", "Meeting recorded")
@@ -207,10 +213,11 @@ async def test_the_panel_self_selection_and_cycle_pages_through_their_forms(api,
     from tests.test_web_pages_more import a_panel
 
     assert CHROMIUM.exists(), "Debian's Chromium is missing: `make browser` installs it (`make test` runs it first)"
-    moderation = await a_panel(api, env, engine)  # February 2027's panel: one moderation, slt1's
-    request = await ask(api, cycle="2027-02", case_ref="C-300")
+    moderation = await a_panel(api, env, engine)  # February's panel: one moderation, slt1's
+    request = await ask(api, cycle=cycle(2), case_ref="C-300")
     served_settings = settings.model_copy(update={"temporal_address": env.client.service_client.config.target_host})
-    app = create_app(Services(settings=served_settings, client=None, engine=engine, directory=directory))
+    app = create_app(Services(settings=served_settings, client=None, engine=engine, directory=directory,
+                              clock=served_clock(env)))
     with Served(app) as served:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
@@ -229,12 +236,12 @@ async def test_the_panel_self_selection_and_cycle_pages_through_their_forms(api,
 async def moderate(visits: Visits, moderation: dict) -> None:
     page = visits.page
     await visits.sign_in("slt1")
-    await visits.follow_until("/app/moderation-panels/2027-02")  # My work: the moderation waits on them
+    await visits.follow_until(PANEL)  # My work: the moderation waits on them
     form = page.locator(f"#form-record-{moderation['moderation_id']}")
     for choice in await form.get_by_role("radio", name="Agree", exact=True).all():
         await choice.check()
     await form.get_by_label("Written feedback to the auditor").fill("Sound analysis; the plan needs dates.")
-    await form.get_by_label("Date you met the auditor").fill("2027-02-01")
+    await form.get_by_label("Date you met the auditor").fill(PANEL_DAY.isoformat())  # the day the panel opened
     await visits.submit("Record the moderation", "Moderation recorded")
 
 
@@ -251,11 +258,11 @@ async def decide_self_selection(visits: Visits, request_id: str) -> None:
 async def set_a_theme(visits: Visits) -> None:
     page = visits.page
     await visits.sign_in("piat1")
-    await page.get_by_role("link", name="Cycles", exact=True).click()  # this year's, by the real clock
-    await page.get_by_label("Year", exact=True).fill("2027")
+    await page.get_by_role("link", name="Cycles", exact=True).click()  # this year's, by the API's clock
+    await page.get_by_label("Year", exact=True).fill(str(YEAR))
     await page.get_by_role("button", name="Show the year").click()
     await visits.check()
-    await page.get_by_role("link", name="May 2027", exact=True).click()
+    await page.get_by_role("link", name=f"May {YEAR}", exact=True).click()
     await visits.check()
     await page.get_by_label("Theme", exact=True).fill("Neglect")
     await visits.submit("Set the theme", "Theme set")
