@@ -4,7 +4,7 @@ relay, recipients who have left, and the mail server down or refusing."""
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -17,7 +17,11 @@ from models.enums import Channel
 from models.payloads import Notification
 from models.tables import MosaicOutbox, NotificationRecord
 from models.settings import ROOT
-from tests.helpers import LONDON, eventually
+from tests.dates import YEAR, at, cycle, day
+from tests.helpers import eventually
+
+AUDIT = f"{cycle(1)}-abc"  # an audit of the suite's January cycle
+SENT_AT = at(day(1, 18), 17, 5)
 
 
 @pytest.fixture
@@ -33,31 +37,31 @@ def relay(settings, engine, directory):
 def note(key: str, channel=Channel.EMAIL, to=("sw1", "tm1")) -> Notification:
     return Notification(
         key=key,
-        audit_id="2027-01-abc",
+        audit_id=AUDIT,
         case_ref="C-1",
         channel=channel,
         recipient_ids=list(to),
         subject="January Audit",
-        body="audit completed as part of the January 2027 audit cycle",
-        at=datetime(2027, 1, 18, 17, 5, tzinfo=LONDON),
+        body=f"audit completed as part of the January {YEAR} audit cycle",
+        at=SENT_AT,
     )
 
 
 def by_key(sent) -> dict:
-    return {n.key: n for n in sent("2027-01-abc")}
+    return {n.key: n for n in sent(AUDIT)}
 
 
 def test_a_retried_email_is_queued_once_and_sent_once(notify, relay, smtp, sent):
     notify.send_email(note("audit-x/report"))
     notify.send_email(note("audit-x/report"))  # the activity retried after a lost acknowledgement
-    assert [n.delivery for n in sent("2027-01-abc")] == ["pending"]  # committed; the relay sends
+    assert [n.delivery for n in sent(AUDIT)] == ["pending"]  # committed; the relay sends
     assert relay.deliver_due() == 1 and relay.deliver_due() == 0
     assert len(smtp.messages) == 1
     message = smtp.messages[0]
     assert message["To"] == "sw1@council.example, tm1@council.example"
     assert message["Message-ID"] == "<audit-x.report@qsaf.council.example>"
     assert message["X-QSAF-Key"] == "audit-x/report"
-    [record] = sent("2027-01-abc")
+    [record] = sent(AUDIT)
     assert (record.delivery, record.reason, record.attempts) == ("sent", None, 1)
 
 
@@ -78,7 +82,7 @@ def test_a_round_delivers_every_due_email_over_one_connection(notify, relay, smt
     for n in range(5):
         notify.send_email(note(f"audit-{n}/allocated"))
     assert relay.deliver_due() == 5
-    assert [n.delivery for n in sent("2027-01-abc")] == ["sent"] * 5
+    assert [n.delivery for n in sent(AUDIT)] == ["sent"] * 5
     assert len({m["X-Peer"] for m in smtp.messages}) == 1
 
 
@@ -91,7 +95,7 @@ def test_someone_who_left_is_skipped_and_the_piat_manager_told_once(notify, rela
     assert sent_["audit-x/report"].reason == "not in the staff directory, skipped: gone1"
     notice = sent_["audit-x/report/undeliverable"]
     assert notice.recipient_ids == ["piatmgr1"] and "gone1" in notice.body
-    assert "PUT /audits/2027-01-abc/people/" in notice.body
+    assert f"PUT /audits/{AUDIT}/people/" in notice.body
     assert sorted(m["X-Envelope-To"] for m in smtp.messages) == ["piatmgr1@council.example", "sw1@council.example"]
 
 
@@ -109,7 +113,7 @@ def test_mail_server_down_keeps_the_email_pending_then_sends_it_once(notify, set
     down = EmailRelay(engine, directory, "127.0.0.1", _closed_port(), "qsaf@council.example")
     notify.send_email(note("audit-x/report"))
     assert down.deliver_due() == 0 and down.deliver_due() == 0  # the second round waits for its backoff
-    [record] = sent("2027-01-abc")
+    [record] = sent(AUDIT)
     assert (record.delivery, record.attempts) == ("pending", 1)
     assert "mail server unavailable" in record.last_error and record.next_attempt_at is not None
     with Session(engine) as session:  # the backoff has passed
@@ -118,7 +122,7 @@ def test_mail_server_down_keeps_the_email_pending_then_sends_it_once(notify, set
         session.commit()
     up = EmailRelay(engine, directory, settings.smtp_host, settings.smtp_port, "qsaf@council.example")
     assert up.deliver_due() == 1
-    assert [n.delivery for n in sent("2027-01-abc")] == ["sent"] and len(smtp.messages) == 1
+    assert [n.delivery for n in sent(AUDIT)] == ["sent"] and len(smtp.messages) == 1
 
 
 def test_mail_server_down_the_rest_of_the_round_waits_with_the_first_uncounted(notify, settings, engine, directory, smtp, sent):
@@ -128,7 +132,7 @@ def test_mail_server_down_the_rest_of_the_round_waits_with_the_first_uncounted(n
     for n in range(3):
         notify.send_email(note(f"audit-{n}/allocated"))
     assert down.deliver_due() == 0 and down.deliver_due() == 0  # the second round: all wait
-    records = sent("2027-01-abc")
+    records = sent(AUDIT)
     assert [(r.delivery, r.attempts) for r in records] == [("pending", 1), ("pending", 0), ("pending", 0)]
     assert len({(r.next_attempt_at, r.last_error) for r in records}) == 1 and records[0].next_attempt_at is not None
     assert "mail server unavailable" in records[0].last_error
@@ -152,7 +156,7 @@ def test_a_mail_server_refusal_is_recorded_as_not_delivered(notify, engine, dire
         EmailRelay(engine, directory, "127.0.0.1", controller.port, "qsaf@council.example").deliver_due()
     finally:
         controller.stop()
-    [record] = sent("2027-01-abc")
+    [record] = sent(AUDIT)
     assert (record.delivery, record.last_error) == ("not_delivered", "refused by the mail server: 550, 550")
 
 
@@ -188,13 +192,13 @@ def test_mosaic_case_note_lands_in_the_outbox_once_with_the_framework_fields(not
     assert row.payload == {  # R-DIST-2
         "title": "January Audit",
         "note_type": "Quality Assurance",
-        "date": "18/01/2027",
+        "date": f"18/01/{YEAR}",
         "time": "17:05",
         "significant_event": False,
-        "note": "audit completed as part of the January 2027 audit cycle",
+        "note": f"audit completed as part of the January {YEAR} audit cycle",
         "alert_recipient_ids": ["sw1", "tm1", "iro1"],
     }
-    assert [(n.channel, n.delivery) for n in sent("2027-01-abc")] == [("mosaic_case_note", "sent")]
+    assert [(n.channel, n.delivery) for n in sent(AUDIT)] == [("mosaic_case_note", "sent")]
 
 
 def test_a_mosaic_alert_skips_whoever_left(notify, engine, sent):
@@ -233,7 +237,7 @@ async def test_the_relay_delivers_as_a_process_of_its_own(notify, settings, smtp
         relay = subprocess.Popen([sys.executable, "worker.py", "--relay"], cwd=ROOT, env=env, stdout=log, stderr=log)
     try:
         notify.send_email(note("audit-x/report"))
-        delivered = lambda: [n.delivery for n in sent("2027-01-abc")] == ["sent"]  # noqa: E731
+        delivered = lambda: [n.delivery for n in sent(AUDIT)] == ["sent"]  # noqa: E731
         assert await eventually(delivered, attempts=300), (tmp_path / "relay.log").read_text()
         assert len(smtp.messages) == 1 and smtp.messages[0]["X-QSAF-Key"] == "audit-x/report"
     finally:

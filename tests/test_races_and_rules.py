@@ -5,6 +5,7 @@ workflow while no worker runs arrive in one workflow task, in the order they hap
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
+from datetime import timedelta
 
 import httpx
 import pytest_asyncio
@@ -12,8 +13,12 @@ import pytest_asyncio
 from api.deps import Services
 from api.main import create_app
 from tests.conftest import Api
+from tests.dates import (
+    YEAR, a_working_week, at, cycle, cycle_closes, day, deadline_after, first_working_day, nth_working_day,
+    working_days_after,
+)
 from tests.helpers import (
-    allocate, audit_to_report, complete, conversation, days, deadline, eventually, grades, grading, london, qa, skip_to,
+    allocate, audit_to_report, complete, conversation, days, deadline, eventually, grades, grading, qa, skip_to,
     submit, today, view,
 )
 from tests.test_disputes import meeting, raise_dispute, record, summary
@@ -27,6 +32,11 @@ from worker import WORKFLOWS, activities_for, build_worker, run_worker
 # such replay passed the SDK's 2 s deadlock detector (a query failed with _DeadlockError in CI).
 # These tests are about races, not deadlocks: the detector is off for their worker.
 NO_CACHE = dict(max_cached_workflows=0, debug_mode=True)
+
+# Audits of the January cycle: allocated (or reported) at 09:00 on its first working day, or a
+# working week later, on its sixth.
+START = at(first_working_day(YEAR, 1))
+SECOND_WEEK = at(nth_working_day(YEAR, 1, 6))
 
 
 class PausableWorker:
@@ -72,7 +82,8 @@ async def paused(env, settings, directory, engine):
     # timeout, 2 s here rather than 10 (the API's own limit).
     settings = settings.model_copy(update={"workflow_task_timeout_seconds": 2})
     worker = PausableWorker(env.client, settings)
-    app = create_app(Services(settings=settings, client=env.client, engine=engine, directory=directory))
+    app = create_app(Services(settings=settings, client=env.client, engine=engine, directory=directory,
+                              clock=env.get_current_time))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         await worker.start()
         yield Api(http), worker
@@ -95,7 +106,7 @@ async def while_paused(worker, *calls):
 async def test_an_improvement_plan_can_be_added_when_the_final_grading_needs_one(api, env):
     """Defect 3: initial grading Good without a plan, conversation Requires Improvement: submit
     said a plan is needed (422) while re-grading said 409 — a dead end."""
-    await skip_to(env, london(2027, 1, 11, 9))
+    await skip_to(env, SECOND_WEEK)
     audit_id = (await allocate(api))["audit_id"]
     r = await api.as_("tm2").put(f"/audits/{audit_id}/grading", json=grading(grade="good", plan=False))
     assert r.status_code == 200, r.text
@@ -103,7 +114,7 @@ async def test_an_improvement_plan_can_be_added_when_the_final_grading_needs_one
     assert (await api.as_("tm2").post(f"/audits/{audit_id}/practitioner-conversation", json=body)).status_code == 200
     r = await api.as_("tm2").post(f"/audits/{audit_id}/submit")
     assert r.status_code == 422 and f"PUT /audits/{audit_id}/improvement-plan" in r.json()["detail"]
-    plan = {"actions": [{"action": "Update the chronology", "owner_id": "sw1", "due_on": "2027-03-01"}]}
+    plan = {"actions": [{"action": "Update the chronology", "owner_id": "sw1", "due_on": day(3, 1).isoformat()}]}
     assert (await api.as_("sw1").put(f"/audits/{audit_id}/improvement-plan", json=plan)).status_code == 403
     r = await api.as_("tm2").put(f"/audits/{audit_id}/improvement-plan", json=plan)
     assert r.status_code == 200 and r.json()["improvement_plan"][0]["action"] == "Update the chronology"
@@ -115,16 +126,16 @@ async def test_an_improvement_plan_can_be_added_when_the_final_grading_needs_one
 async def test_not_accepted_carries_into_the_cycle_after_the_miss_never_a_past_one(api, env):
     """Defect 4: "the next cycle" was counted from the allocation cycle, so an audit finished late
     and then not amended in March was carried into February, already past."""
-    await skip_to(env, london(2027, 1, 11, 9))
+    await skip_to(env, SECOND_WEEK)
     audit_id = (await allocate(api))["audit_id"]
-    await skip_to(env, london(2027, 3, 1, 9))  # long overdue
+    await skip_to(env, at(first_working_day(YEAR, 3)))  # long overdue; returned, and the amendment missed, in March
     await complete(api, env, audit_id)
     await submit(api, audit_id)
     returned = await qa(api, audit_id, "return", details="Rationale too thin")
     await skip_to(env, deadline(returned, "revision_due").replace(hour=17, minute=1))
     v = await view(api, audit_id)
-    assert (v["stage"], v["carried_into_cycle"]) == ("not_accepted", "2027-04")
-    assert deadline(v, "completion_due") == london(2027, 4, 30, 17)
+    assert (v["stage"], v["carried_into_cycle"]) == ("not_accepted", cycle(4))
+    assert deadline(v, "completion_due") == cycle_closes(4)  # the end of April's last working day
 
 
 async def test_a_resubmission_racing_the_revision_deadline_is_refused_whole(paused, env):
@@ -132,7 +143,7 @@ async def test_a_resubmission_racing_the_revision_deadline_is_refused_whole(paus
     (its next-cycle deadline still being computed) was accepted, then overwritten by `not_accepted`
     while its submission stayed recorded; QA was then refused for good."""
     api, worker = paused
-    await skip_to(env, london(2027, 1, 11, 9))
+    await skip_to(env, SECOND_WEEK)
     audit_id = (await allocate(api))["audit_id"]
     await complete(api, env, audit_id)
     await submit(api, audit_id)
@@ -178,7 +189,7 @@ async def _carried(api, audit_id):
 async def test_a_withdrawal_after_the_settling_step_is_refused(paused, env):
     """Defect 9: a withdrawal reaching the dispute after its final step was recorded was accepted."""
     api, worker = paused
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "requires_improvement")
     await raise_dispute(api, audit_id)
     await meeting(api, env, audit_id)
@@ -197,25 +208,27 @@ async def test_a_withdrawal_after_the_settling_step_is_refused(paused, env):
 async def test_the_summary_and_the_written_response_count_from_the_meeting_and_the_discussion(api, env):
     """Defect 9: R-DISP-3 and R-DISP-7 ran from when the step was recorded, not from the meeting
     or the discussion the rules name."""
-    await skip_to(env, london(2027, 1, 4, 9))
+    monday = a_working_week(YEAR, 1)  # a week of five working days: the weekdays below are real
+    tuesday, thursday, friday = (monday + timedelta(days=n) for n in (1, 3, 4))
+    await skip_to(env, at(monday))
     audit_id = await audit_to_report(api, env, "requires_improvement")
     await raise_dispute(api, audit_id)
-    await skip_to(env, london(2027, 1, 7, 10))  # Thursday: the meeting held on Tuesday is recorded
-    body = {"held_on": "2027-01-05", "attendees": ["tm2", "sw1", "tm1"], "notes": "Went through the evidence"}
+    await skip_to(env, at(thursday, 10))  # Thursday: the meeting held on Tuesday is recorded
+    body = {"held_on": tuesday.isoformat(), "attendees": ["tm2", "sw1", "tm1"], "notes": "Went through the evidence"}
     d = await record(api, audit_id, "meeting", "tm1", body)
-    assert deadline({"deadlines": d["deadlines"]}, "summary") == london(2027, 1, 7, 17)  # 2 working days after Tuesday
+    assert deadline({"deadlines": d["deadlines"]}, "summary") == deadline_after(tuesday, 2)  # 2 working days after Tuesday
     await summary(api, audit_id, "unresolved")
-    await skip_to(env, london(2027, 1, 8, 10))  # Friday: the discussion held that morning... recorded Monday
-    await skip_to(env, london(2027, 1, 11, 10))
-    body = {"held_on": "2027-01-08", "course_of_action": "Review the recordings independently"}
+    await skip_to(env, at(friday, 10))  # Friday: the discussion held that morning... recorded Monday
+    await skip_to(env, at(working_days_after(friday, 1), 10))
+    body = {"held_on": friday.isoformat(), "course_of_action": "Review the recordings independently"}
     d = await record(api, audit_id, "formal-discussion", "piatmgr1", body)
-    assert deadline({"deadlines": d["deadlines"]}, "written_response") == london(2027, 1, 15, 17)  # 5 after Friday
-    body |= {"held_on": "2026-12-01"}
+    assert deadline({"deadlines": d["deadlines"]}, "written_response") == deadline_after(friday, 5)  # 5 after Friday
+    body |= {"held_on": day(12, 1, YEAR - 1).isoformat()}
 
 
 async def test_a_draft_grading_is_not_reported_before_it_is_final(api, env):
     """Defect 9 (R-REP-2): the list's overall_grade showed the draft before QA and the dispute."""
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = (await allocate(api))["audit_id"]
     await complete(api, env, audit_id, grade="inadequate")
     async def listed():
@@ -235,7 +248,7 @@ async def test_a_draft_grading_is_not_reported_before_it_is_final(api, env):
 
 async def test_the_dispute_is_found_by_the_id_the_audit_shows(api, env):
     """Defect 10: `GET /disputes/dispute-<id>` (the ID in the audit's view) was 404."""
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "requires_improvement")
     await raise_dispute(api, audit_id)
     shown = (await view(api, audit_id))["dispute_id"]

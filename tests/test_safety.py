@@ -4,7 +4,12 @@ acknowledgement, the Assistant Director 2 hours later, day or night, weekends in
 
 from datetime import timedelta
 
-from tests.helpers import allocate, at_london, audit_to_report, days, eventually, london, mail_to, search_attributes, skip_to, view
+from tests.dates import YEAR, at, first_working_day, weekday_on_or_after
+from tests.helpers import allocate, at_london, audit_to_report, days, eventually, mail_to, search_attributes, skip_to, view
+
+START = at(first_working_day(YEAR, 1))
+SATURDAY = weekday_on_or_after(START.date(), 5)  # January's first weekend after the working days begin
+FRIDAY, SUNDAY = SATURDAY - timedelta(days=1), SATURDAY + timedelta(days=1)  # a working day; the night after
 
 CONCERN = {"description": "The child disclosed an injury at the last visit and no strategy discussion is recorded.",
            "immediate_action_needed": True}
@@ -21,13 +26,13 @@ def urgent_emails(sent, audit_id) -> list[tuple[list[str], str]]:
 
 
 async def test_acknowledged_within_the_hour(api, env, client, sent, smtp):
-    await skip_to(env, london(2027, 1, 8, 9))
+    await skip_to(env, at(FRIDAY))
     audit_id = (await allocate(api))["audit_id"]
     concern = await raise_concern(api, audit_id)
     assert concern["concern_id"] == f"{audit_id}-1" and concern["open"] and concern["told"] == ["tm1"]
     # 2 clock hours after raising (the test server's clock runs on between the skip and the raise)
     assert deadline_of(concern) - at_london(concern["raised_at"]) == timedelta(hours=2)
-    assert abs(deadline_of(concern) - london(2027, 1, 8, 11)) < timedelta(minutes=1)
+    assert abs(deadline_of(concern) - at(FRIDAY, 11)) < timedelta(minutes=1)
     await mail_to(smtp, "tm1@council.example", 2)  # the allocation, then the concern
     [message] = [m for m in smtp.to("tm1@council.example") if m["Subject"].startswith("URGENT")]
     assert message["Importance"] == "High" and "no strategy discussion" in message.get_content()
@@ -48,27 +53,27 @@ async def test_acknowledged_within_the_hour(api, env, client, sent, smtp):
 
 
 async def test_escalated_at_two_hours_to_the_head_of_service_and_at_four_to_the_assistant_director(api, env, client, sent):
-    await skip_to(env, london(2027, 1, 8, 9))
+    await skip_to(env, at(FRIDAY))
     audit_id = (await allocate(api))["audit_id"]
-    await skip_to(env, london(2027, 1, 9, 22, 30))  # a Saturday night: clock time, not working days
+    await skip_to(env, at(SATURDAY, 22, 30))  # a Saturday night: clock time, not working days
     await raise_concern(api, audit_id)
     concern = f"/safety-concerns/{audit_id}-1"
 
-    await skip_to(env, london(2027, 1, 10, 0, 29))  # 1 h 59 m
+    await skip_to(env, at(SUNDAY, 0, 29))  # 1 h 59 m
     assert urgent_emails(sent, audit_id) == [(["tm1"], "raised")]
     assert (await api.as_("piat1").get(concern)).json()["escalation"] == "none"
-    await skip_to(env, london(2027, 1, 10, 0, 31))  # 2 h
+    await skip_to(env, at(SUNDAY, 0, 31))  # 2 h
     assert urgent_emails(sent, audit_id)[1:] == [(["hos1"], "escalated-head_of_service")]
     v = (await api.as_("piat1").get(concern)).json()
     assert (v["escalation"], v["told"]) == ("head_of_service", ["tm1", "hos1"])
     assert (await search_attributes(client, f"safety-{audit_id}-1"))["SafetyEscalation"] == "head_of_service"
 
-    await skip_to(env, london(2027, 1, 10, 2, 29))  # 3 h 59 m
+    await skip_to(env, at(SUNDAY, 2, 29))  # 3 h 59 m
     assert len(urgent_emails(sent, audit_id)) == 2
-    await skip_to(env, london(2027, 1, 10, 2, 31))  # 4 h
+    await skip_to(env, at(SUNDAY, 2, 31))  # 4 h
     assert urgent_emails(sent, audit_id)[2:] == [(["ad1"], "escalated-assistant_director")]
     to_hos, to_ad = [n.body for n in sent(audit_id) if n.key.endswith(("escalated-head_of_service", "escalated-assistant_director"))]
-    assert "By: Sunday 10 January 2027, 02:30" in to_hos and "the Assistant Director is told" in to_hos
+    assert f"By: Sunday {SUNDAY.day} {SUNDAY:%B %Y}, 02:30" in to_hos and "the Assistant Director is told" in to_hos
     assert "Nobody further is told" in to_ad  # nobody after the AD
     await env.sleep(timedelta(hours=3))
     v = (await api.as_("piat1").get(concern)).json()
@@ -91,7 +96,7 @@ async def _open_listed(api):
 
 
 async def test_raised_on_a_completed_audit_and_twice_on_one_audit(api, env, client, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "good")
     await env.sleep(days(10))
     assert (await view(api, audit_id))["stage"] == "completed"
@@ -109,7 +114,7 @@ async def _listed(api, audit_id, count):
 
 
 async def test_raised_only_by_whoever_audits_it_and_with_a_description(api, env):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     audit_id = (await allocate(api))["audit_id"]
     for outsider in ("sw1", "tm1", "piat1"):
         r = await api.as_(outsider).post(f"/audits/{audit_id}/safety-concerns", json=CONCERN)
