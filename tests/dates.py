@@ -132,3 +132,16 @@ def cycle_opens(month: int, year: int = YEAR) -> datetime:
 def cycle_closes(month: int, year: int = YEAR) -> datetime:
     """… and closes at the end (17:00) of its last working day."""
     return end_of(last_working_day(year, month))
+
+
+REAUDIT_MONTHS = (1, 3, 4, 5, 7, 9, 11)  # the cycles holding re-audits; the others moderate or hold none
+
+
+def reaudit_allocated(final_on: date) -> datetime:
+    """R-RE-1: a re-audit is allocated as the first re-audit cycle opens at least a month after its
+    audit became final."""
+    earliest = final_on + relativedelta(months=1)
+    month = earliest.replace(day=1)
+    while month.month not in REAUDIT_MONTHS or first_working_day(month.year, month.month) < earliest:
+        month += relativedelta(months=1)
+    return cycle_opens(month.month, month.year)

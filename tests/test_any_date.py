@@ -13,8 +13,8 @@ from api.allocation import audit_id_for
 from models.cycle_views import CycleInput, CycleView
 from models.enums import AuditKind
 from models.tables import Selection
-from tests.dates import YEAR, at, cycle, cycle_closes, cycle_opens, first_working_day
-from tests.helpers import allocate, allocation, deadline, skip_to
+from tests.dates import YEAR, at, cycle, cycle_closes, cycle_opens, deadline_after, first_working_day
+from tests.helpers import allocate, allocation, complete, deadline, skip_to, submit
 from workflows.cycle import CycleWorkflow
 
 CSV = "case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id\nC-1,safeguarding,sw1,{start},\n"
@@ -109,6 +109,17 @@ async def test_a_value_a_workflow_cannot_work_with_fails_it_at_once_not_its_task
     with pytest.raises(WorkflowFailureError) as failed:
         await asyncio.wait_for(handle.result(), timeout=30)
     assert "month must be in 1..12" in str(failed.value.cause)
+
+
+async def test_an_audit_acted_on_beyond_the_days_it_recorded_records_more(api, env):
+    """An audit records two years of days as it starts; submitted 26 months on (left waiting all
+    that time), its QA deadline is worked out on days it records then."""
+    await skip_to(env, at(first_working_day(YEAR, 1)))
+    audit_id = (await allocate(api))["audit_id"]
+    await complete(api, env, audit_id)
+    await skip_to(env, at(first_working_day(YEAR + 2, 3), 10))
+    submitted = await submit(api, audit_id)
+    assert deadline(submitted, "qa_due") == deadline_after(first_working_day(YEAR + 2, 3), 1)  # R-QA-1
 
 
 async def _planned(handle) -> CycleView:
