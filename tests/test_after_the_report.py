@@ -1,8 +1,14 @@
 """After the report: findings discussions (R-DISC) and re-audits up to the Director (R-RE),
 through months of time-skipped working days. Each test reads who was told what, and when."""
 
+from datetime import date, datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
+from tests.dates import (
+    YEAR, at, cycle, cycle_opens, day, deadline_after, end_of, first_working_day, working_days_after, working_days_before,
+)
 from tests.helpers import (
     allocate,
     audit_to_report,
@@ -12,7 +18,6 @@ from tests.helpers import (
     discuss_and_accept,
     emails,
     findings_discussion,
-    london,
     outcome,
     qa,
     search_attributes,
@@ -22,6 +27,17 @@ from tests.helpers import (
     told,
     view,
 )
+
+# The first working days of the months the scenarios start in: their cycles open at 09:00 on
+# them (R-CAL-3). In 2027: 4 January, 1 February, 1 March, 4 May (3 May is a bank holiday) and
+# 1 July.
+JANUARY, FEBRUARY, MARCH, MAY = (first_working_day(YEAR, month) for month in (1, 2, 3, 5))
+
+
+def after_the_window(reported_on: date) -> datetime:
+    """09:00 on the working day after a report's 5-working-day dispute window closed (R-DIST-4):
+    the audit is on Mosaic and final."""
+    return at(working_days_after(reported_on, 6))
 
 
 async def reaudit_to_report(api, env, audit_id, grade, attendees=()) -> None:
@@ -41,29 +57,29 @@ def _grading(grade):
 
 
 async def test_requires_improvement_discussed_in_10_days_then_reaudit_good_closes_the_chain(api, env, client, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, at(JANUARY))
     audit_id = await audit_to_report(api, env, "requires_improvement")
     v = await view(api, audit_id)
     discussion = v["findings_discussion"]
     assert (discussion["working_days"], discussion["smart_actions_required"]) == (10, False)  # R-DISC-2
-    assert deadline({"deadlines": discussion}, "due") == london(2027, 1, 18, 17)
+    assert deadline({"deadlines": discussion}, "due") == deadline_after(JANUARY, 10)
     assert emails(sent, audit_id, "Findings discussion due") == [(["tm1", "sw1"], "Findings discussion due: case C-100001")]
 
-    await skip_to(env, london(2027, 1, 12, 10))  # the dispute window has closed: on Mosaic, re-audit planned
+    await skip_to(env, after_the_window(JANUARY) + timedelta(hours=1))  # the dispute window has closed: on Mosaic, re-audit planned
     v = await view(api, audit_id)
     assert v["stage"] == "reaudit_planned"
-    assert v["reaudit"]["cycle"] == "2027-03" and v["reaudit"]["round"] == 1  # February moderates (R-RE-1)
-    assert deadline({"deadlines": v["reaudit"]}, "allocate_at") == london(2027, 3, 1, 9)
+    assert v["reaudit"]["cycle"] == cycle(3) and v["reaudit"]["round"] == 1  # February moderates (R-RE-1)
+    assert deadline({"deadlines": v["reaudit"]}, "allocate_at") == cycle_opens(3)
     accepted = await discuss_and_accept(api, env, audit_id, smart=False)
     assert accepted["findings_discussion"]["status"] == "accepted"
     note = [n for n in sent(audit_id) if n.channel == "mosaic_case_note"][-1]
     assert note.subject.startswith("Audit findings discussion") and "Discussed the audit findings" in note.body
     assert emails(sent, audit_id, "Findings discussion recorded") == [(["piatmgr1", "piat1"], emails(sent, audit_id, "Findings discussion recorded")[0][1])]
 
-    await skip_to(env, london(2027, 3, 1, 9, 5))
+    await skip_to(env, cycle_opens(3) + timedelta(minutes=5))
     reaudit_id = f"{audit_id}-r1"
     r1 = await view(api, reaudit_id)
-    assert (r1["kind"], r1["reaudit_round"], r1["follows_audit_id"], r1["cycle"]) == ("reaudit", 1, audit_id, "2027-03")
+    assert (r1["kind"], r1["reaudit_round"], r1["follows_audit_id"], r1["cycle"]) == ("reaudit", 1, audit_id, cycle(3))
     assert r1["auditor_id"] == "hos1"  # a senior manager of the service (R-KIND-6)
     r = await api.as_("piat1").post(f"/audits/{reaudit_id}/reassign", json={"auditor_id": "tm2", "reason": "x"})
     assert r.status_code == 422 and "senior managers" in r.json()["detail"]
@@ -76,7 +92,7 @@ async def test_requires_improvement_discussed_in_10_days_then_reaudit_good_close
     assert [a["audit_id"] for a in listed] == [reaudit_id]
 
     await reaudit_to_report(api, env, reaudit_id, "good")
-    await skip_to(env, london(2027, 3, 9, 9))
+    await skip_to(env, after_the_window(MARCH))
     assert [(c, r) for c, r, _ in told(sent, reaudit_id)] == [
         ("email", ["hos1", "tm1", "sw1"]),  # allocation
         ("email", ["sm1", "hos1", "tm1"]),  # PIAT's choice of re-auditor, and back
@@ -90,17 +106,17 @@ async def test_requires_improvement_discussed_in_10_days_then_reaudit_good_close
     assert (result.stage, result.chain_outcome, result.reaudit.final_overall_grade) == ("completed", "closed", "good")
     chain = (await view(api, audit_id))["chain"]
     assert [(c["reaudit_round"], c["cycle"], c["overall_grade"]) for c in chain] == [
-        (0, "2027-01", "requires_improvement"),
-        (1, "2027-03", "good"),
+        (0, cycle(1), "requires_improvement"),
+        (1, cycle(3), "good"),
     ]
 
 
 async def test_inadequate_to_second_reaudit_escalates_to_the_director(api, env, client, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, at(JANUARY))
     audit_id = await audit_to_report(api, env, "inadequate")
     discussion = (await view(api, audit_id))["findings_discussion"]
     assert (discussion["working_days"], discussion["smart_actions_required"]) == (5, True)  # R-DISC-1
-    assert deadline({"deadlines": discussion}, "due") == london(2027, 1, 11, 17)
+    assert deadline({"deadlines": discussion}, "due") == deadline_after(JANUARY, 5)
     r = await api.as_("tm1").post(
         f"/audits/{audit_id}/findings-discussion", json=findings_discussion(await today(env), smart=False)
     )
@@ -108,7 +124,7 @@ async def test_inadequate_to_second_reaudit_escalates_to_the_director(api, env, 
     await discuss_and_accept(api, env, audit_id)
 
     # 1st re-audit in March (after February's moderation), still Requires Improvement.
-    await skip_to(env, london(2027, 3, 1, 9, 5))
+    await skip_to(env, cycle_opens(3) + timedelta(minutes=5))
     r1 = f"{audit_id}-r1"
     await reaudit_to_report(api, env, r1, "requires_improvement")
     # R-RE-3: also the Head of Service; hos1 re-audited it, so the Assistant Director (Decision).
@@ -124,15 +140,21 @@ async def test_inadequate_to_second_reaudit_escalates_to_the_director(api, env, 
     assert r.status_code == 200 and r.json()["head_of_service_follow_up"]["by"] == "ad1"
     await discuss_and_accept(api, env, r1)
 
-    await skip_to(env, london(2027, 3, 9, 9))
+    await skip_to(env, after_the_window(MARCH))
     mosaic = [(c, r) for c, r, _ in told(sent, r1) if c == "mosaic_alert"]
     assert mosaic == [("mosaic_alert", ["sw1", "tm1", "iro1", "hos1"])]  # R-DIST-3
     v = await view(api, r1)
-    assert v["reaudit"]["cycle"] == "2027-05"  # April starts too soon after 8 March
-    assert deadline({"deadlines": v["reaudit"]}, "allocate_at") == london(2027, 5, 4, 9)  # 3 May is a bank holiday
+    # April's cycle starts less than a month after the 1st re-audit became final (8 March in 2027);
+    # May's is the next to hold re-audits (R-RE-1).
+    a_month_after_final = deadline_after(MARCH, 5).date() + relativedelta(months=1)
+    assert first_working_day(YEAR, 4) < a_month_after_final <= MAY
+    assert v["reaudit"]["cycle"] == cycle(5)
+    # At the start of May's first working day: a weekend or the early May bank holiday on the 1st
+    # moves it on (3 May in 2027 is a bank holiday, so 4 May).
+    assert deadline({"deadlines": v["reaudit"]}, "allocate_at") == cycle_opens(5) == at(MAY)
 
     # 2nd re-audit: the re-auditor meets practitioner and Team Manager (R-RE-4).
-    await skip_to(env, london(2027, 5, 4, 9, 5))
+    await skip_to(env, cycle_opens(5) + timedelta(minutes=5))
     r2 = f"{audit_id}-r2"
     assert (await view(api, r2))["reaudit_round"] == 2
     r = await api.as_("hos1").put(f"/audits/{r2}/grading", json=_grading("requires_improvement"))
@@ -141,7 +163,7 @@ async def test_inadequate_to_second_reaudit_escalates_to_the_director(api, env, 
     assert r.status_code == 422 and "R-RE-4" in r.json()["detail"]
     await reaudit_to_report(api, env, r2, "requires_improvement", attendees=["sw1", "tm1"])
     await discuss_and_accept(api, env, r2)
-    await skip_to(env, london(2027, 5, 12, 9))
+    await skip_to(env, after_the_window(MAY))
 
     escalated = emails(sent, r2, "2nd re-audit still")
     assert [r for r, _ in escalated] == [["hos1", "ad1", "dir1"]]  # R-RE-5
@@ -149,24 +171,26 @@ async def test_inadequate_to_second_reaudit_escalates_to_the_director(api, env, 
     assert (result.chain_outcome, result.escalation) == ("escalated", "director")
     chain = (await view(api, audit_id))["chain"]
     assert [(c["reaudit_round"], c["cycle"], c["overall_grade"]) for c in chain] == [
-        (0, "2027-01", "inadequate"),
-        (1, "2027-03", "requires_improvement"),
-        (2, "2027-05", "requires_improvement"),
+        (0, cycle(1), "inadequate"),
+        (1, cycle(3), "requires_improvement"),
+        (2, cycle(5), "requires_improvement"),
     ]
     attributes = await search_attributes(client, f"audit-{r2}")
     assert (attributes["AuditReauditRound"], attributes["AuditEscalation"], attributes["AuditChain"]) == (2, "director", audit_id)
 
 
 async def test_missed_discussion_reminds_the_team_manager_then_escalates_to_the_head_of_service(api, env, client, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, at(JANUARY))
     audit_id = await audit_to_report(api, env, "requires_improvement")
-    await skip_to(env, london(2027, 1, 18, 17, 5))  # due 18 January 17:00
+    due = deadline_after(JANUARY, 10)  # R-DISC-2: 17:00 on the 10th working day (18 January in 2027)
+    await skip_to(env, due + timedelta(minutes=5))
     v = await view(api, audit_id)
     assert "discussion" in v["overdue_steps"] and v["escalation"] == "team_manager"
     assert [r for r, _ in emails(sent, audit_id, "Reminder: findings discussion overdue")] == [["tm1"]]
     assert not emails(sent, audit_id, "Findings discussion not recorded")
 
-    await skip_to(env, london(2027, 1, 20, 17, 5))  # two working days on (R-DISC-3 Decision)
+    escalates = deadline_after(due, 2)  # two working days on (R-DISC-3 Decision)
+    await skip_to(env, escalates + timedelta(minutes=5))
     v = await view(api, audit_id)
     assert v["findings_discussion"]["escalated_to_head_of_service"] and v["escalation"] == "head_of_service"
     assert [r for r, _ in emails(sent, audit_id, "Findings discussion not recorded")] == [["hos1"]]
@@ -184,52 +208,58 @@ async def test_missed_discussion_reminds_the_team_manager_then_escalates_to_the_
         f"/audits/{audit_id}/findings-discussion/review", json={"decision": "more", "comments": "Name the measures"}
     )
     assert r.json()["findings_discussion"]["status"] == "more_requested"
-    await skip_to(env, london(2027, 1, 21, 9))
+    await skip_to(env, at(working_days_after(escalates.date(), 1)))
     assert [r for r, _ in emails(sent, audit_id, "Findings discussion: more needed")] == [["tm1"]]
-    assert deadline({"deadlines": (await view(api, audit_id))["findings_discussion"]}, "due") == london(2027, 1, 27, 17)
+    # 5 working days from PIAT's request (27 January in 2027, asked on the 20th).
+    assert deadline({"deadlines": (await view(api, audit_id))["findings_discussion"]}, "due") == deadline_after(escalates, 5)
 
 
 async def test_mash_inadequate_needs_the_team_managers_action_and_no_reaudit(api, env, client, sent):
-    await skip_to(env, london(2027, 2, 1, 9))  # MASH audits run in every cycle, moderation months too
-    audit_id = await audit_to_report(api, env, "inadequate", service_area="mash", cycle="2027-02")
+    await skip_to(env, at(FEBRUARY))  # MASH audits run in every cycle, moderation months too
+    audit_id = await audit_to_report(api, env, "inadequate", service_area="mash", cycle=cycle(2))
     assert (await view(api, audit_id))["findings_discussion"]["smart_actions_required"]
     await discuss_and_accept(api, env, audit_id)
-    await skip_to(env, london(2027, 2, 9, 9))
+    await skip_to(env, after_the_window(FEBRUARY))
     result = await outcome(client, audit_id)
     assert result.stage == "completed" and result.reaudit is None and result.chain_outcome is None
     assert [r for c, r, _ in told(sent, audit_id) if c == "mosaic_alert"] == [["sw1", "tm1", "iro1", "hos1"]]
 
 
 async def test_peer_audit_plan_is_discussed_and_never_reaudited(api, env, client, sent):
-    await skip_to(env, london(2027, 3, 1, 9))
-    audit_id = (await allocate(api, kind="peer", cycle="2027-03", auditor_id="sw3"))["audit_id"]
+    await skip_to(env, at(MARCH))
+    audit_id = (await allocate(api, kind="peer", cycle=cycle(3), auditor_id="sw3"))["audit_id"]
     await complete(api, env, audit_id, grade=None, auditor="sw3")
     await submit(api, audit_id, "sw3")
     accepted = await qa(api, audit_id)
     assert accepted["findings_discussion"] is None or accepted["findings_discussion"]["working_days"] == 10
-    await skip_to(env, london(2027, 3, 2, 9))
+    await skip_to(env, at(working_days_after(MARCH, 1)))
     discussion = (await view(api, audit_id))["findings_discussion"]
-    assert (discussion["working_days"], deadline({"deadlines": discussion}, "due")) == (10, london(2027, 3, 15, 17))
+    assert (discussion["working_days"], deadline({"deadlines": discussion}, "due")) == (10, deadline_after(MARCH, 10))
     await discuss_and_accept(api, env, audit_id, smart=False)
-    await skip_to(env, london(2027, 3, 9, 9))
+    await skip_to(env, after_the_window(MARCH))
     result = await outcome(client, audit_id)
     assert result.stage == "completed" and result.reaudit is None
 
 
 async def test_reaudit_cycle_skips_august(api, env):
-    await skip_to(env, london(2027, 7, 1, 9))
-    audit_id = await audit_to_report(api, env, "requires_improvement", cycle="2027-07")
-    await skip_to(env, london(2027, 7, 8, 17, 5))  # the dispute window closes at 17:00: now final
+    """Final by 1 July, so August's first working day is a month on: only August's holding no
+    re-audits (R-CAL-4) moves the re-audit to September."""
+    reported_on = working_days_before(day(7, 1), 5)  # July's audit, done early, in late June
+    final_on = working_days_after(reported_on, 5)
+    assert first_working_day(YEAR, 8) >= final_on + relativedelta(months=1)  # August would do, by date
+    await skip_to(env, at(reported_on))
+    audit_id = await audit_to_report(api, env, "requires_improvement", cycle=cycle(7))
+    await skip_to(env, end_of(final_on) + timedelta(minutes=5))  # the dispute window closed: final
     plan = (await view(api, audit_id))["reaudit"]
-    assert plan["cycle"] == "2027-09" and plan["status"] == "planned"
-    assert deadline({"deadlines": plan}, "allocate_at") == london(2027, 9, 1, 9)
+    assert plan["cycle"] == cycle(9) and plan["status"] == "planned"
+    assert deadline({"deadlines": plan}, "allocate_at") == cycle_opens(9)
 
 
 async def test_good_needs_no_discussion_and_no_reaudit(api, env, client):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, at(JANUARY))
     audit_id = await audit_to_report(api, env, "good")
     r = await api.as_("tm1").post(f"/audits/{audit_id}/findings-discussion", json=findings_discussion(await today(env)))
     assert r.status_code == 409 and "no findings discussion is due" in r.json()["detail"]
-    await skip_to(env, london(2027, 1, 12, 9))
+    await skip_to(env, after_the_window(JANUARY))
     result = await outcome(client, audit_id)
     assert result.findings_discussion is None and result.reaudit is None

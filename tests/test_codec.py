@@ -16,11 +16,12 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from temporal_client import EncryptionCodec, codec_for, data_converter
 from worker import ContextFreeSandbox, takes_no_context, workflow_runner
-from tests.helpers import allocate, complete, london, skip_to, submit
+from tests.dates import YEAR, at, cycle, first_working_day
+from tests.helpers import allocate, complete, skip_to, submit
 
 
 async def test_the_raw_history_holds_no_case_reference_or_rationale_in_clear(api, env, client):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, at(first_working_day(YEAR, 1)))  # the January cycle opens
     audit_id = (await allocate(api, case_ref="C-SECRET-777"))["audit_id"]
     await complete(api, env, audit_id)
     await submit(api, audit_id)
@@ -34,14 +35,15 @@ async def test_the_raw_history_holds_no_case_reference_or_rationale_in_clear(api
 
 async def test_an_old_key_still_opens_what_it_sealed_after_rotation():
     old, new = b"o" * 32, b"n" * 32
-    sealed = await EncryptionCodec({"2026-05": old}, "2026-05").encode([Payload(data=b'"C-1"', metadata={"encoding": b"json/plain"})])
-    rotated = EncryptionCodec({"2026-05": old, "2026-11": new}, "2026-11")
+    old_id, new_id = cycle(5, YEAR - 1), cycle(11, YEAR - 1)  # key IDs named for the month each was made
+    sealed = await EncryptionCodec({old_id: old}, old_id).encode([Payload(data=b'"C-1"', metadata={"encoding": b"json/plain"})])
+    rotated = EncryptionCodec({old_id: old, new_id: new}, new_id)
     [opened] = await rotated.decode(sealed)
     assert opened.data == b'"C-1"'
     [resealed] = await rotated.encode([opened])
-    assert resealed.metadata["encryption-key-id"] == b"2026-11"
+    assert resealed.metadata["encryption-key-id"] == new_id.encode()
     with pytest.raises(ValueError, match="no longer configured"):
-        await EncryptionCodec({"2026-11": new}, "2026-11").decode(sealed)
+        await EncryptionCodec({new_id: new}, new_id).decode(sealed)
 
 
 async def test_the_web_uis_codec_endpoint_decodes_for_operators(api, env, settings):

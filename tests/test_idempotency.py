@@ -7,11 +7,14 @@ from sqlmodel import Session
 
 from models.tables import AuditRecord
 from tests.conftest import _As
-from tests.helpers import allocation, audit_to_report, emails, eventually, london, skip_to, view
+from tests.dates import YEAR, at, cycle, first_working_day
+from tests.helpers import allocation, audit_to_report, emails, eventually, skip_to, view
 
 FEEDBACK = {"staff_id": "sw2", "findings": "The chronology was not kept up to date"}
 FEEDBACK_SUBJECT = "Audit findings on your earlier work"
 RAISE = {"domains_disputed": ["overall"], "rationale": "The plan was reviewed on time", "evidence": "Review minutes"}
+# 09:00 on the first working day of January, when the January cycle opens (4 January in 2027).
+OPENS = at(first_working_day(YEAR, 1))
 
 
 def by(api, staff_id: str, key: str | None = None) -> _As:
@@ -78,7 +81,7 @@ async def test_a_refused_action_can_be_retried_with_its_key_once_it_is_right(api
 
 
 async def test_a_dispute_raised_twice_with_one_key_is_one_dispute(api, env, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     audit_id = await audit_to_report(api, env, "requires_improvement")
     url = f"/audits/{audit_id}/disputes"
     first = await by(api, "sw1", "dispute-1").post(url, json=RAISE)
@@ -96,7 +99,7 @@ async def test_a_dispute_raised_twice_with_one_key_is_one_dispute(api, env, sent
 
 
 async def test_concurrent_allocations_of_one_case_give_one_audit(api, env, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     piat = api.as_("piat1")
     answers = await asyncio.gather(piat.post("/audits", json=allocation()), piat.post("/audits", json=allocation()))
     assert sorted(r.status_code for r in answers) == [201, 409], [r.text for r in answers]
@@ -107,7 +110,7 @@ async def test_concurrent_allocations_of_one_case_give_one_audit(api, env, sent)
 
 
 async def test_an_allocation_retried_with_its_key_is_the_same_audit(api, env, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     piat = by(api, "piat1", "alloc-1")
     # A retry may overlap the first request or come after the list's projection is written.
     first, concurrent = await asyncio.gather(piat.post("/audits", json=allocation()), piat.post("/audits", json=allocation()))
@@ -126,7 +129,7 @@ async def _listed(api) -> list[dict]:
 
 
 async def test_an_allocation_key_is_its_senders_and_a_new_key_is_a_duplicate(api, env):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     first = await by(api, "piat1", "alloc-1").post("/audits", json=allocation())
     assert first.status_code == 201
     audit_id = first.json()["audit_id"]
@@ -135,12 +138,12 @@ async def test_an_allocation_key_is_its_senders_and_a_new_key_is_a_duplicate(api
     r = await by(api, "piat1", "alloc-2").post("/audits", json=allocation())
     assert r.status_code == 409 and audit_id in r.json()["detail"], r.text
     # Another kind or cycle of the same case is another audit.
-    r = await by(api, "piat1", "alloc-1").post("/audits", json=allocation(cycle="2027-02"))
+    r = await by(api, "piat1", "alloc-1").post("/audits", json=allocation(cycle=cycle(2)))
     assert r.status_code == 201 and r.json()["audit_id"] != audit_id, r.text
 
 
 async def test_an_audit_an_operator_terminated_can_be_allocated_again(api, env, client, sent):
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     first = (await api.as_("piat1").post("/audits", json=allocation())).json()["audit_id"]
     await eventually(lambda: _listed(api))
     await client.get_workflow_handle(f"audit-{first}").terminate("allocated in error")
@@ -156,15 +159,16 @@ async def test_an_audit_an_operator_terminated_can_be_allocated_again(api, env, 
 
 async def test_an_audit_only_the_list_knows_still_blocks_the_case(api, env, engine):
     """An audit whose history is gone, or allocated under an older ID, is only in the projection."""
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, OPENS)
     r = await api.as_("piat1").post("/audits", json=allocation(case_ref="C-9"))
     assert r.status_code == 201, r.text
     row = await eventually(lambda: _row(engine, r.json()["audit_id"]))
+    older_id = f"{cycle(11, YEAR - 1)}-0ld1d"  # an ID of the form an earlier cycle's audits had
     with Session(engine) as session:
-        session.add(AuditRecord(**row.model_dump() | {"audit_id": "2026-11-0ld1d", "case_ref": "C-100001"}))
+        session.add(AuditRecord(**row.model_dump() | {"audit_id": older_id, "case_ref": "C-100001"}))
         session.commit()
     r = await api.as_("piat1").post("/audits", json=allocation())
-    assert r.status_code == 409 and "2026-11-0ld1d" in r.json()["detail"], r.text
+    assert r.status_code == 409 and older_id in r.json()["detail"], r.text
 
 
 async def _row(engine, audit_id: str) -> AuditRecord | None:
