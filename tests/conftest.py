@@ -20,7 +20,7 @@ from models.settings import ROOT, Settings
 from models.staff import StaffDirectory
 from database import make_engine
 from models.tables import NotificationRecord
-from tests.dates import YEAR, at, first_working_day, london
+from tests.dates import YEAR, at, cycle_opens, first_working_day
 from tests.email_checks import assert_plain
 from temporal_client import codec_for, data_converter, new_key_file
 from worker import register_search_attributes, run_worker
@@ -92,7 +92,7 @@ async def env(settings) -> AsyncIterator[WorkflowEnvironment]:
     )
     await register_search_attributes(environment.client, environment.client.namespace)
     started = await environment.get_current_time()
-    assert started < london(YEAR, 1, 1), f"the suite's year {YEAR} has begun on the test server ({started})"
+    assert started < cycle_opens(1), f"the suite's January cycle ({YEAR}) has opened on the test server ({started})"
     yield environment
     await environment.shutdown()
 

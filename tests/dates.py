@@ -1,10 +1,11 @@
 """The dates the time-skipping tests work in, chosen when the suite runs, and their expected deadlines.
 
 The test server starts at the machine's time and only moves forward, so a scenario written for a
-fixed year expires once the clock passes it. Every time-skipping test therefore works in `YEAR`:
-the first year whose January begins more than a day after now (a day, so a run that crosses
-midnight on 31 December keeps one year throughout). `tests/conftest.py`'s `env` fixture checks that its server
-has not passed it.
+fixed year expires once the clock passes it. Every time-skipping test therefore works in `YEAR`,
+next year by the council's clock: its January has not begun, and its January cycle is at most 12
+months ahead, as the API allows. `tests/conftest.py`'s `env` fixture checks that its server has
+not passed the January cycle's opening (a run crossing midnight on 31 December keeps the year it
+began with, whose first working day is the 2nd at the earliest).
 
 Expected deadlines are worked out here, with the `holidays` library's England list, never with
 `activities/calendar.py`: a bug there shows as a disagreement instead of being copied into the
@@ -13,14 +14,16 @@ tests, which need no clock.
 """
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
 from dateutil.relativedelta import relativedelta
 
 LONDON = ZoneInfo("Europe/London")
-YEAR = (datetime.now(UTC) + timedelta(days=1)).year + 1
+YEAR = datetime.now(LONDON).year + 1
+# A case involved with since before any day the suite runs: the API refuses an involvement to come.
+INVOLVED_SINCE = date(YEAR - 2, 3, 1)
 _ENGLAND = holidays.country_holidays("GB", subdiv="ENG", years=range(YEAR - 1, YEAR + 6))
 
 

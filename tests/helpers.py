@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from models.audit_tools import tool_for
 from models.enums import ServiceArea
-from tests.dates import LONDON, YEAR, cycle, day, london  # noqa: F401 (london: the tests' shorthand)
+from tests.dates import INVOLVED_SINCE, LONDON, YEAR, cycle, day, london  # noqa: F401 (london: the tests' shorthand)
 
 
 def allocation(**overrides) -> dict:
@@ -18,7 +18,7 @@ def allocation(**overrides) -> dict:
         "cycle": cycle(1),
         "auditor_id": "tm2",
         "practitioner_id": "sw1",
-        "involvement_start": f"{YEAR - 1}-03-01",
+        "involvement_start": INVOLVED_SINCE.isoformat(),
         "cp_chair_or_iro_id": "iro1",
     }
     return body | overrides

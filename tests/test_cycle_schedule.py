@@ -8,9 +8,12 @@ import pytest_asyncio
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.workflowservice.v1 import ListScheduleMatchingTimesRequest
 
+from tests.dates import YEAR
 from tests.faults.harness import DevServer
 from tests.helpers import LONDON
 from worker import CYCLE_SCHEDULE_ID, ensure_cycle_schedule
+
+A_YEAR = (datetime(YEAR, 1, 1, tzinfo=UTC), datetime(YEAR + 1, 1, 1, tzinfo=UTC))  # the suite's year, January to December
 
 
 @pytest.fixture
@@ -34,7 +37,7 @@ async def firing_times(client, start: datetime, end: datetime) -> list[datetime]
 
 async def test_the_schedule_fires_on_the_first_of_each_cycle_month_and_never_in_august_or_december(dev_client, settings):
     await ensure_cycle_schedule(dev_client, settings)
-    fired = await firing_times(dev_client, datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
+    fired = await firing_times(dev_client, *A_YEAR)
     # 06:00 London time, summer or winter: the cycle then waits for its first working day.
     assert [(t.month, t.day, t.hour, t.minute) for t in fired] == [(m, 1, 6, 0) for m in (1, 2, 3, 4, 5, 6, 7, 9, 10, 11)]
 
@@ -45,4 +48,4 @@ async def test_the_schedule_fires_on_the_first_of_each_cycle_month_and_never_in_
     described = await handle.describe()
     assert described.schedule.state.paused and described.schedule.state.note == "paused by an operator"
     assert described.schedule.action.workflow == "CycleStarterWorkflow"
-    assert len(await firing_times(dev_client, datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))) == 10
+    assert len(await firing_times(dev_client, *A_YEAR)) == 10

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session, select
 
 from models.tables import AuditRecord
-from tests.dates import YEAR, at, cycle, first_working_day
+from tests.dates import INVOLVED_SINCE, YEAR, at, cycle, first_working_day
 from tests.helpers import allocate, emails, eventually, skip_to
 from tests.test_cases import upload
 
@@ -14,7 +14,7 @@ JANUARY = cycle(1)
 START = at(first_working_day(YEAR, 1))  # 09:00 on the January cycle's first working day (4 January in 2027)
 
 CASES = "case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id\n" + "".join(
-    f"C-{n},safeguarding,{practitioner},{YEAR - 1}-03-01,\n" for n, practitioner in
+    f"C-{n},safeguarding,{practitioner},{INVOLVED_SINCE},\n" for n, practitioner in
     [(1, "sw1"), (2, "sw1"), (3, "sw2"), (4, "sw2"), (5, "sw3"), (6, "sw3"), (7, "sw3"), (8, "sw1")])
 
 
@@ -53,7 +53,7 @@ async def test_a_selection_is_reproducible_from_its_seed_and_honours_every_exclu
 
 async def test_auditors_are_eligible_balanced_and_never_the_practitioners_own_team_manager(api, env, client):
     await skip_to(env, START)
-    await upload(api, CASES + f"C-9,mash,sw3,{YEAR - 1}-03-01,\n")
+    await upload(api, CASES + f"C-9,mash,sw3,{INVOLVED_SINCE},\n")
     proposal = (await select_cases(api, per_team=4, seed=7))["proposal"]
     team_manager = {"sw1": "tm1", "sw2": "tm1", "sw3": "tm2"}
     practitioner = {f"C-{n}": p for n, p in [(1, "sw1"), (2, "sw1"), (3, "sw2"), (4, "sw2"), (5, "sw3"), (6, "sw3"), (7, "sw3"), (8, "sw1"), (9, "sw3")]}
@@ -110,7 +110,7 @@ async def test_a_whole_month_is_confirmed_in_one_request_and_every_audit_runs(ap
     usual limit (50), started side by side; each audit then tells its people on its own."""
     await skip_to(env, START)
     month = "case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id\n" + "".join(
-        f"C-M{n},safeguarding,{('sw1', 'sw2', 'sw3')[n % 3]},{YEAR - 1}-03-01,\n" for n in range(60))
+        f"C-M{n},safeguarding,{('sw1', 'sw2', 'sw3')[n % 3]},{INVOLVED_SINCE},\n" for n in range(60))
     assert (await upload(api, month)).status_code == 200
     selection = await select_cases(api, per_team=40, seed=5)
     assert len(selection["proposal"]) == 60  # two teams: sw1 and sw2's 40, sw3's 20

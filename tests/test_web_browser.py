@@ -17,7 +17,7 @@ from api.deps import Services
 from api.main import create_app
 from models.audit_tools import tool_for
 from models.enums import ServiceArea
-from tests.dates import YEAR, a_working_week, at, completion_due, cycle, day
+from tests.dates import INVOLVED_SINCE, YEAR, a_working_week, at, completion_due, cycle, day
 from tests.helpers import skip_to
 from tests.test_fuzz import Served, served_clock
 from tests.test_web_pages_more import PANEL, PANEL_DAY
@@ -131,7 +131,7 @@ async def allocate(visits: Visits) -> str:
     await page.get_by_label("Cycle").fill(cycle(1))
     await page.get_by_label("Auditor").select_option("tm2")
     await page.get_by_label("Practitioner").select_option("sw1")
-    await page.get_by_label("Start of Children's Social Care involvement").fill(f"{YEAR - 1}-03-01")
+    await page.get_by_label("Start of Children's Social Care involvement").fill(INVOLVED_SINCE.isoformat())
     await page.get_by_label("CP Chair or IRO (optional)").select_option("iro1")
     await visits.submit("Allocate", "Audit allocated")
     due = completion_due(MONDAY)  # R-AUD-1: a month after allocation

@@ -3,7 +3,7 @@ API, forms that keep what was typed. tests/test_web_browser.py drives them in a 
 
 import re
 
-from tests.dates import YEAR, at, completion_due, cycle, day, first_working_day
+from tests.dates import INVOLVED_SINCE, YEAR, at, completion_due, cycle, day, first_working_day
 from tests.helpers import eventually, grading
 
 COOKIE = "qsaf_session"
@@ -138,7 +138,7 @@ async def test_allocation_through_the_form(api, env):
 
     await skip_to(env, at(first_working_day(YEAR, 1)))
     form = {"idempotency_key": "alloc-1", "case_ref": "C-300001", "service_area": "safeguarding", "kind": "standard",
-            "cycle": cycle(1), "auditor_id": "tm2", "practitioner_id": "sw1", "involvement_start": f"{YEAR - 1}-03-01",
+            "cycle": cycle(1), "auditor_id": "tm2", "practitioner_id": "sw1", "involvement_start": INVOLVED_SINCE.isoformat(),
             "cp_chair_or_iro_id": "", "theme": ""}
     assert (await pages(api, "tm1").get("/app/allocate")).status_code == 403
     r = await pages(api, "piat1").post("/app/allocate", form | {"auditor_id": "tm1"})  # the practitioner's own TM

@@ -3,11 +3,13 @@ where it was, with its deadlines, and nothing is emailed twice. Real time here: 
 cannot skip time, so the audit only goes as far as its dispute window."""
 
 import asyncio
-from datetime import date, datetime, time
+import uuid
+from datetime import UTC, date, datetime, time
 
 import httpx
 import pytest
 import pytest_asyncio
+from dateutil.relativedelta import relativedelta
 
 from models.cycles import cycle_holds, is_cycle, next_cycle
 from tests.faults.harness import DevServer, RetryingApi, WorkerProcesses, delivery_faults, notification_rows, worker_environment
@@ -22,14 +24,37 @@ def temporal(tmp_path):
         yield server
 
 
+async def server_clock(client):
+    """The dev server's time as a clock like `api.clock.system_clock`. An audit's dates are the
+    server's, and it keeps the machine's real time even when the tests run under faketime (`temporal`
+    is a static Go binary, out of LD_PRELOAD's reach): read its time once, as the start of a
+    workflow that no worker runs, and keep its difference from this process's clock."""
+    handle = await client.start_workflow("ServerClock", id=f"clock-{uuid.uuid4().hex}", task_queue=f"clock-{uuid.uuid4().hex}")
+    try:
+        offset = (await handle.describe()).start_time - datetime.now(UTC)
+    finally:
+        await handle.terminate()
+
+    async def now() -> datetime:
+        return datetime.now(UTC) + offset
+
+    return now
+
+
 @pytest_asyncio.fixture
-async def dev_api(temporal, settings, directory, engine):
-    """The API in-process, over a client of the dev server that it keeps through the restart."""
+async def clock(temporal, settings):
+    return await server_clock(await temporal.connect(settings))
+
+
+@pytest_asyncio.fixture
+async def dev_api(temporal, clock, settings, directory, engine):
+    """The API in-process, over a client of the dev server that it keeps through the restart, on
+    the server's clock (as tests/conftest.py's `api` is on the test server's)."""
     from api.deps import Services
     from api.main import create_app
 
     client = await temporal.connect(settings)
-    app = create_app(Services(settings=settings, client=client, engine=engine, directory=directory))
+    app = create_app(Services(settings=settings, client=client, engine=engine, directory=directory, clock=clock))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         # A restarted server refuses updates (FAILED_PRECONDITION) until its shards are loaded: on
@@ -47,23 +72,27 @@ def dev_workers(temporal, settings, tmp_path):
         processes.close()
 
 
-def current_cycle() -> str:
+def current_cycle(today: date) -> str:
     """The dev server runs on today's clock: a standard safeguarding cycle from this month on."""
-    cycle = f"{date.today():%Y-%m}"
+    cycle = f"{today:%Y-%m}"
     while not (is_cycle(cycle) and cycle_holds(cycle, "standard", "safeguarding")):
         cycle = next_cycle(cycle)
     return cycle
 
 
 @pytest.mark.timeout(150)
-async def test_an_audit_carries_on_after_the_temporal_server_restarts(temporal, dev_api, dev_workers, smtp, engine, settings):
+async def test_an_audit_carries_on_after_the_temporal_server_restarts(temporal, clock, dev_api, dev_workers, smtp, engine, settings):
     api = dev_api
     await dev_workers.start_ready()
-    r = await api.as_("piat1").post("/audits", json=allocation(cycle=current_cycle()))
+    today = (await clock()).astimezone(LONDON).date()
+    # Today's cycle, on a case the service has been involved with for a year: an involvement
+    # that starts after the allocation is refused, whatever year the suite's dates are in.
+    body = allocation(cycle=current_cycle(today), involvement_start=(today - relativedelta(years=1)).isoformat())
+    r = await api.as_("piat1").post("/audits", json=body)
     assert r.status_code == 201, r.text
     audit_id = r.json()["audit_id"]
     await _ok(api.as_("tm2").put(f"/audits/{audit_id}/grading", json=grading()))
-    held_on = datetime.now(LONDON).date()
+    held_on = (await clock()).astimezone(LONDON).date()
     await _ok(api.as_("tm2").post(f"/audits/{audit_id}/practitioner-conversation", json=conversation(held_on)))
     submitted = await _ok(api.as_("tm2").post(f"/audits/{audit_id}/submit"))
     assert submitted["stage"] == "awaiting_qa"
@@ -79,7 +108,7 @@ async def test_an_audit_carries_on_after_the_temporal_server_restarts(temporal, 
     assert accepted["stage"] == "dispute_window"
     assert {k: accepted["deadlines"][k] for k in before} == before  # what was set before the restart holds
     closes = datetime.fromisoformat(accepted["deadlines"]["dispute_window_closes"]).astimezone(LONDON)
-    assert closes > datetime.now(LONDON) and closes.time() == time(17)  # 5 working days on (R-DIST-4)
+    assert closes > await clock() and closes.time() == time(17)  # 5 working days on (R-DIST-4)
     view = await _ok(api.as_("piat1").get(f"/audits/{audit_id}"))
     assert view["stage"] == "dispute_window" and view["deadlines"] == accepted["deadlines"]
 

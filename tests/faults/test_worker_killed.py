@@ -9,9 +9,11 @@ import asyncio
 import random
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
+from tests.dates import YEAR, at, cycle_opens, first_working_day, working_days_after
 from tests.faults.harness import (
     CRASH_TIMEOUTS,
     delivery_faults,
@@ -21,11 +23,17 @@ from tests.faults.harness import (
     skip_server_time,
     skip_until,
 )
-from tests.helpers import allocate, complete, discuss_and_accept, grades, london, outcome, qa, skip_to, submit
+from tests.helpers import allocate, complete, discuss_and_accept, grades, outcome, qa, skip_to, submit
 from tests.test_after_the_report import reaudit_to_report
 from tests.test_disputes import meeting, raise_dispute, record, summary
 
 pytestmark = pytest.mark.faults
+
+# The chain starts as January's cycle opens; the re-audit is allocated and reported as March's
+# opens, and its 5-working-day dispute window (R-DIST-4) has closed by 09:00 on the 6th working day after.
+START = cycle_opens(1)
+REAUDIT_OPENS = cycle_opens(3)
+REAUDIT_FINAL = at(working_days_after(first_working_day(YEAR, 3), 6))
 
 SEEDS = [1, 2, 3]
 KILLS_PER_RUN = 3
@@ -85,7 +93,8 @@ async def _discuss(c: Chain):
 
 
 async def _to_reaudit(c: Chain):
-    await skip_until(c.env, london(2027, 3, 1, 9, 5))
+    # Final in January, re-audited as March's cycle opens (February moderates; R-RE-1).
+    await skip_until(c.env, REAUDIT_OPENS + timedelta(minutes=5))
     await until(c.env, lambda: _view(c, c.r1), bool, "the re-audit's allocation")  # late after a kill
 
 
@@ -94,7 +103,7 @@ async def _reaudit(c: Chain):
 
 
 async def _to_the_end(c: Chain):
-    await skip_until(c.env, london(2027, 3, 9, 9))  # the re-audit's dispute window has closed
+    await skip_until(c.env, REAUDIT_FINAL)  # the re-audit's dispute window has closed
 
 
 # In order; `allocate` is never killed *during*: POST /audits mints a new audit ID per call, so
@@ -140,7 +149,7 @@ async def test_a_chain_survives_a_worker_killed_at_random_points(seed, api, env,
     on_email = {k.at for k in plan if k.kind == "email"}
     # The SMTP server's own thread kills the worker that sent the email, just after accepting it.
     smtp.after_accepting = lambda count: count in on_email and workers.kill()
-    await skip_to(env, london(2027, 1, 4, 9))
+    await skip_to(env, START)
     supervisor = asyncio.create_task(workers.supervise())
     try:
         chain = await _run_chain(Chain(api, env), steps, workers, env)
