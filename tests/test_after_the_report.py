@@ -7,7 +7,8 @@ from dateutil.relativedelta import relativedelta
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
 from tests.dates import (
-    YEAR, at, cycle, cycle_opens, day, deadline_after, end_of, first_working_day, working_days_after, working_days_before,
+    YEAR, at, cycle, cycle_opens, day, deadline_after, end_of, first_working_day, working_day_on_or_before, working_days_after,
+    working_days_before,
 )
 from tests.helpers import (
     allocate,
@@ -244,8 +245,9 @@ async def test_peer_audit_plan_is_discussed_and_never_reaudited(api, env, client
 async def test_reaudit_cycle_skips_august(api, env):
     """Final by 1 July, so August's first working day is a month on: only August's holding no
     re-audits (R-CAL-4) moves the re-audit to September."""
-    reported_on = working_days_before(day(7, 1), 5)  # July's audit, done early, in late June
-    final_on = working_days_after(reported_on, 5)
+    final_on = working_day_on_or_before(day(7, 1))
+    reported_on = working_days_before(final_on, 5)  # July's audit, done early, in late June
+    assert working_days_after(reported_on, 5) == final_on
     assert first_working_day(YEAR, 8) >= final_on + relativedelta(months=1)  # August would do, by date
     await skip_to(env, at(reported_on))
     audit_id = await audit_to_report(api, env, "requires_improvement", cycle=cycle(7))
