@@ -27,7 +27,8 @@ test: $(STAMP) browser  ## the whole suite on the time-skipping test server
 # The page tests (tests/test_web_browser.py) drive Debian's Chromium through Playwright: a test tool
 # downloading its own browser fails on machines with no route out, so it is never `playwright install`.
 CHROMIUM := /usr/bin/chromium
-FAKETIME := /usr/bin/faketime
+# Not FAKETIME: libfaketime reads that variable, and make would pass this value on to the tests.
+FAKETIME_BIN := /usr/bin/faketime
 # A Debian package installed when missing: apt-get, with sudo unless root.
 apt_install = apt="$$(test "$$(id -u)" -eq 0 || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get"; \
 	  $$apt install -y $(1) || { $$apt update && $$apt install -y $(1); }
@@ -38,8 +39,8 @@ browser:  ## Debian's Chromium for the browser test, installed when missing
 
 # The suite holds on any date: CI runs it once more with the clock moved, `faketime -f +400d make test`.
 faketime:  ## Debian's faketime (libfaketime), installed when missing
-	@test -x $(FAKETIME) || { $(call apt_install,faketime); }
-	@test -x $(FAKETIME) || { echo "make faketime: $(FAKETIME) is still missing" >&2; exit 1; }
+	@test -x $(FAKETIME_BIN) || { $(call apt_install,faketime); }
+	@test -x $(FAKETIME_BIN) || { echo "make faketime: $(FAKETIME_BIN) is still missing" >&2; exit 1; }
 
 test-faults: $(STAMP)  ## only the fault suite: killed workers, SMTP down, Temporal restarted
 	$(BIN)/python -m pytest -m faults
