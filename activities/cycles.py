@@ -10,7 +10,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from models.cycle_audits import cycle_audits, non_completion
+from models.cycle_audits import cycle_audits, non_completion, overdue_incomplete
 from models.cycle_views import CycleInput, CycleOpening, ServiceNonCompletion
 from models.cycles import cycle_label
 from models.moderation import ModerationPanelInput
@@ -36,14 +36,15 @@ class CycleActivities:
 
     @activity.defn
     def non_completion_report(self, req: NonCompletionRequest) -> list[ServiceNonCompletion]:
-        """Sent to each service's Heads of Service as the directory names them now."""
+        """Sent to each service's Heads of Service as the directory names them now; with the
+        cycle's own audits, every other cycle's still incomplete past its deadline."""
         heads: dict[str, list[str]] = {}
         for member in self.directory.with_role(Role.HEAD_OF_SERVICE):
             heads.setdefault(member.service_area, []).append(member.id)
         with Session(self.engine) as session:
-            held = cycle_audits(session, req.cycle)
+            held, overdue = cycle_audits(session, req.cycle), overdue_incomplete(session, req.at)
         piat_managers = [m.id for m in self.directory.with_role(Role.PIAT_MANAGER)]
-        return non_completion(held, req.at, heads, piat_managers)
+        return non_completion(held, req.at, heads, piat_managers, overdue)
 
 
 class CycleStarts:

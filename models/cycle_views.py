@@ -36,7 +36,8 @@ class CycleOpening(BaseModel):
 
 
 class LateAudit(BaseModel):
-    """One allocated audit not complete when its cycle closed."""
+    """One audit not complete when a cycle closed: one the cycle held, or one of another cycle
+    past its completion deadline."""
 
     audit_id: str
     case_ref: str
@@ -45,6 +46,7 @@ class LateAudit(BaseModel):
     stage: str
     completion_due: datetime | None
     days_late: int = Field(description="calendar days past its due time when the cycle closed; 0 if not yet due")
+    cycle: str | None = Field(default=None, description="the cycle it was allocated in (None in reports made before it was kept)")
 
 
 class ServiceNonCompletion(BaseModel):
@@ -55,6 +57,9 @@ class ServiceNonCompletion(BaseModel):
     sent_to: list[str]  # its Heads of Service; with none in the directory, the PI&A Manager
     allocated: int
     not_complete: list[LateAudit]
+    # Due a month after allocation, an audit allocated late in its cycle falls due after that
+    # cycle's close: every later close lists it here while it stays incomplete.
+    overdue_from_other_cycles: list[LateAudit] = Field(default_factory=list)
 
 
 class ThemeChange(BaseModel):

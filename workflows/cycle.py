@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.persistence import PersistenceActivities
     from models.cycle_views import (
         CycleInput, CycleOpening, CycleRow, CycleStarterInput, CycleView,
-        ServiceNonCompletion, ThemeChange,
+        LateAudit, ServiceNonCompletion, ThemeChange,
     )
     from models.cycles import MODERATION_MONTHS, cycle_kind, cycle_label, is_cycle, month_of
     from models.email_marks import at, person
@@ -108,7 +108,9 @@ class CycleWorkflow(Process):
         self.report = await self._activity(CycleActivities.non_completion_report,
                                            NonCompletionRequest(cycle=c, at=workflow.now()), "non-completion report (R-QA-4)")
         self.reported_at = workflow.now()
-        self._record(SYSTEM, "non-completion reported", f"{sum(len(s.not_complete) for s in self.report)} not complete")
+        others = sum(len(s.overdue_from_other_cycles) for s in self.report)
+        self._record(SYSTEM, "non-completion reported", f"{sum(len(s.not_complete) for s in self.report)} not complete"
+                     + (f", {others} of other cycles overdue" if others else ""))
         for section in self.report:
             await self._email(f"non-completion-{section.service_area}", section.sent_to,
                               f"Audits not complete: {cycle_label(c)} cycle, {section.service_area}", _report_text(c, section),
@@ -160,11 +162,23 @@ class CycleWorkflow(Process):
 
 
 def _report_text(cycle: str, section: ServiceNonCompletion) -> str:
-    lines = [f"The {cycle_label(cycle)} audit cycle has closed. In the {section.service_area.replace('_', ' ')} service, "
-             f"{len(section.not_complete)} of the {section.allocated} audits it allocated or carried in are not complete:"]
-    for a in section.not_complete:
-        lateness = f"{a.days_late} days late" if a.days_late else "not yet due"
-        lines.append(f"- case {a.case_ref} ({a.kind} audit): auditor {person(a.auditor_id)}, {a.stage.replace('_', ' ')}, "
-                     f"due {at(a.completion_due)}, {lateness}")
+    service = section.service_area.replace("_", " ")
+    if section.allocated:
+        lines = [f"The {cycle_label(cycle)} audit cycle has closed. In the {service} service, "
+                 f"{len(section.not_complete)} of the {section.allocated} audits it allocated or carried in are not complete:"]
+    else:
+        lines = [f"The {cycle_label(cycle)} audit cycle has closed. It held no audits in the {service} service."]
+    lines += [_late_line(a, None) for a in section.not_complete]
+    if section.overdue_from_other_cycles:
+        # Due a month after allocation, these fell due after their own cycle's report was sent.
+        lines.append("Audits of other cycles still not complete, past their completion deadline:")
+        lines += [_late_line(a, a.cycle) for a in section.overdue_from_other_cycles]
     lines.append("The report is kept on the cycle's page.")
     return "\n".join(lines)
+
+
+def _late_line(a: LateAudit, its_cycle: str | None) -> str:
+    lateness = f"{a.days_late} days late" if a.days_late else "not yet due"
+    of = f" of the {cycle_label(its_cycle)} cycle" if its_cycle else ""
+    return (f"- case {a.case_ref} ({a.kind} audit{of}): auditor {person(a.auditor_id)}, {a.stage.replace('_', ' ')}, "
+            f"due {at(a.completion_due)}, {lateness}")
