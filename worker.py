@@ -130,6 +130,7 @@ def email_relay(settings: Settings) -> EmailRelay:
         settings.smtp_host, settings.smtp_port, settings.smtp_sender,
         retry_max=timedelta(seconds=settings.email_retry_max_seconds),
         poll=timedelta(seconds=settings.email_relay_poll_seconds),
+        max_deferrals=settings.email_max_deferrals,
         text=email_text(settings, directory),
     )
 
@@ -167,6 +168,7 @@ def activities_for(client: Client, settings: Settings, relay: EmailRelay | None 
         persistence.save_dispute_row,
         persistence.save_safety_concern_row,
         persistence.save_cycle_row,
+        persistence.save_self_selection_row,
         persistence.save_audit_snapshot,
         persistence.save_dispute_snapshot,
         moderation.draw_moderation,

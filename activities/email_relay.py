@@ -10,6 +10,13 @@ before it even says goodbye. A relay that dies inside that conversation leaves t
 ask), so it is not sent again: it is marked `not_delivered` as uncertain, and the PI&A Manager is
 asked to check with the recipient. A worker killed anywhere else sends nothing twice either: the
 activity's retry finds its key in the outbox.
+
+One mailbox never holds up the rest. A temporary refusal of one email (4xx: a full mailbox,
+greylisting) is that email's alone: it waits on its own backoff while the round goes on, is tried
+again for the recipients it was refused for (never for those who have it), and after
+`max_deferrals` is given up (`not_delivered` unless someone else has it) and the PI&A Manager
+told. Only a server that cannot be reached or is closing the connection (421) holds the round,
+and counts no deferral. Urgent email goes first in each round.
 """
 
 import asyncio
@@ -25,24 +32,26 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, or_, select
 
 from activities.email_text import EmailText
-from activities.notify import NOT_DELIVERED, PENDING, SENDING, SENT, uncertain_notice
+from activities.notify import NOT_DELIVERED, NOTICES, PENDING, SENDING, SENT, deferred_notice, uncertain_notice
 from models.staff import StaffDirectory
 from models.tables import NotificationRecord
 
 log = logging.getLogger("qsaf.relay")
 SMTP_COMPAT32 = compat32.clone(linesep="\r\n")  # lines end CRLF on the wire, as SMTP requires
-CLAIMED = ("id", "key", "addresses", "subject", "body", "urgent", "attempts")  # what a send needs
+CLAIMED = ("id", "key", "addresses", "subject", "body", "urgent", "attempts", "refused", "deferrals")  # what a send needs
+CLOSING = 421  # the server is going away: the connection's failure, not one message's
 UNCERTAIN = "uncertain: the relay stopped while the mail server was taking it; not sent again, so as never to send twice"
 
 
 class EmailRelay:
     def __init__(self, engine: Engine, directory: StaffDirectory, smtp_host: str, smtp_port: int, sender: str,
                  retry_max: timedelta = timedelta(minutes=5), poll: timedelta = timedelta(seconds=5),
-                 lease: timedelta = timedelta(minutes=2), text: EmailText | None = None):
+                 lease: timedelta = timedelta(minutes=2), max_deferrals: int = 20, text: EmailText | None = None):
         self.engine, self.directory = engine, directory
         self.text = text or EmailText(directory)  # words the PI&A Manager's notice of an uncertain send
         self.smtp_host, self.smtp_port, self.sender = smtp_host, smtp_port, sender
         self.retry_max, self.poll, self.lease = retry_max, poll, lease  # lease > the SMTP timeout (30 s)
+        self.max_deferrals = max_deferrals  # temporary refusals of one email before it is given up
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
 
@@ -95,7 +104,7 @@ class EmailRelay:
                 select(table.c.id)
                 .where(table.c.delivery == PENDING)
                 .where(or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now))
-                .order_by(table.c.id).limit(100)).scalars())
+                .order_by(table.c.urgent.desc(), table.c.id).limit(100)).scalars())  # a safety concern first
 
     def _claim(self, record_id: int) -> Row | None:
         """Take the message for this relay (one conditional update: of two relays, one wins), and
@@ -116,28 +125,66 @@ class EmailRelay:
             return self._retry_later(record, f"mail server unavailable ({type(error).__name__})")
 
     def _deliver(self, smtp: smtplib.SMTP, record: Row) -> bool | None:
-        """True: accepted; False: refused for good (smtplib resets the conversation, so the
-        connection goes on); None: the server could not be reached."""
+        """True: the server took it, for one recipient at least; False: it refused or deferred this
+        email alone (smtplib resets the conversation, so the round goes on); None: the server could
+        not be reached or is closing the connection, so the round stops."""
+        to = _still_to(record)
         try:
-            smtp.sendmail(self.sender, list(record.addresses), self._message(record))
-            self._settle(record, SENT, sent_at=datetime.now(UTC))  # accepted: recorded before goodbye
-            return True
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as refused:
-            if _permanent(refused):
-                log.warning("email %s refused by the mail server (%s)", record.key, _code(refused))
-                self._settle(record, NOT_DELIVERED, last_error=f"refused by the mail server: {_code(refused)}")
-                return False
-            return self._retry_later(record, f"mail server deferred it: {_code(refused)}")
+            refused = smtp.sendmail(self.sender, to, self._message(record))  # whom it refused while taking it
+        except smtplib.SMTPRecipientsRefused as error:
+            refused = error.recipients
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+            refused = dict.fromkeys(to, (error.smtp_code, error.smtp_error))  # the email itself, for all of them
         except (OSError, smtplib.SMTPException) as error:
             return self._retry_later(record, f"mail server unavailable ({type(error).__name__})")
+        if any(code == CLOSING for code, _ in refused.values()):
+            return self._retry_later(record, f"mail server unavailable (closing the connection: {CLOSING})")
+        return self._answered(record, to, {address: _answer(*reply) for address, reply in refused.items()})
 
-    def _retry_later(self, record: Row, why: str) -> None:
-        """Back off exponentially up to `retry_max`; the outbox keeps the message meanwhile."""
-        wait = min(self.retry_max, timedelta(seconds=2 ** min(record.attempts, 20)))
-        error = f"{why}; attempt {record.attempts}, next try in {int(wait.total_seconds())} s"
+    def _answered(self, record: Row, to: list[str], answers: dict[str, str]) -> bool:
+        """Record the server's answer for each of `to` the moment it is given (before goodbye):
+        whom it took, and each refusal kept until a later try is taken."""
+        refused = {a: why for a, why in record.refused.items() if a not in to} | answers
+        took = len(answers) < len(to)
+        deferred = {a: why for a, why in answers.items() if not _permanent(why)}
+        values = {"refused": refused} | ({"sent_at": datetime.now(UTC)} if took else {})
+        if deferred and record.deferrals + 1 < self.max_deferrals:
+            self._retry_later(record, f"mail server deferred it: {_codes(deferred)}", deferral=record.deferrals + 1,
+                              deferrals=record.deferrals + 1, **values)
+        elif deferred:
+            self._give_up(record, deferred, **values)
+        else:
+            if answers:
+                log.warning("email %s refused by the mail server (%s)", record.key, _codes(answers))
+            if refused:
+                values["last_error"] = f"refused by the mail server: {_codes(refused)}"
+            self._settle(record, _outcome(record, refused), **values)
+        return took
+
+    def _retry_later(self, record: Row, why: str, deferral: int | None = None, **values) -> None:
+        """Back off exponentially up to `retry_max`, on the round's attempts at an unreachable server
+        or on this email's own deferrals; the outbox keeps the email meanwhile."""
+        tries, counted = (record.attempts, f"attempt {record.attempts}") if deferral is None else (
+            deferral, f"deferral {deferral} of {self.max_deferrals}")
+        wait = min(self.retry_max, timedelta(seconds=2 ** min(tries, 20)))
+        error = f"{why}; {counted}, next try in {int(wait.total_seconds())} s"
         log.info("email %s: %s", record.key, error)
-        self._settle(record, PENDING, last_error=error, next_attempt_at=datetime.now(UTC) + wait)
+        self._settle(record, PENDING, last_error=error, next_attempt_at=datetime.now(UTC) + wait, **values)
         return None
+
+    def _give_up(self, record: Row, deferred: dict[str, str], **values) -> None:
+        """Deferred `max_deferrals` times: not tried again, and the PI&A Manager told, so somebody
+        reaches the recipients another way (of their own notices nobody else can be told)."""
+        why = f"the mail server deferred it {record.deferrals + 1} times ({_codes(deferred)}), so it is not tried again"
+        log.warning("email %s: %s", record.key, why)
+        with Session(self.engine) as session:
+            row = session.get(NotificationRecord, record.id)
+            row.sqlmodel_update({"delivery": _outcome(record, values["refused"]), "deferrals": record.deferrals + 1,
+                                 "last_error": why, "next_attempt_at": None} | values)
+            session.add(row)
+            if not row.key.endswith(NOTICES):
+                session.add(deferred_notice(self.text, row, deferred))
+            session.commit()
 
     def _postpone(self, untried: list[int], like: int) -> None:
         """Pending emails not offered to an unreachable server: they wait until the failed one's
@@ -191,13 +238,28 @@ def _quit(smtp: smtplib.SMTP) -> None:
         smtp.close()  # the message's fate is already recorded
 
 
-def _permanent(error: smtplib.SMTPException) -> bool:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in error.recipients.values())
-    return getattr(error, "smtp_code", 0) >= 500
+def _still_to(record: Row) -> list[str]:
+    """Whom the email is still for: all its addresses until the server has refused any, then
+    those it deferred (whoever it took has the email; whoever it refused for good never will)."""
+    if not record.refused:
+        return list(record.addresses)
+    return [a for a in record.addresses if a in record.refused and not _permanent(record.refused[a])]
 
 
-def _code(error: smtplib.SMTPException) -> str:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return ", ".join(str(code) for code, _ in error.recipients.values())
-    return str(getattr(error, "smtp_code", "?"))
+def _outcome(record: Row, refused: dict[str, str]) -> str:
+    """Sent if it reached anyone (those refused are recorded, as someone skipped is), else not delivered."""
+    return SENT if any(a not in refused for a in record.addresses) else NOT_DELIVERED
+
+
+def _answer(code: int, text: bytes | str) -> str:
+    """The server's refusal as kept: "452 4.2.2 Mailbox full"."""
+    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return f"{code} {' '.join(text.split())}"[:200]
+
+
+def _permanent(answer: str) -> bool:
+    return answer[:1] == "5"
+
+
+def _codes(answers: dict[str, str]) -> str:
+    return ", ".join(answer.split(" ", 1)[0] for answer in answers.values())

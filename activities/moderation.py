@@ -81,6 +81,7 @@ class ModerationActivities:
                     setattr(panel, column, value)
                 if row.view is not None:
                     panel.view = row.view
+            panel.view_current = row.view is not None  # a save without it leaves an older view
             session.add(panel)
             replace_waits(session, "moderation_panel", row.cycle, None, row.waits, row.overdue)
             for m in row.moderations:

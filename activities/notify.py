@@ -22,13 +22,15 @@ from temporalio.exceptions import ApplicationError
 
 from activities.email_text import EmailText
 from activities.persistence import insert_once_statement
-from models.email_marks import people
+from models.email_marks import and_list, people, person
 from models.enums import Channel, Role
 from models.payloads import Notification
 from models.staff import StaffDirectory
 from models.tables import MosaicOutbox, NotificationRecord
 
 SENT, PENDING, SENDING, NOT_DELIVERED = "sent", "pending", "sending", "not_delivered"
+GIVEN_UP = "/not-delivered"  # the key's suffix of the PI&A Manager's notice of an email given up
+NOTICES = ("/undeliverable", "/uncertain", GIVEN_UP)  # the PI&A Manager's notices: none is told of in turn
 
 
 class MosaicAdapter(Protocol):
@@ -184,6 +186,22 @@ def uncertain_notice(text: EmailText, record: NotificationRecord) -> Notificatio
         body=f"The email \"{record.subject}\" to {people(record.recipient_ids)} may or may not have arrived: the "
              "service stopped while the mail server was taking it. It is not sent again, so that nobody receives it twice.",
         action=f"check with {people(record.recipient_ids)} that it arrived",
+    ))
+
+
+def deferred_notice(text: EmailText, record: NotificationRecord, refused: dict[str, str]) -> NotificationRecord:
+    """To the PI&A Manager: the mail server kept deferring an email for some of its recipients
+    (a full mailbox, say) until the relay gave up; somebody tells them another way."""
+    by_address = {m.email: m.id for i in record.recipient_ids if (m := text.directory.get(i))}
+    who = and_list([person(by_address[a]) if a in by_address else a for a in refused])  # an address if they left
+    answers = "; ".join(sorted(set(refused.values())))
+    urgent = " It was marked urgent (a safety concern)." if record.urgent else ""
+    return piat_notice(text, Notification(
+        key=f"{record.key}{GIVEN_UP}", audit_id=record.audit_id, channel=Channel.EMAIL, recipient_ids=[], at=record.at,
+        subject=f"Email not delivered: {record.subject}",
+        body=f"The email \"{record.subject}\" did not reach {who}: the mail server deferred it "
+             f"{record.deferrals} times (\"{answers}\") and it is not tried again.{urgent}",
+        action=f"tell {who} what it said another way, and ask them to make room in their mailbox if it is full",
     ))
 
 

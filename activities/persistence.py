@@ -1,4 +1,5 @@
-"""The projections the API lists and filters: audits, disputes, safety concerns, cycles."""
+"""The projections the API lists, filters and reads: audits, disputes, safety concerns, cycles,
+self-selection requests."""
 
 import functools
 
@@ -13,7 +14,10 @@ from models.disputes import DisputeView
 from models.payloads import AuditView, Waiting
 from models.projections import AuditRow, DisputeRow, Projection
 from models.safety import SafetyConcernRow
-from models.tables import AuditRecord, CycleRecord, DisputeRecord, SafetyConcernRecord, WaitingRecord
+from models.self_selection import SelfSelectionRow
+from models.tables import (
+    AuditRecord, CycleRecord, DisputeRecord, SafetyConcernRecord, SelfSelectionRecord, WaitingRecord,
+)
 
 
 class PersistenceActivities:
@@ -36,6 +40,10 @@ class PersistenceActivities:
     @activity.defn
     def save_cycle_row(self, row: CycleRow) -> None:
         self._upsert(CycleRecord, "cycle", row, "cycle")
+
+    @activity.defn
+    def save_self_selection_row(self, row: SelfSelectionRow) -> None:
+        self._upsert(SelfSelectionRecord, "request_id", row, "self_selection")
 
     # Runs started before rows were saved column by column send their whole view each time.
 

@@ -47,20 +47,27 @@ async def query(svc: Services, handle: WorkflowHandle, query_fn: Callable) -> An
         return await handle.query(query_fn, rpc_timeout=timeout)
 
 
-async def live_or_saved(svc: Services, handle: WorkflowHandle, query_fn: Callable, view: type[BaseModel],
+async def saved_or_live(svc: Services, handle: WorkflowHandle, query_fn: Callable, view: type[BaseModel],
                         table, record_id: str, what: str):
-    """A process's view: asked of its workflow, or — once its history is gone — the whole view its
-    projection saved last (the row of `table` keyed `record_id`). 404 when neither exists."""
+    """A process's view for a read: the whole view its row (of `table`, keyed `record_id`) saved
+    last, when the row holds it (`view_current`). The workflow saves it at every change, before
+    any action on it answers, and again as its run ends, so the row is the view a query would give
+    without the worker a query needs: with no worker running a read answers at once, where a
+    query waited out the API's whole timeout. A row holding only its first view (runs begun
+    before lean steps, until they end) is asked of the workflow, or answered from that row once
+    the history is gone. 404 when neither exists."""
+    with svc.engine.connect() as connection:
+        saved = connection.execute(saved_view(table.__table__), {"key": record_id}).first()
+    if saved is not None and saved.view_current:
+        return view.model_validate_json(saved.view)
     try:
         return await query(svc, handle, query_fn)
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise
-    with Session(svc.engine) as session:
-        record = session.get(table, record_id)
-    if record is None or not record.view:
+    if saved is None or saved.view in (None, "{}"):
         raise HTTPException(404, f"no {what} {record_id}")
-    return view.model_validate(record.view)
+    return view.model_validate_json(saved.view)
 
 
 async def answered(svc: Services, handle: WorkflowHandle, query_fn: Callable, view: type[BaseModel], table,

@@ -51,7 +51,8 @@ class NotificationOut(BaseModel):
     delivery: Literal["sent", "pending", "not_delivered"] = Field(
         description="sent: accepted by the mail server (or on Mosaic); pending: queued or retrying; "
         "not_delivered: nobody reachable, or refused")
-    reason: str | None = Field(description="who was skipped (not in the staff directory), or why not delivered yet")
+    reason: str | None = Field(description="who was skipped (not in the staff directory), whom the mail server "
+                               "refused, or why not delivered yet")
 
 
 class FeedbackRequest(BaseModel):
@@ -300,13 +301,20 @@ async def checked_view(request: Request, svc: Svc, audit_id: str) -> AuditView:
 
 
 async def current_view(svc: Svc, audit_id: str) -> AuditView:
-    return await actions.live_or_saved(
+    return await actions.saved_or_live(
         svc, audit_handle(svc, audit_id), AuditWorkflow.view, AuditView, AuditRecord, audit_id, "audit")
 
 
 def _delivery_reason(record: NotificationRecord) -> str | None:
-    reasons = [record.reason, record.last_error if record.delivery != "sent" else None]
+    reasons = [record.reason, record.last_error if record.delivery != "sent" else None, _refused_while_taken(record)]
     return "; ".join(r for r in reasons if r) or None
+
+
+def _refused_while_taken(record: NotificationRecord) -> str | None:
+    """An email the mail server took for some recipients and refused for others: whom, and why."""
+    if not record.refused or not set(record.addresses) - set(record.refused):
+        return None
+    return "refused by the mail server for " + ", ".join(f"{a} ({why})" for a, why in record.refused.items())
 
 
 def staff_named(svc: Svc, staff_id: str, field: str) -> StaffMember:

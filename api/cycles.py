@@ -132,7 +132,7 @@ def _handle(svc: Svc, cycle: str) -> WorkflowHandle:
 async def _view(svc: Svc, cycle: str) -> CycleView | None:
     """The cycle's workflow's view; once its history is gone, rebuilt from its projection."""
     try:
-        return await actions.live_or_saved(svc, _handle(svc, cycle), CycleWorkflow.view, CycleView, CycleRecord, cycle, "cycle")
+        return await actions.saved_or_live(svc, _handle(svc, cycle), CycleWorkflow.view, CycleView, CycleRecord, cycle, "cycle")
     except HTTPException as missing:
         if missing.status_code != 404:
             raise

@@ -68,7 +68,7 @@ def list_disputes(
 @router.get("/disputes/{dispute_id}", response_model=DisputeView, dependencies=[permit("get_dispute")])
 async def get_dispute(dispute_id: str, actor: Actor, svc: Svc) -> DisputeView:
     audit_id = audit_id_in({"dispute_id": dispute_id})
-    return await actions.live_or_saved(
+    return await actions.saved_or_live(
         svc, _handle(svc, audit_id), DisputeWorkflow.view, DisputeView, DisputeRecord, audit_id, "dispute")
 
 

@@ -64,7 +64,7 @@ async def start_moderation_panel(cycle: Cycle, actor: Actor, svc: Svc, key: Idem
 async def get_moderation_panel(cycle: Cycle, actor: Actor, svc: Svc) -> ModerationPanelView:
     """R-MOD: the draw (with its seed), each moderation's progress, and the agreement so far."""
     _check_cycle(cycle)
-    return await actions.live_or_saved(svc, _handle(svc, cycle), ModerationPanelWorkflow.view, ModerationPanelView,
+    return await actions.saved_or_live(svc, _handle(svc, cycle), ModerationPanelWorkflow.view, ModerationPanelView,
                                        ModerationPanelRecord, cycle, "moderation panel")
 
 

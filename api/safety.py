@@ -109,7 +109,7 @@ def list_safety_concerns(
 async def get_safety_concern(concern_id: str, actor: Actor, svc: Svc) -> SafetyConcernView:
     """The concern with its timeline: raised, who was told when, the acknowledgement."""
     concern_id = concern_id.removeprefix("safety-")
-    return await actions.live_or_saved(svc, _handle(svc, concern_id), SafetyConcernWorkflow.view,
+    return await actions.saved_or_live(svc, _handle(svc, concern_id), SafetyConcernWorkflow.view,
                                        SafetyConcernView, SafetyConcernRecord, concern_id, "safety concern")
 
 

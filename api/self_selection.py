@@ -11,6 +11,7 @@ from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit
 from models.limits import RequiredText
 from models.self_selection import SelfSelectionDecision, SelfSelectionInput, SelfSelectionView
+from models.tables import SelfSelectionRecord
 from workflows.self_selection import SelfSelectionWorkflow
 
 router = APIRouter(prefix="/self-selection-requests", tags=["self-selection"])
@@ -58,7 +59,9 @@ async def decide_self_selection(
 
 @router.get("/{request_id}", response_model=SelfSelectionView, dependencies=[permit("get_self_selection")])
 async def get_self_selection(request_id: str, actor: Actor, svc: Svc) -> SelfSelectionView:
-    return await actions.query(svc, _handle(svc, request_id), SelfSelectionWorkflow.view)
+    request_id = request_id.removeprefix("self-selection-")
+    return await actions.saved_or_live(svc, _handle(svc, request_id), SelfSelectionWorkflow.view, SelfSelectionView,
+                                       SelfSelectionRecord, request_id, "self-selection request")
 
 
 def _handle(svc: Svc, request_id: str) -> WorkflowHandle:

@@ -62,6 +62,7 @@ class SafetyConcernView(BaseModel):
 class SafetyConcernRow(Projection):
     concern_id: str
     audit_id: str
+    case_ref: str | None = None  # None in the rows of runs recorded before it was sent
     raised_by: str
     team_manager_id: str
     open: bool
@@ -73,7 +74,8 @@ class SafetyConcernRow(Projection):
     @classmethod
     def of(cls, v: SafetyConcernView, whole: bool) -> "SafetyConcernRow":
         return cls(
-            concern_id=v.concern_id, audit_id=v.audit_id, raised_by=v.raised_by, team_manager_id=v.team_manager_id,
+            concern_id=v.concern_id, audit_id=v.audit_id, case_ref=v.case_ref, raised_by=v.raised_by,
+            team_manager_id=v.team_manager_id,
             open=v.open, escalation=v.escalation.value, overdue=v.overdue, raised_at=v.raised_at,
             updated_at=v.history[-1].at if v.history else v.raised_at,
             view=v.model_dump(mode="json") if whole else None,

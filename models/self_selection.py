@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from models.enums import AuditKind
 from models.limits import Text
 from models.payloads import AuditInput, HistoryEntry
+from models.projections import Projection
 
 
 class SelfSelectionDecision(BaseModel):
@@ -41,3 +42,27 @@ class SelfSelectionView(BaseModel):
     decision: SelfSelectionDecision | None
     audit_id: str | None  # the audit approval started
     history: list[HistoryEntry]
+
+
+
+class SelfSelectionRow(Projection):
+    """The request's row (the `self_selection` table): no list reads it, but a read of the request
+    answers from its whole view there without the worker a query needs."""
+
+    request_id: str
+    case_ref: str
+    cycle: str
+    requested_by: str
+    head_of_service_id: str | None
+    status: str
+    due: datetime | None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, v: SelfSelectionView, whole: bool) -> "SelfSelectionRow":
+        return cls(
+            request_id=v.request_id, case_ref=v.case_ref, cycle=v.cycle, requested_by=v.requested_by,
+            head_of_service_id=v.head_of_service_id, status=v.status, due=v.due,
+            updated_at=v.history[-1].at if v.history else v.requested_at,
+            view=v.model_dump(mode="json") if whole else None,
+        )

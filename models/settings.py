@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     staff_directory: Path = ROOT / "data" / "staff.dev.toml"  # re-read whenever the file changes
     email_retry_max_seconds: float = 300  # the relay's longest wait between SMTP attempts
     email_relay_poll_seconds: float = 5  # how often the relay looks for retries that fell due
+    # How often the mail server may defer one email (a 4xx for it: a full mailbox, greylisting)
+    # before it is `not_delivered` and the PI&A Manager told: about an hour at the default
+    # EMAIL_RETRY_MAX_SECONDS, inside a safety concern's 2 hours. An unreachable server counts none.
+    email_max_deferrals: int = Field(default=20, ge=1)
     # true: `python worker.py` delivers the outbox itself, woken by each email it queues. false:
     # the relay runs as its own process, `python worker.py --relay`, finding new emails by
     # polling, and the worker's interpreter is the workflows' alone (README, "Performance").

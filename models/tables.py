@@ -86,6 +86,10 @@ class NotificationRecord(SQLModel, table=True):
     next_attempt_at: datetime | None = Field(default=None, index=True)  # the relay's backoff
     sent_at: datetime | None = None
     urgent: bool = False  # marked high importance (a safety concern)
+    # Email: each address the mail server refused and has not taken since, with its answer
+    # ("452 4.2.2 Mailbox full"); a pending email is retried for the temporarily refused alone.
+    refused: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    deferrals: int = 0  # temporary refusals (4xx) of this email, given up at EMAIL_MAX_DEFERRALS
 
 
 class SafetyConcernRecord(SQLModel, table=True):
@@ -95,6 +99,7 @@ class SafetyConcernRecord(SQLModel, table=True):
 
     concern_id: str = Field(primary_key=True)
     audit_id: str = Field(index=True)
+    case_ref: str | None = None  # the case it is about (rows saved before it was kept: none)
     raised_by: str
     team_manager_id: str = Field(index=True)
     open: bool = Field(index=True)
@@ -172,6 +177,24 @@ class CycleRecord(SQLModel, table=True):
     view_current: bool = view_current()
 
 
+class SelfSelectionRecord(SQLModel, table=True):
+    """A projection of each self-selection request's workflow (`self-selection-<request id>`,
+    R-ALLOC-2): its whole view, which `GET /self-selection-requests/{id}` reads (migration 0015)."""
+
+    __tablename__ = "self_selection"
+
+    request_id: str = Field(primary_key=True)
+    case_ref: str
+    cycle: str
+    requested_by: str
+    head_of_service_id: str | None = None
+    status: str  # awaiting_decision, approved, refused, unanswered, not_allocated
+    due: datetime | None = None
+    updated_at: datetime
+    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole SelfSelectionView
+    view_current: bool = view_current()
+
+
 class WaitingRecord(SQLModel, table=True):
     """What each running process waits for now, from whom: one row per person (or per role, when
     anyone holding it may act). Replaced whole at each save of the process's row; `GET /me/work`."""
@@ -220,6 +243,7 @@ class ModerationPanelRecord(SQLModel, table=True):
     overdue: bool = Field(default=False, index=True)
     updated_at: datetime
     view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole ModerationPanelView
+    view_current: bool = view_current()  # migration 0015
 
 
 class ModerationRecord(SQLModel, table=True):

@@ -55,6 +55,7 @@ async def test_a_dispute_and_a_safety_concern_wait_on_the_team_manager(api, env)
     await skip_to(env, at(FIRST_DAY, 13, 30))  # four hours unacknowledged: past both escalations (R-SAFE-2)
     [concern] = [w for w in await work(api, "tm1") if w["process"] == "safety_concern"]
     assert concern["id"].startswith(audit_id) and concern["overdue"] is True
+    assert concern["case_ref"] == "C-100001"  # the case it is about, as every other item names it
 
 
 async def _with(api, who: str, *actions: str):

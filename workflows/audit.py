@@ -39,7 +39,7 @@ from workflows.audit_finalising import FinalisingSteps
 from workflows.audit_people import AuditPeople
 from workflows.audit_reaudit import ReauditSteps
 from workflows.audit_view import AuditViewing
-from workflows.process import PEOPLE_CHANGE, SYSTEM, Process, grade_text
+from workflows.process import PEOPLE_CHANGE, QA_ROUNDS_ACROSS_PASSES, SYSTEM, Process, grade_text
 
 
 ESCALATION_ORDER = list(Escalation)
@@ -78,6 +78,7 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
         self.qa_decisions: list[QARecord] = []
         self.submitted_at: datetime | None = None  # set by submit, cleared when QA decides
         self.pending_qa: QADecision | None = None
+        self._qa_rounds = 0  # the rounds of QA so far, over every pass (`_first_qa_round`)
         self.amended = False  # an amendment since QA returned the report
         self.reassignments = 0
         # Updates that move the process wait until the run method has caught up with them, so
@@ -179,7 +180,8 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
 
     async def _quality_assurance(self) -> bool:
         """R-QA-1..3: True once PIAT accepts; False when an amendment is not made in time."""
-        for qa_round in itertools.count(1):
+        for qa_round in itertools.count(self._first_qa_round()):
+            self._qa_rounds = qa_round
             self.deadlines.qa_due = await self._working_days(
                 self.submitted_at, self.audit.policy.qa_sla_days, "QA due (R-QA-1)"
             )
@@ -196,6 +198,15 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
             if not await self._await_revision(qa_round, decision):
                 return False
         raise AssertionError("unreachable")
+
+    def _first_qa_round(self) -> int:
+        """A round's number keys its return and SLA-breach emails, and the outbox takes a key it
+        already holds for a retry of that send: so the rounds of a pass after "not accepted"
+        (R-QA-3) count on from the last pass's, where counted from 1 again their emails were
+        dropped. Runs that began that pass before QA_ROUNDS_ACROSS_PASSES replay it from 1."""
+        if self.carried_into_cycle is None or not workflow.patched(QA_ROUNDS_ACROSS_PASSES):
+            return 1
+        return self._qa_rounds + 1
 
     async def _qa_sla_breached(self, qa_round: int) -> None:
         """Decision (R-QA-1): the PI&A Manager is told; nothing else stops."""

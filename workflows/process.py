@@ -39,6 +39,10 @@ SETTLED_SAVES = "settled-saves"
 # indexes as a visibility write of its own, so a new audit's first step made three of each
 # (issue 10). Runs begun before it ask each patch, as they did when they were recorded.
 ALL_EARLIER = "all-earlier-patches"
+# The patch that numbers an audit's QA rounds across its passes through QA, so a return or an SLA
+# breach after "not accepted" has an email key of its own (workflows/audit.py). Asked directly,
+# not through `_patched`: runs begun since ALL_EARLIER but recorded before this one count from 1.
+QA_ROUNDS_ACROSS_PASSES = "qa-rounds-across-passes"
 LOCAL_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),

@@ -6,29 +6,36 @@ Approval starts the audit (its own workflow, which outlives this one); a refusal
 time, leaves the case unallocated and tells the auditor (Decision).
 """
 
+import asyncio
+
 from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.persistence import PersistenceActivities
     from models import search_attributes as sa
     from models.cycles import cycle_label
     from models.email_marks import at, person
     from models.errors import forbidden, out_of_order
     from models.pages import audit_page, self_selection_page
     from models.payloads import Waiting
-    from models.self_selection import SelfSelectionDecision, SelfSelectionInput, SelfSelectionView
+    from models.self_selection import SelfSelectionDecision, SelfSelectionInput, SelfSelectionRow, SelfSelectionView
 
 from workflows.audit import AuditWorkflow
 from workflows.process import SYSTEM, Process, details
 
+# The patch that keeps a row for each request, whose saved view the API reads (a read then needs
+# no worker); runs recorded before it keep no row and are read by query.
+SELF_SELECTION_ROW = "self-selection-row"
+
 
 @workflow.defn
 class SelfSelectionWorkflow(Process):
-    PROJECTED = False  # no list of requests: the API reads one by query
     @workflow.init
     def __init__(self, request: SelfSelectionInput) -> None:
         self._init_process()
+        self.PROJECTED = workflow.patched(SELF_SELECTION_ROW)  # answers wait for the row only when kept
         self.request, self.audit_id, self.case_ref = request, request.audit.audit_id, request.audit.case_ref
         self.requested_at = workflow.now()
         self.status = "awaiting_decision"
@@ -41,6 +48,8 @@ class SelfSelectionWorkflow(Process):
     @workflow.run
     async def run(self, request: SelfSelectionInput) -> SelfSelectionView:
         a = request.audit
+        projector = asyncio.create_task(self._project(
+            PersistenceActivities.save_self_selection_row, None, "save self-selection projection")) if self.PROJECTED else None
         self._record(a.auditor_id, "self-selection requested", request.reason)
         self.due = await self._working_days(self.requested_at, a.policy.self_selection_decision_days, "decision due (R-ALLOC-2)")
         self._changed()
@@ -57,7 +66,10 @@ class SelfSelectionWorkflow(Process):
         else:
             await self._close("refused", f"{person(self.decided_by)} refused your request: "
                                          f"{self.decision.comment or 'no comment'}\nThe case stays unallocated.")
-        await self._flushed()
+        if projector:
+            await self._finish(projector, PersistenceActivities.save_self_selection_row)
+        else:
+            await self._flushed()
         return self._view()
 
     async def _start_audit(self) -> None:
@@ -125,6 +137,9 @@ class SelfSelectionWorkflow(Process):
 
     def _refresh(self) -> None:
         workflow.set_current_details(details(self.status, self._waiting(), self.overdue_steps))
+
+    def _row(self, whole: bool) -> SelfSelectionRow:
+        return SelfSelectionRow.of(self._view(), whole)
 
     def _view(self) -> SelfSelectionView:
         r, a = self.request, self.request.audit
