@@ -9,14 +9,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pydantic import BaseModel
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from api.deps import Actor, Svc
+from api.deps import Actor, Svc, staff_for_token
 from api.permissions import audit_id_in, permit
 from models.limits import MAX_ROW_ID
 from models.tables import ActionLogEntry
@@ -78,7 +78,7 @@ def _append(scope: Scope, request_id: str, status: int, at: datetime) -> None:
     params = scope.get("path_params") or {}
     target = next((params[name] for name in ("audit_id", "dispute_id", "concern_id") if name in params), None)
     entry = dict(
-        at=at, request_id=request_id, actor_id=scope.get("state", {}).get("actor_id"),
+        at=at, request_id=request_id, actor_id=scope.get("state", {}).get("actor_id") or _token_actor(scope),
         method=scope["method"], route=getattr(route, "path", "(no route)"), target_id=target,
         audit_id=audit_id_in(params), status=status,
     )
@@ -87,6 +87,19 @@ def _append(scope: Scope, request_id: str, status: int, at: datetime) -> None:
             connection.execute(APPEND, entry)
     except Exception as error:  # noqa: BLE001 - the action stands; the gap is loud in the log
         log.error("action log: request %s (%s %s) not recorded: %s", request_id, scope["method"], entry["route"], type(error).__name__)
+
+
+def _token_actor(scope: Scope) -> str | None:
+    """Who a request's bearer token names, when no route's dependency read it (no route matched,
+    405, a failure before authentication): a refused request is still someone's. None for no
+    token or a bad one."""
+    scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    try:
+        return staff_for_token(Request(scope), scope["app"].state.services, token.strip()).id
+    except HTTPException:
+        return None
 
 
 class ActionLogPage(BaseModel):

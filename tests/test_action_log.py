@@ -35,6 +35,15 @@ async def test_every_action_allowed_or_refused_is_logged_with_who_what_and_outco
     assert reads == []  # reading is not acting
 
 
+async def test_a_request_that_reaches_no_route_is_logged_with_the_actor_its_token_names(api):
+    """No route, so no dependency read the token: the log reads it itself (a bad one: no actor)."""
+    assert (await api.as_("tm2").post("/audits/A-1/no-such-action")).status_code == 404
+    assert (await api.as_("tm2").put("/action-log")).status_code == 405
+    assert (await api.as_("nobody").post("/nowhere")).status_code == 404
+    logged = [(e["actor_id"], e["method"], e["route"], e["status"]) for e in await entries(api)]
+    assert logged == [(None, "POST", "(no route)", 404), ("tm2", "PUT", "/action-log", 405), ("tm2", "POST", "(no route)", 404)]
+
+
 async def test_the_log_is_for_piat_and_pages_newest_first(api, env, client):
     await skip_to(env, OPENS)
     for n in range(3):
