@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from models.enums import AuditKind, ChainOutcome, Escalation, Stage
     from models.payloads import ReauditPlan
 
-from workflows.process import SYSTEM, grade_text
+from workflows.process import REAUDIT_OWN_CALENDAR, SYSTEM, grade_text
 
 
 class ReauditSteps:
@@ -50,6 +50,8 @@ class ReauditSteps:
                 team_manager_id=self.team_manager_id, cp_chair_or_iro_id=self.cp_chair_or_iro_id,
                 piat_manager_id=self.piat_manager_id,
                 reaudit_round=round_, follows_audit_id=a.audit_id, chain_id=a.chain,
+                # Months on, the council may have closed days the first audit's record lacks.
+                calendar=None if workflow.patched(REAUDIT_OWN_CALENDAR) else a.calendar,
             )
         )
         plan.status = "in_progress"

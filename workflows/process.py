@@ -43,6 +43,10 @@ ALL_EARLIER = "all-earlier-patches"
 # breach after "not accepted" has an email key of its own (workflows/audit.py). Asked directly,
 # not through `_patched`: runs begun since ALL_EARLIER but recorded before this one count from 1.
 QA_ROUNDS_ACROSS_PASSES = "qa-rounds-across-passes"
+# The patch that starts a re-audit with no recorded calendar, so it records the council's days
+# as they stand when it starts (closure days added since its first audit count). Asked directly,
+# where the re-audit starts: runs recorded before it handed on the first audit's days.
+REAUDIT_OWN_CALENDAR = "reaudit-records-its-own-calendar"
 LOCAL_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
