@@ -9,6 +9,7 @@ name them (as auditor, practitioner, Team Manager or CP Chair / IRO)."""
 
 from dataclasses import dataclass
 from enum import StrEnum
+from types import SimpleNamespace
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Row, bindparam
@@ -18,7 +19,7 @@ from api.deps import Actor, Svc
 from models.enums import Role
 from models.payloads import AuditView
 from models.staff import StaffMember
-from models.tables import AuditRecord
+from models.tables import AuditRecord, SafetyConcernRecord
 
 
 class Relation(StrEnum):
@@ -209,6 +210,11 @@ PEOPLE_OF = select(_AUDITS.c.auditor_id, _AUDITS.c.practitioner_id, _AUDITS.c.te
                    _AUDITS.c.head_of_service_id, _AUDITS.c.cp_chair_or_iro_id,
                    _AUDITS.c.service_area).where(_AUDITS.c.audit_id == bindparam("audit_id"))
 
+# A safety concern's Team Manager is whom it was sent to (the directory's when it was raised),
+# which may be newer than the audit's: they stand as the practitioner's Team Manager for it.
+_CONCERNS = SafetyConcernRecord.__table__
+CONCERN_TEAM_MANAGER = select(_CONCERNS.c.team_manager_id).where(_CONCERNS.c.concern_id == bindparam("concern_id"))
+
 
 async def audit_of(svc, params: dict) -> "AuditView | Row | None":
     """The audit's people: from its row, which the workflow saves before it answers any action
@@ -220,14 +226,17 @@ async def audit_of(svc, params: dict) -> "AuditView | Row | None":
         return None
     with svc.engine.connect() as connection:
         row = connection.execute(PEOPLE_OF, {"audit_id": audit_id}).first()
+        told = connection.execute(CONCERN_TEAM_MANAGER, {"concern_id": params["concern_id"].removeprefix("safety-")}
+                                  ).scalar() if "concern_id" in params else None
     if row is not None and row.head_of_service_id is not None:
-        return row
+        return SimpleNamespace(**dict(row._mapping) | {"team_manager_id": told}) if told else row
     try:
-        return await current_view(svc, audit_id)
+        view = await current_view(svc, audit_id)
     except HTTPException as missing:
         if missing.status_code == 404:  # no such audit: as refused as any outsider, and no wiser
             return None
         raise
+    return view.model_copy(update={"team_manager_id": told}) if told else view
 
 
 def table() -> str:

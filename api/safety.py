@@ -14,8 +14,8 @@ from api import actions
 from api.audits import checked_view
 from api.permissions import permit, sees_every_audit
 from api.deps import Actor, IdempotencyKey, Svc
-from models.enums import SafetyEscalation
-from models.payloads import Policy
+from models.enums import PersonRole, SafetyEscalation
+from models.payloads import AuditView, Policy
 from models.safety import SafetyAcknowledgement, SafetyConcernInput, SafetyConcernRaise, SafetyConcernView
 from models.tables import SafetyConcernRecord
 from workflows.safety import SafetyConcernWorkflow
@@ -28,7 +28,7 @@ class SafetyConcernSummary(BaseModel):
     concern_id: str
     audit_id: str
     raised_by: str
-    team_manager_id: str
+    team_manager_id: str | None  # None: there was no Team Manager to tell
     open: bool
     escalation: SafetyEscalation
     overdue: bool
@@ -45,12 +45,23 @@ async def raise_safety_concern(
     concern = SafetyConcernInput(
         concern_id="", audit_id=audit_id, case_ref=audit.case_ref, raised_by=actor.id, description=body.description,
         immediate_action_needed=body.immediate_action_needed, practitioner_id=audit.practitioner_id,
-        team_manager_id=audit.team_manager_id, policy=Policy.now(svc.settings), cycle=audit.cycle,
+        team_manager_id=_team_manager_now(svc, audit), policy=Policy.now(svc.settings), cycle=audit.cycle,
+        head_of_service_id=audit.head_of_service_id if audit.head_of_service_id in svc.directory else None,
     )
     handle = await _start(svc, concern, actions.request_id("raise", actor, key))
     await actions.update(svc, handle, SafetyConcernWorkflow.raised_recorded)
     concern_id = handle.id.removeprefix("safety-")
     return await actions.answered(svc, handle, SafetyConcernWorkflow.view, SafetyConcernView, SafetyConcernRecord, concern_id)
+
+
+def _team_manager_now(svc: Svc, audit: AuditView) -> str | None:
+    """Whom the concern goes to: the Team Manager PIAT named on the audit, else the practitioner's
+    Team Manager in the directory now. The audit's own is only refreshed at its steps, weeks apart,
+    and may have left or be the practitioner's former team's. None: nobody to tell."""
+    if PersonRole.TEAM_MANAGER in audit.named_by_piat and audit.team_manager_id in svc.directory:
+        return audit.team_manager_id
+    now = svc.directory.team_manager_of(audit.practitioner_id)
+    return now.id if now else None
 
 
 async def _start(svc: Svc, concern: SafetyConcernInput, request: str | None) -> WorkflowHandle:
@@ -102,7 +113,7 @@ def list_safety_concerns(
     order = (SafetyConcernRecord.open.desc(), SafetyConcernRecord.raised_at.desc())
     with Session(svc.engine) as session:
         rows = session.exec(query.order_by(*order).limit(limit)).all()
-    return [SafetyConcernSummary(**row.model_dump()) for row in rows]
+    return [SafetyConcernSummary(**row.model_dump() | {"team_manager_id": row.team_manager_id or None}) for row in rows]
 
 
 @router.get("/safety-concerns/{concern_id}", response_model=SafetyConcernView, dependencies=[permit("get_safety_concern")])

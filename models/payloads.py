@@ -351,6 +351,7 @@ class AuditView(BaseModel):
     dispute_id: str | None = None
     dispute_outcome: "DisputeOutcome | None" = None
     final_grading: "Regrade | None" = None  # the grading after QA and any dispute (R-REP-2)
+    named_by_piat: list[PersonRole] = []  # roles PIAT named (`PUT .../people/{role}`): the directory no longer decides them
     chain: list[ChainLink] = []  # filled by the API from the projection: every audit of the case's chain
 
 

@@ -33,9 +33,12 @@ class SafetyConcernInput(BaseModel):
     description: str
     immediate_action_needed: bool
     practitioner_id: str
-    team_manager_id: str
+    team_manager_id: str | None  # their Team Manager now (None: nobody to tell, the Head of Service is)
     policy: Policy
     cycle: str | None = None  # the audit's, named in the emails (concerns raised before: None)
+    # The audit's Head of Service, told when the directory's line of management names none (it
+    # breaks at a Team Manager who has left). Concerns raised before: None.
+    head_of_service_id: str | None = None
 
 
 
@@ -47,7 +50,7 @@ class SafetyConcernView(BaseModel):
     raised_at: datetime
     description: str
     immediate_action_needed: bool
-    team_manager_id: str
+    team_manager_id: str | None
     open: bool
     escalation: SafetyEscalation
     overdue: bool
@@ -75,7 +78,7 @@ class SafetyConcernRow(Projection):
     def of(cls, v: SafetyConcernView, whole: bool) -> "SafetyConcernRow":
         return cls(
             concern_id=v.concern_id, audit_id=v.audit_id, case_ref=v.case_ref, raised_by=v.raised_by,
-            team_manager_id=v.team_manager_id,
+            team_manager_id=v.team_manager_id or "",  # "": there was no Team Manager to tell
             open=v.open, escalation=v.escalation.value, overdue=v.overdue, raised_at=v.raised_at,
             updated_at=v.history[-1].at if v.history else v.raised_at,
             view=v.model_dump(mode="json") if whole else None,

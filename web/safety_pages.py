@@ -46,6 +46,8 @@ async def _page_context(request: Request, concern_id: str, actor: StaffMember) -
     view: SafetyConcernView = await call_route(request, safety.get_safety_concern, actor, params)
     people = await audit_of(svc_of(request), {"audit_id": audit_id_in(params)})
     waiting = view.waiting_for
-    mine = waiting is not None and actor.id in waiting.from_staff_ids and allowed("acknowledge", actor, people)
+    # The concern's Team Manager (whom it was sent to) acknowledges, though the audit may name another.
+    concern_people = await audit_of(svc_of(request), params)
+    mine = waiting is not None and actor.id in waiting.from_staff_ids and allowed("acknowledge", actor, concern_people)
     return {"view": view, "forms": ["acknowledge"] if mine else [], "key": new_key(), "failed": None,
             "sees_audit": allowed("get_audit", actor, people)}

@@ -36,7 +36,8 @@ class SafetyConcernWorkflow(Process):
         self.concern, self.audit_id, self.case_ref = concern, concern.audit_id, concern.case_ref
         self.raised_at = workflow.now()
         self.escalation = SafetyEscalation.NONE
-        self.told: list[str] = [concern.team_manager_id]  # who has been asked to act, in order
+        # Who has been asked to act, in order: none yet when there is no Team Manager to tell.
+        self.told: list[str] = [concern.team_manager_id] if concern.team_manager_id else []
         self.acknowledgement: SafetyAcknowledgement | None = None
         self.acknowledged_by: str | None = None
         self.next_escalation_at = self.raised_at + timedelta(hours=concern.policy.safety_acknowledge_hours)
@@ -47,9 +48,15 @@ class SafetyConcernWorkflow(Process):
         projector = asyncio.create_task(self._project(
             PersistenceActivities.save_safety_concern_row, None, "save safety concern projection"))
         self._record(concern.raised_by, "safety concern raised", "immediate action needed" if concern.immediate_action_needed else "")
-        await self._tell(concern.team_manager_id, "raised", "")
+        levels = [SafetyEscalation.HEAD_OF_SERVICE, SafetyEscalation.ASSISTANT_DIRECTOR]
+        if concern.team_manager_id:
+            await self._tell(concern.team_manager_id, "raised", "")
+        else:
+            # Nobody to tell first (R-SAFE-1: never delayed): the Head of Service at once. Only
+            # concerns raised with no Team Manager take this path, so recorded runs replay as they ran.
+            await self._escalate(levels.pop(0))
         self._told_team_manager = True
-        for level in (SafetyEscalation.HEAD_OF_SERVICE, SafetyEscalation.ASSISTANT_DIRECTOR):
+        for level in levels:
             if await self._wait(self._acknowledged, self.next_escalation_at, f"acknowledged before {level.value} is told (R-SAFE-2)"):
                 break
             await self._escalate(level)
@@ -71,15 +78,21 @@ class SafetyConcernWorkflow(Process):
     async def _escalate(self, level: SafetyEscalation) -> None:
         contacts: ServiceContacts = await self._activity(
             DirectoryActivities.service_contacts, self.concern.practitioner_id, "who holds each role now (staff directory)")
-        holder = contacts.head_of_service_id if level is SafetyEscalation.HEAD_OF_SERVICE else contacts.assistant_director_id
+        if level is SafetyEscalation.HEAD_OF_SERVICE:
+            holder = contacts.head_of_service_id or self.concern.head_of_service_id
+        else:
+            holder = contacts.assistant_director_id
         self.escalation = level
         # After the Assistant Director nobody further is told: the concern stays open, overdue.
         further = level is SafetyEscalation.HEAD_OF_SERVICE
         self.next_escalation_at = workflow.now() + timedelta(hours=self.concern.policy.safety_escalate_hours) if further else None
+        first = not self.told  # no Team Manager was there to tell: sent here at once
         if holder and holder not in self.told:
             self.told.append(holder)
-        self._record(SYSTEM, f"not acknowledged: escalated to the {level.label}", holder or "nobody holds the role")
+        why = "no Team Manager to tell" if first else "not acknowledged"
+        self._record(SYSTEM, f"{why}: escalated to the {level.label}", holder or "nobody holds the role")
         await self._tell(holder, f"escalated-{level.value}",
+                         " The practitioner has no Team Manager in the staff directory to tell." if first else
                          f" It has not been acknowledged within {_hours(workflow.now() - self.raised_at)}.")
 
     async def _tell(self, to: str | None, step: str, unacknowledged: str) -> None:
