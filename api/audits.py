@@ -181,8 +181,14 @@ async def reassign(
 
 
 def _check_auditor(view: AuditView, new: StaffMember) -> None:
-    if not any(new.has(r) for r in AUDITING_ROLES):
+    """Who may take an audit over: as at allocation, by its kind (R-KIND-1, R-KIND-2)."""
+    if view.kind is AuditKind.PEER:
+        if not new.has(Role.PRACTITIONER):
+            raise unprocessable(f"peer audits are done by practitioners (R-KIND-2); {new.id} is not one")
+    elif not any(new.has(r) for r in AUDITING_ROLES):
         raise unprocessable(f"{new.id} is not an auditor")
+    if new.id == view.practitioner_id:
+        raise unprocessable("the auditor must not be the practitioner whose work is audited")
     if view.kind is AuditKind.REAUDIT and not new.has(Role.SENIOR_MANAGER):
         raise unprocessable(f"re-audits are done by senior managers of the service (R-KIND-6); {new.id} is not one")
     if new.id == view.team_manager_id:

@@ -91,6 +91,22 @@ async def test_peer_audits_are_not_graded_but_need_an_improvement_plan(api, env)
     assert r.status_code == 422 and "improvement plan" in r.json()["detail"]
 
 
+async def test_a_peer_audit_moves_to_another_practitioner_and_only_to_one(api, env):
+    """R-ALLOC-3 with R-KIND-2: a peer audit is reassigned, or its auditor replaced, among
+    practitioners; a Team Manager or auditor cannot take it over, nor the practitioner audited."""
+    await skip_to(env, at(first_working_day(YEAR, 3)))
+    r = await api.as_("piat1").post("/audits", json=allocation(kind="peer", cycle=cycle(3), auditor_id="sw3"))
+    assert r.status_code == 201, r.text
+    audit_id = r.json()["audit_id"]
+    for who in ("tm2", "sw1"):
+        r = await api.as_("piat1").post(f"/audits/{audit_id}/reassign", json={"auditor_id": who, "reason": "leave"})
+        assert r.status_code == 422 and ("practitioner" in r.json()["detail"]), r.text
+    r = await api.as_("piat1").post(f"/audits/{audit_id}/reassign", json={"auditor_id": "sw2", "reason": "leave"})
+    assert r.status_code == 200 and r.json()["auditor_id"] == "sw2", r.text
+    r = await api.as_("piat1").put(f"/audits/{audit_id}/people/auditor", json={"staff_id": "sw3", "reason": "back from leave"})
+    assert r.status_code == 200 and r.json()["auditor_id"] == "sw3", r.text
+
+
 async def test_out_of_order_actions_are_refused(api, env, audit_id):
     before = await history(api, audit_id)
     r = await api.as_("tm2").post(f"/audits/{audit_id}/practitioner-conversation", json=conversation(await today(env)))
