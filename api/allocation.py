@@ -26,7 +26,7 @@ from api.permissions import permit
 from models import search_attributes as sa
 from models.audit_tools import tool_for
 from models.cycles import cycle_holds, is_cycle
-from models.enums import AuditKind, Role, ServiceArea
+from models.enums import AuditKind, Role, ServiceArea, Stage
 from models.limits import CASE_REF, Identifier, StaffId, Theme
 from models.payloads import AuditInput, AuditView, Policy
 from models.staff import StaffMember
@@ -137,19 +137,21 @@ async def _start(svc: Svc, audit: AuditInput, request: str | None, first_update)
 
 
 _AUDITS = AuditRecord.__table__
-SAME_CASE_CYCLE_KIND = select(_AUDITS.c.audit_id).where(  # built once: every allocation runs it
+SAME_CASE_CYCLE_KIND = select(_AUDITS.c.audit_id, _AUDITS.c.stage).where(  # built once: every allocation runs it
     _AUDITS.c.case_ref == bindparam("case_ref"), _AUDITS.c.cycle == bindparam("cycle"), _AUDITS.c.kind == bindparam("kind"))
 
 
 async def refuse_projected_duplicate(svc: Svc, audit: AuditInput) -> None:
     """The list's projection also knows audits Temporal cannot settle: those whose history is
-    gone, and those allocated under another ID (before IDs came from the case)."""
+    gone, and those allocated under another ID (before IDs came from the case). One whose history
+    is gone short of `completed` ended in error (an operator terminated it; its last save was
+    before): like one whose history is kept, it frees the case."""
     with svc.engine.connect() as connection:
         existing = connection.execute(
-            SAME_CASE_CYCLE_KIND, {"case_ref": audit.case_ref, "cycle": audit.cycle, "kind": audit.kind.value}).scalars().all()
-    for audit_id in existing:
+            SAME_CASE_CYCLE_KIND, {"case_ref": audit.case_ref, "cycle": audit.cycle, "kind": audit.kind.value}).all()
+    for audit_id, stage in existing:
         info = await actions.describe(svc, f"audit-{audit_id}")
-        if info and info.status in ENDED_IN_ERROR:
+        if (info.status in ENDED_IN_ERROR) if info else stage != Stage.COMPLETED:
             continue
         if info is None or not (audit_id == audit.audit_id or audit_id.startswith(f"{audit.audit_id}-")):
             raise _duplicate(audit, audit_id)

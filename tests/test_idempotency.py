@@ -158,16 +158,24 @@ async def test_an_audit_an_operator_terminated_can_be_allocated_again(api, env, 
 
 
 async def test_an_audit_only_the_list_knows_still_blocks_the_case(api, env, engine):
-    """An audit whose history is gone, or allocated under an older ID, is only in the projection."""
+    """A completed audit whose history is gone (or allocated under an older ID) is only in the
+    projection; one that ended short of completed, its history gone too, frees the case."""
     await skip_to(env, OPENS)
     r = await api.as_("piat1").post("/audits", json=allocation(case_ref="C-9"))
     assert r.status_code == 201, r.text
     row = await eventually(lambda: _row(engine, r.json()["audit_id"]))
     older_id = f"{cycle(11, YEAR - 1)}-0ld1d"  # an ID of the form an earlier cycle's audits had
+    terminated_id = f"{cycle(11, YEAR - 1)}-t3rm1"
     with Session(engine) as session:
-        session.add(AuditRecord(**row.model_dump() | {"audit_id": older_id, "case_ref": "C-100001"}))
+        session.add(AuditRecord(**row.model_dump() | {"audit_id": terminated_id, "case_ref": "C-100001"}))
         session.commit()
+    # Terminated at allocation (its last save), its history since deleted: nothing holds the case.
     r = await api.as_("piat1").post("/audits", json=allocation())
+    assert r.status_code == 201, r.text
+    with Session(engine) as session:
+        session.add(AuditRecord(**row.model_dump() | {"audit_id": older_id, "case_ref": "C-200001", "stage": "completed"}))
+        session.commit()
+    r = await api.as_("piat1").post("/audits", json=allocation(case_ref="C-200001"))
     assert r.status_code == 409 and older_id in r.json()["detail"], r.text
 
 
