@@ -1,7 +1,11 @@
 """`/self-selection-requests`: an auditor asks to audit a case of their choosing (R-ALLOC-2)."""
 
+import itertools
+
 from fastapi import APIRouter, HTTPException, status
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import WorkflowHandle
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api import actions
@@ -35,17 +39,32 @@ async def request_self_selection(body: SelfSelectionRequest, actor: Actor, svc: 
     await refuse_projected_duplicate(svc, audit)
     if await actions.describe(svc, f"audit-{audit.audit_id}"):
         raise HTTPException(409, f"case {audit.case_ref} already has a {audit.kind.value} audit in {audit.cycle}")
-    request = SelfSelectionInput(request_id=f"{audit.audit_id}-by-{actor.id}", audit=audit, reason=body.reason,
-                                 head_of_service_id=audit.head_of_service_id)
-    try:
-        handle = await svc.client.start_workflow(
-            SelfSelectionWorkflow.run, request, id=f"self-selection-{request.request_id}",
-            task_queue=svc.settings.temporal_task_queue, static_summary=f"self-selection, cycle {audit.cycle}",
-        )
-    except WorkflowAlreadyStartedError:
-        raise HTTPException(409, f"you have already asked to audit this case in {audit.cycle}: {request.request_id}") from None
+    handle = await _start(svc, SelfSelectionInput(request_id=f"{audit.audit_id}-by-{actor.id}", audit=audit,
+                                                  reason=body.reason, head_of_service_id=audit.head_of_service_id))
     await actions.update(svc, handle, SelfSelectionWorkflow.asked)
     return await actions.query(svc, handle, SelfSelectionWorkflow.view)
+
+
+async def _start(svc: Svc, request: SelfSelectionInput) -> WorkflowHandle:
+    """A request is a process of its own: asked again after a refusal (or no answer), it takes
+    the next ID, `<id>-2`, `<id>-3`, so its emails' keys are new and the Head of Service is told;
+    reusing the ended run's ID would repeat its keys, which the outbox drops as sent."""
+    first = request.request_id
+    for attempt in itertools.count(1):
+        if attempt > 1:
+            request = request.model_copy(update={"request_id": f"{first}-{attempt}"})
+        try:
+            return await svc.client.start_workflow(
+                SelfSelectionWorkflow.run, request, id=f"self-selection-{request.request_id}",
+                task_queue=svc.settings.temporal_task_queue, static_summary=f"self-selection, cycle {request.audit.cycle}",
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            info = await actions.describe(svc, f"self-selection-{request.request_id}")
+            if info is None or info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
+                raise HTTPException(409, f"you have already asked to audit this case in {request.audit.cycle}: "
+                                         f"{request.request_id} waits for the Head of Service's decision") from None
+    raise AssertionError("unreachable")
 
 
 @router.post("/{request_id}/decision", response_model=SelfSelectionView, dependencies=[permit("decide_self_selection")])

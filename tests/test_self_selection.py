@@ -59,6 +59,19 @@ async def test_refused_or_unanswered_it_stays_unallocated_and_the_auditor_is_tol
     assert r.status_code == 409 and "ended" in r.json()["detail"]  # too late
 
 
+async def test_asking_again_after_a_refusal_is_a_new_request_the_head_of_service_is_told_of(api, env, sent):
+    await skip_to(env, START)
+    refused = await ask(api)
+    r = await api.as_("hos1").post(f"/self-selection-requests/{refused['request_id']}/decision", json={"approve": False})
+    assert r.json()["status"] == "refused"
+    again = await ask(api)  # with more to say, say
+    assert again["request_id"] != refused["request_id"] and again["status"] == "awaiting_decision"
+    assert [t for t in told(sent, again) if t == (["hos1"], "Self-selection request")] == [(["hos1"], "Self-selection request")] * 2
+    r = await api.as_("hos1").post(f"/self-selection-requests/{again['request_id']}/decision", json={"approve": True})
+    assert r.status_code == 200 and r.json()["status"] == "approved", r.text
+    await ask(api, status=409)  # approved: the case has its audit now
+
+
 async def test_only_someone_who_may_audit_it_asks_and_only_its_head_of_service_decides(api, env, client):
     await skip_to(env, START)
     r = await api.as_("sw2").post("/self-selection-requests", json=ASK)
