@@ -44,6 +44,11 @@ async def start_moderation_panel(cycle: Cycle, actor: Actor, svc: Svc, key: Idem
     One panel a month: 409 if it exists (running or ended)."""
     _check_cycle(cycle)
     check_plannable(cycle, now, svc.settings, passed_ok=True)
+    if now < (opens := svc.calendar.cycle_start(cycle)):
+        # Convened early it would draw nothing final yet and, one panel a month, hold the real one.
+        raise HTTPException(422, f"the {cycle} moderation panel can be convened from "
+                                 f"{opens:%A} {opens.day} {opens:%B %Y}, {opens:%H:%M}, "
+                                 "when its month's cycle opens (R-MOD-1)")
     body = body or PanelRequest()
     panel = ModerationPanelInput(cycle=cycle, per_service=body.per_service or svc.settings.moderation_per_service,
                                  seed=body.seed, policy=ModerationPolicy(moderation_days=svc.settings.moderation_days))

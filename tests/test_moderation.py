@@ -212,6 +212,17 @@ async def test_a_panel_with_nothing_final_to_draw_ends_at_once_and_tells_piat(ap
     assert r.status_code == 409  # also once it has ended
 
 
+async def test_a_panel_is_convened_from_its_month_s_opening_not_before(api, env, client):
+    """Convened early it would draw nothing final yet and hold the month's real panel (one a month)."""
+    await skip_to(env, at(first_working_day(YEAR, 1)))
+    r = await api.as_("piat1").post(f"/moderation-panels/{FEBRUARY}", json={})
+    assert r.status_code == 422 and f"{OPENS:%A} {OPENS.day} {OPENS:%B %Y}, 09:00" in r.json()["detail"], r.text
+    with pytest.raises(Exception):
+        await client.get_workflow_handle(PANEL).describe()
+    await skip_to(env, OPENS)
+    assert (await open_panel(api))["cycle"] == FEBRUARY
+
+
 async def open_panel_for(api, cycle: str) -> dict:
     r = await api.as_("piat1").post(f"/moderation-panels/{cycle}")
     assert r.status_code == 201, r.text

@@ -9,7 +9,7 @@ import httpx
 from api.deps import Services
 from api.main import create_app
 from tests.conftest import Api
-from tests.dates import YEAR, at, cycle, first_working_day
+from tests.dates import YEAR, at, cycle, cycle_opens, first_working_day
 from tests.helpers import audit_to_report, skip_to
 from tests.test_disputes import raise_dispute
 from tests.test_safety import raise_concern
@@ -35,6 +35,7 @@ async def test_every_read_answers_its_saved_view_while_no_worker_runs(env, setti
             request = await ask(api)
             theme = await api.as_("piat1").put(f"/cycles/{MAY}/theme", json={"theme": "Neglect"})
             assert theme.status_code == 200, theme.text
+            await skip_to(env, cycle_opens(2))  # a panel is convened from its month's opening
             panel = await api.as_("piat1").post(f"/moderation-panels/{FEBRUARY}", json={})
             assert panel.status_code == 201, panel.text
             reads = [f"/audits/{audit_id}", f"/audits/{audit_id}/notifications", f"/disputes/{audit_id}",
