@@ -216,7 +216,7 @@ class ContextFreeSandbox(WorkflowRunner):
     """The sandbox, less one cost. Before encoding each payload of an activation's commands the
     SDK asks the workflow instance for the payload's serialization context, and the sandbox
     answers by compiling and running a snippet inside itself: a sixth of the worker's
-    processor time in `make bench` (issue 10); likewise for its external-storage context. For a
+    processor time in `make bench`; likewise for its external-storage context. For a
     converter that takes no context (`takes_no_context`) the answers change nothing, so the
     instance gives the SDK's "no context" without entering the sandbox. Everything else runs in the sandbox as before."""
 

@@ -57,7 +57,7 @@ class PersistenceActivities:
 
     def _upsert(self, table, key: str, row: Projection, process: str) -> None:
         """The row and its waits in one transaction, as prepared Core statements: no read of the
-        row first, no ORM unit of work (together an eighth of the worker's time, issue 10)."""
+        row first, no ORM unit of work (together an eighth of the worker's time in `make bench`)."""
         columns = row.columns()
         values = columns | {"view": row.view or {}, "view_current": row.view is not None}
         with Session(self.engine) as session:

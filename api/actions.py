@@ -79,7 +79,7 @@ async def answered(svc: Services, handle: WorkflowHandle, query_fn: Callable, vi
     row, which completes only after its local activities (unless they outlast most of the
     task's timeout: then the answer may be a step behind, as the lists would). A query costs
     the server a round trip and the worker a task: with it, one staff action took a fifth
-    longer (issue 10, figure 1)."""
+    longer (`make bench`, figure 1)."""
     with svc.engine.connect() as connection:
         saved = connection.execute(saved_view(table.__table__), {"key": record_id}).first()
     if saved is not None and saved.view_current:

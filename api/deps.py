@@ -50,7 +50,7 @@ class Services:
 
 
 # The dependencies every request resolves are coroutines: FastAPI runs a plain `def` dependency
-# in its thread pool, a hop that each staff action paid three times over (issue 10).
+# in its thread pool, a hop that each staff action paid three times over (`make bench`).
 async def services(request: Request) -> Services:
     return request.app.state.services
 

@@ -1,1 +1,1 @@
-"""`make bench`: this project against a bare Temporal workflow of the same shape (issue 10)."""
+"""`make bench`: this project against a bare Temporal workflow of the same shape."""

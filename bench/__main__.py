@@ -1,7 +1,7 @@
 """`python -m bench [--quick]`: this project against a bare Temporal workflow of the same shape,
 on one fresh dev server, printed as a Markdown table of ratios (also bench/results/*.json, *.md).
 
-Figures (issue 10): 1 one action at a time; 2 N audits at once; 3 bulk allocation; 4 worker RSS
+Figures: 1 one action at a time; 2 N audits at once; 3 bulk allocation; 4 worker RSS
 with N open audits; 5 history size of a full audit; 6 a council year on the time-skipping server.
 Medians and ratios only; nothing here asserts a time.
 """

@@ -14,7 +14,7 @@ class Projection(BaseModel):
     """A process's row for the API's lists: its columns at every change, and its whole view too.
     A run saves its row by local activity, whose input the history never holds, so the API
     answers a staff action with the view saved before the update answered, not by query. Runs
-    begun before that (issue 10's `lean-steps`) saved by activity, their input recorded at each
+    begun before that (the `lean-steps` patch) saved by activity, their input recorded at each
     save: they save the whole view only first and last (the row's `view_current` says which),
     as a whole view at every change grew their history with the square of the audit's age."""
 

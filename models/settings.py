@@ -1,4 +1,4 @@
-"""Configuration from environment variables (names and defaults are the issue's contract)."""
+"""Configuration from environment variables (names and defaults as the README's "Configuration" lists them)."""
 
 from datetime import date, time
 from functools import lru_cache

@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 
 def view_current() -> bool:
     """A projection's column: True when `view` is the process's view as of the row's last save
-    (every save of a run begun since issue 10's lean steps, and every run's last), so the API
+    (every save of a run begun since the `lean-steps` patch, and every run's last), so the API
     answers a staff action from the row; False when it is only the first save's view, and the
     API asks the workflow (migration 0013)."""
     return Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
@@ -230,7 +230,7 @@ class MosaicOutbox(SQLModel, table=True):
 class ModerationPanelRecord(SQLModel, table=True):
     """A projection of each moderation panel workflow (`moderation-YYYY-MM`, R-MOD-1): its draw's
     seed and its whole view, for when the history is gone (at every save of a run begun since
-    issue 10's lean steps; first and last before)."""
+    the `lean-steps` patch; first and last before)."""
 
     __tablename__ = "moderation_panel"
 

@@ -1,18 +1,15 @@
 """How an email to staff is worded (activities/email_text.py): the workflow sends IDs, UTC instants
-and what is needed; the reader gets their name, London time, the case, the cycle and a link."""
+and what is needed; the reader gets their name, London time, the case, the cycle and a link. Pure:
+no clock, so its dates are hand-worked instants (winter and summer time); the end-to-end case is
+in tests/test_email_end_to_end.py."""
 
 from datetime import UTC, datetime
-
-import pytest
 
 from activities.email_text import EmailText
 from models.email_marks import RULE_CODE, at, people, person, without_rule_codes
 from models.enums import Channel
 from models.payloads import Notification
 from models.staff import StaffDirectory, StaffMember
-from tests import dates
-from tests.dates import YEAR
-from tests.helpers import allocate, at_london, complete, london, mail_to, qa, skip_to, submit, view
 
 
 def directory() -> StaffDirectory:
@@ -81,47 +78,3 @@ def test_text_people_wrote_is_never_taken_for_a_mark():
 def test_rule_codes_are_taken_out_of_sentences_written_for_the_history():
     assert without_rule_codes("Head of Service follow-up (R-RE-3)") == "Head of Service follow-up"
     assert RULE_CODE.findall("R-DISP-5..7 and R-QA-2; not R2-D2") == ["R-DISP-5..7", "R-QA-2"]
-
-
-# ---- end to end: what the staff's mailboxes received ------------------------------------------------
-
-
-@pytest.fixture
-def settings(settings):
-    return settings.model_copy(update={"public_base_url": "https://audits.council.example"})
-
-
-async def test_an_audits_emails_say_who_what_by_when_and_where(api, env, smtp):
-    """A July (summer time) audit to its report: the real SMTP server's messages greet by name,
-    name the case and cycle, say what is needed by when in London time and link to the audit."""
-    monday = dates.a_working_week(YEAR, 7)
-    await skip_to(env, dates.at(monday))
-    audit_id = (await allocate(api, cycle=dates.cycle(7), case_ref="C-7"))["audit_id"]
-    [allocated] = await mail_to(smtp, "tm2@council.example")
-    body = allocated.get_content().replace("\r\n", "\n")  # SMTP lines end CRLF
-    assert body.startswith("Dear Jordan Manager, Taylor Manager and Sam Worker,\n\n"
-                           f"This email is about case C-7 in the July {YEAR} audit cycle.")
-    assert "allocated to Jordan Manager." in body and "Practitioner: Sam Worker. Team Manager: Taylor Manager." in body
-    assert "What is needed from Jordan Manager: complete the audit" in body
-    assert f"By: {spoken(dates.completion_due(monday))}\nTaylor Manager and Sam Worker: this is for your information." in body
-    assert f"Open the audit: https://audits.council.example/app/audits/{audit_id}" in body
-
-    await complete(api, env, audit_id)
-    await submit(api, audit_id)
-    await qa(api, audit_id)  # accepted on the Monday: the window closes 5 working days on
-    [_, report] = await mail_to(smtp, "sw1@council.example", 2)
-    body = report.get_content().replace("\r\n", "\n")
-    assert report["Subject"] == f"Audit report: case C-7 (July {YEAR})"
-    assert body.startswith("Dear Sam Worker and Taylor Manager,") and "Auditor: Jordan Manager." in body
-    plan_due = dates.day(3, 1)
-    assert f"owner Sam Worker, by {plan_due:%A} {plan_due.day} {plan_due:%B %Y}" in body  # the improvement plan, by name
-    assert "What is needed from you: read the report; if you disagree with the grading, raise a dispute" in body
-    window_closes = dates.deadline_after(monday, 5)
-    assert f"By: {spoken(window_closes)}" in body  # BST: 16:00 UTC, said as 17:00
-    v = await view(api, audit_id)
-    assert at_london(v["deadlines"]["dispute_window_closes"]) == window_closes  # the email's is the window's
-
-
-def spoken(deadline: datetime) -> str:
-    """A deadline as the emails say it, worked out here: "Thursday 5 August 2027, 17:00"."""
-    return f"{deadline:%A} {deadline.day} {deadline:%B %Y}, {deadline:%H:%M}"

@@ -1,5 +1,5 @@
 """People leave and change over the months an audit runs: sending never fails the process, every
-contact is looked up when a step needs it, and PIAT can name who takes over (issue 7: 1, 2, 10)."""
+contact is looked up when a step needs it, and PIAT can name who takes over."""
 
 from datetime import timedelta
 

@@ -1,6 +1,6 @@
 """The rows the API reads: each audit's row holds its whole view as of its last save, saved before
 any action on it answers, so the API answers an action from the row instead of asking the
-workflow (issue 10); a row holding only its first view is answered by query."""
+workflow; a row holding only its first view is answered by query."""
 
 from sqlalchemy import update
 from sqlmodel import Session

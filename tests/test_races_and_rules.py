@@ -1,4 +1,4 @@
-"""Defects seen when the process was tried as a council runs it for months (issue 7: 3, 4, 5, 9, 10),
+"""Defects seen when the process was tried as a council runs it for months,
 each reproduced here first. Races are made exact by pausing the worker: two events that reach the
 workflow while no worker runs arrive in one workflow task, in the order they happened."""
 

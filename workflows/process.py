@@ -26,18 +26,18 @@ ACTIVITY_OPTIONS = dict(
 )
 SYSTEM = "system"
 T = TypeVar("T")
-# The patch that made people changeable and sending unfailing (issue 7): runs recorded before it
+# The patch that made people changeable and sending unfailing: runs recorded before it
 # replay their original commands (README, "Changing running code").
 PEOPLE_CHANGE = "people-change-and-safe-sending"
-# The patch that made short activities local and deadlines worked out in the workflow (issue 10).
+# The patch that made short activities local and deadlines worked out in the workflow.
 LEAN_STEPS = "lean-steps"
 # The patch that saves the projection and upserts search attributes once a step has settled
-# (no local activity of its own in flight), not at each change within it (issue 10).
+# (no local activity of its own in flight), not at each change within it.
 SETTLED_SAVES = "settled-saves"
 # A run begun after this patch takes every path above, asking this one patch instead of each:
 # each patch asked costs the run a marker and a `TemporalChangeVersion` upsert, which the server
-# indexes as a visibility write of its own, so a new audit's first step made three of each
-# (issue 10). Runs begun before it ask each patch, as they did when they were recorded.
+# indexes as a visibility write of its own, so a new audit's first step made three of each.
+# Runs begun before it ask each patch, as they did when they were recorded.
 ALL_EARLIER = "all-earlier-patches"
 # The patch that numbers an audit's QA rounds across its passes through QA, so a return or an SLA
 # breach after "not accepted" has an email key of its own (workflows/audit.py). Asked directly,
