@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install dev test test-faults demo bench browser faketime clean
+.PHONY: install dev test test-faults demo bench browser faketime postgres migrate clean
 
 install: $(STAMP)
 
@@ -12,7 +12,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,postgres]'
 	touch $(STAMP)
 
 dev: $(STAMP)  ## Temporal dev server + Web UI, mail catcher, worker and API; Ctrl-C stops all
@@ -21,7 +21,7 @@ dev: $(STAMP)  ## Temporal dev server + Web UI, mail catcher, worker and API; Ct
 # Each test starts its own time-skipping server, worker, SMTP sink and database file, so tests run
 # side by side, one process per core (pytest-xdist); `make test PYTEST_WORKERS=0` runs them in one.
 PYTEST_WORKERS ?= auto
-test: $(STAMP) browser  ## the whole suite on the time-skipping test server
+test: $(STAMP) browser postgres  ## the whole suite on the time-skipping test server (and PostgreSQL)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 # The page tests (tests/test_web_browser.py) drive Debian's Chromium through Playwright: a test tool
@@ -36,6 +36,17 @@ apt_install = apt="$$(test "$$(id -u)" -eq 0 || echo sudo) env DEBIAN_FRONTEND=n
 browser:  ## Debian's Chromium for the browser test, installed when missing
 	@test -x $(CHROMIUM) || { $(call apt_install,chromium); }
 	@test -x $(CHROMIUM) || { echo "make browser: $(CHROMIUM) is still missing" >&2; exit 1; }
+
+# Tests marked `both_databases` also run on a throwaway PostgreSQL cluster (tests/postgres.py):
+# Debian's server binaries, which keep initdb off the PATH.
+postgres:  ## Debian's PostgreSQL server binaries, installed when missing (no cluster is created)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(call apt_install,postgresql); }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "make postgres: initdb is still missing" >&2; exit 1; }
+
+# The schema step of a deployment: Alembic on DATABASE_URL (production runs it once, before the
+# API and the worker start; `make dev` and the tests migrate as each process starts).
+migrate: $(STAMP)  ## alembic upgrade head on DATABASE_URL
+	$(BIN)/python -m alembic upgrade head
 
 # The suite holds on any date: CI runs it once more with the clock moved, `faketime -f +400d make test`.
 faketime:  ## Debian's faketime (libfaketime), installed when missing

@@ -12,7 +12,7 @@ import dataclasses
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -20,6 +20,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
+from temporalio.envconfig import ClientConfigProfile, ClientConnectConfig
 
 from models import search_attributes
 from models.settings import Settings
@@ -83,11 +84,29 @@ def data_converter(codec: EncryptionCodec | None) -> DataConverter:
     )
 
 
+def connect_config(settings: Settings, environ: Mapping[str, str] | None = None) -> ClientConnectConfig:
+    """How to reach Temporal: the SDK's standard client configuration (`temporalio.envconfig`: a
+    profile from TEMPORAL_CONFIG_FILE or the user's temporal.toml, then the TEMPORAL_ADDRESS,
+    TEMPORAL_NAMESPACE, TEMPORAL_TLS_*, TEMPORAL_API_KEY and TEMPORAL_GRPC_META_* variables), so
+    mTLS and API keys need nothing of ours. The address and namespace given to `Settings` itself
+    win over a profile's; a profile's win over the settings' defaults. A profile file is read only
+    when TEMPORAL_CONFIG_FILE or TEMPORAL_PROFILE asks for one, so a developer's own temporal.toml
+    (a Cloud profile, say) never steers `make dev` or the tests. An empty variable counts as unset:
+    compose writes `${VAR:-}` as one, and the SDK takes an empty TEMPORAL_API_KEY or TEMPORAL_TLS
+    as "turn TLS on"."""
+    given = {k: v for k, v in (os.environ if environ is None else environ).items() if v != ""}
+    wants_file = "TEMPORAL_CONFIG_FILE" in given or "TEMPORAL_PROFILE" in given
+    profile = ClientConfigProfile.load(disable_file=not wants_file, override_env_vars=given)
+    config = profile.to_client_connect_config()
+    if "temporal_address" in settings.model_fields_set or "target_host" not in config:
+        config["target_host"] = settings.temporal_address
+    if "temporal_namespace" in settings.model_fields_set or "namespace" not in config:
+        config["namespace"] = settings.temporal_namespace
+    return config
+
+
 async def connect(settings: Settings) -> Client:
-    return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace,
-        data_converter=data_converter(codec_for(settings)),
-    )
+    return await Client.connect(**connect_config(settings), data_converter=data_converter(codec_for(settings)))
 
 
 # ---- the dev server ---------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from models.enums import CYCLE_MONTHS
 from models.moderation import ModerationPolicy
 from models.settings import Settings, get_settings
 from models.staff import StaffDirectory
-from database import make_engine
+from database import engine_for
 from temporal_client import connect
 from workflows.audit import AuditWorkflow
 from workflows.cycle import CycleStarterWorkflow, CycleWorkflow
@@ -86,6 +86,21 @@ async def register_search_attributes(client: Client, namespace: str) -> None:
     log.info("registered search attributes %s", sorted(missing))
 
 
+async def verify_search_attributes(client: Client, namespace: str) -> None:
+    """Check that the namespace has every one of our search attributes, of its type, without
+    adding any: listing is a read, allowed where adding (an operator's right) is not."""
+    existing = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+    wrong = sorted(
+        key.name for key in search_attributes.ALL
+        if existing.custom_attributes.get(key.name) != int(key.indexed_value_type)
+    )
+    if wrong:
+        raise RuntimeError(
+            f"search attributes missing or of another type in namespace {namespace!r}: {', '.join(wrong)}; "
+            "register them with the bootstrap job (deploy/temporal-bootstrap.sh)"
+        )
+
+
 def cycle_schedule(settings: Settings) -> Schedule:
     """R-CAL-3: 06:00 London time on the 1st of each cycle month (none in August or December).
     The cycle itself waits for the start of the month's first working day, which a calendar
@@ -126,7 +141,7 @@ async def ensure_cycle_schedule(client: Client, settings: Settings) -> None:
 def email_relay(settings: Settings) -> EmailRelay:
     directory = StaffDirectory.load(settings.staff_directory)  # the worker's too
     return EmailRelay(
-        make_engine(settings.database_url, settings.sqlite_synchronous), directory,
+        engine_for(settings), directory,
         settings.smtp_host, settings.smtp_port, settings.smtp_sender,
         retry_max=timedelta(seconds=settings.email_retry_max_seconds),
         poll=timedelta(seconds=settings.email_relay_poll_seconds),
@@ -142,7 +157,7 @@ def email_text(settings: Settings, directory: StaffDirectory) -> EmailText:
 
 def activities_for(client: Client, settings: Settings, relay: EmailRelay | None = None) -> list:
     # One database engine (and one migration at start-up) and one directory per process: the relay's.
-    engine = relay.engine if relay else make_engine(settings.database_url, settings.sqlite_synchronous)
+    engine = relay.engine if relay else engine_for(settings)
     directory = relay.directory if relay else StaffDirectory.load(settings.staff_directory)
     calendar = CalendarActivities(calendar_for(settings))
     notify = NotifyActivities(engine, directory, OutboxMosaic(settings.timezone), enqueued=relay.wake if relay else lambda: None,
@@ -292,7 +307,10 @@ async def main(relay_only: bool) -> None:
         log.info("email relay stopped")
         return
     client = await connect(settings)
-    await register_search_attributes(client, settings.temporal_namespace)
+    if settings.worker_search_attributes == "register":
+        await register_search_attributes(client, settings.temporal_namespace)
+    else:
+        await verify_search_attributes(client, settings.temporal_namespace)
     await ensure_cycle_schedule(client, settings)
     async with run_worker(client, settings, max_cached_workflows=settings.worker_max_cached_workflows):
         log.info("worker polling task queue %r on %s", settings.temporal_task_queue, settings.temporal_address)

@@ -27,7 +27,7 @@ from email.header import Header
 from email.mime.text import MIMEText
 from email.policy import compat32
 
-from sqlalchemy import Row, update
+from sqlalchemy import Row, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, or_, select
 
@@ -39,6 +39,7 @@ from models.tables import NotificationRecord
 log = logging.getLogger("qsaf.relay")
 SMTP_COMPAT32 = compat32.clone(linesep="\r\n")  # lines end CRLF on the wire, as SMTP requires
 CLAIMED = ("id", "key", "addresses", "subject", "body", "urgent", "attempts", "refused", "deferrals")  # what a send needs
+ROUND = 500  # messages per connection: then the relay looks again (and retries fall due)
 CLOSING = 421  # the server is going away: the connection's failure, not one message's
 UNCERTAIN = "uncertain: the relay stopped while the mail server was taking it; not sent again, so as never to send twice"
 
@@ -76,20 +77,20 @@ class EmailRelay:
 
     def deliver_due(self) -> int:
         """Send every pending email whose time has come, over one connection (a month's
-        allocation queues hundreds at once); the number sent. Each message is claimed just
-        before it is offered, never a batch ahead: a relay killed mid-round leaves one message
-        uncertain, not every message it had claimed."""
+        allocation queues hundreds at once), a safety concern first; the number sent. Each
+        message is claimed just before it is offered, never a batch ahead: a relay killed
+        mid-round leaves one message uncertain, not every message it had claimed."""
         self._give_up_interrupted()
-        due, sent, smtp = self._due(), 0, None
+        sent, smtp, last = 0, None, self._last_due()
         try:
-            for n, record_id in enumerate(due):
-                record = self._claim(record_id)
+            for _ in range(ROUND if last is not None else 0):
+                record = self._claim_next(last)
                 if record is None:
-                    continue  # another relay took it
+                    break  # nothing more is due (or every due one is another relay's)
                 smtp = smtp or self._connect(record)
                 outcome = self._deliver(smtp, record) if smtp else None
                 if outcome is None:  # the server is unreachable: the rest wait as long as this one
-                    self._postpone(due[n + 1:], like=record_id)
+                    self._postpone(like=record.id)
                     break
                 sent += outcome
         finally:
@@ -97,23 +98,28 @@ class EmailRelay:
                 _quit(smtp)
         return sent
 
-    def _due(self) -> list[int]:
-        table, now = NotificationRecord.__table__, datetime.now(UTC)
-        with self.engine.connect() as connection:
-            return list(connection.execute(
-                select(table.c.id)
-                .where(table.c.delivery == PENDING)
-                .where(or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now))
-                .order_by(table.c.urgent.desc(), table.c.id).limit(100)).scalars())  # a safety concern first
-
-    def _claim(self, record_id: int) -> Row | None:
-        """Take the message for this relay (one conditional update: of two relays, one wins), and
-        read what sending it needs in the same statement."""
+    def _last_due(self) -> int | None:
+        """The newest message due as the round begins: the round is the messages due then (those
+        queued during it are the next round's, which their wake-up starts at once)."""
         table = NotificationRecord.__table__
+        with self.engine.connect() as connection:
+            return connection.execute(select(func.max(table.c.id)).where(
+                table.c.delivery == PENDING, _due(table, datetime.now(UTC)))).scalar()
+
+    def _claim_next(self, last: int) -> Row | None:
+        """Take the next due message (up to `last`) for this relay, and read what sending it
+        needs, in one statement. On PostgreSQL the pick skips rows another relay is claiming
+        (`FOR UPDATE SKIP LOCKED`), so relays side by side take different messages instead of
+        queueing on one; on SQLite writers take turns anyway. Either way a message is claimed by
+        one relay only: the update takes it only while it is still pending."""
+        table, now = NotificationRecord.__table__, datetime.now(UTC)
+        next_due = (select(table.c.id).where(table.c.delivery == PENDING, table.c.id <= last, _due(table, now))
+                    .order_by(table.c.urgent.desc(), table.c.id).limit(1)
+                    .with_for_update(skip_locked=True).scalar_subquery())
         with self.engine.begin() as connection:
             return connection.execute(
-                update(table).where(table.c.id == record_id, table.c.delivery == PENDING)
-                .values(delivery=SENDING, next_attempt_at=datetime.now(UTC) + self.lease, attempts=table.c.attempts + 1)
+                update(table).where(table.c.id == next_due, table.c.delivery == PENDING)
+                .values(delivery=SENDING, next_attempt_at=now + self.lease, attempts=table.c.attempts + 1)
                 .returning(*(table.c[name] for name in CLAIMED))
             ).first()
 
@@ -186,16 +192,15 @@ class EmailRelay:
                 session.add(deferred_notice(self.text, row, deferred))
             session.commit()
 
-    def _postpone(self, untried: list[int], like: int) -> None:
-        """Pending emails not offered to an unreachable server: they wait until the failed one's
-        next try, with its reason, and no attempt counted."""
-        if untried:
-            table = NotificationRecord.__table__
-            failed = select(table.c.next_attempt_at, table.c.last_error).where(table.c.id == like).subquery()
-            with self.engine.begin() as connection:
-                connection.execute(update(table).where(table.c.id.in_(untried), table.c.delivery == PENDING)
-                                   .values(next_attempt_at=select(failed.c.next_attempt_at).scalar_subquery(),
-                                           last_error=select(failed.c.last_error).scalar_subquery()))
+    def _postpone(self, like: int) -> None:
+        """Pending emails due but not offered to an unreachable server: they wait until the failed
+        one's next try, with its reason, and no attempt counted."""
+        table = NotificationRecord.__table__
+        failed = select(table.c.next_attempt_at, table.c.last_error).where(table.c.id == like).subquery()
+        with self.engine.begin() as connection:
+            connection.execute(update(table).where(table.c.delivery == PENDING, _due(table, datetime.now(UTC)))
+                               .values(next_attempt_at=select(failed.c.next_attempt_at).scalar_subquery(),
+                                       last_error=select(failed.c.last_error).scalar_subquery()))
 
     def _settle(self, record: Row, delivery: str, **values) -> None:
         table = NotificationRecord.__table__
@@ -229,6 +234,11 @@ class EmailRelay:
         if record.urgent:  # a safety concern: flagged in every common mail client
             message["Importance"], message["X-Priority"] = "High", "1 (Highest)"
         return message.as_bytes()
+
+
+def _due(table, now: datetime):
+    """A pending message's time has come: never tried, or its next try is not in the future."""
+    return or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now)
 
 
 def _quit(smtp: smtplib.SMTP) -> None:

@@ -2,7 +2,9 @@
 own projection (one row per moderated audit for the quarterly report)."""
 
 import asyncio
+from datetime import UTC, datetime
 
+from sqlalchemy import and_, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio import activity
@@ -39,12 +41,27 @@ class ModerationActivities:
                     piat_ids=sorted(m.id for m in piat), policy=self.policy)
 
     def _candidates(self, panel_cycle: str) -> dict[Candidate, AuditRecord]:
-        query = select(AuditRecord).where(AuditRecord.cycle.in_(source_cycles(panel_cycle)),
-                                          AuditRecord.overall_grade.is_not(None))
+        """Decision: the audits final since the panel before was drawn, whatever their cycle, so an
+        audit final after its own months' panel is drawn by the next and none is drawn twice. A row
+        saved before it kept `final_at` goes by its cycle, as before."""
         with Session(self.engine) as session:
-            rows = session.exec(query).all()
-        return {Candidate(r.audit_id, r.service_area, r.auditor_id): r
-                for r in rows if eligible(panel_cycle, r.cycle, r.overall_grade)}
+            since = self._since(session, panel_cycle)
+            by_date = and_(AuditRecord.final_at.is_not(None), AuditRecord.final_at > since)
+            by_cycle = and_(AuditRecord.final_at.is_(None), AuditRecord.cycle.in_(source_cycles(panel_cycle)))
+            rows = session.exec(select(AuditRecord).where(AuditRecord.overall_grade.is_not(None), or_(by_date, by_cycle))).all()
+            moderated = set(session.exec(select(ModerationRecord.audit_id)).all())
+        return {Candidate(r.audit_id, r.service_area, r.auditor_id): r for r in rows
+                if r.audit_id not in moderated and (r.final_at is not None or eligible(panel_cycle, r.cycle, r.overall_grade))}
+
+    @staticmethod
+    def _since(session: Session, panel_cycle: str) -> datetime:
+        """When the last panel before this one was convened; with none, the start of the four months."""
+        before = session.exec(select(ModerationPanelRecord.opened_at).where(ModerationPanelRecord.cycle < panel_cycle)
+                              .order_by(ModerationPanelRecord.cycle.desc())).first()
+        if before is not None:
+            return before
+        first = source_cycles(panel_cycle)[0]
+        return datetime(int(first[:4]), int(first[5:]), 1, tzinfo=UTC)
 
     async def _drawn(self, row: AuditRecord, moderator_id: str | None) -> DrawnAudit:
         view = await self._final_view(row)
@@ -55,6 +72,7 @@ class ModerationActivities:
             audit_id=view.audit_id, case_ref=view.case_ref, service_area=view.service_area.value, kind=view.kind.value,
             cycle=view.cycle, auditor_id=view.auditor_id, overall_grade=grading.overall.grade,
             domains=[GradePair(domain=d.domain, grade=d.grade) for d in grading.domains], moderator_id=moderator_id,
+            practitioner_id=view.practitioner_id,
         )
 
     async def _final_view(self, row: AuditRecord) -> AuditView:
@@ -93,3 +111,4 @@ class ModerationActivities:
                     setattr(record, column, value)
                 session.add(record)
             session.commit()
+

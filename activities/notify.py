@@ -139,7 +139,7 @@ class NotifyActivities:
         or a concurrent attempt of the same activity committed it first."""
         once = insert_once_statement(self.engine.dialect.name, NotificationRecord.__table__, "key")
         with Session(self.engine) as session:
-            if session.connection().execute(once, record.model_dump(exclude={"id"})).rowcount == 0:
+            if session.connection().execute(once, record.model_dump(exclude={"id"})).first() is None:
                 return False
             also(session)
             session.commit()

@@ -80,9 +80,10 @@ def upsert_statement(dialect: str, table: Table, key: str, names: tuple[str, ...
 
 @functools.cache
 def insert_once_statement(dialect: str, table: Table, key: str):
-    """INSERT … ON CONFLICT (key) DO NOTHING, built once: a retried activity's second insert is
-    counted 0 rows, and of two concurrent attempts one inserts, without a read first."""
-    return dialect_insert(dialect, table).on_conflict_do_nothing(index_elements=[key])
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING key, built once: a retried activity's second
+    insert returns no row, and of two concurrent attempts one inserts, without a read first. (The
+    returned row, not the row count: psycopg reports -1 rows for it.)"""
+    return dialect_insert(dialect, table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
 
 
 def dialect_insert(dialect: str, table: Table):

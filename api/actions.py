@@ -12,6 +12,7 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflow.v1 import WorkflowExecutionInfo
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from fastapi import HTTPException
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from sqlalchemy import Select, Table, Text, bindparam, cast
 from sqlmodel import Session, select
@@ -19,6 +20,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Services
+from models.limits import blank_required
 from models.staff import StaffMember
 
 
@@ -31,6 +33,7 @@ async def update(svc: Services, handle: WorkflowHandle, update_fn: Callable, arg
     writes no second history entry. A refused update is not recorded, so its key can be used
     again once the request is put right. Without a key each call is a new update.
     """
+    refuse_blank(*args)
     update_id = request_id(update_fn.__name__, actor, key) if actor else None
     try:
         async with answer_within(svc) as timeout:
@@ -40,6 +43,13 @@ async def update(svc: Services, handle: WorkflowHandle, update_fn: Callable, arg
         if error.status is RPCStatusCode.NOT_FOUND and await describe(svc, handle.id) is not None:
             raise HTTPException(409, "it has ended: nothing more can be recorded on it") from None
         raise
+
+
+def refuse_blank(*bodies: Any) -> None:
+    """422, as for empty text, when text a step requires is only spaces: before a workflow is
+    started or updated with it, so nothing blank is ever recorded."""
+    if blank := [place for body in bodies for place in blank_required(body)]:
+        raise RequestValidationError([{"loc": place, "msg": "must not be blank", "type": "blank"} for place in blank])
 
 
 async def query(svc: Services, handle: WorkflowHandle, query_fn: Callable) -> Any:

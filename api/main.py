@@ -14,7 +14,7 @@ from api import (action_log, allocation, audit_tools, audits, cases, codec, cycl
 from api.deps import Services, Svc, check_auth_settings
 from models.settings import get_settings
 from models.staff import StaffDirectory
-from database import make_engine
+from database import engine_for
 import web
 from temporal_client import connect
 
@@ -34,7 +34,7 @@ def create_app(prepared: Services | None = None) -> FastAPI:
             app.state.services = Services(
                 settings=settings,
                 client=await connect(settings),
-                engine=make_engine(settings.database_url, settings.sqlite_synchronous),
+                engine=engine_for(settings),
                 directory=StaffDirectory.load(settings.staff_directory),
             )
         else:

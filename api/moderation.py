@@ -19,8 +19,9 @@ from api.clock import Now, check_plannable
 from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit
 from models.cycles import CYCLE_PATTERN
+from models.enums import Role
 from models.moderation import (
-    ModerationFindings, ModerationPanelInput, ModerationPanelView, ModerationPolicy, ModerationSummary,
+    ModerationFindings, ModerationPanelInput, ModerationPanelView, ModerationPolicy, ModerationSummary, ModeratorChange,
     is_moderation_month, panel_of,
 )
 from models.tables import ModerationPanelRecord
@@ -85,6 +86,30 @@ async def record_moderation(moderation_id: Annotated[str, Path(max_length=16)], 
     await actions.update(svc, handle, ModerationPanelWorkflow.record, [actor.id, moderation_id, body], actor, key)
     view: ModerationPanelView = await actions.query(svc, handle, ModerationPanelWorkflow.view)
     return next(m for m in view.moderations if m.moderation_id == moderation_id)
+
+
+@router.put("/moderation-panels/{cycle}/moderations/{audit_id}/moderator", response_model=ModerationSummary,
+            dependencies=[permit("give_moderation")])
+async def give_moderation(cycle: Cycle, audit_id: Annotated[str, Path(max_length=80)], body: ModeratorChange,
+                          actor: Actor, svc: Svc, key: IdempotencyKey) -> ModerationSummary:
+    """PIAT gives a drawn audit's moderation to another SLT moderator (one left, or nobody could
+    take it at the draw): they are emailed, the one before told it is no longer theirs; the due
+    time stays. 409 once it is recorded."""
+    _check_cycle(cycle)
+    handle = _handle(svc, cycle)
+    panel = await actions.saved_or_live(svc, handle, ModerationPanelWorkflow.view, ModerationPanelView,
+                                        ModerationPanelRecord, cycle, "moderation panel")
+    if audit_id not in {m.audit_id for m in panel.moderations} | set(panel.unallocated):
+        raise HTTPException(404, f"audit {audit_id} is not on the {cycle} moderation panel: "
+                                 f"GET /moderation-panels/{cycle} lists the audits it drew")
+    member = svc.directory.get(body.moderator_id)
+    if member is None or not member.has(Role.SLT_MODERATOR):
+        raise HTTPException(422, f"moderator_id: {body.moderator_id} is not an SLT moderator in the staff directory")
+    await actions.update(svc, handle, ModerationPanelWorkflow.give_moderation, [actor.id, audit_id, body.moderator_id],
+                         actor, key)
+    view: ModerationPanelView = await actions.answered(svc, handle, ModerationPanelWorkflow.view, ModerationPanelView,
+                                                       ModerationPanelRecord, cycle)
+    return next(m for m in view.moderations if m.audit_id == audit_id)
 
 
 def _check_cycle(cycle: str) -> None:

@@ -1,6 +1,6 @@
-"""`GET /me/work`: everything waiting on me, across audits, disputes, safety concerns and
-moderation panels, soonest deadline first. Read from the `waiting` table, which each process
-rewrites with its row whenever it changes."""
+"""`GET /me/work`: everything waiting on me, across audits, disputes, safety concerns, moderation
+panels and self-selection requests, soonest deadline first. Read from the `waiting` table, which
+each process rewrites with its row whenever it changes."""
 
 from datetime import UTC, datetime
 
@@ -17,11 +17,11 @@ router = APIRouter(tags=["my work"])
 
 # Where each process is read in the API (its page, in time).
 LINKS = {"audit": "/audits/{id}", "dispute": "/disputes/{id}", "safety_concern": "/safety-concerns/{id}",
-         "moderation_panel": "/moderation-panels/{id}"}
+         "moderation_panel": "/moderation-panels/{id}", "self_selection": "/self-selection-requests/{id}"}
 
 
 class WorkItem(BaseModel):
-    process: str  # audit, dispute, safety_concern, moderation_panel
+    process: str  # audit, dispute, safety_concern, moderation_panel, self_selection
     id: str
     case_ref: str | None
     action: str

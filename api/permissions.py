@@ -18,7 +18,7 @@ from sqlmodel import select
 from api.deps import Actor, Svc
 from models.enums import Role
 from models.payloads import AuditView
-from models.staff import StaffMember
+from models.staff import StaffDirectory, StaffMember
 from models.tables import AuditRecord, SafetyConcernRecord
 
 
@@ -29,12 +29,14 @@ class Relation(StrEnum):
     PRACTITIONER = "its practitioner"
     TEAM_MANAGER = "the practitioner's Team Manager"
     HEAD_OF_SERVICE = "the service's Head of Service"
+    # R-ALLOC-3: the one who answers for the auditor's time, who may work in another service
+    AUDITORS_HEAD_OF_SERVICE = "the auditor's Head of Service"
     CP_CHAIR_OR_IRO = "its CP Chair / IRO"
 
 
 SENIOR_LEADERS = (Role.PIAT, Role.PIAT_MANAGER, Role.PSW, Role.ASSISTANT_DIRECTOR, Role.DIRECTOR)
 CORPORATE_DIRECTORS = (Role.CORPORATE_DIRECTOR_QUALITY_STANDARDS, Role.CORPORATE_DIRECTOR_CSC)
-INVOLVED = tuple(Relation)
+INVOLVED = tuple(r for r in Relation if r is not Relation.AUDITORS_HEAD_OF_SERVICE)
 REPORT_READERS = SENIOR_LEADERS + CORPORATE_DIRECTORS + (Role.HEAD_OF_SERVICE,)
 
 
@@ -76,7 +78,7 @@ PERMISSIONS: dict[str, May] = {
     "record_improvement_plan": May(relations=(A.AUDITOR,)),
     "submit_for_qa": May(relations=(A.AUDITOR,)),
     "quality_assure": May(roles=(Role.PIAT,)),
-    "reassign": May((Role.PIAT,), (A.AUDITOR, A.HEAD_OF_SERVICE)),
+    "reassign": May((Role.PIAT,), (A.AUDITOR, A.AUDITORS_HEAD_OF_SERVICE)),
     "replace_person": May(roles=(Role.PIAT,)),
     "share_previous_practitioner_feedback": May(relations=(A.AUDITOR,)),
     "record_findings_discussion": May(relations=(A.TEAM_MANAGER,)),
@@ -104,6 +106,7 @@ PERMISSIONS: dict[str, May] = {
     "get_safety_concern": May(SENIOR_LEADERS, INVOLVED),
     # self-selection (R-ALLOC-2): the asker must be able to audit the case (checked as an allocation)
     "request_self_selection": May(anyone=True),
+    "list_self_selections": May(anyone=True),  # scoped in api/self_selection.py: theirs, or every one
     "decide_self_selection": May(roles=(Role.HEAD_OF_SERVICE,)),  # the workflow checks which
     "get_self_selection": May(roles=SENIOR_LEADERS + (Role.HEAD_OF_SERVICE,), asker=True),
     # the open-case list
@@ -121,6 +124,7 @@ PERMISSIONS: dict[str, May] = {
     "start_moderation_panel": May(roles=(Role.PIAT,)),
     "get_moderation_panel": May(roles=SENIOR_LEADERS + (Role.SLT_MODERATOR,)),
     "record_moderation": May(roles=(Role.SLT_MODERATOR,)),  # the workflow checks it is theirs
+    "give_moderation": May(roles=(Role.PIAT,)),  # another moderator, when one left or nobody could
     # reports (R-REP): the council's for senior leaders and the Corporate Directors; a Head of
     # Service their own service's (api/reports.py scopes it)
     "get_report": May(roles=REPORT_READERS),
@@ -134,9 +138,11 @@ PERMISSIONS: dict[str, May] = {
 }
 
 
-def relations(actor: StaffMember, audit: "AuditView | Row") -> set[Relation]:
-    """How `actor` stands to the audit, by its view or its row (the same people)."""
+def relations(actor: StaffMember, audit: "AuditView | Row", directory: StaffDirectory | None = None) -> set[Relation]:
+    """How `actor` stands to the audit, by its view or its row (the same people); with the
+    directory, also whether they are the auditor's Head of Service today."""
     service_area = getattr(audit.service_area, "value", audit.service_area)
+    auditors_head = directory.head_of_service_of(audit.auditor_id) if directory else None
     found = {
         A.AUDITOR: actor.id == audit.auditor_id,
         A.PRACTITIONER: actor.id == audit.practitioner_id,
@@ -144,6 +150,7 @@ def relations(actor: StaffMember, audit: "AuditView | Row") -> set[Relation]:
         A.HEAD_OF_SERVICE: actor.id == audit.head_of_service_id
         or (actor.has(Role.HEAD_OF_SERVICE) and actor.service_area == service_area),
         A.CP_CHAIR_OR_IRO: actor.id == audit.cp_chair_or_iro_id,
+        A.AUDITORS_HEAD_OF_SERVICE: auditors_head is not None and actor.id == auditors_head.id,
     }
     return {relation for relation, holds in found.items() if holds}
 
@@ -152,11 +159,11 @@ def sees_every_audit(actor: StaffMember) -> bool:
     return any(actor.has(r) for r in SENIOR_LEADERS)
 
 
-def allowed(action: str, actor: StaffMember, audit: AuditView | None) -> bool:
+def allowed(action: str, actor: StaffMember, audit: AuditView | None, directory: StaffDirectory | None = None) -> bool:
     may = PERMISSIONS[action]
     if may.anyone or any(actor.has(r) for r in may.roles):
         return True
-    return audit is not None and bool(relations(actor, audit) & set(may.relations))
+    return audit is not None and bool(relations(actor, audit, directory) & set(may.relations))
 
 
 def permit(action: str):
@@ -180,7 +187,7 @@ async def authorise(action: str, actor: StaffMember, svc, params: dict) -> Audit
     if may.anyone or any(actor.has(r) for r in may.roles) or (may.asker and asked_by(actor, params)):
         return None
     audit = await audit_of(svc, params) if may.relations else None
-    if not allowed(action, actor, audit):
+    if not allowed(action, actor, audit, svc.directory):
         raise HTTPException(403, f"only {may.describe()} may do this")
     return audit if isinstance(audit, AuditView) else None
 

@@ -3,6 +3,8 @@ what models/reports.py counts. No workflow is asked: a report reads only the pro
 costs Temporal nothing and a year's report is a few queries."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -14,6 +16,7 @@ from models.staff import StaffDirectory
 from models.tables import AuditRecord, DisputeRecord, ModerationRecord
 
 UNKNOWN_TEAM = "team not in the staff directory"
+LONDON = ZoneInfo("Europe/London")
 EARLIER_YEARS = 2  # the annual report's comparison with the years before
 
 
@@ -67,7 +70,20 @@ def line_of(record: AuditRecord, team: str, previous_overall: str | None) -> Aud
         submitted=facts.first_submitted_at is not None, submitted_late=facts.submitted_late,
         qa_returns=facts.qa_returns, not_accepted=facts.not_accepted, discussion_due=facts.discussion_due,
         discussion_recorded_at=facts.discussion_recorded_at, discussion_escalated=facts.discussion_escalated,
+        days_to_final=days_to_final(record) if facts.final else None,
     )
+
+
+def days_to_final(record: AuditRecord) -> int | None:
+    """London calendar days from allocation (kept in the row's view: it never changes) to final."""
+    allocated = (record.view or {}).get("allocated_at")
+    if record.final_at is None or not allocated:
+        return None
+    return (_london_date(record.final_at) - _london_date(datetime.fromisoformat(allocated))).days
+
+
+def _london_date(instant: datetime):
+    return (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).astimezone(LONDON).date()
 
 
 def team_of(directory: StaffDirectory, record: AuditRecord) -> str:

@@ -41,6 +41,7 @@ async def raise_safety_concern(
 ) -> SafetyConcernView:
     """R-SAFE-1: whoever audits the case raises it, at any stage, even after completion; the
     practitioner's Team Manager is emailed at once, marked urgent (R-SAFE-2)."""
+    actions.refuse_blank(body)
     audit = await checked_view(request, svc, audit_id)  # the permission table checked that they audit it
     concern = SafetyConcernInput(
         concern_id="", audit_id=audit_id, case_ref=audit.case_ref, raised_by=actor.id, description=body.description,

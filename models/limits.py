@@ -8,7 +8,8 @@ here and then fail every later action on that audit; bounded input is refused up
 
 from typing import Annotated, TypeVar
 
-from pydantic import Field
+from annotated_types import MinLen
+from pydantic import BaseModel, Field
 
 MAX_TEXT = 10_000  # characters of free text: notes, rationales, findings
 MAX_ITEM_TEXT = 1_000  # an action or measure in a list of up to MAX_ITEMS: a sentence, not a report
@@ -30,3 +31,23 @@ DomainName = Annotated[str, Field(min_length=1, max_length=MAX_ID, description='
 
 T = TypeVar("T")
 Items = Annotated[list[T], Field(max_length=MAX_ITEMS)]  # `Items[SmartAction]`
+
+
+def blank_required(value: object, path: tuple[str | int, ...] = ("body",)) -> list[tuple[str | int, ...]]:
+    """Where `value` holds required text (a field with a minimum length) that is only spaces.
+
+    Checked where a request is sent on, not by the types: the same types decode the payloads a
+    workflow's history recorded, which must replay as they were, blank or not."""
+    if isinstance(value, list):
+        return [found for i, item in enumerate(value) for found in blank_required(item, (*path, i))]
+    if not isinstance(value, BaseModel):
+        return []
+    found = []
+    for name, info in type(value).model_fields.items():
+        field = getattr(value, name)
+        if isinstance(field, str):
+            if not field.strip() and any(isinstance(m, MinLen) and m.min_length > 0 for m in info.metadata):
+                found.append((*path, name))
+        else:
+            found += blank_required(field, (*path, name))
+    return found

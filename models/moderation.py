@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from models.cycles import months_before
 from models.enums import Grade
-from models.limits import DomainName, Items, RequiredText
+from models.limits import DomainName, Items, RequiredText, StaffId
 from models.payloads import HistoryEntry, Waiting
 from models.projections import Projection
 
@@ -130,6 +130,7 @@ class DrawnAudit(BaseModel):
     domains: list[GradePair]
     overall_grade: Grade
     moderator_id: str | None
+    practitioner_id: str | None = None  # None in draws recorded before it was kept
 
 
 class Draw(BaseModel):
@@ -160,6 +161,17 @@ class DomainAgreement(Agreement):
     domain: DomainName
 
 
+class ModeratorChange(BaseModel):
+    """`PUT /moderation-panels/{cycle}/moderations/{audit_id}/moderator`."""
+
+    moderator_id: StaffId = Field(description="an SLT moderator who neither audited nor was audited in it")
+
+
+def may_moderate(moderator_id: str, auditor_id: str, practitioner_id: str | None) -> bool:
+    """R-MOD-2 as the draw allocates: never an audit's own auditor, nor the practitioner audited."""
+    return moderator_id not in (auditor_id, practitioner_id)
+
+
 class ModerationFindings(BaseModel):
     """`POST /moderations/{id}/record`: the moderation template."""
 
@@ -184,6 +196,8 @@ class Moderation(BaseModel):
     findings: ModerationFindings | None = None
     overdue: bool = False  # the due time passed before it was recorded
     reminded: bool = False
+    practitioner_id: str | None = None
+    handovers: int = 0  # times PIAT gave it to another moderator: each handover's emails have their own key
 
     @property
     def recorded(self) -> bool:

@@ -78,6 +78,9 @@ class AuditInput(BaseModel):
     cp_chair_or_iro_id: str | None = None
     involvement_start: date
     allocated_by: str
+    # Who stands for PIAT on the audit: the allocator, unless a Head of Service's approval of a
+    # self-selection allocated it (R-ALLOC-2), when PIAT is named apart (see `piat`).
+    piat_id: str | None = None
     piat_manager_id: str | None = None
     domains: list[str]  # the service area's audit tool at allocation (R-AUD-6)
     policy: Policy = Policy()
@@ -91,6 +94,11 @@ class AuditInput(BaseModel):
     @property
     def chain(self) -> str:
         return self.chain_id or self.audit_id
+
+    @property
+    def piat(self) -> str:
+        """Whom the emails meant for the PI&A team go to (reviews, a dispute's copies)."""
+        return self.piat_id or self.allocated_by
 
 
 # ---- grading (R-AUD-3..5) -------------------------------------------------------------------
@@ -351,6 +359,7 @@ class AuditView(BaseModel):
     dispute_id: str | None = None
     dispute_outcome: "DisputeOutcome | None" = None
     final_grading: "Regrade | None" = None  # the grading after QA and any dispute (R-REP-2)
+    final_at: datetime | None = None  # when that grading went on Mosaic, final (None: not yet, or a view saved before it was kept)
     named_by_piat: list[PersonRole] = []  # roles PIAT named (`PUT .../people/{role}`): the directory no longer decides them
     chain: list[ChainLink] = []  # filled by the API from the projection: every audit of the case's chain
 

@@ -50,6 +50,7 @@ class AuditRow(Projection):
     reaudit_cycle: str | None = None
     updated_at: datetime
     facts: dict | None = None  # what the reports count (models/report_facts.py), current at every save
+    final_at: datetime | None = None  # when the grading became final (on Mosaic): the moderation draw counts from it
 
     @classmethod
     def of(cls, v: AuditView, whole: bool) -> "AuditRow":
@@ -64,7 +65,7 @@ class AuditRow(Projection):
             escalation=v.escalation.value, carried_into_cycle=v.carried_into_cycle,
             reaudit_cycle=v.reaudit.cycle if v.reaudit and v.reaudit.status == "planned" else None,
             updated_at=v.history[-1].at if v.history else v.allocated_at,
-            facts=facts_of(v).model_dump(mode="json"),
+            facts=facts_of(v).model_dump(mode="json"), final_at=v.final_at,
             view=v.model_dump(mode="json") if whole else None,
         )
 

@@ -11,6 +11,7 @@ The process figures (completion, QA, discussions) count every audit of the perio
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from statistics import median
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -51,6 +52,7 @@ class AuditLine:
     discussion_due: datetime | None = None
     discussion_recorded_at: datetime | None = None
     discussion_escalated: bool = False
+    days_to_final: int | None = None  # London calendar days from allocation to final; None: not final, or not known
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class TrendPoint(BaseModel):
     audits: int
     final: int
     grades: GradeCounts
+    median_days_to_final: float | None = None  # of its final audits, from allocation (days, as `Completion`'s)
 
 
 class Completion(BaseModel):
@@ -106,6 +109,9 @@ class Completion(BaseModel):
     returned_by_qa: int  # audits returned at least once (R-QA-2)
     qa_returns: int  # returns in all
     not_accepted: int  # audits not accepted at least once (R-QA-3)
+    # Days, not working days: the reports read rows only, with no council calendar. Of the final
+    # audits whose row knows when they became final (rows saved before migration 0017 do not).
+    median_days_to_final: float | None = None
 
 
 class Discussions(BaseModel):
@@ -237,7 +243,12 @@ def trend(period: Period, ours: list[AuditLine]) -> list[TrendPoint]:
 def _point(label: str, title: str, lines: list[AuditLine]) -> TrendPoint:
     final = [line for line in lines if line.final]
     return TrendPoint(label=label, title=title, audits=len(lines), final=len(final),
-                      grades=GradeCounts.of(line.overall for line in final))
+                      grades=GradeCounts.of(line.overall for line in final), median_days_to_final=median_days_to_final(final))
+
+
+def median_days_to_final(lines: list[AuditLine]) -> float | None:
+    days = [line.days_to_final for line in lines if line.final and line.days_to_final is not None]
+    return float(median(days)) if days else None
 
 
 def completion(ours: list[AuditLine]) -> Completion:
@@ -247,7 +258,7 @@ def completion(ours: list[AuditLine]) -> Completion:
         audits=len(ours), submitted=len(submitted), on_time=on_time, late=len(submitted) - on_time,
         not_submitted=len(ours) - len(submitted), on_time_share=_share(on_time, len(ours)),
         returned_by_qa=sum(line.qa_returns > 0 for line in ours), qa_returns=sum(line.qa_returns for line in ours),
-        not_accepted=sum(line.not_accepted > 0 for line in ours),
+        not_accepted=sum(line.not_accepted > 0 for line in ours), median_days_to_final=median_days_to_final(ours),
     )
 
 

@@ -23,6 +23,8 @@ DISPUTE_STEP = SearchAttributeKey.for_keyword("DisputeStep")
 DISPUTE_OVERDUE = SearchAttributeKey.for_bool("DisputeOverdue")
 SAFETY_CONCERN_OPEN = SearchAttributeKey.for_bool("SafetyConcernOpen")
 SAFETY_ESCALATION = SearchAttributeKey.for_keyword("SafetyEscalation")
+# Temporal's own: when a Schedule meant a run to start, which a late (caught-up) run keeps.
+SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 
 ALL = (
     AUDIT_CYCLE,

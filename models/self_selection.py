@@ -7,8 +7,11 @@ from pydantic import BaseModel
 
 from models.enums import AuditKind
 from models.limits import Text
-from models.payloads import AuditInput, HistoryEntry
+from models.payloads import AuditInput, HistoryEntry, Waiting
 from models.projections import Projection
+
+
+Status = Literal["awaiting_decision", "approved", "refused", "unanswered", "not_allocated"]
 
 
 class SelfSelectionDecision(BaseModel):
@@ -36,7 +39,7 @@ class SelfSelectionView(BaseModel):
     kind: AuditKind
     reason: str
     head_of_service_id: str | None
-    status: Literal["awaiting_decision", "approved", "refused", "unanswered", "not_allocated"]
+    status: Status
     due: datetime | None
     decided_by: str | None
     decision: SelfSelectionDecision | None
@@ -46,8 +49,9 @@ class SelfSelectionView(BaseModel):
 
 
 class SelfSelectionRow(Projection):
-    """The request's row (the `self_selection` table): no list reads it, but a read of the request
-    answers from its whole view there without the worker a query needs."""
+    """The request's row (the `self_selection` table): `GET /self-selection-requests` lists them, and
+    a read of the request answers from its whole view there without the worker a query needs.
+    While it waits, the Head of Service's decision is on their My work (the `waiting` table)."""
 
     request_id: str
     case_ref: str
@@ -65,4 +69,6 @@ class SelfSelectionRow(Projection):
             head_of_service_id=v.head_of_service_id, status=v.status, due=v.due,
             updated_at=v.history[-1].at if v.history else v.requested_at,
             view=v.model_dump(mode="json") if whole else None,
+            waits=[Waiting(action="approve or refuse the request", from_staff_ids=[v.head_of_service_id], until=v.due)]
+            if v.status == "awaiting_decision" and v.head_of_service_id else [],
         )

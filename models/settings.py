@@ -24,6 +24,16 @@ class Settings(BaseSettings):
     # Temporal server, whose file is set the same way). full: every commit synced (about 4 ms on
     # this machine's disk, and an action commits two to four times). Not used for PostgreSQL.
     sqlite_synchronous: Literal["normal", "full"] = "normal"
+    # true: each process brings the schema up to date as it starts (`make dev`, the tests). false:
+    # production, where migrating is a step of its own (`make migrate`, compose's `migrate` job)
+    # and a process finding the schema behind the code refuses to start, naming the step.
+    migrate_at_start: bool = True
+    # PostgreSQL's connection pool, per process (the API and each worker hold one).
+    database_pool_size: int = Field(default=5, ge=1)
+    database_max_overflow: int = Field(default=10, ge=0)
+    database_pool_timeout_seconds: float = Field(default=30, gt=0)  # waiting for a free connection
+    database_pool_recycle_seconds: int = 1800  # before a firewall or proxy drops an idle connection
+    database_connect_timeout_seconds: int = Field(default=10, ge=1)
     smtp_host: str = "localhost"
     smtp_port: int = 1025
     smtp_sender: str = "audit-team@council.example"
@@ -49,6 +59,11 @@ class Settings(BaseSettings):
     # the relay runs as its own process, `python worker.py --relay`, finding new emails by
     # polling, and the worker's interpreter is the workflows' alone (README, "Performance").
     worker_email_relay: bool = True
+    # register: the worker adds any of models/search_attributes.py the server lacks (`make dev`,
+    # the tests), which takes operator rights. verify: it only checks they are all there, of
+    # their types, and refuses to start otherwise; production, where the bootstrap job
+    # (deploy/temporal-bootstrap.sh) registers them and the worker holds no operator rights.
+    worker_search_attributes: Literal["register", "verify"] = "register"
     payload_keys_file: Path | None = None  # AES-GCM keys for workflow payloads (temporal_client.py)
     codec_cors_origins: Annotated[list[str], NoDecode] = ["http://localhost:8233"]  # the Web UI, for /codec
     worker_max_concurrent_activities: int = 50  # and as many threads for the blocking activities

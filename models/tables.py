@@ -43,6 +43,9 @@ class AuditRecord(SQLModel, table=True):
     # What the reports count (models/report_facts.AuditFacts), current at every save; None on rows
     # saved before migration 0012 (the reports then read the saved view).
     facts: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # When the grading became final (on Mosaic), which the moderation draw goes by; None on rows
+    # saved before migration 0017 (the draw then goes by the audit's cycle).
+    final_at: datetime | None = Field(default=None, index=True)
     view: dict = Field(sa_column=Column(JSON, nullable=False))  # the last AuditView
     view_current: bool = view_current()
 
@@ -202,7 +205,7 @@ class WaitingRecord(SQLModel, table=True):
     __tablename__ = "waiting"
 
     id: int | None = Field(default=None, primary_key=True)
-    process: str = Field(index=True)  # audit, dispute, safety_concern, moderation_panel
+    process: str = Field(index=True)  # audit, dispute, safety_concern, moderation_panel, self_selection
     process_id: str = Field(index=True)
     case_ref: str | None = None
     staff_id: str | None = Field(default=None, index=True)

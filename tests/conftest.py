@@ -1,4 +1,5 @@
-"""Fixtures: a time-skipping Temporal server, a real local SMTP server, a SQLite file, a worker."""
+"""Fixtures: a time-skipping Temporal server, a real local SMTP server, a SQLite file (or, for a
+test marked `both_databases`, a PostgreSQL database too), a worker."""
 
 import shutil
 import socket
@@ -56,13 +57,38 @@ def smtp() -> Inbox:
     assert_plain(inbox.messages)  # every email any test sent: names, no rule codes
 
 
+def pytest_generate_tests(metafunc) -> None:
+    """A test marked `both_databases` runs twice: on SQLite (dev) and on PostgreSQL (production)."""
+    chosen = any("database_url" in m.args[0] for m in metafunc.definition.iter_markers("parametrize"))
+    if metafunc.definition.get_closest_marker("both_databases") and "database_url" in metafunc.fixturenames and not chosen:
+        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """One throwaway cluster per test process, started only when a test asks for PostgreSQL."""
+    from tests.postgres import Cluster
+
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
-def settings(tmp_path, smtp) -> Settings:
+def database_url(request, tmp_path) -> str:
+    """The test's own database: a SQLite file, or an empty database on the PostgreSQL cluster."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return request.getfixturevalue("postgres_cluster").new_database()
+    return f"sqlite:///{tmp_path / 'qsaf.db'}"
+
+
+@pytest.fixture
+def settings(tmp_path, smtp, database_url) -> Settings:
     staff = tmp_path / "staff.toml"  # a copy each test may change: people leave and join
     staff.write_text((ROOT / "data" / "staff.dev.toml").read_text())
     new_key_file(keys := tmp_path / "payload-keys.json", "test-key")  # every payload encrypted
     return Settings(
-        database_url=f"sqlite:///{tmp_path / 'qsaf.db'}",
+        database_url=database_url,
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
         staff_directory=staff,

@@ -7,6 +7,9 @@ from sqlalchemy.exc import DBAPIError
 from tests.dates import YEAR, at, first_working_day
 from tests.helpers import allocate, eventually, skip_to
 
+# The relay's claims and the log's triggers are the database's own: both engines are tested.
+pytestmark = pytest.mark.both_databases
+
 # The January cycle opens: 09:00 on its first working day (4 January in 2027).
 OPENS = at(first_working_day(YEAR, 1))
 

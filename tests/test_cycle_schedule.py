@@ -10,7 +10,8 @@ from temporalio.api.workflowservice.v1 import ListScheduleMatchingTimesRequest
 
 from tests.dates import YEAR
 from tests.faults.harness import DevServer
-from tests.helpers import LONDON
+from models.search_attributes import SCHEDULED_START
+from tests.helpers import LONDON, eventually
 from worker import CYCLE_SCHEDULE_ID, ensure_cycle_schedule
 
 A_YEAR = (datetime(YEAR, 1, 1, tzinfo=UTC), datetime(YEAR + 1, 1, 1, tzinfo=UTC))  # the suite's year, January to December
@@ -49,3 +50,16 @@ async def test_the_schedule_fires_on_the_first_of_each_cycle_month_and_never_in_
     assert described.schedule.state.paused and described.schedule.state.note == "paused by an operator"
     assert described.schedule.action.workflow == "CycleStarterWorkflow"
     assert len(await firing_times(dev_client, *A_YEAR)) == 10
+
+
+async def test_a_run_the_schedule_starts_carries_its_scheduled_time(dev_client, settings):
+    """What the starter reads to start the month it was meant for, even when it runs late."""
+    await ensure_cycle_schedule(dev_client, settings)
+    handle = dev_client.get_schedule_handle(CYCLE_SCHEDULE_ID)
+    await handle.trigger()  # no worker polls here: the run is started, and waits
+
+    async def started() -> list:
+        return [w async for w in dev_client.list_workflows("WorkflowType = 'CycleStarterWorkflow'")]
+    [run] = await eventually(started)
+    described = await dev_client.get_workflow_handle(run.id, run_id=run.run_id).describe()
+    assert described.typed_search_attributes.get(SCHEDULED_START) is not None

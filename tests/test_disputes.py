@@ -1,6 +1,7 @@
 """The dispute ladder (R-DISP-1..10, R-DIST-4): informal, formal, corporate, independent review.
 Each test reads who was told what from the notifications, in time-skipped working days."""
 
+import pytest
 from datetime import timedelta
 
 import httpx
@@ -276,6 +277,7 @@ async def test_a_worker_restarted_mid_dispute_resumes_where_it_was(env, settings
     assert [r for r, _ in emails(sent, audit_id, "Audit dispute (formal stage)")] == [["piatmgr1", "psw1"]]  # sent once
 
 
+@pytest.mark.both_databases  # a whole chain through the API on each engine: audit, re-audit, dispute
 async def test_a_first_reaudit_regraded_good_needs_no_follow_up_and_closes_the_chain(api, env, client, sent):
     from tests.test_after_the_report import reaudit_to_report
 

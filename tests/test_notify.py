@@ -20,6 +20,9 @@ from models.settings import ROOT
 from tests.dates import YEAR, at, cycle, day
 from tests.helpers import eventually
 
+# The relay's claims and the log's triggers are the database's own: both engines are tested.
+pytestmark = pytest.mark.both_databases
+
 AUDIT = f"{cycle(1)}-abc"  # an audit of the suite's January cycle
 SENT_AT = at(day(1, 18), 17, 5)
 
@@ -163,9 +166,9 @@ def test_a_mail_server_refusal_is_recorded_as_not_delivered(notify, engine, dire
 def test_a_message_two_relays_see_is_sent_by_one(notify, relay, settings, engine, directory, smtp, sent):
     notify.send_email(note("audit-x/report"))
     other = EmailRelay(engine, directory, settings.smtp_host, settings.smtp_port, "qsaf@council.example")
-    [record_id] = relay._due()
-    assert other._due() == [record_id]  # both see it pending
-    assert relay._claim(record_id) is not None and other._claim(record_id) is None
+    last = relay._last_due()
+    assert other._last_due() == last  # both see it pending
+    assert relay._claim_next(last) is not None and other._claim_next(last) is None  # one takes it
     assert other.deliver_due() == 0 and len(smtp.messages) == 0
 
 
@@ -174,8 +177,7 @@ def test_a_send_interrupted_mid_conversation_is_never_repeated_and_a_person_chec
     know whether it arrived, so it is not sent again; the PI&A Manager is asked to check."""
     relay = EmailRelay(engine, directory, "127.0.0.1", smtp.port, "qsaf@council.example", lease=timedelta(0))
     notify.send_email(note("audit-x/report"))
-    [record_id] = relay._due()
-    relay._claim(record_id)  # ... and the process is killed here
+    assert relay._claim_next(relay._last_due()) is not None  # ... and the process is killed here
     relay.deliver_due()  # a relay after the lease ran out
     sent_ = by_key(sent)
     assert (sent_["audit-x/report"].delivery, sent_["audit-x/report"].last_error.split(":")[0]) == ("not_delivered", "uncertain")
@@ -243,3 +245,15 @@ async def test_the_relay_delivers_as_a_process_of_its_own(notify, settings, smtp
     finally:
         relay.terminate()
         assert relay.wait(15) == 0  # SIGTERM: it finishes its round and leaves
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_on_postgresql_a_relay_takes_the_next_message_while_another_is_claiming_one(notify, relay, engine):
+    """`FOR UPDATE SKIP LOCKED`: relays side by side take different messages, none waits on another."""
+    notify.send_email(note("audit-x/first"))
+    notify.send_email(note("audit-x/second"))
+    table = NotificationRecord.__table__
+    with engine.connect() as other_relay, other_relay.begin():  # mid-claim of the first, its row locked
+        first = other_relay.execute(select(table.c.id).order_by(table.c.id).limit(1).with_for_update()).scalar()
+        claimed = relay._claim_next(relay._last_due())
+        assert claimed is not None and claimed.id != first and claimed.key == "audit-x/second"

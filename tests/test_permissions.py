@@ -16,9 +16,9 @@ from tests.test_disputes import raise_dispute
 STAFF = ["piat1", "piatmgr1", "tm1", "tm2", "sw1", "sw2", "sw3", "hos1", "sm1", "iro1", "psw1", "ad1", "dir1",
          "cdqs1", "cdcsc1", "slt1", "slt2"]
 # How each stands to the audit below (allocated by tests.helpers: auditor tm2, practitioner sw1 of
-# tm1's team, safeguarding, CP Chair / IRO iro1); hos1 heads safeguarding.
+# tm1's team, safeguarding, CP Chair / IRO iro1); hos1 heads safeguarding, tm2's service.
 RELATIONS = {"tm2": {Relation.AUDITOR}, "sw1": {Relation.PRACTITIONER}, "tm1": {Relation.TEAM_MANAGER},
-             "hos1": {Relation.HEAD_OF_SERVICE}, "iro1": {Relation.CP_CHAIR_OR_IRO}}
+             "hos1": {Relation.HEAD_OF_SERVICE, Relation.AUDITORS_HEAD_OF_SERVICE}, "iro1": {Relation.CP_CHAIR_OR_IRO}}
 UNSCOPED = {"health", "openapi"}
 ASKER = "tm2"  # who asks to self-select below (tests.test_self_selection.ask)
 

@@ -19,7 +19,7 @@ from models.payloads import (
 )
 from models.safety import SafetyConcernRaise
 from models.rules import AMENDING, BEFORE_DISTRIBUTION, DRAFTING
-from models.staff import StaffMember
+from models.staff import StaffDirectory, StaffMember
 from web.calls import call_route, new_key, see_other, svc_of
 from web.forms import read_form
 from web.render import Refusal, error_page, form_again, refusal, render
@@ -84,10 +84,10 @@ ACTIONS: dict[str, Action] = {
 ALLOCATED = "Audit allocated: the auditor, the practitioner and their Team Manager are emailed (R-ALLOC-1)."
 
 
-def offered(view: AuditView, actor: StaffMember) -> list[str]:
+def offered(view: AuditView, actor: StaffMember, directory: StaffDirectory) -> list[str]:
     """The forms `actor` may use now: the permission table (as the API checks it) and the step."""
     return [slug for slug, action in ACTIONS.items()
-            if allowed(action.permission, actor, view) and action.offered(view, actor)]
+            if allowed(action.permission, actor, view, directory) and action.offered(view, actor)]
 
 
 @router.get("/audits/{audit_id}")
@@ -141,7 +141,7 @@ async def _page_context(request: Request, audit_id: str, actor: StaffMember) -> 
     notifications = await call_route(request, audits.list_notifications, actor, params)
     tool = await call_route(request, audit_tools.get_audit_tool, actor, service_area=view.service_area)
     return {"view": view, "peer": view.kind is AuditKind.PEER, "notifications": notifications, "tool": tool,
-            "forms": offered(view, actor),
+            "forms": offered(view, actor, svc_of(request).directory),
             "key": new_key(), "failed": None, "auditors": _auditors(request, view), "roles": list(PersonRole),
             "staff": sorted(svc_of(request).directory.everyone(), key=lambda m: m.id)}
 

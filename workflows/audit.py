@@ -106,6 +106,7 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
         self.regrade: Regrade | None = None
         self._dispute_handle: workflow.ChildWorkflowHandle | None = None
         self.uploaded = False  # on Mosaic: the grading is final and may be reported (R-REP-2)
+        self.final_at: datetime | None = None  # when it went on Mosaic: the moderation draw and the reports count from it
 
     # ---- the process ------------------------------------------------------------------------
 
@@ -305,6 +306,7 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
             await self._run_dispute()
         await self._upload_to_mosaic()
         self.uploaded = True  # set with the stage, so one search-attribute upsert carries both
+        self.final_at = workflow.now()
         self._move(Stage.COMPLETED)
         a, grade = self.audit, self.final_grade
         if needs_reaudit(a.kind, a.service_area, a.reaudit_round, grade):

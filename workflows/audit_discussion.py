@@ -138,7 +138,7 @@ class FindingsDiscussionSteps:
         )
         await self._email(
             f"discussion{self._discussion_round}-recorded-{number}",
-            [self._piat_manager, a.allocated_by],
+            [self._piat_manager, a.piat],
             f"Findings discussion recorded for review: case {a.case_ref}",
             f"The Team Manager, {person(self.team_manager_id)}, recorded the findings discussion of case {a.case_ref}; "
             "its note is on Mosaic.",

@@ -46,7 +46,7 @@ class FinalisingSteps:
         dispute = DisputeInput(
             audit_id=a.audit_id, case_ref=a.case_ref, cycle=a.cycle, raised_by=self.dispute_raised_by,
             raised=self.dispute, auditor_id=self.auditor_id, practitioner_id=a.practitioner_id,
-            team_manager_id=self.team_manager_id, head_of_service_id=self.head_of_service_id, piat_id=a.allocated_by,
+            team_manager_id=self.team_manager_id, head_of_service_id=self.head_of_service_id, piat_id=a.piat,
             piat_manager_id=self._piat_manager, psw_id=contacts.psw_id,
             corporate_director_quality_standards_id=contacts.corporate_director_quality_standards_id,
             corporate_director_csc_id=contacts.corporate_director_csc_id, domains=a.domains, policy=a.policy,

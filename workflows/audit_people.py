@@ -99,8 +99,8 @@ class AuditPeople:
 
     @property
     def _piat_manager(self) -> str:
-        """Who hears of PIAT's own misses and reviews (the PI&A Manager; else the allocating PIAT)."""
-        return self.piat_manager_id or self.audit.allocated_by
+        """Who hears of PIAT's own misses and reviews (the PI&A Manager; else PIAT: `AuditInput.piat`)."""
+        return self.piat_manager_id or self.audit.piat
 
     def _dispute_people(self) -> DisputePeople:
         return DisputePeople(auditor_id=self.auditor_id, team_manager_id=self.team_manager_id,

@@ -45,7 +45,7 @@ class ReauditSteps:
                 audit_id=plan.audit_id, kind=AuditKind.REAUDIT, cycle=plan.cycle, theme=None,
                 # Nobody senior of the service in the directory, nor its Head of Service: PIAT, who
                 # allocated the chain, hand it to a senior manager (R-KIND-6) with `reassign`.
-                auditor_id=contacts.reauditor_id or a.allocated_by,
+                auditor_id=contacts.reauditor_id or a.piat,
                 head_of_service_id=contacts.head_of_service_id or self.head_of_service_id,
                 team_manager_id=self.team_manager_id, cp_chair_or_iro_id=self.cp_chair_or_iro_id,
                 piat_manager_id=self.piat_manager_id,

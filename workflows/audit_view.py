@@ -145,5 +145,5 @@ class AuditViewing:
             reaudit=self.reaudit.model_copy() if self.reaudit else None, chain_outcome=self.chain_outcome,
             escalation=self.escalation, dispute_id=self.dispute_id, dispute_outcome=self.dispute_outcome,
             final_grading=self.final_grading if self._grading_is_final else None,
-            named_by_piat=sorted(self._pinned),
+            named_by_piat=sorted(self._pinned), final_at=self.final_at,
         )

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.cycles import CycleActivities, CycleStarts, NonCompletionRequest
     from activities.persistence import PersistenceActivities
+    from models import search_attributes as sa
     from models.cycle_views import (
         CycleInput, CycleOpening, CycleRow, CycleStarterInput, CycleView,
         LateAudit, ServiceNonCompletion, ThemeChange,
@@ -41,7 +42,10 @@ class CycleStarterWorkflow:
     @workflow.run
     async def run(self, starter: CycleStarterInput) -> str:
         # The Schedule fires at 06:00 London time on the 1st: the same day in UTC, so its month.
-        cycle = month_of(workflow.now())
+        # A run caught up late (nothing ran that day) keeps the month it was scheduled for; one
+        # started by hand has no scheduled time and starts this month's.
+        scheduled = workflow.info().typed_search_attributes.get(sa.SCHEDULED_START)
+        cycle = month_of(scheduled or workflow.now())
         if not is_cycle(cycle):
             return f"{cycle} holds no audit cycle"  # a Schedule edited by hand; nothing to start
         started = await workflow.execute_activity_method(

@@ -24,13 +24,15 @@ with workflow.unsafe.imports_passed_through():
     from models.enums import Channel
     from models.errors import forbidden, invalid, out_of_order
     from models.moderation import (
-        Draw, DrawRequest, Moderation, ModerationFindings, ModerationPanelInput, ModerationPanelRow,
-        ModerationPanelView, ModerationRow, ModerationSummary, moderation_id, source_cycles,
+        Draw, DrawnAudit, DrawRequest, Moderation, ModerationFindings, ModerationPanelInput, ModerationPanelRow,
+        ModerationPanelView, ModerationRow, ModerationSummary, may_moderate, moderation_id, source_cycles,
     )
     from models.pages import audit_page, moderation_panel_page
     from models.payloads import Notification, Waiting
 
-from workflows.process import ACTIVITY_OPTIONS, SYSTEM, Process, details, grade_text, unique
+from workflows.process import (
+    ACTIVITY_OPTIONS, MODERATION_WAITS_FOR_UNALLOCATED, SYSTEM, Process, details, grade_text, unique,
+)
 
 SEED_RANGE = 2**31 - 1
 
@@ -52,6 +54,7 @@ class ModerationPanelWorkflow(Process):
         self.due = None
         self.moderations: list[Moderation] = []
         self._told = False  # the moderators and PIAT have been emailed the draw
+        self._waits_for_unallocated = False  # the panel ends only once every drawn audit has a moderator
 
     @workflow.run
     async def run(self, panel: ModerationPanelInput) -> ModerationPanelView:
@@ -61,10 +64,13 @@ class ModerationPanelWorkflow(Process):
         await self._draw()
         await self._tell_moderators_and_piat()
         self._told = True
-        if self.moderations:
-            if not await self._wait(self._all_recorded, self.due, "moderations recorded (R-MOD-3)"):
+        if self._unallocated():
+            # PIAT is asked to name their moderators: ending now would leave those audits unmoderated.
+            self._waits_for_unallocated = workflow.patched(MODERATION_WAITS_FOR_UNALLOCATED)
+        if self.moderations or self._waits_for_unallocated:
+            if not await self._wait(self._all_done, self.due, "moderations recorded (R-MOD-3)"):
                 await self._deadline_missed()
-                await self._wait(self._all_recorded)
+                await self._wait(self._all_done)
             self._clear_overdue("moderation")
         self.status = "completed"
         self._record(SYSTEM, "panel completed", f"{len(self.moderations)} audits moderated")
@@ -79,15 +85,15 @@ class ModerationPanelWorkflow(Process):
         policy = p.policy or self.draw.policy
         self.due = await self._working_days(self.opened_at, policy.moderation_days, "moderation due (R-MOD-3)")
         allocated = [a for a in self.draw.audits if a.moderator_id]
-        self.moderations = [
-            Moderation(moderation_id=moderation_id(p.cycle, n), audit_id=a.audit_id, case_ref=a.case_ref,
-                       service_area=a.service_area, cycle=a.cycle, auditor_id=a.auditor_id, moderator_id=a.moderator_id,
-                       domains=a.domains, overall_grade=a.overall_grade, due=self.due)
-            for n, a in enumerate(allocated, start=1)
-        ]
+        self.moderations = [self._moderation(n, a, a.moderator_id) for n, a in enumerate(allocated, start=1)]
         self.status = "moderating"
         self._record(SYSTEM, "audits drawn", f"{len(self.moderations)} of {self.draw.candidates} final audits; "
                                              f"service areas {', '.join(self._service_areas()) or 'none'}")
+
+    def _moderation(self, number: int, a: DrawnAudit, moderator: str) -> Moderation:
+        return Moderation(moderation_id=moderation_id(self.panel.cycle, number), audit_id=a.audit_id, case_ref=a.case_ref,
+                          service_area=a.service_area, cycle=a.cycle, auditor_id=a.auditor_id, moderator_id=moderator,
+                          practitioner_id=a.practitioner_id, domains=a.domains, overall_grade=a.overall_grade, due=self.due)
 
     async def _tell_moderators_and_piat(self) -> None:
         c = self.panel.cycle
@@ -121,10 +127,62 @@ class ModerationPanelWorkflow(Process):
                               f"These moderations were due by {at(self.due)} and are not recorded: "
                               f"{', '.join(m.moderation_id for m in moderations)}.",
                               action="record them on the panel's page now")
+        unallocated = self._unallocated()
         await self._email("overdue", self.draw.piat_ids, f"Moderation overdue: panel {cycle_label(c)}",
-                          f"These moderations were not recorded by {at(self.due)}: "
-                          + ", ".join(f"{m.moderation_id} ({person(m.moderator_id)})" for m in late) + ".",
-                          action="follow them up with the moderators")
+                          (f"These moderations were not recorded by {at(self.due)}: "
+                           + ", ".join(f"{m.moderation_id} ({person(m.moderator_id)})" for m in late) + "." if late else "")
+                          + (f"{' ' if late else ''}These audits still have no moderator: {', '.join(unallocated)}."
+                             if unallocated else ""),
+                          action="follow them up with the moderators" + (" and name a moderator for the audits without one"
+                                                                          if unallocated else ""))
+
+    # ---- PIAT gives a moderation to another moderator (a Workflow Update) ---------------------------
+
+    @workflow.update
+    async def give_moderation(self, actor_id: str, audit_id: str, moderator_id: str) -> None:
+        """A moderator who left, or an audit nobody could moderate at the draw, would hold the panel
+        for ever: PIAT names who moderates it. The panel's due time stays."""
+        m = self._of_audit(audit_id)
+        if m is None:  # nobody could moderate it at the draw: it becomes a moderation now
+            drawn = next(a for a in self.draw.audits if a.audit_id == audit_id)
+            m = self._moderation(len(self.moderations) + 1, drawn, moderator_id)
+            m.overdue = workflow.now() > m.due
+            self.moderations.append(m)
+            before = None
+        else:
+            before, m.moderator_id = m.moderator_id, moderator_id
+        m.handovers += 1
+        self._record(actor_id, "moderator named", f"{m.moderation_id}: {before or 'nobody'} -> {moderator_id}")
+        await self._tell_of_handover(m, before)
+        await self._answer()
+
+    @give_moderation.validator
+    def _validate_give_moderation(self, actor_id: str, audit_id: str, moderator_id: str) -> None:
+        if not self._told:
+            raise out_of_order("the panel is still drawing its audits: try again in a moment")
+        drawn = next((a for a in self.draw.audits if a.audit_id == audit_id), None)
+        if drawn is None:
+            raise invalid(f"audit_id: the {self.panel.cycle} panel did not draw audit {audit_id}")
+        m = self._of_audit(audit_id)
+        if m is not None and m.recorded:
+            raise out_of_order(f"{m.moderation_id} is already recorded: it stays with {m.moderator_id}, who moderated it")
+        if m is not None and m.moderator_id == moderator_id:
+            raise invalid(f"moderator_id: {m.moderation_id} is already {moderator_id}'s")
+        if not may_moderate(moderator_id, drawn.auditor_id, drawn.practitioner_id):
+            raise invalid(f"moderator_id: {moderator_id} audited or was audited in {audit_id}; name another SLT moderator")
+
+    async def _tell_of_handover(self, m: Moderation, before: str | None) -> None:
+        c, n = self.panel.cycle, m.handovers
+        await self._email(f"{m.moderation_id}-given-{n}", [m.moderator_id], f"Moderation panel {cycle_label(c)}: an audit for you",
+                          f"PIAT has given you {m.moderation_id}: audit {m.audit_id} (case {m.case_ref}, {m.service_area}), "
+                          f"auditor {person(m.auditor_id)}, graded {grade_text(m.overall_grade)}.",
+                          action="moderate the audit: read it, meet its auditor and record your findings on the "
+                                 "moderation template on the panel's page",
+                          due=m.due)
+        if before:
+            await self._email(f"{m.moderation_id}-taken-{n}", [before], f"Moderation panel {cycle_label(c)}: {m.moderation_id} moved",
+                              f"PIAT has given {m.moderation_id} (audit {m.audit_id}) to {person(m.moderator_id)}: "
+                              "it is no longer yours to record.", action="")
 
     # ---- the moderator's record (a Workflow Update) --------------------------------------------------
 
@@ -214,14 +272,22 @@ class ModerationPanelWorkflow(Process):
     def _find(self, moderation: str) -> Moderation | None:
         return next((m for m in self.moderations if m.moderation_id == moderation), None)
 
+    def _of_audit(self, audit_id: str) -> Moderation | None:
+        return next((m for m in self.moderations if m.audit_id == audit_id), None)
+
     def _all_recorded(self) -> bool:
         return all(m.recorded for m in self.moderations)
+
+    def _all_done(self) -> bool:
+        return self._all_recorded() and not (self._waits_for_unallocated and self._unallocated())
 
     def _service_areas(self) -> list[str]:
         return sorted({a.service_area for a in self.draw.audits}) if self.draw else []
 
     def _unallocated(self) -> list[str]:
-        return [a.audit_id for a in self.draw.audits if not a.moderator_id] if self.draw else []
+        """Drawn audits nobody could moderate, until PIAT names a moderator for them."""
+        given = {m.audit_id for m in self.moderations}
+        return [a.audit_id for a in self.draw.audits if not a.moderator_id and a.audit_id not in given] if self.draw else []
 
     @staticmethod
     def _by_moderator(moderations: list[Moderation]) -> dict[str, list[Moderation]]:
@@ -231,10 +297,20 @@ class ModerationPanelWorkflow(Process):
         return dict(sorted(grouped.items()))
 
     def _waiting(self) -> Waiting | None:
-        owing = sorted({m.moderator_id for m in self.moderations if not m.recorded})
-        if self.status != "moderating" or not owing:
-            return None
-        return Waiting(action="moderation records and feedback (R-MOD-3)", from_staff_ids=owing, until=self.due)
+        """The moderators owing records; while none does, PIAT, for the audits without a moderator."""
+        waits = self._waits()
+        return waits[0] if waits else None
+
+    def _waits(self) -> list[Waiting]:
+        if self.status != "moderating":
+            return []
+        waits = []
+        if owing := sorted({m.moderator_id for m in self.moderations if not m.recorded}):
+            waits.append(Waiting(action="moderation records and feedback (R-MOD-3)", from_staff_ids=owing, until=self.due))
+        if self._waits_for_unallocated and self._unallocated():
+            waits.append(Waiting(action="name a moderator for the audits nobody could moderate",
+                                 from_staff_ids=list(self.draw.piat_ids), until=self.due))
+        return waits
 
     def _refresh(self) -> None:
         workflow.set_current_details(details(self.status, self._waiting(), self.overdue_steps))
@@ -245,7 +321,7 @@ class ModerationPanelWorkflow(Process):
             cycle=v.cycle, status=v.status, seed=v.seed, per_service=v.per_service, opened_at=v.opened_at, due=v.due,
             overdue=v.overdue, updated_at=v.history[-1].at if v.history else v.opened_at,
             moderations=[ModerationRow.of(self.panel.cycle, m) for m in self.moderations],
-            view=v.model_dump(mode="json") if whole else None, waits=[v.waiting_for] if v.waiting_for else [],
+            view=v.model_dump(mode="json") if whole else None, waits=self._waits(),
         )
 
     def _view(self) -> ModerationPanelView:

@@ -47,6 +47,10 @@ QA_ROUNDS_ACROSS_PASSES = "qa-rounds-across-passes"
 # as they stand when it starts (closure days added since its first audit count). Asked directly,
 # where the re-audit starts: runs recorded before it handed on the first audit's days.
 REAUDIT_OWN_CALENDAR = "reaudit-records-its-own-calendar"
+# The patch that keeps a moderation panel open while a drawn audit has no moderator, for PIAT to
+# give it one (workflows/moderation.py). Asked directly, and only by a panel with such an audit:
+# runs recorded before it ended once every allocated moderation was in.
+MODERATION_WAITS_FOR_UNALLOCATED = "moderation-waits-for-unallocated"
 LOCAL_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),

@@ -167,6 +167,14 @@ async def test_a_chain_survives_a_worker_killed_at_random_points(seed, api, env,
     assert delivery_faults(engine, smtp) == [], f"seed {seed}, plan {plan}"
 
 
+@pytest.mark.timeout(150)
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_on_postgresql_too_every_email_arrives_exactly_once(database_url, api, env, smtp, workers, engine):
+    """Production's database under the same kills: the outbox's keys, the relay's claims and
+    leases are PostgreSQL's here, not SQLite's."""
+    await test_a_chain_survives_a_worker_killed_at_random_points(SEEDS[0], api, env, smtp, workers, engine)
+
+
 async def _run_chain(chain: Chain, kills: dict[int, Kill], workers, env) -> Chain:
     for index, step in enumerate(STEPS):
         kill = kills.get(index)

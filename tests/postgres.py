@@ -1,0 +1,77 @@
+"""A throwaway PostgreSQL cluster for the tests: Debian's server binaries, a directory of its own,
+a free port on 127.0.0.1, removed afterwards. The app runs on PostgreSQL in production; this is
+where its migrations, triggers, locking and queries meet the real thing.
+
+PostgreSQL refuses to run as root, so as root the cluster runs as the `postgres` user the Debian
+package creates (`make postgres` installs it when missing)."""
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+import psycopg
+
+USER = "qsaf"  # the cluster's superuser: trust authentication, on 127.0.0.1 only
+
+
+def server_binaries() -> Path:
+    """Where `initdb` and `pg_ctl` are: Debian keeps them off the PATH, one directory per version."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    if found:
+        return Path(found[-1]).parent
+    if on_path := shutil.which("initdb"):
+        return Path(on_path).parent
+    raise RuntimeError("no PostgreSQL server binaries (initdb): `make postgres` installs Debian's postgresql")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Cluster:
+    def __init__(self) -> None:
+        self.bin = server_binaries()
+        self.root = Path(tempfile.mkdtemp(prefix="qsaf-pg-"))
+        self.data, self.port = self.root / "data", _free_port()
+        self.as_root = os.geteuid() == 0
+
+    def _run(self, *command: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if self.as_root else []
+        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=120)
+
+    def start(self) -> "Cluster":
+        if self.as_root:
+            owner = pwd.getpwnam("postgres")
+            os.chown(self.root, owner.pw_uid, owner.pw_gid)
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8",
+                  "--no-sync")
+        # Durability is not what is tested: without fsync a test's database costs milliseconds.
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off " \
+                  "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
+                  "-w", "start")
+        return self
+
+    def stop(self) -> None:
+        try:
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        """An empty database of its own for one test: its URL."""
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={USER} dbname=postgres", autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
