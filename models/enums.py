@@ -50,7 +50,7 @@ class Stage(StrEnum):
 
 
 class Escalation(StrEnum):
-    """How far up an audit has had to go; the `AuditEscalation` search attribute."""
+    """How far up an audit has had to go; the `Escalation` search attribute."""
 
     NONE = "none"
     TEAM_MANAGER = "team_manager"  # reminded of a missed findings discussion
@@ -90,7 +90,7 @@ class DisputeStep(StrEnum):
 
 
 class SafetyEscalation(StrEnum):
-    """How far an unacknowledged safety concern has gone (R-SAFE-2); `SafetyEscalation` attribute."""
+    """How far an unacknowledged safety concern has gone (R-SAFE-2); `Escalation` attribute."""
 
     NONE = "none"
     HEAD_OF_SERVICE = "head_of_service"

@@ -14,15 +14,16 @@ AUDIT_KIND = SearchAttributeKey.for_keyword("AuditKind")
 AUDIT_STAGE = SearchAttributeKey.for_keyword("AuditStage")
 AUDIT_OVERALL_GRADE = SearchAttributeKey.for_keyword("AuditOverallGrade")
 AUDIT_DUE_TIME = SearchAttributeKey.for_datetime("AuditDueTime")
-AUDIT_OVERDUE = SearchAttributeKey.for_bool("AuditOverdue")
 AUDIT_REAUDIT_ROUND = SearchAttributeKey.for_int("AuditReauditRound")
-AUDIT_ESCALATION = SearchAttributeKey.for_keyword("AuditEscalation")
 AUDIT_CHAIN = SearchAttributeKey.for_keyword("AuditChain")  # the first audit's ID: links a case's chain
 DISPUTE_LEVEL = SearchAttributeKey.for_keyword("DisputeLevel")
 DISPUTE_STEP = SearchAttributeKey.for_keyword("DisputeStep")
-DISPUTE_OVERDUE = SearchAttributeKey.for_bool("DisputeOverdue")
 SAFETY_CONCERN_OPEN = SearchAttributeKey.for_bool("SafetyConcernOpen")
-SAFETY_ESCALATION = SearchAttributeKey.for_keyword("SafetyEscalation")
+# Shared by the processes that have one (filter by WorkflowType to tell them apart): PostgreSQL's
+# visibility store has 10 Keyword and 3 Bool slots per namespace, and one name per meaning leaves
+# an operator room for an attribute of their own of each type.
+OVERDUE = SearchAttributeKey.for_bool("Overdue")  # an audit's or a dispute's step is past its deadline
+ESCALATION = SearchAttributeKey.for_keyword("Escalation")  # how far up an audit or a safety concern has gone
 # Temporal's own: when a Schedule meant a run to start, which a late (caught-up) run keeps.
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 
@@ -33,15 +34,13 @@ ALL = (
     AUDIT_STAGE,
     AUDIT_OVERALL_GRADE,
     AUDIT_DUE_TIME,
-    AUDIT_OVERDUE,
     AUDIT_REAUDIT_ROUND,
-    AUDIT_ESCALATION,
     AUDIT_CHAIN,
     DISPUTE_LEVEL,
     DISPUTE_STEP,
-    DISPUTE_OVERDUE,
     SAFETY_CONCERN_OPEN,
-    SAFETY_ESCALATION,
+    OVERDUE,
+    ESCALATION,
 )
 
 
@@ -53,9 +52,9 @@ def at_allocation(audit: "AuditInput") -> TypedSearchAttributes:
             SearchAttributePair(AUDIT_SERVICE_AREA, audit.service_area.value),
             SearchAttributePair(AUDIT_KIND, audit.kind.value),
             SearchAttributePair(AUDIT_STAGE, "allocated"),
-            SearchAttributePair(AUDIT_OVERDUE, False),
+            SearchAttributePair(OVERDUE, False),
             SearchAttributePair(AUDIT_REAUDIT_ROUND, audit.reaudit_round),
-            SearchAttributePair(AUDIT_ESCALATION, "none"),
+            SearchAttributePair(ESCALATION, "none"),
             SearchAttributePair(AUDIT_CHAIN, audit.chain),
         ]
     )
@@ -71,8 +70,8 @@ def of_audit(audit: "AuditInput", stage: str, grade: str | None, due: datetime |
         AUDIT_STAGE: stage,
         AUDIT_OVERALL_GRADE: grade,
         AUDIT_DUE_TIME: due,
-        AUDIT_OVERDUE: overdue,
+        OVERDUE: overdue,
         AUDIT_REAUDIT_ROUND: audit.reaudit_round,
-        AUDIT_ESCALATION: escalation,
+        ESCALATION: escalation,
         AUDIT_CHAIN: audit.chain,
     }

@@ -177,7 +177,7 @@ async def test_inadequate_to_second_reaudit_escalates_to_the_director(api, env, 
         (2, cycle(5), "requires_improvement"),
     ]
     attributes = await search_attributes(client, f"audit-{r2}")
-    assert (attributes["AuditReauditRound"], attributes["AuditEscalation"], attributes["AuditChain"]) == (2, "director", audit_id)
+    assert (attributes["AuditReauditRound"], attributes["Escalation"], attributes["AuditChain"]) == (2, "director", audit_id)
 
 
 async def test_missed_discussion_reminds_the_team_manager_then_escalates_to_the_head_of_service(api, env, client, sent):
@@ -197,7 +197,7 @@ async def test_missed_discussion_reminds_the_team_manager_then_escalates_to_the_
     assert [r for r, _ in emails(sent, audit_id, "Findings discussion not recorded")] == [["hos1"]]
     handle = client.get_workflow_handle(f"audit-{audit_id}")
     attributes = await search_attributes(client, handle.id)
-    assert attributes["AuditOverdue"] is True and attributes["AuditEscalation"] == "head_of_service"
+    assert attributes["Overdue"] is True and attributes["Escalation"] == "head_of_service"
     details = (await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)).current_details
     assert "discussion" in details
 

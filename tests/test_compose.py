@@ -192,8 +192,6 @@ def test_the_search_attributes_fit_postgresql_visibility():
         assert count <= POSTGRES_VISIBILITY_SLOTS[type_], f"{count} {type_} attributes, {POSTGRES_VISIBILITY_SLOTS[type_]} slots"
 
 
-@pytest.mark.xfail(strict=True, reason="Keyword (10 of 10) and Bool (3 of 3) slots are all taken by the "
-                                       "workflows' own attributes; see docs/production.md, 'Search attributes'")
 def test_operators_can_add_one_attribute_of_each_type_used():
     full = {t: n for t, n in attributes_per_type().items() if n >= POSTGRES_VISIBILITY_SLOTS[t]}
     assert not full, f"no slot left for an operator's own attribute of: {full}"

@@ -165,7 +165,7 @@ async def test_every_missed_step_reminds_its_owner_and_tells_the_next_level(api,
     late = timedelta(minutes=5)
     step_missed = deadline_after(START, 5) + late
     await missed("meeting", step_missed, ["tm1", "tm2"], ["piatmgr1"])  # R-DISP-2
-    assert (await search_attributes(client, dispute_wf))["DisputeOverdue"] is True
+    assert (await search_attributes(client, dispute_wf))["Overdue"] is True
     overdue = await eventually(lambda: _listed(api, overdue=True))
     assert overdue == [audit_id]
     await meeting(api, env, audit_id)

@@ -24,11 +24,11 @@ async def test_search_attributes_and_current_details_follow_the_audit(api, env, 
     assert attributes[sa.AUDIT_SERVICE_AREA] == "safeguarding"
     assert attributes[sa.AUDIT_KIND] == "standard"
     assert attributes.get(sa.AUDIT_OVERALL_GRADE) is None  # a draft grading is not reported (R-REP-2)
-    assert attributes[sa.AUDIT_OVERDUE] is False
+    assert attributes[sa.OVERDUE] is False
     assert attributes[sa.AUDIT_DUE_TIME] == QA_DUE
 
     await skip_to(env, at(REPORTED_ON))
-    assert (await handle.describe()).typed_search_attributes[sa.AUDIT_OVERDUE] is True
+    assert (await handle.describe()).typed_search_attributes[sa.OVERDUE] is True
 
     metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
     details = metadata.current_details

@@ -37,7 +37,7 @@ async def test_acknowledged_within_the_hour(api, env, client, sent, smtp):
     [message] = [m for m in smtp.to("tm1@council.example") if m["Subject"].startswith("URGENT")]
     assert message["Importance"] == "High" and "no strategy discussion" in message.get_content()
     attributes = await search_attributes(client, f"safety-{audit_id}-1")
-    assert (attributes["SafetyConcernOpen"], attributes["SafetyEscalation"]) == (True, "none")
+    assert (attributes["SafetyConcernOpen"], attributes["Escalation"]) == (True, "none")
 
     await env.sleep(timedelta(minutes=40))
     r = await api.as_("tm1").post(f"/safety-concerns/{audit_id}-1/acknowledge", json={"action_taken": "Strategy discussion held"})
@@ -66,7 +66,7 @@ async def test_escalated_at_two_hours_to_the_head_of_service_and_at_four_to_the_
     assert urgent_emails(sent, audit_id)[1:] == [(["hos1"], "escalated-head_of_service")]
     v = (await api.as_("piat1").get(concern)).json()
     assert (v["escalation"], v["told"]) == ("head_of_service", ["tm1", "hos1"])
-    assert (await search_attributes(client, f"safety-{audit_id}-1"))["SafetyEscalation"] == "head_of_service"
+    assert (await search_attributes(client, f"safety-{audit_id}-1"))["Escalation"] == "head_of_service"
 
     await skip_to(env, at(SUNDAY, 2, 29))  # 3 h 59 m
     assert len(urgent_emails(sent, audit_id)) == 2

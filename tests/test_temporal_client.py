@@ -118,6 +118,6 @@ async def test_the_worker_starts_when_every_search_attribute_is_registered():
 async def test_the_worker_refuses_to_start_when_one_is_missing_or_of_another_type():
     attributes = dict(ALL_REGISTERED)
     del attributes["AuditStage"]
-    attributes["AuditOverdue"] = int(search_attributes.AUDIT_CYCLE.indexed_value_type)  # a Keyword, not a Bool
-    with pytest.raises(RuntimeError, match=r"AuditOverdue, AuditStage.*bootstrap job"):
+    attributes["Overdue"] = int(search_attributes.AUDIT_CYCLE.indexed_value_type)  # a Keyword, not a Bool
+    with pytest.raises(RuntimeError, match=r"AuditStage, Overdue.*bootstrap job"):
         await verify_search_attributes(_client(attributes), "qsaf")

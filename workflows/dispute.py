@@ -336,7 +336,7 @@ class DisputeWorkflow(DisputeSteps, Process):
         self._upsert({
             sa.DISPUTE_LEVEL: self.level.value,
             sa.DISPUTE_STEP: self.step.value,
-            sa.DISPUTE_OVERDUE: bool(self.overdue_steps),
+            sa.OVERDUE: bool(self.overdue_steps),
         })
         workflow.set_current_details(details(f"{self.level.value}: {self.step.value}", self._waiting(), self.overdue_steps))
 

@@ -149,7 +149,7 @@ class SafetyConcernWorkflow(Process):
     def _refresh(self) -> None:
         self._upsert({
             sa.SAFETY_CONCERN_OPEN: self.acknowledgement is None,
-            sa.SAFETY_ESCALATION: self.escalation.value,
+            sa.ESCALATION: self.escalation.value,
         })
         state = "acknowledged" if self.acknowledgement else f"open ({self.escalation.value})"
         workflow.set_current_details(details(state, self._waiting(), self.overdue_steps))
