@@ -32,7 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, or_, select
 
 from activities.email_text import EmailText
-from activities.notify import NOT_DELIVERED, NOTICES, PENDING, SENDING, SENT, deferred_notice, uncertain_notice
+from activities.notify import NOT_DELIVERED, NOTICES, OUTBOX_CHANNEL, PENDING, SENDING, SENT, deferred_notice, uncertain_notice
 from models.staff import StaffDirectory
 from models.tables import NotificationRecord
 
@@ -64,6 +64,32 @@ class EmailRelay:
     async def run(self) -> None:
         """Deliver until cancelled: on each wake-up, and every `poll` for retries that fall due."""
         self._loop = asyncio.get_running_loop()
+        listener = asyncio.create_task(self._listen()) if self.engine.dialect.name == "postgresql" else None
+        try:
+            await self._deliver_until_cancelled()
+        finally:
+            if listener:
+                listener.cancel()
+
+    async def _listen(self) -> None:
+        """On PostgreSQL, wake on the NOTIFY each queued email's commit sends (activities/notify.py),
+        so a relay in a process of its own delivers at once instead of at its next poll. Losing
+        the connection costs only that: the poll still finds everything, and it reconnects."""
+        import psycopg
+
+        conninfo = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as connection:
+                    await connection.execute(f"LISTEN {OUTBOX_CHANNEL}")
+                    self._wake.set()  # anything queued while it was not listening
+                    async for _ in connection.notifies():
+                        self._wake.set()
+            except psycopg.Error as error:
+                log.warning("email relay not listening for new emails (%s); polling meanwhile", type(error).__name__)
+                await asyncio.sleep(self.poll.total_seconds())
+
+    async def _deliver_until_cancelled(self) -> None:
         while True:
             self._wake.clear()
             try:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from temporalio import activity
@@ -29,6 +30,7 @@ from models.staff import StaffDirectory
 from models.tables import MosaicOutbox, NotificationRecord
 
 SENT, PENDING, SENDING, NOT_DELIVERED = "sent", "pending", "sending", "not_delivered"
+OUTBOX_CHANNEL = "qsaf_outbox"  # PostgreSQL's NOTIFY channel: a relay in another process wakes at once
 GIVEN_UP = "/not-delivered"  # the key's suffix of the PI&A Manager's notice of an email given up
 NOTICES = ("/undeliverable", "/uncertain", GIVEN_UP)  # the PI&A Manager's notices: none is told of in turn
 
@@ -142,6 +144,9 @@ class NotifyActivities:
             if session.connection().execute(once, record.model_dump(exclude={"id"})).first() is None:
                 return False
             also(session)
+            if self.engine.dialect.name == "postgresql":
+                # Delivered to listening relays as the commit lands, in other processes too.
+                session.connection().execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
             session.commit()
         return True
 

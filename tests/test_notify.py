@@ -6,6 +6,8 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import asyncio
+
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import update
@@ -257,3 +259,21 @@ def test_on_postgresql_a_relay_takes_the_next_message_while_another_is_claiming_
         first = other_relay.execute(select(table.c.id).order_by(table.c.id).limit(1).with_for_update()).scalar()
         claimed = relay._claim_next(relay._last_due())
         assert claimed is not None and claimed.id != first and claimed.key == "audit-x/second"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_on_postgresql_a_relay_in_another_process_is_woken_by_the_commit_not_its_poll(notify, settings, engine,
+                                                                                           directory, smtp):
+    """`LISTEN`/`NOTIFY`: the activity that queues an email cannot wake a relay in another process
+    directly; PostgreSQL does, as the commit lands. Here the relay's poll is a minute away."""
+    relay = EmailRelay(engine, directory, settings.smtp_host, settings.smtp_port, "qsaf@council.example",
+                       poll=timedelta(minutes=1))
+    running = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.5)  # listening, its first round done with nothing to send
+        assert smtp.messages == []
+        await asyncio.to_thread(notify.send_email, note("audit-x/woken"))  # no in-process wake-up: `notify` has none
+        assert await eventually(lambda: smtp.messages, attempts=50), "not delivered before the relay's next poll"
+        assert smtp.messages[0]["X-QSAF-Key"] == "audit-x/woken"
+    finally:
+        running.cancel()
