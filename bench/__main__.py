@@ -552,6 +552,7 @@ def table(results: dict) -> str:
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     m = results["machine"]
     lines.append("")
+    lines.append(f"App database: {m.get('app_database', 'a SQLite file')}.")
     lines.append(f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}), Python {m['python']}, temporalio {m['temporalio']}, "
                  f"{m['temporal_cli'].splitlines()[0] if m['temporal_cli'] else 'temporal CLI ?'}; `{results['command']}`.")
     return "\n".join(lines)
@@ -573,6 +574,9 @@ def parse_args(argv=None):
     p.add_argument("--workers", type=int, default=1, help="figures 1 to 3 and 5: the project's worker processes (default 1)")
     p.add_argument("--relay-process", action="store_true",
                    help="figures 1 to 3 and 5: the email relay as its own process (python worker.py --relay), not in the worker")
+    p.add_argument("--postgres", action="store_true",
+                   help="the project's app database on a throwaway PostgreSQL cluster (tests/postgres.py), as "
+                        "production runs it, instead of a SQLite file; the bare side keeps its SQLite file")
     p.add_argument("--out", help="results name under bench/results (default latest, or quick)")
     a = p.parse_args(argv)
     q = a.quick
@@ -585,7 +589,7 @@ def parse_args(argv=None):
         a.rss_cache = Settings().worker_max_cached_workflows
     a.rss = [int(x) for x in (a.rss or os.environ.get("BENCH_SCALE") or ("200" if q else "1000,3000")).split(",")]
     a.year_audits = a.year_audits or (12 if q else 60)
-    a.out = a.out or ("quick" if q else "latest")
+    a.out = a.out or ("quick" if q else "latest") + ("-postgres" if a.postgres else "")
     return a
 
 
@@ -596,13 +600,19 @@ async def main(argv=None) -> int:
     results = {"machine": machine(), "command": "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv),
                "config": {k: v for k, v in vars(args).items()}, "figures": {}}
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="qsaf-bench-") as tmp:
-        if set(args.figures) & set("12345"):
-            await dev_server_figures(args, results, Path(tmp))
-        if "6" in args.figures:
-            from bench.year import year_figures
+    cluster = None
+    if args.postgres:
+        from tests.postgres import Cluster
 
-            await year_figures(args, results, Path(tmp) / "year")
+        cluster = Cluster(durable=True).start()
+        os.environ["BENCH_DATABASE_URL"] = cluster.new_database()  # read by bench/project.py's settings
+        results["machine"]["app_database"] = f"PostgreSQL ({cluster.bin.parent.name}, throwaway cluster, fsync on)"
+    try:
+        with tempfile.TemporaryDirectory(prefix="qsaf-bench-") as tmp:
+            await _figures(args, results, Path(tmp))
+    finally:
+        if cluster:
+            cluster.stop()
     results["wall_s"] = time.perf_counter() - started
     md = table(results)
     print("\n" + md + "\n", flush=True)
@@ -613,6 +623,15 @@ async def main(argv=None) -> int:
     if results.get("errors"):
         print(f"bench: errors (see the JSON): {json.dumps(results['errors'], indent=1)[:2000]}")
     return 0
+
+
+async def _figures(args, results: dict, tmp: Path) -> None:
+    if set(args.figures) & set("12345"):
+        await dev_server_figures(args, results, tmp)
+    if "6" in args.figures:
+        from bench.year import year_figures
+
+        await year_figures(args, results, tmp / "year")
 
 
 if __name__ == "__main__":
