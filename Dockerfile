@@ -19,8 +19,10 @@ RUN python -m venv /opt/venv \
 # ---- runtime ------------------------------------------------------------------------------------
 FROM python:3.11.16-slim AS runtime
 
+# Logs as one JSON object a line, for the log collector (`make dev` keeps readable text).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    LOG_FORMAT=json \
     PATH=/opt/venv/bin:$PATH
 
 COPY --from=build /opt/venv /opt/venv
@@ -44,6 +46,8 @@ COPY data/audit_tools.toml data/
 USER 10001:10001
 
 EXPOSE 8000
+# Prometheus metrics: the worker's (WORKER_METRICS_PORT) and the API's (API_METRICS_PORT).
+EXPOSE 9464 9465
 # The API's liveness (/livez); the worker and the jobs, which serve no HTTP, turn it off in
 # docker-compose.yml.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install dev test test-faults demo bench browser faketime postgres migrate clean
+.PHONY: install dev test test-faults demo bench browser faketime postgres slapd migrate clean
 
 install: $(STAMP)
 
@@ -21,7 +21,7 @@ dev: $(STAMP)  ## Temporal dev server + Web UI, mail catcher, worker and API; Ct
 # Each test starts its own time-skipping server, worker, SMTP sink and database file, so tests run
 # side by side, one process per core (pytest-xdist); `make test PYTEST_WORKERS=0` runs them in one.
 PYTEST_WORKERS ?= auto
-test: $(STAMP) browser postgres  ## the whole suite on the time-skipping test server (and PostgreSQL)
+test: $(STAMP) browser postgres slapd  ## the whole suite on the time-skipping test server (and PostgreSQL, OpenLDAP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 # The page tests (tests/test_web_browser.py) drive Debian's Chromium through Playwright: a test tool
@@ -42,6 +42,15 @@ browser:  ## Debian's Chromium for the browser test, installed when missing
 postgres:  ## Debian's PostgreSQL server binaries, installed when missing (no cluster is created)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(call apt_install,postgresql); }
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "make postgres: initdb is still missing" >&2; exit 1; }
+
+# The directory tests (tests/test_directory_sources.py) start their own throwaway OpenLDAP
+# (tests/ldap_server.py) from Debian's slapd. Preseeded to configure no server of its own, so the
+# package leaves no system slapd with a database behind.
+SLAPD_BIN := /usr/sbin/slapd
+slapd:  ## Debian's OpenLDAP server for the directory tests, installed when missing (none configured or started)
+	@test -x $(SLAPD_BIN) || { echo "slapd slapd/no_configuration boolean true" | \
+	  $$(test "$$(id -u)" -eq 0 || echo sudo) debconf-set-selections; $(call apt_install,slapd); }
+	@test -x $(SLAPD_BIN) || { echo "make slapd: $(SLAPD_BIN) is still missing" >&2; exit 1; }
 
 # The schema step of a deployment: Alembic on DATABASE_URL (production runs it once, before the
 # API and the worker start; `make dev` and the tests migrate as each process starts).

@@ -21,6 +21,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 from temporalio.envconfig import ClientConfigProfile, ClientConnectConfig
+from temporalio.runtime import Runtime
 
 from models import search_attributes
 from models.settings import Settings
@@ -105,8 +106,10 @@ def connect_config(settings: Settings, environ: Mapping[str, str] | None = None)
     return config
 
 
-async def connect(settings: Settings) -> Client:
-    return await Client.connect(**connect_config(settings), data_converter=data_converter(codec_for(settings)))
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """`runtime`: the SDK's default unless given (the worker's serves its metrics)."""
+    return await Client.connect(**connect_config(settings), data_converter=data_converter(codec_for(settings)),
+                                runtime=runtime)
 
 
 # ---- the dev server ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -25,8 +25,10 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 from temporalio.converter import DataConverter, StorageDriverStoreContext, WorkflowSerializationContext
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Worker, WorkflowInstance, WorkflowInstanceDetails, WorkflowRunner
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig, WorkflowInstance, WorkflowInstanceDetails, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.calendar import CalendarActivities, calendar_for
@@ -37,12 +39,13 @@ from activities.email_text import EmailText
 from activities.moderation import ModerationActivities
 from activities.notify import NotifyActivities, OutboxMosaic
 from activities.persistence import PersistenceActivities
+from api.logs import configure_logging
 from models import search_attributes
 from models.cycle_views import CycleStarterInput
 from models.enums import CYCLE_MONTHS
 from models.moderation import ModerationPolicy
 from models.settings import Settings, get_settings
-from models.staff import StaffDirectory
+from models.staff import StaffDirectory, directory_for
 from database import engine_for
 from temporal_client import connect
 from workflows.audit import AuditWorkflow
@@ -139,7 +142,7 @@ async def ensure_cycle_schedule(client: Client, settings: Settings) -> None:
 
 
 def email_relay(settings: Settings) -> EmailRelay:
-    directory = StaffDirectory.load(settings.staff_directory)  # the worker's too
+    directory = directory_for(settings)  # the worker's too
     return EmailRelay(
         engine_for(settings), directory,
         settings.smtp_host, settings.smtp_port, settings.smtp_sender,
@@ -158,7 +161,7 @@ def email_text(settings: Settings, directory: StaffDirectory) -> EmailText:
 def activities_for(client: Client, settings: Settings, relay: EmailRelay | None = None) -> list:
     # One database engine (and one migration at start-up) and one directory per process: the relay's.
     engine = relay.engine if relay else engine_for(settings)
-    directory = relay.directory if relay else StaffDirectory.load(settings.staff_directory)
+    directory = relay.directory if relay else directory_for(settings)
     calendar = CalendarActivities(calendar_for(settings))
     notify = NotifyActivities(engine, directory, OutboxMosaic(settings.timezone), enqueued=relay.wake if relay else lambda: None,
                               text=email_text(settings, directory))
@@ -206,8 +209,21 @@ def build_worker(client: Client, settings: Settings, relay: EmailRelay | None = 
         # A value a workflow cannot work with fails what asked for it (the update, or the run)
         # with its message, where by default it would fail the workflow task, retried forever.
         workflow_failure_exception_types=[ValueError],
+        **versioning(settings),
         **options,
     )
+
+
+def versioning(settings: Settings) -> dict:
+    """Worker Versioning, when the image names its build (`WORKER_BUILD_ID`; docs/deploying-changes.md):
+    the worker polls as that version of the deployment, and a running workflow moves to the
+    current version at its next task (auto-upgrade), so every change to a running workflow's
+    commands stays behind `workflow.patched`. Unset (`make dev`, the tests): unversioned."""
+    if not settings.worker_build_id:
+        return {}
+    version = WorkerDeploymentVersion(deployment_name=settings.worker_deployment_name, build_id=settings.worker_build_id)
+    return {"deployment_config": WorkerDeploymentConfig(
+        version=version, use_worker_versioning=True, default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE)}
 
 
 def workflow_runner(data_converter: DataConverter) -> WorkflowRunner:
@@ -271,48 +287,78 @@ class _ContextFree(WorkflowInstance):
 
 
 @contextlib.asynccontextmanager
-async def run_worker(client: Client, settings: Settings, **options) -> AsyncIterator[Worker]:
+async def run_worker(client: Client, settings: Settings, grace: timedelta = timedelta(), **options) -> AsyncIterator[Worker]:
     """The worker and, unless it runs as its own process (`WORKER_EMAIL_RELAY=false`), the email
-    relay beside it, woken by each email its activities queue."""
+    relay beside it, woken by each email its activities queue. Leaving, the worker stops polling
+    and gives its activities in flight `grace` to finish before cancelling them; the relay takes
+    no new email from the same moment and finishes the one it is sending within the same `grace`."""
+    options["graceful_shutdown_timeout"] = grace
     if not settings.worker_email_relay:
         async with build_worker(client, settings, **options) as worker:
             yield worker
         return
     relay = email_relay(settings)
-    async with delivering(relay), build_worker(client, settings, relay, **options) as worker:
-        yield worker
+    async with delivering(relay, grace) as stop_relay, build_worker(client, settings, relay, **options) as worker:
+        try:
+            yield worker
+        finally:
+            # Side by side, so stopping takes `grace` at most, not the worker's and then the relay's.
+            await asyncio.gather(worker.shutdown(), stop_relay())
 
 
 @contextlib.asynccontextmanager
-async def delivering(relay: EmailRelay) -> AsyncIterator[EmailRelay]:
+async def delivering(relay: EmailRelay, grace: timedelta = timedelta()) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """The relay running; leaving (or awaiting what this yields) stops it gracefully."""
     task = asyncio.create_task(relay.run(), name="email relay")
-    try:
-        yield relay
-    finally:
+
+    async def stop() -> None:
+        relay.stop()
+        finished, _ = await asyncio.wait({task}, timeout=grace.total_seconds())
+        if grace and not finished:
+            # Its thread runs on to the end of the SMTP conversation (or its 30 s timeout) before
+            # the process can exit; killed before then, the email is marked uncertain, never resent.
+            log.warning("email relay still sending after %s: leaving it", grace)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
+    try:
+        yield stop
+    finally:
+        await stop()  # at once if it has stopped already
+
+
+def metrics_runtime(settings: Settings) -> Runtime | None:
+    """The SDK's own metrics (polls, task latencies, slots in use, failures) for Prometheus on
+    WORKER_METRICS_PORT, or none when it is 0. A client's runtime is fixed when it connects, so
+    this comes first."""
+    if not settings.worker_metrics_port:
+        return None
+    address = f"{settings.metrics_host}:{settings.worker_metrics_port}"
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+
 
 async def main(relay_only: bool) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = get_settings()
+    configure_logging(settings.log_format)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):  # finish in-flight tasks, then leave
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    # Within compose's stop_grace_period (docker-compose.yml), before which nothing is killed.
+    grace = timedelta(seconds=settings.worker_shutdown_seconds)
     if relay_only:  # the outbox's own process: no Temporal, only the app database and SMTP
-        async with delivering(email_relay(settings)):
+        async with delivering(email_relay(settings), grace):
             log.info("email relay delivering the outbox to %s:%s", settings.smtp_host, settings.smtp_port)
             await stop.wait()
         log.info("email relay stopped")
         return
-    client = await connect(settings)
+    client = await connect(settings, metrics_runtime(settings))
     if settings.worker_search_attributes == "register":
         await register_search_attributes(client, settings.temporal_namespace)
     else:
         await verify_search_attributes(client, settings.temporal_namespace)
     await ensure_cycle_schedule(client, settings)
-    async with run_worker(client, settings, max_cached_workflows=settings.worker_max_cached_workflows):
+    async with run_worker(client, settings, grace, max_cached_workflows=settings.worker_max_cached_workflows):
         log.info("worker polling task queue %r on %s", settings.temporal_task_queue, settings.temporal_address)
         await stop.wait()
     log.info("worker stopped")

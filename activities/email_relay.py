@@ -22,6 +22,7 @@ and counts no deferral. Urgent email goes first in each round.
 import asyncio
 import logging
 import smtplib
+import threading
 from datetime import UTC, datetime, timedelta
 from email.header import Header
 from email.mime.text import MIMEText
@@ -55,6 +56,13 @@ class EmailRelay:
         self.max_deferrals = max_deferrals  # temporary refusals of one email before it is given up
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
+        self._stopping = threading.Event()  # read by the round's thread before each claim
+
+    def stop(self) -> None:
+        """Take no new email: the one being handed to the mail server is finished and recorded
+        (cut off, it could only be marked uncertain), then `run` returns. Called on the loop."""
+        self._stopping.set()
+        self._wake.set()
 
     def wake(self) -> None:
         """Called from activity threads after they commit an email: deliver it now."""
@@ -62,11 +70,11 @@ class EmailRelay:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self) -> None:
-        """Deliver until cancelled: on each wake-up, and every `poll` for retries that fall due."""
+        """Deliver until stopped (or cancelled): on each wake-up, and every `poll` for retries that fall due."""
         self._loop = asyncio.get_running_loop()
         listener = asyncio.create_task(self._listen()) if self.engine.dialect.name == "postgresql" else None
         try:
-            await self._deliver_until_cancelled()
+            await self._deliver_until_stopped()
         finally:
             if listener:
                 listener.cancel()
@@ -89,8 +97,8 @@ class EmailRelay:
                 log.warning("email relay not listening for new emails (%s); polling meanwhile", type(error).__name__)
                 await asyncio.sleep(self.poll.total_seconds())
 
-    async def _deliver_until_cancelled(self) -> None:
-        while True:
+    async def _deliver_until_stopped(self) -> None:
+        while not self._stopping.is_set():
             self._wake.clear()
             try:
                 await asyncio.to_thread(self.deliver_due)
@@ -110,6 +118,8 @@ class EmailRelay:
         sent, smtp, last = 0, None, self._last_due()
         try:
             for _ in range(ROUND if last is not None else 0):
+                if self._stopping.is_set():
+                    break  # the rest stay pending, for this relay's successor or another relay
                 record = self._claim_next(last)
                 if record is None:
                     break  # nothing more is due (or every due one is another relay's)

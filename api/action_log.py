@@ -4,13 +4,12 @@ it (`GET /action-log`). The database itself refuses to change or delete an entry
 
 import asyncio
 import logging
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pydantic import BaseModel
 from sqlalchemy import insert
@@ -32,9 +31,9 @@ def install(app: FastAPI) -> None:
 
 
 class ActionLog:
-    """Appends every acting request to the log before its answer's last byte goes out, and tags
-    the answer with its request ID. A plain ASGI middleware: `@app.middleware("http")` wraps
-    each request in a task and a stream of its own, a cost paid on every staff action."""
+    """Appends every acting request to the log, under its request ID, before its answer's last
+    byte goes out. A plain ASGI middleware: `@app.middleware("http")` wraps each request in a
+    task and a stream of its own, a cost paid on every staff action."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -42,8 +41,8 @@ class ActionLog:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        request_id = _request_id(Headers(scope=scope).get("x-request-id", ""))
-        scope.setdefault("state", {})["request_id"] = request_id
+        # The server's own ID for the request, on its answer and its log lines (api/metrics.py).
+        request_id = scope.get("state", {}).get("request_id") or uuid.uuid4().hex
         acts = scope["method"] in ACTS
         status, logged = 500, False  # 500 unless the app answers
 
@@ -51,7 +50,6 @@ class ActionLog:
             nonlocal status, logged
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
             elif message["type"] == "http.response.body" and not message.get("more_body") and acts and not logged:
                 logged = True
                 await _log(scope, request_id, status)
@@ -62,10 +60,6 @@ class ActionLog:
         finally:
             if acts and not logged:  # the app failed before answering
                 await _log(scope, request_id, status)
-
-
-def _request_id(given: str) -> str:
-    return given if re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", given) else uuid.uuid4().hex
 
 
 async def _log(scope: Scope, request_id: str, status: int) -> None:

@@ -115,11 +115,16 @@ async def get_audit(audit_id: str, request: Request, actor: Actor, svc: Svc) -> 
 
 @router.get("/{audit_id}/notifications", response_model=list[NotificationOut], dependencies=[permit("list_notifications")])
 async def list_notifications(audit_id: str, request: Request, actor: Actor, svc: Svc) -> list[NotificationOut]:
+    """The audit's messages: every one to PIAT and the senior leaders; to anyone else those sent
+    to them (findings about a previous practitioner, the PI&A Manager's notices and moderation
+    feedback are not everyone's on the audit)."""
     await checked_view(request, svc, audit_id)  # 404 for no such audit
     with Session(svc.engine) as session:
         rows = session.exec(
             select(NotificationRecord).where(NotificationRecord.audit_id == audit_id).order_by(NotificationRecord.id)
         ).all()
+    if not sees_every_audit(actor):
+        rows = [r for r in rows if actor.id in r.recipient_ids]
     return [
         NotificationOut(channel=r.channel, recipient_ids=r.recipient_ids, subject=r.subject, body=r.body,
                         at=r.at.isoformat(), delivery="pending" if r.delivery == "sending" else r.delivery,

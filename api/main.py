@@ -6,14 +6,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from fastapi.middleware.cors import CORSMiddleware
-from pydantic import BaseModel
-from sqlalchemy import text
 
-from api import (action_log, allocation, audit_tools, audits, cases, codec, cycles, disputes, errors, moderation, my_work,
-                 reports, safety, selections, self_selection)
-from api.deps import Services, Svc, check_auth_settings
+from api import (action_log, allocation, audit_tools, audits, cases, codec, cycles, disputes, errors, health, moderation,
+                 my_work, reports, safety, selections, self_selection)
+from api.deps import Services, check_auth_settings
+from api.logs import configure_logging
+from api.metrics import ApiMetrics, Observed, serving
 from models.settings import get_settings
-from models.staff import StaffDirectory
+from models.staff import directory_for
 from database import engine_for
 import web
 from temporal_client import connect
@@ -23,6 +23,14 @@ def settings_of(prepared: Services | None):
     return prepared.settings if prepared is not None else get_settings()
 
 
+def observe_outermost(app: FastAPI) -> None:
+    """Each request observed (its ID, metrics, log line) outside even the handler that answers an
+    unexpected failure, which Starlette puts outside every middleware `add_middleware` adds: that
+    answer and that handler's log line carry the request ID too."""
+    build = app.build_middleware_stack
+    app.build_middleware_stack = lambda: Observed(build(), app.state.metrics)
+
+
 def create_app(prepared: Services | None = None) -> FastAPI:
     """`prepared` lets tests hand in their own client, database and directory."""
 
@@ -30,18 +38,20 @@ def create_app(prepared: Services | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if prepared is None:
             settings = get_settings()
+            configure_logging(settings.log_format)  # after uvicorn's own set-up, which it replaces
             check_auth_settings(settings)
             app.state.services = Services(
                 settings=settings,
                 client=await connect(settings),
                 engine=engine_for(settings),
-                directory=StaffDirectory.load(settings.staff_directory),
+                directory=directory_for(settings),
             )
         else:
             if prepared.client is None:  # e.g. a test serving the app on its own event loop
                 prepared.client = await connect(prepared.settings)
             app.state.services = prepared
-        yield
+        with serving(app.state.metrics, app.state.services.settings):
+            yield
 
     # FastAPIOffline: FastAPI whose /docs and /redoc load Swagger UI and ReDoc from the app, not a
     # CDN (a blank page on a council machine with no route out).
@@ -55,34 +65,17 @@ def create_app(prepared: Services | None = None) -> FastAPI:
     if prepared is not None:
         check_auth_settings(prepared.settings)
         app.state.services = prepared  # also without a lifespan (httpx's ASGI transport)
+    app.state.metrics = ApiMetrics(lambda: services.engine if (services := getattr(app.state, "services", None)) else None)
+    observe_outermost(app)
     errors.install(app)
     action_log.install(app)
     for module in (allocation, audits, audit_tools, disputes, safety, self_selection, cases, selections, cycles,
-                   moderation, reports, my_work, action_log, codec, web):
+                   moderation, reports, my_work, action_log, codec, health, web):
         app.include_router(module.router)
     web.install(app)  # the staff pages' static files and sign-in redirect
     # The Web UI (another origin) calls the codec endpoint from the operator's browser.
     app.add_middleware(CORSMiddleware, allow_origins=settings_of(prepared).codec_cors_origins, allow_methods=["POST"],
                        allow_headers=["Authorization", "Content-Type", "X-Namespace"], allow_credentials=True)
-
-    class Health(BaseModel):
-        status: str
-        database: bool
-        temporal: bool
-
-    @app.get("/health", response_model=Health, tags=["operations"])
-    async def health(svc: Svc) -> Health:
-        try:
-            with svc.engine.connect() as connection:
-                connection.execute(text("select 1"))
-            database = True
-        except Exception:  # noqa: BLE001 - health reports, it does not raise
-            database = False
-        try:
-            temporal = await svc.client.service_client.check_health()
-        except Exception:  # noqa: BLE001
-            temporal = False
-        return Health(status="ok" if database and temporal else "degraded", database=database, temporal=temporal)
 
     return app
 

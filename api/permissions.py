@@ -54,13 +54,14 @@ class May:
     roles: tuple[Role, ...] = ()
     relations: tuple[Relation, ...] = ()
     anyone: bool = False  # any member of staff who is signed in
+    public: bool = False  # with `anyone`: no sign-in at all (the probes an orchestrator calls)
     # The one who asked to self-select: a request's ID ends `-by-<their staff ID>`, and their
     # emails link to its page.
     asker: bool = False
 
     def describe(self) -> str:
         if self.anyone:
-            return "anyone signed in"
+            return "anyone, without signing in" if self.public else "anyone signed in"
         who = [ROLE_NAMES.get(r, r.value) for r in self.roles] + [r.value for r in self.relations]
         who += ["the one who asked"] if self.asker else []
         return " or ".join(filter(None, (", ".join(who[:-1]), who[-1])))
@@ -134,7 +135,8 @@ PERMISSIONS: dict[str, May] = {
     "my_work": May(anyone=True),
     # operations
     "read_action_log": May(roles=(Role.PIAT,)),
-    "health": May(anyone=True),
+    "livez": May(anyone=True, public=True),
+    "readyz": May(anyone=True, public=True),
 }
 
 

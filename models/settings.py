@@ -9,6 +9,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic import field_validator
 from typing import Annotated, Literal
 
+from models.staff_ldap import LdapSettings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -48,7 +50,11 @@ class Settings(BaseSettings):
     oidc_issuer: str = ""
     oidc_audience: str = ""
     oidc_staff_claim: str = "sub"  # the claim holding the staff ID
-    staff_directory: Path = ROOT / "data" / "staff.dev.toml"  # re-read whenever the file changes
+    # A .toml or .csv file's path, re-read whenever the file changes, or `ldap`: the council's
+    # directory (STAFF_LDAP_*), searched again every STAFF_DIRECTORY_REFRESH_SECONDS (docs/directory.md).
+    staff_directory: Literal["ldap"] | Path = ROOT / "data" / "staff.dev.toml"
+    staff_directory_refresh_seconds: float = Field(default=300, gt=0)
+    staff_ldap: LdapSettings = Field(default_factory=LdapSettings)  # its own STAFF_LDAP_* variables
     email_retry_max_seconds: float = 300  # the relay's longest wait between SMTP attempts
     email_relay_poll_seconds: float = 5  # how often the relay looks for retries that fell due
     # How often the mail server may defer one email (a 4xx for it: a full mailbox, greylisting)
@@ -73,9 +79,26 @@ class Settings(BaseSettings):
     # cache and so sticky queues: every task replays the history. The fault tests' workers run
     # with 0 because the time-skipping server never hands a killed worker's sticky tasks back.
     worker_max_cached_workflows: int = 1000
+    # On SIGTERM the worker stops polling and its relay takes no new email; this long is given to
+    # the activities in flight and the email being sent to finish (then they are cancelled).
+    # Less than compose's stop_grace_period for the worker, which kills it after that.
+    worker_shutdown_seconds: float = Field(default=30, ge=0)
+    # Worker Versioning (docs/deploying-changes.md): the image's build, e.g. its tag. Empty: the
+    # worker is unversioned (`make dev`, the tests). The deployment groups every build of the worker.
+    worker_build_id: str = ""
+    worker_deployment_name: str = Field(default="qsaf", pattern=r"^[^.]+$")  # no dot: `<name>.<build id>`
     # How long a worker may hold a workflow task before Temporal hands it to another: what a
     # crashed worker's task costs. Temporal's default.
     workflow_task_timeout_seconds: float = 10
+
+    # Prometheus metrics, each on a port of its own and never on the API's public one: the
+    # worker's Temporal SDK metrics, and the API's requests and work in progress. 0 or empty: off.
+    worker_metrics_port: int = Field(default=9464, ge=0, le=65535)
+    api_metrics_port: int = Field(default=9465, ge=0, le=65535)
+    metrics_host: str = "0.0.0.0"  # what both listen on (`make dev`: 127.0.0.1)
+    # text: readable lines for a terminal (`make dev`); json: one object a line for a log
+    # collector (the image sets it). Either way a request's lines carry its request ID.
+    log_format: Literal["text", "json"] = "text"
 
     # Calendar (R-CAL-1, R-CAL-2)
     timezone: str = "Europe/London"
@@ -109,6 +132,11 @@ class Settings(BaseSettings):
     @classmethod
     def _split_origins(cls, value: object) -> object:
         return [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
+
+    @field_validator("worker_metrics_port", "api_metrics_port", mode="before")
+    @classmethod
+    def _empty_port_is_off(cls, value: object) -> object:
+        return 0 if isinstance(value, str) and not value.strip() else value
 
     @field_validator("closure_days", mode="before")
     @classmethod

@@ -22,7 +22,8 @@ TEMPORAL_DB = DATA / "temporal.db"
 MAILBOX = DATA / "mailbox"
 APP_DB = DATA / "qsaf.db"  # models.settings' default DATABASE_URL
 PAYLOAD_KEYS = DATA / "payload-keys.json"  # a local key for workflow payloads, made on first start
-PORTS = {"Temporal": 7233, "Temporal Web UI": 8233, "mail catcher": 1025, "API": 8000}
+PORTS = {"Temporal": 7233, "Temporal Web UI": 8233, "mail catcher": 1025, "API": 8000,
+         "worker metrics": 9464, "API metrics": 9465}  # models.settings' WORKER_/API_METRICS_PORT
 STOP_GRACE_SECONDS = 10
 
 sys.path.insert(0, str(ROOT))
@@ -72,7 +73,7 @@ def wait_until(ready, what: str, timeout: float = 60) -> None:
 
 def api_healthy() -> bool:
     try:
-        with urllib.request.urlopen("http://127.0.0.1:8000/health", timeout=2):
+        with urllib.request.urlopen("http://127.0.0.1:8000/readyz", timeout=2):
             return True
     except (urllib.error.URLError, OSError):
         return False
@@ -119,6 +120,7 @@ def banner() -> None:
  Pages for staff  http://localhost:8000/app/  (sign in as anyone in the directory below)
  API docs         http://localhost:8000/docs
  Temporal Web UI  http://localhost:8233  (filter workflows with AuditStage="awaiting_qa")
+ Metrics          http://localhost:9464/metrics (worker), http://localhost:9465/metrics (API)  (Prometheus)
  Mailbox          {(MAILBOX / "new").relative_to(ROOT)}/  (a Maildir: one file per email)
  Databases        {TEMPORAL_DB.relative_to(ROOT)} (Temporal), {app_db} (the app)
 
@@ -147,7 +149,8 @@ def main() -> int:
     env = os.environ.copy()
     # Dev sign-in (`dev-<staff id>`) on this machine only: the API refuses it without ALLOW_DEV_AUTH.
     dev = {"TEMPORAL_ADDRESS": "localhost:7233", "SMTP_HOST": "localhost", "SMTP_PORT": "1025",
-           "AUTH_MODE": "dev", "ALLOW_DEV_AUTH": "true", "PAYLOAD_KEYS_FILE": str(PAYLOAD_KEYS)}
+           "AUTH_MODE": "dev", "ALLOW_DEV_AUTH": "true", "PAYLOAD_KEYS_FILE": str(PAYLOAD_KEYS),
+           "METRICS_HOST": "127.0.0.1"}  # the metrics on this machine only
     if not PAYLOAD_KEYS.exists():
         new_key_file(PAYLOAD_KEYS, "dev-1")
     for key, value in dev.items():
@@ -169,7 +172,7 @@ def main() -> int:
                                "-c", "aiosmtpd.handlers.Mailbox", str(MAILBOX)])
         start("worker", [str(BIN / "python"), "worker.py"], env)
         start("API", [str(BIN / "uvicorn"), "api.main:app", "--host", "127.0.0.1", "--port", "8000"], env)
-        wait_until(api_healthy, "the API (http://127.0.0.1:8000/health)")
+        wait_until(api_healthy, "the API (http://127.0.0.1:8000/readyz)")
         banner()
         while True:
             check_children()

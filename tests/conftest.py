@@ -18,7 +18,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from models.settings import ROOT, Settings
-from models.staff import StaffDirectory
+from models.staff import StaffDirectory, directory_for
 from database import make_engine
 from models.tables import NotificationRecord
 from tests.dates import YEAR, at, cycle_opens, first_working_day
@@ -98,12 +98,13 @@ def settings(tmp_path, smtp, database_url) -> Settings:
         allow_dev_auth=True,
         email_retry_max_seconds=0.5,  # a mail server back up is retried within the test's patience
         email_relay_poll_seconds=0.1,
+        worker_metrics_port=0, api_metrics_port=0,  # tests side by side would share the default ports
     )
 
 
 @pytest.fixture
 def directory(settings) -> StaffDirectory:
-    return StaffDirectory.load(settings.staff_directory)
+    return directory_for(settings)
 
 
 @pytest_asyncio.fixture

@@ -19,7 +19,7 @@ STAFF = ["piat1", "piatmgr1", "tm1", "tm2", "sw1", "sw2", "sw3", "hos1", "sm1", 
 # tm1's team, safeguarding, CP Chair / IRO iro1); hos1 heads safeguarding, tm2's service.
 RELATIONS = {"tm2": {Relation.AUDITOR}, "sw1": {Relation.PRACTITIONER}, "tm1": {Relation.TEAM_MANAGER},
              "hos1": {Relation.HEAD_OF_SERVICE, Relation.AUDITORS_HEAD_OF_SERVICE}, "iro1": {Relation.CP_CHAIR_OR_IRO}}
-UNSCOPED = {"health", "openapi"}
+UNSCOPED = {"livez", "readyz", "openapi"}
 ASKER = "tm2"  # who asks to self-select below (tests.test_self_selection.ask)
 
 

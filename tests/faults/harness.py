@@ -93,25 +93,33 @@ def worker_environment(settings: Settings, temporal_address: str, cached_workflo
         # No cache, so no sticky queue: the time-skipping server never hands a killed worker's
         # sticky tasks back to the shared queue, so each task must be one any worker can take.
         "WORKER_MAX_CACHED_WORKFLOWS": str(cached_workflows),
+        "WORKER_METRICS_PORT": "0",  # workers side by side would share the default port
     }
 
 
 class WorkerProcesses:
-    """`python worker.py` subprocesses, at most one alive; all killed in `close()`."""
+    """`python worker.py` subprocesses, `count` of them kept alive by `supervise` (one unless a
+    test says otherwise); all killed in `close()`."""
 
     READY_LINE = "worker polling task queue"
     MAX_STARTS = 20  # a worker that dies on its own must fail the test, not restart forever
 
-    def __init__(self, environment: dict[str, str], logs: Path) -> None:
-        self.environment, self.logs = environment, logs
+    def __init__(self, environment: dict[str, str], logs: Path, count: int = 1) -> None:
+        self.environment, self.logs, self.count = environment, logs, count
         self.started: list[subprocess.Popen] = []
+        self.terminated: list[subprocess.Popen] = []  # SIGTERMed: finishing their work, then gone
         self.kills = 0
         self.down_until = 0.0  # monotonic: `supervise` starts no worker before
 
     @property
+    def running(self) -> list[subprocess.Popen]:
+        """Alive and not told to stop, oldest first."""
+        return [p for p in self.started if p.poll() is None and p not in self.terminated]
+
+    @property
     def current(self) -> subprocess.Popen | None:
-        alive = [p for p in self.started if p.poll() is None]
-        return alive[-1] if alive else None
+        running = self.running
+        return running[-1] if running else None
 
     def start(self) -> subprocess.Popen:
         assert len(self.started) < self.MAX_STARTS, f"{self.MAX_STARTS} workers started; the last:\n{self._log(-1)}"
@@ -124,13 +132,17 @@ class WorkerProcesses:
     def _log(self, index: int) -> str:
         return (self.logs / f"worker-{index % len(self.started)}.log").read_text(errors="replace")
 
+    def log_of(self, proc: subprocess.Popen) -> str:
+        return self._log(self.started.index(proc))
+
     async def ready(self, proc: subprocess.Popen, timeout: float = 30) -> bool:
-        """Polling, as its log says; False if it was killed first (a kill may come from the SMTP
-        server's thread at any moment). Fails with the log if it died of anything else."""
+        """Polling, as its log says; False if it was killed or told to stop first (a kill may come
+        from the SMTP server's thread at any moment). Fails with the log if it died of anything else."""
         index, deadline = self.started.index(proc), time.monotonic() + timeout
         while self.READY_LINE not in self._log(index):
             if proc.poll() is not None:
-                assert proc.returncode == -signal.SIGKILL, f"worker exited {proc.returncode}:\n{self._log(index)}"
+                assert proc.returncode == -signal.SIGKILL or proc in self.terminated, (
+                    f"worker exited {proc.returncode}:\n{self._log(index)}")
                 return False
             assert time.monotonic() < deadline, f"worker not polling after {timeout} s:\n{self._log(index)}"
             await asyncio.sleep(0.1)
@@ -152,10 +164,11 @@ class WorkerProcesses:
             await asyncio.sleep(0.05)
 
     async def supervise(self) -> None:
-        """Keep a worker running, as a process manager would: start a new one whenever none is,
-        once a kill's chosen downtime is over. Runs until cancelled."""
+        """Keep `count` workers running, as a process manager would: start a new one whenever
+        fewer are (one told to stop no longer counts), once a kill's chosen downtime is over.
+        Runs until cancelled."""
         while True:
-            if self.current is None and time.monotonic() >= self.down_until:
+            if len(self.running) < self.count and time.monotonic() >= self.down_until:
                 await self.start_ready()
             await asyncio.sleep(0.05)
 
@@ -167,6 +180,15 @@ class WorkerProcesses:
         self.down_until = time.monotonic() + down_for
         os.kill(proc.pid, signal.SIGKILL)
         self.kills += 1
+
+    def terminate(self, proc: subprocess.Popen | None = None) -> subprocess.Popen:
+        """SIGTERM, as `docker compose stop` or a rolling deploy sends: the worker finishes what
+        it holds and exits; `supervise` starts its replacement at once."""
+        proc = proc or self.current
+        assert proc is not None, "no worker to stop"
+        self.terminated.append(proc)
+        proc.send_signal(signal.SIGTERM)
+        return proc
 
     def close(self) -> None:
         for proc in self.started:
