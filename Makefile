@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install dev test test-faults demo bench browser faketime postgres slapd migrate lock clean
+.PHONY: install dev test test-faults demo bench browser faketime postgres slapd migrate lock purge clean
 
 install: $(STAMP)
 
@@ -62,6 +62,10 @@ lock: $(STAMP)  ## requirements/runtime.lock from pyproject.toml (pip-compile --
 # API and the worker start; `make dev` and the tests migrate as each process starts).
 migrate: $(STAMP)  ## alembic upgrade head on DATABASE_URL
 	$(BIN)/python -m alembic upgrade head
+
+# What the weekly `retention-purge` Schedule does, now: PURGE_ARGS=--dry-run only counts it.
+purge: $(STAMP)  ## blank email bodies and delete action-log rows past their retention (RETENTION_*)
+	$(BIN)/python -m scripts.purge $(PURGE_ARGS)
 
 # The suite holds on any date: CI runs it once more with the clock moved, `faketime -f +400d make test`.
 faketime:  ## Debian's faketime (libfaketime), installed when missing

@@ -41,7 +41,10 @@ def make_engine(database_url: str, sqlite_synchronous: str | None = None, migrat
     sqlite = database_url.startswith("sqlite")
     if sqlite and database_url.startswith("sqlite:///"):
         Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(database_url, **({"connect_args": {"check_same_thread": False}} if sqlite else {}) | options)
+    # hide_parameters: a failed statement's error (and so every log and activity failure that
+    # carries it) names the statement, never the values: an email's body, a concern's words.
+    engine = create_engine(database_url, hide_parameters=True,
+                           **({"connect_args": {"check_same_thread": False}} if sqlite else {}) | options)
     if sqlite:
         # The worker writes while the API reads, from two processes: WAL lets readers go on.
         @event.listens_for(engine, "connect")

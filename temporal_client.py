@@ -72,6 +72,35 @@ def new_key_file(path: Path, key_id: str) -> None:
     path.chmod(0o600)
 
 
+MIN_ID_KEY_CHARS = 32
+
+
+def new_id_key_file(path: Path) -> None:
+    """A fresh workflow-ID key (what `make dev` makes in .data/ on first start), readable by its owner only."""
+    import secrets
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(32) + "\n")
+
+
+def workflow_id_key(settings: Settings) -> bytes | None:
+    """The key audit IDs are made with: WORKFLOW_ID_KEY_FILE's text, else WORKFLOW_ID_KEY; None without either."""
+    if settings.workflow_id_key_file:
+        try:
+            text = settings.workflow_id_key_file.read_text().strip()
+        except OSError as error:
+            raise RuntimeError(f"WORKFLOW_ID_KEY_FILE {settings.workflow_id_key_file} cannot be read: {error.strerror}") from None
+    elif settings.workflow_id_key:
+        text = settings.workflow_id_key.get_secret_value().strip()
+    else:
+        return None
+    if len(text) < MIN_ID_KEY_CHARS:
+        raise RuntimeError(f"the workflow-ID key must be at least {MIN_ID_KEY_CHARS} characters; make one with "
+                           "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+    return text.encode()
+
+
 def codec_for(settings: Settings) -> EncryptionCodec | None:
     return EncryptionCodec.from_file(settings.payload_keys_file) if settings.payload_keys_file else None
 

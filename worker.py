@@ -39,6 +39,7 @@ from activities.email_text import EmailText
 from activities.moderation import ModerationActivities
 from activities.notify import NotifyActivities, OutboxMosaic
 from activities.persistence import PersistenceActivities
+from activities.retention import RetentionActivities, RetentionPolicy
 from api.logs import configure_logging
 from models import search_attributes
 from models.cycle_views import CycleStarterInput
@@ -52,12 +53,15 @@ from workflows.audit import AuditWorkflow
 from workflows.cycle import CycleStarterWorkflow, CycleWorkflow
 from workflows.dispute import DisputeWorkflow
 from workflows.moderation import ModerationPanelWorkflow
+from workflows.retention import RetentionWorkflow
 from workflows.safety import SafetyConcernWorkflow
 from workflows.self_selection import SelfSelectionWorkflow
 
 log = logging.getLogger("qsaf.worker")
 CYCLE_SCHEDULE_ID = "audit-cycles"
-WORKFLOWS = [AuditWorkflow, DisputeWorkflow, SafetyConcernWorkflow, SelfSelectionWorkflow, CycleStarterWorkflow, CycleWorkflow, ModerationPanelWorkflow]
+RETENTION_SCHEDULE_ID = "retention-purge"
+WORKFLOWS = [AuditWorkflow, DisputeWorkflow, SafetyConcernWorkflow, SelfSelectionWorkflow, CycleStarterWorkflow, CycleWorkflow, ModerationPanelWorkflow,
+             RetentionWorkflow]
 
 
 async def register_search_attributes(client: Client, namespace: str) -> None:
@@ -121,24 +125,45 @@ def cycle_schedule(settings: Settings) -> Schedule:
     return Schedule(action=action, spec=spec, policy=SchedulePolicy(catchup_window=timedelta(days=28)))
 
 
+def retention_schedule(settings: Settings) -> Schedule:
+    """Every Sunday at 03:00 London time, when nobody works: the purge's one transaction holds
+    the rows it blanks or deletes."""
+    spec = ScheduleSpec(
+        calendars=[ScheduleCalendarSpec(day_of_week=[ScheduleRange(0)], hour=[ScheduleRange(3)],
+                                        comment="weekly, what is past its retention (RETENTION_*)")],
+        time_zone_name=settings.timezone,
+    )
+    action = ScheduleActionStartWorkflow(RetentionWorkflow.run, id=RETENTION_SCHEDULE_ID, task_queue=settings.temporal_task_queue,
+                                         static_summary="purge what is past its retention")
+    # A week missed is caught up when the worker is back; the next run would purge it anyway.
+    return Schedule(action=action, spec=spec, policy=SchedulePolicy(catchup_window=timedelta(days=7)))
+
+
 async def ensure_cycle_schedule(client: Client, settings: Settings) -> None:
+    await ensure_schedule(client, CYCLE_SCHEDULE_ID, cycle_schedule(settings), "cycles")
+
+
+async def ensure_retention_schedule(client: Client, settings: Settings) -> None:
+    await ensure_schedule(client, RETENTION_SCHEDULE_ID, retention_schedule(settings), "retention purges")
+
+
+async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule, what: str) -> None:
     """Create the Schedule, or bring an existing one's spec and action in line with this code
     (an operator's pause stays as it is)."""
-    schedule = cycle_schedule(settings)
     try:
-        await client.create_schedule(CYCLE_SCHEDULE_ID, schedule)
-        log.info("created schedule %r", CYCLE_SCHEDULE_ID)
+        await client.create_schedule(schedule_id, schedule)
+        log.info("created schedule %r", schedule_id)
     except RPCError as error:
         if error.status is not RPCStatusCode.UNIMPLEMENTED:
             raise
-        # The time-skipping test server has no Schedules: its tests start cycles as the Schedule would.
-        log.warning("this Temporal server has no Schedules: cycles will not start by themselves")
+        # The time-skipping test server has no Schedules: its tests start runs as the Schedule would.
+        log.warning("this Temporal server has no Schedules: %s will not start by themselves", what)
     except ScheduleAlreadyRunningError:
         def updated(current: ScheduleUpdateInput) -> ScheduleUpdate:
             schedule.state = current.description.schedule.state
             return ScheduleUpdate(schedule=schedule)
 
-        await client.get_schedule_handle(CYCLE_SCHEDULE_ID).update(updated)
+        await client.get_schedule_handle(schedule_id).update(updated)
 
 
 def email_relay(settings: Settings) -> EmailRelay:
@@ -191,6 +216,7 @@ def activities_for(client: Client, settings: Settings, relay: EmailRelay | None 
         persistence.save_dispute_snapshot,
         moderation.draw_moderation,
         moderation.save_moderation_panel,
+        RetentionActivities(engine, RetentionPolicy.of(settings)).purge_past_retention,
     ]
 
 
@@ -358,6 +384,7 @@ async def main(relay_only: bool) -> None:
     else:
         await verify_search_attributes(client, settings.temporal_namespace)
     await ensure_cycle_schedule(client, settings)
+    await ensure_retention_schedule(client, settings)
     async with run_worker(client, settings, grace, max_cached_workflows=settings.worker_max_cached_workflows):
         log.info("worker polling task queue %r on %s", settings.temporal_task_queue, settings.temporal_address)
         await stop.wait()

@@ -1,6 +1,8 @@
 """Attributable: every request that acts, allowed or refused, is appended to the action log
-(who, what, on which audit, when, with what outcome, under which request ID), and PIAT can read
-it (`GET /action-log`). The database itself refuses to change or delete an entry."""
+(who, what, on which audit, when, with what outcome, under which request ID), and so is every
+read of a child's audit, its emails, a dispute or a safety concern (who read which, when: the
+route's template and the IDs, never what was shown). PIAT can read it (`GET /action-log`). The
+database itself refuses to change an entry, or delete one before its retention has passed."""
 
 import asyncio
 import logging
@@ -23,6 +25,15 @@ from models.tables import ActionLogEntry
 log = logging.getLogger("qsaf.api")
 router = APIRouter(tags=["operations"])
 ACTS = {"POST", "PUT", "PATCH", "DELETE"}
+# Reads of what is about a child, by the JSON API or a staff page: an access record, as a case
+# file's is. A list is one entry (the IDs it showed are not kept). Other reads (cycles, reports,
+# one's own work) are not logged: they are the service's, not a child's.
+READS = {
+    "/audits", "/audits/{audit_id}", "/audits/{audit_id}/notifications",
+    "/disputes", "/disputes/{dispute_id}", "/safety-concerns", "/safety-concerns/{concern_id}",
+    "/app/audits", "/app/audits/{audit_id}", "/app/disputes", "/app/disputes/{dispute_id}",
+    "/app/safety-concerns/{concern_id}",
+}
 APPEND = insert(ActionLogEntry.__table__)
 
 
@@ -43,14 +54,13 @@ class ActionLog:
             return await self.app(scope, receive, send)
         # The server's own ID for the request, on its answer and its log lines (api/metrics.py).
         request_id = scope.get("state", {}).get("request_id") or uuid.uuid4().hex
-        acts = scope["method"] in ACTS
         status, logged = 500, False  # 500 unless the app answers
 
         async def answer(message: Message) -> None:
             nonlocal status, logged
             if message["type"] == "http.response.start":
                 status = message["status"]
-            elif message["type"] == "http.response.body" and not message.get("more_body") and acts and not logged:
+            elif message["type"] == "http.response.body" and not message.get("more_body") and not logged and _kept(scope):
                 logged = True
                 await _log(scope, request_id, status)
             await send(message)
@@ -58,8 +68,16 @@ class ActionLog:
         try:
             await self.app(scope, receive, answer)
         finally:
-            if acts and not logged:  # the app failed before answering
+            if not logged and _kept(scope):  # the app failed before answering
                 await _log(scope, request_id, status)
+
+
+def _kept(scope: Scope) -> bool:
+    """An action, or a read of a child's records: known only once the router has matched the
+    route (it sets `route` in the scope), so asked as the answer ends."""
+    if scope["method"] in ACTS:
+        return True
+    return scope["method"] == "GET" and getattr(scope.get("route"), "path", None) in READS
 
 
 async def _log(scope: Scope, request_id: str, status: int) -> None:

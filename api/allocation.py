@@ -5,6 +5,7 @@ self-selection (api/self_selection.py) allocate through the same checks."""
 
 import asyncio
 import hashlib
+import hmac
 import itertools
 from datetime import date, datetime
 
@@ -74,11 +75,15 @@ ENDED_IN_ERROR = {
 }
 
 
-def audit_id_for(cycle: str, kind: AuditKind, case_ref: str) -> str:
+def audit_id_for(cycle: str, kind: AuditKind, case_ref: str, key: bytes | None) -> str:
     """One ID per case, cycle and kind, so that Temporal's one workflow per ID settles a race
-    between two allocations. The case reference is hashed so that IDs have one shape; the hash
-    of a case identifier is not personal data."""
-    return f"{cycle}-{KIND_CODES[kind]}-{hashlib.sha256(case_ref.encode()).hexdigest()[:10]}"
+    between two allocations. The case reference goes in as an HMAC under the deployment's key:
+    case references are few and follow a pattern, so anyone who can list workflows could hash
+    every one and read a plain hash back. Without a key (dev only; oidc refuses to start) the
+    plain hash, as audits allocated before the key have: they keep those IDs, and their rows
+    still hold their cases (`refuse_projected_duplicate`)."""
+    digest = hmac.new(key, case_ref.encode(), hashlib.sha256) if key else hashlib.sha256(case_ref.encode())
+    return f"{cycle}-{KIND_CODES[kind]}-{digest.hexdigest()[:10]}"
 
 
 async def start_audit(svc: Svc, audit: AuditInput, request: str | None, first_update=None) -> WorkflowHandle:
@@ -143,9 +148,10 @@ SAME_CASE_CYCLE_KIND = select(_AUDITS.c.audit_id, _AUDITS.c.stage).where(  # bui
 
 async def refuse_projected_duplicate(svc: Svc, audit: AuditInput) -> None:
     """The list's projection also knows audits Temporal cannot settle: those whose history is
-    gone, and those allocated under another ID (before IDs came from the case). One whose history
-    is gone short of `completed` ended in error (an operator terminated it; its last save was
-    before): like one whose history is kept, it frees the case."""
+    gone, and those allocated under another ID (before IDs came from the case, or before they
+    were keyed: `audit_id_for`). One whose history is gone short of `completed` ended in error
+    (an operator terminated it; its last save was before): like one whose history is kept, it
+    frees the case."""
     with svc.engine.connect() as connection:
         existing = connection.execute(
             SAME_CASE_CYCLE_KIND, {"case_ref": audit.case_ref, "cycle": audit.cycle, "kind": audit.kind.value}).all()
@@ -194,7 +200,7 @@ def check_allocation(body: AllocationRequest, actor: StaffMember, svc: Svc, now:
     hos = directory.head_of_service_of(practitioner.id)
     piat_managers = directory.with_role(Role.PIAT_MANAGER)
     return AuditInput(
-        audit_id=audit_id_for(body.cycle, body.kind, body.case_ref),
+        audit_id=audit_id_for(body.cycle, body.kind, body.case_ref, svc.workflow_id_key),
         case_ref=body.case_ref,
         service_area=body.service_area,
         kind=body.kind,

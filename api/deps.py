@@ -1,6 +1,8 @@
 """Dependencies: the services the app holds, and the acting member of staff."""
 
 import logging
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property, lru_cache
@@ -22,6 +24,7 @@ from models.enums import Role
 from models.payloads import CalendarDays
 from models.settings import Settings
 from models.staff import StaffDirectory, StaffMember
+from temporal_client import workflow_id_key
 
 log = logging.getLogger("qsaf.api")
 
@@ -37,6 +40,11 @@ class Services:
     @cached_property
     def calendar(self) -> WorkingCalendar:
         return calendar_for(self.settings)
+
+    @cached_property
+    def workflow_id_key(self) -> bytes | None:
+        """The key audit IDs are made with (api/allocation.py), read once."""
+        return workflow_id_key(self.settings)
 
     def recorded_days(self, now: datetime) -> CalendarDays:
         """The council's closed days from the day before `now` (UTC) on, as an audit records them with its
@@ -66,6 +74,12 @@ def check_auth_settings(settings: Settings) -> None:
                            "(make dev and the tests set it); production uses AUTH_MODE=oidc")
     if settings.auth_mode == "oidc" and not (settings.oidc_jwks_url and settings.oidc_issuer and settings.oidc_audience):
         raise RuntimeError("AUTH_MODE=oidc needs OIDC_JWKS_URL, OIDC_ISSUER and OIDC_AUDIENCE")
+    # Read now, so that a key file that cannot be read stops the start, not the first allocation.
+    if workflow_id_key(settings) is None:
+        if settings.auth_mode == "oidc":
+            raise RuntimeError("AUTH_MODE=oidc needs WORKFLOW_ID_KEY_FILE (or WORKFLOW_ID_KEY): without it audit IDs "
+                               "carry a plain hash of the case reference, which anyone who can list workflows can reverse")
+        log.warning("WORKFLOW_ID_KEY_FILE is not set: audit IDs carry a plain hash of the case reference")
 
 
 async def current_staff(
@@ -105,7 +119,8 @@ def _verified_claim(settings: Settings, token: str) -> str:
     """AUTH_MODE=oidc: the token's signature against the issuer's published keys (by `kid`), its
     algorithm, issuer, audience, expiry and not-before; then the claim naming the staff ID."""
     try:
-        key = _jwks(settings.oidc_jwks_url).get_signing_key_from_jwt(token)
+        jwks = _jwks(settings.oidc_jwks_url, settings.oidc_jwks_lifespan_seconds, settings.oidc_jwks_cooldown_seconds)
+        key = jwks.get_signing_key_from_jwt(token)
         claims = jwt.decode(
             token, key.key, algorithms=SIGNING_ALGORITHMS, audience=settings.oidc_audience, issuer=settings.oidc_issuer,
             options={"require": ["exp", "iss", "aud", settings.oidc_staff_claim]}, leeway=30,
@@ -119,31 +134,47 @@ def _verified_claim(settings: Settings, token: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def _jwks(url: str) -> "jwt.PyJWKClient | FileJwks":
-    """One client per JWKS URL: it caches the keys, and fetches again for a `kid` it has not seen
-    (so the identity provider can rotate keys without a restart)."""
+def _jwks(url: str, lifespan: float, cooldown: float) -> "jwt.PyJWKClient | FileJwks":
+    """One client per JWKS URL. Its keys are trusted as long as the set they came in: after
+    `lifespan` the set is read again, so a key the identity provider withdrew is refused from
+    then on. A `kid` not in the set reads it again at once (a rotation), at most once per
+    `cooldown` (PyJWT's `cooldown_duration`, from 2.14)."""
     if url.startswith("file://"):
-        return FileJwks(Path(url2pathname(urlparse(url).path)))
-    return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
+        return FileJwks(Path(url2pathname(urlparse(url).path)), lifespan)
+    # No `cache_keys`: that cache keeps each key it has handed out for ever, withdrawn or not.
+    return jwt.PyJWKClient(url, lifespan=lifespan, cooldown_duration=cooldown)
 
 
 class FileJwks:
     """The issuer's keys from a file (PyJWKClient reads only http/https): for a deployment that
-    distributes its JWKS as a file, and for tests. Read on each look-up, so a rotation applies at once."""
+    distributes its JWKS as a file, and for tests. Parsed once per version of the file: read again
+    as soon as it changes (its inode, size or modification time), so a rotation applies at once,
+    and at least every `lifespan` besides (a rewrite within the file system's timestamp
+    granularity, to the same size, leaves those unchanged)."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, lifespan: float):
+        self.path, self.lifespan = path, lifespan
+        self._lock = threading.Lock()  # look-ups come from the thread pool
+        self._read: tuple[tuple[int, int, int], float, jwt.PyJWKSet] | None = None  # (version, when, keys)
 
     def get_signing_key_from_jwt(self, token: str) -> jwt.PyJWK:
         kid = jwt.get_unverified_header(token).get("kid")
-        try:
-            keys = jwt.PyJWKSet.from_json(self.path.read_text())
-        except OSError as error:
-            raise jwt.PyJWKClientConnectionError(f"cannot read {self.path}: {error}") from None
-        for key in keys.keys:
+        for key in self._keys().keys:
             if key.key_id == kid:
                 return key
         raise jwt.PyJWKClientError(f'Unable to find a signing key that matches: "{kid}"')
+
+    def _keys(self) -> jwt.PyJWKSet:
+        with self._lock:
+            try:
+                stat = self.path.stat()
+                version = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+                now = time.monotonic()
+                if self._read is None or self._read[0] != version or now - self._read[1] > self.lifespan:
+                    self._read = (version, now, jwt.PyJWKSet.from_json(self.path.read_text()))
+            except OSError as error:
+                raise jwt.PyJWKClientConnectionError(f"cannot read {self.path}: {error}") from None
+            return self._read[2]
 
 
 def _unauthorised(message: str) -> HTTPException:

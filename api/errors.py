@@ -5,6 +5,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.client import RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -35,7 +36,7 @@ def install(app: FastAPI) -> None:
         cause = error.cause
         if isinstance(cause, ApplicationError) and cause.type in STATUS_BY_TYPE:
             return JSONResponse({"detail": cause.message}, status_code=STATUS_BY_TYPE[cause.type])
-        log.error("update failed unexpectedly: %s", cause)
+        log.error("update failed unexpectedly: %s", type(cause).__name__)  # its message may quote the request
         return JSONResponse({"detail": "the action could not be completed; try again"}, status_code=500)
 
     @app.exception_handler(RPCTimeoutOrCancelledError)
@@ -54,6 +55,23 @@ def install(app: FastAPI) -> None:
             return _did_not_answer(request)  # a query past its rpc_timeout
         log.error("temporal call failed: %s", error.status)
         return JSONResponse({"detail": "the workflow service is unavailable; try again shortly"}, status_code=503)
+
+
+class Answered:
+    """Just outside Starlette's last-resort handler, which answers an unexpected failure (the 500
+    above, whose log line names its type and route) and then raises it again for the server to
+    log: uvicorn would log it once more with its traceback and message, which can hold what the
+    request carried. Answered and logged, it stops here."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except Exception:  # noqa: BLE001 - answered and logged, without the message, inside
+            if scope["type"] != "http":
+                raise
 
 
 def validation_body(errors: list[dict]) -> dict:

@@ -5,14 +5,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
-from fastapi.middleware.cors import CORSMiddleware
 
 from api import (action_log, allocation, audit_tools, audits, cases, codec, cycles, disputes, errors, health, moderation,
                  my_work, reports, safety, selections, self_selection)
+from api.body_limit import BodyLimit
 from api.deps import Services, check_auth_settings
 from api.logs import configure_logging
 from api.metrics import ApiMetrics, Observed, serving
-from models.settings import get_settings
+from models.settings import Settings, get_settings
 from models.staff import directory_for
 from database import engine_for
 import web
@@ -23,12 +23,15 @@ def settings_of(prepared: Services | None):
     return prepared.settings if prepared is not None else get_settings()
 
 
-def observe_outermost(app: FastAPI) -> None:
+def observe_outermost(app: FastAPI, settings: Settings) -> None:
     """Each request observed (its ID, metrics, log line) outside even the handler that answers an
     unexpected failure, which Starlette puts outside every middleware `add_middleware` adds: that
-    answer and that handler's log line carry the request ID too."""
+    answer and that handler's log line carry the request ID too. Inside that, its body bounded
+    before anything reads it (api/body_limit.py), and an unexpected failure, once answered and
+    logged, kept from the server (errors.Answered)."""
     build = app.build_middleware_stack
-    app.build_middleware_stack = lambda: Observed(build(), app.state.metrics)
+    app.build_middleware_stack = lambda: Observed(
+        BodyLimit(errors.Answered(build()), settings.max_body_bytes, settings.max_import_body_bytes), app.state.metrics)
 
 
 def create_app(prepared: Services | None = None) -> FastAPI:
@@ -66,7 +69,7 @@ def create_app(prepared: Services | None = None) -> FastAPI:
         check_auth_settings(prepared.settings)
         app.state.services = prepared  # also without a lifespan (httpx's ASGI transport)
     app.state.metrics = ApiMetrics(lambda: services.engine if (services := getattr(app.state, "services", None)) else None)
-    observe_outermost(app)
+    observe_outermost(app, settings_of(prepared))
     errors.install(app)
     action_log.install(app)
     for module in (allocation, audits, audit_tools, disputes, safety, self_selection, cases, selections, cycles,
@@ -74,8 +77,7 @@ def create_app(prepared: Services | None = None) -> FastAPI:
         app.include_router(module.router)
     web.install(app)  # the staff pages' static files and sign-in redirect
     # The Web UI (another origin) calls the codec endpoint from the operator's browser.
-    app.add_middleware(CORSMiddleware, allow_origins=settings_of(prepared).codec_cors_origins, allow_methods=["POST"],
-                       allow_headers=["Authorization", "Content-Type", "X-Namespace"], allow_credentials=True)
+    app.add_middleware(codec.CodecCors, origins=settings_of(prepared).codec_cors_origins)
 
     return app
 

@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session, func, select
 
-from api.allocation import AllocationRequest, check_allocation, start_audit
+from api.allocation import AllocationRequest, check_allocation, refuse_projected_duplicate, start_audit
 from api.clock import Now, check_plannable
 from api.deps import Actor, IdempotencyKey, Svc
 from api.permissions import permit
@@ -161,6 +161,9 @@ async def _allocate(svc: Svc, actor, record: Selection, chosen: ProposedAllocati
                                 theme=record.theme if chosen.kind is AuditKind.THEMED else None)
     try:
         audit = check_allocation(request, actor, svc, now)
+        # The case's ID settles most duplicates; the rows hold the rest (an audit allocated under
+        # an ID of another form, before IDs were keyed, say).
+        await refuse_projected_duplicate(svc, audit)
         await start_audit(svc, audit, SELECTED_REQUEST.format(selection_id=record.selection_id))
     except HTTPException as refused:  # a rule of the framework, or the case allocated otherwise
         return Confirmed(case_ref=chosen.case_ref, refused=str(refused.detail)[:200])

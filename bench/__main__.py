@@ -353,7 +353,7 @@ async def dev_server_figures(args, results: dict, workdir: Path) -> None:
                     timings = await project.sequence(i)
                     audit_id = __import__("api.allocation", fromlist=["audit_id_for"]).audit_id_for(
                         project.cycle, __import__("models.enums", fromlist=["AuditKind"]).AuditKind.STANDARD,
-                        project.allocation(i)["case_ref"])
+                        project.allocation(i)["case_ref"], __import__("temporal_client").workflow_id_key(settings))
                     history = await settled_history(project_client, f"audit-{audit_id}")
                     view = (await http.get(f"/audits/{audit_id}", headers={"Authorization": "Bearer dev-piat1"})).json()
                     figures["history_dev"] = {"reached": view.get("stage"), "actions": [n for n, _ in timings]} | history_figures(history)

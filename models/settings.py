@@ -4,7 +4,7 @@ from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic import field_validator
 from typing import Annotated, Literal
@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     oidc_issuer: str = ""
     oidc_audience: str = ""
     oidc_staff_claim: str = "sub"  # the claim holding the staff ID
+    # How long the identity provider's keys are trusted before its JWKS is read again, so a key it
+    # withdraws (a leaked one, say) is refused within this long. 300 s: one small GET per API
+    # process every 5 minutes, against an hour of a withdrawn key still signing people in at 3600.
+    # A `kid` not in the set reads it again at once (a rotation), but no more often than the
+    # cooldown, so tokens naming made-up kids cannot make the API hammer the identity provider.
+    oidc_jwks_lifespan_seconds: float = Field(default=300, gt=0)
+    oidc_jwks_cooldown_seconds: float = Field(default=30, ge=0)
     # A .toml or .csv file's path, re-read whenever the file changes, or `ldap`: the council's
     # directory (STAFF_LDAP_*), searched again every STAFF_DIRECTORY_REFRESH_SECONDS (docs/directory.md).
     staff_directory: Literal["ldap"] | Path = ROOT / "data" / "staff.dev.toml"
@@ -61,6 +68,14 @@ class Settings(BaseSettings):
     # before it is `not_delivered` and the PI&A Manager told: about an hour at the default
     # EMAIL_RETRY_MAX_SECONDS, inside a safety concern's 2 hours. An unreachable server counts none.
     email_max_deferrals: int = Field(default=20, ge=1)
+    # How long the app keeps what it holds, purged weekly (activities/retention.py). Conservative
+    # defaults only: set both from the council's records-retention policy for children's social
+    # care, on its records manager's advice (docs/production.md, "Retention"). Emails, case notes
+    # and alerts: their subject and body are blanked this long after they were sent (the row stays
+    # for the delivery counts). The action log: rows deleted this long after, and never sooner
+    # than the database's own `retention_floor` allows.
+    retention_notification_days: int = Field(default=730, ge=1)
+    retention_action_log_days: int = Field(default=2557, ge=1)
     # true: `python worker.py` delivers the outbox itself, woken by each email it queues. false:
     # the relay runs as its own process, `python worker.py --relay`, finding new emails by
     # polling, and the worker's interpreter is the workflows' alone (README, "Performance").
@@ -71,9 +86,18 @@ class Settings(BaseSettings):
     # (deploy/temporal-bootstrap.sh) registers them and the worker holds no operator rights.
     worker_search_attributes: Literal["register", "verify"] = "register"
     payload_keys_file: Path | None = None  # AES-GCM keys for workflow payloads (temporal_client.py)
+    # The secret audit IDs are made with (an HMAC of the case reference, api/allocation.py): the
+    # file's text, else the variable's; at least 32 characters. AUTH_MODE=oidc refuses to start
+    # without one; `make dev` makes one in .data/.
+    workflow_id_key_file: Path | None = None
+    workflow_id_key: SecretStr | None = None
     codec_cors_origins: Annotated[list[str], NoDecode] = ["http://localhost:8233"]  # the Web UI, for /codec
     worker_max_concurrent_activities: int = 50  # and as many threads for the blocking activities
     api_update_timeout_seconds: float = 10  # how long a request waits for a workflow before a 504
+    # The largest request body the API reads, in bytes (api/body_limit.py): every field at its
+    # limit (models/limits.py) fits well inside. The case import, a whole CSV file, has its own.
+    max_body_bytes: int = Field(default=1_000_000, ge=1)
+    max_import_body_bytes: int = Field(default=5_000_000, ge=1)  # some 50,000 rows (api/cases.py)
     allocation_concurrency: int = 20  # audits a selection's confirmation starts side by side (`make bench`, figure 3)
     # Workflows the worker keeps in memory between tasks (the SDK's default). 0 disables the
     # cache and so sticky queues: every task replays the history. The fault tests' workers run

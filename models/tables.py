@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Column, false
+from sqlalchemy import JSON, Boolean, CheckConstraint, Column, Integer, false
 from sqlmodel import Field, SQLModel
 
 
@@ -115,8 +115,9 @@ class SafetyConcernRecord(SQLModel, table=True):
 
 
 class ActionLogEntry(SQLModel, table=True):
-    """Every request that acts, allowed or refused. Append-only: the database refuses to update
-    or delete a row (triggers in migrations/versions/0004_action_log.py)."""
+    """Every request that acts, allowed or refused, and every read of a child's records.
+    Append-only: the database refuses to update a row, or delete one before its retention has
+    passed (triggers in migrations/versions/0004_action_log.py and 0019_retention.py)."""
 
     __tablename__ = "action_log"
 
@@ -129,6 +130,29 @@ class ActionLogEntry(SQLModel, table=True):
     target_id: str | None = None  # the audit, dispute or concern as the path named it
     audit_id: str | None = Field(default=None, index=True)  # the audit it is about
     status: int  # the HTTP status answered: 2xx done, 4xx refused
+
+
+class Purged(SQLModel, table=True):
+    """Each retention purge of a table (activities/retention.py): how many rows, up to when.
+    Append-only, as the log is."""
+
+    __tablename__ = "purged"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)  # when the purge ran
+    table_name: str  # notification (bodies blanked) or action_log (rows deleted)
+    before: datetime  # what was older than this went
+    rows: int
+
+
+class RetentionFloor(SQLModel, table=True):
+    """The shortest retention the database lets a purge go to, per table: on PostgreSQL only the
+    owner role may change it (migrations/versions/0019_retention.py)."""
+
+    __tablename__ = "retention_floor"
+
+    table_name: str = Field(primary_key=True)
+    days: int = Field(sa_column=Column(Integer, CheckConstraint("days >= 1"), nullable=False))
 
 
 class OpenCase(SQLModel, table=True):

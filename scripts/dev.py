@@ -22,12 +22,13 @@ TEMPORAL_DB = DATA / "temporal.db"
 MAILBOX = DATA / "mailbox"
 APP_DB = DATA / "qsaf.db"  # models.settings' default DATABASE_URL
 PAYLOAD_KEYS = DATA / "payload-keys.json"  # a local key for workflow payloads, made on first start
+WORKFLOW_ID_KEY = DATA / "workflow-id-key"  # a local key for audit IDs, made on first start
 PORTS = {"Temporal": 7233, "Temporal Web UI": 8233, "mail catcher": 1025, "API": 8000,
          "worker metrics": 9464, "API metrics": 9465}  # models.settings' WORKER_/API_METRICS_PORT
 STOP_GRACE_SECONDS = 10
 
 sys.path.insert(0, str(ROOT))
-from temporal_client import dev_server_flags, new_key_file  # noqa: E402  (needs the repo root on sys.path)
+from temporal_client import dev_server_flags, new_id_key_file, new_key_file  # noqa: E402  (needs the repo root on sys.path)
 
 
 class Stop(Exception):
@@ -150,9 +151,12 @@ def main() -> int:
     # Dev sign-in (`dev-<staff id>`) on this machine only: the API refuses it without ALLOW_DEV_AUTH.
     dev = {"TEMPORAL_ADDRESS": "localhost:7233", "SMTP_HOST": "localhost", "SMTP_PORT": "1025",
            "AUTH_MODE": "dev", "ALLOW_DEV_AUTH": "true", "PAYLOAD_KEYS_FILE": str(PAYLOAD_KEYS),
+           "WORKFLOW_ID_KEY_FILE": str(WORKFLOW_ID_KEY),
            "METRICS_HOST": "127.0.0.1"}  # the metrics on this machine only
     if not PAYLOAD_KEYS.exists():
         new_key_file(PAYLOAD_KEYS, "dev-1")
+    if not WORKFLOW_ID_KEY.exists():
+        new_id_key_file(WORKFLOW_ID_KEY)
     for key, value in dev.items():
         env.setdefault(key, value)
 

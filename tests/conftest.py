@@ -23,7 +23,7 @@ from database import make_engine
 from models.tables import NotificationRecord
 from tests.dates import YEAR, at, cycle_opens, first_working_day
 from tests.email_checks import assert_plain
-from temporal_client import codec_for, data_converter, new_key_file
+from temporal_client import codec_for, data_converter, new_id_key_file, new_key_file
 from worker import register_search_attributes, run_worker
 
 
@@ -87,12 +87,14 @@ def settings(tmp_path, smtp, database_url) -> Settings:
     staff = tmp_path / "staff.toml"  # a copy each test may change: people leave and join
     staff.write_text((ROOT / "data" / "staff.dev.toml").read_text())
     new_key_file(keys := tmp_path / "payload-keys.json", "test-key")  # every payload encrypted
+    new_id_key_file(id_key := tmp_path / "workflow-id-key")  # audit IDs keyed, as in production
     return Settings(
         database_url=database_url,
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
         staff_directory=staff,
         payload_keys_file=keys,
+        workflow_id_key_file=id_key,
         temporal_task_queue=f"audits-{uuid.uuid4().hex[:6]}",
         auth_mode="dev",  # `dev-<staff id>` tokens; tests/test_auth.py covers oidc
         allow_dev_auth=True,

@@ -37,8 +37,10 @@ def _free_port() -> int:
 
 
 class Cluster:
-    def __init__(self, durable: bool = False) -> None:
+    def __init__(self, durable: bool = False, superuser: str = USER) -> None:
         self.durable = durable  # fsync on, as production runs it: for measuring, not for the tests
+        # Another name where the test needs production's roles, `qsaf` among them (deploy/postgres/).
+        self.superuser = superuser
         self.bin = server_binaries()
         self.root = Path(tempfile.mkdtemp(prefix="qsaf-pg-"))
         self.data, self.port = self.root / "data", _free_port()
@@ -52,7 +54,7 @@ class Cluster:
         if self.as_root:
             owner = pwd.getpwnam("postgres")
             os.chown(self.root, owner.pw_uid, owner.pw_gid)
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8",
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", self.superuser, "--auth=trust", "-E", "UTF8",
                   "--no-sync")
         # Durability is not what is tested: without fsync a test's database costs milliseconds.
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
@@ -69,11 +71,11 @@ class Cluster:
             shutil.rmtree(self.root, ignore_errors=True)
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql+psycopg://{self.superuser}@127.0.0.1:{self.port}/{database}"
 
     def new_database(self) -> str:
         """An empty database of its own for one test: its URL."""
         name = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={USER} dbname=postgres", autocommit=True) as c:
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={self.superuser} dbname=postgres", autocommit=True) as c:
             c.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)

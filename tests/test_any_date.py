@@ -10,6 +10,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError
 
 from api.allocation import audit_id_for
+from temporal_client import workflow_id_key
 from models.cycle_views import CycleInput, CycleView
 from models.enums import AuditKind
 from models.tables import Selection
@@ -40,7 +41,7 @@ async def test_the_api_reads_the_test_servers_clock_not_the_machines(api, env):
 
 
 @pytest.mark.parametrize("ahead, accepted", [(12, True), (13, False)])
-async def test_allocation_accepts_the_current_cycle_up_to_twelve_months_ahead(api, env, client, ahead, accepted):
+async def test_allocation_accepts_the_current_cycle_up_to_twelve_months_ahead(api, env, client, settings, ahead, accepted):
     await skip_to(env, at(first_working_day(YEAR, 1)))
     month = 1 + ahead % 12  # February when 13 months on: a month holding standard audits
     body = _allocation(cycle(month, YEAR + ahead // 12))
@@ -50,7 +51,7 @@ async def test_allocation_accepts_the_current_cycle_up_to_twelve_months_ahead(ap
         return
     assert r.status_code == 422, r.text
     assert f"January {YEAR} ({YEAR}-01) to January {YEAR + 1} ({YEAR + 1}-01)" in r.json()["detail"]
-    assert not await started(client, f"audit-{audit_id_for(body['cycle'], AuditKind.STANDARD, body['case_ref'])}")
+    assert not await started(client, f"audit-{audit_id_for(body['cycle'], AuditKind.STANDARD, body['case_ref'], workflow_id_key(settings))}")
 
 
 async def test_selections_themes_and_panels_too_far_ahead_are_refused_and_start_nothing(api, env, client, engine):

@@ -27,6 +27,7 @@ from tests.test_moderation import findings, record
 from tests.test_safety import raise_concern
 from tests.test_self_selection import ask
 from workflows.cycle import CycleStarterWorkflow
+from workflows.retention import RetentionWorkflow
 from temporal_client import codec_for, data_converter
 from worker import WORKFLOWS
 
@@ -39,8 +40,8 @@ EARLIER = [HISTORIES, HISTORIES / "lean-steps", HISTORIES / "settled-saves"]
 RECORDING = HISTORIES / "all-earlier-patches"
 NAMES = ["audit_disputed", "audit_into_reaudit", "audit_not_accepted", "dispute_resolved_formally", "reaudit_allocated"]
 # The other workflow types, recorded since (all on today's patches): every type has a history.
-LATER_NAMES = ["cycle_february", "cycle_starter_february", "moderation_panel_february", "safety_concern_escalated",
-               "self_selection_approved"]
+LATER_NAMES = ["cycle_february", "cycle_starter_february", "moderation_panel_february", "retention_purge",
+               "safety_concern_escalated", "self_selection_approved"]
 JANUARY = at(a_working_week(YEAR, 1))  # a Monday with a full working week after it
 
 
@@ -154,6 +155,12 @@ async def test_a_february_from_its_starter_to_its_moderation_and_close_replays(a
     await replayer(settings).replay_workflow(await keep(client, "cycle-starter", "cycle_starter_february", None))
     await replayer(settings).replay_workflow(await keep(client, cycle(2), "cycle_february", "cycle"))
     await replayer(settings).replay_workflow(await keep(client, cycle(2), "moderation_panel_february", "moderation"))
+
+
+async def test_a_retention_purge_replays(api, env, client, settings):
+    with env.auto_time_skipping_disabled():
+        await client.execute_workflow(RetentionWorkflow.run, id="retention-purge", task_queue=settings.temporal_task_queue)
+    await replayer(settings).replay_workflow(await keep(client, "retention-purge", "retention_purge", None))
 
 
 @pytest.mark.parametrize("folder", EARLIER, ids=lambda f: f.name)

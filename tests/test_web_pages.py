@@ -6,25 +6,54 @@ import re
 from tests.dates import INVOLVED_SINCE, YEAR, at, completion_due, cycle, day, first_working_day
 from tests.helpers import eventually, grading
 
-COOKIE = "qsaf_session"
+SESSION = "__Host-qsaf_session"  # web/cookies.py
+FORMS = "__Host-qsaf_forms"
+TOKEN = re.compile(r'name="_csrf" value="([^"]*)"')
+
+
+def form_token(html: str) -> str:
+    """The token a page's forms carry (web/templates/_csrf.html)."""
+    found = TOKEN.search(html)
+    assert found, "the page has no form token"
+    return found.group(1)
+
+
+def form_page(url: str) -> str:
+    """The page a form posting to `url` is on, as web/session.py's `_here` tells it."""
+    if url == "/app/sign-out":  # in every page's header
+        return "/app/"
+    return url.rsplit("/", 1)[0] if url.count("/") > 3 else url
 
 
 class Pages:
-    """The pages as one member of staff, signed in (the cookie the sign-in page sets)."""
+    """The pages as a browser holding `session` (the cookie the sign-in page sets, if any) and a
+    forms cookie of its own: a form goes with the token its page carries, as a browser sends it."""
 
-    def __init__(self, http, staff_id: str | None):
+    def __init__(self, http, session: str | None):
         self.http = http
-        self.headers = {"Cookie": f"{COOKIE}=dev-{staff_id}"} if staff_id else {}
+        cookies = {FORMS: "this-browser-s-own"} | ({SESSION: session} if session else {})
+        self.headers = {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}
+        self.signed_in = session is not None
+        self._token: str | None = None
 
     async def get(self, url: str):
         return await self.http.get(url, headers=self.headers)
 
-    async def post(self, url: str, form: dict | list):
-        return await self.http.post(url, data=form, headers=self.headers)
+    async def token(self, page: str | None = None) -> str:
+        """Read from the form's page once: every form of one sign-in carries the same token."""
+        if self._token is None:
+            r = await self.get(page or ("/app/" if self.signed_in else "/app/sign-in"))
+            self._token = form_token(r.text)
+        return self._token
+
+    async def post(self, url: str, form: dict | list, headers: dict | None = None):
+        token = await self.token(form_page(url))
+        form = [*form, ("_csrf", token)] if isinstance(form, list) else form | {"_csrf": token}
+        return await self.http.post(url, data=form, headers=self.headers | (headers or {}))
 
 
 def pages(api, staff_id: str | None = None) -> Pages:
-    return Pages(api.http, staff_id)
+    return Pages(api.http, f"dev-{staff_id}" if staff_id else None)
 
 
 def grading_form(key: str = "k1", **changes) -> dict:
@@ -54,21 +83,22 @@ async def test_signing_in_sets_a_strict_http_only_cookie_from_the_staff_director
     r = await api.http.get("/app/sign-in?next=/app/audits")
     assert r.status_code == 200 and 'lang="en"' in r.text
     assert "Jordan Manager (tm2)" in r.text and 'value="/app/audits"' in r.text  # dev mode lists the directory
-    r = await api.http.post("/app/sign-in", data={"staff_id": "tm2", "next": "/app/audits"})
+    anyone = pages(api)
+    r = await anyone.post("/app/sign-in", {"staff_id": "tm2", "next": "/app/audits"})
     assert r.status_code == 303 and r.headers["location"] == "/app/audits"
-    cookie = r.headers["set-cookie"]
-    assert cookie.startswith(f"{COOKIE}=dev-tm2;") and "HttpOnly" in cookie and "SameSite=strict" in cookie
-    assert "Path=/app" in cookie
-    r = await api.http.post("/app/sign-in", data={"staff_id": "tm2", "next": "https://elsewhere.example/"})
+    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith(f"{SESSION}="))
+    assert cookie.startswith(f"{SESSION}=dev-tm2;") and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "Path=/;" in cookie and "Secure" in cookie  # `__Host-`: this host only, https (or localhost) only
+    r = await anyone.post("/app/sign-in", {"staff_id": "tm2", "next": "https://elsewhere.example/"})
     assert r.headers["location"] == "/app/"  # never sent to another site
-    r = await api.http.post("/app/sign-in", data={"staff_id": "nobody-at-all", "next": "/app/"})
+    r = await anyone.post("/app/sign-in", {"staff_id": "nobody-at-all", "next": "/app/"})
     assert r.status_code == 401 and "names no one in the staff directory" in r.text
-    r = await api.http.post("/app/sign-out")
-    assert r.status_code == 303 and f'{COOKIE}=""' in r.headers["set-cookie"]
+    r = await pages(api, "tm2").post("/app/sign-out", {})
+    assert r.status_code == 303 and f'{SESSION}=""' in r.headers["set-cookie"]
 
 
 async def test_the_api_still_takes_only_the_bearer_token(api):
-    r = await api.http.get("/audits", headers={"Cookie": f"{COOKIE}=dev-piat1"})
+    r = await api.http.get("/audits", headers={"Cookie": f"{SESSION}=dev-piat1"})
     assert r.status_code == 401
     assert (await api.as_("piat1").get("/audits")).status_code == 200
     assert "/app/" not in str((await api.as_("piat1").get("/openapi.json")).json()["paths"])  # pages stay out of the API's schema
@@ -107,7 +137,7 @@ async def test_a_refused_form_comes_back_with_the_reason_beside_it_and_nothing_l
     page = await tm2.get(r.headers["location"].split("#")[0])
     assert "Initial grading recorded." in page.text and "initially graded" in page.text
     log = (await api.as_("piat1").get("/action-log", params={"audit_id": audit_id})).json()["entries"]
-    acted = [(e["route"], e["actor_id"], e["status"]) for e in log]  # newest first
+    acted = [(e["route"], e["actor_id"], e["status"]) for e in log if e["method"] == "POST"]  # newest first
     assert acted[:2] == [("/app/audits/{audit_id}/{form_name}", "tm2", 303), ("/app/audits/{audit_id}/{form_name}", "sw1", 403)]
 
 

@@ -1,19 +1,21 @@
 """The staff pages: server-rendered HTML over the API's own rules, served by the same app under
 `/app/` (README, "Pages for staff"). `router` joins api/main.py's routers; `install` adds what a
-router cannot carry: the static files and the sign-in redirect."""
+router cannot carry: the static files, the sign-in redirect, the refusal of a forged form
+(web/forgery.py) and the pages' response headers (web/headers.py)."""
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from web import (
-    audit_pages, cycle_pages, dispute_pages, list_pages, moderation_pages, reports, safety_pages, self_selection_pages,
-    session,
+    audit_pages, cycle_pages, dispute_pages, forgery, headers, list_pages, moderation_pages, reports, safety_pages,
+    self_selection_pages, session,
 )
 from web.render import HERE
 
 # Not in the OpenAPI document: the API's schema, its fuzzing and its permission test stay the API's.
-router = APIRouter(include_in_schema=False)
+# Every page route checks a POST came from the service's own page (web/forgery.py), sign-in included.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(forgery.check)])
 for pages in (session, list_pages, audit_pages, dispute_pages, safety_pages, moderation_pages, cycle_pages,
               self_selection_pages, reports):
     router.include_router(pages.router)
@@ -27,3 +29,5 @@ def root() -> RedirectResponse:
 def install(app: FastAPI) -> None:
     app.mount("/app/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(session.SignInNeeded, session.sign_in_redirect)
+    app.add_exception_handler(forgery.ForgedForm, forgery.refused)
+    app.add_middleware(headers.PageHeaders)

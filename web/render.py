@@ -15,6 +15,7 @@ from starlette.responses import Response
 from api.errors import validation_body
 from api.permissions import allowed
 from web.calls import new_key
+from web.cookies import form_token, keep_drawn_secret
 from models.cycles import cycle_label
 from models.staff import StaffMember
 
@@ -73,7 +74,10 @@ def render(request: Request, template: str, context: dict, status_code: int = 20
         return actor is not None and allowed(action, actor, None)
 
     base = {"person": person, "may": may, "values": {}, "field_errors": {}, "problem": None}
-    return templates.TemplateResponse(request, template, base | context | {"actor": actor}, status_code=status_code)
+    fixed = {"actor": actor, "csrf_token": form_token(request)}  # every form's token (templates/_csrf.html)
+    response = templates.TemplateResponse(request, template, base | context | fixed, status_code=status_code)
+    keep_drawn_secret(request, response)
+    return response
 
 
 class Refusal(Exception):

@@ -1,9 +1,10 @@
 """Signing in to the staff pages: the same token as the API's bearer token, kept in a cookie.
 
-The cookie is HttpOnly (no script reads it) and SameSite=Strict (no other site's page can make
-the browser send it, so a form elsewhere cannot act in someone's name). The actor comes from it
-through `api.deps.staff_for_token`, the bearer token's own path; the JSON API itself takes only
-the `Authorization` header."""
+The cookie (web/cookies.py) is `__Host-`, HttpOnly (no script reads it) and SameSite=Strict;
+SameSite does not tell a sibling site or another port of this host from the service, so a form
+posted from elsewhere is refused by web/forgery.py, the sign-in's own form included. The actor
+comes from it through `api.deps.staff_for_token`, the bearer token's own path; the JSON API
+itself takes only the `Authorization` header."""
 
 from typing import Annotated
 from urllib.parse import quote
@@ -14,11 +15,11 @@ from starlette.responses import Response
 
 from api.deps import Services, services, staff_for_token
 from models.staff import StaffMember
+from web import cookies
 from web.forms import read_form
 from web.render import render
 
-COOKIE = "qsaf_session"
-COOKIE_PATH = "/app"  # the pages only: the API never reads it
+COOKIE = cookies.SESSION  # on the API's paths too (a `__Host-` cookie is Path=/), which never read it
 SIGN_IN = "/app/sign-in"
 HOME = "/app/"
 
@@ -87,15 +88,16 @@ async def sign_in(request: Request, svc: Annotated[Services, Depends(services)])
     except HTTPException as refused:
         return _sign_in_form(request, svc, next_url, problem=refused.detail, status_code=refused.status_code)
     response = RedirectResponse(next_url, status_code=303)
-    response.set_cookie(COOKIE, token, path=COOKIE_PATH, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
+    cookies.keep(response, COOKIE, token)
+    cookies.new_forms_secret(response)
     return response
 
 
 @router.post("/sign-out")
 def sign_out() -> Response:
     response = RedirectResponse(SIGN_IN, status_code=303)
-    response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
+    cookies.drop(response, COOKIE)
+    cookies.new_forms_secret(response)
     return response
 
 

@@ -353,6 +353,15 @@ class _RetryingAs:
 # ---- exactly once ----------------------------------------------------------------------------------
 
 
+async def until(check, what: str, polls: int = 200, every: float = 0.05) -> None:
+    """The relay works in real time (tests set its backoff to at most 0.5 s): poll, boundedly."""
+    for _ in range(polls):
+        if check():
+            return
+        await asyncio.sleep(every)
+    raise AssertionError(f"not seen: {what}")
+
+
 def notification_rows(engine) -> list[NotificationRecord]:
     with Session(engine) as session:
         return list(session.exec(select(NotificationRecord).order_by(NotificationRecord.id)))

@@ -1,7 +1,6 @@
 """The SMTP server down for a day of server time mid-audit, then back on the same port: the audit
 never fails, and every email arrives exactly once when it is back."""
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -10,7 +9,7 @@ from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 
 from tests.dates import YEAR, at, first_working_day
-from tests.faults.harness import delivery_faults, notification_rows
+from tests.faults.harness import delivery_faults, notification_rows, until
 from tests.helpers import allocate, complete, qa, skip_to, submit
 from worker import run_worker
 
@@ -38,7 +37,7 @@ async def test_email_waits_out_a_day_without_smtp_and_arrives_once(api, env, set
         audit_id = (await allocate(api))["audit_id"]
         workflow_id = f"audit-{audit_id}"
         await complete(api, env, audit_id, grade="requires_improvement")
-        await _until(lambda: _undelivered(engine) == [], "the allocation email got through")
+        await until(lambda: _undelivered(engine) == [], "the allocation email got through")
         before = len(smtp.messages)
 
         smtp.stop()
@@ -47,14 +46,14 @@ async def test_email_waits_out_a_day_without_smtp_and_arrives_once(api, env, set
         assert accepted["stage"] == "dispute_window"
         await env.sleep(timedelta(days=1))
         await assert_alive(env.client, workflow_id)
-        await _until(lambda: _retrying(engine), "the outage felt: a send retrying with its reason")
+        await until(lambda: _retrying(engine), "the outage felt: a send retrying with its reason")
         assert len(smtp.messages) == before
         r = await api.as_("piat1").get(f"/audits/{audit_id}/notifications")
         waiting = [n for n in r.json() if n["delivery"] == "pending"]
         assert waiting and all("mail server unavailable" in n["reason"] for n in waiting)
 
         smtp.start()  # same port: the relay's settings are unchanged
-        await _until(lambda: _undelivered(engine) == [], "every email sent once the server is back")
+        await until(lambda: _undelivered(engine) == [], "every email sent once the server is back")
         await assert_alive(env.client, workflow_id)
     assert delivery_faults(engine, smtp) == []
     assert len(smtp.messages) > before + 1  # the report and what followed it arrived after all
@@ -67,11 +66,3 @@ def _undelivered(engine) -> list[str]:
 def _retrying(engine) -> bool:
     return any(r.delivery == "pending" and r.attempts >= 1 and r.last_error for r in notification_rows(engine))
 
-
-async def _until(check, what: str, polls: int = 200) -> None:
-    """The relay works in real time (tests set its backoff to at most 0.5 s): poll, boundedly."""
-    for _ in range(polls):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not seen: {what}")

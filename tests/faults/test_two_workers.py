@@ -15,7 +15,9 @@ import yaml
 
 from models.settings import ROOT, Settings
 from tests.email_checks import assert_plain
-from tests.faults.harness import SmtpServer, delivery_faults, letting_time_pass, notification_rows, outbox_settled
+from tests.faults.harness import (
+    SmtpServer, delivery_faults, letting_time_pass, notification_rows, outbox_settled, until,
+)
 from tests.faults.test_worker_killed import EXPECTED_NOTIFICATIONS, SKIPPING, START, STEPS, Chain, _accept, _reaudit
 from tests.helpers import allocate, outcome, skip_to
 
@@ -103,11 +105,11 @@ async def test_sigterm_while_the_mail_server_takes_an_email_lets_it_finish(api, 
     worker = await workers.start_ready()
     for n in range(3):
         await allocate(api, case_ref=f"C-20000{n}")
-    await _until(lambda: _all_waiting(engine, at_least=3), "the allocations' emails waiting for the mail server")
+    await until(lambda: _all_waiting(engine, at_least=3), "the allocations' emails waiting for the mail server")
 
     smtp.delay = SMTP_DATA_SECONDS
     smtp.start()  # same port
-    await _until(smtp.receiving.is_set, "the relay offering the first email", polls=300)
+    await until(smtp.receiving.is_set, "the relay offering the first email", polls=300)
     stopped_at = time.monotonic()
     workers.terminate(worker)
     code = await asyncio.to_thread(worker.wait, SHUTDOWN_SECONDS + 20)
@@ -123,7 +125,7 @@ async def test_sigterm_while_the_mail_server_takes_an_email_lets_it_finish(api, 
     assert len(smtp.messages) == 1
 
     await workers.start_ready()  # the next worker's relay delivers the rest
-    await _until(lambda: all(r.delivery == "sent" for r in notification_rows(engine)), "the rest delivered", polls=300)
+    await until(lambda: all(r.delivery == "sent" for r in notification_rows(engine)), "the rest delivered", polls=300)
     await outbox_settled(engine)
     assert delivery_faults(engine, smtp) == []
 
@@ -157,10 +159,3 @@ def _all_waiting(engine, at_least: int) -> bool:
     rows = notification_rows(engine)
     return len(rows) >= at_least and all(r.delivery == "pending" and r.last_error for r in rows)
 
-
-async def _until(check, what: str, polls: int = 200) -> None:
-    for _ in range(polls):
-        if check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"not seen: {what}")
