@@ -105,6 +105,21 @@ def settings(tmp_path, smtp, database_url) -> Settings:
 
 
 @pytest.fixture
+def temporal(tmp_path):
+    """The real Temporal dev server (the `temporal` CLI's), for what the time-skipping one lacks:
+    Schedules, restarts."""
+    from tests.faults.harness import DevServer
+
+    with DevServer.running(tmp_path) as server:
+        yield server
+
+
+@pytest_asyncio.fixture
+async def dev_client(temporal, settings) -> Client:
+    return await temporal.connect(settings)
+
+
+@pytest.fixture
 def directory(settings) -> StaffDirectory:
     return directory_for(settings)
 

@@ -3,29 +3,15 @@ time-skipping test server has no Schedules. The server itself says when the spec
 
 from datetime import UTC, datetime
 
-import pytest
-import pytest_asyncio
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.workflowservice.v1 import ListScheduleMatchingTimesRequest
 
 from tests.dates import YEAR
-from tests.faults.harness import DevServer
 from models.search_attributes import SCHEDULED_START
 from tests.helpers import LONDON, eventually
 from worker import CYCLE_SCHEDULE_ID, ensure_cycle_schedule
 
 A_YEAR = (datetime(YEAR, 1, 1, tzinfo=UTC), datetime(YEAR + 1, 1, 1, tzinfo=UTC))  # the suite's year, January to December
-
-
-@pytest.fixture
-def temporal(tmp_path):
-    with DevServer.running(tmp_path) as server:
-        yield server
-
-
-@pytest_asyncio.fixture
-async def dev_client(temporal, settings):
-    return await temporal.connect(settings)
 
 
 async def firing_times(client, start: datetime, end: datetime) -> list[datetime]:

@@ -8,14 +8,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from models.settings import ROOT
 from models.tables import ActionLogEntry, NotificationRecord, Purged
-from tests.faults.harness import DevServer
 from tests.test_action_log_role import ProductionRoles, production_roles  # noqa: F401 (a fixture)
 from tests.helpers import LONDON
 from worker import RETENTION_SCHEDULE_ID, ensure_retention_schedule
@@ -118,17 +116,6 @@ def test_on_production_roles_the_app_role_purges_as_the_schedule_does(production
     bodies, log, purges = state(engine)
     assert log == ["recent"] and purges == [("notification", 2), ("action_log", 1)]
     assert bodies == {"old": False, "given-up": False, "recent": True, "queued": True}
-
-
-@pytest.fixture
-def temporal(tmp_path):
-    with DevServer.running(tmp_path) as server:
-        yield server
-
-
-@pytest_asyncio.fixture
-async def dev_client(temporal, settings):
-    return await temporal.connect(settings)
 
 
 async def test_the_worker_keeps_a_weekly_schedule_and_an_operators_pause(dev_client, settings):

@@ -12,16 +12,10 @@ import pytest_asyncio
 from dateutil.relativedelta import relativedelta
 
 from models.cycles import cycle_holds, is_cycle, next_cycle
-from tests.faults.harness import DevServer, RetryingApi, WorkerProcesses, delivery_faults, notification_rows, worker_environment
+from tests.faults.harness import RetryingApi, WorkerProcesses, delivery_faults, notification_rows, worker_environment
 from tests.helpers import LONDON, allocation, conversation, grading
 
 pytestmark = pytest.mark.faults
-
-
-@pytest.fixture
-def temporal(tmp_path):
-    with DevServer.running(tmp_path) as server:
-        yield server
 
 
 async def server_clock(client):
