@@ -51,11 +51,11 @@ def keep_drawn_secret(request: Request, response: Response) -> None:
         keep(response, FORMS, secret)
 
 
-def token_matches(request: Request, sent: str) -> bool:
-    """In constant time; no forms cookie, no match."""
+def token_matches(request: Request, sent: str | None) -> bool:
+    """In constant time; no forms cookie, or no token sent, no match."""
     secret = request.cookies.get(FORMS)
     expected = _token(secret, request.cookies.get(SESSION, "")) if secret else ""
-    return bool(secret) and hmac.compare_digest(sent.encode(), expected.encode())
+    return bool(secret and sent) and hmac.compare_digest(sent.encode(), expected.encode())
 
 
 def _token(secret: str, session: str) -> str:
