@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install dev test test-faults demo bench browser faketime postgres slapd migrate lock purge clean
+.PHONY: install dev test lint test-faults demo bench browser faketime postgres slapd migrate lock purge clean
 
 install: $(STAMP)
 
@@ -21,8 +21,12 @@ dev: $(STAMP)  ## Temporal dev server + Web UI, mail catcher, worker and API; Ct
 # Each test starts its own time-skipping server, worker, SMTP sink and database file, so tests run
 # side by side, one process per core (pytest-xdist); `make test PYTEST_WORKERS=0` runs them in one.
 PYTEST_WORKERS ?= auto
-test: $(STAMP) browser postgres slapd  ## the whole suite on the time-skipping test server (and PostgreSQL, OpenLDAP)
+test: $(STAMP) lint browser postgres slapd  ## the whole suite on the time-skipping test server (and PostgreSQL, OpenLDAP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+# Mistakes rather than style (pyproject.toml's [tool.ruff]): unused or undefined names, likely bugs.
+lint: $(STAMP)  ## ruff check
+	$(BIN)/ruff check .
 
 # The page tests (tests/test_web_browser.py) drive Debian's Chromium through Playwright: a test tool
 # downloading its own browser fails on machines with no route out, so it is never `playwright install`.

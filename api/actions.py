@@ -15,7 +15,7 @@ from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from sqlalchemy import Select, Table, Text, bindparam, cast
-from sqlmodel import Session, select
+from sqlmodel import select
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 

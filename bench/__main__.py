@@ -383,7 +383,7 @@ async def worker_rss(args, server: DevServer, smtp, workdir: Path) -> dict:
     from temporalio.client import Client
 
     from bench import bare as bare_mod
-    from bench.project import ProjectSide, api_client, bench_settings, start_relay, start_worker
+    from bench.project import ProjectSide, api_client, bench_settings, start_worker
 
     levels = sorted(args.rss)
     # The worker's sticky cache: what fits (the production default, WORKER_MAX_CACHED_WORKFLOWS),

@@ -46,7 +46,7 @@ class BareAudit:
     async def run(self, audit_id: str) -> int:
         try:  # sits on a timer, as an audit sits on its deadline, until closed
             await workflow.wait_condition(lambda: self.closed, timeout=timedelta(days=400))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.steps

@@ -7,7 +7,7 @@ API_URL points it at another API (default http://localhost:8000).
 import os
 import random
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -50,7 +50,7 @@ def this_or_next_cycle(today: date) -> str:
 
 def main() -> None:
     # The workflow checks dates against its own clock, which is UTC.
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     case_ref = f"C-DEMO-{random.randint(1000, 9999)}"
     print(f"One audit through the Quality Standards Audit Framework, against {API_URL}")
 

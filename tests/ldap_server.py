@@ -13,7 +13,7 @@ import socket
 import ssl
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
 import ldap3
@@ -67,7 +67,7 @@ def _certificates(home: Path) -> Path:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
     def signed(subject: str, key, issuer: str, issuer_key, *extensions) -> x509.Certificate:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         builder = (x509.CertificateBuilder().subject_name(name(subject)).issuer_name(name(issuer))
                    .public_key(key.public_key()).serial_number(x509.random_serial_number())
                    .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=3650)))

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from database import engine_for, make_engine
 from models.settings import ROOT
 from tests.dates import YEAR, at, first_working_day
-from tests.helpers import allocate, audit_to_report, eventually, skip_to
+from tests.helpers import audit_to_report, eventually, skip_to
 from tests.test_disputes import raise_dispute
 from tests.test_safety import raise_concern
 

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import httpx
 import jwt
@@ -44,7 +44,7 @@ def oidc(settings, tmp_path):
 
 
 def token(key=RSA_KEY, kid="rsa-1", algorithm="RS256", minutes=5, **claims) -> str:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     body = {"sub": "piat1", "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + timedelta(minutes=minutes)} | claims
     return jwt.encode(body, key, algorithm=algorithm, headers={"kid": kid})
 
@@ -53,7 +53,7 @@ def unsigned(alg: str, kid: str = "rsa-1", secret: bytes | None = None) -> str:
     """A token PyJWT will not make: `alg: none`, or HS256 signed with the public key as its secret."""
     def part(data) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-    now = int(datetime.now(timezone.utc).timestamp())
+    now = int(datetime.now(UTC).timestamp())
     signing_input = f"{part({'alg': alg, 'kid': kid, 'typ': 'JWT'})}.{part({'sub': 'piat1', 'iss': ISSUER, 'aud': AUDIENCE, 'exp': now + 300})}"
     signature = b"" if secret is None else hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
@@ -79,7 +79,7 @@ def test_the_staff_id_can_come_from_another_claim(oidc):
 
 BAD = {
     "expired": token(minutes=-5),
-    "not yet valid": token(nbf=datetime.now(timezone.utc) + timedelta(minutes=10)),
+    "not yet valid": token(nbf=datetime.now(UTC) + timedelta(minutes=10)),
     "wrong audience": token(aud="another-app"),
     "wrong issuer": token(iss="https://evil.example/"),
     "bad signature": token(key=OTHER_KEY),

@@ -1,7 +1,7 @@
 """The working-day calendar (R-CAL-1, R-CAL-2) and the audit's own dates (R-AUD-1, R-AUD-2)."""
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -41,7 +41,7 @@ def test_closure_days_are_not_working_days():
 
 
 def test_deadline_is_the_end_of_the_working_day_in_london_whatever_the_input_zone():
-    due = calendar.deadline_after(datetime(2027, 6, 7, 23, 30, tzinfo=timezone.utc), 1)  # 00:30 BST on 8 June
+    due = calendar.deadline_after(datetime(2027, 6, 7, 23, 30, tzinfo=UTC), 1)  # 00:30 BST on 8 June
     assert due == london(2027, 6, 9, 17)
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
+from temporalio.service import RPCError
 
 from models.agreement import judgements_of_rows, summarise
 from models.moderation import Candidate, ModerationPanelInput, draw
@@ -217,7 +218,7 @@ async def test_a_panel_is_convened_from_its_month_s_opening_not_before(api, env,
     await skip_to(env, at(first_working_day(YEAR, 1)))
     r = await api.as_("piat1").post(f"/moderation-panels/{FEBRUARY}", json={})
     assert r.status_code == 422 and f"{OPENS:%A} {OPENS.day} {OPENS:%B %Y}, 09:00" in r.json()["detail"], r.text
-    with pytest.raises(Exception):
+    with pytest.raises(RPCError, match="not found"):  # no panel was started
         await client.get_workflow_handle(PANEL).describe()
     await skip_to(env, OPENS)
     assert (await open_panel(api))["cycle"] == FEBRUARY

@@ -1,7 +1,7 @@
 """Reports (R-REP): the periods, the figures worked out by hand from hand-built rows, and the
 words written from them. The API, the pages and real audits: tests/test_reports_api.py."""
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 
@@ -9,7 +9,7 @@ from models.report_periods import PeriodError, parse
 from models.reports import AuditLine, DisputeLine, build
 from models.tables import ModerationRecord
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2027, 12, 1, 12, tzinfo=UTC)
 
 

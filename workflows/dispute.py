@@ -10,7 +10,7 @@ dispute_steps.py.
 """
 
 import asyncio
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, UTC
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -356,7 +356,7 @@ class DisputeWorkflow(DisputeSteps, Process):
 
 def _on(day: date) -> datetime:
     """An event known only by its date: noon UTC is that date in London too, winter or summer."""
-    return datetime.combine(day, time(12), tzinfo=timezone.utc)
+    return datetime.combine(day, time(12), tzinfo=UTC)
 
 
 def _within(due: datetime | None, days: int) -> str:

@@ -107,7 +107,7 @@ class Process:
         try:
             await workflow.wait_condition(condition, timeout=remaining, timeout_summary=summary)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             # An action that arrived in the same moment as its deadline counts as in time; were
             # it dropped here, its effects (the stage it set) would be overwritten half-done.
             return condition()
