@@ -17,7 +17,7 @@ turns them into an email a person can act on:
     Open the audit: http://localhost:8000/app/audits/2027-03-standard-1a2b3c4d
 
 Names come from the staff directory as it is at that moment; a workflow never holds them. One
-email goes to all of a notification's recipients, each greeted by name (README, "Decisions").
+email goes to all of a notification's recipients, each greeted by name (docs/decisions.md).
 """
 
 from datetime import datetime

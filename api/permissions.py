@@ -1,7 +1,7 @@
 """Who may see and do what: one table, for every route, of the roles that may and the relations
 to the audit that may. It is checked before a request reaches a workflow (a dependency, before
 even the body is read), so a refusal never tells an outsider who is involved; the workflow then
-checks the process (the right step, the current owner). README renders this table.
+checks the process (the right step, the current owner). docs/api.md renders this table.
 
 Reads are scoped as well: senior leaders (PIAT, the PI&A Manager, the PSW, the Assistant Director,
 the Director) see every audit; a Head of Service their service's; anyone else the audits that
@@ -249,6 +249,6 @@ async def audit_of(svc, params: dict) -> "AuditView | Row | None":
 
 
 def table() -> str:
-    """The Markdown table the README shows (`python -c "from api.permissions import table; print(table())"`)."""
+    """The Markdown table docs/api.md shows (`python -c "from api.permissions import table; print(table())"`)."""
     rows = [f"| `{action}` | {may.describe()} |" for action, may in PERMISSIONS.items()]
     return "\n".join(["| route (operation ID) | who may |", "|---|---|", *rows])

@@ -1,4 +1,4 @@
-"""Names from the Quality Standards Audit Framework (its rules: README, "The process, step by step")."""
+"""Names from the Quality Standards Audit Framework (its rules: docs/process.md)."""
 
 from enum import StrEnum
 

@@ -1,4 +1,4 @@
-"""Configuration from environment variables (names and defaults as the README's "Configuration" lists them)."""
+"""Configuration from environment variables (names and defaults as docs/configuration.md lists them)."""
 
 from datetime import date, time
 from functools import lru_cache
@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     retention_action_log_days: int = Field(default=2557, ge=1)
     # true: `python worker.py` delivers the outbox itself, woken by each email it queues. false:
     # the relay runs as its own process, `python worker.py --relay`, finding new emails by
-    # polling, and the worker's interpreter is the workflows' alone (README, "Performance").
+    # polling, and the worker's interpreter is the workflows' alone (docs/performance.md).
     worker_email_relay: bool = True
     # register: the worker adds any of models/search_attributes.py the server lacks (`make dev`,
     # the tests), which takes operator rights. verify: it only checks they are all there, of

@@ -1,5 +1,5 @@
 """The staff pages: server-rendered HTML over the API's own rules, served by the same app under
-`/app/` (README, "Pages for staff"). `router` joins api/main.py's routers; `install` adds what a
+`/app/` (docs/pages.md). `router` joins api/main.py's routers; `install` adds what a
 router cannot carry: the static files, the sign-in redirect, the refusal of a forged form
 (web/forgery.py) and the pages' response headers (web/headers.py)."""
 

@@ -55,7 +55,7 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
         if audit.calendar and self._lean:  # recorded with the start: no local activity to record it
             self._calendar = WorkingCalendar.from_days(audit.calendar)
         # Runs started before people could change kept whom they named at allocation and looked
-        # the service's contacts up once; they replay that way (README: "Changing running code").
+        # the service's contacts up once; they replay that way (docs/what-can-go-wrong.md: "Changing running code").
         self._people_change = self._patched(PEOPLE_CHANGE)
         # Whom the audit names now: the directory at each step that needs them, or whom PIAT named
         # instead (`PUT /audits/{id}/people/{role}`), which then holds (`_pinned`).

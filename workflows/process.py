@@ -27,7 +27,7 @@ ACTIVITY_OPTIONS = dict(
 SYSTEM = "system"
 T = TypeVar("T")
 # The patch that made people changeable and sending unfailing: runs recorded before it
-# replay their original commands (README, "Changing running code").
+# replay their original commands (docs/what-can-go-wrong.md, "Changing running code").
 PEOPLE_CHANGE = "people-change-and-safe-sending"
 # The patch that made short activities local and deadlines worked out in the workflow.
 LEAN_STEPS = "lean-steps"
