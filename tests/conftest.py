@@ -2,7 +2,6 @@
 test marked `both_databases`, a PostgreSQL database too), a worker."""
 
 import shutil
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -23,6 +22,7 @@ from database import make_engine
 from models.tables import NotificationRecord
 from tests.dates import YEAR, at, cycle_opens, first_working_day
 from tests.email_checks import assert_plain
+from tests.helpers import free_port
 from temporal_client import codec_for, data_converter, new_id_key_file, new_key_file
 from worker import register_search_attributes, run_worker
 
@@ -47,9 +47,7 @@ class Inbox:
 @pytest.fixture
 def smtp() -> Inbox:
     inbox = Inbox()
-    with socket.socket() as probe:  # a free port; aiosmtpd cannot start on port 0
-        probe.bind(("127.0.0.1", 0))
-        inbox.port = probe.getsockname()[1]
+    inbox.port = free_port()  # aiosmtpd cannot start on port 0
     controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
     controller.start()
     yield inbox

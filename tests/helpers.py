@@ -3,6 +3,7 @@
 import asyncio
 import inspect
 import json
+import socket
 from datetime import date, datetime, timedelta
 
 from models.audit_tools import tool_for
@@ -209,3 +210,11 @@ def join(settings, id: str, roles: list[str], service_area: str = "safeguarding"
     with open(settings.staff_directory, "a") as f:
         f.write(f'\n[[staff]]\nid = "{id}"\nname = "New Starter"\nemail = "{id}@council.example"\n'
                 f'roles = {json.dumps(roles)}\nteam = "{service_area} team"\nservice_area = "{service_area}"\n{manager}')
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 now, for a server the test starts (some, like aiosmtpd and
+    slapd, cannot be asked for port 0)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

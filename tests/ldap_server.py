@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.helpers import free_port
+
 SLAPD = Path("/usr/sbin/slapd")
 SCHEMA = Path("/etc/ldap/schema")
 MODULES = Path("/usr/lib/ldap")
@@ -86,18 +88,13 @@ def _certificates(home: Path) -> Path:
     return home / "ca.pem"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class Slapd:
     """`start()`, `add(...)` entries, `stop()`; `start()` again serves the same database on the same port."""
 
     def __init__(self, home: Path, tls: bool = False):
         """tls: ldaps:// only, with a certificate for 127.0.0.1 signed by `self.ca_file`, a CA of its own."""
-        self.home, self.port = home, _free_port()
+        self.home, self.port = home, free_port()
         self.url = f"{'ldaps' if tls else 'ldap'}://127.0.0.1:{self.port}"
         self._process: subprocess.Popen | None = None
         (home / "db").mkdir(parents=True, exist_ok=True)

@@ -9,13 +9,14 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from pathlib import Path
 
 import psycopg
+
+from tests.helpers import free_port
 
 USER = "qsaf"  # the cluster's superuser: trust authentication, on 127.0.0.1 only
 
@@ -30,11 +31,6 @@ def server_binaries() -> Path:
     raise RuntimeError("no PostgreSQL server binaries (initdb): `make postgres` installs Debian's postgresql")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 class Cluster:
     def __init__(self, durable: bool = False, superuser: str = USER) -> None:
@@ -43,7 +39,7 @@ class Cluster:
         self.superuser = superuser
         self.bin = server_binaries()
         self.root = Path(tempfile.mkdtemp(prefix="qsaf-pg-"))
-        self.data, self.port = self.root / "data", _free_port()
+        self.data, self.port = self.root / "data", free_port()
         self.as_root = os.geteuid() == 0
 
     def _run(self, *command: str) -> None:

@@ -13,7 +13,8 @@ from playwright.async_api import async_playwright, expect
 
 from api.deps import Services
 from api.main import create_app
-from tests.test_fuzz import Served, free_port, served_clock
+from tests.helpers import free_port
+from tests.test_fuzz import Served, served_clock
 from tests.test_web_browser import ARGS, CHROMIUM, Visits
 
 NEW_AUDITOR = "sm1"

@@ -7,7 +7,6 @@ FUZZ_EXAMPLES examples per route (default 10)."""
 import asyncio
 from collections import Counter
 import os
-import socket
 import threading
 import time
 
@@ -21,17 +20,11 @@ from hypothesis import strategies as st
 from api.deps import Services
 from api.main import create_app
 from tests.dates import YEAR, at, first_working_day
-from tests.helpers import audit_to_report, skip_to
+from tests.helpers import audit_to_report, free_port, skip_to
 from tests.test_disputes import raise_dispute
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 ROLES = ["piat1", "tm1", "tm2", "sw1", "hos1", "cdqs1", "nobody"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def served_clock(env):

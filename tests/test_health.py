@@ -17,7 +17,7 @@ from api.deps import Services
 from api.logs import log_handler
 from models.tables import ActionLogEntry
 from tests.dates import YEAR, at, first_working_day
-from tests.faults.harness import free_port
+from tests.helpers import free_port
 from tests.helpers import allocate, skip_to
 
 

@@ -25,7 +25,8 @@ from models.settings import ROOT
 from models.tables import SafetyConcernRecord
 from tests.conftest import Api
 from tests.dates import YEAR, at, first_working_day
-from tests.faults.harness import PYTHON, WorkerProcesses, free_port, worker_environment
+from tests.helpers import free_port
+from tests.faults.harness import PYTHON, WorkerProcesses, worker_environment
 from tests.helpers import allocate, skip_to
 
 NAME = "Zebedee Quixote-Marchbanks"  # a child's name, say: in no log line, whatever fails

@@ -14,7 +14,8 @@ from sqlalchemy import create_engine
 from models.settings import Settings
 from tests.conftest import Api
 from tests.dates import YEAR, at, first_working_day
-from tests.faults.harness import WorkerProcesses, free_port, worker_environment
+from tests.helpers import free_port
+from tests.faults.harness import WorkerProcesses, worker_environment
 from tests.helpers import allocate, skip_to
 
 

@@ -10,7 +10,6 @@ import contextlib
 import uuid
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,16 +28,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from models.settings import ROOT, Settings
 from models.tables import MosaicOutbox, NotificationRecord
 from tests.conftest import Inbox
-from tests.helpers import LONDON
+from tests.helpers import LONDON, free_port
 
 PYTHON = sys.executable
 BIN = Path(sys.executable).parent  # the venv: temporal, temporal-test-server
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # ---- SMTP that can fail ---------------------------------------------------------------------------
