@@ -31,7 +31,8 @@ from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.worker import Worker, WorkerDeploymentConfig, WorkflowInstance, WorkflowInstanceDetails, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.calendar import CalendarActivities, calendar_for
+from activities.calendar import CalendarActivities
+from models.calendar import calendar_for
 from activities.cycles import CycleActivities, CycleStarts
 from activities.directory import DirectoryActivities
 from activities.email_relay import EmailRelay

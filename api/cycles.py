@@ -16,7 +16,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from activities.calendar import WorkingCalendar, calendar_for
+from models.calendar import WorkingCalendar, calendar_for
 from api import actions
 from api.clock import Now, check_plannable
 from api.deps import Actor, IdempotencyKey, Svc

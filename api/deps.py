@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from activities.calendar import WorkingCalendar, calendar_for
+from models.calendar import WorkingCalendar, calendar_for
 from api.clock import Clock, system_clock
 from models.enums import Role
 from models.payloads import CalendarDays

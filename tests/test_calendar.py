@@ -7,7 +7,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from temporalio.exceptions import ApplicationError
 
-from activities.calendar import OUTSIDE_RECORDED_CALENDAR, WorkingCalendar
+from models.calendar import OUTSIDE_RECORDED_CALENDAR, WorkingCalendar
 from models.cycles import cycle_holds, is_cycle, next_cycle
 from tests import dates, helpers
 from tests.helpers import LONDON

@@ -21,7 +21,8 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import CalendarActivities, WorkingCalendar
+    from activities.calendar import CalendarActivities
+    from models.calendar import WorkingCalendar
     from activities.persistence import PersistenceActivities
     from models.cycles import cycle_label, month_of, next_cycle
     from models.enums import ChainOutcome, Escalation, PersonRole, Stage

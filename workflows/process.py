@@ -14,7 +14,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import CalendarActivities, WorkingCalendar
+    from activities.calendar import CalendarActivities
+    from models.calendar import WorkingCalendar
     from activities.notify import NotifyActivities
     from models.enums import Channel, Grade
     from models.pages import audit_page
