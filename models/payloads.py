@@ -52,7 +52,7 @@ class Policy(BaseModel):
 class CalendarDays(BaseModel):
     """The council's calendar from `first` to `last`, as a workflow records it once (R-CAL-1):
     every weekday that is not a working day (bank holidays, closure days), and the working day's
-    hours. The workflow works its deadlines out from it (activities/calendar.py)."""
+    hours. The workflow works its deadlines out from it (models/calendar.py)."""
 
     first: date
     last: date
