@@ -37,6 +37,7 @@ COPY workflows/ workflows/
 COPY activities/ activities/
 COPY api/ api/
 COPY web/ web/
+COPY reports/ reports/
 COPY migrations/ migrations/
 COPY data/audit_tools.toml data/
 

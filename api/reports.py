@@ -15,12 +15,12 @@ from fastapi.responses import Response
 from api.clock import Now
 from api.deps import Actor, Svc
 from api.permissions import permit, sees_every_audit
-from api.report_charts import ChartName, chart
-from api.report_csv import report_csv
-from api.report_rows import read
+from reports.charts import ChartName, chart
+from reports.csv_export import report_csv
+from reports.rows import read
 from models.enums import Role, ServiceArea
-from models.report_periods import PeriodError, parse
-from models.reports import Report, build
+from reports.periods import PeriodError, parse
+from reports.figures import Report, build
 from models.staff import StaffMember
 
 router = APIRouter(prefix="/reports", tags=["reports"])

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from models.disputes import DisputeView
 from models.payloads import AuditView, Waiting
-from models.report_facts import facts_of
+from reports.facts import facts_of
 
 
 class Projection(BaseModel):
@@ -49,7 +49,7 @@ class AuditRow(Projection):
     carried_into_cycle: str | None = None
     reaudit_cycle: str | None = None
     updated_at: datetime
-    facts: dict | None = None  # what the reports count (models/report_facts.py), current at every save
+    facts: dict | None = None  # what the reports count (reports/facts.py), current at every save
     final_at: datetime | None = None  # when the grading became final (on Mosaic): the moderation draw counts from it
 
     @classmethod

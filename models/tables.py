@@ -40,7 +40,7 @@ class AuditRecord(SQLModel, table=True):
     carried_into_cycle: str | None = Field(default=None, index=True)  # R-QA-3: not accepted, due in this cycle
     reaudit_cycle: str | None = Field(default=None, index=True)  # R-RE-1: the cycle of the re-audit it plans
     updated_at: datetime
-    # What the reports count (models/report_facts.AuditFacts), current at every save; None on rows
+    # What the reports count (reports/facts.AuditFacts), current at every save; None on rows
     # saved before migration 0012 (the reports then read the saved view).
     facts: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # When the grading became final (on Mosaic), which the moderation draw goes by; None on rows

@@ -156,8 +156,8 @@ async def test_an_audit_final_after_its_cycle_s_panel_is_drawn_by_the_next_one(a
 
 
 def test_reports_give_the_days_from_allocation_to_final_a_median_per_month():
-    from models.report_periods import parse
-    from models.reports import AuditLine, build
+    from reports.periods import parse
+    from reports.figures import AuditLine, build
     from tests.dates import london
 
     def final_line(audit_id, month, days, final=True):
@@ -177,7 +177,7 @@ def test_reports_give_the_days_from_allocation_to_final_a_median_per_month():
 
 
 def test_a_report_line_counts_london_days_from_allocation_to_final():
-    from api.report_rows import line_of
+    from reports.rows import line_of
     from tests.dates import london
 
     allocated, final = london(YEAR, 4, 5, 9), london(YEAR, 5, 1, 0, 30)  # just past midnight in London (BST)

@@ -5,8 +5,8 @@ from datetime import datetime, UTC
 
 import pytest
 
-from models.report_periods import PeriodError, parse
-from models.reports import AuditLine, DisputeLine, build
+from reports.periods import PeriodError, parse
+from reports.figures import AuditLine, DisputeLine, build
 from models.tables import ModerationRecord
 
 UTC = UTC

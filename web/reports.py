@@ -11,9 +11,9 @@ from starlette.responses import Response
 
 from api import reports
 from api.permissions import authorise
-from api.report_charts import ChartName, chart
+from reports.charts import ChartName, chart
 from api.reports import PeriodQuery, ReportKind, ServiceQuery, report_for
-from models.report_periods import EXAMPLES
+from reports.periods import EXAMPLES
 from models.staff import StaffMember
 from web.calls import svc_of
 from web.render import error_page, refusal, render

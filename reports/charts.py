@@ -20,7 +20,7 @@ matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "qsaf-report
 from matplotlib.figure import Figure  # noqa: E402 (after the backend is chosen)
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from models.reports import ORDER, GradeCounts, Report  # noqa: E402
+from reports.figures import ORDER, GradeCounts, Report  # noqa: E402
 
 # Ordered grades, blue (best) to red (worst): a diverging scale that reads without red/green.
 COLOURS = {"outstanding": "#2166ac", "good": "#67a9cf", "requires_improvement": "#ef8a62", "inadequate": "#b2182b"}

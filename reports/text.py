@@ -1,10 +1,10 @@
-"""The words of a report, written from its figures (models/reports.py). Pure.
+"""The words of a report, written from its figures (reports/figures.py). Pure.
 
 Every report says what the gradings show and how the process ran. The annual one is framed for
 the council's self-evaluation: what we know about practice quality, how we know it, what we plan.
 The plan is suggested by thresholds (below); the senior leaders edit it before it is published."""
 
-from models.reports import GradeCounts, Report, Section
+from reports.figures import GradeCounts, Report, Section
 
 RANK_MIN = 3  # a domain graded fewer times is not called strongest or weakest: too few to say
 ON_TIME_TARGET = 0.9  # completion and discussions on time: below it, the plan says so

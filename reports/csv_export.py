@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterator
 
-from models.reports import ORDER, GradeCounts, Report
+from reports.figures import ORDER, GradeCounts, Report
 
 HEADER = ("section", "group", "item", "measure", "value")
 COUNTS = (*ORDER, "graded", "good_or_better")

@@ -1,5 +1,5 @@
 """Reading a report's rows (R-REP): the `audit`, `dispute` and `moderation` tables, turned into
-what models/reports.py counts. No workflow is asked: a report reads only the projections, so it
+what reports/figures.py counts. No workflow is asked: a report reads only the projections, so it
 costs Temporal nothing and a year's report is a few queries."""
 
 from dataclasses import dataclass
@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.report_facts import AuditFacts, facts_of_saved_view
-from models.report_periods import Period
-from models.reports import AuditLine, DisputeLine
+from reports.facts import AuditFacts, facts_of_saved_view
+from reports.periods import Period
+from reports.figures import AuditLine, DisputeLine
 from models.staff import StaffDirectory
 from models.tables import AuditRecord, DisputeRecord, ModerationRecord
 

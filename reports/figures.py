@@ -21,7 +21,7 @@ from models.agreement import judgements_of_rows, summarise
 from models.cycles import cycle_label
 from models.enums import BELOW_GOOD, DisputeLevel, Grade
 from models.moderation import ModerationResults
-from models.report_periods import Period
+from reports.periods import Period
 
 ORDER = [g.value for g in Grade]  # best first
 GOOD_OR_BETTER = {Grade.OUTSTANDING.value, Grade.GOOD.value}
@@ -175,7 +175,7 @@ class Report(BaseModel):
     reaudits: Reaudits
     disputes: DisputeFigures
     moderation: ModerationFigures
-    sections: list[Section]  # the text, from the figures (models/report_text.py)
+    sections: list[Section]  # the text, from the figures (reports/text.py)
 
 
 # ---- the computation ------------------------------------------------------------------------------
@@ -186,7 +186,7 @@ def build(period: Period, lines: Iterable[AuditLine], disputes: Iterable[Dispute
           previous: dict[Period, list[AuditLine]] | None = None) -> Report:
     """The report of `period` from its rows. Lines of other cycles, disputes about other audits
     and moderations of panels outside the period are left out here, whatever the caller passed."""
-    from models.report_text import sections  # the text reads the figures this module defines
+    from reports.text import sections  # the text reads the figures this module defines
 
     ours = [line for line in lines if line.cycle in period.cycles]
     ids = {line.audit_id for line in ours}
