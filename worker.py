@@ -197,10 +197,6 @@ def activities_for(client: Client, settings: Settings, relay: EmailRelay | None 
     moderation = ModerationActivities(engine, directory, client, ModerationPolicy(moderation_days=settings.moderation_days))
     return [
         calendar.calendar_days,
-        calendar.allocation_schedule,
-        calendar.working_day_deadline,
-        calendar.cycle_deadline,
-        calendar.reaudit_schedule,
         cycles.cycle_opening,
         cycles.non_completion_report,
         starts.start_cycle,
@@ -213,8 +209,6 @@ def activities_for(client: Client, settings: Settings, relay: EmailRelay | None 
         persistence.save_safety_concern_row,
         persistence.save_cycle_row,
         persistence.save_self_selection_row,
-        persistence.save_audit_snapshot,
-        persistence.save_dispute_snapshot,
         moderation.draw_moderation,
         moderation.save_moderation_panel,
         RetentionActivities(engine, RetentionPolicy.of(settings)).purge_past_retention,

@@ -10,8 +10,7 @@ from sqlmodel import Session
 from temporalio import activity
 
 from models.cycle_views import CycleRow
-from models.disputes import DisputeView
-from models.payloads import AuditView, Waiting
+from models.payloads import Waiting
 from models.projections import AuditRow, DisputeRow, Projection
 from models.safety import SafetyConcernRow
 from models.self_selection import SelfSelectionRow
@@ -44,16 +43,6 @@ class PersistenceActivities:
     @activity.defn
     def save_self_selection_row(self, row: SelfSelectionRow) -> None:
         self._upsert(SelfSelectionRecord, "request_id", row, "self_selection")
-
-    # Runs started before rows were saved column by column send their whole view each time.
-
-    @activity.defn
-    def save_audit_snapshot(self, view: AuditView) -> None:
-        self.save_audit_row(AuditRow.of(view, whole=True))
-
-    @activity.defn
-    def save_dispute_snapshot(self, view: DisputeView) -> None:
-        self.save_dispute_row(DisputeRow.of(view, whole=True))
 
     def _upsert(self, table, key: str, row: Projection, process: str) -> None:
         """The row and its waits in one transaction, as prepared Core statements: no read of the

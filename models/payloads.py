@@ -379,20 +379,10 @@ class AuditOutcome(BaseModel):
 # ---- activity requests ----------------------------------------------------------------------
 
 
-class AllocationScheduleRequest(BaseModel):
-    allocated_at: datetime
-    involvement_start: date
-
-
 class AllocationSchedule(BaseModel):
     completion_due: datetime  # R-AUD-1
     period_start: date  # R-AUD-2
     period_end: date
-
-
-class WorkingDaysRequest(BaseModel):
-    event_at: datetime
-    working_days: int
 
 
 class Notification(BaseModel):

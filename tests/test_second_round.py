@@ -3,23 +3,15 @@ into: a QA return or a QA SLA breach there is a new event, and its email must re
 Each pass of QA counted its rounds from 1, so the second pass's emails took the keys of the
 first pass's and the outbox, which takes each key once, dropped them."""
 
-import json
 from datetime import timedelta
-from pathlib import Path
-
-from temporalio.client import WorkflowHistory
 
 from models.email_marks import long_time
 from tests.dates import LONDON, YEAR, a_working_week, at, cycle, deadline_after
 from tests.helpers import allocate, complete, deadline, eventually, qa, skip_to, submit, view
 from tests.test_replay import replayer
-from workflows.process import QA_ROUNDS_ACROSS_PASSES
 
 # A Monday that starts five working days in January.
 MONDAY = a_working_week(YEAR, 1)
-# Recorded before QA rounds counted across passes: a run that returned the report again
-# after "not accepted" (its second return and SLA breach keyed as its first), which must still replay.
-BEFORE = Path(__file__).parent / "histories" / "before-qa-rounds-across-passes" / "audit_returned_after_not_accepted.json"
 
 
 def _body(message) -> str:
@@ -32,12 +24,6 @@ async def _arrived(smtp, address: str, subject: str, count: int) -> list:
     def found():
         return [m for m in smtp.to(address) if m["Subject"].startswith(subject)]
     return await eventually(lambda: len(found()) >= count and found()) or found()
-
-
-def _patches(history: WorkflowHistory) -> list[str]:
-    """The patches a run asked, in the order its markers were recorded."""
-    markers = [e.marker_recorded_event_attributes for e in history.events if e.HasField("marker_recorded_event_attributes")]
-    return [json.loads(m.details["patch-data"].payloads[0].data)["id"] for m in markers if m.marker_name == "core_patch"]
 
 
 async def _not_accepted(api, env, audit_id, breach: bool = False) -> None:
@@ -70,9 +56,8 @@ async def test_a_second_qa_return_after_not_accepted_reaches_the_auditor_with_it
     body = _body(returns[1])
     assert "The plan's owners are missing" in body and f"By: {long_time(due.astimezone(LONDON))}" in body
 
-    # The second pass took the guarded path (its marker recorded), and the run replays as recorded.
+    # The run replays as recorded.
     history = await client.get_workflow_handle(f"audit-{audit_id}").fetch_history()
-    assert QA_ROUNDS_ACROSS_PASSES in _patches(history)
     await replayer(settings).replay_workflow(history)
 
 
@@ -92,10 +77,3 @@ async def test_a_second_qa_sla_breach_after_not_accepted_is_emailed(api, env, sm
     found = await _arrived(smtp, "piatmgr1@council.example", "QA overdue", 2)
     assert len(found) == 2
     assert f"due to be quality assured by {long_time(qa_due.astimezone(LONDON))}" in _body(found[1])
-
-
-async def test_a_run_recorded_before_the_rounds_counted_across_passes_replays():
-    """Its second pass asks the patch where no marker was recorded: it keeps counting from 1."""
-    history = WorkflowHistory.from_json(BEFORE.stem, BEFORE.read_text())
-    assert QA_ROUNDS_ACROSS_PASSES not in _patches(history)
-    await replayer().replay_workflow(history)

@@ -21,16 +21,15 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import CalendarActivities
     from models.calendar import WorkingCalendar
     from activities.persistence import PersistenceActivities
     from models.cycles import cycle_label, month_of, next_cycle
     from models.enums import ChainOutcome, Escalation, PersonRole, Stage
     from models.email_marks import at, long_date, person
     from models.payloads import (
-        AllocationScheduleRequest, AuditInput, AuditOutcome, Deadlines, DiscussionView, DisputeOutcome,
+        AuditInput, AuditOutcome, Deadlines, DiscussionView, DisputeOutcome,
         DisputeRaise, FollowUpRecord, Grading, PractitionerConversation, QADecision, QARecord,
-        ReauditPlan, Regrade, ServiceContacts,
+        ReauditPlan, Regrade,
     )
     from models.rules import AMENDING, KIND_TITLES, escalates_to_director, needs_reaudit, requires_second_reaudit
 
@@ -40,7 +39,7 @@ from workflows.audit_finalising import FinalisingSteps
 from workflows.audit_people import AuditPeople
 from workflows.audit_reaudit import ReauditSteps
 from workflows.audit_view import AuditViewing
-from workflows.process import PEOPLE_CHANGE, QA_ROUNDS_ACROSS_PASSES, SYSTEM, Process, grade_text
+from workflows.process import SYSTEM, Process, grade_text
 
 
 ESCALATION_ORDER = list(Escalation)
@@ -53,11 +52,8 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
     def __init__(self, audit: AuditInput) -> None:
         self._init_process()
         self.audit, self.audit_id, self.case_ref = audit, audit.audit_id, audit.case_ref
-        if audit.calendar and self._lean:  # recorded with the start: no local activity to record it
+        if audit.calendar:  # recorded with the start: no local activity to record it
             self._calendar = WorkingCalendar.from_days(audit.calendar)
-        # Runs started before people could change kept whom they named at allocation and looked
-        # the service's contacts up once; they replay that way (docs/what-can-go-wrong.md: "Changing running code").
-        self._people_change = self._patched(PEOPLE_CHANGE)
         # Whom the audit names now: the directory at each step that needs them, or whom PIAT named
         # instead (`PUT /audits/{id}/people/{role}`), which then holds (`_pinned`).
         self.auditor_id = audit.auditor_id
@@ -94,7 +90,6 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
         self.reaudit: ReauditPlan | None = None
         self.chain_outcome: ChainOutcome | None = None
         self.escalation = Escalation.NONE
-        self._contacts: ServiceContacts | None = None
         self._discussion_notes_sent = 0
         self._discussion_round = 0
         self._discussion_starting = False
@@ -113,8 +108,7 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
 
     @workflow.run
     async def run(self, audit: AuditInput) -> AuditOutcome:
-        projector = asyncio.create_task(self._project(
-            PersistenceActivities.save_audit_row, PersistenceActivities.save_audit_snapshot, "save audit projection"))
+        projector = asyncio.create_task(self._project(PersistenceActivities.save_audit_row, "save audit projection"))
         if audit.reaudit_round:
             self._record(SYSTEM, f"re-audit {audit.reaudit_round} allocated", f"follows {audit.follows_audit_id}; cycle {audit.cycle}, auditor {audit.auditor_id}")
         else:
@@ -140,10 +134,7 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
     async def _allocate(self) -> None:
         """R-ALLOC-1, R-AUD-1, R-AUD-2."""
         at, start = self.allocated_at, self.audit.involvement_start
-        schedule = await self._on_calendar(
-            at, lambda c: c.allocation_schedule(at, start), CalendarActivities.allocation_schedule,
-            AllocationScheduleRequest(allocated_at=at, involvement_start=start), "R-AUD-1 completion deadline and R-AUD-2 audit period",
-        )
+        schedule = await self._on_calendar(at, lambda c: c.allocation_schedule(at, start))
         self.deadlines.completion_due = schedule.completion_due
         self.period_start, self.period_end = schedule.period_start, schedule.period_end
         self._changed()
@@ -182,7 +173,10 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
 
     async def _quality_assurance(self) -> bool:
         """R-QA-1..3: True once PIAT accepts; False when an amendment is not made in time."""
-        for qa_round in itertools.count(self._first_qa_round()):
+        # A round's number keys its return and SLA-breach emails, and the outbox takes a key it
+        # already holds for a retry of that send: so the rounds of a pass after "not accepted"
+        # (R-QA-3) count on from the last pass's.
+        for qa_round in itertools.count(self._qa_rounds + 1):
             self._qa_rounds = qa_round
             self.deadlines.qa_due = await self._working_days(
                 self.submitted_at, self.audit.policy.qa_sla_days, "QA due (R-QA-1)"
@@ -200,15 +194,6 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
             if not await self._await_revision(qa_round, decision):
                 return False
         raise AssertionError("unreachable")
-
-    def _first_qa_round(self) -> int:
-        """A round's number keys its return and SLA-breach emails, and the outbox takes a key it
-        already holds for a retry of that send: so the rounds of a pass after "not accepted"
-        (R-QA-3) count on from the last pass's, where counted from 1 again their emails were
-        dropped. Runs that began that pass before QA_ROUNDS_ACROSS_PASSES replay it from 1."""
-        if self.carried_into_cycle is None or not workflow.patched(QA_ROUNDS_ACROSS_PASSES):
-            return 1
-        return self._qa_rounds + 1
 
     async def _qa_sla_breached(self, qa_round: int) -> None:
         """Decision (R-QA-1): the PI&A Manager is told; nothing else stops."""
@@ -246,13 +231,11 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
         """R-QA-3: not accepted; the auditor completes it in time for the cycle after the one in
         which the amendment was missed (never one already past), and the stage says so at once,
         so that a resubmission arriving meanwhile is refused as late, not half taken."""
-        if self._people_change:
-            self.amended = False
-            self._move(Stage.NOT_ACCEPTED)
+        self.amended = False
+        self._move(Stage.NOT_ACCEPTED)
         self.carried_into_cycle = next_cycle(max(self.carried_into_cycle or self.audit.cycle, month_of(workflow.now())))
         cycle = self.carried_into_cycle
-        self.deadlines.completion_due = await self._on_calendar(
-            workflow.now(), lambda c: c.cycle_end(cycle), CalendarActivities.cycle_deadline, cycle, f"end of the {cycle} cycle (R-QA-3)")
+        self.deadlines.completion_due = await self._on_calendar(workflow.now(), lambda c: c.cycle_end(cycle))
         self.amended = False
         self._move(Stage.NOT_ACCEPTED)
         self._record(SYSTEM, "not accepted", f"amendment not made in time; carried into {self.carried_into_cycle}")
@@ -274,7 +257,7 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
         a 1st re-audit still below Good also to the Head of Service, and to the PSW's attention (R-RE-3)."""
         a = self.audit
         second = requires_second_reaudit(a.reaudit_round, self.final_grade)
-        contacts = await self._people_now() if self._people_change else None
+        contacts = await self._people_now()
         if second:
             self._follow_up_by_assistant_director = self._assistant_director_instead(contacts)
         # The dispute window's close, named in the report: worked out now (with no command) and
@@ -291,7 +274,6 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
         if second:
             self.follow_up_required = True
             self._escalate(Escalation.HEAD_OF_SERVICE)
-            contacts = contacts or await self._people_now()
             await self._email(
                 "principal-social-worker",
                 [contacts.psw_id],

@@ -21,18 +21,14 @@ class AuditPeople:
     async def _people_now(self) -> ServiceContacts:
         """Who holds each role now: looked up whenever a step needs them, as people leave and move
         over the months a chain runs. A role nobody holds now keeps whom the audit named."""
-        if not self._people_change and self._contacts is not None:
-            return self._contacts  # a run started before people could change looked them up once
-        self._contacts = contacts = await self._activity(
+        contacts = await self._activity(
             DirectoryActivities.service_contacts, self.audit.practitioner_id, "who holds each role now (staff directory)")
-        if self._people_change:
-            self._adopt(contacts)
+        self._adopt(contacts)
         return contacts
 
     async def _refresh_people(self) -> None:
-        """Before a step tells or waits for someone (runs started before people could change: no-op)."""
-        if self._people_change:
-            await self._people_now()
+        """Before a step tells or waits for someone."""
+        await self._people_now()
 
     def _adopt(self, contacts: ServiceContacts) -> None:
         """Take the directory's Team Manager and Head of Service, unless PIAT named someone."""

@@ -5,14 +5,13 @@ of the audit it follows; still below Good at the 2nd, the chain ends with the Di
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import CalendarActivities
     from models import search_attributes as sa
     from models.cycles import cycle_label
     from models.email_marks import person
     from models.enums import AuditKind, ChainOutcome, Escalation, Stage
     from models.payloads import ReauditPlan
 
-from workflows.process import REAUDIT_OWN_CALENDAR, SYSTEM, grade_text
+from workflows.process import SYSTEM, grade_text
 
 
 class ReauditSteps:
@@ -20,8 +19,7 @@ class ReauditSteps:
         """R-RE-1: plan the next re-audit's cycle, wait for it, run the re-audit as a child."""
         a = self.audit
         now = workflow.now()
-        schedule = await self._on_calendar(now, lambda c: c.reaudit_schedule(now), CalendarActivities.reaudit_schedule, now,
-                                           "re-audit cycle (R-RE-1)")
+        schedule = await self._on_calendar(now, lambda c: c.reaudit_schedule(now))
         round_ = a.reaudit_round + 1
         self.reaudit = plan = ReauditPlan(
             round=round_, cycle=schedule.cycle, allocate_at=schedule.allocate_at, audit_id=f"{a.chain}-r{round_}", status="planned"
@@ -51,7 +49,7 @@ class ReauditSteps:
                 piat_manager_id=self.piat_manager_id,
                 reaudit_round=round_, follows_audit_id=a.audit_id, chain_id=a.chain,
                 # Months on, the council may have closed days the first audit's record lacks.
-                calendar=None if workflow.patched(REAUDIT_OWN_CALENDAR) else a.calendar,
+                calendar=None,
             )
         )
         plan.status = "in_progress"

@@ -36,9 +36,8 @@ class AuditViewing:
 
     @property
     def _grading_is_final(self) -> bool:
-        """R-REP-2: only the grading after QA and any dispute is reported: from the Mosaic upload
-        on. (Runs started before this rule showed drafts, and replay their upserts that way.)"""
-        return self.uploaded or not self._people_change
+        """R-REP-2: only the grading after QA and any dispute is reported: from the Mosaic upload on."""
+        return self.uploaded
 
     @property
     def reported_grade(self) -> Grade | None:

@@ -70,8 +70,8 @@ class CycleWorkflow(Process):
 
     @workflow.run
     async def run(self, cycle: CycleInput) -> CycleView:
-        projector = asyncio.create_task(self._project(PersistenceActivities.save_cycle_row, None, "save cycle projection"))
-        await self._calendar_from(workflow.now())  # cycles began after LEAN_STEPS: always recorded
+        projector = asyncio.create_task(self._project(PersistenceActivities.save_cycle_row, "save cycle projection"))
+        await self._calendar_from(workflow.now())
         first = date.fromisoformat(f"{cycle.cycle}-01")
         calendar = await self._calendar_covering(first, first + relativedelta(months=1))
         self.opens_at, self.closes_at = calendar.cycle_start(cycle.cycle), calendar.cycle_end(cycle.cycle)

@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from models.projections import DisputeRow
 
 from workflows.dispute_steps import DisputeSteps
-from workflows.process import PEOPLE_CHANGE, SYSTEM, Process, details, grade_text, unique
+from workflows.process import SYSTEM, Process, details, grade_text, unique
 
 
 class Withdrawn(Exception):
@@ -44,7 +44,6 @@ class DisputeWorkflow(DisputeSteps, Process):
     def __init__(self, dispute: DisputeInput) -> None:
         self._init_process()
         self.dispute, self.audit_id, self.case_ref = dispute, dispute.audit_id, dispute.case_ref
-        self._people_change = self._patched(PEOPLE_CHANGE)
         self.raised_at = workflow.now()
         self.step = DisputeStep.MEETING
         self.people: dict[str, str | None] = {
@@ -68,8 +67,7 @@ class DisputeWorkflow(DisputeSteps, Process):
 
     @workflow.run
     async def run(self, dispute: DisputeInput) -> DisputeOutcome:
-        projector = asyncio.create_task(self._project(
-            PersistenceActivities.save_dispute_row, PersistenceActivities.save_dispute_snapshot, "save dispute projection"))
+        projector = asyncio.create_task(self._project(PersistenceActivities.save_dispute_row, "save dispute projection"))
         self._record(dispute.raised_by, "dispute raised", f"disputed: {', '.join(dispute.raised.domains_disputed)}")
         await self._raised()
         try:
@@ -105,8 +103,7 @@ class DisputeWorkflow(DisputeSteps, Process):
             DisputeStep.MEETING, self.raised_at, p.dispute_meeting_days, ("team_manager", "auditor"), INFORMAL_NEXT,
             due=d.meeting_due,
         )
-        # R-DISP-3 counts from the meeting itself (runs before this fix: from when it was recorded).
-        met = _on(meeting.held_on) if self._people_change else self.records[DisputeStep.MEETING].at
+        met = _on(meeting.held_on)  # R-DISP-3 counts from the meeting itself
         summary: DisputeSummary = await self._step(DisputeStep.SUMMARY, met, p.dispute_summary_days, ("team_manager",), INFORMAL_NEXT)
         amend_due = self._known_deadline(workflow.now(), p.dispute_amendment_days) if summary.outcome == "resolved" else None
         await self._email("summary", self._ids("auditor", "piat", "practitioner"),
@@ -143,8 +140,7 @@ class DisputeWorkflow(DisputeSteps, Process):
         discussion: FormalDiscussion = await self._step(
             DisputeStep.FORMAL_DISCUSSION, workflow.now(), p.dispute_formal_days, ("piat_manager",), CORPORATE, due=due
         )
-        # R-DISP-7 counts from the discussion itself (runs before this fix: from when it was recorded).
-        discussed = _on(discussion.held_on) if self._people_change else self.records[DisputeStep.FORMAL_DISCUSSION].at
+        discussed = _on(discussion.held_on)  # R-DISP-7 counts from the discussion itself
         response: WrittenResponse = await self._step(
             DisputeStep.WRITTEN_RESPONSE, discussed, p.dispute_formal_days, ("piat_manager", "psw"), CORPORATE
         )
@@ -182,16 +178,14 @@ class DisputeWorkflow(DisputeSteps, Process):
         """R-DISP-9: the Corporate Director for Quality Standards considers an independent review."""
         d, p = self.dispute, self.dispute.policy
         self._climb(DisputeLevel.INDEPENDENT_REVIEW)
-        due = None
-        if self._people_change:  # they now own a step: tell them so
-            await self._refresh_people()
-            due = self._known_deadline(workflow.now(), p.dispute_review_decision_days)
-            await self._email("independent-review-due", self._ids("cd_quality_standards"),
-                              f"Audit dispute: consider an independent review: case {d.case_ref}",
-                              f"The Corporate Directors did not resolve the dispute about the grading of the audit of case {d.case_ref}.",
-                              action="decide whether an independent review is commissioned, and record it on the audit's page"
-                                     + _within(due, p.dispute_review_decision_days),
-                              due=due)
+        await self._refresh_people()  # they now own a step: tell them so
+        due = self._known_deadline(workflow.now(), p.dispute_review_decision_days)
+        await self._email("independent-review-due", self._ids("cd_quality_standards"),
+                          f"Audit dispute: consider an independent review: case {d.case_ref}",
+                          f"The Corporate Directors did not resolve the dispute about the grading of the audit of case {d.case_ref}.",
+                          action="decide whether an independent review is commissioned, and record it on the audit's page"
+                                 + _within(due, p.dispute_review_decision_days),
+                          due=due)
         cdqs = ("cd_quality_standards",)
         decision: IndependentReviewDecision = await self._step(
             DisputeStep.INDEPENDENT_REVIEW, workflow.now(), p.dispute_review_decision_days, cdqs, (), due=due
@@ -200,11 +194,10 @@ class DisputeWorkflow(DisputeSteps, Process):
             await self._email("no-review", self._ids(*EVERYONE), f"Audit dispute ended: case {d.case_ref}",
                               f"No independent review will be commissioned: {decision.notes}\nThe grading stands.", action="")
             return self._end("unresolved", None)
-        if self._people_change:
-            await self._email("review-commissioned", self._ids(*EVERYONE, "head_of_service"),
-                              f"Independent review commissioned: case {d.case_ref}",
-                              f"An independent review of the audit of case {d.case_ref} is commissioned: {decision.notes}\n"
-                              "The audit goes on Mosaic once its result is recorded.", action="")
+        await self._email("review-commissioned", self._ids(*EVERYONE, "head_of_service"),
+                          f"Independent review commissioned: case {d.case_ref}",
+                          f"An independent review of the audit of case {d.case_ref} is commissioned: {decision.notes}\n"
+                          "The audit goes on Mosaic once its result is recorded.", action="")
         result: IndependentReviewResult = await self._step(DisputeStep.INDEPENDENT_REVIEW_RESULT, None, 0, cdqs, ())
         await self._email("review-result", self._ids(*EVERYONE), f"Independent review of the audit: case {d.case_ref}",
                           f"The independent review's findings:\n{result.findings}" + _regraded(result.regrade), action="")
@@ -262,9 +255,7 @@ class DisputeWorkflow(DisputeSteps, Process):
         return unique([self.people.get(role) for role in roles])
 
     async def _refresh_people(self) -> None:
-        """The role holders as the directory has them now (runs before this change: as raised)."""
-        if not self._people_change:
-            return
+        """The role holders as the directory has them now."""
         contacts: ServiceContacts = await self._activity(
             DirectoryActivities.service_contacts, self.dispute.practitioner_id, "who holds each role now (staff directory)")
         found = {"team_manager": contacts.team_manager_id, "head_of_service": contacts.head_of_service_id,

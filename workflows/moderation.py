@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from models.payloads import Notification, Waiting
 
 from workflows.process import (
-    ACTIVITY_OPTIONS, MODERATION_WAITS_FOR_UNALLOCATED, SYSTEM, Process, details, grade_text, unique,
+    ACTIVITY_OPTIONS, SYSTEM, Process, details, grade_text, unique,
 )
 
 SEED_RANGE = 2**31 - 1
@@ -53,21 +53,20 @@ class ModerationPanelWorkflow(Process):
         self.draw: Draw | None = None
         self.due = None
         self.moderations: list[Moderation] = []
-        self._told = False  # the moderators and PIAT have been emailed the draw
-        self._waits_for_unallocated = False  # the panel ends only once every drawn audit has a moderator
+        # The moderators and PIAT have been emailed the draw; from then on the panel also waits
+        # for PIAT to give each audit nobody could moderate a moderator.
+        self._told = False
 
     @workflow.run
     async def run(self, panel: ModerationPanelInput) -> ModerationPanelView:
-        projector = asyncio.create_task(self._project(
-            ModerationActivities.save_moderation_panel, None, "save moderation panel projection"))
+        projector = asyncio.create_task(self._project(ModerationActivities.save_moderation_panel, "save moderation panel projection"))
         self._record(SYSTEM, "panel convened", f"seed {self.seed}; {panel.per_service} per service area")
         await self._draw()
         await self._tell_moderators_and_piat()
         self._told = True
-        if self._unallocated():
-            # PIAT is asked to name their moderators: ending now would leave those audits unmoderated.
-            self._waits_for_unallocated = workflow.patched(MODERATION_WAITS_FOR_UNALLOCATED)
-        if self.moderations or self._waits_for_unallocated:
+        # PIAT is asked to name moderators for any audit nobody could moderate: ending now would
+        # leave those audits unmoderated.
+        if self.moderations or self._unallocated():
             if not await self._wait(self._all_done, self.due, "moderations recorded (R-MOD-3)"):
                 await self._deadline_missed()
                 await self._wait(self._all_done)
@@ -279,7 +278,7 @@ class ModerationPanelWorkflow(Process):
         return all(m.recorded for m in self.moderations)
 
     def _all_done(self) -> bool:
-        return self._all_recorded() and not (self._waits_for_unallocated and self._unallocated())
+        return self._all_recorded() and not (self._told and self._unallocated())
 
     def _service_areas(self) -> list[str]:
         return sorted({a.service_area for a in self.draw.audits}) if self.draw else []
@@ -307,7 +306,7 @@ class ModerationPanelWorkflow(Process):
         waits = []
         if owing := sorted({m.moderator_id for m in self.moderations if not m.recorded}):
             waits.append(Waiting(action="moderation records and feedback (R-MOD-3)", from_staff_ids=owing, until=self.due))
-        if self._waits_for_unallocated and self._unallocated():
+        if self._told and self._unallocated():
             waits.append(Waiting(action="name a moderator for the audits nobody could moderate",
                                  from_staff_ids=list(self.draw.piat_ids), until=self.due))
         return waits

@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notify import NotifyActivities
     from models.enums import Channel, Grade
     from models.pages import audit_page
-    from models.payloads import HistoryEntry, Notification, Waiting, WorkingDaysRequest
+    from models.payloads import HistoryEntry, Notification, Waiting
 
 ACTIVITY_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=30),
@@ -27,31 +27,7 @@ ACTIVITY_OPTIONS = dict(
 )
 SYSTEM = "system"
 T = TypeVar("T")
-# The patch that made people changeable and sending unfailing: runs recorded before it
-# replay their original commands (docs/what-can-go-wrong.md, "Changing running code").
-PEOPLE_CHANGE = "people-change-and-safe-sending"
-# The patch that made short activities local and deadlines worked out in the workflow.
-LEAN_STEPS = "lean-steps"
-# The patch that saves the projection and upserts search attributes once a step has settled
-# (no local activity of its own in flight), not at each change within it.
-SETTLED_SAVES = "settled-saves"
-# A run begun after this patch takes every path above, asking this one patch instead of each:
-# each patch asked costs the run a marker and a `TemporalChangeVersion` upsert, which the server
-# indexes as a visibility write of its own, so a new audit's first step made three of each.
-# Runs begun before it ask each patch, as they did when they were recorded.
-ALL_EARLIER = "all-earlier-patches"
-# The patch that numbers an audit's QA rounds across its passes through QA, so a return or an SLA
-# breach after "not accepted" has an email key of its own (workflows/audit.py). Asked directly,
-# not through `_patched`: runs begun since ALL_EARLIER but recorded before this one count from 1.
-QA_ROUNDS_ACROSS_PASSES = "qa-rounds-across-passes"
-# The patch that starts a re-audit with no recorded calendar, so it records the council's days
-# as they stand when it starts (closure days added since its first audit count). Asked directly,
-# where the re-audit starts: runs recorded before it handed on the first audit's days.
-REAUDIT_OWN_CALENDAR = "reaudit-records-its-own-calendar"
-# The patch that keeps a moderation panel open while a drawn audit has no moderator, for PIAT to
-# give it one (workflows/moderation.py). Asked directly, and only by a panel with such an audit:
-# runs recorded before it ended once every allocated moderation was in.
-MODERATION_WAITS_FOR_UNALLOCATED = "moderation-waits-for-unallocated"
+# Every run takes one path: no `workflow.patched` until 1.0 (docs/decisions/0001-versioning.md).
 LOCAL_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
@@ -64,27 +40,16 @@ CALENDAR_AHEAD = timedelta(days=200)  # how far past a date the recorded calenda
 class Process:
     audit_id: str
     case_ref: str
-    PROJECTED = True  # keeps a row for the API's lists (`_project`); answers wait for it
 
     def _init_process(self) -> None:
         self.history: list[HistoryEntry] = []
         self.overdue_steps: list[str] = []
         self._version = self._saved = 0
         self._search_attributes: dict[str, object] = {}
-        self._all_earlier = workflow.patched(ALL_EARLIER)
-        # Processes begun after the PEOPLE_CHANGE patch take its paths; audits and disputes ask
-        # it (`_patched`), as their older runs replay without it.
-        self._people_change = True
-        self._lean = self._patched(LEAN_STEPS)
-        self._settled_saves = self._patched(SETTLED_SAVES)
         self._in_flight = 0  # this run's local activities not yet answered (`_activity`)
         self._attributes_due: dict[str, tuple[object, object]] = {}  # name: (key, value) not yet upserted
         self._closing = False  # `_finish` saves the last row itself
         self._calendar: WorkingCalendar | None = None  # the council's days, once recorded
-
-    def _patched(self, patch_id: str) -> bool:
-        """Whether this run takes `patch_id`'s path: asked at its start, once (`ALL_EARLIER`)."""
-        return self._all_earlier or workflow.patched(patch_id)
 
     # ---- to be said by each process ----------------------------------------------------------
 
@@ -114,16 +79,11 @@ class Process:
             return condition()
 
     async def _working_days(self, event_at: datetime, days: int, summary: str) -> datetime:
-        return await self._on_calendar(event_at, lambda c: c.deadline_after(event_at, days),
-                                       CalendarActivities.working_day_deadline,
-                                       WorkingDaysRequest(event_at=event_at, working_days=days), summary)
+        return await self._on_calendar(event_at, lambda c: c.deadline_after(event_at, days))
 
-    async def _on_calendar(self, at: datetime, compute: Callable[[WorkingCalendar], T], activity, arg, summary: str) -> T:
-        """A date of the council's calendar (R-CAL) from `at` on: worked out here from the recorded
-        days; runs begun before LEAN_STEPS ask their activity, as they did."""
-        if self._lean:
-            return compute(await self._calendar_from(at))
-        return await self._activity(activity, arg, summary)
+    async def _on_calendar(self, at: datetime, compute: Callable[[WorkingCalendar], T]) -> T:
+        """A date of the council's calendar (R-CAL) from `at` on, worked out here from the recorded days."""
+        return compute(await self._calendar_from(at))
 
     async def _calendar_from(self, instant: datetime, ahead: timedelta = CALENDAR_AHEAD) -> WorkingCalendar:
         """The council's calendar as this run recorded it, reaching `ahead` beyond `instant`: one
@@ -137,8 +97,7 @@ class Process:
     async def _calendar_covering(self, first: date, last: date) -> WorkingCalendar:
         """The recorded calendar holding every day from `first` to `last`, recorded again from
         `first` when it does not (a cycle further off than the two years a recording holds, or
-        one already past). Where the days are held this issues no command, so a run recorded
-        before it replays as it did; where they are not, the old code failed its task."""
+        one already past). Where the days are held this issues no command."""
         if self._calendar is None or not self._calendar.covers(first, last - first):
             days = await self._activity(CalendarActivities.calendar_days, first - timedelta(days=1), "the council's working days (R-CAL-1)")
             self._calendar = WorkingCalendar.from_days(days)
@@ -150,9 +109,8 @@ class Process:
     def _known_deadline(self, event_at: datetime, days: int) -> datetime | None:
         """`_working_days` when the recorded calendar already covers it, else None: worked out
         here with no command, so an email can name a step's deadline before the step that waits
-        on it computes the same (runs before LEAN_STEPS, or an uncovered calendar: None, and
-        their commands stay as recorded)."""
-        if not self._lean or not self._calendar_covers(event_at):
+        on it computes the same."""
+        if not self._calendar_covers(event_at):
             return None
         return self._calendar.deadline_after(event_at, days)
 
@@ -160,10 +118,7 @@ class Process:
         """A short activity (a calendar sum, a directory lookup, a row or an outbox entry
         written) runs as a local activity: in the worker, inside the workflow task that asked
         for it, recorded as one marker with its result. So an action costs the server no extra
-        round trip, and the history holds no copy of what was saved. Runs begun before
-        LEAN_STEPS replay their scheduled activities."""
-        if not self._lean:
-            return await workflow.execute_activity_method(activity, arg, summary=summary, **ACTIVITY_OPTIONS)
+        round trip, and the history holds no copy of what was saved."""
         self._in_flight += 1
         try:
             return await workflow.execute_local_activity_method(activity, arg, summary=summary, **LOCAL_OPTIONS)
@@ -176,7 +131,7 @@ class Process:
         query), which costs the history nothing, where a view in every update's outcome grew it
         with every action."""
         version = self._version
-        await workflow.wait_condition(lambda: self._saved >= version or not self.PROJECTED)
+        await workflow.wait_condition(lambda: self._saved >= version)
 
     # ---- telling people --------------------------------------------------------------------------
 
@@ -216,52 +171,37 @@ class Process:
 
     # ---- state, history and what operators see ---------------------------------------------------
 
-    async def _project(self, save_row, save_snapshot, summary: str) -> None:
-        """Keep the API's projection current: save the row whenever the view changed (`_save`
-        says when with the whole view; `_finish` saves the last). Since SETTLED_SAVES, once the
-        step has settled: a step's several changes cost one save and one search-attribute upsert."""
+    async def _project(self, save_row, summary: str) -> None:
+        """Keep the API's projection current: save the row whenever the view changed, once the
+        step has settled, so a step's several changes cost one save and one search-attribute
+        upsert (`_finish` saves the last)."""
         while True:
             await workflow.wait_condition(self._unsaved)
-            if self._settled_saves:
-                await asyncio.sleep(0)  # a bare yield (no timer): what woke with this finishes its step first
-                if not self._unsaved():
-                    continue
+            await asyncio.sleep(0)  # a bare yield (no timer): what woke with this finishes its step first
+            if not self._unsaved():
+                continue
             self._upsert_due_attributes()
             if self._saved < self._version:
-                await self._save(save_row, save_snapshot, summary)
+                await self._save(save_row, summary)
 
-    async def _save(self, save_row, save_snapshot, summary: str, whole: bool = False) -> None:
+    async def _save(self, save_row, summary: str) -> None:
+        """The whole view at every save: the row goes by local activity, whose input the history
+        never holds, and the API answers a staff action from the row instead of asking the workflow."""
         version = self._version
-        if self._people_change:
-            # Since LEAN_STEPS the row goes by local activity, whose input the history never
-            # holds: the whole view at every save costs it nothing, and the API answers a staff
-            # action from the row instead of asking the workflow. Runs before it save the whole
-            # view first and last (their input is recorded, and grew with each save).
-            whole = whole or self._saved == 0 or self._lean
-            await self._activity(save_row, self._row(whole=whole), summary)
-        else:  # runs started before rows were saved column by column
-            await workflow.execute_activity_method(save_snapshot, self._view(), summary=summary, **ACTIVITY_OPTIONS)
+        await self._activity(save_row, self._row(whole=True), summary)
         self._saved = version
 
     def _unsaved(self) -> bool:
-        """A change not yet saved; since SETTLED_SAVES, only once no local activity is in flight
-        (the step's next change would follow it) and not while `_finish` saves the last row."""
+        """A change not yet saved, once no local activity is in flight (the step's next change
+        would follow it) and not while `_finish` saves the last row."""
         pending = self._saved < self._version or bool(self._attributes_due)
-        if not self._settled_saves:
-            return pending
         return pending and self._in_flight == 0 and not self._closing
 
     async def _finish(self, projector: asyncio.Task, save_row) -> None:
         """Before the run returns: every update answered, the row current, and the whole final view
         saved once, for the API to show after the history is gone."""
-        if self._settled_saves:
-            await self._save_last(save_row)
-            projector.cancel()
-            return
-        await self._flushed()
+        await self._save_last(save_row)
         projector.cancel()
-        if self._people_change:
-            await self._activity(save_row, self._row(whole=True), "save the final view")
 
     async def _save_last(self, save_row) -> None:
         """The last change and the whole final view in one save: the projector stands down. An
@@ -270,18 +210,13 @@ class Process:
         while True:
             await workflow.wait_condition(lambda: self._in_flight == 0)  # a save or a step under way lands first
             self._upsert_due_attributes()
-            await self._save(save_row, None, "save the final view", whole=True)
+            await self._save(save_row, "save the final view")
             await workflow.wait_condition(lambda: workflow.all_handlers_finished() or self._saved < self._version)
             if self._saved == self._version and workflow.all_handlers_finished():
                 return
 
     def _row(self, whole: bool):
         raise NotImplementedError
-
-    async def _flushed(self) -> None:
-        """Before the run returns: the last view saved and every update answered."""
-        saved = lambda: self._saved == self._version or not self.PROJECTED  # noqa: E731
-        await workflow.wait_condition(lambda: saved() and workflow.all_handlers_finished())
 
     def _mark_overdue(self, step: str) -> None:
         if step not in self.overdue_steps:
@@ -303,13 +238,11 @@ class Process:
         self._refresh()
 
     def _upsert(self, attributes: dict) -> None:
-        """Upsert the search attributes whose value changed (None unsets one); since
-        SETTLED_SAVES, with the projection save, once the step has settled."""
+        """Upsert the search attributes whose value changed (None unsets one), with the
+        projection save, once the step has settled."""
         changed = {k.name: (k, v) for k, v in attributes.items() if self._search_attributes.get(k.name) != v}
         self._search_attributes.update({name: v for name, (_, v) in changed.items()})
         self._attributes_due.update(changed)
-        if not self._settled_saves:
-            self._upsert_due_attributes()
 
     def _upsert_due_attributes(self) -> None:
         if self._attributes_due:

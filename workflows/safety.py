@@ -45,15 +45,13 @@ class SafetyConcernWorkflow(Process):
 
     @workflow.run
     async def run(self, concern: SafetyConcernInput) -> SafetyConcernView:
-        projector = asyncio.create_task(self._project(
-            PersistenceActivities.save_safety_concern_row, None, "save safety concern projection"))
+        projector = asyncio.create_task(self._project(PersistenceActivities.save_safety_concern_row, "save safety concern projection"))
         self._record(concern.raised_by, "safety concern raised", "immediate action needed" if concern.immediate_action_needed else "")
         levels = [SafetyEscalation.HEAD_OF_SERVICE, SafetyEscalation.ASSISTANT_DIRECTOR]
         if concern.team_manager_id:
             await self._tell(concern.team_manager_id, "raised", "")
         else:
-            # Nobody to tell first (R-SAFE-1: never delayed): the Head of Service at once. Only
-            # concerns raised with no Team Manager take this path, so recorded runs replay as they ran.
+            # Nobody to tell first (R-SAFE-1: never delayed): the Head of Service at once.
             await self._escalate(levels.pop(0))
         self._told_team_manager = True
         for level in levels:

@@ -25,9 +25,6 @@ with workflow.unsafe.imports_passed_through():
 from workflows.audit import AuditWorkflow
 from workflows.process import SYSTEM, Process, details
 
-# The patch that keeps a row for each request, whose saved view the API reads (a read then needs
-# no worker); runs recorded before it keep no row and are read by query.
-SELF_SELECTION_ROW = "self-selection-row"
 
 
 @workflow.defn
@@ -35,7 +32,6 @@ class SelfSelectionWorkflow(Process):
     @workflow.init
     def __init__(self, request: SelfSelectionInput) -> None:
         self._init_process()
-        self.PROJECTED = workflow.patched(SELF_SELECTION_ROW)  # answers wait for the row only when kept
         self.request, self.audit_id, self.case_ref = request, request.audit.audit_id, request.audit.case_ref
         self.requested_at = workflow.now()
         self.status = "awaiting_decision"
@@ -48,8 +44,7 @@ class SelfSelectionWorkflow(Process):
     @workflow.run
     async def run(self, request: SelfSelectionInput) -> SelfSelectionView:
         a = request.audit
-        projector = asyncio.create_task(self._project(
-            PersistenceActivities.save_self_selection_row, None, "save self-selection projection")) if self.PROJECTED else None
+        projector = asyncio.create_task(self._project(PersistenceActivities.save_self_selection_row, "save self-selection projection"))
         self._record(a.auditor_id, "self-selection requested", request.reason)
         self.due = await self._working_days(self.requested_at, a.policy.self_selection_decision_days, "decision due (R-ALLOC-2)")
         self._changed()
@@ -66,10 +61,7 @@ class SelfSelectionWorkflow(Process):
         else:
             await self._close("refused", f"{person(self.decided_by)} refused your request: "
                                          f"{self.decision.comment or 'no comment'}\nThe case stays unallocated.")
-        if projector:
-            await self._finish(projector, PersistenceActivities.save_self_selection_row)
-        else:
-            await self._flushed()
+        await self._finish(projector, PersistenceActivities.save_self_selection_row)
         return self._view()
 
     async def _start_audit(self) -> None:
