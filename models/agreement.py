@@ -13,9 +13,13 @@
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from models.enums import Grade
 from models.moderation import KappaResult, Moderation, ModerationResults
+
+if TYPE_CHECKING:
+    from models.tables import ModerationRecord
 
 ORDER = [Grade.OUTSTANDING, Grade.GOOD, Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE]
 
@@ -51,7 +55,8 @@ def weighted_kappa(pairs: list[tuple[Grade, Grade]]) -> KappaResult:
 
 
 def agreement_by_domain(judgements: Iterable[Judgement]) -> dict[str, float]:
-    agreed, seen = Counter(), Counter()
+    agreed: Counter[str] = Counter()
+    seen: Counter[str] = Counter()
     for j in judgements:
         for domain, agrees in j.domains.items():
             seen[domain] += 1
@@ -66,7 +71,7 @@ def agreement_by_service(judgements: Iterable[Judgement]) -> dict[str, float]:
     return {s: round(sum(v) / len(v), 4) for s, v in sorted(by_service.items())}
 
 
-def grade_changes(judgements: Iterable[Judgement]) -> list[dict]:
+def grade_changes(judgements: Iterable[Judgement]) -> list[dict[str, Any]]:
     """Only the changes, most frequent first: [{"from": "good", "to": "requires_improvement", "count": 2}]."""
     changes = Counter((j.original, j.moderated) for j in judgements if j.original != j.moderated)
     ordered = sorted(changes.items(), key=lambda kv: (-kv[1], ORDER.index(kv[0][0]), ORDER.index(kv[0][1])))
@@ -76,19 +81,19 @@ def grade_changes(judgements: Iterable[Judgement]) -> list[dict]:
 def judgements_of(moderations: Iterable[Moderation]) -> list[Judgement]:
     """The recorded moderations as judgements (those not yet recorded count for nothing)."""
     return [
-        Judgement(m.service_area, m.overall_grade, m.moderated_overall(),
+        Judgement(m.service_area, m.overall_grade, m.findings.overall.standing(m.overall_grade),
                   {d.domain: d.agree for d in m.findings.domains})
         for m in moderations if m.findings is not None
     ]
 
 
-def judgements_of_rows(rows: Iterable) -> list[Judgement]:
+def judgements_of_rows(rows: Iterable["ModerationRecord"]) -> list[Judgement]:
     """The recorded rows of the `moderation` table (models.tables.ModerationRecord) as judgements:
-    what a quarterly report reads across panels."""
+    what a quarterly report reads across panels. A recorded row has its moderated grade."""
     return [
         Judgement(r.service_area, Grade(r.original_overall), Grade(r.moderated_overall),
                   {d["domain"]: d["agreed"] for d in r.domains})
-        for r in rows if r.recorded_at is not None
+        for r in rows if r.recorded_at is not None and r.moderated_overall is not None
     ]
 
 

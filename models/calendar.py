@@ -9,8 +9,9 @@ deadlines of a run already under way. Changing this arithmetic changes what runn
 compute: see docs/decisions/0001-versioning.md.
 """
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -19,6 +20,9 @@ from temporalio.exceptions import ApplicationError
 
 from models.cycles import REAUDIT_MONTHS
 from models.payloads import AllocationSchedule, CalendarDays, ReauditSchedule
+
+if TYPE_CHECKING:
+    from models.settings import Settings
 
 
 RECORDED_MONTHS = 24  # the span of days a workflow records at once
@@ -41,7 +45,7 @@ class WorkingCalendar:
         self.working_day_starts = working_day_starts
         self.working_day_ends = working_day_ends
         self.closure_days = frozenset(closure_days)
-        self._bank_holidays = holidays.country_holidays("GB", subdiv="ENG")
+        self._bank_holidays: Container[date] = holidays.country_holidays("GB", subdiv="ENG")
         self._span: tuple[date, date] | None = None  # a recorded calendar knows only its own days
 
     @classmethod
@@ -134,6 +138,6 @@ class WorkingCalendar:
         return self.end_of(self.working_day_on_or_before(first + relativedelta(months=1, days=-1)))
 
 
-def calendar_for(settings) -> WorkingCalendar:
+def calendar_for(settings: "Settings") -> WorkingCalendar:
     """The council's calendar as its settings (`models.settings.Settings`) describe it."""
     return WorkingCalendar(settings.timezone, settings.working_day_ends, settings.closure_days, settings.working_day_starts)

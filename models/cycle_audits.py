@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, col, or_, select
 
 from models.cycle_views import NOT_COMPLETE_STAGES, LateAudit, ServiceNonCompletion
 from models.enums import AuditKind, ServiceArea, Stage
@@ -35,9 +35,9 @@ def cycle_audits(session: Session, cycle: str) -> CycleAudits:
 def overdue_incomplete(session: Session, at: datetime) -> list[AuditRecord]:
     """Every audit, whatever its cycle, not complete and past its completion deadline at `at`."""
     rows = session.exec(select(AuditRecord).where(
-        AuditRecord.stage.in_(NOT_COMPLETE_STAGES), AuditRecord.completion_due.is_not(None),
+        col(AuditRecord.stage).in_(NOT_COMPLETE_STAGES), col(AuditRecord.completion_due).is_not(None),
     ).order_by(AuditRecord.service_area, AuditRecord.audit_id)).all()
-    return [r for r in rows if _due(r, at) < at]  # compared here: SQLite keeps them naive
+    return [r for r in rows if (due := _due(r, at)) is not None and due < at]  # compared here: SQLite keeps them naive
 
 
 def non_completion(held: CycleAudits, at: datetime, heads: dict[str, list[str]], fallback: list[str],

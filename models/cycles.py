@@ -1,6 +1,7 @@
 """Audit cycles (R-CAL-3, R-CAL-4): pure date logic, safe inside workflows."""
 
 import re
+from datetime import date
 
 from models.enums import CYCLE_MONTHS
 
@@ -57,7 +58,7 @@ def next_cycle(cycle: str) -> str:
             return f"{year:04d}-{month:02d}"
 
 
-def month_of(instant) -> str:
+def month_of(instant: date) -> str:
     """The "YYYY-MM" month an instant falls in (its own time zone; a workflow's is UTC, which
     differs from London's month only in the first hour of a summer month)."""
     return f"{instant:%Y-%m}"

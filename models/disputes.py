@@ -2,6 +2,7 @@
 The audit's side of a dispute (raising it, a regrade, its outcome) is in models/payloads.py."""
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -103,7 +104,7 @@ class StepRecord(BaseModel):
     step: DisputeStep
     at: datetime
     by: str
-    record: dict
+    record: dict[str, Any]  # the step's payload, JSON-ready
 
 
 

@@ -10,7 +10,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -156,6 +156,11 @@ class Agreement(BaseModel):
             raise ValueError("moderated_grade only when you disagree (agree is true)")
         return self
 
+    def standing(self, original: Grade) -> Grade:
+        """The grade that stands: `original` when the moderator agrees, else theirs (which the
+        validator requires exactly when they disagree)."""
+        return self.moderated_grade or original
+
 
 class DomainAgreement(Agreement):
     domain: DomainName
@@ -204,9 +209,7 @@ class Moderation(BaseModel):
         return self.findings is not None
 
     def moderated_overall(self) -> Grade | None:
-        if not self.findings:
-            return None
-        return self.overall_grade if self.findings.overall.agree else self.findings.overall.moderated_grade
+        return self.findings.overall.standing(self.overall_grade) if self.findings else None
 
 
 class KappaResult(BaseModel):
@@ -222,7 +225,7 @@ class ModerationResults(BaseModel):
     overall_agreement: float | None
     agreement_by_domain: dict[str, float]
     agreement_by_service: dict[str, float]
-    grade_changes: list[dict]  # [{"from": grade, "to": grade, "count": n}] of the overall grade
+    grade_changes: list[dict[str, Any]]  # [{"from": grade, "to": grade, "count": n}] of the overall grade
     kappa: KappaResult
 
 
@@ -285,7 +288,7 @@ class ModerationRow(BaseModel):
     original_overall: str
     moderated_overall: str | None
     overall_agreed: bool | None
-    domains: list[dict]  # [{domain, original, moderated, agreed}] once recorded, else originals
+    domains: list[dict[str, Any]]  # [{domain, original, moderated, agreed}] once recorded, else originals
 
     @classmethod
     def of(cls, panel_cycle: str, m: Moderation) -> "ModerationRow":
@@ -319,5 +322,5 @@ class ModerationPanelRow(Projection):
     updated_at: datetime
     moderations: list[ModerationRow] = []
 
-    def columns(self) -> dict:
+    def columns(self) -> dict[str, Any]:
         return self.model_dump(exclude={"view", "moderations", "waits"})

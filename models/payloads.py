@@ -5,7 +5,7 @@ can carry them and the workflow sandbox can import them.
 """
 
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -14,6 +14,9 @@ from models.enums import (
     Stage,
 )
 from models.limits import DomainName, Items, ItemText, RequiredText, StaffId, Text
+
+if TYPE_CHECKING:
+    from models.settings import Settings
 
 
 class Policy(BaseModel):
@@ -44,7 +47,7 @@ class Policy(BaseModel):
         return timedelta(seconds=self.workflow_task_timeout_seconds)
 
     @classmethod
-    def now(cls, settings) -> "Policy":
+    def now(cls, settings: "Settings") -> "Policy":
         """The durations configured now (models.settings): each process keeps those it began with."""
         return cls(**{name: getattr(settings, name) for name in cls.model_fields})
 

@@ -2,6 +2,7 @@
 whole view at every change (`Projection`)."""
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -18,11 +19,11 @@ class Projection(BaseModel):
     save: they save the whole view only first and last (the row's `view_current` says which),
     as a whole view at every change grew their history with the square of the audit's age."""
 
-    view: dict | None = None  # the whole view, JSON-ready, when it is saved
+    view: dict[str, Any] | None = None  # the whole view, JSON-ready, when it is saved
     # What the process waits for now, and from whom: the `waiting` table, `GET /me/work`.
     waits: list[Waiting] = []
 
-    def columns(self) -> dict:
+    def columns(self) -> dict[str, Any]:
         return self.model_dump(exclude={"view", "waits"})
 
 
@@ -49,7 +50,7 @@ class AuditRow(Projection):
     carried_into_cycle: str | None = None
     reaudit_cycle: str | None = None
     updated_at: datetime
-    facts: dict | None = None  # what the reports count (reports/facts.py), current at every save
+    facts: dict[str, Any] | None = None  # what the reports count (reports/facts.py), current at every save
     final_at: datetime | None = None  # when the grading became final (on Mosaic): the moderation draw counts from it
 
     @classmethod

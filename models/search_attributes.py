@@ -1,7 +1,7 @@
 """Typed search attributes operators filter on in the Web UI. Never personal data."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
@@ -61,7 +61,7 @@ def at_allocation(audit: "AuditInput") -> TypedSearchAttributes:
 
 
 def of_audit(audit: "AuditInput", stage: str, grade: str | None, due: datetime | None, overdue: bool,
-             escalation: str) -> dict[SearchAttributeKey, object]:
+             escalation: str) -> dict[SearchAttributeKey[Any], object]:
     """An audit's search attributes now (None unsets one): what operators filter in the Web UI."""
     return {
         AUDIT_CYCLE: audit.cycle,

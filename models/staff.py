@@ -52,20 +52,23 @@ class StaffDirectory:
         self._by_id = _index(members)
 
     def _current(self) -> dict[str, StaffMember]:
-        stamp = _stamp(self._path)
+        path = self._path
+        if path is None:  # given its members (LDAP, tests): there is no file to read again
+            return self._by_id
+        stamp = _stamp(path)
         if stamp != self._stamp:
             with self._lock:
                 if stamp != self._stamp:
-                    self._reload(stamp)
+                    self._reload(path, stamp)
         return self._by_id
 
-    def _reload(self, stamp) -> None:
+    def _reload(self, path: Path, stamp: tuple[int, int] | None) -> None:
         self._stamp = stamp
         try:
-            self._by_id = _index(_read(self._path))
+            self._by_id = _index(_read(path))
             log.info("staff directory reloaded: %d members", len(self._by_id))
         except (OSError, ValueError, csv.Error, tomllib.TOMLDecodeError) as error:
-            log.error("staff directory %s not reloaded, keeping the last good one: %s", self._path, error)
+            log.error("staff directory %s not reloaded, keeping the last good one: %s", path, error)
 
     def __contains__(self, staff_id: str) -> bool:
         return staff_id in self._current()

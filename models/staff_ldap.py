@@ -12,6 +12,7 @@ import ssl
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import ldap3
 from ldap3.core.exceptions import LDAPException
@@ -167,7 +168,7 @@ def _attributes(settings: LdapSettings) -> list[str]:
     return sorted({a for a in named if not a.startswith("ou:")})
 
 
-def _members(settings: LdapSettings, entries: list[dict]) -> list[StaffMember]:
+def _members(settings: LdapSettings, entries: list[dict[str, Any]]) -> list[StaffMember]:
     id_of = {_key(e["dn"]): _first(e, settings.id_attribute) for e in entries}
     roles_of = {_key(dn): [roles] if isinstance(roles, str) else roles for dn, roles in settings.group_roles.items()}
     areas = {name.casefold(): code for name, code in settings.service_areas.items()}
@@ -192,7 +193,7 @@ def _members(settings: LdapSettings, entries: list[dict]) -> list[StaffMember]:
     return members
 
 
-def _field(entry: dict, source: str) -> str:
+def _field(entry: dict[str, Any], source: str) -> str:
     """An attribute's first value, or `ou:N` of the entry's DN; "" if there is none."""
     if not source.startswith("ou:"):
         return _first(entry, source) or ""
@@ -202,14 +203,14 @@ def _field(entry: dict, source: str) -> str:
     return ous[index] if -len(ous) <= index < len(ous) else ""
 
 
-def _values(entry: dict, attribute: str) -> list[str]:
+def _values(entry: dict[str, Any], attribute: str) -> list[str]:
     value = entry.get("attributes", {}).get(attribute)
     if value is None:
         return []
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-def _first(entry: dict, attribute: str) -> str | None:
+def _first(entry: dict[str, Any], attribute: str) -> str | None:
     values = _values(entry, attribute)
     return values[0].strip() if values and values[0].strip() else None
 

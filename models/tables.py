@@ -1,12 +1,13 @@
 """SQLModel tables. Only activities write them; the API reads them."""
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, Column, Integer, false
 from sqlmodel import Field, SQLModel
 
 
-def view_current() -> bool:
+def view_current() -> Any:  # a sqlmodel Field, which stands in for the column's bool
     """A projection's column: True when `view` is the process's view as of the row's last save
     (every save of a run begun since the `lean-steps` patch, and every run's last), so the API
     answers a staff action from the row; False when it is only the first save's view, and the
@@ -42,11 +43,11 @@ class AuditRecord(SQLModel, table=True):
     updated_at: datetime
     # What the reports count (reports/facts.AuditFacts), current at every save; None on rows
     # saved before migration 0012 (the reports then read the saved view).
-    facts: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    facts: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # When the grading became final (on Mosaic), which the moderation draw goes by; None on rows
     # saved before migration 0017 (the draw then goes by the audit's cycle).
     final_at: datetime | None = Field(default=None, index=True)
-    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the last AuditView
+    view: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # the last AuditView
     view_current: bool = view_current()
 
 
@@ -63,7 +64,7 @@ class DisputeRecord(SQLModel, table=True):
     overdue: bool = Field(default=False, index=True)
     raised_by: str
     updated_at: datetime
-    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the last DisputeView
+    view: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # the last DisputeView
     view_current: bool = view_current()
 
 
@@ -110,7 +111,7 @@ class SafetyConcernRecord(SQLModel, table=True):
     overdue: bool = Field(default=False, index=True)
     raised_at: datetime
     updated_at: datetime
-    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole view, as `view_current` says
+    view: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # the whole view, as `view_current` says
     view_current: bool = view_current()
 
 
@@ -182,8 +183,8 @@ class Selection(SQLModel, table=True):
     theme: str | None = None
     created_by: str
     created_at: datetime
-    proposal: list = Field(sa_column=Column(JSON, nullable=False))  # [{case_ref, kind, auditor_id}]
-    confirmed: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # [{case_ref, audit_id | refused}]
+    proposal: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))  # [{case_ref, kind, auditor_id}]
+    confirmed: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # [{case_ref, audit_id | refused}]
 
 
 class CycleRecord(SQLModel, table=True):
@@ -200,7 +201,7 @@ class CycleRecord(SQLModel, table=True):
     closes_at: datetime
     reported_at: datetime | None = None  # when its non-completion report was sent (R-QA-4)
     updated_at: datetime
-    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole CycleView, as `view_current` says
+    view: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # the whole CycleView, as `view_current` says
     view_current: bool = view_current()
 
 
@@ -218,7 +219,7 @@ class SelfSelectionRecord(SQLModel, table=True):
     status: str  # awaiting_decision, approved, refused, unanswered, not_allocated
     due: datetime | None = None
     updated_at: datetime
-    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole SelfSelectionView
+    view: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # the whole SelfSelectionView
     view_current: bool = view_current()
 
 
@@ -248,7 +249,7 @@ class MosaicOutbox(SQLModel, table=True):
     key: str = Field(unique=True)
     case_ref: str = Field(index=True)
     kind: str  # "case_note" | "alert"
-    payload: dict = Field(sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime
     drained_at: datetime | None = None
 
@@ -269,7 +270,7 @@ class ModerationPanelRecord(SQLModel, table=True):
     due: datetime | None = None
     overdue: bool = Field(default=False, index=True)
     updated_at: datetime
-    view: dict = Field(sa_column=Column(JSON, nullable=False))  # the whole ModerationPanelView
+    view: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # the whole ModerationPanelView
     view_current: bool = view_current()  # migration 0015
 
 
@@ -293,5 +294,5 @@ class ModerationRecord(SQLModel, table=True):
     original_overall: str
     moderated_overall: str | None = None
     overall_agreed: bool | None = None
-    domains: list = Field(sa_column=Column(JSON, nullable=False))  # [{domain, original, moderated, agreed}]
+    domains: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))  # [{domain, original, moderated, agreed}]
     updated_at: datetime
