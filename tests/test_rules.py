@@ -2,7 +2,7 @@
 
 import pytest
 
-from models.enums import AuditKind, Grade, ServiceArea
+from models.enums import AuditKind, Grade, ServiceArea, Stage
 from models.rules import discussion_rule, escalates_to_director, needs_reaudit
 
 STANDARD, PEER, THEMED, REAUDIT = AuditKind.STANDARD, AuditKind.PEER, AuditKind.THEMED, AuditKind.REAUDIT
@@ -91,3 +91,78 @@ def test_an_audit_s_search_attributes_carry_identifiers_and_its_state():
         "Escalation": "none", "AuditChain": audit.chain,
     }
     assert set(attributes) == {k.name for k in sa.ALL if k.name.startswith("Audit")} | {"Overdue", "Escalation"}
+
+
+# ---- which stages allow which staff action, and whom each stage waits on -------------------------------
+
+def _view(**fields):
+    from models.payloads import AuditView
+
+    return AuditView.model_construct(**{"stage": Stage.ALLOCATED, "kind": STANDARD, "initial_grading": None,
+                                        "findings_discussion": None, "dispute_id": None, "auditor_id": "tm1",
+                                        "team_manager_id": "tm2", "head_of_service_follow_up_required": False,
+                                        "head_of_service_follow_up": None} | fields)
+
+
+@pytest.mark.parametrize("action, stage, allowed", [
+    ("record_initial_grading", Stage.ALLOCATED, True),
+    ("record_initial_grading", Stage.INITIALLY_GRADED, True),
+    ("record_initial_grading", Stage.FINALLY_GRADED, False),  # the conversation set the final grading
+    ("record_initial_grading", Stage.REVISIONS_REQUESTED, True),
+    ("submit_for_qa", Stage.FINALLY_GRADED, True),
+    ("submit_for_qa", Stage.INITIALLY_GRADED, False),
+    ("submit_for_qa", Stage.NOT_ACCEPTED, True),
+    ("quality_assure", Stage.AWAITING_QA, True),
+    ("quality_assure", Stage.ACCEPTED, False),
+    ("reassign", Stage.AWAITING_QA, True),
+    ("reassign", Stage.DISPUTE_WINDOW, False),
+    ("raise_dispute", Stage.DISPUTE_WINDOW, True),
+    ("raise_dispute", Stage.IN_DISPUTE, False),
+    ("share_previous_practitioner_feedback", Stage.COMPLETED, False),
+])  # fmt: skip
+def test_a_stage_allows_an_action_or_says_why_not(action, stage, allowed):
+    from models.rules import refusal, stage_allows
+
+    assert stage_allows(action, stage) is allowed
+    assert (refusal(action, stage) is None) is allowed
+
+
+def test_a_refusal_keeps_the_workflow_s_words():
+    from models.rules import refusal
+
+    assert refusal("record_initial_grading", Stage.FINALLY_GRADED) == "cannot record the initial grading while the audit is finally_graded"
+    assert refusal("share_previous_practitioner_feedback", Stage.COMPLETED) == (
+        "the audit is complete; feedback is shared while the audit is open")
+
+
+def test_every_stage_ruled_action_has_a_permission():
+    from api.permissions import PERMISSIONS
+    from models.rules import STAGE_RULES
+
+    assert set(STAGE_RULES) <= set(PERMISSIONS)
+
+
+@pytest.mark.parametrize("action, fields, actor, offered", [
+    ("record_practitioner_conversation", {"stage": Stage.INITIALLY_GRADED}, "tm1", False),  # no initial grading
+    ("record_practitioner_conversation", {"stage": Stage.INITIALLY_GRADED, "initial_grading": object()}, "tm1", True),
+    ("quality_assure", {"stage": Stage.AWAITING_QA}, "tm1", False),  # the auditor's own report
+    ("quality_assure", {"stage": Stage.AWAITING_QA}, "piat1", True),
+    ("raise_dispute", {"stage": Stage.DISPUTE_WINDOW, "kind": PEER}, "sw1", False),  # nothing graded to dispute
+    ("raise_dispute", {"stage": Stage.DISPUTE_WINDOW, "dispute_id": "dispute-a"}, "sw1", False),  # one per audit
+    ("raise_dispute", {"stage": Stage.DISPUTE_WINDOW}, "sw1", True),
+    ("replace_person", {"stage": Stage.COMPLETED}, "piat1", False),
+    ("record_head_of_service_follow_up", {"head_of_service_follow_up_required": True}, "hos1", True),
+])  # fmt: skip
+def test_an_action_is_offered_when_its_stage_and_conditions_allow(action, fields, actor, offered):
+    from models.rules import offered as offered_now
+
+    assert offered_now(action, _view(**fields), actor) is offered
+
+
+def test_a_stage_waits_on_its_people_or_a_role_until_its_deadline():
+    from models.rules import waiting_on
+
+    assert waiting_on(Stage.AWAITING_QA).role == "piat" and waiting_on(Stage.AWAITING_QA).until == "qa_due"
+    assert waiting_on(Stage.DISPUTE_WINDOW).people == ("practitioner_id", "team_manager_id")
+    assert waiting_on(Stage.ACCEPTED) is None and waiting_on(Stage.COMPLETED) is None
+    assert all(waiting_on(s) for s in Stage if s not in (Stage.ACCEPTED, Stage.COMPLETED))

@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
         DisputeRaise, DomainGrade, Grading, ImprovementPlan, OverallGrade, PractitionerConversation,
         PreviousPractitionerFeedback, QADecision, QARecord, Reassignment,
     )
-    from models.rules import AMENDING, BEFORE_DISTRIBUTION, DRAFTING, check_grades
+    from models.rules import AMENDING, check_grades, refusal, stage_allows
 
 from workflows.process import grade_text, when
 
@@ -32,7 +32,7 @@ class ReportActions:
     @record_initial_grading.validator
     def _validate_initial_grading(self, actor_id: str, grading: Grading) -> None:
         self._require_auditor(actor_id)
-        self._require_stage(DRAFTING - {Stage.FINALLY_GRADED} | AMENDING, "record the initial grading")
+        self._require_stage("record_initial_grading")
         self._check_grades(grading.domains, grading.overall)
 
     @workflow.update
@@ -48,7 +48,7 @@ class ReportActions:
         self._require_auditor(actor_id)
         if self.initial is None:
             raise out_of_order("record the initial grading before the practitioner conversation (R-AUD-5)")
-        self._require_stage({Stage.INITIALLY_GRADED, Stage.FINALLY_GRADED} | AMENDING, "record the conversation")
+        self._require_stage("record_practitioner_conversation")
         london_today = (workflow.now() + timedelta(hours=1)).date()  # UTC+1 at most: never refuse today
         if not self.allocated_at.date() <= conversation.held_on <= london_today:
             raise invalid(f"held_on must be between the allocation ({self.allocated_at.date()}) and today")
@@ -71,7 +71,7 @@ class ReportActions:
         self._require_auditor(actor_id)
         if self.initial is None:
             raise out_of_order("record the initial grading first; the plan can go with it (R-AUD-5)")
-        self._require_stage(DRAFTING | AMENDING, "change the improvement plan")
+        self._require_stage("record_improvement_plan")
 
     @workflow.update
     async def submit_for_qa(self, actor_id: str) -> None:
@@ -89,7 +89,7 @@ class ReportActions:
                                "(R-QA-3). Amend the grading or the conversation, then submit it again")
         if self.stage in AMENDING and not self.amended:
             raise out_of_order("amend the grading or the conversation before resubmitting (R-QA-2)")
-        self._require_stage({Stage.FINALLY_GRADED} | AMENDING, "submit for quality assurance")
+        self._require_stage("submit_for_qa")
         plan_needed = self.audit.kind is AuditKind.PEER or self.final_grade in (Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE)
         if plan_needed and not self.initial.improvement_plan:
             raise invalid("this audit needs an improvement plan with at least one action (R-AUD-1, R-KIND-2): "
@@ -112,7 +112,7 @@ class ReportActions:
     def _validate_qa(self, actor_id: str, decision: QADecision) -> None:
         if actor_id == self.auditor_id:
             raise forbidden("an auditor cannot quality-assure their own report")
-        self._require_stage({Stage.AWAITING_QA}, "quality-assure the report")
+        self._require_stage("quality_assure")
 
     @workflow.update
     async def reassign(self, actor_id: str, change: Reassignment) -> None:
@@ -132,7 +132,7 @@ class ReportActions:
 
     @reassign.validator
     def _validate_reassign(self, actor_id: str, change: Reassignment) -> None:
-        self._require_stage(BEFORE_DISTRIBUTION, "reassign the audit")
+        self._require_stage("reassign")
         if change.auditor_id == self.auditor_id:
             raise invalid(f"{change.auditor_id} is already the auditor")
         if change.auditor_id == self.audit.practitioner_id:
@@ -156,8 +156,7 @@ class ReportActions:
     @share_previous_practitioner_feedback.validator
     def _validate_feedback(self, actor_id: str, feedback: PreviousPractitionerFeedback) -> None:
         self._require_auditor(actor_id)
-        if self.stage is Stage.COMPLETED:
-            raise out_of_order("the audit is complete; feedback is shared while the audit is open")
+        self._require_stage("share_previous_practitioner_feedback")
         if feedback.staff_id == self.audit.practitioner_id:
             raise invalid("feedback under R-AUD-7 is for a previous practitioner, not the allocated one")
 
@@ -178,7 +177,7 @@ class ReportActions:
         if a.kind is AuditKind.PEER:
             raise invalid("peer audits are not graded, so there is no grading to dispute (R-KIND-2)")
         closes = self.deadlines.dispute_window_closes
-        if self.stage is not Stage.DISPUTE_WINDOW or workflow.now() >= closes:
+        if not stage_allows("raise_dispute", self.stage) or workflow.now() >= closes:
             window = f"it closed {when(closes)}" if closes else "the report has not been sent yet"
             raise out_of_order(f"a dispute is raised within the dispute window after the report (R-DIST-4): {window}")
         if unknown := [d for d in dispute.domains_disputed if d not in a.domains and d != "overall"]:
@@ -194,9 +193,10 @@ class ReportActions:
         if actor_id != self.auditor_id:
             raise forbidden(f"only the audit's current auditor ({self.auditor_id}) can do this")
 
-    def _require_stage(self, allowed: set[Stage], action: str) -> None:
-        if self.stage not in allowed:
-            raise out_of_order(f"cannot {action} while the audit is {self.stage.value}")
+    def _require_stage(self, action: str) -> None:
+        """The stage rule of `action` (models/rules.py)."""
+        if reason := refusal(action, self.stage):
+            raise out_of_order(reason)
 
     def _check_grades(self, domains: list[DomainGrade], overall: OverallGrade) -> None:
         a = self.audit

@@ -2,16 +2,19 @@
 search attributes and one-line current details for the Web UI, and what it waits for from whom.
 Part of `AuditWorkflow` (workflows/audit.py)."""
 
+from datetime import datetime
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from models import search_attributes as sa
     from models.cycles import cycle_label
     from models.email_marks import at, long_date, person, without_rule_codes
-    from models.enums import Grade, Stage
+    from models.enums import Grade
     from models.pages import audit_page
     from models.payloads import AuditView, Regrade, Waiting
     from models.projections import AuditRow
+    from models.rules import waiting_on
 
 from workflows.process import details, grade_text
 
@@ -68,33 +71,24 @@ class AuditViewing:
         return dict(action=action, action_for=[staff_id], due=min(dues) if dues else None)
 
     def _waiting_on_report(self) -> Waiting | None:
-        a, d, auditor = self.audit, self.deadlines, [self.auditor_id]
-        match self.stage:
-            case Stage.ALLOCATED:
-                return Waiting(action="initial grading after reviewing the record", from_staff_ids=auditor, until=d.completion_due)
-            case Stage.INITIALLY_GRADED:
-                return Waiting(action="practitioner conversation and final grading", from_staff_ids=auditor, until=d.completion_due)
-            case Stage.FINALLY_GRADED:
-                return Waiting(action="submission for quality assurance", from_staff_ids=auditor, until=d.completion_due)
-            case Stage.AWAITING_QA:
-                return Waiting(action="quality assurance by PIAT", from_role="piat", from_staff_ids=[], until=d.qa_due)
-            case Stage.REVISIONS_REQUESTED:
-                return Waiting(action="amended report", from_staff_ids=auditor, until=d.revision_due)
-            case Stage.NOT_ACCEPTED:
-                return Waiting(action=f"completed audit for the {cycle_label(c) if (c := self.carried_into_cycle) else 'next'} cycle", from_staff_ids=auditor, until=d.completion_due)
-            case Stage.DISPUTE_WINDOW:
-                return Waiting(action="dispute window: the practitioner or Team Manager may dispute the grading",
-                               from_staff_ids=[a.practitioner_id, self.team_manager_id], until=d.dispute_window_closes)
-            case Stage.IN_DISPUTE:
-                return Waiting(action=f"the dispute ({self.dispute_id or 'starting'}) to end", from_staff_ids=[],
-                               from_role="dispute")
-            case Stage.REAUDIT_PLANNED:
-                return Waiting(action=f"the {self.reaudit.cycle} cycle, when re-audit {self.reaudit.round} is allocated",
-                               from_staff_ids=[], from_role="system", until=self.reaudit.allocate_at)
-            case Stage.REAUDIT_IN_PROGRESS:
-                return Waiting(action=f"re-audit {self.reaudit.round} ({self.reaudit.audit_id})",
-                               from_staff_ids=[], from_role="re-auditor")
-        return None
+        """Whom the report's stage waits on and what for (models/rules.py's `STAGE_WAITS`)."""
+        wait = waiting_on(self.stage)
+        if wait is None:
+            return None
+        people = {"auditor_id": self.auditor_id, "practitioner_id": self.audit.practitioner_id,
+                  "team_manager_id": self.team_manager_id}
+        plan, carried = self.reaudit, self.carried_into_cycle
+        action = wait.action.format(
+            carried_into=cycle_label(carried) if carried else "next", dispute=self.dispute_id or "starting",
+            reaudit_cycle=plan and plan.cycle, reaudit_round=plan and plan.round, reaudit_id=plan and plan.audit_id)
+        return Waiting(action=action, from_staff_ids=[people[p] for p in wait.people], from_role=wait.role,
+                       until=self._instant(wait.until))
+
+    def _instant(self, name: str | None) -> datetime | None:
+        """A stage's wait runs until one of the deadlines, or the re-audit's allocation."""
+        if name == "reaudit_allocation":
+            return self.reaudit.allocate_at
+        return getattr(self.deadlines, name) if name else None
 
     def _report_text(self, second_reaudit: bool = False) -> str:
         """The accepted report, for the practitioner and their Team Manager (and the Head of
