@@ -4,15 +4,21 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install dev test lint test-faults demo bench browser faketime postgres slapd migrate lock purge clean
+.PHONY: help install dev test lint format typecheck test-faults demo bench browser faketime postgres slapd migrate lock purge clean
 
-install: $(STAMP)
+install: $(STAMP)  ## .venv from requirements/dev.lock (what every target below starts with)
 
-# Re-installs whenever pyproject.toml changes; everything comes from the project's own files.
-$(STAMP): pyproject.toml
+help:  ## this list
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
+	  awk -F'\t' '{ printf "  make %-12s %s\n", $$1, $$2 }'
+
+# Re-installs whenever the lock changes: every package pinned with its hashes (requirements/dev.lock,
+# from pyproject.toml by `make lock`), then the project itself, editable, with nothing more.
+$(STAMP): pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,test,postgres]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 dev: $(STAMP)  ## Temporal dev server + Web UI, mail catcher, worker and API; Ctrl-C stops all
@@ -24,9 +30,18 @@ PYTEST_WORKERS ?= auto
 test: $(STAMP) lint browser postgres slapd  ## the whole suite on the time-skipping test server (and PostgreSQL, OpenLDAP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
-# Mistakes rather than style (pyproject.toml's [tool.ruff]): unused or undefined names, likely bugs.
-lint: $(STAMP)  ## ruff check
+# pyproject.toml's [tool.ruff]: mistakes (unused or undefined names, likely bugs) and one format.
+lint: $(STAMP)  ## ruff check and ruff format --check
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)  ## ruff format, and ruff check's safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# pyproject.toml's [tool.mypy]: strict where the process lives, the pure models and the workflows.
+typecheck: $(STAMP)  ## mypy --strict on models/ and workflows/
+	$(BIN)/mypy
 
 # The page tests (tests/test_web_browser.py) drive Debian's Chromium through Playwright: a test tool
 # downloading its own browser fails on machines with no route out, so it is never `playwright install`.
@@ -56,11 +71,14 @@ slapd:  ## Debian's OpenLDAP server for the directory tests, installed when miss
 	  $$(test "$$(id -u)" -eq 0 || echo sudo) debconf-set-selections; $(call apt_install,slapd); }
 	@test -x $(SLAPD_BIN) || { echo "make slapd: $(SLAPD_BIN) is still missing" >&2; exit 1; }
 
-# What the image installs: the runtime's dependencies (PostgreSQL's driver, no dev tools) pinned
-# with their hashes, from pyproject.toml. Run after changing a dependency; the tests check the two agree.
-lock: $(STAMP)  ## requirements/runtime.lock from pyproject.toml (pip-compile --generate-hashes)
-	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --extra postgres --no-emit-index-url \
-	  --no-emit-find-links --allow-unsafe --output-file requirements/runtime.lock pyproject.toml
+# Both locks from pyproject.toml, pinned with their hashes: what the image installs (the runtime's
+# dependencies and PostgreSQL's driver, no dev tools), then what `make dev` and `make test` install
+# (every extra), held to the same versions. Run after changing a dependency; the tests check they agree.
+LOCK_ARGS := --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links --allow-unsafe
+lock: $(STAMP)  ## requirements/runtime.lock and requirements/dev.lock from pyproject.toml (pip-compile)
+	$(BIN)/pip-compile $(LOCK_ARGS) --extra postgres --output-file requirements/runtime.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_ARGS) --all-extras --constraint requirements/runtime.lock \
+	  --output-file requirements/dev.lock pyproject.toml
 
 # The schema step of a deployment: Alembic on DATABASE_URL (production runs it once, before the
 # API and the worker start; `make dev` and the tests migrate as each process starts).
@@ -88,5 +106,5 @@ bench: $(STAMP) postgres  ## the project against bare Temporal on a fresh dev se
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench --postgres --figures 24 $(if $(findstring --quick,$(BENCH_ARGS)),,--rss 1000,3000,10000) $(BENCH_ARGS)
 
-clean:
+clean:  ## remove .venv, .data and the test cache
 	rm -rf $(VENV) .data .pytest_cache
