@@ -16,8 +16,8 @@ from database import engine_for, make_engine
 from models.settings import ROOT
 from tests.dates import YEAR, at, first_working_day
 from tests.helpers import audit_to_report, eventually, skip_to
-from tests.test_disputes import raise_dispute
-from tests.test_safety import raise_concern
+from tests.helpers.disputes import raise_dispute
+from tests.helpers.safety import raise_concern
 
 OPENS = at(first_working_day(YEAR, 1))
 PASSWORDS = {"TEMPORAL_DB_PASSWORD": "t", "QSAF_OWNER_DB_PASSWORD": "o", "QSAF_DB_PASSWORD": "a"}

@@ -19,8 +19,10 @@ from tests.helpers import (
     discuss_and_accept,
     emails,
     findings_discussion,
+    grading,
     outcome,
     qa,
+    reaudit_to_report,
     search_attributes,
     skip_to,
     submit,
@@ -39,22 +41,6 @@ def after_the_window(reported_on: date) -> datetime:
     """09:00 on the working day after a report's 5-working-day dispute window closed (R-DIST-4):
     the audit is on Mosaic and final."""
     return at(working_days_after(reported_on, 6))
-
-
-async def reaudit_to_report(api, env, audit_id, grade, attendees=()) -> None:
-    r = await api.as_("hos1").put(f"/audits/{audit_id}/grading", json=_grading(grade))
-    assert r.status_code == 200, r.text
-    body = conversation(await today(env), grade=grade) | {"attendees": list(attendees)}
-    r = await api.as_("hos1").post(f"/audits/{audit_id}/practitioner-conversation", json=body)
-    assert r.status_code == 200, r.text
-    await submit(api, audit_id, "hos1")
-    await qa(api, audit_id)
-
-
-def _grading(grade):
-    from tests.helpers import grading
-
-    return grading(grade=grade)
 
 
 async def test_requires_improvement_discussed_in_10_days_then_reaudit_good_closes_the_chain(api, env, client, sent):
@@ -158,7 +144,7 @@ async def test_inadequate_to_second_reaudit_escalates_to_the_director(api, env, 
     await skip_to(env, cycle_opens(5) + timedelta(minutes=5))
     r2 = f"{audit_id}-r2"
     assert (await view(api, r2))["reaudit_round"] == 2
-    r = await api.as_("hos1").put(f"/audits/{r2}/grading", json=_grading("requires_improvement"))
+    r = await api.as_("hos1").put(f"/audits/{r2}/grading", json=grading(grade="requires_improvement"))
     body = conversation(await today(env), grade="requires_improvement") | {"attendees": ["sw1"]}
     r = await api.as_("hos1").post(f"/audits/{r2}/practitioner-conversation", json=body)
     assert r.status_code == 422 and "R-RE-4" in r.json()["detail"]

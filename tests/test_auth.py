@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from api.deps import Services, _staff_id
 from api.main import create_app
-from tests.test_web_pages import SESSION, Pages
+from tests.helpers.web import SESSION, Pages
 
 ISSUER, AUDIENCE = "https://login.council.example/", "qsaf-api"
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -3,8 +3,8 @@ acknowledgement would close a safety concern and stop its escalation with nothin
 
 from tests.dates import YEAR, at, first_working_day
 from tests.helpers import allocate, grading, skip_to, view
-from tests.test_safety import CONCERN, raise_concern
-from tests.test_web_pages import grading_form, pages
+from tests.helpers.safety import CONCERN, raise_concern
+from tests.helpers.web import grading_form, pages
 
 BLANK = "  \n\t "
 

@@ -6,7 +6,7 @@ other sites' scripts. tests/test_csrf_browser.py tries a forged form in Chromium
 import re
 from pathlib import Path
 
-from tests.test_web_pages import FORMS, SESSION, Pages, form_token, pages
+from tests.helpers.web import FORMS, SESSION, Pages, form_token, pages
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
 REFUSED = "came from another site"

@@ -17,50 +17,18 @@ from tests.helpers import (
     eventually,
     grades,
     outcome,
+    reaudit_to_report,
     search_attributes,
     skip_to,
-    today,
     told,
     view,
 )
+from tests.helpers.disputes import RAISE, formal_discussion, meeting, raise_dispute, record, summary, to_formal
 from worker import run_worker
 
 # The reports go out at 09:00 on January's first working day; each
 # deadline is the end of the Nth working day after the event's London day.
 START = at(first_working_day(YEAR, 1))
-RAISE = {"domains_disputed": ["overall"], "rationale": "The plan was reviewed on time (criteria 3.2)", "evidence": "Review minutes of 2 Dec"}
-
-
-async def raise_dispute(api, audit_id, by="sw1") -> dict:
-    r = await api.as_(by).post(f"/audits/{audit_id}/disputes", json=RAISE)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-async def record(api, audit_id, step: str, by: str, body: dict, status: int = 200) -> dict:
-    r = await api.as_(by).post(f"/disputes/{audit_id}/{step}", json=body)
-    assert r.status_code == status, r.text
-    return r.json()
-
-
-async def meeting(api, env, audit_id, by="tm1"):
-    body = {"held_on": (await today(env)).isoformat(), "attendees": ["tm2", "sw1", "tm1"], "notes": "Went through the evidence"}
-    return await record(api, audit_id, "meeting", by, body)
-
-
-async def summary(api, audit_id, outcome):
-    return await record(api, audit_id, "summary", "tm1", {"outcome": outcome, "summary": f"Meeting outcome: {outcome}"})
-
-
-async def to_formal(api, env, audit_id):
-    await raise_dispute(api, audit_id)
-    await meeting(api, env, audit_id)
-    await summary(api, audit_id, "unresolved")
-
-
-async def formal_discussion(api, env, audit_id):
-    body = {"held_on": (await today(env)).isoformat(), "course_of_action": "Review the recordings independently"}
-    return await record(api, audit_id, "formal-discussion", "piatmgr1", body)
 
 
 def case_note(sent, audit_id) -> str:
@@ -279,8 +247,6 @@ async def test_a_worker_restarted_mid_dispute_resumes_where_it_was(env, settings
 
 @pytest.mark.both_databases  # a whole chain through the API on each engine: audit, re-audit, dispute
 async def test_a_first_reaudit_regraded_good_needs_no_follow_up_and_closes_the_chain(api, env, client, sent):
-    from tests.test_after_the_report import reaudit_to_report
-
     await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "inadequate")
     await discuss_and_accept(api, env, audit_id)

@@ -21,7 +21,7 @@ from api.deps import Services
 from api.main import create_app
 from tests.dates import YEAR, at, first_working_day
 from tests.helpers import audit_to_report, free_port, skip_to
-from tests.test_disputes import raise_dispute
+from tests.helpers.disputes import raise_dispute
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 ROLES = ["piat1", "tm1", "tm2", "sw1", "hos1", "cdqs1", "nobody"]

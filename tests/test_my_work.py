@@ -3,8 +3,8 @@ it moves (the `waiting` table is rewritten with each process's row)."""
 
 from tests.dates import YEAR, at, completion_due, cycle, first_working_day
 from tests.helpers import allocate, at_london, audit_to_report, complete, eventually, skip_to, submit
-from tests.test_disputes import raise_dispute
-from tests.test_safety import raise_concern
+from tests.helpers.disputes import raise_dispute
+from tests.helpers.safety import raise_concern
 
 
 async def work(api, who: str) -> list[dict]:

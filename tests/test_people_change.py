@@ -9,7 +9,7 @@ from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 
 from tests.dates import YEAR, at, cycle_opens, deadline_after, first_working_day, working_days_after
 from tests.helpers import audit_to_report, days, discuss_and_accept, emails, eventually, findings_discussion, join, leave, skip_to, today, view
-from tests.test_disputes import formal_discussion, raise_dispute, record, to_formal
+from tests.helpers.disputes import formal_discussion, raise_dispute, record, to_formal
 
 
 async def status(client, workflow_id: str) -> int:

@@ -21,7 +21,7 @@ from tests.helpers import (
     allocate, audit_to_report, complete, conversation, days, deadline, eventually, grades, grading, qa, skip_to,
     submit, today, view,
 )
-from tests.test_disputes import meeting, raise_dispute, record, summary
+from tests.helpers.disputes import meeting, raise_dispute, record, summary
 from temporalio import activity
 from temporalio.worker import Worker
 

@@ -11,10 +11,10 @@ from api.main import create_app
 from tests.conftest import Api
 from tests.dates import YEAR, at, cycle, cycle_opens, first_working_day
 from tests.helpers import audit_to_report, skip_to
-from tests.test_disputes import raise_dispute
-from tests.test_safety import raise_concern
+from tests.helpers.disputes import raise_dispute
+from tests.helpers.safety import raise_concern
 from tests.test_self_selection import ask
-from tests.test_web_pages import pages
+from tests.helpers.web import pages
 from worker import run_worker
 
 START = at(first_working_day(YEAR, 1))

@@ -23,9 +23,9 @@ from tests.faults.harness import skip_until
 from tests.helpers import (
     allocate, audit_to_report, complete, days, discuss_and_accept, eventually, grades, qa, skip_to, submit,
 )
-from tests.test_disputes import RAISE, formal_discussion, meeting, summary
+from tests.helpers.disputes import RAISE, formal_discussion, meeting, summary
 from tests.test_moderation import findings, record
-from tests.test_safety import raise_concern
+from tests.helpers.safety import raise_concern
 from tests.test_self_selection import ask
 from workflows.cycle import CycleStarterWorkflow
 from workflows.retention import RetentionWorkflow

@@ -17,7 +17,7 @@ from tests.dates import YEAR, at, cycle, day, first_working_day
 from tests.helpers import allocate, audit_to_report, complete, eventually, qa, skip_to, submit
 from tests.test_reports import G, I, RI
 from tests.test_reports import moderation as _moderation
-from tests.test_web_pages import pages
+from tests.helpers.web import pages
 
 
 JANUARY = f"{day(1, 1):%B %Y}"  # "January 2027" in the suite's year

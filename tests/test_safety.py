@@ -6,23 +6,11 @@ from datetime import timedelta
 
 from tests.dates import YEAR, at, first_working_day, weekday_on_or_after
 from tests.helpers import allocate, at_london, audit_to_report, days, eventually, mail_to, search_attributes, skip_to, view
+from tests.helpers.safety import CONCERN, raise_concern, urgent_emails
 
 START = at(first_working_day(YEAR, 1))
 SATURDAY = weekday_on_or_after(START.date(), 5)  # January's first weekend after the working days begin
 FRIDAY, SUNDAY = SATURDAY - timedelta(days=1), SATURDAY + timedelta(days=1)  # a working day; the night after
-
-CONCERN = {"description": "The child disclosed an injury at the last visit and no strategy discussion is recorded.",
-           "immediate_action_needed": True}
-
-
-async def raise_concern(api, audit_id, by="tm2", body=CONCERN) -> dict:
-    r = await api.as_(by).post(f"/audits/{audit_id}/safety-concerns", json=body)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def urgent_emails(sent, audit_id) -> list[tuple[list[str], str]]:
-    return [(n.recipient_ids, n.key.rsplit("/", 1)[-1]) for n in sent(audit_id) if n.subject.startswith("URGENT: safety concern")]
 
 
 async def test_acknowledged_within_the_hour(api, env, client, sent, smtp):

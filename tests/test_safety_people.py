@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from tests.dates import YEAR, at, first_working_day
 from tests.helpers import allocate, join, leave, skip_to
-from tests.test_safety import CONCERN, raise_concern, urgent_emails
+from tests.helpers.safety import CONCERN, raise_concern, urgent_emails
 
 START = at(first_working_day(YEAR, 1))
 ACK = {"action_taken": "Strategy discussion held"}

@@ -3,7 +3,7 @@ before the audit starts; a refusal or no answer in 5 working days leaves it unal
 
 from tests.dates import INVOLVED_SINCE, YEAR, at, cycle, deadline_after, first_working_day
 from tests.helpers import days, emails, eventually, skip_to
-from tests.test_web_pages import pages
+from tests.helpers.web import pages
 
 # The case, its practitioner (sw1, of tm1's team) and its service come from the open-case list;
 # the request names the case, the audit it asks for, and why.

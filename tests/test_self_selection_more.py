@@ -4,7 +4,7 @@ the asker cannot choose who approves; and PIAT still PIAT on an audit a Head of 
 
 from tests.dates import INVOLVED_SINCE, YEAR, at, cycle, deadline_after, first_working_day
 from tests.helpers import complete, emails, eventually, findings_discussion, qa, skip_to, submit, today
-from tests.test_disputes import raise_dispute
+from tests.helpers.disputes import raise_dispute
 from tests.test_self_selection import ASK, START, ask, import_cases
 
 

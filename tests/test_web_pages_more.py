@@ -14,7 +14,7 @@ from tests.dates import YEAR, at, cycle, cycle_closes, day, deadline_after, firs
 from tests.helpers import audit_to_report, eventually, london, skip_to
 from tests.test_cycles import start_cycle
 from tests.test_self_selection import ask
-from tests.test_web_pages import pages
+from tests.helpers.web import pages
 from web.list_pages import PAGES
 
 FEBRUARY = cycle(2)

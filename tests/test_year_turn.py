@@ -7,9 +7,9 @@ import pytest
 
 from tests.dates import YEAR, at, completion_due, cycle, first_working_day, reaudit_allocated, working_days_after
 from tests.helpers import (
-    allocate, audit_to_report, complete, deadline, discuss_and_accept, emails, outcome, qa, skip_to, submit, view,
+    allocate, audit_to_report, complete, deadline, discuss_and_accept, emails, outcome, qa, reaudit_to_report, skip_to, submit,
+    view,
 )
-from tests.test_after_the_report import reaudit_to_report
 
 NEXT = YEAR + 1
 NOVEMBER = first_working_day(YEAR, 11)

@@ -23,9 +23,8 @@ from tests.faults.harness import (
     skip_server_time,
     skip_until,
 )
-from tests.helpers import allocate, complete, discuss_and_accept, grades, outcome, qa, skip_to, submit
-from tests.test_after_the_report import reaudit_to_report
-from tests.test_disputes import meeting, raise_dispute, record, summary
+from tests.helpers import allocate, complete, discuss_and_accept, grades, outcome, qa, reaudit_to_report, skip_to, submit
+from tests.helpers.disputes import meeting, raise_dispute, record, summary
 
 pytestmark = pytest.mark.faults
 

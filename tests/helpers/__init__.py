@@ -1,4 +1,6 @@
-"""Building blocks for driving audits through the API in tests."""
+"""Building blocks for driving audits through the API in tests. The other processes' own (a
+dispute, a safety concern, a moderation panel, ...) are in the modules beside this one; every
+test module takes what it shares with others from here, never from another test module."""
 
 import asyncio
 import inspect
@@ -163,6 +165,17 @@ async def discuss_and_accept(api, env, audit_id, smart=True) -> dict:
     r = await api.as_("piat1").post(f"/audits/{audit_id}/findings-discussion/review", json={"decision": "accept"})
     assert r.status_code == 200, r.text
     return r.json()
+
+
+async def reaudit_to_report(api, env, audit_id, grade, attendees=()) -> None:
+    """The re-audit's auditor (the Head of Service) grades, talks it through and submits; PIAT accepts."""
+    r = await api.as_("hos1").put(f"/audits/{audit_id}/grading", json=grading(grade=grade))
+    assert r.status_code == 200, r.text
+    body = conversation(await today(env), grade=grade) | {"attendees": list(attendees)}
+    r = await api.as_("hos1").post(f"/audits/{audit_id}/practitioner-conversation", json=body)
+    assert r.status_code == 200, r.text
+    await submit(api, audit_id, "hos1")
+    await qa(api, audit_id)
 
 
 async def search_attributes(client, workflow_id: str) -> dict:
