@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Any
 from xml.sax.saxutils import escape
 
 import matplotlib
@@ -17,7 +18,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display on a server
 matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "qsaf-report", "font.size": 9})
 
-from matplotlib.figure import Figure  # noqa: E402 (after the backend is chosen)
+from matplotlib.axes import Axes  # noqa: E402 (after the backend is chosen)
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from reports.figures import ORDER, GradeCounts, Report  # noqa: E402
@@ -26,6 +28,7 @@ from reports.figures import ORDER, GradeCounts, Report  # noqa: E402
 COLOURS = {"outstanding": "#2166ac", "good": "#67a9cf", "requires_improvement": "#ef8a62", "inadequate": "#b2182b"}
 NAMES = {"outstanding": "Outstanding", "good": "Good", "requires_improvement": "Requires Improvement",
          "inadequate": "Inadequate"}
+GradeRows = list[tuple[str, GradeCounts]]  # a stacked chart's bars: a label and its grade counts
 
 
 class ChartName(StrEnum):
@@ -37,37 +40,37 @@ class ChartName(StrEnum):
 
 def chart(report: Report, name: ChartName) -> str:
     """The chart as a standalone SVG document's root element (also fit to inline in HTML)."""
-    title, rows, horizontal = DATA[name](report)
     if name is ChartName.MODERATION:
-        return _agreement(report, title, rows)
+        return _agreement(*_moderation(report))
+    title, rows, horizontal = STACKED[name](report)
     return _stacked(name.value, title, rows, horizontal)
 
 
-def _grades(r: Report):
+def _grades(r: Report) -> tuple[str, GradeRows, bool]:
     rows = [("All services", r.grades.overall)] + [(_label(s), c) for s, c in r.grades.by_service.items()]
     return f"Final grades, {r.title} ({r.scope})", rows, True
 
 
-def _domains(r: Report):
+def _domains(r: Report) -> tuple[str, GradeRows, bool]:
     return f"Final grades by domain, {r.title}", [(d, c) for d, c in r.grades.by_domain.items()], True
 
 
-def _trend(r: Report):
+def _trend(r: Report) -> tuple[str, GradeRows, bool]:
     # Short labels (2027-03, and 2025, 2026 for the years before): a year has twelve bars.
     rows = [(p.label, p.grades) for p in r.previous_periods] + [(p.label, p.grades) for p in r.trend]
     return f"Final grades cycle by cycle, {r.title}", rows, False
 
 
-def _moderation(r: Report):
+def _moderation(r: Report) -> tuple[str, list[tuple[str, float]]]:
     by_domain = r.moderation.results.agreement_by_domain
-    return f"Moderators' agreement by domain, {r.title}", list(by_domain.items()), True
+    return f"Moderators' agreement by domain, {r.title}", list(by_domain.items())
 
 
-DATA: dict[ChartName, Callable] = {ChartName.GRADES: _grades, ChartName.DOMAINS: _domains, ChartName.TREND: _trend,
-                                   ChartName.MODERATION: _moderation}
+STACKED: dict[ChartName, Callable[[Report], tuple[str, GradeRows, bool]]] = {
+    ChartName.GRADES: _grades, ChartName.DOMAINS: _domains, ChartName.TREND: _trend}
 
 
-def _stacked(name: str, title: str, rows: list[tuple[str, GradeCounts]], horizontal: bool) -> str:
+def _stacked(name: str, title: str, rows: GradeRows, horizontal: bool) -> str:
     figure = Figure(figsize=(7, 1.4 + 0.35 * max(len(rows), 3)) if horizontal else (7, 3.6), layout="constrained")
     axes = figure.subplots()
     labels = [label for label, _ in rows]
@@ -75,7 +78,7 @@ def _stacked(name: str, title: str, rows: list[tuple[str, GradeCounts]], horizon
     for grade in ORDER:
         values = [getattr(c, grade) for _, c in rows]
         draw = axes.barh if horizontal else axes.bar
-        extra = {"left": start} if horizontal else {"bottom": start}
+        extra: dict[str, Any] = {"left": start} if horizontal else {"bottom": start}
         draw(labels, values, color=COLOURS[grade], label=NAMES[grade], **extra)
         start = [s + v for s, v in zip(start, values)]
     if horizontal:
@@ -88,7 +91,7 @@ def _stacked(name: str, title: str, rows: list[tuple[str, GradeCounts]], horizon
     return _accessible(_svg(figure), name, title, _describe_grades(rows))
 
 
-def _agreement(report: Report, title: str, rows: list[tuple[str, float]]) -> str:
+def _agreement(title: str, rows: list[tuple[str, float]]) -> str:
     figure = Figure(figsize=(7, 1.2 + 0.35 * max(len(rows), 3)), layout="constrained")
     axes = figure.subplots()
     axes.barh([d for d, _ in rows], [100 * v for _, v in rows], color="#2166ac")
@@ -100,7 +103,7 @@ def _agreement(report: Report, title: str, rows: list[tuple[str, float]]) -> str
     return _accessible(_svg(figure), "moderation", title, description)
 
 
-def _finish(figure: Figure, axes, title: str, empty: bool, legend: bool = True) -> None:
+def _finish(figure: Figure, axes: Axes, title: str, empty: bool, legend: bool = True) -> None:
     axes.set_title(title, loc="left", fontsize=10)
     axes.spines[["top", "right"]].set_visible(False)
     if empty:
@@ -115,7 +118,7 @@ def _svg(figure: Figure) -> str:
     return buffer.getvalue()
 
 
-def _describe_grades(rows: list[tuple[str, GradeCounts]]) -> str:
+def _describe_grades(rows: GradeRows) -> str:
     if not any(c.graded for _, c in rows):
         return "No final gradings in this period."
     parts = [f"{label}: " + ", ".join(f"{getattr(c, g)} {NAMES[g]}" for g in ORDER) for label, c in rows if c.graded]

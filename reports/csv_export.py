@@ -10,6 +10,7 @@ from reports.figures import ORDER, GradeCounts, Report
 
 HEADER = ("section", "group", "item", "measure", "value")
 COUNTS = (*ORDER, "graded", "good_or_better")
+Row = tuple[str, str, object, str, object]  # as HEADER names them
 
 
 def report_csv(report: Report) -> str:
@@ -20,7 +21,7 @@ def report_csv(report: Report) -> str:
     return buffer.getvalue()
 
 
-def rows(r: Report) -> Iterator[tuple]:
+def rows(r: Report) -> Iterator[Row]:
     for measure in ("kind", "period", "title", "scope", "generated_at", "empty", "message", "audits", "final", "not_yet_final"):
         yield ("report", "", "", measure, _value(getattr(r, measure)))
     yield from _counts("grades", "overall", "all", r.grades.overall)
@@ -40,22 +41,22 @@ def rows(r: Report) -> Iterator[tuple]:
         yield ("reaudits", "escalated_by_service", service, "escalated", n)
     yield from _disputes(r)
     yield from _moderation(r)
-    for section in r.sections:
-        for n, paragraph in enumerate(section.paragraphs, 1):
-            yield ("text", section.heading, n, "paragraph", paragraph)
+    for text in r.sections:
+        for n, paragraph in enumerate(text.paragraphs, 1):
+            yield ("text", text.heading, n, "paragraph", paragraph)
 
 
-def _counts(section: str, group: str, item: str, c: GradeCounts) -> Iterator[tuple]:
+def _counts(section: str, group: str, item: object, c: GradeCounts) -> Iterator[Row]:
     for measure in COUNTS:
         yield (section, group, item, measure, _value(getattr(c, measure)))
 
 
-def _fields(section: str, values: dict) -> Iterator[tuple]:
+def _fields(section: str, values: dict[str, object]) -> Iterator[Row]:
     for measure, value in values.items():
         yield (section, "", "", measure, _value(value))
 
 
-def _disputes(r: Report) -> Iterator[tuple]:
+def _disputes(r: Report) -> Iterator[Row]:
     yield ("disputes", "", "", "raised", r.disputes.raised)
     yield ("disputes", "", "", "regraded", r.disputes.regraded)
     for level, statuses in r.disputes.by_level.items():
@@ -63,7 +64,7 @@ def _disputes(r: Report) -> Iterator[tuple]:
             yield ("disputes", "level", level, status, n)
 
 
-def _moderation(r: Report) -> Iterator[tuple]:
+def _moderation(r: Report) -> Iterator[Row]:
     m, res = r.moderation, r.moderation.results
     yield ("moderation", "", "", "panels", " ".join(m.panels))
     for measure in ("drawn", "recorded", "overdue"):
@@ -78,7 +79,7 @@ def _moderation(r: Report) -> Iterator[tuple]:
         yield ("moderation", "grade_change", f"{change['from']} -> {change['to']}", "count", change["count"])
 
 
-def _value(value) -> object:
+def _value(value: object) -> object:
     """None as an empty cell (a share of nothing), dates as ISO text; text a spreadsheet would
     take for a formula (a team named "=..." in the directory) is quoted."""
     if value is None:

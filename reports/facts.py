@@ -6,6 +6,7 @@ findings discussion, its re-audits). So the few facts a report counts are worked
 view at every save, in the workflow's own projection step (pure: no clock, no I/O)."""
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -53,7 +54,7 @@ def facts_of(view: AuditView) -> AuditFacts:
     )
 
 
-def facts_of_saved_view(view: dict) -> AuditFacts | None:
+def facts_of_saved_view(view: dict[str, Any]) -> AuditFacts | None:
     """For a row saved before rows kept their facts: from its saved whole view (current for a run
     that has ended; as first saved for one still running)."""
     try:

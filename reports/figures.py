@@ -10,10 +10,11 @@ The process figures (completion, QA, discussions) count every audit of the perio
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from statistics import median
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -22,6 +23,9 @@ from models.cycles import cycle_label
 from models.enums import BELOW_GOOD, DisputeLevel, Grade
 from models.moderation import ModerationResults
 from reports.periods import Period
+
+if TYPE_CHECKING:
+    from models.tables import ModerationRecord
 
 ORDER = [g.value for g in Grade]  # best first
 GOOD_OR_BETTER = {Grade.OUTSTANDING.value, Grade.GOOD.value}
@@ -81,6 +85,12 @@ class GradeCounts(BaseModel):
         graded = sum(counted.values())
         share = (counted["outstanding"] + counted["good"]) / graded if graded else None
         return cls(**{g: counted[g] for g in ORDER}, graded=graded, good_or_better=_round(share))
+
+    def good_or_better_share(self) -> float:
+        """`good_or_better` of counts that hold gradings (it is None only when they hold none)."""
+        if self.good_or_better is None:
+            raise ValueError("no gradings, so no share of Good or better")
+        return self.good_or_better
 
 
 class GradeDistribution(BaseModel):
@@ -181,7 +191,7 @@ class Report(BaseModel):
 # ---- the computation ------------------------------------------------------------------------------
 
 
-def build(period: Period, lines: Iterable[AuditLine], disputes: Iterable[DisputeLine], moderations: Iterable,
+def build(period: Period, lines: Iterable[AuditLine], disputes: Iterable[DisputeLine], moderations: Iterable["ModerationRecord"],
           generated_at: datetime, scope: str = "all services",
           previous: dict[Period, list[AuditLine]] | None = None) -> Report:
     """The report of `period` from its rows. Lines of other cycles, disputes about other audits
@@ -228,7 +238,7 @@ def distribution(final: list[AuditLine]) -> GradeDistribution:
     )
 
 
-def _grouped(final: list[AuditLine], key) -> dict[str, GradeCounts]:
+def _grouped(final: list[AuditLine], key: Callable[[AuditLine], str]) -> dict[str, GradeCounts]:
     groups: dict[str, list[str | None]] = defaultdict(list)
     for line in final:
         groups[key(line)].append(line.overall)
@@ -265,7 +275,7 @@ def completion(ours: list[AuditLine]) -> Completion:
 def discussions(ours: list[AuditLine]) -> Discussions:
     due = [line for line in ours if line.discussion_due is not None]
     recorded = [line for line in due if line.discussion_recorded_at is not None]
-    on_time = sum(line.discussion_recorded_at <= line.discussion_due for line in recorded)
+    on_time = sum(_recorded_on_time(line) for line in recorded)
     return Discussions(
         required=len(due), recorded=len(recorded), on_time=on_time, late=len(recorded) - on_time,
         awaited=len(due) - len(recorded), escalated_to_head_of_service=sum(line.discussion_escalated for line in due),
@@ -273,9 +283,15 @@ def discussions(ours: list[AuditLine]) -> Discussions:
     )
 
 
+def _recorded_on_time(line: AuditLine) -> bool:
+    recorded, due = line.discussion_recorded_at, line.discussion_due
+    return recorded is not None and due is not None and recorded <= due
+
+
 def reaudits(final: list[AuditLine]) -> Reaudits:
     graded = [line for line in final if line.reaudit_round and line.overall]
-    compared = [(ORDER.index(line.overall), ORDER.index(line.previous_overall)) for line in graded if line.previous_overall]
+    compared = [(ORDER.index(line.overall), ORDER.index(line.previous_overall)) for line in graded
+                if line.overall and line.previous_overall]
     escalated = [line for line in graded if line.reaudit_round >= 2 and line.overall in BELOW_GOOD]
     return Reaudits(
         final=len(graded),
@@ -301,7 +317,7 @@ def dispute_figures(disputes: Iterable[DisputeLine]) -> DisputeFigures:
     )
 
 
-def moderation_figures(rows: list) -> ModerationFigures:
+def moderation_figures(rows: list["ModerationRecord"]) -> ModerationFigures:
     """`rows`: the `moderation` table's rows of the period's panels (R-MOD-4)."""
     return ModerationFigures(
         panels=sorted({r.panel_cycle for r in rows}), drawn=len(rows),

@@ -3,11 +3,12 @@ what reports/figures.py counts. No workflow is asked: a report reads only the pr
 costs Temporal nothing and a year's report is a few queries."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from reports.facts import AuditFacts, facts_of_saved_view
 from reports.periods import Period
@@ -42,8 +43,8 @@ def read(engine: Engine, directory: StaffDirectory, period: Period, service_area
                     moderations=_moderations(session, period.months, service_area))
 
 
-def _audits(session: Session, cycles, service_area: str | None) -> list[AuditRecord]:
-    query = select(AuditRecord).where(AuditRecord.cycle.in_(cycles))
+def _audits(session: Session, cycles: Iterable[str], service_area: str | None) -> list[AuditRecord]:
+    query = select(AuditRecord).where(col(AuditRecord.cycle).in_(cycles))
     if service_area:
         query = query.where(AuditRecord.service_area == service_area)
     return list(session.exec(query))
@@ -51,13 +52,14 @@ def _audits(session: Session, cycles, service_area: str | None) -> list[AuditRec
 
 def _lines(session: Session, directory: StaffDirectory, records: list[AuditRecord]) -> list[AuditLine]:
     followed = _final_grades(session, {r.follows_audit_id for r in records if r.follows_audit_id})
-    return [line_of(r, team_of(directory, r), followed.get(r.follows_audit_id)) for r in records]
+    return [line_of(r, team_of(directory, r), followed.get(r.follows_audit_id) if r.follows_audit_id else None)
+            for r in records]
 
 
 def _final_grades(session: Session, audit_ids: set[str]) -> dict[str, str | None]:
     if not audit_ids:
         return {}
-    return {r.audit_id: r.overall_grade for r in session.exec(select(AuditRecord).where(AuditRecord.audit_id.in_(audit_ids)))}
+    return {r.audit_id: r.overall_grade for r in session.exec(select(AuditRecord).where(col(AuditRecord.audit_id).in_(audit_ids)))}
 
 
 def line_of(record: AuditRecord, team: str, previous_overall: str | None) -> AuditLine:
@@ -82,7 +84,7 @@ def days_to_final(record: AuditRecord) -> int | None:
     return (_london_date(record.final_at) - _london_date(datetime.fromisoformat(allocated))).days
 
 
-def _london_date(instant: datetime):
+def _london_date(instant: datetime) -> date:
     return (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).astimezone(LONDON).date()
 
 
@@ -99,14 +101,14 @@ def _disputes(session: Session, records: list[AuditRecord]) -> list[DisputeLine]
     services = {r.audit_id: r.service_area for r in records}
     if not services:
         return []
-    rows = session.exec(select(DisputeRecord).where(DisputeRecord.audit_id.in_(services)))
+    rows = session.exec(select(DisputeRecord).where(col(DisputeRecord.audit_id).in_(services)))
     return [DisputeLine(audit_id=d.audit_id, service_area=services[d.audit_id], level=d.level, status=d.status,
                         regraded=bool(((d.view or {}).get("outcome") or {}).get("regrade")))
             for d in rows]
 
 
-def _moderations(session: Session, months, service_area: str | None) -> list[ModerationRecord]:
-    query = select(ModerationRecord).where(ModerationRecord.panel_cycle.in_(months))
+def _moderations(session: Session, months: Iterable[str], service_area: str | None) -> list[ModerationRecord]:
+    query = select(ModerationRecord).where(col(ModerationRecord.panel_cycle).in_(months))
     if service_area:
         query = query.where(ModerationRecord.service_area == service_area)
     return list(session.exec(query))

@@ -44,7 +44,7 @@ def _against_before(r: Report, c: GradeCounts) -> str | None:
     if not before:
         return None
     last = before[-1]
-    points = round(100 * (c.good_or_better - last.grades.good_or_better))
+    points = round(100 * (c.good_or_better_share() - last.grades.good_or_better_share()))
     change = "the same as" if points == 0 else f"{abs(points)} points {'up on' if points > 0 else 'down on'}"
     return f"That is {change} {last.title} ({pct(last.grades.good_or_better)} of {last.grades.graded})."
 
@@ -52,7 +52,7 @@ def _against_before(r: Report, c: GradeCounts) -> str | None:
 def ranked_domains(r: Report) -> list[tuple[str, GradeCounts]]:
     """Domains graded at least RANK_MIN times, best share of Good or better first (then by name)."""
     rankable = [(d, c) for d, c in r.grades.by_domain.items() if c.graded >= RANK_MIN]
-    return sorted(rankable, key=lambda dc: (-dc[1].good_or_better, dc[0]))
+    return sorted(rankable, key=lambda dc: (-dc[1].good_or_better_share(), dc[0]))
 
 
 def _domains(r: Report) -> str:
