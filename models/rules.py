@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from models.enums import BELOW_GOOD, AuditKind, Grade, ServiceArea, Stage
 from models.errors import invalid
-from models.payloads import AuditView
+from models.payloads import AuditView, DomainGrade, OverallGrade
 
 # Stages in which the auditor is still writing the report, or amending it after QA.
 DRAFTING = frozenset({Stage.ALLOCATED, Stage.INITIALLY_GRADED, Stage.FINALLY_GRADED})
@@ -138,7 +138,8 @@ KIND_TITLES = {AuditKind.STANDARD: "Audit", AuditKind.PEER: "Peer Audit", AuditK
                AuditKind.REAUDIT: "Re-audit"}
 
 
-def check_grades(kind: AuditKind, area: ServiceArea, tool_domains: list[str], domains: list, overall) -> None:
+def check_grades(kind: AuditKind, area: ServiceArea, tool_domains: list[str], domains: list[DomainGrade],
+                 overall: OverallGrade) -> None:
     """R-AUD-3: every domain of the tool once; a grade and rationale where applicable. Peer audits
     are not graded but record findings for each domain (R-KIND-2). Raises `invalid` (a 422)."""
     names = [d.domain for d in domains]
