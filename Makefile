@@ -27,8 +27,10 @@ dev: $(STAMP)  ## Temporal dev server + Web UI, mail catcher, worker and API; Ct
 # Each test starts its own time-skipping server, worker, SMTP sink and database file, so tests run
 # side by side, one process per core (pytest-xdist); `make test PYTEST_WORKERS=0` runs them in one.
 PYTEST_WORKERS ?= auto
-test: $(STAMP) lint browser postgres slapd  ## the whole suite on the time-skipping test server (and PostgreSQL, OpenLDAP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+# The line coverage of the service's own code ([tool.coverage]) is printed last.
+test: $(STAMP) lint browser postgres slapd  ## the whole suite on the time-skipping test server (and PostgreSQL, OpenLDAP), with its coverage
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --cov --cov-report=
+	@echo "line coverage of the service's code: $$($(BIN)/coverage report --format=total)% ($(BIN)/coverage report lists each module)"
 
 # pyproject.toml's [tool.ruff]: mistakes (unused or undefined names, likely bugs) and one format.
 lint: $(STAMP)  ## ruff check and ruff format --check
