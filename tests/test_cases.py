@@ -3,6 +3,7 @@
 from sqlalchemy import inspect
 
 from tests.dates import YEAR
+from tests.helpers.cases import upload
 
 # Involvement starts are data, checked against the API's clock ("not in the future"): two years
 # before the suite's year is past wherever the test server's clock starts (in YEAR - 1).
@@ -12,11 +13,6 @@ C-1,safeguarding,sw1,{PAST}-03-01,iro1,Jane Example
 C-2,safeguarding,sw2,{PAST - 1}-11-20,,John Example
 C-3,safeguarding,sw3,{PAST}-01-05,,Ann Example
 """
-
-
-async def upload(api, text: str, by="piat1"):
-    headers = {"Authorization": f"Bearer dev-{by}", "Content-Type": "text/csv"}
-    return await api.http.post("/cases/import", content=text.encode(), headers=headers)
 
 
 async def test_an_import_keeps_identifiers_only_and_replaces_the_list(api, env, engine):

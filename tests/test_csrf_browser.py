@@ -11,11 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from api.deps import Services
-from api.main import create_app
 from tests.helpers import free_port
-from tests.test_fuzz import Served, served_clock
-from tests.test_web_browser import ARGS, CHROMIUM, Visits
+from tests.helpers.browser import ARGS, CHROMIUM, Visits
+from tests.helpers.served import Served, served_app
 
 NEW_AUDITOR = "sm1"
 
@@ -78,10 +76,7 @@ async def test_a_form_from_another_port_changes_nothing_and_the_real_page_still_
         api, audit_id, env, settings, engine, directory):
     assert CHROMIUM.exists(), "Debian's Chromium is missing: `make browser` installs it (`make test` runs it first)"
     assert await auditor_of(api, audit_id) == "tm2"
-    served_settings = settings.model_copy(update={"temporal_address": env.client.service_client.config.target_host})
-    app = create_app(Services(settings=served_settings, client=None, engine=engine, directory=directory,
-                              clock=served_clock(env)))
-    with Served(app) as served, OtherSite() as other:
+    with Served(served_app(env, settings, engine, directory)) as served, OtherSite() as other:
         action = f"{served.url}/app/audits/{audit_id}/reassign"
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)

@@ -6,7 +6,7 @@ server in tests/test_cycle_schedule.py; here the starter runs when the Schedule 
 from datetime import datetime, timedelta
 
 from models.cycle_audits import CycleAudits, non_completion
-from models.cycle_views import CycleInput, CycleStarterInput
+from models.cycle_views import CycleStarterInput
 from models.tables import AuditRecord
 from tests.dates import (
     YEAR,
@@ -35,8 +35,9 @@ from tests.helpers import (
     view,
 )
 from tests.faults.harness import skip_until  # a day at a time: a cycle's close holds the clock
-from tests.test_cases import upload
-from workflows.cycle import CycleStarterWorkflow, CycleWorkflow
+from tests.helpers.cases import upload
+from tests.helpers.cycles import start_cycle
+from workflows.cycle import CycleStarterWorkflow
 
 # The ten cycle months (none in August or December) and, for each, its first and last working
 # day in the suite's year: a weekend or an England bank holiday (New Year's Day, the early May or
@@ -44,12 +45,6 @@ from workflows.cycle import CycleStarterWorkflow, CycleWorkflow
 CYCLE_MONTHS = (1, 2, 3, 4, 5, 6, 7, 9, 10, 11)
 OPENS_AND_CLOSES = {cycle(m): (first_working_day(YEAR, m), last_working_day(YEAR, m)) for m in CYCLE_MONTHS}
 JANUARY, FEBRUARY, MAY = cycle(1), cycle(2), cycle(5)
-
-
-async def start_cycle(client, settings, cycle: str):
-    """As the Schedule's starter does on the 1st (tests below that need only the cycle)."""
-    return await client.start_workflow(CycleWorkflow.run, CycleInput(cycle=cycle), id=f"cycle-{cycle}",
-                                       task_queue=settings.temporal_task_queue)
 
 
 async def get_cycle(api, cycle: str, as_="piat1") -> dict:

@@ -7,59 +7,20 @@ FUZZ_EXAMPLES examples per route (default 10)."""
 import asyncio
 from collections import Counter
 import os
-import threading
-import time
 
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from api.deps import Services
-from api.main import create_app
 from tests.dates import YEAR, at, first_working_day
-from tests.helpers import audit_to_report, free_port, skip_to
+from tests.helpers import audit_to_report, skip_to
 from tests.helpers.disputes import raise_dispute
+from tests.helpers.served import Served, served_app
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 ROLES = ["piat1", "tm1", "tm2", "sw1", "hos1", "cdqs1", "nobody"]
-
-
-def served_clock(env):
-    """The test server's time for an app served in another thread: asked on the test's own loop,
-    where `env`'s client lives, so the served API's "now" is the skipped clock's."""
-    loop = asyncio.get_running_loop()
-
-    async def now():
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(env.get_current_time(), loop))
-    return now
-
-
-class Served:
-    """The app under uvicorn in a thread: its own event loop, its own Temporal client."""
-
-    def __init__(self, app):
-        self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self):
-        self.thread.start()
-        for _ in range(200):
-            if self.server.started:
-                return self
-            time.sleep(0.05)
-        raise AssertionError("uvicorn did not start")
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @pytest.mark.timeout(300)
@@ -68,10 +29,7 @@ async def test_no_route_answers_5xx_to_generated_requests(api, env, client, sett
     audit_id = await audit_to_report(api, env, "requires_improvement")
     await raise_dispute(api, audit_id)
     real = {"audit_id": audit_id, "dispute_id": audit_id, "concern_id": f"{audit_id}-1"}
-    served_settings = settings.model_copy(update={"temporal_address": env.client.service_client.config.target_host})
-    app = create_app(Services(settings=served_settings, client=None, engine=engine, directory=directory,
-                              clock=served_clock(env)))
-    with Served(app) as served:
+    with Served(served_app(env, settings, engine, directory)) as served:
         schema = schemathesis.openapi.from_dict(httpx.get(f"{served.url}/openapi.json").json())
         failures, answers = await asyncio.to_thread(fuzz, schema, served.url, real)
     assert failures == [], "\n".join(failures[:20])

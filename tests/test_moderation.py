@@ -12,59 +12,11 @@ from models.agreement import judgements_of_rows, summarise
 from models.moderation import Candidate, ModerationPanelInput, draw
 from models.tables import AuditRecord, ModerationRecord, MosaicOutbox
 from workflows.moderation import ModerationPanelWorkflow
-from tests.dates import YEAR, at, cycle, cycle_opens, day, deadline_after, first_working_day, last_working_day, working_days_after
-from tests.helpers import at_london, audit_to_report, eventually, skip_to
-
-FEBRUARY = cycle(2)  # the panel's month (a moderation month, R-MOD-2)
-PANEL = f"moderation-{FEBRUARY}"
-OPENS = cycle_opens(2)  # the panel is opened at 09:00 on February's first working day
-DUE = deadline_after(OPENS, 20)  # 20 working days after it opened (R-MOD-3)
-MET = working_days_after(OPENS.date(), 7)  # the moderators meet the auditors a week and a half in …
-RECORDING = at(working_days_after(OPENS.date(), 9), 10)  # … and record two working days later
-# Four January audits: three of Safeguarding (one Requires Improvement, whose run goes on to a
-# discussion and a re-audit, so its final grading is only in the live workflow) and one of MASH.
-AUDITS = [dict(case_ref="C-1", practitioner_id="sw1", grade="good"),
-          dict(case_ref="C-2", practitioner_id="sw2", grade="requires_improvement"),
-          dict(case_ref="C-3", practitioner_id="sw3", grade="good", auditor="tm1"),
-          dict(case_ref="C-4", practitioner_id="sw1", grade="good", service_area="mash")]
-
-
-async def final_january_audits(api, env, engine) -> list[str]:
-    await skip_to(env, at(first_working_day(YEAR, 1)))
-    ids = [await audit_to_report(api, env, **audit) for audit in AUDITS]
-    await skip_to(env, OPENS)  # dispute windows closed: on Mosaic, final (R-REP-2)
-    assert await eventually(lambda: _all_final(engine, ids)), "the audits did not become final"
-    return ids
-
-
-async def _all_final(engine, ids):
-    with Session(engine) as session:
-        return all(session.get(AuditRecord, i).overall_grade for i in ids)
-
-
-async def open_panel(api, body=None, status=201) -> dict:
-    r = await api.as_("piat1").post(f"/moderation-panels/{FEBRUARY}", json=body)
-    assert r.status_code == status, r.text
-    return r.json()
-
-
-def findings(moderation: dict, met_on=MET.isoformat(), disagree_first=False, overall=None) -> dict:
-    domains = [{"domain": d["domain"], "agree": True} for d in moderation["domains"]]
-    if disagree_first:
-        first = moderation["domains"][0]
-        domains[0] = {"domain": first["domain"], "agree": False,
-                      "moderated_grade": "requires_improvement" if first["grade"] != "requires_improvement" else "good"}
-    body = {"domains": domains, "overall": {"agree": True}, "feedback": "Sound analysis; the plan needs dates.",
-            "met_auditor_on": met_on}
-    if overall:
-        body["overall"] = {"agree": False, "moderated_grade": overall}
-    return body
-
-
-async def record(api, moderation, body, by=None, status=200) -> dict:
-    r = await api.as_(by or moderation["moderator_id"]).post(f"/moderations/{moderation['moderation_id']}/record", json=body)
-    assert r.status_code == status, r.text
-    return r.json()
+from tests.dates import YEAR, at, cycle, cycle_opens, day, first_working_day, last_working_day, working_days_after
+from tests.helpers import at_london, eventually, skip_to
+from tests.helpers.moderation import (
+    AUDITS, DUE, FEBRUARY, OPENS, PANEL, RECORDING, final_january_audits, findings, open_panel, record,
+)
 
 
 @pytest.mark.timeout(300)

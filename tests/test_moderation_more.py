@@ -9,7 +9,7 @@ from models.tables import AuditRecord
 from workflows.moderation import ModerationPanelWorkflow
 from tests.dates import YEAR, at, cycle, cycle_opens, first_working_day, working_days_after
 from tests.helpers import allocate, at_london, audit_to_report, complete, eventually, join, leave, qa, skip_to, submit
-from tests.test_moderation import (
+from tests.helpers.moderation import (
     DUE, FEBRUARY, OPENS, PANEL, RECORDING, final_january_audits, findings, open_panel, record,
 )
 

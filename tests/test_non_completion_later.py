@@ -8,7 +8,7 @@ from models.cycle_audits import CycleAudits, non_completion
 from models.tables import AuditRecord
 from tests.dates import YEAR, at, completion_due, cycle, cycle_closes, cycle_opens, day, working_day_on_or_after
 from tests.helpers import allocate, at_london, complete, mail_to, skip_to, submit
-from tests.test_cycles import start_cycle
+from tests.helpers.cycles import start_cycle
 from tests.helpers.web import pages
 
 JANUARY, FEBRUARY = cycle(1), cycle(2)

@@ -13,7 +13,7 @@ from tests.dates import YEAR, at, cycle, cycle_opens, first_working_day
 from tests.helpers import audit_to_report, skip_to
 from tests.helpers.disputes import raise_dispute
 from tests.helpers.safety import raise_concern
-from tests.test_self_selection import ask
+from tests.helpers.self_selection import ask
 from tests.helpers.web import pages
 from worker import run_worker
 

@@ -24,9 +24,9 @@ from tests.helpers import (
     allocate, audit_to_report, complete, days, discuss_and_accept, eventually, grades, qa, skip_to, submit,
 )
 from tests.helpers.disputes import RAISE, formal_discussion, meeting, summary
-from tests.test_moderation import findings, record
+from tests.helpers.moderation import findings, record
 from tests.helpers.safety import raise_concern
-from tests.test_self_selection import ask
+from tests.helpers.self_selection import ask
 from workflows.cycle import CycleStarterWorkflow
 from workflows.retention import RetentionWorkflow
 from temporal_client import codec_for, data_converter

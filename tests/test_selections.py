@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from models.tables import AuditRecord
 from tests.dates import INVOLVED_SINCE, YEAR, at, cycle, first_working_day
 from tests.helpers import allocate, emails, eventually, skip_to
-from tests.test_cases import upload
+from tests.helpers.cases import upload
 
 JANUARY = cycle(1)
 START = at(first_working_day(YEAR, 1))  # 09:00 on the January cycle's first working day (4 January in 2027)

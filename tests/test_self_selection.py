@@ -1,33 +1,12 @@
 """Self-selection (R-ALLOC-2): exceptional, agreed by the Head of Service of the case's service
 before the audit starts; a refusal or no answer in 5 working days leaves it unallocated."""
 
-from tests.dates import INVOLVED_SINCE, YEAR, at, cycle, deadline_after, first_working_day
+from tests.dates import YEAR, at, deadline_after, first_working_day
 from tests.helpers import days, emails, eventually, skip_to
+from tests.helpers.self_selection import ASK, ask, import_cases
 from tests.helpers.web import pages
 
-# The case, its practitioner (sw1, of tm1's team) and its service come from the open-case list;
-# the request names the case, the audit it asks for, and why.
-ASK = {"case_ref": "C-300", "kind": "standard", "cycle": cycle(1),
-       "reason": "I supervised the previous worker on this case and know its history (Appendix C)"}
-OPEN_CASES = "case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id\n" + "".join(
-    f"{ref},safeguarding,sw1,{INVOLVED_SINCE.isoformat()},iro1\n" for ref in ("C-300", "C-301", "C-302"))
-
-
 START = at(first_working_day(YEAR, 1))  # 09:00 on the January cycle's first working day (4 January in 2027)
-
-
-async def import_cases(api, text: str = OPEN_CASES) -> None:
-    r = await api.http.post("/cases/import", content=text.encode(),
-                            headers={"Authorization": "Bearer dev-piat1", "Content-Type": "text/csv"})
-    assert r.status_code == 200, r.text
-
-
-async def ask(api, by="tm2", status=201, **changes) -> dict:
-    """Asked of a case on the open-case list (imported first: an import replaces the list)."""
-    await import_cases(api)
-    r = await api.as_(by).post("/self-selection-requests", json=ASK | changes)
-    assert r.status_code == status, r.text
-    return r.json()
 
 
 def told(sent, request: dict) -> list:

@@ -5,8 +5,9 @@ the asker cannot choose who approves; and PIAT still PIAT on an audit a Head of 
 from tests.dates import INVOLVED_SINCE, YEAR, at, cycle, deadline_after, first_working_day
 from tests.helpers import complete, emails, eventually, findings_discussion, qa, skip_to, submit, today
 from tests.helpers.disputes import raise_dispute
-from tests.test_self_selection import ASK, START, ask, import_cases
+from tests.helpers.self_selection import ASK, ask, import_cases
 
+START = at(first_working_day(YEAR, 1))  # 09:00 on the January cycle's first working day
 
 async def decide(api, request: dict, approve: bool, by="hos1") -> dict:
     r = await api.as_(by).post(f"/self-selection-requests/{request['request_id']}/decision", json={"approve": approve})

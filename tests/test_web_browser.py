@@ -4,106 +4,29 @@ download. One audit goes from allocation to a dispute's first step through the p
 each person signing in in turn; axe-core (bundled by axe-playwright-python, nothing fetched)
 checks every page visited and finds no serious or critical violation."""
 
-import asyncio
 import re
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import async_playwright, expect
 
-from api.deps import Services
-from api.main import create_app
 from models.audit_tools import tool_for
 from models.enums import ServiceArea
 from tests.dates import INVOLVED_SINCE, YEAR, a_working_week, at, completion_due, cycle, day
 from tests.helpers import skip_to
-from tests.test_fuzz import Served, served_clock
-from tests.test_web_pages_more import PANEL, PANEL_DAY
+from tests.helpers.browser import ARGS, CHROMIUM, Visits
+from tests.helpers.moderation import PANEL_DAY, PANEL_PAGE, a_panel
+from tests.helpers.self_selection import ask
+from tests.helpers.served import Served, served_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Without the background-networking flags Chromium tries Google's hosts, which this machine refuses.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-BLOCKING = {"serious", "critical"}
 # A Monday in January with five working days after it: the first audit's dates are all of this week.
 MONDAY = a_working_week(YEAR, 1)
-
-
-class Visits:
-    """The browser's page, checked by axe-core each time it lands somewhere new."""
-
-    def __init__(self, page: Page, base: str):
-        self.page, self.base, self.axe = page, base, Axe()
-        self.checked: list[str] = []
-        self.seen: set[str] = set()
-        self.minor: list[str] = []
-        self.violations: list[str] = []
-
-    async def check(self) -> None:
-        """axe-core on the page as it is now; once per page and set of forms (the same page seen
-        again by the next person is the same markup), as axe takes a second or so a page here."""
-        forms = await self.page.locator("section.action-form").evaluate_all("sections => sections.map(s => s.id)")
-        where = self.page.url.removeprefix(self.base)
-        key = f"{urlsplit(where).path} {' '.join(forms)}"
-        if key in self.seen:
-            return
-        self.seen.add(key)
-        results = (await self.axe.run(self.page)).response
-        self.checked.append(where)
-        self.minor += [f"{where}: {v['id']} ({v['impact']})" for v in results["violations"] if v["impact"] not in BLOCKING]
-        self.violations += [f"{where}: {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-                            for v in results["violations"] if v["impact"] in BLOCKING]
-
-    async def sign_in(self, staff_id: str) -> None:
-        page = self.page
-        if await page.get_by_role("button", name="Sign out").count():
-            await page.get_by_role("button", name="Sign out").click()
-        else:
-            await page.goto(f"{self.base}/app/")  # not signed in: sent to the sign-in page
-        await expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
-        await self.check()
-        await page.get_by_role("button", name=re.compile(rf"\({staff_id}\)")).click()
-        await expect(page.get_by_role("heading", name="My work")).to_be_visible()
-        await expect(page.get_by_text(f"({staff_id})").first).to_be_visible()
-        await self.check()
-
-    async def submit(self, button: str, notice: str) -> None:
-        await self.page.get_by_role("button", name=button, exact=True).click()
-        await expect(self.page.get_by_role("status")).to_contain_text(notice)
-        await self.check()
-
-    async def follow_until(self, href: str, attempts: int = 50) -> None:
-        """Click the link once the list shows it (each process writes what it waits for just after
-        it answers); reload meanwhile."""
-        for _ in range(attempts):
-            link = self.page.locator(f'a[href="{href}"]').first
-            if await link.count():
-                await link.click()
-                await self.check()
-                return
-            await asyncio.sleep(0.2)
-            await self.page.reload()
-        raise AssertionError(f"no link to {href} on {self.page.url}")
-
-    async def reload_until(self, text: str, attempts: int = 50) -> None:
-        for _ in range(attempts):
-            if await self.page.get_by_text(text, exact=True).count():
-                return
-            await asyncio.sleep(0.2)
-            await self.page.reload()
-        raise AssertionError(f"{text!r} never appeared on {self.page.url}")
 
 
 @pytest.mark.timeout(300)
 async def test_an_audit_from_allocation_to_a_dispute_through_the_pages_alone(env, client, settings, engine, directory):
     assert CHROMIUM.exists(), "Debian's Chromium is missing: `make browser` installs it (`make test` runs it first)"
     await skip_to(env, at(MONDAY))  # a Monday; the audit's dates below are of this week
-    served_settings = settings.model_copy(update={"temporal_address": env.client.service_client.config.target_host})
-    app = create_app(Services(settings=served_settings, client=None, engine=engine, directory=directory,
-                              clock=served_clock(env)))
-    with Served(app) as served:
+    with Served(served_app(env, settings, engine, directory)) as served:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
             try:
@@ -209,16 +132,10 @@ async def record_the_meeting(visits: Visits, audit_id: str) -> None:
 async def test_the_panel_self_selection_and_cycle_pages_through_their_forms(api, env, client, settings, engine, directory):
     """The pages the emails link to beyond an audit's, each with its form, checked by axe: a
     moderator records a moderation, a Head of Service approves a self-selection, PIAT sets a theme."""
-    from tests.test_self_selection import ask
-    from tests.test_web_pages_more import a_panel
-
     assert CHROMIUM.exists(), "Debian's Chromium is missing: `make browser` installs it (`make test` runs it first)"
     moderation = await a_panel(api, env, engine)  # February's panel: one moderation, slt1's
     request = await ask(api, cycle=cycle(2), case_ref="C-300")
-    served_settings = settings.model_copy(update={"temporal_address": env.client.service_client.config.target_host})
-    app = create_app(Services(settings=served_settings, client=None, engine=engine, directory=directory,
-                              clock=served_clock(env)))
-    with Served(app) as served:
+    with Served(served_app(env, settings, engine, directory)) as served:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
             try:
@@ -236,7 +153,7 @@ async def test_the_panel_self_selection_and_cycle_pages_through_their_forms(api,
 async def moderate(visits: Visits, moderation: dict) -> None:
     page = visits.page
     await visits.sign_in("slt1")
-    await visits.follow_until(PANEL)  # My work: the moderation waits on them
+    await visits.follow_until(PANEL_PAGE)  # My work: the moderation waits on them
     form = page.locator(f"#form-record-{moderation['moderation_id']}")
     for choice in await form.get_by_role("radio", name="Agree", exact=True).all():
         await choice.check()

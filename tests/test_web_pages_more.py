@@ -6,20 +6,15 @@ and refusals shown beside the form with what was typed kept."""
 import re
 from datetime import timedelta
 
-from sqlmodel import Session
-
 from models import pages as linked
-from models.tables import AuditRecord
 from tests.dates import YEAR, at, cycle, cycle_closes, day, deadline_after, first_working_day
-from tests.helpers import audit_to_report, eventually, london, skip_to
-from tests.test_cycles import start_cycle
-from tests.test_self_selection import ask
+from tests.helpers import eventually, london, skip_to
+from tests.helpers.cycles import start_cycle
+from tests.helpers.moderation import FEBRUARY, PANEL_DAY, PANEL_PAGE, a_panel
+from tests.helpers.self_selection import ask
 from tests.helpers.web import pages
 from web.list_pages import PAGES
 
-FEBRUARY = cycle(2)
-PANEL = f"/app/moderation-panels/{FEBRUARY}"
-PANEL_DAY = first_working_day(YEAR, 2)  # February's panel is convened at 09:00 on its first working day
 MODERATION = f"{FEBRUARY}-m01"
 
 
@@ -35,24 +30,6 @@ def moderation_form(moderation: dict, key: str = "mod-1", **changes) -> dict:
     for i, d in enumerate(moderation["domains"]):
         form |= {f"domains.{i}.domain": d["domain"], f"domains.{i}.agree": "true", f"domains.{i}.moderated_grade": ""}
     return form | changes
-
-
-async def a_panel(api, env, engine) -> dict:
-    """One final January audit (tm2's), and February's panel drawn from it: one moderation, slt1's."""
-    await skip_to(env, at(first_working_day(YEAR, 1)))
-    audit_id = await audit_to_report(api, env, "good")
-    await skip_to(env, at(PANEL_DAY))  # the dispute window (5 working days) long closed: on Mosaic, final
-
-    def final():
-        with Session(engine) as session:
-            return session.get(AuditRecord, audit_id).overall_grade
-
-    assert await eventually(final), "the audit did not become final"
-    r = await api.as_("piat1").post(f"/moderation-panels/{FEBRUARY}", json={"per_service": 1, "seed": 1})
-    assert r.status_code == 201, r.text
-    [moderation] = r.json()["moderations"]
-    assert moderation["moderator_id"] == "slt1"
-    return moderation
 
 
 async def test_my_work_and_the_emails_link_to_pages_that_exist(settings):
@@ -71,13 +48,13 @@ async def test_my_work_and_the_emails_link_to_pages_that_exist(settings):
         for link in links:
             r = await http.get(link)
             assert (r.status_code, r.headers.get("location")) == (303, f"/app/sign-in?next={link}"), link
-    assert PAGES["moderation_panel"](FEBRUARY) == linked.moderation_panel_page(FEBRUARY) == PANEL
+    assert PAGES["moderation_panel"](FEBRUARY) == linked.moderation_panel_page(FEBRUARY) == PANEL_PAGE
 
 
 async def test_a_moderator_records_a_moderation_through_the_panel_s_page(api, env, engine):
     moderation = await a_panel(api, env, engine)
     slt1 = pages(api, "slt1")
-    page = await slt1.get(PANEL)
+    page = await slt1.get(PANEL_PAGE)
     assert page.status_code == 200, page.text
     assert f"Moderation panel, {PANEL_DAY:%B %Y}" in page.text and f"Record moderation {MODERATION}: case C-100001" in page.text
     due = deadline_after(PANEL_DAY, 20)  # R-MOD-3: 20 working days after the panel opened
@@ -85,28 +62,28 @@ async def test_a_moderator_records_a_moderation_through_the_panel_s_page(api, en
     assert f'id="record-{MODERATION}-domains-0-agree-1"' in page.text  # a labelled choice per domain
     assert "/app/audits/" not in page.text  # moderators do not read the audits' own pages
     work = await eventually(lambda: _listed(slt1))
-    assert f'href="{PANEL}"' in work
+    assert f'href="{PANEL_PAGE}"' in work
 
-    piat = await pages(api, "piat1").get(PANEL)
+    piat = await pages(api, "piat1").get(PANEL_PAGE)
     assert piat.status_code == 200 and "Nothing on this panel waits on you now." in piat.text
     assert f'href="/app/audits/{moderation["audit_id"]}"' in piat.text
-    assert "Record moderation" not in (await pages(api, "slt2").get(PANEL)).text  # not theirs
-    outsider = await pages(api, "tm1").get(PANEL)
+    assert "Record moderation" not in (await pages(api, "slt2").get(PANEL_PAGE)).text  # not theirs
+    outsider = await pages(api, "tm1").get(PANEL_PAGE)
     assert outsider.status_code == 403 and "may do this" in outsider.text
 
     # The API's model refuses it (disagreeing without a grade): beside the overall grade, the rest kept.
-    r = await slt1.post(f"{PANEL}/{MODERATION}", moderation_form(moderation, **{"overall.agree": "false"}))
+    r = await slt1.post(f"{PANEL_PAGE}/{MODERATION}", moderation_form(moderation, **{"overall.agree": "false"}))
     assert r.status_code == 422, r.text
     assert f'id="record-{MODERATION}-overall-error"' in r.text and "moderated_grade is required" in r.text
     assert "the plan needs dates.</textarea>" in r.text and f'value="{PANEL_DAY.isoformat()}"' in r.text
     # The workflow refuses it (a meeting in the future) and another moderator: their words.
-    r = await slt1.post(f"{PANEL}/{MODERATION}", moderation_form(moderation, met_auditor_on=day(12, 1).isoformat()))
+    r = await slt1.post(f"{PANEL_PAGE}/{MODERATION}", moderation_form(moderation, met_auditor_on=day(12, 1).isoformat()))
     assert r.status_code == 422 and "not in the future" in r.text
-    r = await pages(api, "slt2").post(f"{PANEL}/{MODERATION}", moderation_form(moderation, key="mod-2"))
+    r = await pages(api, "slt2").post(f"{PANEL_PAGE}/{MODERATION}", moderation_form(moderation, key="mod-2"))
     assert r.status_code == 403 and "only the moderator it is allocated to" in r.text
 
-    r = await slt1.post(f"{PANEL}/{MODERATION}", moderation_form(moderation))
-    assert r.status_code == 303 and r.headers["location"] == f"{PANEL}?done=recorded#top"
+    r = await slt1.post(f"{PANEL_PAGE}/{MODERATION}", moderation_form(moderation))
+    assert r.status_code == 303 and r.headers["location"] == f"{PANEL_PAGE}?done=recorded#top"
     page = await slt1.get(r.headers["location"].split("#")[0])
     assert "Moderation recorded" in page.text and "Record moderation" not in page.text
     assert "good (agreed;" in page.text and "nothing: every moderation is recorded" in page.text
