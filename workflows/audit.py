@@ -21,7 +21,6 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from models.calendar import WorkingCalendar
     from activities.persistence import PersistenceActivities
     from models.cycles import cycle_label, month_of, next_cycle
     from models.enums import ChainOutcome, Escalation, PersonRole, Stage
@@ -39,21 +38,21 @@ from workflows.audit_finalising import FinalisingSteps
 from workflows.audit_people import AuditPeople
 from workflows.audit_reaudit import ReauditSteps
 from workflows.audit_view import AuditViewing
-from workflows.process import SYSTEM, Process, grade_text
+from workflows.process import SYSTEM, LocalActivities, Notifier, Projection, RecordedCalendar, grade_text, wait
 
 
 ESCALATION_ORDER = list(Escalation)
 
 
 @workflow.defn
-class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, ReauditSteps, AuditPeople, AuditViewing,
-                    Process):
+class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, ReauditSteps, AuditPeople, AuditViewing):
     @workflow.init
     def __init__(self, audit: AuditInput) -> None:
-        self._init_process()
         self.audit, self.audit_id, self.case_ref = audit, audit.audit_id, audit.case_ref
-        if audit.calendar:  # recorded with the start: no local activity to record it
-            self._calendar = WorkingCalendar.from_days(audit.calendar)
+        self.activities = LocalActivities()
+        self.calendar = RecordedCalendar(self.activities, audit.calendar)
+        self.notifier = Notifier(self.activities, self.audit_id, self.case_ref, self._email_about)
+        self.projection = Projection(self.activities, PersistenceActivities.save_audit_row, "save audit projection", self._row, self._refresh)
         # Whom the audit names now: the directory at each step that needs them, or whom PIAT named
         # instead (`PUT /audits/{id}/people/{role}`), which then holds (`_pinned`).
         self.auditor_id = audit.auditor_id
@@ -108,11 +107,11 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
 
     @workflow.run
     async def run(self, audit: AuditInput) -> AuditOutcome:
-        projector = asyncio.create_task(self._project(PersistenceActivities.save_audit_row, "save audit projection"))
+        self.projection.start()
         if audit.reaudit_round:
-            self._record(SYSTEM, f"re-audit {audit.reaudit_round} allocated", f"follows {audit.follows_audit_id}; cycle {audit.cycle}, auditor {audit.auditor_id}")
+            self.projection.record(SYSTEM, f"re-audit {audit.reaudit_round} allocated", f"follows {audit.follows_audit_id}; cycle {audit.cycle}, auditor {audit.auditor_id}")
         else:
-            self._record(audit.allocated_by, "allocated", f"cycle {audit.cycle}, auditor {audit.auditor_id}")
+            self.projection.record(audit.allocated_by, "allocated", f"cycle {audit.cycle}, auditor {audit.auditor_id}")
         await self._allocate()
         while True:
             await self._await_submission()
@@ -127,20 +126,20 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
         await self._discussion_task  # by now the one on the final report, if a dispute restarted it
         await self._head_of_service_follow_up()
         self._finished = True
-        await self._finish(projector, PersistenceActivities.save_audit_row)
+        await self.projection.finish()
         return AuditOutcome(audit_id=self.audit.audit_id, stage=self.stage, final_overall_grade=self.reported_grade,
                             chain_outcome=self.chain_outcome, escalation=self.escalation)
 
     async def _allocate(self) -> None:
         """R-ALLOC-1, R-AUD-1, R-AUD-2."""
         at, start = self.allocated_at, self.audit.involvement_start
-        schedule = await self._on_calendar(at, lambda c: c.allocation_schedule(at, start))
+        schedule = await self.calendar.on(at, lambda c: c.allocation_schedule(at, start))
         self.deadlines.completion_due = schedule.completion_due
         self.period_start, self.period_end = schedule.period_start, schedule.period_end
-        self._changed()
+        self.projection.changed()
         a = self.audit
         theme = f"\nTheme: {a.theme}" if a.theme else ""
-        await self._email(
+        await self.notifier.email(
             "allocation",
             [self.auditor_id, self.team_manager_id, a.practitioner_id],
             f"Audit allocated: case {a.case_ref} ({cycle_label(a.cycle)} {a.kind.value} audit)",
@@ -158,9 +157,9 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
         submitted = lambda: self.submitted_at is not None  # noqa: E731
         if await self._report_wait(submitted, self.deadlines.completion_due, "completion deadline (R-AUD-1)"):
             return
-        self._mark_overdue("completion")
+        self.projection.mark_overdue("completion")
         await self._refresh_people()
-        await self._email(
+        await self.notifier.email(
             f"completion-overdue-{self.carried_into_cycle or self.audit.cycle}",
             [self.auditor_id, self.team_manager_id],
             f"Audit overdue: case {self.audit.case_ref}",
@@ -178,17 +177,17 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
         # (R-QA-3) count on from the last pass's.
         for qa_round in itertools.count(self._qa_rounds + 1):
             self._qa_rounds = qa_round
-            self.deadlines.qa_due = await self._working_days(
+            self.deadlines.qa_due = await self.calendar.working_days(
                 self.submitted_at, self.audit.policy.qa_sla_days, "QA due (R-QA-1)"
             )
             self.deadlines.revision_due = None
-            self._changed()
+            self.projection.changed()
             decided = lambda: self.pending_qa is not None  # noqa: E731
             if not await self._report_wait(decided, self.deadlines.qa_due, "quality assurance SLA (R-QA-1)"):
                 await self._qa_sla_breached(qa_round)
                 await self._report_wait(decided)
             decision, self.pending_qa, self.submitted_at = self.pending_qa, None, None
-            self._clear_overdue("qa")
+            self.projection.clear_overdue("qa")
             if decision.decision == "accept":
                 return True
             if not await self._await_revision(qa_round, decision):
@@ -197,9 +196,9 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
 
     async def _qa_sla_breached(self, qa_round: int) -> None:
         """Decision (R-QA-1): the PI&A Manager is told; nothing else stops."""
-        self._mark_overdue("qa")
+        self.projection.mark_overdue("qa")
         await self._refresh_people()
-        await self._email(
+        await self.notifier.email(
             f"qa-sla-breached-{qa_round}",
             [self._piat_manager],
             f"QA overdue: audit of case {self.audit.case_ref}",
@@ -212,12 +211,12 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
         """R-QA-2: 3 working days to amend, 4 where PIAT offered a discussion."""
         policy = self.audit.policy
         days = policy.revision_days_with_discussion if decision.discussion_offered else policy.revision_days
-        self.deadlines.revision_due = await self._working_days(
+        self.deadlines.revision_due = await self.calendar.working_days(
             workflow.now(), days, f"revision due in {days} working days (R-QA-2)"
         )
-        self._changed()
+        self.projection.changed()
         offer = "PIAT offers a discussion of the changes." if decision.discussion_offered else ""
-        await self._email(
+        await self.notifier.email(
             f"qa-returned-{qa_round}",
             [self.auditor_id],
             f"Audit returned for revision: case {self.audit.case_ref}",
@@ -235,12 +234,12 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
         self._move(Stage.NOT_ACCEPTED)
         self.carried_into_cycle = next_cycle(max(self.carried_into_cycle or self.audit.cycle, month_of(workflow.now())))
         cycle = self.carried_into_cycle
-        self.deadlines.completion_due = await self._on_calendar(workflow.now(), lambda c: c.cycle_end(cycle))
+        self.deadlines.completion_due = await self.calendar.on(workflow.now(), lambda c: c.cycle_end(cycle))
         self.amended = False
         self._move(Stage.NOT_ACCEPTED)
-        self._record(SYSTEM, "not accepted", f"amendment not made in time; carried into {self.carried_into_cycle}")
+        self.projection.record(SYSTEM, "not accepted", f"amendment not made in time; carried into {self.carried_into_cycle}")
         await self._refresh_people()
-        await self._email(
+        await self.notifier.email(
             f"not-accepted-{self.carried_into_cycle}",
             [self.auditor_id, self.team_manager_id, self._piat_manager],
             f"Audit not accepted: case {self.audit.case_ref}",
@@ -262,8 +261,8 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
             self._follow_up_by_assistant_director = self._assistant_director_instead(contacts)
         # The dispute window's close, named in the report: worked out now (with no command) and
         # held by the window itself, so the email and the deadline agree.
-        self.deadlines.dispute_window_closes = self._known_deadline(workflow.now(), a.policy.dispute_window_days)
-        await self._email(
+        self.deadlines.dispute_window_closes = self.calendar.known_deadline(workflow.now(), a.policy.dispute_window_days)
+        await self.notifier.email(
             "report",
             [a.practitioner_id, self.team_manager_id, self.follow_up_owner_id if second else None],
             f"{KIND_TITLES[a.kind]} report: case {a.case_ref} ({cycle_label(a.cycle)})",
@@ -274,7 +273,7 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
         if second:
             self.follow_up_required = True
             self._escalate(Escalation.HEAD_OF_SERVICE)
-            await self._email(
+            await self.notifier.email(
                 "principal-social-worker",
                 [contacts.psw_id],
                 f"1st re-audit still {grade_text(self.final_grade)}: case {a.case_ref}",
@@ -298,7 +297,7 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
             await self._escalate_to_director()
         elif a.reaudit_round:
             self.chain_outcome = ChainOutcome.CLOSED
-            self._changed()
+            self.projection.changed()
 
     # ---- workflow plumbing -----------------------------------------------------------------------
 
@@ -306,22 +305,22 @@ class AuditWorkflow(ReportActions, FindingsDiscussionSteps, FinalisingSteps, Rea
         """A wait of the report's own path: the updates that move it (submit, QA) answer once the run
         reaches the next such wait, so their answer carries the deadline it has just computed."""
         self._settled = self._requested
-        return await self._wait(condition, until, summary)
+        return await wait(condition, until, summary)
 
     def _move(self, stage: Stage) -> None:
         self.stage = stage
-        self._changed()
+        self.projection.changed()
 
     def _amend_or_move(self, stage: Stage) -> None:
         """During revisions the stage stays; elsewhere the report moves forward."""
         if self.stage in AMENDING:
             self.amended = True
-            self._changed()
+            self.projection.changed()
         else:
             self._move(stage)
 
     def _escalate(self, level: Escalation) -> None:
         if ESCALATION_ORDER.index(level) > ESCALATION_ORDER.index(self.escalation):
             self.escalation = level
-            self._changed()
+            self.projection.changed()
 

@@ -26,7 +26,7 @@ class ReportActions:
     def record_initial_grading(self, actor_id: str, grading: Grading) -> None:
         self.initial = grading
         self._amend_or_move(Stage.INITIALLY_GRADED)
-        self._record(actor_id, "initial grading recorded", f"overall: {grade_text(grading.overall.grade)}")
+        self.projection.record(actor_id, "initial grading recorded", f"overall: {grade_text(grading.overall.grade)}")
         return None
 
     @record_initial_grading.validator
@@ -39,7 +39,7 @@ class ReportActions:
     def record_practitioner_conversation(self, actor_id: str, conversation: PractitionerConversation) -> None:
         self.conversation = conversation
         self._amend_or_move(Stage.FINALLY_GRADED)
-        self._record(actor_id, "practitioner conversation and final grading recorded",
+        self.projection.record(actor_id, "practitioner conversation and final grading recorded",
                      f"held on {conversation.held_on}; overall: {grade_text(conversation.overall.grade)}")
         return None
 
@@ -63,7 +63,7 @@ class ReportActions:
         self.initial = self.initial.model_copy(update={"improvement_plan": list(plan.actions)})
         if self.stage in AMENDING:
             self.amended = True
-        self._record(actor_id, "improvement plan recorded", f"{len(plan.actions)} actions")
+        self.projection.record(actor_id, "improvement plan recorded", f"{len(plan.actions)} actions")
         return None
 
     @record_improvement_plan.validator
@@ -76,9 +76,9 @@ class ReportActions:
     @workflow.update
     async def submit_for_qa(self, actor_id: str) -> None:
         self.submitted_at = workflow.now()
-        self._clear_overdue("completion")
+        self.projection.clear_overdue("completion")
         self._move(Stage.AWAITING_QA)
-        self._record(actor_id, "submitted for quality assurance")
+        self.projection.record(actor_id, "submitted for quality assurance")
         return await self._after_run_caught_up()
 
     @submit_for_qa.validator
@@ -100,13 +100,13 @@ class ReportActions:
         self.pending_qa = decision
         self.qa_decisions.append(QARecord(at=workflow.now(), by=actor_id, **decision.model_dump()))
         self._move(Stage.ACCEPTED if decision.decision == "accept" else Stage.REVISIONS_REQUESTED)
-        self._record(actor_id, f"quality assurance: {decision.decision}", decision.details)
+        self.projection.record(actor_id, f"quality assurance: {decision.decision}", decision.details)
         view = await self._after_run_caught_up()
         if decision.decision == "return":
             return view
         # Accepted: answer with the findings discussion's due date too, once it is known.
         await workflow.wait_condition(lambda: not self._discussion_starting)
-        return await self._answer()
+        return await self.projection.answer()
 
     @quality_assure.validator
     def _validate_qa(self, actor_id: str, decision: QADecision) -> None:
@@ -118,9 +118,9 @@ class ReportActions:
     async def reassign(self, actor_id: str, change: Reassignment) -> None:
         previous, self.auditor_id = self.auditor_id, change.auditor_id
         self.reassignments += 1
-        self._record(actor_id, "reassigned", f"{previous} -> {change.auditor_id}: {change.reason}")
-        self._changed()
-        await self._email(
+        self.projection.record(actor_id, "reassigned", f"{previous} -> {change.auditor_id}: {change.reason}")
+        self.projection.changed()
+        await self.notifier.email(
             f"reassigned-{self.reassignments}",
             [change.auditor_id, previous, self.team_manager_id],
             f"Audit reassigned: case {self.audit.case_ref}",
@@ -140,10 +140,10 @@ class ReportActions:
 
     @workflow.update
     async def share_previous_practitioner_feedback(self, actor_id: str, feedback: PreviousPractitionerFeedback) -> None:
-        self._record(actor_id, "previous practitioner feedback sent", f"to {feedback.staff_id}")
-        self._changed()
-        await self._email(
-            f"previous-practitioner-feedback-{len(self.history)}",
+        self.projection.record(actor_id, "previous practitioner feedback sent", f"to {feedback.staff_id}")
+        self.projection.changed()
+        await self.notifier.email(
+            f"previous-practitioner-feedback-{len(self.projection.history)}",
             [feedback.staff_id, feedback.team_manager_id],
             f"Audit findings on your earlier work: case {self.audit.case_ref}",
             f"The {cycle_label(self.audit.cycle)} audit of case {self.audit.case_ref} covers a period in which "
@@ -163,7 +163,7 @@ class ReportActions:
     @workflow.update
     async def raise_dispute(self, actor_id: str, dispute: DisputeRaise) -> None:
         self.dispute, self.dispute_raised_by = dispute, actor_id
-        self._record(actor_id, "dispute raised", ", ".join(dispute.domains_disputed))
+        self.projection.record(actor_id, "dispute raised", ", ".join(dispute.domains_disputed))
         await workflow.wait_condition(lambda: self.dispute_id is not None)  # answer once it runs
         return None
 
@@ -187,7 +187,7 @@ class ReportActions:
     async def allocation_recorded(self) -> None:
         """Returns once the deadlines are set and the allocation sent, so `POST /audits` shows them."""
         await workflow.wait_condition(lambda: self._allocated)
-        return await self._answer()
+        return await self.projection.answer()
 
     def _require_auditor(self, actor_id: str) -> None:
         if actor_id != self.auditor_id:
@@ -206,4 +206,4 @@ class ReportActions:
         self._requested += 1
         request = self._requested
         await workflow.wait_condition(lambda: self._settled >= request)
-        return await self._answer()
+        return await self.projection.answer()

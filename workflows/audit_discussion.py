@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.rules import KIND_TITLES, discussion_rule
 
-from workflows.process import SYSTEM
+from workflows.process import SYSTEM, wait
 
 
 class FindingsDiscussionSteps:
@@ -37,8 +37,8 @@ class FindingsDiscussionSteps:
             return False
         self._discussion_task.cancel()
         self.discussion = None
-        self._clear_overdue("discussion")
-        self._changed()
+        self.projection.clear_overdue("discussion")
+        self.projection.changed()
         return True
 
     async def _findings_discussion(self) -> None:
@@ -47,17 +47,17 @@ class FindingsDiscussionSteps:
         if rule is None:
             self._discussion_starting = False
             return  # Good or Outstanding: no discussion is required
-        due = await self._working_days(
+        due = await self.calendar.working_days(
             self.report_sent_at, rule.working_days, f"findings discussion due in {rule.working_days} working days (R-DISC)"
         )
         self.discussion = d = DiscussionView(
             working_days=rule.working_days, smart_actions_required=rule.smart_actions_required, due=due,
             status="awaited", escalated_to_head_of_service=False, records=[], reviews=[],
         )
-        self._changed()
+        self.projection.changed()
         await self._refresh_people()
         smart = ", agree SMART actions (specific action, owner, measure, due date)" if rule.smart_actions_required else ""
-        await self._email(
+        await self.notifier.email(
             f"discussion{self._discussion_round}-due",
             [self.team_manager_id, a.practitioner_id],
             f"Findings discussion due: case {a.case_ref}",
@@ -71,12 +71,12 @@ class FindingsDiscussionSteps:
         for handled in itertools.count():  # a record may arrive while we are still sending: count, don't look
             await self._await_discussion_record(handled)
             await self._discussion_recorded(d.records[handled], handled + 1)
-            await self._wait(lambda: d.status != "recorded")
+            await wait(lambda: d.status != "recorded")
             if d.status == "accepted":
                 return
-            d.due = await self._working_days(workflow.now(), a.policy.discussion_more_days, "findings discussion re-recorded")
-            self._changed()
-            await self._email(
+            d.due = await self.calendar.working_days(workflow.now(), a.policy.discussion_more_days, "findings discussion re-recorded")
+            self.projection.changed()
+            await self.notifier.email(
                 f"discussion{self._discussion_round}-more-{len(d.reviews)}",
                 [self.team_manager_id],
                 f"Findings discussion: more needed: case {a.case_ref}",
@@ -88,15 +88,15 @@ class FindingsDiscussionSteps:
         """Due date: reminder to the Team Manager; some days on: the Head of Service (R-DISC-3)."""
         a, d = self.audit, self.discussion
         recorded = lambda: len(d.records) > recorded_so_far  # noqa: E731
-        if await self._wait(recorded, d.due, "findings discussion recorded (R-DISC)"):
+        if await wait(recorded, d.due, "findings discussion recorded (R-DISC)"):
             return
-        self._mark_overdue("discussion")
+        self.projection.mark_overdue("discussion")
         self._escalate(Escalation.TEAM_MANAGER)
         await self._refresh_people()
         # When the Head of Service is told: named in the reminder where the recorded calendar
-        # already covers it (`_known_deadline`); the wait below works out the same date.
-        escalate_at = self._known_deadline(d.due, a.policy.discussion_escalation_days)
-        await self._email(
+        # already covers it (`RecordedCalendar.known_deadline`); the wait below works out the same date.
+        escalate_at = self.calendar.known_deadline(d.due, a.policy.discussion_escalation_days)
+        await self.notifier.email(
             f"discussion{self._discussion_round}-reminder-{recorded_so_far}",
             [self.team_manager_id],
             f"Reminder: findings discussion overdue: case {a.case_ref}",
@@ -105,14 +105,14 @@ class FindingsDiscussionSteps:
             "the Head of Service is told.",
             action="hold the findings discussion and record it on the audit's page", due=escalate_at,
         )
-        escalate_at = escalate_at or await self._working_days(d.due, a.policy.discussion_escalation_days, "escalation date (R-DISC-3)")
-        if await self._wait(recorded, escalate_at, "escalation to the Head of Service (R-DISC-3)"):
+        escalate_at = escalate_at or await self.calendar.working_days(d.due, a.policy.discussion_escalation_days, "escalation date (R-DISC-3)")
+        if await wait(recorded, escalate_at, "escalation to the Head of Service (R-DISC-3)"):
             return
         d.escalated_to_head_of_service = True
         self._escalate(Escalation.HEAD_OF_SERVICE)
-        self._record(SYSTEM, "findings discussion escalated to the Head of Service")
+        self.projection.record(SYSTEM, "findings discussion escalated to the Head of Service")
         await self._refresh_people()
-        await self._email(
+        await self.notifier.email(
             f"discussion{self._discussion_round}-escalated-{recorded_so_far}",
             [self.head_of_service_id],
             f"Findings discussion not recorded: case {a.case_ref}",
@@ -120,13 +120,13 @@ class FindingsDiscussionSteps:
             f"{a.case_ref}, due by {at(d.due)}.",
             action=f"follow it up with {person(self.team_manager_id)}",
         )
-        await self._wait(recorded)
+        await wait(recorded)
 
     async def _discussion_recorded(self, record: DiscussionRecord, number: int) -> None:
         """R-DISC-3: the note goes to Mosaic and to PIAT for review."""
         a, discussion = self.audit, record.discussion
         actions = "".join(f"\n- {s.action} (owner {s.owner_id}; measure: {s.measure}; by {s.due_on})" for s in discussion.smart_actions)
-        await self._post(
+        await self.notifier.post(
             Channel.MOSAIC_CASE_NOTE,
             f"discussion{self._discussion_round}-note-{number}",
             [self.team_manager_id, a.practitioner_id],
@@ -136,7 +136,7 @@ class FindingsDiscussionSteps:
             + (f"\n\nSMART actions:{actions}" if actions else ""),
             note_type="Management Oversight",
         )
-        await self._email(
+        await self.notifier.email(
             f"discussion{self._discussion_round}-recorded-{number}",
             [self._piat_manager, a.piat],
             f"Findings discussion recorded for review: case {a.case_ref}",
@@ -148,19 +148,19 @@ class FindingsDiscussionSteps:
 
     async def _head_of_service_follow_up(self) -> None:
         """R-RE-3: the Head of Service records their follow-up of a 1st re-audit still below Good."""
-        await self._wait(lambda: not self.follow_up_required or self.follow_up is not None)
+        await wait(lambda: not self.follow_up_required or self.follow_up is not None)
 
     @workflow.update
     async def record_findings_discussion(self, actor_id: str, discussion: FindingsDiscussion) -> None:
         d = self.discussion
         d.records.append(DiscussionRecord(at=workflow.now(), by=actor_id, discussion=discussion))
         d.status = "recorded"
-        self._clear_overdue("discussion")
-        self._record(actor_id, "findings discussion recorded", f"{len(discussion.smart_actions)} SMART actions")
+        self.projection.clear_overdue("discussion")
+        self.projection.record(actor_id, "findings discussion recorded", f"{len(discussion.smart_actions)} SMART actions")
         # Answer once the note is on Mosaic and PIAT has been asked to review it.
         recorded = len(d.records)
         await workflow.wait_condition(lambda: self._discussion_notes_sent >= recorded)
-        return await self._answer()
+        return await self.projection.answer()
 
     @record_findings_discussion.validator
     def _validate_discussion(self, actor_id: str, discussion: FindingsDiscussion) -> None:
@@ -183,7 +183,7 @@ class FindingsDiscussionSteps:
         d = self.discussion
         d.reviews.append(ReviewRecord(at=workflow.now(), by=actor_id, review=review))
         d.status = "accepted" if review.decision == "accept" else "more_requested"
-        self._record(actor_id, f"findings discussion review: {review.decision}", review.comments)
+        self.projection.record(actor_id, f"findings discussion review: {review.decision}", review.comments)
         return None
 
     @review_findings_discussion.validator
@@ -197,7 +197,7 @@ class FindingsDiscussionSteps:
     @workflow.update
     def record_head_of_service_follow_up(self, actor_id: str, follow_up: HeadOfServiceFollowUp) -> None:
         self.follow_up = FollowUpRecord(at=workflow.now(), by=actor_id, follow_up=follow_up)
-        self._record(actor_id, "Head of Service follow-up recorded")
+        self.projection.record(actor_id, "Head of Service follow-up recorded")
         return None
 
     @record_head_of_service_follow_up.validator

@@ -30,7 +30,7 @@ class FinalisingSteps:
     async def _hold_dispute_window(self) -> bool:
         """R-DIST-4: the Mosaic upload waits for the dispute window; True if a dispute was raised."""
         # Already worked out for the report's email, where the calendar allowed (`_distribute_report`).
-        self.deadlines.dispute_window_closes = self.deadlines.dispute_window_closes or await self._working_days(
+        self.deadlines.dispute_window_closes = self.deadlines.dispute_window_closes or await self.calendar.working_days(
             workflow.now(), self.audit.policy.dispute_window_days, "dispute window closes (R-DIST-4)"
         )
         self._move(Stage.DISPUTE_WINDOW)
@@ -51,23 +51,23 @@ class FinalisingSteps:
             corporate_director_quality_standards_id=contacts.corporate_director_quality_standards_id,
             corporate_director_csc_id=contacts.corporate_director_csc_id, domains=a.domains, policy=a.policy,
             # So that the dispute's first email can say by when the meeting is due.
-            meeting_due=self._known_deadline(workflow.now(), a.policy.dispute_meeting_days),
+            meeting_due=self.calendar.known_deadline(workflow.now(), a.policy.dispute_meeting_days),
         )
         handle = await workflow.start_child_workflow(
             DisputeWorkflow.run, dispute, id=f"dispute-{a.audit_id}",
             static_summary=f"dispute about audit {a.audit_id}, raised by {self.dispute_raised_by}", task_timeout=a.policy.task_timeout,
         )
         self.dispute_id, self._dispute_handle = handle.id, handle
-        self._changed()
+        self.projection.changed()
         self.dispute_outcome = outcome = await handle
         self._dispute_handle = None
         if outcome.regrade:
             self.regrade = outcome.regrade
-            self._record(SYSTEM, "final grading amended after the dispute", f"overall: {grade_text(self.final_grade)}")
+            self.projection.record(SYSTEM, "final grading amended after the dispute", f"overall: {grade_text(self.final_grade)}")
             # A 1st re-audit regraded to Good no longer needs the Head of Service's follow-up.
             self.follow_up_required &= requires_second_reaudit(a.reaudit_round, self.final_grade)
         else:
-            self._record(SYSTEM, f"dispute {outcome.status}: the grading stands")
+            self.projection.record(SYSTEM, f"dispute {outcome.status}: the grading stands")
         if restart_discussion:
             self.report_sent_at = workflow.now()  # the final report went out with the dispute's end
             self._start_discussion()
@@ -83,7 +83,7 @@ class FinalisingSteps:
         kind = KIND_TITLES[a.kind]
         title = f"{cycle_month(a.cycle)} {kind}"
         grading = f"overall grading: {grade_text(self.final_grade)}" if a.kind is not AuditKind.PEER else "peer audit: not graded"
-        await self._post(
+        await self.notifier.post(
             Channel.MOSAIC_CASE_NOTE,
             "mosaic-case-note",
             alerted,
@@ -92,7 +92,7 @@ class FinalisingSteps:
             "please see documents for copy of audit report with actions identified for completion "
             f"as part of the improvement plan\n\nMosaic alert sent to {', '.join(alerted)}",
         )
-        await self._post(
+        await self.notifier.post(
             Channel.MOSAIC_ALERT,
             "mosaic-alert",
             alerted,

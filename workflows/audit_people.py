@@ -21,7 +21,7 @@ class AuditPeople:
     async def _people_now(self) -> ServiceContacts:
         """Who holds each role now: looked up whenever a step needs them, as people leave and move
         over the months a chain runs. A role nobody holds now keeps whom the audit named."""
-        contacts = await self._activity(
+        contacts = await self.activities.run(
             DirectoryActivities.service_contacts, self.audit.practitioner_id, "who holds each role now (staff directory)")
         self._adopt(contacts)
         return contacts
@@ -38,7 +38,7 @@ class AuditPeople:
             if role in self._pinned or now is None or now == before:
                 continue
             self._set_person(role, now)
-            self._record(SYSTEM, f"{role.label} is now {now}", f"was {before}; from the staff directory")
+            self.projection.record(SYSTEM, f"{role.label} is now {now}", f"was {before}; from the staff directory")
         self.piat_manager_id = contacts.piat_manager_id or self.piat_manager_id
 
     def _person(self, role: PersonRole) -> str | None:
@@ -66,10 +66,10 @@ class AuditPeople:
         self._set_person(change.role, change.staff_id)
         self._pinned.add(change.role)
         self.people_changes += 1
-        self._record(actor_id, f"{change.role.label} replaced", f"{previous} -> {change.staff_id}: {change.reason}")
+        self.projection.record(actor_id, f"{change.role.label} replaced", f"{previous} -> {change.staff_id}: {change.reason}")
         if self._dispute_handle is not None:
             await self._dispute_handle.signal(DisputeWorkflow.people_changed, self._dispute_people())
-        await self._email(
+        await self.notifier.email(
             f"person-{self.people_changes}",
             [change.staff_id, previous],
             f"You are now the {change.role.label} for the audit of case {self.case_ref}",

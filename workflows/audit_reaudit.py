@@ -11,7 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from models.enums import AuditKind, ChainOutcome, Escalation, Stage
     from models.payloads import ReauditPlan
 
-from workflows.process import SYSTEM, grade_text
+from workflows.process import SYSTEM, grade_text, wait
 
 
 class ReauditSteps:
@@ -19,17 +19,17 @@ class ReauditSteps:
         """R-RE-1: plan the next re-audit's cycle, wait for it, run the re-audit as a child."""
         a = self.audit
         now = workflow.now()
-        schedule = await self._on_calendar(now, lambda c: c.reaudit_schedule(now))
+        schedule = await self.calendar.on(now, lambda c: c.reaudit_schedule(now))
         round_ = a.reaudit_round + 1
         self.reaudit = plan = ReauditPlan(
             round=round_, cycle=schedule.cycle, allocate_at=schedule.allocate_at, audit_id=f"{a.chain}-r{round_}", status="planned"
         )
         self._move(Stage.REAUDIT_PLANNED)
-        self._record(SYSTEM, f"re-audit {round_} planned", f"cycle {schedule.cycle}")
-        await self._wait(lambda: False, schedule.allocate_at, f"re-audit {round_} allocated in the {schedule.cycle} cycle (R-RE-1)")
+        self.projection.record(SYSTEM, f"re-audit {round_} planned", f"cycle {schedule.cycle}")
+        await wait(lambda: False, schedule.allocate_at, f"re-audit {round_} allocated in the {schedule.cycle} cycle (R-RE-1)")
         if self.follow_up_required and self.follow_up is None:
             await self._refresh_people()
-            await self._email(
+            await self.notifier.email(
                 "follow-up-reminder",
                 [self.follow_up_owner_id],
                 f"Head of Service follow-up not recorded: case {a.case_ref}",
@@ -72,8 +72,8 @@ class ReauditSteps:
         contacts = await self._people_now()
         self.chain_outcome = ChainOutcome.ESCALATED
         self._escalate(Escalation.DIRECTOR)
-        self._record(SYSTEM, "escalated to the Head of Service, Assistant Director and Director (R-RE-5)")
-        await self._email(
+        self.projection.record(SYSTEM, "escalated to the Head of Service, Assistant Director and Director (R-RE-5)")
+        await self.notifier.email(
             "escalated-to-director",
             [self.head_of_service_id, contacts.assistant_director_id, contacts.director_id],
             f"2nd re-audit still {grade_text(self.final_grade)}: case {a.case_ref}",

@@ -49,9 +49,9 @@ class AuditViewing:
 
     def _refresh(self) -> None:
         waiting, grade = self._waiting(), self.reported_grade
-        self._upsert(sa.of_audit(self.audit, self.stage.value, grade.value if grade else None,
-                                 waiting.until if waiting else None, bool(self.overdue_steps), self.escalation.value))
-        workflow.set_current_details(details(self.stage.value, waiting, self.overdue_steps))
+        self.projection.upsert(sa.of_audit(self.audit, self.stage.value, grade.value if grade else None,
+                                 waiting.until if waiting else None, bool(self.projection.overdue_steps), self.escalation.value))
+        workflow.set_current_details(details(self.stage.value, waiting, self.projection.overdue_steps))
 
     def _waiting(self) -> Waiting | None:
         """What the audit waits for first: its report's stage, then the discussion, then the follow-up."""
@@ -126,12 +126,12 @@ class AuditViewing:
             theme=a.theme, auditor_id=self.auditor_id, practitioner_id=a.practitioner_id,
             team_manager_id=self.team_manager_id, head_of_service_id=self.head_of_service_id,
             cp_chair_or_iro_id=self.cp_chair_or_iro_id, stage=self.stage, waiting_for=self._waiting(),
-            overdue=bool(self.overdue_steps), overdue_steps=list(self.overdue_steps), allocated_at=self.allocated_at,
+            overdue=bool(self.projection.overdue_steps), overdue_steps=list(self.projection.overdue_steps), allocated_at=self.allocated_at,
             audit_period_start=self.period_start, audit_period_end=self.period_end,
             carried_into_cycle=self.carried_into_cycle, deadlines=self.deadlines.model_copy(),
             initial_grading=self.initial, conversation=self.conversation, final_overall_grade=self.reported_grade,
             improvement_plan=self.initial.improvement_plan if self.initial else [],
-            qa_decisions=list(self.qa_decisions), history=list(self.history),
+            qa_decisions=list(self.qa_decisions), history=list(self.projection.history),
             reaudit_round=a.reaudit_round, follows_audit_id=a.follows_audit_id, chain_id=a.chain,
             findings_discussion=self.discussion.model_copy() if self.discussion else None,
             head_of_service_follow_up_required=self.follow_up_required, head_of_service_follow_up=self.follow_up,

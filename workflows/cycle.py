@@ -11,7 +11,6 @@ and, in a moderation month, starts that month's moderation panel (R-MOD-1). At t
 last working day it reports non-completion to each Head of Service (R-QA-4) and ends.
 """
 
-import asyncio
 from datetime import date
 
 from temporalio import workflow
@@ -32,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from models.errors import out_of_order
     from models.moderation import ModerationPanelInput
 
-from workflows.process import ACTIVITY_OPTIONS, SYSTEM, Process, details, when
+from workflows.process import ACTIVITY_OPTIONS, SYSTEM, LocalActivities, Notifier, Projection, RecordedCalendar, details, when, wait
 
 
 @workflow.defn
@@ -55,11 +54,14 @@ class CycleStarterWorkflow:
 
 
 @workflow.defn
-class CycleWorkflow(Process):
+class CycleWorkflow:
     @workflow.init
     def __init__(self, cycle: CycleInput) -> None:
-        self._init_process()
         self.input, self.audit_id, self.case_ref = cycle, f"cycle-{cycle.cycle}", None
+        self.activities = LocalActivities()
+        self.calendar = RecordedCalendar(self.activities)
+        self.notifier = Notifier(self.activities, self.audit_id, self.case_ref, self._email_about)
+        self.projection = Projection(self.activities, PersistenceActivities.save_cycle_row, "save cycle projection", self._row, self._refresh)
         self.status = "planned"
         self.theme: str | None = None
         self.opens_at = self.closes_at = None
@@ -70,27 +72,27 @@ class CycleWorkflow(Process):
 
     @workflow.run
     async def run(self, cycle: CycleInput) -> CycleView:
-        projector = asyncio.create_task(self._project(PersistenceActivities.save_cycle_row, "save cycle projection"))
-        await self._calendar_from(workflow.now())
+        self.projection.start()
+        await self.calendar.reaching(workflow.now())
         first = date.fromisoformat(f"{cycle.cycle}-01")
-        calendar = await self._calendar_covering(first, first + relativedelta(months=1))
+        calendar = await self.calendar.covering(first, first + relativedelta(months=1))
         self.opens_at, self.closes_at = calendar.cycle_start(cycle.cycle), calendar.cycle_end(cycle.cycle)
-        self._record(SYSTEM, "cycle planned", f"opens {when(self.opens_at)}, closes {when(self.closes_at)}")
-        await self._wait(lambda: False, self.opens_at, "the cycle opens (R-CAL-3)")
+        self.projection.record(SYSTEM, "cycle planned", f"opens {when(self.opens_at)}, closes {when(self.closes_at)}")
+        await wait(lambda: False, self.opens_at, "the cycle opens (R-CAL-3)")
         await self._open()
-        await self._wait(lambda: False, self.closes_at, "the cycle closes (R-CAL-3)")
+        await wait(lambda: False, self.closes_at, "the cycle closes (R-CAL-3)")
         await self._report_non_completion()
         self.status = "closed"
-        self._record(SYSTEM, "cycle closed")
-        await self._finish(projector, PersistenceActivities.save_cycle_row)
+        self.projection.record(SYSTEM, "cycle closed")
+        await self.projection.finish()
         return self._view()
 
     async def _open(self) -> None:
         c = self.input.cycle
-        self.opened_with = await self._activity(CycleActivities.cycle_opening, c, "what the cycle opens with")
+        self.opened_with = await self.activities.run(CycleActivities.cycle_opening, c, "what the cycle opens with")
         self.status = "open"
         o = self.opened_with
-        self._record(SYSTEM, "cycle opened",
+        self.projection.record(SYSTEM, "cycle opened",
                      f"{o.allocated} allocated, {o.reaudits_due} re-audits due, {o.carried_over} carried over (R-QA-3)")
         if int(c[5:]) in MODERATION_MONTHS:
             await self._start_moderation_panel()
@@ -102,21 +104,21 @@ class CycleWorkflow(Process):
             CycleStarts.start_moderation_panel, ModerationPanelInput(cycle=c, per_service=self.input.moderation_per_service),
             summary="start the moderation panel (R-MOD-1)", **ACTIVITY_OPTIONS)
         self.moderation_panel_id = f"moderation-{c}"
-        self._record(SYSTEM, "moderation panel started" if started else "moderation panel already started by PIAT",
+        self.projection.record(SYSTEM, "moderation panel started" if started else "moderation panel already started by PIAT",
                      self.moderation_panel_id)
 
     async def _report_non_completion(self) -> None:
         """R-QA-4: each service's section to its Heads of Service (no Head of Service in the
         directory: the PI&A Manager, who can pass it on), and the whole report kept."""
         c = self.input.cycle
-        self.report = await self._activity(CycleActivities.non_completion_report,
+        self.report = await self.activities.run(CycleActivities.non_completion_report,
                                            NonCompletionRequest(cycle=c, at=workflow.now()), "non-completion report (R-QA-4)")
         self.reported_at = workflow.now()
         others = sum(len(s.overdue_from_other_cycles) for s in self.report)
-        self._record(SYSTEM, "non-completion reported", f"{sum(len(s.not_complete) for s in self.report)} not complete"
+        self.projection.record(SYSTEM, "non-completion reported", f"{sum(len(s.not_complete) for s in self.report)} not complete"
                      + (f", {others} of other cycles overdue" if others else ""))
         for section in self.report:
-            await self._email(f"non-completion-{section.service_area}", section.sent_to,
+            await self.notifier.email(f"non-completion-{section.service_area}", section.sent_to,
                               f"Audits not complete: {cycle_label(c)} cycle, {section.service_area}", _report_text(c, section),
                               action="follow these audits up with their auditors")
 
@@ -129,8 +131,8 @@ class CycleWorkflow(Process):
     async def set_theme(self, actor_id: str, change: ThemeChange) -> None:
         await workflow.wait_condition(lambda: self.opens_at is not None)  # the row needs the window
         previous, self.theme = self.theme, change.theme.strip()
-        self._record(actor_id, "theme set", f"{self.theme}" + (f" (was {previous})" if previous else ""))
-        await self._answer()
+        self.projection.record(actor_id, "theme set", f"{self.theme}" + (f" (was {previous})" if previous else ""))
+        await self.projection.answer()
 
     @set_theme.validator
     def _validate_theme(self, actor_id: str, change: ThemeChange) -> None:
@@ -161,7 +163,7 @@ class CycleWorkflow(Process):
             cycle=self.input.cycle, status=self.status, theme=self.theme, opens_at=self.opens_at, closes_at=self.closes_at,
             opened_with=self.opened_with, non_completion=self.report, reported_at=self.reported_at,
             moderation_panel_id=self.moderation_panel_id,
-            history=list(self.history),
+            history=list(self.projection.history),
         )
 
 

@@ -9,7 +9,6 @@ the audit uses it as its final grading. The steps staff record are its Updates, 
 dispute_steps.py.
 """
 
-import asyncio
 from datetime import date, datetime, time, UTC
 
 from pydantic import BaseModel
@@ -31,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from models.projections import DisputeRow
 
 from workflows.dispute_steps import DisputeSteps
-from workflows.process import SYSTEM, Process, details, grade_text, unique
+from workflows.process import SYSTEM, LocalActivities, Notifier, Projection, RecordedCalendar, details, grade_text, unique, wait
 
 
 class Withdrawn(Exception):
@@ -39,11 +38,14 @@ class Withdrawn(Exception):
 
 
 @workflow.defn
-class DisputeWorkflow(DisputeSteps, Process):
+class DisputeWorkflow(DisputeSteps):
     @workflow.init
     def __init__(self, dispute: DisputeInput) -> None:
-        self._init_process()
         self.dispute, self.audit_id, self.case_ref = dispute, dispute.audit_id, dispute.case_ref
+        self.activities = LocalActivities()
+        self.calendar = RecordedCalendar(self.activities)
+        self.notifier = Notifier(self.activities, self.audit_id, self.case_ref, self._email_about)
+        self.projection = Projection(self.activities, PersistenceActivities.save_dispute_row, "save dispute projection", self._row, self._refresh)
         self.raised_at = workflow.now()
         self.step = DisputeStep.MEETING
         self.people: dict[str, str | None] = {
@@ -67,23 +69,23 @@ class DisputeWorkflow(DisputeSteps, Process):
 
     @workflow.run
     async def run(self, dispute: DisputeInput) -> DisputeOutcome:
-        projector = asyncio.create_task(self._project(PersistenceActivities.save_dispute_row, "save dispute projection"))
-        self._record(dispute.raised_by, "dispute raised", f"disputed: {', '.join(dispute.raised.domains_disputed)}")
+        self.projection.start()
+        self.projection.record(dispute.raised_by, "dispute raised", f"disputed: {', '.join(dispute.raised.domains_disputed)}")
         await self._raised()
         try:
             outcome = await self._informal() or await self._formal() or await self._corporate() or await self._independent_review()
         except Withdrawn:
             outcome = self._end("withdrawn", None)
-            await self._email("withdrawn", self._ids(*EVERYONE), f"Dispute withdrawn: case {self.case_ref}",
+            await self.notifier.email("withdrawn", self._ids(*EVERYONE), f"Dispute withdrawn: case {self.case_ref}",
                               f"{person(dispute.raised_by)} withdrew the dispute about the audit's grading: "
                               f"{self.withdrawal.reason}\nThe grading stands.", action="")
-        await self._finish(projector, PersistenceActivities.save_dispute_row)
+        await self.projection.finish()
         return outcome
 
     async def _raised(self) -> None:
         """R-DISP-1, R-DISP-2: the written response goes to the auditor; PIAT is copied."""
         d, r = self.dispute, self.dispute.raised
-        await self._email(
+        await self.notifier.email(
             "raised",
             self._ids("auditor", "practitioner", "team_manager", "piat"),
             f"Audit dispute raised: case {d.case_ref}",
@@ -105,8 +107,8 @@ class DisputeWorkflow(DisputeSteps, Process):
         )
         met = _on(meeting.held_on)  # R-DISP-3 counts from the meeting itself
         summary: DisputeSummary = await self._step(DisputeStep.SUMMARY, met, p.dispute_summary_days, ("team_manager",), INFORMAL_NEXT)
-        amend_due = self._known_deadline(workflow.now(), p.dispute_amendment_days) if summary.outcome == "resolved" else None
-        await self._email("summary", self._ids("auditor", "piat", "practitioner"),
+        amend_due = self.calendar.known_deadline(workflow.now(), p.dispute_amendment_days) if summary.outcome == "resolved" else None
+        await self.notifier.email("summary", self._ids("auditor", "piat", "practitioner"),
                           f"Dispute meeting summary ({summary.outcome}): case {d.case_ref}",
                           f"The Team Manager's summary of the dispute meeting ({summary.outcome}):\n{summary.summary}"
                           + ("" if summary.outcome == "resolved" else
@@ -118,7 +120,7 @@ class DisputeWorkflow(DisputeSteps, Process):
             DisputeStep.AMENDED_GRADING, workflow.now(), p.dispute_amendment_days, ("auditor",), INFORMAL_NEXT, due=amend_due
         )
         regrade = Regrade(domains=amended.domains, overall=amended.overall)
-        await self._email("final-report", self._ids("practitioner", "team_manager", "piat"),
+        await self.notifier.email("final-report", self._ids("practitioner", "team_manager", "piat"),
                           f"Final (amended) audit report: case {d.case_ref}",
                           f"The dispute was resolved informally and the auditor amended the grading. Final overall grade: "
                           f"{grade_text(regrade.overall.grade)}. {regrade.overall.rationale}\n{amended.notes}", action="")
@@ -130,8 +132,8 @@ class DisputeWorkflow(DisputeSteps, Process):
         self._climb(DisputeLevel.FORMAL)
         await self._refresh_people()
         # R-DISP-5, R-DISP-6: the PI&A Manager, and the PSW with whom they discuss it.
-        due = self._known_deadline(workflow.now(), p.dispute_formal_days)
-        await self._email("formal", self._ids("piat_manager", "psw"), f"Audit dispute (formal stage): case {d.case_ref}",
+        due = self.calendar.known_deadline(workflow.now(), p.dispute_formal_days)
+        await self.notifier.email("formal", self._ids("piat_manager", "psw"), f"Audit dispute (formal stage): case {d.case_ref}",
                           f"The informal stage did not resolve the dispute about the grading of the audit of case {d.case_ref}.\n"
                           f"The rationale of {person(d.raised_by)}: {d.raised.rationale}\nEvidence: {d.raised.evidence}",
                           action="discuss the dispute together; the PI&A Manager records the discussion and the course of "
@@ -144,7 +146,7 @@ class DisputeWorkflow(DisputeSteps, Process):
         response: WrittenResponse = await self._step(
             DisputeStep.WRITTEN_RESPONSE, discussed, p.dispute_formal_days, ("piat_manager", "psw"), CORPORATE
         )
-        await self._email("written-response", self._ids("team_manager", "auditor", "head_of_service"),
+        await self.notifier.email("written-response", self._ids("team_manager", "auditor", "head_of_service"),
                           f"Audit dispute: written response ({response.outcome}): case {d.case_ref}",
                           f"The written response to the dispute ({response.outcome}):\n{response.response}"
                           + _regraded(response.regrade)
@@ -157,8 +159,8 @@ class DisputeWorkflow(DisputeSteps, Process):
         d, p = self.dispute, self.dispute.policy
         self._climb(DisputeLevel.CORPORATE)
         await self._refresh_people()
-        due = self._known_deadline(workflow.now(), p.dispute_corporate_days)
-        await self._email("corporate", self._ids(*CORPORATE), f"Audit dispute escalated to the Corporate Directors: case {d.case_ref}",
+        due = self.calendar.known_deadline(workflow.now(), p.dispute_corporate_days)
+        await self.notifier.email("corporate", self._ids(*CORPORATE), f"Audit dispute escalated to the Corporate Directors: case {d.case_ref}",
                           f"The formal stage did not resolve the dispute about the grading of the audit of case {d.case_ref}.",
                           action="discuss the dispute together, and either of you records the decision on the audit's page"
                                  + _within(due, p.dispute_corporate_days),
@@ -166,7 +168,7 @@ class DisputeWorkflow(DisputeSteps, Process):
         decision: CorporateDecision = await self._step(
             DisputeStep.CORPORATE_DECISION, workflow.now(), p.dispute_corporate_days, CORPORATE, ("cd_quality_standards",), due=due
         )
-        await self._email("corporate-decision", self._ids("team_manager", "auditor", "head_of_service", "piat"),
+        await self.notifier.email("corporate-decision", self._ids("team_manager", "auditor", "head_of_service", "piat"),
                           f"Audit dispute: Corporate Directors' decision ({decision.outcome}): case {d.case_ref}",
                           f"The Corporate Directors' decision ({decision.outcome}):\n{decision.notes}" + _regraded(decision.regrade)
                           + ("" if decision.outcome == "resolved" else
@@ -179,8 +181,8 @@ class DisputeWorkflow(DisputeSteps, Process):
         d, p = self.dispute, self.dispute.policy
         self._climb(DisputeLevel.INDEPENDENT_REVIEW)
         await self._refresh_people()  # they now own a step: tell them so
-        due = self._known_deadline(workflow.now(), p.dispute_review_decision_days)
-        await self._email("independent-review-due", self._ids("cd_quality_standards"),
+        due = self.calendar.known_deadline(workflow.now(), p.dispute_review_decision_days)
+        await self.notifier.email("independent-review-due", self._ids("cd_quality_standards"),
                           f"Audit dispute: consider an independent review: case {d.case_ref}",
                           f"The Corporate Directors did not resolve the dispute about the grading of the audit of case {d.case_ref}.",
                           action="decide whether an independent review is commissioned, and record it on the audit's page"
@@ -191,15 +193,15 @@ class DisputeWorkflow(DisputeSteps, Process):
             DisputeStep.INDEPENDENT_REVIEW, workflow.now(), p.dispute_review_decision_days, cdqs, (), due=due
         )
         if not decision.commissioned:
-            await self._email("no-review", self._ids(*EVERYONE), f"Audit dispute ended: case {d.case_ref}",
+            await self.notifier.email("no-review", self._ids(*EVERYONE), f"Audit dispute ended: case {d.case_ref}",
                               f"No independent review will be commissioned: {decision.notes}\nThe grading stands.", action="")
             return self._end("unresolved", None)
-        await self._email("review-commissioned", self._ids(*EVERYONE, "head_of_service"),
+        await self.notifier.email("review-commissioned", self._ids(*EVERYONE, "head_of_service"),
                           f"Independent review commissioned: case {d.case_ref}",
                           f"An independent review of the audit of case {d.case_ref} is commissioned: {decision.notes}\n"
                           "The audit goes on Mosaic once its result is recorded.", action="")
         result: IndependentReviewResult = await self._step(DisputeStep.INDEPENDENT_REVIEW_RESULT, None, 0, cdqs, ())
-        await self._email("review-result", self._ids(*EVERYONE), f"Independent review of the audit: case {d.case_ref}",
+        await self.notifier.email("review-result", self._ids(*EVERYONE), f"Independent review of the audit: case {d.case_ref}",
                           f"The independent review's findings:\n{result.findings}" + _regraded(result.regrade), action="")
         return self._end("resolved", result.regrade)
 
@@ -211,37 +213,37 @@ class DisputeWorkflow(DisputeSteps, Process):
         self.step, self._owner_roles = step, owners
         await self._refresh_people()
         if due is None and since:
-            due = await self._working_days(since, days, f"{step.value} due (R-DISP)")
+            due = await self.calendar.working_days(since, days, f"{step.value} due (R-DISP)")
         if due:
             self.deadlines[step] = due
         self._reached = step
-        self._changed()
+        self.projection.changed()
         done = lambda: step in self.records or self.withdrawal is not None  # noqa: E731
-        if not await self._wait(done, due, f"{step.value} recorded (R-DISP)"):
-            self._mark_overdue(step.value)
+        if not await wait(done, due, f"{step.value} recorded (R-DISP)"):
+            self.projection.mark_overdue(step.value)
             what = step.value.replace('_', ' ')
-            await self._email(f"{step.value}-reminder", self.owners, f"Reminder: dispute {what} overdue: case {self.case_ref}",
+            await self.notifier.email(f"{step.value}-reminder", self.owners, f"Reminder: dispute {what} overdue: case {self.case_ref}",
                               f"The {what} in the dispute about the grading of the audit of case {self.case_ref} was due "
                               f"by {at(due)} and is not recorded. The next level is told.",
                               action=f"record the {what} on the audit's page now")
-            await self._email(f"{step.value}-next-level", self._ids(*(next_level or ("piat", "piat_manager"))),
+            await self.notifier.email(f"{step.value}-next-level", self._ids(*(next_level or ("piat", "piat_manager"))),
                               f"Dispute step overdue: case {self.case_ref}",
                               f"The {what}, for {people(self.owners)} to record in the dispute about the grading of the "
                               f"audit of case {self.case_ref}, was due by {at(due)} and is not recorded.",
                               action=f"follow it up with {people(self.owners)}")
-            await self._wait(done)
+            await wait(done)
         if self.withdrawal is not None:
             raise Withdrawn
-        self._clear_overdue(step.value)
+        self.projection.clear_overdue(step.value)
         return self._payloads[step]
 
     def _climb(self, level: DisputeLevel) -> None:
-        self._record("system", f"dispute escalated to the {level.value.replace('_', ' ')} level")
+        self.projection.record("system", f"dispute escalated to the {level.value.replace('_', ' ')} level")
 
     def _end(self, status: str, regrade: Regrade | None) -> DisputeOutcome:
         self.outcome = DisputeOutcome(status=status, level=self.level, regrade=regrade, ended_at=workflow.now())
         self.step = DisputeStep.ENDED
-        self._record("system", f"dispute {status}", f"final overall grade {grade_text(regrade.overall.grade)}" if regrade else "")
+        self.projection.record("system", f"dispute {status}", f"final overall grade {grade_text(regrade.overall.grade)}" if regrade else "")
         return self.outcome
 
     # ---- people ---------------------------------------------------------------------------------
@@ -256,7 +258,7 @@ class DisputeWorkflow(DisputeSteps, Process):
 
     async def _refresh_people(self) -> None:
         """The role holders as the directory has them now."""
-        contacts: ServiceContacts = await self._activity(
+        contacts: ServiceContacts = await self.activities.run(
             DirectoryActivities.service_contacts, self.dispute.practitioner_id, "who holds each role now (staff directory)")
         found = {"team_manager": contacts.team_manager_id, "head_of_service": contacts.head_of_service_id,
                  "piat_manager": contacts.piat_manager_id, "psw": contacts.psw_id,
@@ -265,7 +267,7 @@ class DisputeWorkflow(DisputeSteps, Process):
         for role, staff_id in found.items():
             if staff_id and role not in self._pinned and self.people.get(role) != staff_id:
                 self.people[role] = staff_id
-                self._record(SYSTEM, f"{role.replace('_', ' ')} is now {staff_id}", "from the staff directory")
+                self.projection.record(SYSTEM, f"{role.replace('_', ' ')} is now {staff_id}", "from the staff directory")
 
     @workflow.signal
     async def people_changed(self, people: DisputePeople) -> None:
@@ -275,12 +277,12 @@ class DisputeWorkflow(DisputeSteps, Process):
         self.people.update(auditor=people.auditor_id, team_manager=people.team_manager_id,
                            head_of_service=people.head_of_service_id)
         self._pinned |= {role.value for role in people.pinned}
-        self._changed()
+        self.projection.changed()
         if self.outcome is None and (new := [o for o in self.owners if o not in before]):
             self._handovers += 1
             due = self.deadlines.get(self.step)
             what = self.step.value.replace('_', ' ')
-            await self._email(f"handover-{self._handovers}", new, f"Audit dispute: the {what} is yours: case {self.case_ref}",
+            await self.notifier.email(f"handover-{self._handovers}", new, f"Audit dispute: the {what} is yours: case {self.case_ref}",
                               f"PIAT named you on the audit of case {self.case_ref}, so the {what} in the dispute about "
                               "its grading is now yours to record.",
                               action=f"record the {what} on the audit's page", due=due)
@@ -303,7 +305,7 @@ class DisputeWorkflow(DisputeSteps, Process):
     async def raised_recorded(self) -> None:
         """Returns once the meeting's deadline is set, so `POST /audits/{id}/disputes` shows it."""
         await workflow.wait_condition(lambda: DisputeStep.MEETING in self.deadlines)
-        return await self._answer()
+        return await self.projection.answer()
 
     @workflow.query
     def view(self) -> DisputeView:
@@ -324,12 +326,12 @@ class DisputeWorkflow(DisputeSteps, Process):
                        from_staff_ids=list(self.owners), until=self.deadlines.get(self.step))
 
     def _refresh(self) -> None:
-        self._upsert({
+        self.projection.upsert({
             sa.DISPUTE_LEVEL: self.level.value,
             sa.DISPUTE_STEP: self.step.value,
-            sa.OVERDUE: bool(self.overdue_steps),
+            sa.OVERDUE: bool(self.projection.overdue_steps),
         })
-        workflow.set_current_details(details(f"{self.level.value}: {self.step.value}", self._waiting(), self.overdue_steps))
+        workflow.set_current_details(details(f"{self.level.value}: {self.step.value}", self._waiting(), self.projection.overdue_steps))
 
     def _row(self, whole: bool) -> DisputeRow:
         view = self._view()
@@ -340,8 +342,8 @@ class DisputeWorkflow(DisputeSteps, Process):
         return DisputeView(
             dispute_id=d.audit_id, audit_id=d.audit_id, case_ref=d.case_ref, raised_by=d.raised_by,
             raised_at=self.raised_at, raised=d.raised, level=self.level, step=self.step, waiting_for=self._waiting(),
-            deadlines=dict(self.deadlines), overdue=bool(self.overdue_steps), overdue_steps=list(self.overdue_steps),
-            records=list(self.records.values()), outcome=self.outcome, history=list(self.history),
+            deadlines=dict(self.deadlines), overdue=bool(self.projection.overdue_steps), overdue_steps=list(self.projection.overdue_steps),
+            records=list(self.records.values()), outcome=self.outcome, history=list(self.projection.history),
         )
 
 

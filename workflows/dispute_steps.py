@@ -93,7 +93,7 @@ class DisputeSteps:
     @workflow.update
     def withdraw(self, actor_id: str, withdrawal: Withdrawal) -> None:
         self.withdrawal = withdrawal
-        self._record(actor_id, "dispute withdrawn", withdrawal.reason)
+        self.projection.record(actor_id, "dispute withdrawn", withdrawal.reason)
         return None
 
     @withdraw.validator
@@ -133,6 +133,6 @@ class DisputeSteps:
         or the dispute has ended."""
         self._payloads[step] = payload
         self.records[step] = StepRecord(step=step, at=workflow.now(), by=actor_id, record=payload.model_dump(mode="json"))
-        self._record(actor_id, f"{step.value.replace('_', ' ')} recorded")
+        self.projection.record(actor_id, f"{step.value.replace('_', ' ')} recorded")
         await workflow.wait_condition(lambda: self.outcome is not None or self._reached not in (None, step))
-        return await self._answer()
+        return await self.projection.answer()

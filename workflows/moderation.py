@@ -9,7 +9,6 @@ auditor and PIAT and puts it on Mosaic as a case note (R-MOD-4). At the due time
 still owing a record is reminded and PIAT told, once; the panel waits until every one is in.
 """
 
-import asyncio
 from collections import defaultdict
 from datetime import timedelta
 
@@ -31,21 +30,24 @@ with workflow.unsafe.imports_passed_through():
     from models.payloads import Notification, Waiting
 
 from workflows.process import (
-    ACTIVITY_OPTIONS, SYSTEM, Process, details, grade_text, unique,
+    ACTIVITY_OPTIONS, SYSTEM, LocalActivities, Notifier, Projection, RecordedCalendar, details, grade_text, unique, wait,
 )
 
 SEED_RANGE = 2**31 - 1
 
 
 @workflow.defn
-class ModerationPanelWorkflow(Process):
+class ModerationPanelWorkflow:
     @workflow.init
     def __init__(self, panel: ModerationPanelInput) -> None:
-        self._init_process()
         self.panel = panel
-        # Process's notifications name an audit and a case: the panel's own emails name the panel
+        # Notifications name an audit and a case: the panel's own emails name the panel
         # (no case); feedback on one audit names that audit and its case (`_send_about`).
         self.audit_id, self.case_ref = f"moderation-{panel.cycle}", None
+        self.activities = LocalActivities()
+        self.calendar = RecordedCalendar(self.activities)
+        self.notifier = Notifier(self.activities, self.audit_id, self.case_ref, self._email_about)
+        self.projection = Projection(self.activities, ModerationActivities.save_moderation_panel, "save moderation panel projection", self._row, self._refresh)
         self.opened_at = workflow.now()
         # R-MOD-2 Decision: the seed is chosen here (replay gives the same one) unless given.
         self.seed = panel.seed if panel.seed is not None else workflow.random().randint(0, SEED_RANGE)
@@ -59,21 +61,21 @@ class ModerationPanelWorkflow(Process):
 
     @workflow.run
     async def run(self, panel: ModerationPanelInput) -> ModerationPanelView:
-        projector = asyncio.create_task(self._project(ModerationActivities.save_moderation_panel, "save moderation panel projection"))
-        self._record(SYSTEM, "panel convened", f"seed {self.seed}; {panel.per_service} per service area")
+        self.projection.start()
+        self.projection.record(SYSTEM, "panel convened", f"seed {self.seed}; {panel.per_service} per service area")
         await self._draw()
         await self._tell_moderators_and_piat()
         self._told = True
         # PIAT is asked to name moderators for any audit nobody could moderate: ending now would
         # leave those audits unmoderated.
         if self.moderations or self._unallocated():
-            if not await self._wait(self._all_done, self.due, "moderations recorded (R-MOD-3)"):
+            if not await wait(self._all_done, self.due, "moderations recorded (R-MOD-3)"):
                 await self._deadline_missed()
-                await self._wait(self._all_done)
-            self._clear_overdue("moderation")
+                await wait(self._all_done)
+            self.projection.clear_overdue("moderation")
         self.status = "completed"
-        self._record(SYSTEM, "panel completed", f"{len(self.moderations)} audits moderated")
-        await self._finish(projector, ModerationActivities.save_moderation_panel)
+        self.projection.record(SYSTEM, "panel completed", f"{len(self.moderations)} audits moderated")
+        await self.projection.finish()
         return self._view()
 
     async def _draw(self) -> None:
@@ -82,11 +84,11 @@ class ModerationPanelWorkflow(Process):
             ModerationActivities.draw_moderation, DrawRequest(cycle=p.cycle, per_service=p.per_service, seed=self.seed),
             summary="draw audits to moderate (R-MOD-2)", **ACTIVITY_OPTIONS)
         policy = p.policy or self.draw.policy
-        self.due = await self._working_days(self.opened_at, policy.moderation_days, "moderation due (R-MOD-3)")
+        self.due = await self.calendar.working_days(self.opened_at, policy.moderation_days, "moderation due (R-MOD-3)")
         allocated = [a for a in self.draw.audits if a.moderator_id]
         self.moderations = [self._moderation(n, a, a.moderator_id) for n, a in enumerate(allocated, start=1)]
         self.status = "moderating"
-        self._record(SYSTEM, "audits drawn", f"{len(self.moderations)} of {self.draw.candidates} final audits; "
+        self.projection.record(SYSTEM, "audits drawn", f"{len(self.moderations)} of {self.draw.candidates} final audits; "
                                              f"service areas {', '.join(self._service_areas()) or 'none'}")
 
     def _moderation(self, number: int, a: DrawnAudit, moderator: str) -> Moderation:
@@ -99,13 +101,13 @@ class ModerationPanelWorkflow(Process):
         for moderator, moderations in self._by_moderator(self.moderations).items():
             lines = "\n".join(f"- {m.moderation_id}: audit {m.audit_id} (case {m.case_ref}, {m.service_area}), auditor "
                               f"{person(m.auditor_id)}, graded {grade_text(m.overall_grade)}" for m in moderations)
-            await self._email(f"allocated-{moderator}", [moderator], f"Moderation panel {cycle_label(c)}: your audits",
+            await self.notifier.email(f"allocated-{moderator}", [moderator], f"Moderation panel {cycle_label(c)}: your audits",
                               f"The {cycle_label(c)} moderation panel has drawn its audits. Yours are:\n{lines}",
                               action="moderate each audit: read it, meet its auditor and record your findings on the "
                                      "moderation template on the panel's page",
                               due=self.due)
         unallocated = self._unallocated()
-        await self._email("drawn", self.draw.piat_ids, f"Moderation panel {cycle_label(c)}: the draw",
+        await self.notifier.email("drawn", self.draw.piat_ids, f"Moderation panel {cycle_label(c)}: the draw",
                           f"{len(self.moderations)} audits drawn from {self.draw.candidates} final audits of "
                           f"{', '.join(cycle_label(s) for s in source_cycles(c))} with seed {self.seed}, "
                           f"{self.panel.per_service} per service area ({', '.join(self._service_areas()) or 'no final audits'}). "
@@ -119,15 +121,15 @@ class ModerationPanelWorkflow(Process):
         late = [m for m in self.moderations if not m.recorded]
         for m in late:
             m.overdue = True
-        self._mark_overdue("moderation")
+        self.projection.mark_overdue("moderation")
         c = self.panel.cycle
         for moderator, moderations in self._by_moderator(late).items():
-            await self._email(f"reminder-{moderator}", [moderator], f"Moderation overdue: panel {cycle_label(c)}",
+            await self.notifier.email(f"reminder-{moderator}", [moderator], f"Moderation overdue: panel {cycle_label(c)}",
                               f"These moderations were due by {at(self.due)} and are not recorded: "
                               f"{', '.join(m.moderation_id for m in moderations)}.",
                               action="record them on the panel's page now")
         unallocated = self._unallocated()
-        await self._email("overdue", self.draw.piat_ids, f"Moderation overdue: panel {cycle_label(c)}",
+        await self.notifier.email("overdue", self.draw.piat_ids, f"Moderation overdue: panel {cycle_label(c)}",
                           (f"These moderations were not recorded by {at(self.due)}: "
                            + ", ".join(f"{m.moderation_id} ({person(m.moderator_id)})" for m in late) + "." if late else "")
                           + (f"{' ' if late else ''}These audits still have no moderator: {', '.join(unallocated)}."
@@ -151,9 +153,9 @@ class ModerationPanelWorkflow(Process):
         else:
             before, m.moderator_id = m.moderator_id, moderator_id
         m.handovers += 1
-        self._record(actor_id, "moderator named", f"{m.moderation_id}: {before or 'nobody'} -> {moderator_id}")
+        self.projection.record(actor_id, "moderator named", f"{m.moderation_id}: {before or 'nobody'} -> {moderator_id}")
         await self._tell_of_handover(m, before)
-        await self._answer()
+        await self.projection.answer()
 
     @give_moderation.validator
     def _validate_give_moderation(self, actor_id: str, audit_id: str, moderator_id: str) -> None:
@@ -172,14 +174,14 @@ class ModerationPanelWorkflow(Process):
 
     async def _tell_of_handover(self, m: Moderation, before: str | None) -> None:
         c, n = self.panel.cycle, m.handovers
-        await self._email(f"{m.moderation_id}-given-{n}", [m.moderator_id], f"Moderation panel {cycle_label(c)}: an audit for you",
+        await self.notifier.email(f"{m.moderation_id}-given-{n}", [m.moderator_id], f"Moderation panel {cycle_label(c)}: an audit for you",
                           f"PIAT has given you {m.moderation_id}: audit {m.audit_id} (case {m.case_ref}, {m.service_area}), "
                           f"auditor {person(m.auditor_id)}, graded {grade_text(m.overall_grade)}.",
                           action="moderate the audit: read it, meet its auditor and record your findings on the "
                                  "moderation template on the panel's page",
                           due=m.due)
         if before:
-            await self._email(f"{m.moderation_id}-taken-{n}", [before], f"Moderation panel {cycle_label(c)}: {m.moderation_id} moved",
+            await self.notifier.email(f"{m.moderation_id}-taken-{n}", [before], f"Moderation panel {cycle_label(c)}: {m.moderation_id} moved",
                               f"PIAT has given {m.moderation_id} (audit {m.audit_id}) to {person(m.moderator_id)}: "
                               "it is no longer yours to record.", action="")
 
@@ -189,9 +191,9 @@ class ModerationPanelWorkflow(Process):
     async def record(self, actor_id: str, moderation: str, findings: ModerationFindings) -> None:
         m = self._find(moderation)
         m.findings, m.recorded_at = findings, workflow.now()
-        self._record(actor_id, "moderation recorded", moderation)
+        self.projection.record(actor_id, "moderation recorded", moderation)
         await self._feedback(m)
-        await self._answer()
+        await self.projection.answer()
 
     @record.validator
     def _validate_record(self, actor_id: str, moderation: str, findings: ModerationFindings) -> None:
@@ -250,7 +252,7 @@ class ModerationPanelWorkflow(Process):
             key=f"{workflow.info().workflow_id}/{m.moderation_id}-{step}", audit_id=m.audit_id, case_ref=m.case_ref,
             channel=channel, recipient_ids=unique(to), subject=subject, body=body, at=workflow.now(), **email,
         )
-        await self._activity(activity, notification, f"{channel.value}: {m.moderation_id} {step}")
+        await self.activities.run(activity, notification, f"{channel.value}: {m.moderation_id} {step}")
 
     def _email_about(self) -> tuple[None, str]:
         """The panel's own emails link to its page (moderators may not read the audits' pages)."""
@@ -260,7 +262,7 @@ class ModerationPanelWorkflow(Process):
     async def opened(self) -> None:
         """Answers once the moderators and PIAT are emailed, so a 201 means the panel is under way."""
         await workflow.wait_condition(lambda: self._told)
-        await self._answer()
+        await self.projection.answer()
 
     @workflow.query
     def view(self) -> ModerationPanelView:
@@ -312,7 +314,7 @@ class ModerationPanelWorkflow(Process):
         return waits
 
     def _refresh(self) -> None:
-        workflow.set_current_details(details(self.status, self._waiting(), self.overdue_steps))
+        workflow.set_current_details(details(self.status, self._waiting(), self.projection.overdue_steps))
 
     def _row(self, whole: bool) -> ModerationPanelRow:
         v = self._view()
@@ -330,9 +332,9 @@ class ModerationPanelWorkflow(Process):
             opened_at=self.opened_at, due=self.due, policy=p.policy or (self.draw.policy if self.draw else None),
             candidates=self.draw.candidates if self.draw else 0, service_areas=self._service_areas(),
             moderator_ids=self.draw.moderator_ids if self.draw else [], unallocated=self._unallocated(),
-            overdue=bool(self.overdue_steps), waiting_for=self._waiting(),
+            overdue=bool(self.projection.overdue_steps), waiting_for=self._waiting(),
             moderations=[_summary(m) for m in self.moderations], results=results(self.moderations),
-            history=list(self.history),
+            history=list(self.projection.history),
         )
 
 

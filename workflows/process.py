@@ -1,165 +1,159 @@
-"""Plumbing every process workflow shares: deadlines, waits, notifications, history, projection.
+"""Plumbing every process workflow shares, as helpers each workflow owns: its local activities
+(`LocalActivities`), the council's calendar as the run recorded it (`RecordedCalendar`), its
+notifications (`Notifier`) and what operators and the API see of it (`Projection`: history,
+overdue steps, search attributes and the saved row); and `wait`, a wait that races a deadline.
 
-A process (an audit, a dispute) subclasses `Process` and says what is its own: its view, its
-search attributes and its one-line current details (`_refresh`), and the activity that saves
-its projection.
+A workflow composes them in its `__init__`, saying what is its own: the activity that saves its
+row, the row and the search attributes and current details it shows, what its emails name.
 """
 
 import asyncio
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import CalendarActivities
-    from models.calendar import WorkingCalendar
-    from activities.notify import NotifyActivities
-    from models.enums import Channel, Grade
-    from models.pages import audit_page
-    from models.payloads import HistoryEntry, Notification, Waiting
+    from pydantic import BaseModel
 
-ACTIVITY_OPTIONS = dict(
+    from activities.calendar import CalendarActivities
+    from activities.notify import NotifyActivities
+    from models.calendar import WorkingCalendar
+    from models.enums import Channel, Grade
+    from models.payloads import CalendarDays, HistoryEntry, Notification, Waiting
+
+ACTIVITY_OPTIONS: dict[str, Any] = dict(
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
 )
 SYSTEM = "system"
 T = TypeVar("T")
 # Every run takes one path: no `workflow.patched` until 1.0 (docs/decisions/0001-versioning.md).
-LOCAL_OPTIONS = dict(
+LOCAL_OPTIONS: dict[str, Any] = dict(
     start_to_close_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
     # Retried in the worker for a while; past this, each retry waits on a workflow timer instead.
     local_retry_threshold=timedelta(seconds=30),
 )
 CALENDAR_AHEAD = timedelta(days=200)  # how far past a date the recorded calendar must reach
+Activity = Callable[..., Awaitable[Any]]
 
 
-class Process:
-    audit_id: str
-    case_ref: str
+async def wait(condition: Callable[[], bool], until: datetime | None = None, summary: str = "") -> bool:
+    """Wait for `condition` until `until` (forever if None); False if the deadline passed first."""
+    if until is None:
+        await workflow.wait_condition(condition)
+        return True
+    remaining = until - workflow.now()
+    if remaining <= timedelta(0):
+        return condition()
+    try:
+        await workflow.wait_condition(condition, timeout=remaining, timeout_summary=summary)
+        return True
+    except TimeoutError:
+        # An action that arrived in the same moment as its deadline counts as in time; were
+        # it dropped here, its effects (the stage it set) would be overwritten half-done.
+        return condition()
 
-    def _init_process(self) -> None:
-        self.history: list[HistoryEntry] = []
-        self.overdue_steps: list[str] = []
-        self._version = self._saved = 0
-        self._search_attributes: dict[str, object] = {}
-        self._in_flight = 0  # this run's local activities not yet answered (`_activity`)
-        self._attributes_due: dict[str, tuple[object, object]] = {}  # name: (key, value) not yet upserted
-        self._closing = False  # `_finish` saves the last row itself
-        self._calendar: WorkingCalendar | None = None  # the council's days, once recorded
 
-    # ---- to be said by each process ----------------------------------------------------------
+class LocalActivities:
+    """A short activity (a calendar sum, a directory lookup, a row or an outbox entry written)
+    runs as a local activity: in the worker, inside the workflow task that asked for it, recorded
+    as one marker with its result. So an action costs the server no extra round trip, and the
+    history holds no copy of what was saved. Those in flight are counted: the projection saves
+    only between them (`Projection`)."""
 
-    def _view(self):
-        raise NotImplementedError
+    def __init__(self) -> None:
+        self.in_flight = 0
 
-    def _refresh(self) -> None:
-        """Search attributes and current details after a change."""
-        raise NotImplementedError
-
-    # ---- waiting ---------------------------------------------------------------------------------
-
-    async def _wait(self, condition: Callable[[], bool], until: datetime | None = None, summary: str = "") -> bool:
-        """Wait for `condition` until `until` (forever if None); False if the deadline passed first."""
-        if until is None:
-            await workflow.wait_condition(condition)
-            return True
-        remaining = until - workflow.now()
-        if remaining <= timedelta(0):
-            return condition()
+    async def run(self, activity: Activity, arg: Any, summary: str) -> Any:
+        self.in_flight += 1
         try:
-            await workflow.wait_condition(condition, timeout=remaining, timeout_summary=summary)
-            return True
-        except TimeoutError:
-            # An action that arrived in the same moment as its deadline counts as in time; were
-            # it dropped here, its effects (the stage it set) would be overwritten half-done.
-            return condition()
+            return await workflow.execute_local_activity_method(activity, arg, summary=summary, **LOCAL_OPTIONS)
+        finally:
+            self.in_flight -= 1
 
-    async def _working_days(self, event_at: datetime, days: int, summary: str) -> datetime:
-        return await self._on_calendar(event_at, lambda c: c.deadline_after(event_at, days))
 
-    async def _on_calendar(self, at: datetime, compute: Callable[[WorkingCalendar], T]) -> T:
-        """A date of the council's calendar (R-CAL) from `at` on, worked out here from the recorded days."""
-        return compute(await self._calendar_from(at))
+class RecordedCalendar:
+    """The council's calendar (R-CAL) as this run recorded it: one local activity the first time it
+    needs a date (and again past the two years a recording holds, or for a date already past),
+    then every deadline is worked out here, deterministically, with no round trip."""
 
-    async def _calendar_from(self, instant: datetime, ahead: timedelta = CALENDAR_AHEAD) -> WorkingCalendar:
-        """The council's calendar as this run recorded it, reaching `ahead` beyond `instant`: one
-        local activity the first time (and again past the two years it records), then every
-        deadline is worked out here, deterministically, with no round trip."""
-        if not self._calendar_covers(instant, ahead):
-            days = await self._activity(CalendarActivities.calendar_days, _day_before(instant), "the council's working days (R-CAL-1)")
-            self._calendar = WorkingCalendar.from_days(days)
+    def __init__(self, activities: LocalActivities, days: CalendarDays | None = None) -> None:
+        self._activities = activities
+        self._calendar = WorkingCalendar.from_days(days) if days else None  # None: not recorded yet
+
+    async def working_days(self, event_at: datetime, days: int, summary: str) -> datetime:
+        return await self.on(event_at, lambda c: c.deadline_after(event_at, days))
+
+    async def on(self, at: datetime, compute: Callable[[WorkingCalendar], T]) -> T:
+        """A date of the council's calendar from `at` on, worked out here from the recorded days."""
+        return compute(await self.reaching(at))
+
+    async def reaching(self, instant: datetime, ahead: timedelta = CALENDAR_AHEAD) -> WorkingCalendar:
+        """The recorded calendar, reaching `ahead` beyond `instant`."""
+        if self._calendar is None or not self.covers(instant, ahead):
+            return await self._record(_day_before(instant))
         return self._calendar
 
-    async def _calendar_covering(self, first: date, last: date) -> WorkingCalendar:
+    async def covering(self, first: date, last: date) -> WorkingCalendar:
         """The recorded calendar holding every day from `first` to `last`, recorded again from
         `first` when it does not (a cycle further off than the two years a recording holds, or
         one already past). Where the days are held this issues no command."""
         if self._calendar is None or not self._calendar.covers(first, last - first):
-            days = await self._activity(CalendarActivities.calendar_days, first - timedelta(days=1), "the council's working days (R-CAL-1)")
-            self._calendar = WorkingCalendar.from_days(days)
+            return await self._record(first - timedelta(days=1))
         return self._calendar
 
-    def _calendar_covers(self, instant: datetime, ahead: timedelta = CALENDAR_AHEAD) -> bool:
+    def covers(self, instant: datetime, ahead: timedelta = CALENDAR_AHEAD) -> bool:
         return self._calendar is not None and self._calendar.covers(_day_before(instant), ahead)
 
-    def _known_deadline(self, event_at: datetime, days: int) -> datetime | None:
-        """`_working_days` when the recorded calendar already covers it, else None: worked out
+    def known_deadline(self, event_at: datetime, days: int) -> datetime | None:
+        """`working_days` when the recorded calendar already covers it, else None: worked out
         here with no command, so an email can name a step's deadline before the step that waits
         on it computes the same."""
-        if not self._calendar_covers(event_at):
+        if self._calendar is None or not self.covers(event_at):
             return None
         return self._calendar.deadline_after(event_at, days)
 
-    async def _activity(self, activity, arg, summary: str):
-        """A short activity (a calendar sum, a directory lookup, a row or an outbox entry
-        written) runs as a local activity: in the worker, inside the workflow task that asked
-        for it, recorded as one marker with its result. So an action costs the server no extra
-        round trip, and the history holds no copy of what was saved."""
-        self._in_flight += 1
-        try:
-            return await workflow.execute_local_activity_method(activity, arg, summary=summary, **LOCAL_OPTIONS)
-        finally:
-            self._in_flight -= 1
+    async def _record(self, since: date) -> WorkingCalendar:
+        days = await self._activities.run(CalendarActivities.calendar_days, since, "the council's working days (R-CAL-1)")
+        self._calendar = WorkingCalendar.from_days(days)
+        return self._calendar
 
-    async def _answer(self) -> None:
-        """Once the projection holds the change too, so the API's lists agree with its answer.
-        The update itself answers with nothing: the API reads the view the row now holds (or by
-        query), which costs the history nothing, where a view in every update's outcome grew it
-        with every action."""
-        version = self._version
-        await workflow.wait_condition(lambda: self._saved >= version)
 
-    # ---- telling people --------------------------------------------------------------------------
+class Notifier:
+    """Emails to staff and Mosaic posts about one process, each sent once: `step` names the send
+    within the workflow, and with the workflow ID it is the idempotency key."""
 
-    async def _email(self, step: str, to: list[str | None], subject: str, body: str, *, action: str,
-                     action_for: list[str | None] | None = None, due: datetime | None = None, urgent: bool = False) -> None:
+    def __init__(self, activities: LocalActivities, audit_id: str, case_ref: str | None,
+                 about: Callable[[], tuple[str | None, str | None]]) -> None:
+        self._activities = activities
+        self._audit_id, self._case_ref = audit_id, case_ref
+        self._about = about  # the cycle its emails name and the page they link to
+
+    async def email(self, step: str, to: list[str | None], subject: str, body: str, *, action: str,
+                    action_for: list[str | None] | None = None, due: datetime | None = None, urgent: bool = False) -> None:
         """An email to staff: `body` says what happened, `action` what is needed ("" nothing: for
         information) of `action_for` (None: every recipient) and `due` by when. IDs and instants
         only (`person()`, `at()` in the text); the activity words it with names, London times, the
         case, the cycle and the page's link (activities/email_text.py)."""
-        cycle, link_path = self._email_about()
-        extra = {"urgent": True} if urgent else {}
-        await self._send(NotifyActivities.send_email, Channel.EMAIL, step, to, subject, body, action=action,
-                         action_for=None if action_for is None else unique(action_for), due=due, cycle=cycle,
-                         link_path=link_path, **extra)
+        cycle, link_path = self._about()
+        extra: dict[str, Any] = {"urgent": True} if urgent else {}
+        await self.send(NotifyActivities.send_email, Channel.EMAIL, step, to, subject, body, action=action,
+                        action_for=None if action_for is None else unique(action_for), due=due, cycle=cycle,
+                        link_path=link_path, **extra)
 
-    def _email_about(self) -> tuple[str | None, str | None]:
-        """The cycle an email names and the page it links to: its audit's, unless a process says."""
-        return None, audit_page(self.audit_id)
+    async def post(self, channel: Channel, step: str, to: list[str | None], subject: str, body: str, **extra: Any) -> None:
+        await self.send(NotifyActivities.post_to_mosaic, channel, step, to, subject, body, **extra)
 
-    async def _post(self, channel: Channel, step: str, to: list[str | None], subject: str, body: str, **extra) -> None:
-        await self._send(NotifyActivities.post_to_mosaic, channel, step, to, subject, body, **extra)
-
-    async def _send(self, activity, channel: Channel, step: str, to: list[str | None], subject: str, body: str, **extra) -> None:
-        """`step` names the send within this workflow: with the workflow ID it is the idempotency key."""
+    async def send(self, activity: Activity, channel: Channel, step: str, to: list[str | None], subject: str, body: str,
+                   **extra: Any) -> None:
         notification = Notification(
             key=f"{workflow.info().workflow_id}/{step}",
-            audit_id=self.audit_id,
-            case_ref=self.case_ref,
+            audit_id=self._audit_id,
+            case_ref=self._case_ref,
             channel=channel,
             recipient_ids=unique(to),
             subject=subject,
@@ -167,14 +161,84 @@ class Process:
             at=workflow.now(),
             **extra,
         )
-        await self._activity(activity, notification, f"{channel.value}: {step}")
+        await self._activities.run(activity, notification, f"{channel.value}: {step}")
 
-    # ---- state, history and what operators see ---------------------------------------------------
 
-    async def _project(self, save_row, summary: str) -> None:
-        """Keep the API's projection current: save the row whenever the view changed, once the
-        step has settled, so a step's several changes cost one save and one search-attribute
-        upsert (`_finish` saves the last)."""
+class Projection:
+    """What operators and the API see of a process: its history, its overdue steps, its search
+    attributes and its row in the app database (saved by `save_row`), kept current as it changes."""
+
+    def __init__(self, activities: LocalActivities, save_row: Activity, summary: str,
+                 row: Callable[[bool], BaseModel], refresh: Callable[[], None]) -> None:
+        self._activities, self._save_row, self._summary = activities, save_row, summary
+        self._row = row  # the row to save (with the whole view, or not)
+        self._refresh = refresh  # search attributes and current details after a change
+        self.history: list[HistoryEntry] = []
+        self.overdue_steps: list[str] = []
+        self._version = self._saved = 0
+        self._search_attributes: dict[str, object] = {}
+        self._attributes_due: dict[str, tuple[Any, object]] = {}  # name: (key, value) not yet upserted
+        self._closing = False  # `finish` saves the last row itself
+        self._projector: asyncio.Task[None] | None = None
+
+    # ---- changes ---------------------------------------------------------------------------------
+
+    def changed(self) -> None:
+        """Every change: refresh what operators see, and schedule a save."""
+        self._version += 1
+        self._refresh()
+
+    def record(self, actor_id: str, action: str, detail: str = "") -> None:
+        self.history.append(HistoryEntry(at=workflow.now(), actor_id=actor_id, action=action, detail=detail))
+        self.changed()
+
+    def mark_overdue(self, step: str) -> None:
+        if step not in self.overdue_steps:
+            self.overdue_steps.append(step)
+            self.record(SYSTEM, f"{step} deadline passed")
+
+    def clear_overdue(self, step: str) -> None:
+        if step in self.overdue_steps:
+            self.overdue_steps.remove(step)
+            self.changed()
+
+    def upsert(self, attributes: dict[Any, Any]) -> None:
+        """Upsert the search attributes whose value changed (None unsets one), with the save, once
+        the step has settled."""
+        changed = {k.name: (k, v) for k, v in attributes.items() if self._search_attributes.get(k.name) != v}
+        self._search_attributes.update({name: v for name, (_, v) in changed.items()})
+        self._attributes_due.update(changed)
+
+    # ---- saving ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """From the run's start: save the row whenever the view changed, once the step has
+        settled, so a step's several changes cost one save and one search-attribute upsert."""
+        self._projector = asyncio.create_task(self._keep_current())
+
+    async def answer(self) -> None:
+        """Once the row holds the change too, so the API's lists agree with its answer. An update
+        answers with nothing: the API reads the view the row now holds (or by query), which costs
+        the history nothing, where a view in every update's outcome grew it with every action."""
+        version = self._version
+        await workflow.wait_condition(lambda: self._saved >= version)
+
+    async def finish(self) -> None:
+        """Before the run returns: the last change and the whole final view in one save, every
+        update answered; the projector stands down. An update still running when the run ends is
+        answered by another save once it settles."""
+        self._closing = True
+        while True:
+            await workflow.wait_condition(lambda: self._activities.in_flight == 0)  # a save or a step under way lands first
+            self._upsert_due_attributes()
+            await self._save("save the final view")
+            await workflow.wait_condition(lambda: workflow.all_handlers_finished() or self._saved < self._version)
+            if self._saved == self._version and workflow.all_handlers_finished():
+                break
+        if self._projector is not None:
+            self._projector.cancel()
+
+    async def _keep_current(self) -> None:
         while True:
             await workflow.wait_condition(self._unsaved)
             await asyncio.sleep(0)  # a bare yield (no timer): what woke with this finishes its step first
@@ -182,67 +246,20 @@ class Process:
                 continue
             self._upsert_due_attributes()
             if self._saved < self._version:
-                await self._save(save_row, summary)
+                await self._save(self._summary)
 
-    async def _save(self, save_row, summary: str) -> None:
+    async def _save(self, summary: str) -> None:
         """The whole view at every save: the row goes by local activity, whose input the history
         never holds, and the API answers a staff action from the row instead of asking the workflow."""
         version = self._version
-        await self._activity(save_row, self._row(whole=True), summary)
+        await self._activities.run(self._save_row, self._row(True), summary)
         self._saved = version
 
     def _unsaved(self) -> bool:
         """A change not yet saved, once no local activity is in flight (the step's next change
-        would follow it) and not while `_finish` saves the last row."""
+        would follow it) and not while `finish` saves the last row."""
         pending = self._saved < self._version or bool(self._attributes_due)
-        return pending and self._in_flight == 0 and not self._closing
-
-    async def _finish(self, projector: asyncio.Task, save_row) -> None:
-        """Before the run returns: every update answered, the row current, and the whole final view
-        saved once, for the API to show after the history is gone."""
-        await self._save_last(save_row)
-        projector.cancel()
-
-    async def _save_last(self, save_row) -> None:
-        """The last change and the whole final view in one save: the projector stands down. An
-        update still running when the run ends is answered by another save once it settles."""
-        self._closing = True
-        while True:
-            await workflow.wait_condition(lambda: self._in_flight == 0)  # a save or a step under way lands first
-            self._upsert_due_attributes()
-            await self._save(save_row, "save the final view")
-            await workflow.wait_condition(lambda: workflow.all_handlers_finished() or self._saved < self._version)
-            if self._saved == self._version and workflow.all_handlers_finished():
-                return
-
-    def _row(self, whole: bool):
-        raise NotImplementedError
-
-    def _mark_overdue(self, step: str) -> None:
-        if step not in self.overdue_steps:
-            self.overdue_steps.append(step)
-            self._record(SYSTEM, f"{step} deadline passed")
-
-    def _clear_overdue(self, step: str) -> None:
-        if step in self.overdue_steps:
-            self.overdue_steps.remove(step)
-            self._changed()
-
-    def _record(self, actor_id: str, action: str, detail: str = "") -> None:
-        self.history.append(HistoryEntry(at=workflow.now(), actor_id=actor_id, action=action, detail=detail))
-        self._changed()
-
-    def _changed(self) -> None:
-        """Every change: refresh what operators see, and schedule a projection save."""
-        self._version += 1
-        self._refresh()
-
-    def _upsert(self, attributes: dict) -> None:
-        """Upsert the search attributes whose value changed (None unsets one), with the
-        projection save, once the step has settled."""
-        changed = {k.name: (k, v) for k, v in attributes.items() if self._search_attributes.get(k.name) != v}
-        self._search_attributes.update({name: v for name, (_, v) in changed.items()})
-        self._attributes_due.update(changed)
+        return pending and self._activities.in_flight == 0 and not self._closing
 
     def _upsert_due_attributes(self) -> None:
         if self._attributes_due:
@@ -251,7 +268,7 @@ class Process:
             self._attributes_due.clear()
 
 
-def _day_before(instant: datetime):
+def _day_before(instant: datetime) -> date:
     return instant.date() - timedelta(days=1)  # UTC; London's date is this one or the next
 
 

@@ -9,7 +9,6 @@ acknowledgement within 2 hours the Head of Service is told, 2 hours later the As
 and then the concern stays open and visibly overdue until someone told acknowledges it.
 """
 
-import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -25,15 +24,18 @@ with workflow.unsafe.imports_passed_through():
     from models.payloads import ServiceContacts, Waiting
     from models.safety import SafetyAcknowledgement, SafetyConcernInput, SafetyConcernRow, SafetyConcernView
 
-from workflows.process import SYSTEM, Process, details
+from workflows.process import SYSTEM, LocalActivities, Notifier, Projection, RecordedCalendar, details, wait
 
 
 @workflow.defn
-class SafetyConcernWorkflow(Process):
+class SafetyConcernWorkflow:
     @workflow.init
     def __init__(self, concern: SafetyConcernInput) -> None:
-        self._init_process()
         self.concern, self.audit_id, self.case_ref = concern, concern.audit_id, concern.case_ref
+        self.activities = LocalActivities()
+        self.calendar = RecordedCalendar(self.activities)
+        self.notifier = Notifier(self.activities, self.audit_id, self.case_ref, self._email_about)
+        self.projection = Projection(self.activities, PersistenceActivities.save_safety_concern_row, "save safety concern projection", self._row, self._refresh)
         self.raised_at = workflow.now()
         self.escalation = SafetyEscalation.NONE
         # Who has been asked to act, in order: none yet when there is no Team Manager to tell.
@@ -45,8 +47,8 @@ class SafetyConcernWorkflow(Process):
 
     @workflow.run
     async def run(self, concern: SafetyConcernInput) -> SafetyConcernView:
-        projector = asyncio.create_task(self._project(PersistenceActivities.save_safety_concern_row, "save safety concern projection"))
-        self._record(concern.raised_by, "safety concern raised", "immediate action needed" if concern.immediate_action_needed else "")
+        self.projection.start()
+        self.projection.record(concern.raised_by, "safety concern raised", "immediate action needed" if concern.immediate_action_needed else "")
         levels = [SafetyEscalation.HEAD_OF_SERVICE, SafetyEscalation.ASSISTANT_DIRECTOR]
         if concern.team_manager_id:
             await self._tell(concern.team_manager_id, "raised", "")
@@ -55,26 +57,26 @@ class SafetyConcernWorkflow(Process):
             await self._escalate(levels.pop(0))
         self._told_team_manager = True
         for level in levels:
-            if await self._wait(self._acknowledged, self.next_escalation_at, f"acknowledged before {level.value} is told (R-SAFE-2)"):
+            if await wait(self._acknowledged, self.next_escalation_at, f"acknowledged before {level.value} is told (R-SAFE-2)"):
                 break
             await self._escalate(level)
         else:
-            self._mark_overdue("acknowledgement")
-            await self._wait(self._acknowledged)
-        self._clear_overdue("acknowledgement")
-        await self._email("acknowledged", [concern.raised_by, *self.told],
+            self.projection.mark_overdue("acknowledgement")
+            await wait(self._acknowledged)
+        self.projection.clear_overdue("acknowledgement")
+        await self.notifier.email("acknowledged", [concern.raised_by, *self.told],
                           f"Safety concern acknowledged: case {concern.case_ref}",
                           f"{person(self.acknowledged_by)} acknowledged the safety concern raised by {person(concern.raised_by)} "
                           f"while auditing case {concern.case_ref}.\nAction taken: {self.acknowledgement.action_taken}",
                           action="")
-        await self._finish(projector, PersistenceActivities.save_safety_concern_row)
+        await self.projection.finish()
         return self._view()
 
     def _acknowledged(self) -> bool:
         return self.acknowledgement is not None
 
     async def _escalate(self, level: SafetyEscalation) -> None:
-        contacts: ServiceContacts = await self._activity(
+        contacts: ServiceContacts = await self.activities.run(
             DirectoryActivities.service_contacts, self.concern.practitioner_id, "who holds each role now (staff directory)")
         if level is SafetyEscalation.HEAD_OF_SERVICE:
             holder = contacts.head_of_service_id or self.concern.head_of_service_id
@@ -88,7 +90,7 @@ class SafetyConcernWorkflow(Process):
         if holder and holder not in self.told:
             self.told.append(holder)
         why = "no Team Manager to tell" if first else "not acknowledged"
-        self._record(SYSTEM, f"{why}: escalated to the {level.label}", holder or "nobody holds the role")
+        self.projection.record(SYSTEM, f"{why}: escalated to the {level.label}", holder or "nobody holds the role")
         await self._tell(holder, f"escalated-{level.value}",
                          " The practitioner has no Team Manager in the staff directory to tell." if first else
                          f" It has not been acknowledged within {_hours(workflow.now() - self.raised_at)}.")
@@ -99,7 +101,7 @@ class SafetyConcernWorkflow(Process):
         next_level = {SafetyEscalation.NONE: "Head of Service", SafetyEscalation.HEAD_OF_SERVICE: "Assistant Director"}
         further = (f"Without an acknowledgement by the time below, the {next_level[self.escalation]} is told."
                    if self.next_escalation_at else "Nobody further is told: it stays open and overdue until acknowledged.")
-        await self._email(
+        await self.notifier.email(
             step, [to], f"URGENT: safety concern: case {c.case_ref}",
             f"{person(c.raised_by)} raised a safety concern while auditing case {c.case_ref}.{unacknowledged}\n"
             f"{urgency}\n{c.description}\n\n{further}",
@@ -117,7 +119,7 @@ class SafetyConcernWorkflow(Process):
     def acknowledge(self, actor_id: str, acknowledgement: SafetyAcknowledgement) -> None:
         self.acknowledgement, self.acknowledged_by = acknowledgement, actor_id
         self.next_escalation_at = None
-        self._record(actor_id, "safety concern acknowledged", acknowledgement.action_taken)
+        self.projection.record(actor_id, "safety concern acknowledged", acknowledgement.action_taken)
 
     @acknowledge.validator
     def _validate_acknowledge(self, actor_id: str, acknowledgement: SafetyAcknowledgement) -> None:
@@ -130,7 +132,7 @@ class SafetyConcernWorkflow(Process):
     async def raised_recorded(self) -> None:
         """Answers once the Team Manager's urgent email is in the outbox, so a 201 means they are told."""
         await workflow.wait_condition(lambda: self._told_team_manager)
-        await self._answer()
+        await self.projection.answer()
 
     @workflow.query
     def view(self) -> SafetyConcernView:
@@ -145,12 +147,12 @@ class SafetyConcernWorkflow(Process):
                        until=self.next_escalation_at)
 
     def _refresh(self) -> None:
-        self._upsert({
+        self.projection.upsert({
             sa.SAFETY_CONCERN_OPEN: self.acknowledgement is None,
             sa.ESCALATION: self.escalation.value,
         })
         state = "acknowledged" if self.acknowledgement else f"open ({self.escalation.value})"
-        workflow.set_current_details(details(state, self._waiting(), self.overdue_steps))
+        workflow.set_current_details(details(state, self._waiting(), self.projection.overdue_steps))
 
     def _row(self, whole: bool) -> SafetyConcernRow:
         view = self._view()
@@ -162,8 +164,8 @@ class SafetyConcernWorkflow(Process):
             concern_id=c.concern_id, audit_id=c.audit_id, case_ref=c.case_ref, raised_by=c.raised_by,
             raised_at=self.raised_at, description=c.description, immediate_action_needed=c.immediate_action_needed,
             team_manager_id=c.team_manager_id, open=self.acknowledgement is None, escalation=self.escalation,
-            overdue=bool(self.overdue_steps), told=list(self.told), waiting_for=self._waiting(),
-            acknowledged_by=self.acknowledged_by, acknowledgement=self.acknowledgement, history=list(self.history),
+            overdue=bool(self.projection.overdue_steps), told=list(self.told), waiting_for=self._waiting(),
+            acknowledged_by=self.acknowledged_by, acknowledgement=self.acknowledgement, history=list(self.projection.history),
         )
 
 

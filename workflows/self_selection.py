@@ -6,7 +6,6 @@ Approval starts the audit (its own workflow, which outlives this one); a refusal
 time, leaves the case unallocated and tells the auditor (Decision).
 """
 
-import asyncio
 
 from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -23,16 +22,19 @@ with workflow.unsafe.imports_passed_through():
     from models.self_selection import SelfSelectionDecision, SelfSelectionInput, SelfSelectionRow, SelfSelectionView
 
 from workflows.audit import AuditWorkflow
-from workflows.process import SYSTEM, Process, details
+from workflows.process import SYSTEM, LocalActivities, Notifier, Projection, RecordedCalendar, details, wait
 
 
 
 @workflow.defn
-class SelfSelectionWorkflow(Process):
+class SelfSelectionWorkflow:
     @workflow.init
     def __init__(self, request: SelfSelectionInput) -> None:
-        self._init_process()
         self.request, self.audit_id, self.case_ref = request, request.audit.audit_id, request.audit.case_ref
+        self.activities = LocalActivities()
+        self.calendar = RecordedCalendar(self.activities)
+        self.notifier = Notifier(self.activities, self.audit_id, self.case_ref, self._email_about)
+        self.projection = Projection(self.activities, PersistenceActivities.save_self_selection_row, "save self-selection projection", self._row, self._refresh)
         self.requested_at = workflow.now()
         self.status = "awaiting_decision"
         self.due = None
@@ -44,24 +46,24 @@ class SelfSelectionWorkflow(Process):
     @workflow.run
     async def run(self, request: SelfSelectionInput) -> SelfSelectionView:
         a = request.audit
-        projector = asyncio.create_task(self._project(PersistenceActivities.save_self_selection_row, "save self-selection projection"))
-        self._record(a.auditor_id, "self-selection requested", request.reason)
-        self.due = await self._working_days(self.requested_at, a.policy.self_selection_decision_days, "decision due (R-ALLOC-2)")
-        self._changed()
-        await self._email("asked", [request.head_of_service_id], f"Self-selection request: case {a.case_ref}",
+        self.projection.start()
+        self.projection.record(a.auditor_id, "self-selection requested", request.reason)
+        self.due = await self.calendar.working_days(self.requested_at, a.policy.self_selection_decision_days, "decision due (R-ALLOC-2)")
+        self.projection.changed()
+        await self.notifier.email("asked", [request.head_of_service_id], f"Self-selection request: case {a.case_ref}",
                           f"{person(a.auditor_id)} asks to audit case {a.case_ref} (a {a.kind.value} audit in the "
                           f"{cycle_label(a.cycle)} cycle; practitioner {person(a.practitioner_id)}) in exceptional "
                           f"circumstances:\n{request.reason}\nWithout an answer by then the case stays unallocated.",
                           action="approve or refuse the request", due=self.due)
         self._asked = True
-        if not await self._wait(lambda: self.decision is not None, self.due, "Head of Service's decision (R-ALLOC-2)"):
+        if not await wait(lambda: self.decision is not None, self.due, "Head of Service's decision (R-ALLOC-2)"):
             await self._close("unanswered", f"No decision was made by {at(self.due)}, so the case stays unallocated.")
         elif self.decision.approve:
             await self._start_audit()
         else:
             await self._close("refused", f"{person(self.decided_by)} refused your request: "
                                          f"{self.decision.comment or 'no comment'}\nThe case stays unallocated.")
-        await self._finish(projector, PersistenceActivities.save_self_selection_row)
+        await self.projection.finish()
         return self._view()
 
     async def _start_audit(self) -> None:
@@ -82,9 +84,9 @@ class SelfSelectionWorkflow(Process):
 
     async def _close(self, status: str, message: str) -> None:
         self.status = status
-        self._record(SYSTEM, f"self-selection {status}")
+        self.projection.record(SYSTEM, f"self-selection {status}")
         a = self.request.audit
-        await self._email(status, [a.auditor_id], f"Self-selection {status.replace('_', ' ')}: case {a.case_ref}", message,
+        await self.notifier.email(status, [a.auditor_id], f"Self-selection {status.replace('_', ' ')}: case {a.case_ref}", message,
                           action="")
 
     def _email_about(self) -> tuple[str, str]:
@@ -98,9 +100,9 @@ class SelfSelectionWorkflow(Process):
     @workflow.update
     async def decide(self, actor_id: str, decision: SelfSelectionDecision) -> None:
         self.decision, self.decided_by = decision, actor_id
-        self._record(actor_id, "approved" if decision.approve else "refused", decision.comment)
+        self.projection.record(actor_id, "approved" if decision.approve else "refused", decision.comment)
         await workflow.wait_condition(lambda: self.status != "awaiting_decision")  # answer with the outcome
-        await self._answer()
+        await self.projection.answer()
 
     @decide.validator
     def _validate_decide(self, actor_id: str, decision: SelfSelectionDecision) -> None:
@@ -113,7 +115,7 @@ class SelfSelectionWorkflow(Process):
     async def asked(self) -> None:
         """Answers once the Head of Service has been emailed, so a 201 means they are asked."""
         await workflow.wait_condition(lambda: self._asked)
-        await self._answer()
+        await self.projection.answer()
 
     @workflow.query
     def view(self) -> SelfSelectionView:
@@ -128,7 +130,7 @@ class SelfSelectionWorkflow(Process):
                        until=self.due)
 
     def _refresh(self) -> None:
-        workflow.set_current_details(details(self.status, self._waiting(), self.overdue_steps))
+        workflow.set_current_details(details(self.status, self._waiting(), self.projection.overdue_steps))
 
     def _row(self, whole: bool) -> SelfSelectionRow:
         return SelfSelectionRow.of(self._view(), whole)
@@ -139,5 +141,5 @@ class SelfSelectionWorkflow(Process):
             request_id=r.request_id, requested_by=a.auditor_id, requested_at=self.requested_at, case_ref=a.case_ref,
             cycle=a.cycle, kind=a.kind, reason=r.reason, head_of_service_id=r.head_of_service_id, status=self.status,
             due=self.due, decided_by=self.decided_by, decision=self.decision, audit_id=self.started_audit_id,
-            history=list(self.history),
+            history=list(self.projection.history),
         )
