@@ -8,9 +8,9 @@ row, the row and the search attributes and current details it shows, what its em
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -30,6 +30,7 @@ ACTIVITY_OPTIONS: dict[str, Any] = dict(
 )
 SYSTEM = "system"
 T = TypeVar("T")
+Arg = TypeVar("Arg")
 # Every run takes one path: no `workflow.patched` until 1.0 (docs/decisions/0001-versioning.md).
 LOCAL_OPTIONS: dict[str, Any] = dict(
     start_to_close_timeout=timedelta(seconds=10),
@@ -38,7 +39,8 @@ LOCAL_OPTIONS: dict[str, Any] = dict(
     local_retry_threshold=timedelta(seconds=30),
 )
 CALENDAR_AHEAD = timedelta(days=200)  # how far past a date the recorded calendar must reach
-Activity = Callable[..., Awaitable[Any]]
+# An activity method taking one argument, sync or async (the worker runs either), its result unused.
+Activity = Callable[[Any, Any], object]
 
 
 async def wait(condition: Callable[[], bool], until: datetime | None = None, summary: str = "") -> bool:
@@ -68,7 +70,13 @@ class LocalActivities:
     def __init__(self) -> None:
         self.in_flight = 0
 
-    async def run(self, activity: Activity, arg: Any, summary: str) -> Any:
+    @overload
+    async def run(self, activity: Callable[[Any, Arg], Awaitable[T]], arg: Arg, summary: str) -> T: ...
+
+    @overload
+    async def run(self, activity: Callable[[Any, Arg], T], arg: Arg, summary: str) -> T: ...
+
+    async def run(self, activity: Callable[[Any, Any], Any], arg: Any, summary: str) -> Any:
         self.in_flight += 1
         try:
             return await workflow.execute_local_activity_method(activity, arg, summary=summary, **LOCAL_OPTIONS)
@@ -133,8 +141,8 @@ class Notifier:
         self._audit_id, self._case_ref = audit_id, case_ref
         self._about = about  # the cycle its emails name and the page they link to
 
-    async def email(self, step: str, to: list[str | None], subject: str, body: str, *, action: str,
-                    action_for: list[str | None] | None = None, due: datetime | None = None, urgent: bool = False) -> None:
+    async def email(self, step: str, to: Sequence[str | None], subject: str, body: str, *, action: str,
+                    action_for: Sequence[str | None] | None = None, due: datetime | None = None, urgent: bool = False) -> None:
         """An email to staff: `body` says what happened, `action` what is needed ("" nothing: for
         information) of `action_for` (None: every recipient) and `due` by when. IDs and instants
         only (`person()`, `at()` in the text); the activity words it with names, London times, the
@@ -145,10 +153,10 @@ class Notifier:
                         action_for=None if action_for is None else unique(action_for), due=due, cycle=cycle,
                         link_path=link_path, **extra)
 
-    async def post(self, channel: Channel, step: str, to: list[str | None], subject: str, body: str, **extra: Any) -> None:
+    async def post(self, channel: Channel, step: str, to: Sequence[str | None], subject: str, body: str, **extra: Any) -> None:
         await self.send(NotifyActivities.post_to_mosaic, channel, step, to, subject, body, **extra)
 
-    async def send(self, activity: Activity, channel: Channel, step: str, to: list[str | None], subject: str, body: str,
+    async def send(self, activity: Activity, channel: Channel, step: str, to: Sequence[str | None], subject: str, body: str,
                    **extra: Any) -> None:
         notification = Notification(
             key=f"{workflow.info().workflow_id}/{step}",
@@ -272,7 +280,7 @@ def _day_before(instant: datetime) -> date:
     return instant.date() - timedelta(days=1)  # UTC; London's date is this one or the next
 
 
-def unique(ids: list[str | None]) -> list[str]:
+def unique(ids: Iterable[str | None]) -> list[str]:
     return list(dict.fromkeys(i for i in ids if i))
 
 
