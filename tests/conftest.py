@@ -72,6 +72,16 @@ def postgres_cluster():
     cluster.stop()
 
 
+@pytest.fixture(scope="module")
+def production_roles():
+    """A cluster set up by production's roles script, for a test module on the app's own role."""
+    from tests.postgres import ProductionRoles
+
+    roles = ProductionRoles()
+    yield roles
+    roles.cluster.stop()
+
+
 @pytest.fixture
 def database_url(request, tmp_path) -> str:
     """The test's own database: a SQLite file, or an empty database on the PostgreSQL cluster."""

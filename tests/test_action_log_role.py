@@ -2,60 +2,19 @@
 (deploy/postgres/10-roles.sql): the migrations run as `qsaf_owner`, the app as `qsaf`, which may
 add to the log and read it and nothing more; and the reads of a child's records in the log."""
 
-import os
-import subprocess
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from database import engine_for, make_engine
-from models.settings import ROOT
+from database import engine_for
 from tests.dates import YEAR, at, first_working_day
 from tests.helpers import audit_to_report, eventually, skip_to
 from tests.helpers.disputes import raise_dispute
 from tests.helpers.safety import raise_concern
 
 OPENS = at(first_working_day(YEAR, 1))
-PASSWORDS = {"TEMPORAL_DB_PASSWORD": "t", "QSAF_OWNER_DB_PASSWORD": "o", "QSAF_DB_PASSWORD": "a"}
-
-
-class ProductionRoles:
-    """A cluster of its own (its superuser `postgres`, as the image's), set up by the roles script."""
-
-    def __init__(self) -> None:
-        from tests.postgres import Cluster
-
-        self.cluster = Cluster(superuser="postgres").start()
-        done = subprocess.run(
-            [str(self.cluster.bin / "psql"), "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "-h", "127.0.0.1",
-             "-p", str(self.cluster.port), "-U", "postgres", "-d", "postgres",
-             "-f", str(ROOT / "deploy" / "postgres" / "10-roles.sql")],
-            env={"PATH": os.environ["PATH"], **PASSWORDS}, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-
-    def new_database(self) -> tuple[str, str]:
-        """A fresh copy of the script's `qsaf` database (its default privileges with it), migrated
-        as the owner as compose's `migrate` job does: the owner's URL and the app's."""
-        name = f"q_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(f"host=127.0.0.1 port={self.cluster.port} user=postgres dbname=postgres",
-                             autocommit=True) as c:
-            c.execute(f'CREATE DATABASE "{name}" OWNER qsaf_owner TEMPLATE qsaf')
-            c.execute(f'REVOKE ALL ON DATABASE "{name}" FROM PUBLIC')
-            c.execute(f'GRANT CONNECT ON DATABASE "{name}" TO qsaf')
-        owner, app = (f"postgresql+psycopg://{role}@127.0.0.1:{self.cluster.port}/{name}" for role in ("qsaf_owner", "qsaf"))
-        make_engine(owner).dispose()
-        return owner, app
-
-
-@pytest.fixture(scope="module")
-def production_roles():
-    roles = ProductionRoles()
-    yield roles
-    roles.cluster.stop()
 
 
 @pytest.fixture

@@ -16,10 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from api.deps import Services, _staff_id
 from api.main import create_app
+from tests.helpers.auth import AUDIENCE, ISSUER, RSA_KEY, get_audits, token
 from tests.helpers.web import SESSION, Pages
 
-ISSUER, AUDIENCE = "https://login.council.example/", "qsaf-api"
-RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
@@ -43,12 +42,6 @@ def oidc(settings, tmp_path):
     })
 
 
-def token(key=RSA_KEY, kid="rsa-1", algorithm="RS256", minutes=5, **claims) -> str:
-    now = datetime.now(UTC)
-    body = {"sub": "piat1", "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + timedelta(minutes=minutes)} | claims
-    return jwt.encode(body, key, algorithm=algorithm, headers={"kid": kid})
-
-
 def unsigned(alg: str, kid: str = "rsa-1", secret: bytes | None = None) -> str:
     """A token PyJWT will not make: `alg: none`, or HS256 signed with the public key as its secret."""
     def part(data) -> str:
@@ -57,12 +50,6 @@ def unsigned(alg: str, kid: str = "rsa-1", secret: bytes | None = None) -> str:
     signing_input = f"{part({'alg': alg, 'kid': kid, 'typ': 'JWT'})}.{part({'sub': 'piat1', 'iss': ISSUER, 'aud': AUDIENCE, 'exp': now + 300})}"
     signature = b"" if secret is None else hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
-
-
-async def get_audits(settings, engine, directory, bearer: str) -> httpx.Response:
-    app = create_app(Services(settings=settings, client=None, engine=engine, directory=directory))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
-        return await http.get("/audits", headers={"Authorization": f"Bearer {bearer}"})
 
 
 @pytest.mark.parametrize("kid, key, algorithm", [("rsa-1", RSA_KEY, "RS256"), ("ec-1", EC_KEY, "ES256")])

@@ -11,7 +11,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.test_auth import AUDIENCE, ISSUER, RSA_KEY, get_audits, token
+from tests.helpers.auth import AUDIENCE, ISSUER, RSA_KEY, get_audits, token
 
 KEY_B = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 LIFESPAN = 0.6  # seconds: long enough for a request or two inside it, short enough to wait out

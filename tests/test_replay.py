@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
 
 from datetime import timedelta
 
@@ -25,11 +23,11 @@ from tests.helpers import (
 )
 from tests.helpers.disputes import RAISE, formal_discussion, meeting, summary
 from tests.helpers.moderation import findings, record
+from tests.helpers.replay import replayer
 from tests.helpers.safety import raise_concern
 from tests.helpers.self_selection import ask
 from workflows.cycle import CycleStarterWorkflow
 from workflows.retention import RetentionWorkflow
-from temporal_client import codec_for, data_converter
 from worker import WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -43,11 +41,6 @@ JANUARY = at(a_working_week(YEAR, 1))  # a Monday with a full working week after
 def settings(settings):
     """Recording: plain payloads, so the files replay without the test's key."""
     return settings.model_copy(update={"payload_keys_file": None}) if os.environ.get("RECORD_HISTORIES") else settings
-
-
-def replayer(settings=None) -> Replayer:
-    """The recorded histories' payloads are plain; the live ones are encrypted with the test's key."""
-    return Replayer(workflows=WORKFLOWS, data_converter=data_converter(codec_for(settings)) if settings else pydantic_data_converter)
 
 
 async def keep(client, audit_id: str, name: str, kind: str = "audit") -> WorkflowHistory:

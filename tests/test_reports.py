@@ -7,14 +7,10 @@ import pytest
 
 from reports.periods import PeriodError, parse
 from reports.figures import AuditLine, DisputeLine, build
-from models.tables import ModerationRecord
+from tests.helpers.reports import G, I, O, RI, at, moderation
 
 UTC = UTC
 NOW = datetime(2027, 12, 1, 12, tzinfo=UTC)
-
-
-def at(month: int, day: int, hour: int = 17) -> datetime:
-    return datetime(2027, month, day, hour, tzinfo=UTC)
 
 
 def line(audit_id, cycle, grade, domains, service="safeguarding", team="Team A", **kw) -> AuditLine:
@@ -25,7 +21,6 @@ def line(audit_id, cycle, grade, domains, service="safeguarding", team="Team A",
                      submitted=kw.pop("submitted", True), **kw)
 
 
-G, O, RI, I = "good", "outstanding", "requires_improvement", "inadequate"
 # The first quarter of 2027: ten audits of its three cycles, and one of April the quarter ignores.
 LINES = [
     line("a1", "2027-01", G, (G, G, RI)),
@@ -51,16 +46,6 @@ DISPUTES = [
     DisputeLine("b1", "mash", "informal", "withdrawn"),
     DisputeLine("x1", "safeguarding", "informal", "resolved"),  # an April audit's
 ]
-
-
-def moderation(mid, panel, service, original, moderated, agreed, overdue=False) -> ModerationRecord:
-    return ModerationRecord(
-        moderation_id=mid, panel_cycle=panel, audit_id=f"audit-{mid}", case_ref="C-x", audit_cycle="2027-01",
-        service_area=service, auditor_id="tm2", moderator_id="slt1", original_overall=original,
-        moderated_overall=moderated, overall_agreed=None if moderated is None else original == moderated,
-        recorded_at=None if moderated is None else at(2, 20), overdue=overdue, updated_at=at(2, 20),
-        domains=[{"domain": d, "original": original, "moderated": None, "agreed": a} for d, a in zip(("D1", "D2"), agreed)],
-    )
 
 
 MODERATIONS = [

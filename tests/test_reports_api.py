@@ -15,8 +15,8 @@ from models.tables import AuditRecord, DisputeRecord
 from tests.conftest import Api
 from tests.dates import YEAR, at, cycle, day, first_working_day
 from tests.helpers import allocate, audit_to_report, complete, eventually, qa, skip_to, submit
-from tests.test_reports import G, I, RI
-from tests.test_reports import moderation as _moderation
+from tests.helpers.reports import G, I, RI
+from tests.helpers.reports import moderation as _moderation
 from tests.helpers.web import pages
 
 
@@ -25,12 +25,12 @@ QUARTER = f"{YEAR}-Q1"
 
 
 def on(month: int, dom: int, hour: int = 17) -> datetime:
-    """An instant of the rows' history in the suite's year (UTC), as tests/test_reports.py's `at`."""
+    """An instant of the rows' history in the suite's year (UTC), as tests/helpers/reports.py's `at`."""
     return datetime(YEAR, month, dom, hour, tzinfo=UTC)
 
 
 def moderation(*args, **kw):
-    """tests/test_reports.py's moderation row, its audit's cycle and its times in the suite's year."""
+    """tests/helpers/reports.py's moderation row, its audit's cycle and its times in the suite's year."""
     row = _moderation(*args, **kw)
     row.audit_cycle = cycle(1)
     row.updated_at = on(2, 20)

@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 
 from models.settings import ROOT
 from models.tables import ActionLogEntry, NotificationRecord, Purged
-from tests.test_action_log_role import ProductionRoles, production_roles  # noqa: F401 (a fixture)
 from tests.helpers import LONDON
 from worker import RETENTION_SCHEDULE_ID, ensure_retention_schedule
 from workflows.retention import RetentionWorkflow
@@ -104,7 +103,7 @@ def test_an_operator_counts_with_a_dry_run_then_purges(engine, settings):
     assert state(engine)[2] == [("notification", 2), ("action_log", 1)]
 
 
-def test_on_production_roles_the_app_role_purges_as_the_schedule_does(production_roles):  # noqa: F811
+def test_on_production_roles_the_app_role_purges_as_the_schedule_does(production_roles):
     """As `qsaf`, which may not DELETE from the log: through the owner's `purge_action_log`."""
     from activities.retention import RetentionPolicy, purge
     from database import make_engine

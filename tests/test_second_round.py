@@ -8,7 +8,7 @@ from datetime import timedelta
 from models.email_marks import long_time
 from tests.dates import LONDON, YEAR, a_working_week, at, cycle, deadline_after
 from tests.helpers import allocate, complete, deadline, eventually, qa, skip_to, submit, view
-from tests.test_replay import replayer
+from tests.helpers.replay import replayer
 
 # A Monday that starts five working days in January.
 MONDAY = a_working_week(YEAR, 1)

@@ -18,14 +18,14 @@ from tests.email_checks import assert_plain
 from tests.faults.harness import (
     SmtpServer, delivery_faults, letting_time_pass, notification_rows, outbox_settled, until,
 )
-from tests.faults.test_worker_killed import EXPECTED_NOTIFICATIONS, SKIPPING, START, STEPS, Chain, _accept, _reaudit
+from tests.faults.chain import EXPECTED_NOTIFICATIONS, SKIPPING, START, STEPS, Chain
 from tests.helpers import allocate, outcome, skip_to
 
 pytestmark = pytest.mark.faults
 
 SHUTDOWN_SECONDS = 10  # the workers' WORKER_SHUTDOWN_SECONDS here: a test need not wait production's 30
 SMTP_DATA_SECONDS = 3  # how long the slow mail server takes to accept the first message
-TERMINATE_DURING = {STEPS.index(_accept), STEPS.index(_reaudit)}  # a report's emails, a child's start
+TERMINATE_DURING = {STEPS.index(Chain.accept), STEPS.index(Chain.reaudit)}  # a report's emails, a child's start
 TERMINATE_AFTER = 0.3  # real seconds into the step
 
 

@@ -9,111 +9,17 @@ import asyncio
 import random
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 
-from tests.dates import YEAR, at, cycle_opens, first_working_day, working_days_after
-from tests.faults.harness import (
-    CRASH_TIMEOUTS,
-    delivery_faults,
-    letting_time_pass,
-    notification_rows,
-    outbox_settled,
-    skip_server_time,
-    skip_until,
-)
-from tests.helpers import allocate, complete, discuss_and_accept, grades, outcome, qa, reaudit_to_report, skip_to, submit
-from tests.helpers.disputes import meeting, raise_dispute, record, summary
+from tests.faults.chain import EXPECTED_NOTIFICATIONS, NOT_DURING, SKIPPING, START, STEPS, Chain
+from tests.faults.harness import delivery_faults, letting_time_pass, notification_rows, outbox_settled
+from tests.helpers import outcome, skip_to
 
 pytestmark = pytest.mark.faults
 
-# The chain starts as January's cycle opens; the re-audit is allocated and reported as March's
-# opens, and its 5-working-day dispute window (R-DIST-4) has closed by 09:00 on the 6th working day after.
-START = cycle_opens(1)
-REAUDIT_OPENS = cycle_opens(3)
-REAUDIT_FINAL = at(working_days_after(first_working_day(YEAR, 3), 6))
-
 SEEDS = [1, 2, 3]
 KILLS_PER_RUN = 3
-# The chain's notifications whatever the kills: (channel, how many). Each run must match.
-EXPECTED_NOTIFICATIONS = {"email": 10, "mosaic_case_note": 3, "mosaic_alert": 2}
-
-
-@dataclass
-class Chain:
-    """One audit's way through the steps below; `audit_id` is known once allocated."""
-
-    api: object
-    env: object
-    audit_id: str = ""
-
-    @property
-    def r1(self) -> str:
-        return f"{self.audit_id}-r1"
-
-
-async def _allocate(c: Chain):
-    c.audit_id = (await allocate(c.api))["audit_id"]
-
-
-async def _grade_and_converse(c: Chain):
-    await complete(c.api, c.env, c.audit_id, grade="inadequate")
-
-
-async def _submit(c: Chain):
-    await submit(c.api, c.audit_id)
-
-
-async def _accept(c: Chain):
-    await qa(c.api, c.audit_id)
-
-
-async def _raise_dispute(c: Chain):
-    await raise_dispute(c.api, c.audit_id)
-
-
-async def _meeting(c: Chain):
-    await meeting(c.api, c.env, c.audit_id)
-
-
-async def _summary(c: Chain):
-    await summary(c.api, c.audit_id, "resolved")
-
-
-async def _amend(c: Chain):
-    # Resolved informally, regraded to Requires Improvement: still re-audited (R-RE-1).
-    await record(c.api, c.audit_id, "amended-grading", "tm2", grades(grade="requires_improvement") | {"notes": "x"})
-
-
-async def _discuss(c: Chain):
-    await until(c.env, lambda: _view(c, c.audit_id), lambda v: v and v["findings_discussion"], "the findings discussion")
-    await discuss_and_accept(c.api, c.env, c.audit_id)
-
-
-async def _to_reaudit(c: Chain):
-    # Final in January, re-audited as March's cycle opens (February moderates; R-RE-1).
-    await skip_until(c.env, REAUDIT_OPENS + timedelta(minutes=5))
-    await until(c.env, lambda: _view(c, c.r1), bool, "the re-audit's allocation")  # late after a kill
-
-
-async def _reaudit(c: Chain):
-    await reaudit_to_report(c.api, c.env, c.r1, "good")
-
-
-async def _to_the_end(c: Chain):
-    await skip_until(c.env, REAUDIT_FINAL)  # the re-audit's dispute window has closed
-
-
-# In order; `allocate` is never killed *during*: POST /audits mints a new audit ID per call, so
-# a client retrying a lost answer would allocate twice. Every other step is an Update on a known
-# workflow, which waits for a worker, so it is safe to crash under.
-STEPS = [_allocate, _grade_and_converse, _submit, _accept, _raise_dispute, _meeting, _summary, _amend, _discuss,
-         _to_reaudit, _reaudit, _to_the_end]  # fmt: skip
-NOT_DURING = {_allocate}
-# These skip the server's clock themselves: letting time pass beside them would stop it early
-# (the test server locks time again when the shorter of two overlapping sleeps ends).
-SKIPPING = {_to_reaudit, _to_the_end}
 EMAILS = EXPECTED_NOTIFICATIONS["email"]  # an `email` kill picks one of them
 
 
@@ -189,19 +95,3 @@ async def _run_chain(chain: Chain, kills: dict[int, Kill], workers, env) -> Chai
         if kill and kill.kind == "after":
             workers.kill(down_for=kill.delay)
     return chain
-
-
-async def _view(c: Chain, audit_id: str) -> dict | None:
-    r = await c.api.as_("piat1").get(f"/audits/{audit_id}")
-    return r.json() if r.status_code == 200 else None
-
-
-async def until(env, read, ok, what: str, polls: int = 40):
-    """Poll `read()` (bounded) until `ok` holds of it. A task a killed worker held comes back
-    when its timeout fires, so every few polls let server time pass past those timeouts."""
-    for poll in range(1, polls + 1):
-        value = await read()
-        if ok(value):
-            return value
-        await (skip_server_time(env, CRASH_TIMEOUTS) if poll % 10 == 0 else asyncio.sleep(0.1))
-    raise AssertionError(f"{what}: not there after {polls} polls")
