@@ -11,7 +11,7 @@ from api.permissions import PERMISSIONS, Relation, table
 from models.enums import Role
 from tests.dates import YEAR, at, cycle, first_working_day
 from tests.helpers import audit_to_report, skip_to
-from tests.test_disputes import raise_dispute
+from tests.helpers.disputes import raise_dispute
 
 STAFF = ["piat1", "piatmgr1", "tm1", "tm2", "sw1", "sw2", "sw3", "hos1", "sm1", "iro1", "psw1", "ad1", "dir1",
          "cdqs1", "cdcsc1", "slt1", "slt2"]
@@ -20,7 +20,7 @@ STAFF = ["piat1", "piatmgr1", "tm1", "tm2", "sw1", "sw2", "sw3", "hos1", "sm1", 
 RELATIONS = {"tm2": {Relation.AUDITOR}, "sw1": {Relation.PRACTITIONER}, "tm1": {Relation.TEAM_MANAGER},
              "hos1": {Relation.HEAD_OF_SERVICE, Relation.AUDITORS_HEAD_OF_SERVICE}, "iro1": {Relation.CP_CHAIR_OR_IRO}}
 UNSCOPED = {"livez", "readyz", "openapi"}
-ASKER = "tm2"  # who asks to self-select below (tests.test_self_selection.ask)
+ASKER = "tm2"  # who asks to self-select below (tests.helpers.self_selection.ask)
 
 
 def expected(action: str, member) -> bool:
@@ -36,7 +36,7 @@ async def test_every_route_for_every_member_of_staff_is_as_the_table_says(api, e
     await raise_dispute(api, audit_id)
     r = await api.as_("tm2").post(f"/audits/{audit_id}/safety-concerns", json={"description": "x", "immediate_action_needed": False})
     assert r.status_code == 201, r.text
-    from tests.test_self_selection import ask
+    from tests.helpers.self_selection import ask
 
     request_id = (await ask(api, by=ASKER))["request_id"]
     ids = {"audit_id": audit_id, "dispute_id": audit_id, "concern_id": f"{audit_id}-1", "service_area": "safeguarding",
@@ -67,8 +67,8 @@ def api_paths(response) -> dict:
 
 
 def test_the_api_docs_show_the_table():
-    page = (Path(__file__).parent.parent / "docs" / "api.md").read_text()
-    assert table() in page, "docs/api.md's permission table is out of date: paste api.permissions.table()"
+    page = (Path(__file__).parent.parent / "docs" / "permissions.md").read_text()
+    assert table() in page, "docs/permissions.md is out of date: paste api.permissions.table()"
 
 
 def test_senior_leaders_see_every_audit_and_nobody_else_does():
