@@ -10,6 +10,7 @@ dispute_steps.py.
 """
 
 from datetime import date, datetime, time, UTC
+from typing import Required, TypedDict, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -35,6 +36,20 @@ from workflows.process import SYSTEM, LocalActivities, Notifier, Projection, Rec
 
 class Withdrawn(Exception):
     """Raised inside the run when the dispute is withdrawn at whatever step it waits on."""
+
+    def __init__(self, withdrawal: Withdrawal) -> None:
+        super().__init__(withdrawal.reason)
+        self.withdrawal = withdrawal
+
+
+class _Ask(TypedDict, total=False):
+    """What an email asks, and of whom by when: `Notifier.email`'s arguments."""
+    action: Required[str]
+    action_for: list[str]
+    due: datetime | None
+
+
+Payload = TypeVar("Payload", bound=BaseModel)
 
 
 @workflow.defn
@@ -74,11 +89,11 @@ class DisputeWorkflow(DisputeSteps):
         await self._raised()
         try:
             outcome = await self._informal() or await self._formal() or await self._corporate() or await self._independent_review()
-        except Withdrawn:
+        except Withdrawn as withdrawn:
             outcome = self._end("withdrawn", None)
             await self.notifier.email("withdrawn", self._ids(*EVERYONE), f"Dispute withdrawn: case {self.case_ref}",
                               f"{person(dispute.raised_by)} withdrew the dispute about the audit's grading: "
-                              f"{self.withdrawal.reason}\nThe grading stands.", action="")
+                              f"{withdrawn.withdrawal.reason}\nThe grading stands.", action="")
         await self.projection.finish()
         return outcome
 
@@ -101,12 +116,12 @@ class DisputeWorkflow(DisputeSteps):
     async def _informal(self) -> DisputeOutcome | None:
         """R-DISP-2..4."""
         d, p = self.dispute, self.dispute.policy
-        meeting: DisputeMeeting = await self._step(
-            DisputeStep.MEETING, self.raised_at, p.dispute_meeting_days, ("team_manager", "auditor"), INFORMAL_NEXT,
+        meeting = await self._step(
+            DisputeStep.MEETING, DisputeMeeting, self.raised_at, p.dispute_meeting_days, ("team_manager", "auditor"), INFORMAL_NEXT,
             due=d.meeting_due,
         )
         met = _on(meeting.held_on)  # R-DISP-3 counts from the meeting itself
-        summary: DisputeSummary = await self._step(DisputeStep.SUMMARY, met, p.dispute_summary_days, ("team_manager",), INFORMAL_NEXT)
+        summary = await self._step(DisputeStep.SUMMARY, DisputeSummary, met, p.dispute_summary_days, ("team_manager",), INFORMAL_NEXT)
         amend_due = self.calendar.known_deadline(workflow.now(), p.dispute_amendment_days) if summary.outcome == "resolved" else None
         await self.notifier.email("summary", self._ids("auditor", "piat", "practitioner"),
                           f"Dispute meeting summary ({summary.outcome}): case {d.case_ref}",
@@ -116,8 +131,8 @@ class DisputeWorkflow(DisputeSteps):
                           **self._amendment_ask(summary.outcome, amend_due))
         if summary.outcome == "unresolved":
             return None
-        amended: AmendedGrading = await self._step(
-            DisputeStep.AMENDED_GRADING, workflow.now(), p.dispute_amendment_days, ("auditor",), INFORMAL_NEXT, due=amend_due
+        amended = await self._step(
+            DisputeStep.AMENDED_GRADING, AmendedGrading, workflow.now(), p.dispute_amendment_days, ("auditor",), INFORMAL_NEXT, due=amend_due
         )
         regrade = Regrade(domains=amended.domains, overall=amended.overall)
         await self.notifier.email("final-report", self._ids("practitioner", "team_manager", "piat"),
@@ -139,12 +154,12 @@ class DisputeWorkflow(DisputeSteps):
                           action="discuss the dispute together; the PI&A Manager records the discussion and the course of "
                                  "action on the audit's page" + _within(due, p.dispute_formal_days),
                           due=due)
-        discussion: FormalDiscussion = await self._step(
-            DisputeStep.FORMAL_DISCUSSION, workflow.now(), p.dispute_formal_days, ("piat_manager",), CORPORATE, due=due
+        discussion = await self._step(
+            DisputeStep.FORMAL_DISCUSSION, FormalDiscussion, workflow.now(), p.dispute_formal_days, ("piat_manager",), CORPORATE, due=due
         )
         discussed = _on(discussion.held_on)  # R-DISP-7 counts from the discussion itself
-        response: WrittenResponse = await self._step(
-            DisputeStep.WRITTEN_RESPONSE, discussed, p.dispute_formal_days, ("piat_manager", "psw"), CORPORATE
+        response = await self._step(
+            DisputeStep.WRITTEN_RESPONSE, WrittenResponse, discussed, p.dispute_formal_days, ("piat_manager", "psw"), CORPORATE
         )
         await self.notifier.email("written-response", self._ids("team_manager", "auditor", "head_of_service"),
                           f"Audit dispute: written response ({response.outcome}): case {d.case_ref}",
@@ -165,8 +180,8 @@ class DisputeWorkflow(DisputeSteps):
                           action="discuss the dispute together, and either of you records the decision on the audit's page"
                                  + _within(due, p.dispute_corporate_days),
                           due=due)
-        decision: CorporateDecision = await self._step(
-            DisputeStep.CORPORATE_DECISION, workflow.now(), p.dispute_corporate_days, CORPORATE, ("cd_quality_standards",), due=due
+        decision = await self._step(
+            DisputeStep.CORPORATE_DECISION, CorporateDecision, workflow.now(), p.dispute_corporate_days, CORPORATE, ("cd_quality_standards",), due=due
         )
         await self.notifier.email("corporate-decision", self._ids("team_manager", "auditor", "head_of_service", "piat"),
                           f"Audit dispute: Corporate Directors' decision ({decision.outcome}): case {d.case_ref}",
@@ -189,8 +204,8 @@ class DisputeWorkflow(DisputeSteps):
                                  + _within(due, p.dispute_review_decision_days),
                           due=due)
         cdqs = ("cd_quality_standards",)
-        decision: IndependentReviewDecision = await self._step(
-            DisputeStep.INDEPENDENT_REVIEW, workflow.now(), p.dispute_review_decision_days, cdqs, (), due=due
+        decision = await self._step(
+            DisputeStep.INDEPENDENT_REVIEW, IndependentReviewDecision, workflow.now(), p.dispute_review_decision_days, cdqs, (), due=due
         )
         if not decision.commissioned:
             await self.notifier.email("no-review", self._ids(*EVERYONE), f"Audit dispute ended: case {d.case_ref}",
@@ -200,14 +215,14 @@ class DisputeWorkflow(DisputeSteps):
                           f"Independent review commissioned: case {d.case_ref}",
                           f"An independent review of the audit of case {d.case_ref} is commissioned: {decision.notes}\n"
                           "The audit goes on Mosaic once its result is recorded.", action="")
-        result: IndependentReviewResult = await self._step(DisputeStep.INDEPENDENT_REVIEW_RESULT, None, 0, cdqs, ())
+        result = await self._step(DisputeStep.INDEPENDENT_REVIEW_RESULT, IndependentReviewResult, None, 0, cdqs, ())
         await self.notifier.email("review-result", self._ids(*EVERYONE), f"Independent review of the audit: case {d.case_ref}",
                           f"The independent review's findings:\n{result.findings}" + _regraded(result.regrade), action="")
         return self._end("resolved", result.regrade)
 
-    async def _step(self, step: DisputeStep, since: datetime | None, days: int, owners: tuple[str, ...],
-                    next_level: tuple[str, ...], due: datetime | None = None):
-        """Wait for `step` to be recorded: due `days` working days after `since` (no deadline when
+    async def _step(self, step: DisputeStep, kind: type[Payload], since: datetime | None, days: int, owners: tuple[str, ...],
+                    next_level: tuple[str, ...], due: datetime | None = None) -> Payload:
+        """Wait for `step` to be recorded, and return what it recorded (a `kind`): due `days` working days after `since` (no deadline when
         `since` is None), or at `due` when the email asking for the step already named it. A missed
         deadline reminds the owners and tells the next level, or PIAT when there is none (R-DISP-10)."""
         self.step, self._owner_roles = step, owners
@@ -233,9 +248,11 @@ class DisputeWorkflow(DisputeSteps):
                               action=f"follow it up with {people(self.owners)}")
             await wait(done)
         if self.withdrawal is not None:
-            raise Withdrawn
+            raise Withdrawn(self.withdrawal)
         self.projection.clear_overdue(step.value)
-        return self._payloads[step]
+        payload = self._payloads[step]
+        assert isinstance(payload, kind)  # the step's Update takes a `kind`
+        return payload
 
     def _climb(self, level: DisputeLevel) -> None:
         self.projection.record("system", f"dispute escalated to the {level.value.replace('_', ' ')} level")
@@ -291,12 +308,12 @@ class DisputeWorkflow(DisputeSteps):
         """A dispute's emails name its audit's cycle and link to the audit's page."""
         return self.dispute.cycle, audit_page(self.audit_id)
 
-    def _amendment_ask(self, outcome: str, due: datetime | None) -> dict:
+    def _amendment_ask(self, outcome: str, due: datetime | None) -> _Ask:
         """After the meeting's summary: resolved, the auditor amends the grading; else nobody here acts."""
         if outcome != "resolved":
-            return dict(action="")
+            return _Ask(action="")
         days = self.dispute.policy.dispute_amendment_days
-        return dict(action="record the amended final grading on the audit's page" + _within(due, days),
+        return _Ask(action="record the amended final grading on the audit's page" + _within(due, days),
                     action_for=self._ids("auditor"), due=due)
 
     # ---- recorded steps (Workflow Updates) ---------------------------------------------------------

@@ -3,7 +3,8 @@ a wrong person, a step not yet due or one already taken (the ladder's owners by 
 handler stores the step for the run method (workflows/dispute.py) to act on. Part of
 `DisputeWorkflow`."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -12,12 +13,30 @@ with workflow.unsafe.imports_passed_through():
     from models.enums import DisputeStep
     from models.errors import forbidden, invalid, out_of_order
     from models.disputes import (
-        AmendedGrading, CorporateDecision, DisputeMeeting, DisputeSummary, FormalDiscussion,
+        AmendedGrading, CorporateDecision, DisputeInput, DisputeMeeting, DisputeSummary, FormalDiscussion,
         IndependentReviewDecision, IndependentReviewResult, StepRecord, Withdrawal, WrittenResponse,
     )
-    from models.payloads import Regrade
+    from models.payloads import DisputeOutcome, Regrade
+
+from workflows.process import Projection
+
 
 class DisputeSteps:
+    # The dispute's state the steps check and record, set by `DisputeWorkflow.__init__`.
+    dispute: DisputeInput
+    raised_at: datetime
+    step: DisputeStep
+    records: dict[DisputeStep, StepRecord]
+    _payloads: dict[DisputeStep, BaseModel]
+    withdrawal: Withdrawal | None
+    outcome: DisputeOutcome | None
+    _reached: DisputeStep | None
+    projection: Projection
+
+    if TYPE_CHECKING:
+        @property
+        def owners(self) -> list[str]: ...
+
     @workflow.update
     async def record_meeting(self, actor_id: str, meeting: DisputeMeeting) -> None:
         return await self._store(DisputeStep.MEETING, actor_id, meeting)
