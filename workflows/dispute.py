@@ -117,11 +117,13 @@ class DisputeWorkflow(DisputeSteps):
         """R-DISP-2..4."""
         d, p = self.dispute, self.dispute.policy
         meeting = await self._step(
-            DisputeStep.MEETING, DisputeMeeting, self.raised_at, p.dispute_meeting_days, ("team_manager", "auditor"), INFORMAL_NEXT,
-            due=d.meeting_due,
+            DisputeStep.MEETING, DisputeMeeting, self.raised_at, p.dispute_meeting_days, ("team_manager", "auditor"),
+            INFORMAL_NEXT, due=d.meeting_due,
         )
         met = _on(meeting.held_on)  # R-DISP-3 counts from the meeting itself
-        summary = await self._step(DisputeStep.SUMMARY, DisputeSummary, met, p.dispute_summary_days, ("team_manager",), INFORMAL_NEXT)
+        summary = await self._step(
+            DisputeStep.SUMMARY, DisputeSummary, met, p.dispute_summary_days, ("team_manager",), INFORMAL_NEXT
+        )
         amend_due = self.calendar.known_deadline(workflow.now(), p.dispute_amendment_days) if summary.outcome == "resolved" else None
         await self.notifier.email("summary", self._ids("auditor", "piat", "practitioner"),
                           f"Dispute meeting summary ({summary.outcome}): case {d.case_ref}",
@@ -132,7 +134,8 @@ class DisputeWorkflow(DisputeSteps):
         if summary.outcome == "unresolved":
             return None
         amended = await self._step(
-            DisputeStep.AMENDED_GRADING, AmendedGrading, workflow.now(), p.dispute_amendment_days, ("auditor",), INFORMAL_NEXT, due=amend_due
+            DisputeStep.AMENDED_GRADING, AmendedGrading, workflow.now(), p.dispute_amendment_days, ("auditor",), INFORMAL_NEXT,
+            due=amend_due,
         )
         regrade = Regrade(domains=amended.domains, overall=amended.overall)
         await self.notifier.email("final-report", self._ids("practitioner", "team_manager", "piat"),
@@ -155,7 +158,8 @@ class DisputeWorkflow(DisputeSteps):
                                  "action on the audit's page" + _within(due, p.dispute_formal_days),
                           due=due)
         discussion = await self._step(
-            DisputeStep.FORMAL_DISCUSSION, FormalDiscussion, workflow.now(), p.dispute_formal_days, ("piat_manager",), CORPORATE, due=due
+            DisputeStep.FORMAL_DISCUSSION, FormalDiscussion, workflow.now(), p.dispute_formal_days, ("piat_manager",), CORPORATE,
+            due=due,
         )
         discussed = _on(discussion.held_on)  # R-DISP-7 counts from the discussion itself
         response = await self._step(
@@ -181,7 +185,8 @@ class DisputeWorkflow(DisputeSteps):
                                  + _within(due, p.dispute_corporate_days),
                           due=due)
         decision = await self._step(
-            DisputeStep.CORPORATE_DECISION, CorporateDecision, workflow.now(), p.dispute_corporate_days, CORPORATE, ("cd_quality_standards",), due=due
+            DisputeStep.CORPORATE_DECISION, CorporateDecision, workflow.now(), p.dispute_corporate_days, CORPORATE,
+            ("cd_quality_standards",), due=due,
         )
         await self.notifier.email("corporate-decision", self._ids("team_manager", "auditor", "head_of_service", "piat"),
                           f"Audit dispute: Corporate Directors' decision ({decision.outcome}): case {d.case_ref}",
@@ -205,7 +210,8 @@ class DisputeWorkflow(DisputeSteps):
                           due=due)
         cdqs = ("cd_quality_standards",)
         decision = await self._step(
-            DisputeStep.INDEPENDENT_REVIEW, IndependentReviewDecision, workflow.now(), p.dispute_review_decision_days, cdqs, (), due=due
+            DisputeStep.INDEPENDENT_REVIEW, IndependentReviewDecision, workflow.now(), p.dispute_review_decision_days, cdqs, (),
+            due=due,
         )
         if not decision.commissioned:
             await self.notifier.email("no-review", self._ids(*EVERYONE), f"Audit dispute ended: case {d.case_ref}",
@@ -220,11 +226,11 @@ class DisputeWorkflow(DisputeSteps):
                           f"The independent review's findings:\n{result.findings}" + _regraded(result.regrade), action="")
         return self._end("resolved", result.regrade)
 
-    async def _step(self, step: DisputeStep, kind: type[Payload], since: datetime | None, days: int, owners: tuple[str, ...],
-                    next_level: tuple[str, ...], due: datetime | None = None) -> Payload:
-        """Wait for `step` to be recorded, and return what it recorded (a `kind`): due `days` working days after `since` (no deadline when
-        `since` is None), or at `due` when the email asking for the step already named it. A missed
-        deadline reminds the owners and tells the next level, or PIAT when there is none (R-DISP-10)."""
+    async def _step(self, step: DisputeStep, kind: type[Payload], since: datetime | None, days: int,
+                    owners: tuple[str, ...], next_level: tuple[str, ...], due: datetime | None = None) -> Payload:
+        """Wait for `step` to be recorded, and return what it recorded (a `kind`): due `days` working
+        days after `since` (no deadline when `since` is None), or at `due` when the email asking for
+        the step already named it. A missed deadline reminds the owners and tells the next level, or PIAT when there is none (R-DISP-10)."""
         self.step, self._owner_roles = step, owners
         await self._refresh_people()
         if due is None and since:
