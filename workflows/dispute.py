@@ -230,7 +230,8 @@ class DisputeWorkflow(DisputeSteps):
                     owners: tuple[str, ...], next_level: tuple[str, ...], due: datetime | None = None) -> Payload:
         """Wait for `step` to be recorded, and return what it recorded (a `kind`): due `days` working
         days after `since` (no deadline when `since` is None), or at `due` when the email asking for
-        the step already named it. A missed deadline reminds the owners and tells the next level, or PIAT when there is none (R-DISP-10)."""
+        the step already named it. A missed deadline reminds the owners and tells the next level, or
+        PIAT when there is none (R-DISP-10)."""
         self.step, self._owner_roles = step, owners
         await self._refresh_people()
         if due is None and since:
