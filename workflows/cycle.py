@@ -11,7 +11,7 @@ and, in a moderation month, starts that month's moderation panel (R-MOD-1). At t
 last working day it reports non-completion to each Head of Service (R-QA-4) and ends.
 """
 
-from datetime import date
+from datetime import date, datetime
 
 from temporalio import workflow
 
@@ -64,10 +64,11 @@ class CycleWorkflow:
         self.projection = Projection(self.activities, PersistenceActivities.save_cycle_row, "save cycle projection", self._row, self._refresh)
         self.status = "planned"
         self.theme: str | None = None
-        self.opens_at = self.closes_at = None
+        self.opens_at: datetime | None = None  # the window, once the calendar is recorded
+        self.closes_at: datetime | None = None
         self.opened_with: CycleOpening | None = None
         self.report: list[ServiceNonCompletion] | None = None
-        self.reported_at = None
+        self.reported_at: datetime | None = None
         self.moderation_panel_id: str | None = None
 
     @workflow.run
