@@ -7,6 +7,8 @@ time, leaves the case unallocated and tells the auditor (Decision).
 """
 
 
+from datetime import datetime
+
 from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
@@ -37,7 +39,7 @@ class SelfSelectionWorkflow:
         self.projection = Projection(self.activities, PersistenceActivities.save_self_selection_row, "save self-selection projection", self._row, self._refresh)
         self.requested_at = workflow.now()
         self.status = "awaiting_decision"
-        self.due = None
+        self.due: datetime | None = None
         self.decision: SelfSelectionDecision | None = None
         self.decided_by: str | None = None
         self.started_audit_id: str | None = None
@@ -56,7 +58,8 @@ class SelfSelectionWorkflow:
                           f"circumstances:\n{request.reason}\nWithout an answer by then the case stays unallocated.",
                           action="approve or refuse the request", due=self.due)
         self._asked = True
-        if not await wait(lambda: self.decision is not None, self.due, "Head of Service's decision (R-ALLOC-2)"):
+        await wait(lambda: self.decision is not None, self.due, "Head of Service's decision (R-ALLOC-2)")
+        if self.decision is None:
             await self._close("unanswered", f"No decision was made by {at(self.due)}, so the case stays unallocated.")
         elif self.decision.approve:
             await self._start_audit()
