@@ -9,7 +9,7 @@ acknowledgement within 2 hours the Head of Service is told, 2 hours later the As
 and then the concern stays open and visibly overdue until someone told acknowledges it.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 
@@ -42,7 +42,7 @@ class SafetyConcernWorkflow:
         self.told: list[str] = [concern.team_manager_id] if concern.team_manager_id else []
         self.acknowledgement: SafetyAcknowledgement | None = None
         self.acknowledged_by: str | None = None
-        self.next_escalation_at = self.raised_at + timedelta(hours=concern.policy.safety_acknowledge_hours)
+        self.next_escalation_at: datetime | None = self.raised_at + timedelta(hours=concern.policy.safety_acknowledge_hours)
         self._told_team_manager = False
 
     @workflow.run
@@ -64,6 +64,7 @@ class SafetyConcernWorkflow:
             self.projection.mark_overdue("acknowledgement")
             await wait(self._acknowledged)
         self.projection.clear_overdue("acknowledgement")
+        assert self.acknowledgement is not None  # waited for above
         await self.notifier.email("acknowledged", [concern.raised_by, *self.told],
                           f"Safety concern acknowledged: case {concern.case_ref}",
                           f"{person(self.acknowledged_by)} acknowledged the safety concern raised by {person(concern.raised_by)} "
