@@ -5,8 +5,6 @@ import shutil
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from email import message_from_bytes, policy
-from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -23,25 +21,10 @@ from models.tables import NotificationRecord
 from tests.dates import YEAR, at, cycle_opens, first_working_day
 from tests.email_checks import assert_plain
 from tests.helpers import free_port
+from tests.helpers.api import Api
+from tests.helpers.smtp import Inbox
 from temporal_client import codec_for, data_converter, new_id_key_file, new_key_file
 from worker import register_search_attributes, run_worker
-
-
-class Inbox:
-    """aiosmtpd handler that keeps every message that arrived."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-        message["X-Peer"] = f"{session.peer[0]}:{session.peer[1]}"  # one per SMTP connection
-        self.messages.append(message)
-        return "250 OK"
-
-    def to(self, address: str) -> list[Message]:
-        return [m for m in self.messages if address in m["X-Envelope-To"]]
 
 
 @pytest.fixture
@@ -185,7 +168,7 @@ async def audit_id(api, env) -> str:
 
 
 @pytest_asyncio.fixture
-async def api(env, client, settings, directory, engine) -> AsyncIterator["Api"]:
+async def api(env, client, settings, directory, engine) -> AsyncIterator[Api]:
     """The FastAPI app over the test server, called in-process."""
     import httpx
 
@@ -197,27 +180,3 @@ async def api(env, client, settings, directory, engine) -> AsyncIterator["Api"]:
                               clock=env.get_current_time))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         yield Api(http)
-
-
-class Api:
-    """Calls as a given member of staff: `await api.as_("piat1").post(...)`."""
-
-    def __init__(self, http):
-        self.http = http
-
-    def as_(self, staff_id: str):
-        return _As(self.http, {"Authorization": f"Bearer dev-{staff_id}"})
-
-
-class _As:
-    def __init__(self, http, headers):
-        self.http, self.headers = http, headers
-
-    async def get(self, url, **kw):
-        return await self.http.get(url, headers=self.headers, **kw)
-
-    async def post(self, url, json=None, **kw):
-        return await self.http.post(url, json=json, headers=self.headers, **kw)
-
-    async def put(self, url, json=None, **kw):
-        return await self.http.put(url, json=json, headers=self.headers, **kw)

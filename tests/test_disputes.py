@@ -8,7 +8,7 @@ import httpx
 
 from api.deps import Services
 from api.main import create_app
-from tests.conftest import Api
+from tests.helpers.api import Api
 from tests.dates import YEAR, at, cycle_opens, deadline_after, first_working_day, working_days_after
 from tests.helpers import (
     audit_to_report,

@@ -6,9 +6,9 @@ import asyncio
 from sqlmodel import Session
 
 from models.tables import AuditRecord
-from tests.conftest import _As
 from tests.dates import YEAR, at, cycle, first_working_day
 from tests.helpers import allocation, audit_to_report, emails, eventually, skip_to, view
+from tests.helpers.api import Caller
 
 FEEDBACK = {"staff_id": "sw2", "findings": "The chronology was not kept up to date"}
 FEEDBACK_SUBJECT = "Audit findings on your earlier work"
@@ -17,10 +17,10 @@ RAISE = {"domains_disputed": ["overall"], "rationale": "The plan was reviewed on
 OPENS = at(first_working_day(YEAR, 1))
 
 
-def by(api, staff_id: str, key: str | None = None) -> _As:
+def by(api, staff_id: str, key: str | None = None) -> Caller:
     """Calls as `staff_id`, sending `key` as the Idempotency-Key."""
     headers = {"Authorization": f"Bearer dev-{staff_id}"}
-    return _As(api.http, headers if key is None else headers | {"Idempotency-Key": key})
+    return Caller(api.http, headers if key is None else headers | {"Idempotency-Key": key})
 
 
 

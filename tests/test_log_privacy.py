@@ -23,7 +23,7 @@ from api.main import create_app
 from database import make_engine
 from models.settings import ROOT
 from models.tables import SafetyConcernRecord
-from tests.conftest import Api
+from tests.helpers.api import Api
 from tests.dates import YEAR, at, first_working_day
 from tests.helpers import free_port
 from tests.faults.harness import PYTHON, WorkerProcesses, worker_environment

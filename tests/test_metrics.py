@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 
 from models.settings import Settings
-from tests.conftest import Api
+from tests.helpers.api import Api
 from tests.dates import YEAR, at, first_working_day
 from tests.helpers import free_port
 from tests.faults.harness import WorkerProcesses, worker_environment

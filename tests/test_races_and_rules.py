@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from api.deps import Services
 from api.main import create_app
-from tests.conftest import Api
+from tests.helpers.api import Api
 from tests.dates import (
     YEAR, a_working_week, at, cycle, cycle_closes, day, deadline_after, first_working_day, nth_working_day,
     working_days_after,

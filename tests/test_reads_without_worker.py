@@ -8,7 +8,7 @@ import httpx
 
 from api.deps import Services
 from api.main import create_app
-from tests.conftest import Api
+from tests.helpers.api import Api
 from tests.dates import YEAR, at, cycle, cycle_opens, first_working_day
 from tests.helpers import audit_to_report, skip_to
 from tests.helpers.disputes import raise_dispute

@@ -12,7 +12,7 @@ import pytest_asyncio
 from sqlmodel import Session
 
 from models.tables import AuditRecord, DisputeRecord
-from tests.conftest import Api
+from tests.helpers.api import Api
 from tests.dates import YEAR, at, cycle, day, first_working_day
 from tests.helpers import allocate, audit_to_report, complete, eventually, qa, skip_to, submit
 from tests.helpers.reports import G, I, RI

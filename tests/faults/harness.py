@@ -27,7 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from models.settings import ROOT, Settings
 from models.tables import MosaicOutbox, NotificationRecord
-from tests.conftest import Inbox
+from tests.helpers.smtp import Inbox
 from tests.helpers import LONDON, free_port
 
 PYTHON = sys.executable
