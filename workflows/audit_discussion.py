@@ -98,26 +98,27 @@ class DiscussionSteps(AuditStep):
 
     async def _await_record(self, d: DiscussionView, recorded_so_far: int) -> None:
         """Due date: reminder to the Team Manager; some days on: the Head of Service (R-DISC-3)."""
-        s, a = self.state, self.state.audit
+        s, a, due = self.state, self.state.audit, d.due
+        assert due is not None  # set as the discussion starts
         recorded = lambda: len(d.records) > recorded_so_far  # noqa: E731
-        if await wait(recorded, d.due, "findings discussion recorded (R-DISC)"):
+        if await wait(recorded, due, "findings discussion recorded (R-DISC)"):
             return
         self.projection.mark_overdue("discussion")
         self.escalate(Escalation.TEAM_MANAGER)
         await self.people.refresh()
         # When the Head of Service is told: named in the reminder where the recorded calendar
         # already covers it (`RecordedCalendar.known_deadline`); the wait below works out the same date.
-        escalate_at = self.calendar.known_deadline(d.due, a.policy.discussion_escalation_days)
+        escalate_at = self.calendar.known_deadline(due, a.policy.discussion_escalation_days)
         await self.notifier.email(
             f"discussion{s.discussion_round}-reminder-{recorded_so_far}",
             [s.team_manager_id],
             f"Reminder: findings discussion overdue: case {a.case_ref}",
-            f"The findings discussion of case {a.case_ref} was due by {at(d.due)} and is not recorded. If it is "
+            f"The findings discussion of case {a.case_ref} was due by {at(due)} and is not recorded. If it is "
             f"still not recorded {'by the date below' if escalate_at else f'{a.policy.discussion_escalation_days} working days on'}, "
             "the Head of Service is told.",
             action="hold the findings discussion and record it on the audit's page", due=escalate_at,
         )
-        escalate_at = escalate_at or await self.calendar.working_days(d.due, a.policy.discussion_escalation_days, "escalation date (R-DISC-3)")
+        escalate_at = escalate_at or await self.calendar.working_days(due, a.policy.discussion_escalation_days, "escalation date (R-DISC-3)")
         if await wait(recorded, escalate_at, "escalation to the Head of Service (R-DISC-3)"):
             return
         d.escalated_to_head_of_service = True
@@ -129,7 +130,7 @@ class DiscussionSteps(AuditStep):
             [s.head_of_service_id],
             f"Findings discussion not recorded: case {a.case_ref}",
             f"The Team Manager, {person(s.team_manager_id)}, has not recorded the findings discussion of case "
-            f"{a.case_ref}, due by {at(d.due)}.",
+            f"{a.case_ref}, due by {at(due)}.",
             action=f"follow it up with {person(s.team_manager_id)}",
         )
         await wait(recorded)

@@ -87,7 +87,7 @@ def _on_discussion(s: AuditState) -> Waiting | None:
 def _on_follow_up(s: AuditState) -> Waiting | None:
     if s.follow_up_required and s.follow_up is None:
         return Waiting(action="Head of Service follow-up of the agreed actions (R-RE-3)",
-                       from_staff_ids=[s.follow_up_owner_id])  # type: ignore[list-item]  # one is due: someone holds it
+                       from_staff_ids=[s.follow_up_owner_id])
     return None
 
 
@@ -97,7 +97,7 @@ def report_text(s: AuditState, second_reaudit: bool = False) -> str:
     """The accepted report, for the practitioner and their Team Manager (and the Head of
     Service when a 1st re-audit is still below Good)."""
     a, c = s.audit, s.conversation
-    assert c is not None and s.initial is not None  # QA accepted a report with both
+    assert c and s.initial and s.period_start and s.period_end  # QA accepted a report with both, after its allocation
     lines = [f"The {cycle_label(a.cycle)} {a.kind.value} audit of case {a.case_ref} has passed quality assurance. "
              "This is its report.",
              f"Auditor: {person(s.auditor_id)}. The audit covers {long_date(s.period_start)} to "

@@ -10,7 +10,8 @@ still owing a record is reminded and PIAT told, once; the panel waits until ever
 """
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 
@@ -30,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from models.payloads import Notification, Waiting
 
 from workflows.process import (
-    ACTIVITY_OPTIONS, SYSTEM, LocalActivities, Notifier, Projection, RecordedCalendar, details, grade_text, unique, wait,
+    ACTIVITY_OPTIONS, SYSTEM, Activity, LocalActivities, Notifier, Projection, RecordedCalendar, details, grade_text, unique, wait,
 )
 
 SEED_RANGE = 2**31 - 1
@@ -53,7 +54,7 @@ class ModerationPanelWorkflow:
         self.seed = panel.seed if panel.seed is not None else workflow.random().randint(0, SEED_RANGE)
         self.status = "drawing"
         self.draw: Draw | None = None
-        self.due = None
+        self.due: datetime | None = None
         self.moderations: list[Moderation] = []
         # The moderators and PIAT have been emailed the draw; from then on the panel also waits
         # for PIAT to give each audit nobody could moderate a moderator.
@@ -83,15 +84,15 @@ class ModerationPanelWorkflow:
         self.draw = await workflow.execute_activity_method(
             ModerationActivities.draw_moderation, DrawRequest(cycle=p.cycle, per_service=p.per_service, seed=self.seed),
             summary="draw audits to moderate (R-MOD-2)", **ACTIVITY_OPTIONS)
-        policy = p.policy or self.draw.policy
+        policy = p.policy or self._drawn.policy
         self.due = await self.calendar.working_days(self.opened_at, policy.moderation_days, "moderation due (R-MOD-3)")
-        allocated = [a for a in self.draw.audits if a.moderator_id]
+        allocated = [a for a in self._drawn.audits if a.moderator_id]
         self.moderations = [self._moderation(n, a, a.moderator_id) for n, a in enumerate(allocated, start=1)]
         self.status = "moderating"
-        self.projection.record(SYSTEM, "audits drawn", f"{len(self.moderations)} of {self.draw.candidates} final audits; "
+        self.projection.record(SYSTEM, "audits drawn", f"{len(self.moderations)} of {self._drawn.candidates} final audits; "
                                              f"service areas {', '.join(self._service_areas()) or 'none'}")
 
-    def _moderation(self, number: int, a: DrawnAudit, moderator: str) -> Moderation:
+    def _moderation(self, number: int, a: DrawnAudit, moderator: str | None) -> Moderation:
         return Moderation(moderation_id=moderation_id(self.panel.cycle, number), audit_id=a.audit_id, case_ref=a.case_ref,
                           service_area=a.service_area, cycle=a.cycle, auditor_id=a.auditor_id, moderator_id=moderator,
                           practitioner_id=a.practitioner_id, domains=a.domains, overall_grade=a.overall_grade, due=self.due)
@@ -107,8 +108,8 @@ class ModerationPanelWorkflow:
                                      "moderation template on the panel's page",
                               due=self.due)
         unallocated = self._unallocated()
-        await self.notifier.email("drawn", self.draw.piat_ids, f"Moderation panel {cycle_label(c)}: the draw",
-                          f"{len(self.moderations)} audits drawn from {self.draw.candidates} final audits of "
+        await self.notifier.email("drawn", self._drawn.piat_ids, f"Moderation panel {cycle_label(c)}: the draw",
+                          f"{len(self.moderations)} audits drawn from {self._drawn.candidates} final audits of "
                           f"{', '.join(cycle_label(s) for s in source_cycles(c))} with seed {self.seed}, "
                           f"{self.panel.per_service} per service area ({', '.join(self._service_areas()) or 'no final audits'}). "
                           f"The moderations are due by {at(self.due)}.\n"
@@ -129,7 +130,7 @@ class ModerationPanelWorkflow:
                               f"{', '.join(m.moderation_id for m in moderations)}.",
                               action="record them on the panel's page now")
         unallocated = self._unallocated()
-        await self.notifier.email("overdue", self.draw.piat_ids, f"Moderation overdue: panel {cycle_label(c)}",
+        await self.notifier.email("overdue", self._drawn.piat_ids, f"Moderation overdue: panel {cycle_label(c)}",
                           (f"These moderations were not recorded by {at(self.due)}: "
                            + ", ".join(f"{m.moderation_id} ({person(m.moderator_id)})" for m in late) + "." if late else "")
                           + (f"{' ' if late else ''}These audits still have no moderator: {', '.join(unallocated)}."
@@ -145,8 +146,9 @@ class ModerationPanelWorkflow:
         for ever: PIAT names who moderates it. The panel's due time stays."""
         m = self._of_audit(audit_id)
         if m is None:  # nobody could moderate it at the draw: it becomes a moderation now
-            drawn = next(a for a in self.draw.audits if a.audit_id == audit_id)
+            drawn = next(a for a in self._drawn.audits if a.audit_id == audit_id)
             m = self._moderation(len(self.moderations) + 1, drawn, moderator_id)
+            assert m.due is not None  # the panel's, set at the draw
             m.overdue = workflow.now() > m.due
             self.moderations.append(m)
             before = None
@@ -161,7 +163,7 @@ class ModerationPanelWorkflow:
     def _validate_give_moderation(self, actor_id: str, audit_id: str, moderator_id: str) -> None:
         if not self._told:
             raise out_of_order("the panel is still drawing its audits: try again in a moment")
-        drawn = next((a for a in self.draw.audits if a.audit_id == audit_id), None)
+        drawn = next((a for a in self._drawn.audits if a.audit_id == audit_id), None)
         if drawn is None:
             raise invalid(f"audit_id: the {self.panel.cycle} panel did not draw audit {audit_id}")
         m = self._of_audit(audit_id)
@@ -190,6 +192,7 @@ class ModerationPanelWorkflow:
     @workflow.update
     async def record(self, actor_id: str, moderation: str, findings: ModerationFindings) -> None:
         m = self._find(moderation)
+        assert m is not None  # the validator
         m.findings, m.recorded_at = findings, workflow.now()
         self.projection.record(actor_id, "moderation recorded", moderation)
         await self._feedback(m)
@@ -225,6 +228,7 @@ class ModerationPanelWorkflow:
     async def _feedback(self, m: Moderation) -> None:
         """R-MOD-4: the written feedback to the auditor and PIAT, and a case note on Mosaic."""
         f = m.findings
+        assert f is not None  # just recorded
         disagreed = [f"{d.domain}: {grade_text(o.grade)} -> {grade_text(d.moderated_grade)}"
                      for d, o in zip(sorted(f.domains, key=lambda d: d.domain), sorted(m.domains, key=lambda d: d.domain))
                      if not d.agree]
@@ -233,20 +237,20 @@ class ModerationPanelWorkflow:
                     + ("Domains moderated: " + "; ".join(disagreed) + "\n" if disagreed else "All domain grades agreed.\n")
                     + f"\nFeedback:\n{f.feedback}")
 
-        def text(moderator: str, met: str) -> str:
+        def text(moderator: str | None, met: str) -> str:
             return (f"Moderation {m.moderation_id} of the {cycle_label(m.cycle)} audit {m.audit_id} by {moderator} "
                     f"(panel {cycle_label(self.panel.cycle)}; met the auditor on {met}).\n{findings}")
 
         # The email names the moderator; the case note keeps the case record's own form (IDs).
         await self._send_about(m, NotifyActivities.send_email, Channel.EMAIL, "feedback",
-                               [m.auditor_id, *self.draw.piat_ids], f"Moderation feedback: case {m.case_ref}",
+                               [m.auditor_id, *self._drawn.piat_ids], f"Moderation feedback: case {m.case_ref}",
                                text(person(m.moderator_id), long_date(f.met_auditor_on)), action="", cycle=m.cycle,
                                link_path=audit_page(m.audit_id))
         await self._send_about(m, NotifyActivities.post_to_mosaic, Channel.MOSAIC_CASE_NOTE, "mosaic-case-note",
                                [], f"{cycle_label(self.panel.cycle)} Moderation", text(m.moderator_id, str(f.met_auditor_on)))
 
-    async def _send_about(self, m: Moderation, activity, channel: Channel, step: str, to: list[str], subject: str, body: str,
-                          **email) -> None:
+    async def _send_about(self, m: Moderation, activity: Activity, channel: Channel, step: str, to: list[str], subject: str,
+                          body: str, **email: Any) -> None:
         """A send about one moderated audit: the audit's own notifications list it, under its case."""
         notification = Notification(
             key=f"{workflow.info().workflow_id}/{m.moderation_id}-{step}", audit_id=m.audit_id, case_ref=m.case_ref,
@@ -269,6 +273,11 @@ class ModerationPanelWorkflow:
         return self._view()
 
     # ---- what operators and the API see -------------------------------------------------------------
+
+    @property
+    def _drawn(self) -> Draw:
+        assert self.draw is not None, "the audits are drawn first"
+        return self.draw
 
     def _find(self, moderation: str) -> Moderation | None:
         return next((m for m in self.moderations if m.moderation_id == moderation), None)
@@ -294,6 +303,7 @@ class ModerationPanelWorkflow:
     def _by_moderator(moderations: list[Moderation]) -> dict[str, list[Moderation]]:
         grouped: dict[str, list[Moderation]] = defaultdict(list)
         for m in moderations:
+            assert m.moderator_id is not None  # a moderation is made for its moderator
             grouped[m.moderator_id].append(m)
         return dict(sorted(grouped.items()))
 
@@ -306,11 +316,11 @@ class ModerationPanelWorkflow:
         if self.status != "moderating":
             return []
         waits = []
-        if owing := sorted({m.moderator_id for m in self.moderations if not m.recorded}):
+        if owing := sorted({m.moderator_id for m in self.moderations if not m.recorded and m.moderator_id}):
             waits.append(Waiting(action="moderation records and feedback (R-MOD-3)", from_staff_ids=owing, until=self.due))
         if self._told and self._unallocated():
             waits.append(Waiting(action="name a moderator for the audits nobody could moderate",
-                                 from_staff_ids=list(self.draw.piat_ids), until=self.due))
+                                 from_staff_ids=list(self._drawn.piat_ids), until=self.due))
         return waits
 
     def _refresh(self) -> None:
