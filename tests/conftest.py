@@ -20,7 +20,7 @@ from database import make_engine
 from models.tables import NotificationRecord
 from tests.dates import YEAR, at, cycle_opens, first_working_day
 from tests.email_checks import assert_plain
-from tests.helpers import free_port
+from tests.helpers import allocate, free_port, skip_to
 from tests.helpers.api import Api
 from tests.helpers.smtp import Inbox
 from temporal_client import codec_for, data_converter, new_id_key_file, new_key_file
@@ -161,8 +161,6 @@ def sent(engine):
 async def audit_id(api, env) -> str:
     """One audit allocated at 09:00 on the first working day of January (tests.helpers.allocation's
     defaults: the January cycle of the suite's year)."""
-    from tests.helpers import allocate, skip_to
-
     await skip_to(env, at(first_working_day(YEAR, 1)))
     return (await allocate(api))["audit_id"]
 

@@ -12,6 +12,7 @@ from models.enums import Role
 from tests.dates import YEAR, at, cycle, first_working_day
 from tests.helpers import audit_to_report, skip_to
 from tests.helpers.disputes import raise_dispute
+from tests.helpers.self_selection import ask
 
 STAFF = ["piat1", "piatmgr1", "tm1", "tm2", "sw1", "sw2", "sw3", "hos1", "sm1", "iro1", "psw1", "ad1", "dir1",
          "cdqs1", "cdcsc1", "slt1", "slt2"]
@@ -36,8 +37,6 @@ async def test_every_route_for_every_member_of_staff_is_as_the_table_says(api, e
     await raise_dispute(api, audit_id)
     r = await api.as_("tm2").post(f"/audits/{audit_id}/safety-concerns", json={"description": "x", "immediate_action_needed": False})
     assert r.status_code == 201, r.text
-    from tests.helpers.self_selection import ask
-
     request_id = (await ask(api, by=ASKER))["request_id"]
     ids = {"audit_id": audit_id, "dispute_id": audit_id, "concern_id": f"{audit_id}-1", "service_area": "safeguarding",
            "role": "team_manager", "request_id": request_id, "cycle": cycle(1), "selection_id": f"{cycle(1)}-none",

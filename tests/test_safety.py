@@ -118,6 +118,4 @@ async def test_raised_only_by_whoever_audits_it_and_with_a_description(api, env)
 
 
 def deadline_of(concern: dict):
-    from tests.helpers import at_london
-
     return at_london(concern["waiting_for"]["until"])

@@ -4,7 +4,7 @@ API, forms that keep what was typed. tests/test_web_browser.py drives them in a 
 import re
 
 from tests.dates import INVOLVED_SINCE, YEAR, at, completion_due, cycle, first_working_day
-from tests.helpers import eventually
+from tests.helpers import allocate, eventually, skip_to
 from tests.helpers.web import SESSION, grading_form, pages
 
 
@@ -102,8 +102,6 @@ async def test_my_work_and_the_lists_are_scoped_as_the_api_is(api, audit_id):
 
 
 async def test_allocation_through_the_form(api, env):
-    from tests.helpers import skip_to
-
     await skip_to(env, at(first_working_day(YEAR, 1)))
     form = {"idempotency_key": "alloc-1", "case_ref": "C-300001", "service_area": "safeguarding", "kind": "standard",
             "cycle": cycle(1), "auditor_id": "tm2", "practitioner_id": "sw1", "involvement_start": INVOLVED_SINCE.isoformat(),
@@ -142,8 +140,6 @@ async def test_a_safety_concern_raised_and_acknowledged_through_the_pages(api, a
 
 
 async def test_a_peer_audit_is_not_graded_on_its_form(api, env):
-    from tests.helpers import allocate, skip_to
-
     await skip_to(env, at(first_working_day(YEAR, 3)))  # as March's cycle opens
     audit_id = (await allocate(api, kind="peer", cycle=cycle(3), auditor_id="sw3", cp_chair_or_iro_id=None))["audit_id"]
     page = await pages(api, "sw3").get(f"/app/audits/{audit_id}")

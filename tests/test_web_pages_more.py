@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from models import pages as linked
 from tests.dates import YEAR, at, cycle, cycle_closes, day, deadline_after, first_working_day
-from tests.helpers import eventually, london, skip_to
+from tests.helpers import allocation, eventually, london, skip_to
 from tests.helpers.cycles import start_cycle
 from tests.helpers.moderation import FEBRUARY, PANEL_DAY, PANEL_PAGE, a_panel
 from tests.helpers.self_selection import ask
@@ -148,8 +148,6 @@ async def test_a_cycle_s_page_lists_its_audits_and_its_non_completion_report(api
 
 
 def _allocation() -> dict:
-    from tests.helpers import allocation
-
     return allocation(auditor_id="piat1")
 
 
