@@ -1,7 +1,7 @@
 """A cycle's workflow (R-CAL-3) started as the Schedule's starter starts it."""
 
-from workflows.cycle import CycleWorkflow
 from models.cycle_views import CycleInput
+from workflows.cycle import CycleWorkflow
 
 
 async def start_cycle(client, settings, cycle: str):
