@@ -15,9 +15,9 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pydantic import BaseModel
 from sqlalchemy import insert
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from api.deps import Actor, Svc, staff_for_token
+from api.deps import Actor, SessionDep, staff_for_token
 from api.permissions import audit_id_in, permit
 from models.limits import MAX_ROW_ID
 from models.tables import ActionLogEntry
@@ -122,7 +122,7 @@ class ActionLogPage(BaseModel):
 @router.get("/action-log", response_model=ActionLogPage, dependencies=[permit("read_action_log")])
 def read_action_log(
     actor: Actor,
-    svc: Svc,
+    session: SessionDep,
     audit_id: Annotated[str | None, Query(max_length=80)] = None,
     actor_id: Annotated[str | None, Query(max_length=64)] = None,
     before: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="entries older than this ID")] = None,
@@ -135,6 +135,5 @@ def read_action_log(
             query = query.where(column == value)
     if before is not None:
         query = query.where(ActionLogEntry.id < before)
-    with Session(svc.engine) as session:
-        entries = list(session.exec(query.order_by(ActionLogEntry.id.desc()).limit(limit)))
+    entries = list(session.exec(query.order_by(ActionLogEntry.id.desc()).limit(limit)))
     return ActionLogPage(entries=entries, next_before=entries[-1].id if len(entries) == limit else None)

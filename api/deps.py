@@ -1,11 +1,12 @@
-"""Dependencies: the services the app holds, and the acting member of staff."""
+"""Dependencies: the services the app holds, a database session, the acting member of staff and
+the request's clock."""
 
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import cached_property, lru_cache
+from collections.abc import Iterator
+from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
@@ -15,47 +16,15 @@ import jwt
 from fastapi import Depends, Header, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.engine import Engine
-from temporalio.client import Client
+from sqlmodel import Session
 
-from models.calendar import WorkingCalendar, calendar_for
-from api.clock import Clock, system_clock
 from models.enums import Role
-from models.payloads import CalendarDays
 from models.settings import Settings
-from models.staff import StaffDirectory, StaffMember
+from models.staff import StaffMember
+from services.context import Services
 from temporal_client import workflow_id_key
 
 log = logging.getLogger("qsaf.api")
-
-@dataclass
-class Services:
-    settings: Settings
-    client: Client
-    engine: Engine
-    directory: StaffDirectory
-    clock: Clock = system_clock  # every "now" the API reads (api/clock.py)
-    _days: CalendarDays | None = field(default=None, init=False, repr=False)
-
-    @cached_property
-    def calendar(self) -> WorkingCalendar:
-        return calendar_for(self.settings)
-
-    @cached_property
-    def workflow_id_key(self) -> bytes | None:
-        """The key audit IDs are made with (api/allocation.py), read once."""
-        return workflow_id_key(self.settings)
-
-    def recorded_days(self, now: datetime) -> CalendarDays:
-        """The council's closed days from the day before `now` (UTC) on, as an audit records them with its
-        start (`AuditInput.calendar`); worked out once a day, as a month's confirmation starts
-        hundreds of audits. Yesterday, as a workflow records from the day before its instant:
-        London's date is UTC's or the next."""
-        first = now.astimezone(UTC).date() - timedelta(days=1)
-        if self._days is None or self._days.first != first:
-            self._days = self.calendar.days(first)
-        return self._days
-
 
 # The dependencies every request resolves are coroutines: FastAPI runs a plain `def` dependency
 # in its thread pool, a hop that each staff action paid three times over (`make bench`).
@@ -204,7 +173,21 @@ async def idempotency_key(
     return key
 
 
+def session(svc: Annotated[Services, Depends(services)]) -> Iterator[Session]:
+    """A plain generator: FastAPI opens and closes it in its thread pool, as it runs the plain
+    `def` routes that read with it, so neither the read nor the connection's return to the pool
+    blocks the event loop."""
+    with Session(svc.engine) as opened:
+        yield opened
+
+
+async def current_time(svc: Annotated[Services, Depends(services)]) -> datetime:
+    return await svc.clock()
+
+
 Actor = Annotated[StaffMember, Depends(current_staff)]
 # One dependency for every POST/PUT, so each documents the header the same way on /docs.
 IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
 Svc = Annotated[Services, Depends(services)]
+SessionDep = Annotated[Session, Depends(session)]
+Now = Annotated[datetime, Depends(current_time)]

@@ -45,7 +45,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(TimeoutError)
     async def _unanswered(request: Request, error: TimeoutError) -> JSONResponse:
-        return _did_not_answer(request)  # the whole call's bound (api.actions.answer_within)
+        return _did_not_answer(request)  # the whole call's bound (services.actions.answer_within)
 
     @app.exception_handler(RPCError)
     async def _temporal_unavailable(request: Request, error: RPCError) -> JSONResponse:

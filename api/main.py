@@ -6,10 +6,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from api import (action_log, allocation, audit_tools, audits, cases, codec, cycles, disputes, errors, health, moderation,
-                 my_work, reports, safety, selections, self_selection)
+from api import action_log, codec, errors, health
 from api.body_limit import BodyLimit
 from api.deps import Services, check_auth_settings
+from api.routes import (allocation, audit_tools, audits, cases, cycles, disputes, moderation, my_work, reports, safety,
+                        selections, self_selection)
 from api.logs import configure_logging
 from api.metrics import ApiMetrics, Observed, serving
 from models.settings import Settings, get_settings

@@ -7,19 +7,24 @@ Reads are scoped as well: senior leaders (PIAT, the PI&A Manager, the PSW, the A
 the Director) see every audit; a Head of Service their service's; anyone else the audits that
 name them (as auditor, practitioner, Team Manager or CP Chair / IRO)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from types import SimpleNamespace
+from typing import Any
 
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy import Row, bindparam
+from sqlalchemy import bindparam
 from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Actor, Svc
 from models.enums import Role
 from models.payloads import AuditView
 from models.staff import StaffDirectory, StaffMember
 from models.tables import AuditRecord, SafetyConcernRecord
+from services.audits import current_view
+from services.context import Services
+from services.disputes import audit_id_of
+from services.people import SENIOR_LEADERS
 
 
 class Relation(StrEnum):
@@ -34,7 +39,6 @@ class Relation(StrEnum):
     CP_CHAIR_OR_IRO = "its CP Chair / IRO"
 
 
-SENIOR_LEADERS = (Role.PIAT, Role.PIAT_MANAGER, Role.PSW, Role.ASSISTANT_DIRECTOR, Role.DIRECTOR)
 CORPORATE_DIRECTORS = (Role.CORPORATE_DIRECTOR_QUALITY_STANDARDS, Role.CORPORATE_DIRECTOR_CSC)
 INVOLVED = tuple(r for r in Relation if r is not Relation.AUDITORS_HEAD_OF_SERVICE)
 REPORT_READERS = SENIOR_LEADERS + CORPORATE_DIRECTORS + (Role.HEAD_OF_SERVICE,)
@@ -71,7 +75,7 @@ A = Relation
 PERMISSIONS: dict[str, May] = {
     # audits
     "allocate_audit": May(roles=(Role.PIAT,)),
-    "list_audits": May(anyone=True),  # scoped: see `sees_every_audit` and api/audits.py
+    "list_audits": May(anyone=True),  # scoped: see `sees_every_audit` and services/audits.py
     "get_audit": May(SENIOR_LEADERS, INVOLVED),
     "list_notifications": May(SENIOR_LEADERS, INVOLVED),
     "record_initial_grading": May(relations=(A.AUDITOR,)),
@@ -103,11 +107,11 @@ PERMISSIONS: dict[str, May] = {
     # safety concerns
     "raise_safety_concern": May(relations=(A.AUDITOR,)),
     "acknowledge": May((Role.ASSISTANT_DIRECTOR,), (A.TEAM_MANAGER, A.HEAD_OF_SERVICE)),
-    "list_safety_concerns": May(anyone=True),  # scoped in api/safety.py
+    "list_safety_concerns": May(anyone=True),  # scoped in services/safety.py
     "get_safety_concern": May(SENIOR_LEADERS, INVOLVED),
     # self-selection (R-ALLOC-2): the asker must be able to audit the case (checked as an allocation)
     "request_self_selection": May(anyone=True),
-    "list_self_selections": May(anyone=True),  # scoped in api/self_selection.py: theirs, or every one
+    "list_self_selections": May(anyone=True),  # scoped in services/self_selection.py: theirs, or every one
     "decide_self_selection": May(roles=(Role.HEAD_OF_SERVICE,)),  # the workflow checks which
     "get_self_selection": May(roles=SENIOR_LEADERS + (Role.HEAD_OF_SERVICE,), asker=True),
     # the open-case list
@@ -127,7 +131,7 @@ PERMISSIONS: dict[str, May] = {
     "record_moderation": May(roles=(Role.SLT_MODERATOR,)),  # the workflow checks it is theirs
     "give_moderation": May(roles=(Role.PIAT,)),  # another moderator, when one left or nobody could
     # reports (R-REP): the council's for senior leaders and the Corporate Directors; a Head of
-    # Service their own service's (api/reports.py scopes it)
+    # Service their own service's (services/reports.py scopes it)
     "get_report": May(roles=REPORT_READERS),
     "get_report_csv": May(roles=REPORT_READERS),
     "get_report_chart": May(roles=REPORT_READERS),
@@ -140,7 +144,19 @@ PERMISSIONS: dict[str, May] = {
 }
 
 
-def relations(actor: StaffMember, audit: "AuditView | Row", directory: StaffDirectory | None = None) -> set[Relation]:
+@dataclass(frozen=True)
+class People:
+    """An audit's people as its row names them: what `relations` reads, not its whole view."""
+
+    auditor_id: str
+    practitioner_id: str
+    team_manager_id: str | None
+    head_of_service_id: str | None
+    cp_chair_or_iro_id: str | None
+    service_area: str
+
+
+def relations(actor: StaffMember, audit: AuditView | People, directory: StaffDirectory | None = None) -> set[Relation]:
     """How `actor` stands to the audit, by its view or its row (the same people); with the
     directory, also whether they are the auditor's Head of Service today."""
     service_area = getattr(audit.service_area, "value", audit.service_area)
@@ -157,11 +173,7 @@ def relations(actor: StaffMember, audit: "AuditView | Row", directory: StaffDire
     return {relation for relation, holds in found.items() if holds}
 
 
-def sees_every_audit(actor: StaffMember) -> bool:
-    return any(actor.has(r) for r in SENIOR_LEADERS)
-
-
-def allowed(action: str, actor: StaffMember, audit: AuditView | None, directory: StaffDirectory | None = None) -> bool:
+def allowed(action: str, actor: StaffMember, audit: AuditView | People | None, directory: StaffDirectory | None = None) -> bool:
     may = PERMISSIONS[action]
     if may.anyone or any(actor.has(r) for r in may.roles):
         return True
@@ -170,20 +182,38 @@ def allowed(action: str, actor: StaffMember, audit: AuditView | None, directory:
     return audit is not None and bool(relations(actor, audit, walk) & set(may.relations))
 
 
-def permit(action: str):
+def permit(action: str) -> Any:
     """The route's dependency: 403 unless the table allows this person (the audit's people are
-    read only when a relation could decide)."""
+    read only when a relation could decide). A route that acts on the audit's view takes
+    `authorised_audit` instead, which runs the same check."""
     if action not in PERMISSIONS:
         raise KeyError(f"no permission for {action!r}: add it to PERMISSIONS")
 
     async def check(request: Request, actor: Actor, svc: Svc) -> None:
-        # A view read here the route reads again for free (api.audits.checked_view).
-        request.state.audit = await authorise(action, actor, svc, request.path_params)
+        await authorise(action, actor, svc, request.path_params)
 
     return Depends(check)
 
 
-async def authorise(action: str, actor: StaffMember, svc, params: dict) -> AuditView | None:
+def authorised_audit(action: str) -> Any:
+    """The route's dependency for an action on the audit it names: the table's check, answering
+    the audit's view (the one the check read, else read now) for the route to act on."""
+    if action not in PERMISSIONS:
+        raise KeyError(f"no permission for {action!r}: add it to PERMISSIONS")
+
+    async def audit(audit_id: str, actor: Actor, svc: Svc) -> AuditView:
+        return await permitted_audit(action, actor, svc, audit_id)
+
+    return Depends(audit)
+
+
+async def permitted_audit(action: str, actor: StaffMember, svc: Services, audit_id: str) -> AuditView:
+    """`authorise` for `action` on the audit `audit_id`, then its view (404: no such audit): what
+    a route taking `authorised_audit` and a page acting on an audit both run."""
+    return await authorise(action, actor, svc, {"audit_id": audit_id}) or await current_view(svc, audit_id)
+
+
+async def authorise(action: str, actor: StaffMember, svc: Services, params: dict) -> AuditView | None:
     """The table's check of `actor` for `action` on what `params` name (a route's path parameters):
     403 unless allowed. The one check behind both `permit` (the API) and the staff pages (web/).
     Answers the audit's view when it had to read it, so the caller need not ask again."""
@@ -207,7 +237,7 @@ def audit_id_in(params: dict) -> str | None:
     if "audit_id" in params:
         return params["audit_id"]
     if "dispute_id" in params:
-        return params["dispute_id"].removeprefix("dispute-")
+        return audit_id_of(params["dispute_id"])
     if "concern_id" in params:
         return params["concern_id"].removeprefix("safety-").rsplit("-", 1)[0]
     return None
@@ -227,20 +257,16 @@ _CONCERNS = SafetyConcernRecord.__table__
 CONCERN_TEAM_MANAGER = select(_CONCERNS.c.team_manager_id).where(_CONCERNS.c.concern_id == bindparam("concern_id"))
 
 
-async def audit_of(svc, params: dict) -> "AuditView | Row | None":
+async def audit_of(svc: Services, params: dict) -> AuditView | People | None:
     """The audit's people: from its row, which the workflow saves before it answers any action
     (no round trip to Temporal); from the workflow itself for a row saved before rows named the
     Head of Service."""
-    from api.audits import current_view  # the audits router imports this module
-
     if not (audit_id := audit_id_in(params)):
         return None
-    with svc.engine.connect() as connection:
-        row = connection.execute(PEOPLE_OF, {"audit_id": audit_id}).first()
-        told = connection.execute(CONCERN_TEAM_MANAGER, {"concern_id": params["concern_id"].removeprefix("safety-")}
-                                  ).scalar() if "concern_id" in params else None
-    if row is not None and row.head_of_service_id is not None:
-        return SimpleNamespace(**dict(row._mapping) | {"team_manager_id": told}) if told else row
+    concern_id = params["concern_id"].removeprefix("safety-") if "concern_id" in params else None
+    people, told = await run_in_threadpool(_people_of, svc, audit_id, concern_id)
+    if people is not None and people.head_of_service_id is not None:
+        return replace(people, team_manager_id=told) if told else people
     try:
         view = await current_view(svc, audit_id)
     except HTTPException as missing:
@@ -248,6 +274,14 @@ async def audit_of(svc, params: dict) -> "AuditView | Row | None":
             return None
         raise
     return view.model_copy(update={"team_manager_id": told}) if told else view
+
+
+def _people_of(svc: Services, audit_id: str, concern_id: str | None) -> tuple[People | None, str | None]:
+    """The audit's row's people, and the Team Manager the safety concern `concern_id` was sent to."""
+    with svc.engine.connect() as connection:
+        row = connection.execute(PEOPLE_OF, {"audit_id": audit_id}).first()
+        told = connection.execute(CONCERN_TEAM_MANAGER, {"concern_id": concern_id}).scalar() if concern_id else None
+    return (People(**row._mapping) if row is not None else None), told
 
 
 def table() -> str:

@@ -351,7 +351,7 @@ async def dev_server_figures(args, results: dict, workdir: Path) -> None:
                     project = sides["project"]
                     i = take("project", 1)
                     timings = await project.sequence(i)
-                    audit_id = __import__("api.allocation", fromlist=["audit_id_for"]).audit_id_for(
+                    audit_id = __import__("services.allocation", fromlist=["audit_id_for"]).audit_id_for(
                         project.cycle, __import__("models.enums", fromlist=["AuditKind"]).AuditKind.STANDARD,
                         project.allocation(i)["case_ref"], __import__("temporal_client").workflow_id_key(settings))
                     history = await settled_history(project_client, f"audit-{audit_id}")

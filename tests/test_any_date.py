@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError
 
-from api.allocation import audit_id_for
+from services.allocation import audit_id_for
 from temporal_client import workflow_id_key
 from models.cycle_views import CycleInput, CycleView
 from models.enums import AuditKind

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from activities.email_relay import EmailRelay
 from activities.notify import NotifyActivities, OutboxMosaic
-from api.audits import _delivery_reason
+from services.audits import delivery_reason as _delivery_reason
 from models.enums import Channel
 from models.payloads import Notification
 from models.settings import Settings

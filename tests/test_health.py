@@ -109,7 +109,7 @@ async def test_each_request_gets_an_id_of_the_servers_on_its_json_log_lines(api,
 async def test_every_line_logged_while_handling_a_request_carries_its_id(settings, directory, client, engine, json_lines,
                                                                          monkeypatch):
     """A line the app logs on its way (here the unexpected-error handler's) as well as the request's own."""
-    from api import audit_tools
+    from api.routes import audit_tools
 
     def broken(*args, **kwargs):
         raise KeyError("a bug")

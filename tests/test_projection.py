@@ -6,8 +6,8 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from activities.persistence import PersistenceActivities
-from api import actions
-from api.audits import audit_handle
+from services import actions
+from services.audits import audit_handle
 from api.deps import Services
 from models.enums import Stage
 from models.payloads import AuditView

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from api.allocation import audit_id_for
+from services.allocation import audit_id_for
 from api.deps import Services, check_auth_settings
 from api.main import create_app
 from models.enums import AuditKind

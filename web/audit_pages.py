@@ -1,43 +1,72 @@
 """An audit's page (`/app/audits/{audit_id}`): where it is, what it waits for from whom and until
 when, its gradings, timeline and notifications, and a form for each action the signed-in person
-may take now. Each form posts to `/app/audits/{audit_id}/{form}`, which runs the API's route."""
+may take now. Each form posts to `/app/audits/{audit_id}/{form}`, which runs the permission
+table's check and then the service the API's route runs (services/)."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from api import audit_tools, audits, disputes, safety
-from api.audits import AUDITING_ROLES
-from api.permissions import allowed
-from models.enums import AuditKind, PersonRole, Stage
-from models.payloads import (
-    AuditView, DiscussionReview, DisputeRaise, FindingsDiscussion, Grading, HeadOfServiceFollowUp,
-    ImprovementPlan, PractitionerConversation, QADecision, Reassignment,
+from api.deps import Svc
+from api.permissions import allowed, authorise, permitted_audit
+from api.schemas import (
+    DiscussionReviewRequest, FindingsDiscussionRequest, GradingRequest, HeadOfServiceFollowUpRequest,
+    ImprovementPlanRequest, PersonRequest, PractitionerConversationRequest, QADecisionRequest, ReassignmentRequest,
 )
-from models.safety import SafetyConcernRaise
+from models.audit_tools import tool_for
+from models.enums import AuditKind, PersonRole, Stage
+from models.payloads import AuditView, DisputeRaise
 from models.rules import AMENDING, BEFORE_DISTRIBUTION, DRAFTING
+from models.safety import SafetyConcernRaise
 from models.staff import StaffDirectory, StaffMember
-from web.calls import call_route, new_key, see_other, svc_of
-from web.forms import read_form
-from web.render import Refusal, error_page, form_again, refusal, render
+from services import audits, disputes, safety
+from services.context import Services
+from services.people import AUDITING_ROLES
+from web.forms import Form, read_form
+from web.render import Refusal, error_page, form_again, new_key, refusal, render, see_other
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
 
+# A form's action: the service's, as the signed-in person, with the form's body and key.
+Act = Callable[[Services, StaffMember, str, Any, Form], Awaitable[Any]]
+
 
 @dataclass(frozen=True)
 class Action:
-    route: Callable  # the API's route function; its name is the permission table's operation ID
-    model: type[BaseModel] | None  # the body it takes
+    permission: str  # the permission table's operation ID (the API route's)
+    act: Act
+    model: type[BaseModel] | None  # the body it takes (the API's request model)
     offered: Callable[[AuditView, StaffMember], bool]  # whether the audit is at that step now
     done: str  # said on the page once it is done
 
-    @property
-    def permission(self) -> str:
-        return self.route.__name__
+
+def keyed(act: Callable[[Services, StaffMember, str, Any, str | None], Awaitable[Any]]) -> Act:
+    """A service action on the audit, with the body and the form's Idempotency-Key."""
+    return lambda svc, actor, audit_id, body, form: act(svc, actor, audit_id, body, form.idempotency_key())
+
+
+async def _submit(svc: Services, actor: StaffMember, audit_id: str, body: None, form: Form) -> AuditView:
+    return await audits.submit_for_qa(svc, actor, audit_id, form.idempotency_key())
+
+
+async def _reassign(svc: Services, actor: StaffMember, audit_id: str, body: ReassignmentRequest, form: Form) -> AuditView:
+    audit = await audits.current_view(svc, audit_id)
+    return await audits.reassign(svc, actor, audit, body, form.idempotency_key())
+
+
+async def _raise_safety_concern(svc: Services, actor: StaffMember, audit_id: str, body: SafetyConcernRaise, form: Form):
+    audit = await audits.current_view(svc, audit_id)
+    return await safety.raise_safety_concern(svc, actor, audit, body, form.idempotency_key())
+
+
+async def _replace_person(svc: Services, actor: StaffMember, audit_id: str, body: PersonRequest, form: Form) -> AuditView:
+    role = _person_role(form.get("role"))
+    return await audits.replace_person(svc, actor, audit_id, role, body, form.idempotency_key())
 
 
 def _discussion(view: AuditView, *statuses: str) -> bool:
@@ -47,36 +76,39 @@ def _discussion(view: AuditView, *statuses: str) -> bool:
 # The forms, in the order the page shows them. `offered` mirrors the workflow's stage checks
 # (models/rules.py) so a form shows only when it can succeed; the workflow still has the final say.
 ACTIONS: dict[str, Action] = {
-    "grading": Action(audits.record_initial_grading, Grading,
+    "grading": Action("record_initial_grading", keyed(audits.record_initial_grading), GradingRequest,
                       lambda v, a: v.stage in (DRAFTING - {Stage.FINALLY_GRADED}) | AMENDING, "Initial grading recorded."),
-    "conversation": Action(audits.record_practitioner_conversation, PractitionerConversation,
+    "conversation": Action("record_practitioner_conversation", keyed(audits.record_practitioner_conversation),
+                           PractitionerConversationRequest,
                            lambda v, a: v.initial_grading is not None
                            and v.stage in {Stage.INITIALLY_GRADED, Stage.FINALLY_GRADED} | AMENDING,
                            "Practitioner conversation and final grading recorded."),
-    "improvement-plan": Action(audits.record_improvement_plan, ImprovementPlan,
+    "improvement-plan": Action("record_improvement_plan", keyed(audits.record_improvement_plan), ImprovementPlanRequest,
                                lambda v, a: v.initial_grading is not None and v.stage in DRAFTING | AMENDING,
                                "Improvement plan recorded."),
-    "submit": Action(audits.submit_for_qa, None, lambda v, a: v.stage in {Stage.FINALLY_GRADED} | AMENDING,
+    "submit": Action("submit_for_qa", _submit, None, lambda v, a: v.stage in {Stage.FINALLY_GRADED} | AMENDING,
                      "Submitted for quality assurance."),
-    "qa": Action(audits.quality_assure, QADecision,
+    "qa": Action("quality_assure", keyed(audits.quality_assure), QADecisionRequest,
                  lambda v, a: v.stage is Stage.AWAITING_QA and a.id != v.auditor_id, "Quality assurance recorded."),
-    "findings-discussion": Action(audits.record_findings_discussion, FindingsDiscussion,
-                                  lambda v, a: _discussion(v, "awaited", "more_requested"),
+    "findings-discussion": Action("record_findings_discussion", keyed(audits.record_findings_discussion),
+                                  FindingsDiscussionRequest, lambda v, a: _discussion(v, "awaited", "more_requested"),
                                   "Findings discussion recorded; PIAT has been asked to review it."),
-    "findings-discussion-review": Action(audits.review_findings_discussion, DiscussionReview,
+    "findings-discussion-review": Action("review_findings_discussion", keyed(audits.review_findings_discussion),
+                                         DiscussionReviewRequest,
                                          lambda v, a: _discussion(v, "recorded") and a.id != v.team_manager_id,
                                          "Review of the findings discussion recorded."),
-    "head-of-service-follow-up": Action(audits.record_head_of_service_follow_up, HeadOfServiceFollowUp,
+    "head-of-service-follow-up": Action("record_head_of_service_follow_up", keyed(audits.record_head_of_service_follow_up),
+                                        HeadOfServiceFollowUpRequest,
                                         lambda v, a: v.head_of_service_follow_up_required
                                         and v.head_of_service_follow_up is None, "Follow-up recorded."),
-    "dispute": Action(disputes.raise_dispute, DisputeRaise,
+    "dispute": Action("raise_dispute", keyed(disputes.raise_dispute), DisputeRaise,
                       lambda v, a: v.stage is Stage.DISPUTE_WINDOW and v.dispute_id is None
                       and v.kind is not AuditKind.PEER, "Dispute raised."),
-    "reassign": Action(audits.reassign, Reassignment, lambda v, a: v.stage in BEFORE_DISTRIBUTION,
+    "reassign": Action("reassign", _reassign, ReassignmentRequest, lambda v, a: v.stage in BEFORE_DISTRIBUTION,
                        "Audit reassigned."),
-    "safety-concern": Action(safety.raise_safety_concern, SafetyConcernRaise, lambda v, a: True,
+    "safety-concern": Action("raise_safety_concern", _raise_safety_concern, SafetyConcernRaise, lambda v, a: True,
                              "Safety concern raised."),
-    "people": Action(audits.replace_person, audits.PersonRequest, lambda v, a: v.stage is not Stage.COMPLETED,
+    "people": Action("replace_person", _replace_person, PersonRequest, lambda v, a: v.stage is not Stage.COMPLETED,
                      "Role handed over."),
 }
 
@@ -91,9 +123,9 @@ def offered(view: AuditView, actor: StaffMember, directory: StaffDirectory) -> l
 
 
 @router.get("/audits/{audit_id}")
-async def audit_page(request: Request, audit_id: str, actor: PageActor, done: str | None = None) -> Response:
+async def audit_page(request: Request, audit_id: str, actor: PageActor, svc: Svc, done: str | None = None) -> Response:
     try:
-        context = await _page_context(request, audit_id, actor)
+        context = await _page_context(svc, audit_id, actor)
     except Exception as error:  # noqa: BLE001 - every refusal becomes a page with its reason
         return error_page(request, actor, await refusal(request, error))
     notice = ALLOCATED if done == "allocated" else ACTIONS[done].done if done in ACTIONS else None
@@ -101,20 +133,18 @@ async def audit_page(request: Request, audit_id: str, actor: PageActor, done: st
 
 
 @router.post("/audits/{audit_id}/{form_name}")
-async def audit_action(request: Request, audit_id: str, form_name: str, actor: PageActor) -> Response:
+async def audit_action(request: Request, audit_id: str, form_name: str, actor: PageActor, svc: Svc) -> Response:
     action = ACTIONS.get(form_name)
     if action is None:
         return error_page(request, actor, Refusal(404, f"there is no form {form_name!r} on an audit's page"))
     form = await read_form(request)
     try:
-        given = {"body": _body(action, form), "key": form.idempotency_key()}
-        if form_name == "people":
-            given["role"] = _person_role(form.get("role"))
-        answer = await call_route(request, action.route, actor, {"audit_id": audit_id}, **given)
+        body = _body(action, form)
+        await authorise(action.permission, actor, svc, {"audit_id": audit_id})
+        answer = await action.act(svc, actor, audit_id, body, form)
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
-        request.state.audit = None  # the page reads the audit afresh
         return await form_again(request, actor, "audit.html", form_name, form, error,
-                                lambda: _page_context(request, audit_id, actor))
+                                lambda: _page_context(svc, audit_id, actor))
     if form_name == "dispute":
         return see_other(f"/app/disputes/{audit_id}?done=raised")
     if form_name == "safety-concern":
@@ -122,7 +152,7 @@ async def audit_action(request: Request, audit_id: str, form_name: str, actor: P
     return see_other(f"/app/audits/{audit_id}?done={form_name}#top")
 
 
-def _body(action: Action, form) -> BaseModel | None:
+def _body(action: Action, form: Form) -> BaseModel | None:
     if action.model is None:
         return None
     return action.model.model_validate(form.body(drop=("idempotency_key", "role")))
@@ -135,19 +165,18 @@ def _person_role(value: str) -> PersonRole:
         raise Refusal(422, "choose the role to hand over", [{"field": "role", "message": "choose a role"}]) from None
 
 
-async def _page_context(request: Request, audit_id: str, actor: StaffMember) -> dict:
-    params = {"audit_id": audit_id}
-    view: AuditView = await call_route(request, audits.get_audit, actor, params)
-    notifications = await call_route(request, audits.list_notifications, actor, params)
-    tool = await call_route(request, audit_tools.get_audit_tool, actor, service_area=view.service_area)
-    return {"view": view, "peer": view.kind is AuditKind.PEER, "notifications": notifications, "tool": tool,
-            "forms": offered(view, actor, svc_of(request).directory),
-            "key": new_key(), "failed": None, "auditors": _auditors(request, view), "roles": list(PersonRole),
-            "staff": sorted(svc_of(request).directory.everyone(), key=lambda m: m.id)}
+async def _page_context(svc: Services, audit_id: str, actor: StaffMember) -> dict:
+    view = await audits.get_audit(svc, await permitted_audit("get_audit", actor, svc, audit_id))
+    await authorise("list_notifications", actor, svc, {"audit_id": audit_id})
+    notifications = await audits.list_notifications(svc, actor, view)
+    return {"view": view, "peer": view.kind is AuditKind.PEER, "notifications": notifications,
+            "tool": tool_for(view.service_area), "forms": offered(view, actor, svc.directory),
+            "key": new_key(), "failed": None, "auditors": _auditors(svc.directory, view), "roles": list(PersonRole),
+            "staff": sorted(svc.directory.everyone(), key=lambda m: m.id)}
 
 
-def _auditors(request: Request, view: AuditView) -> list[StaffMember]:
+def _auditors(directory: StaffDirectory, view: AuditView) -> list[StaffMember]:
     """Whom the reassignment form offers: those who audit, but the current auditor; the API checks the rest."""
-    everyone = svc_of(request).directory.everyone()
+    everyone = directory.everyone()
     return sorted((m for m in everyone if any(m.has(r) for r in AUDITING_ROLES) and m.id != view.auditor_id),
                   key=lambda m: m.id)

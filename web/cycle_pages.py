@@ -3,34 +3,33 @@
 audits it holds, its non-completion report once made (R-QA-4) and, for PIAT, the form that sets
 a themed cycle's topic (R-KIND-3), which posts to `/app/cycles/{cycle}/theme`."""
 
-import inspect
-
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import TypeAdapter, ValidationError
 from starlette.responses import Response
 
-from api import cycles
-from api.permissions import allowed
+from api.deps import Now, Svc
+from api.permissions import allowed, authorise
+from api.routes.cycles import Year
 from models.cycle_views import ThemeChange
 from models.staff import StaffMember
-from web.calls import call_route, new_key, see_other, svc_of
+from services import cycles
+from services.context import Services
 from web.forms import read_form
-from web.render import Refusal, error_page, form_again, refusal, render
+from web.render import Refusal, error_page, form_again, new_key, refusal, render, see_other
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
-# The year the API's own route takes (its Query bounds): called directly, FastAPI does not check it.
-YEAR = TypeAdapter(inspect.signature(cycles.list_cycles).parameters["year"].annotation)
+YEAR = TypeAdapter(Year)  # the year the API's route takes, with its bounds
 THEME_SET = "Theme set: audits allocated in this cycle carry it (R-KIND-3)."
 
 
 @router.get("/cycles")
-async def cycles_page(request: Request, actor: PageActor, year: str = "") -> Response:
-    svc = svc_of(request)
-    chosen = year.strip() or str((await svc.clock()).astimezone(svc.calendar.tz).year)
+async def cycles_page(request: Request, actor: PageActor, svc: Svc, now: Now, year: str = "") -> Response:
+    chosen = year.strip() or str(now.astimezone(svc.calendar.tz).year)
     try:
         number = _year(chosen)
-        rows = await call_route(request, cycles.list_cycles, actor, year=number)
+        await authorise("list_cycles", actor, svc, {})
+        rows = await svc.in_session(cycles.list_cycles, svc.settings, number)
     except Exception as error:  # noqa: BLE001 - a year the list cannot take: said beside the selector
         problem = await refusal(request, error)
         if problem.status_code == 403:
@@ -51,29 +50,31 @@ def _year(value: str) -> int:
 
 
 @router.get("/cycles/{cycle}")
-async def cycle_page(request: Request, cycle: str, actor: PageActor, done: str | None = None) -> Response:
+async def cycle_page(request: Request, cycle: str, actor: PageActor, svc: Svc, done: str | None = None) -> Response:
     try:
-        context = await _page_context(request, cycle, actor)
+        context = await _page_context(svc, cycle, actor)
     except Exception as error:  # noqa: BLE001 - every refusal becomes a page with its reason
         return error_page(request, actor, await refusal(request, error))
     return render(request, "cycle.html", context | {"notice": THEME_SET if done == "theme" else None})
 
 
 @router.post("/cycles/{cycle}/theme")
-async def set_theme(request: Request, cycle: str, actor: PageActor) -> Response:
+async def set_theme(request: Request, cycle: str, actor: PageActor, svc: Svc, now: Now) -> Response:
     form = await read_form(request)
     try:
         body = ThemeChange.model_validate(form.body())
-        await call_route(request, cycles.set_cycle_theme, actor, {"cycle": cycle}, body=body, key=form.idempotency_key())
+        await authorise("set_cycle_theme", actor, svc, {"cycle": cycle})
+        await cycles.set_cycle_theme(svc, actor, cycle, body, form.idempotency_key(), now)
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
         return await form_again(request, actor, "cycle.html", "theme", form, error,
-                                lambda: _page_context(request, cycle, actor))
+                                lambda: _page_context(svc, cycle, actor))
     return see_other(f"/app/cycles/{cycle}?done=theme#top")
 
 
-async def _page_context(request: Request, cycle: str, actor: StaffMember) -> dict:
-    detail: cycles.CycleDetail = await call_route(request, cycles.get_cycle, actor, {"cycle": cycle})
-    report, not_yet = await _non_completion(request, cycle, actor)
+async def _page_context(svc: Services, cycle: str, actor: StaffMember) -> dict:
+    await authorise("get_cycle", actor, svc, {"cycle": cycle})
+    detail = await cycles.get_cycle(svc, cycle)
+    report, not_yet = await _non_completion(svc, cycle, actor)
     # The theme form where the route can take it: a themed month whose cycle has not closed (the
     # route refuses other months, the workflow a closed cycle; both still have the final say).
     offered = allowed("set_cycle_theme", actor, None) and detail.kind == "themed" and detail.status != "closed"
@@ -81,13 +82,13 @@ async def _page_context(request: Request, cycle: str, actor: StaffMember) -> dic
             "key": new_key(), "failed": None}
 
 
-async def _non_completion(request: Request, cycle: str, actor: StaffMember):
+async def _non_completion(svc: Services, cycle: str, actor: StaffMember):
     """The cycle's non-completion report as the person may read it (a Head of Service their own
     service's section); before the close, the API's words saying when it will be made."""
     if not allowed("get_non_completion", actor, None):
         return None, None
     try:
-        return await call_route(request, cycles.get_non_completion, actor, {"cycle": cycle}), None
+        return await cycles.get_non_completion(svc, actor, cycle), None
     except HTTPException as missing:
         if missing.status_code != 404:
             raise

@@ -2,24 +2,28 @@
 step, whom it waits for and until when, what was recorded, and the form for the step the
 signed-in person owns now. Each form posts to `/app/disputes/{dispute_id}/{form}`."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from api import audit_tools, audits, disputes
-from api.permissions import allowed, audit_of
+from api.deps import Svc
+from api.permissions import People, allowed, audit_of, authorise
+from models.audit_tools import tool_for
 from models.disputes import (
     AmendedGrading, CorporateDecision, DisputeMeeting, DisputeSummary, DisputeView, FormalDiscussion,
     IndependentReviewDecision, IndependentReviewResult, Withdrawal, WrittenResponse,
 )
-from models.enums import DisputeStep
+from models.enums import DisputeStep, ServiceArea
+from models.payloads import AuditView
 from models.staff import StaffMember
-from web.calls import call_route, new_key, see_other, svc_of
+from services import audits, disputes
+from services.context import Services
 from web.forms import read_form
-from web.render import Refusal, error_page, form_again, refusal, render
+from web.render import Refusal, error_page, form_again, new_key, refusal, render, see_other
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
@@ -27,37 +31,36 @@ router = APIRouter(prefix="/app")  # in each router, so a route names its whole 
 
 @dataclass(frozen=True)
 class Step:
-    route: Callable  # the API's route function (its name is the operation ID)
+    permission: str  # the permission table's operation ID (the API route's)
+    act: Callable[[Services, StaffMember, str, Any, str | None], Awaitable[DisputeView]]  # services/disputes.py's
     model: type[BaseModel]
     step: DisputeStep | None  # None: not a step of the ladder (a withdrawal)
     done: str
 
-    @property
-    def permission(self) -> str:
-        return self.route.__name__
-
 
 STEPS: dict[str, Step] = {
-    "meeting": Step(disputes.record_meeting, DisputeMeeting, DisputeStep.MEETING, "Meeting recorded."),
-    "summary": Step(disputes.record_summary, DisputeSummary, DisputeStep.SUMMARY, "Summary recorded."),
-    "amended-grading": Step(disputes.record_amended_grading, AmendedGrading, DisputeStep.AMENDED_GRADING,
-                            "Amended grading recorded."),
-    "formal-discussion": Step(disputes.record_formal_discussion, FormalDiscussion, DisputeStep.FORMAL_DISCUSSION,
-                              "Formal discussion recorded."),
-    "written-response": Step(disputes.record_written_response, WrittenResponse, DisputeStep.WRITTEN_RESPONSE,
-                             "Written response recorded."),
-    "corporate-decision": Step(disputes.record_corporate_decision, CorporateDecision, DisputeStep.CORPORATE_DECISION,
-                               "Corporate decision recorded."),
-    "independent-review": Step(disputes.record_independent_review, IndependentReviewDecision,
-                               DisputeStep.INDEPENDENT_REVIEW, "Decision on an independent review recorded."),
-    "independent-review-result": Step(disputes.record_independent_review_result, IndependentReviewResult,
-                                      DisputeStep.INDEPENDENT_REVIEW_RESULT, "Independent review's result recorded."),
-    "withdrawal": Step(disputes.withdraw, Withdrawal, None, "Dispute withdrawn."),
+    "meeting": Step("record_meeting", disputes.record_meeting, DisputeMeeting, DisputeStep.MEETING, "Meeting recorded."),
+    "summary": Step("record_summary", disputes.record_summary, DisputeSummary, DisputeStep.SUMMARY, "Summary recorded."),
+    "amended-grading": Step("record_amended_grading", disputes.record_amended_grading, AmendedGrading,
+                            DisputeStep.AMENDED_GRADING, "Amended grading recorded."),
+    "formal-discussion": Step("record_formal_discussion", disputes.record_formal_discussion, FormalDiscussion,
+                              DisputeStep.FORMAL_DISCUSSION, "Formal discussion recorded."),
+    "written-response": Step("record_written_response", disputes.record_written_response, WrittenResponse,
+                             DisputeStep.WRITTEN_RESPONSE, "Written response recorded."),
+    "corporate-decision": Step("record_corporate_decision", disputes.record_corporate_decision, CorporateDecision,
+                               DisputeStep.CORPORATE_DECISION, "Corporate decision recorded."),
+    "independent-review": Step("record_independent_review", disputes.record_independent_review,
+                               IndependentReviewDecision, DisputeStep.INDEPENDENT_REVIEW,
+                               "Decision on an independent review recorded."),
+    "independent-review-result": Step("record_independent_review_result", disputes.record_independent_review_result,
+                                      IndependentReviewResult, DisputeStep.INDEPENDENT_REVIEW_RESULT,
+                                      "Independent review's result recorded."),
+    "withdrawal": Step("withdraw", disputes.withdraw, Withdrawal, None, "Dispute withdrawn."),
 }
 REGRADING = {"written-response", "corporate-decision", "independent-review-result"}  # an optional regrade
 
 
-def offered(view: DisputeView, actor: StaffMember, people) -> list[str]:
+def offered(view: DisputeView, actor: StaffMember, people: AuditView | People | None) -> list[str]:
     """The forms `actor` may use now: the permission table, and the step the dispute waits on from them."""
     if view.outcome is not None or view.waiting_for is None:
         return []
@@ -76,9 +79,9 @@ def offered(view: DisputeView, actor: StaffMember, people) -> list[str]:
 
 
 @router.get("/disputes/{dispute_id}")
-async def dispute_page(request: Request, dispute_id: str, actor: PageActor, done: str | None = None) -> Response:
+async def dispute_page(request: Request, dispute_id: str, actor: PageActor, svc: Svc, done: str | None = None) -> Response:
     try:
-        context = await _page_context(request, dispute_id, actor)
+        context = await _page_context(svc, dispute_id, actor)
     except Exception as error:  # noqa: BLE001 - every refusal becomes a page with its reason
         return error_page(request, actor, await refusal(request, error))
     notice = "Dispute raised." if done == "raised" else STEPS[done].done if done in STEPS else None
@@ -86,7 +89,7 @@ async def dispute_page(request: Request, dispute_id: str, actor: PageActor, done
 
 
 @router.post("/disputes/{dispute_id}/{form_name}")
-async def dispute_action(request: Request, dispute_id: str, form_name: str, actor: PageActor) -> Response:
+async def dispute_action(request: Request, dispute_id: str, form_name: str, actor: PageActor, svc: Svc) -> Response:
     step = STEPS.get(form_name)
     if step is None:
         return error_page(request, actor, Refusal(404, f"there is no form {form_name!r} on a dispute's page"))
@@ -95,20 +98,22 @@ async def dispute_action(request: Request, dispute_id: str, form_name: str, acto
         body = form.body()
         if form_name in REGRADING and not form.get("_regrade"):
             body.pop("regrade", None)  # the regrade's fields are filled in only when it is ticked
-        await call_route(request, step.route, actor, {"dispute_id": dispute_id},
-                         body=step.model.model_validate(body), key=form.idempotency_key())
+        checked = step.model.model_validate(body)
+        await authorise(step.permission, actor, svc, {"dispute_id": dispute_id})
+        await step.act(svc, actor, dispute_id, checked, form.idempotency_key())
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
         return await form_again(request, actor, "dispute.html", form_name, form, error,
-                                lambda: _page_context(request, dispute_id, actor))
+                                lambda: _page_context(svc, dispute_id, actor))
     return see_other(f"/app/disputes/{dispute_id}?done={form_name}#top")
 
 
-async def _page_context(request: Request, dispute_id: str, actor: StaffMember) -> dict:
-    view: DisputeView = await call_route(request, disputes.get_dispute, actor, {"dispute_id": dispute_id})
-    people = await audit_of(svc_of(request), {"audit_id": view.audit_id})  # for the table's relations
+async def _page_context(svc: Services, dispute_id: str, actor: StaffMember) -> dict:
+    await authorise("get_dispute", actor, svc, {"dispute_id": dispute_id})
+    view = await disputes.get_dispute(svc, dispute_id)
+    people = await audit_of(svc, {"audit_id": view.audit_id})  # for the table's relations
     audit = None  # the audit's grading fills the regrade forms, for those who may read the audit
     if allowed("get_audit", actor, people):
-        audit = await call_route(request, audits.get_audit, actor, {"audit_id": view.audit_id})
-    tool = await call_route(request, audit_tools.get_audit_tool, actor, service_area=people.service_area)
+        audit = await audits.get_audit(svc, await audits.current_view(svc, view.audit_id))
+    tool = tool_for(ServiceArea(people.service_area))
     return {"view": view, "audit": audit, "tool": tool, "forms": offered(view, actor, people), "key": new_key(),
             "failed": None, "regrading": REGRADING}

@@ -1,25 +1,29 @@
 """My work (`/app/`), the audits and disputes lists, and PIAT's allocation form: each reads or
-acts through the API's own route function, so the lists are scoped exactly as `GET /audits` is."""
+acts through the service the API's route runs, so the lists are scoped exactly as `GET /audits` is."""
 
 from collections.abc import Callable
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from api import allocation, audits, disputes, my_work
-from api.audits import AUDITING_ROLES
-from api.clock import current_month
+from api.deps import Now, Svc
 from api.permissions import authorise
+from api.schemas import AllocationRequest
 from models import pages
 from models.cycles import is_cycle
 from models.enums import AuditKind, DisputeLevel, Role, ServiceArea, Stage
-from web.calls import call_route, new_key, see_other, svc_of
+from models.staff import StaffMember
+from services import allocation, audits, disputes, my_work
+from services.clock import current_month
+from services.context import Services
+from services.people import AUDITING_ROLES
 from web.forms import read_form
-from web.render import Refusal, error_page, refusal, render
+from web.render import Refusal, error_page, new_key, refusal, render, see_other
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
-# Where each kind of waiting item (api/my_work.py, `process`) is read in the pages: the pages the
+# Where each kind of waiting item (services/my_work.py, `process`) is read in the pages: the pages the
 # emails link to (models/pages.py) where there is one, so a row and an email lead to the same page.
 PAGES: dict[str, Callable[[str], str]] = {
     "audit": pages.audit_page, "dispute": lambda id: f"/app/disputes/{id}",
@@ -28,8 +32,9 @@ PAGES: dict[str, Callable[[str], str]] = {
 
 
 @router.get("/")
-async def my_work_page(request: Request, actor: PageActor) -> Response:
-    items = await call_route(request, my_work.my_work, actor)  # soonest deadline first, as GET /me/work
+async def my_work_page(request: Request, actor: PageActor, svc: Svc, now: Now) -> Response:
+    await authorise("my_work", actor, svc, {})
+    items = await svc.in_session(my_work.my_work, actor, now)  # soonest deadline first, as GET /me/work
     rows = [(item, _page_of(item)) for item in items]
     return render(request, "my_work.html", {"actor": actor, "rows": rows})
 
@@ -40,14 +45,15 @@ def _page_of(item) -> str | None:
 
 
 @router.get("/audits")
-async def audits_page(request: Request, actor: PageActor, cycle: str = "", service_area: str = "", stage: str = "",
-                      kind: str = "", overdue: str = "") -> Response:
+async def audits_page(request: Request, actor: PageActor, svc: Svc, cycle: str = "", service_area: str = "",
+                      stage: str = "", kind: str = "", overdue: str = "") -> Response:
     chosen = {"cycle": cycle, "service_area": service_area, "stage": stage, "kind": kind, "overdue": overdue}
     try:
         filters = {"cycle": _cycle(cycle), "service_area": _choice(ServiceArea, service_area, "service_area"),
                    "stage": _choice(Stage, stage, "stage"), "kind": _choice(AuditKind, kind, "kind"),
                    "overdue": {"yes": True, "no": False}.get(overdue)}
-        rows = await call_route(request, audits.list_audits, actor, **filters, limit=500)
+        await authorise("list_audits", actor, svc, {})
+        rows = await svc.in_session(audits.list_audits, actor, **filters, limit=500)
     except Exception as error:  # noqa: BLE001 - a filter the list cannot take: said beside it
         problem = await refusal(request, error)
         return render(request, "audits.html", _list_context(actor, chosen, [], problem), problem.status_code)
@@ -77,12 +83,14 @@ def _choice(enum, value: str, field: str):
 
 
 @router.get("/disputes")
-async def disputes_page(request: Request, actor: PageActor, level: str = "", overdue: str = "",
+async def disputes_page(request: Request, actor: PageActor, svc: Svc, level: str = "", overdue: str = "",
                         open_only: str = "") -> Response:
     chosen = {"level": level, "overdue": overdue, "open_only": open_only}
     try:
-        rows = await call_route(request, disputes.list_disputes, actor, level=_choice(DisputeLevel, level, "level"),
-                                overdue={"yes": True, "no": False}.get(overdue), open_only=bool(open_only))
+        filters = {"level": _choice(DisputeLevel, level, "level"), "overdue": {"yes": True, "no": False}.get(overdue),
+                   "open_only": bool(open_only)}
+        await authorise("list_disputes", actor, svc, {})
+        rows = await svc.in_session(disputes.list_disputes, **filters)
     except Exception as error:  # noqa: BLE001 - e.g. 403: the list is for senior leaders and Corporate Directors
         problem = await refusal(request, error)
         if problem.status_code == 403:
@@ -98,33 +106,32 @@ async def disputes_page(request: Request, actor: PageActor, level: str = "", ove
 
 
 @router.get("/allocate")
-async def allocate_page(request: Request, actor: PageActor) -> Response:
+async def allocate_page(request: Request, actor: PageActor, svc: Svc, now: Now) -> Response:
     try:  # the form only for those who may allocate; others are told who may
-        await authorise("allocate_audit", actor, svc_of(request), {})
+        await authorise("allocate_audit", actor, svc, {})
     except Exception as error:  # noqa: BLE001
         return error_page(request, actor, await refusal(request, error))
-    return render(request, "allocate.html", await _allocate_context(request, actor))
+    return render(request, "allocate.html", _allocate_context(svc, actor, now))
 
 
 @router.post("/allocate")
-async def allocate(request: Request, actor: PageActor) -> Response:
+async def allocate(request: Request, actor: PageActor, svc: Svc, now: Now) -> Response:
     form = await read_form(request)
     try:
-        body = allocation.AllocationRequest.model_validate(form.body())
-        view = await call_route(request, allocation.allocate_audit, actor, body=body, key=form.idempotency_key())
+        body = AllocationRequest.model_validate(form.body())
+        await authorise("allocate_audit", actor, svc, {})
+        view = await allocation.allocate_audit(svc, actor, body, form.idempotency_key(), now)
     except Exception as error:  # noqa: BLE001 - the form comes back as typed, with the reason
         problem = await refusal(request, error)
-        context = await _allocate_context(request, actor) | {
+        context = _allocate_context(svc, actor, now) | {
             "values": form.values(), "problem": problem.detail, "field_errors": problem.field_errors,
             "key": form.idempotency_key() or new_key(), "failed": "allocate"}
         return render(request, "allocate.html", context, problem.status_code)
     return see_other(f"/app/audits/{view.audit_id}?done=allocated")
 
 
-async def _allocate_context(request: Request, actor) -> dict:
-    svc = svc_of(request)
+def _allocate_context(svc: Services, actor: StaffMember, now: datetime) -> dict:
     everyone = sorted(svc.directory.everyone(), key=lambda m: m.id)
-    now = await svc.clock()
     this_month = current_month(now, svc.settings)
     return {
         "actor": actor, "key": new_key(), "failed": None, "values": {}, "this_month": this_month,

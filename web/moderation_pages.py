@@ -7,13 +7,14 @@ form per moderation allocated to them and not yet recorded. Each form posts to
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from api import moderation
-from api.permissions import allowed
-from models.moderation import ModerationFindings, ModerationPanelView, panel_of
+from api.deps import Svc
+from api.permissions import allowed, authorise
+from models.moderation import ModerationFindings, panel_of
 from models.staff import StaffMember
-from web.calls import call_route, new_key, see_other
+from services import moderation
+from services.context import Services
 from web.forms import read_form
-from web.render import Refusal, error_page, refusal, render
+from web.render import Refusal, error_page, new_key, refusal, render, see_other
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
@@ -26,32 +27,32 @@ def form_name(moderation_id: str) -> str:
 
 
 @router.get("/moderation-panels/{cycle}")
-async def panel_page(request: Request, cycle: str, actor: PageActor, done: str | None = None) -> Response:
+async def panel_page(request: Request, cycle: str, actor: PageActor, svc: Svc, done: str | None = None) -> Response:
     try:
-        context = await _page_context(request, cycle, actor)
+        context = await _page_context(svc, cycle, actor)
     except Exception as error:  # noqa: BLE001 - every refusal (403, no such panel) becomes a page with its reason
         return error_page(request, actor, await refusal(request, error))
     return render(request, "moderation_panel.html", context | {"notice": RECORDED if done == "recorded" else None})
 
 
 @router.post("/moderation-panels/{cycle}/{moderation_id}")
-async def record(request: Request, cycle: str, moderation_id: str, actor: PageActor) -> Response:
+async def record(request: Request, cycle: str, moderation_id: str, actor: PageActor, svc: Svc) -> Response:
     form = await read_form(request)
     try:
         if panel_of(moderation_id) != cycle:  # a form of this page records only this panel's moderations
             raise Refusal(404, f"the {cycle} panel has no moderation {moderation_id}")
         body = ModerationFindings.model_validate(form.body())
-        await call_route(request, moderation.record_moderation, actor, {"moderation_id": moderation_id}, body=body,
-                         key=form.idempotency_key())
+        await authorise("record_moderation", actor, svc, {"moderation_id": moderation_id})
+        await moderation.record_moderation(svc, actor, moderation_id, body, form.idempotency_key())
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
-        return await _refused(request, cycle, moderation_id, actor, form, await refusal(request, error))
+        return await _refused(request, svc, cycle, moderation_id, actor, form, await refusal(request, error))
     return see_other(f"/app/moderation-panels/{cycle}?done=recorded#top")
 
 
-async def _refused(request: Request, cycle: str, moderation_id: str, actor: StaffMember, form,
+async def _refused(request: Request, svc: Services, cycle: str, moderation_id: str, actor: StaffMember, form,
                    problem: Refusal) -> Response:
     try:
-        context = await _page_context(request, cycle, actor)
+        context = await _page_context(svc, cycle, actor)
     except Exception:  # noqa: BLE001 - not allowed to read the panel at all: the refusal alone
         return error_page(request, actor, problem)
     failed = next((m for m in context["view"].moderations if m.moderation_id == moderation_id), None)
@@ -64,8 +65,9 @@ async def _refused(request: Request, cycle: str, moderation_id: str, actor: Staf
     return render(request, "moderation_panel.html", context, problem.status_code)
 
 
-async def _page_context(request: Request, cycle: str, actor: StaffMember) -> dict:
-    view: ModerationPanelView = await call_route(request, moderation.get_moderation_panel, actor, {"cycle": cycle})
+async def _page_context(svc: Services, cycle: str, actor: StaffMember) -> dict:
+    await authorise("get_moderation_panel", actor, svc, {"cycle": cycle})
+    view = await moderation.get_moderation_panel(svc, cycle)
     # The forms: the moderations allocated to this moderator and still owed; the workflow checks again.
     may_record = allowed("record_moderation", actor, None)
     mine = [m for m in view.moderations if may_record and m.moderator_id == actor.id and not m.recorded]

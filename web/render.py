@@ -2,19 +2,20 @@
 the message a person sees beside the form (the same status and words the JSON API answers with)."""
 
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
+from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.responses import Response
 
 from api.errors import validation_body
 from api.permissions import allowed
-from web.calls import new_key
 from web.cookies import form_token, keep_drawn_secret
 from models.cycles import cycle_label
 from models.staff import StaffMember
@@ -78,6 +79,16 @@ def render(request: Request, template: str, context: dict, status_code: int = 20
     response = templates.TemplateResponse(request, template, base | context | fixed, status_code=status_code)
     keep_drawn_secret(request, response)
     return response
+
+
+def see_other(url: str) -> Response:
+    """After an action, the page it leads to (Post/Redirect/Get: reloading never acts twice)."""
+    return RedirectResponse(url, status_code=303)
+
+
+def new_key() -> str:
+    """A fresh Idempotency-Key for a form drawn now (web.forms.Form.idempotency_key)."""
+    return uuid.uuid4().hex
 
 
 class Refusal(Exception):

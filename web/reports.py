@@ -2,20 +2,22 @@
 to read one, its charts inline (SVG drawn on the server) with the figures in tables beside them,
 and `/app/reports/{kind}.csv` to download it signed in by the page's cookie.
 
-Thin on purpose: each page runs the permission table's check and then `api.reports.report_for`,
-as the JSON route does."""
+Thin on purpose: each page runs the permission table's check and then `services.reports.report_for`
+(in the thread pool: it reads the database), as the JSON route does."""
 
 from fastapi import APIRouter, HTTPException, Request
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api import reports
+from api.deps import Now, Svc
 from api.permissions import authorise
-from reports.charts import ChartName, chart
-from api.reports import PeriodQuery, ReportKind, ServiceQuery, report_for
-from reports.periods import EXAMPLES
+from api.routes.reports import PeriodQuery, ServiceQuery, csv_response
 from models.staff import StaffMember
-from web.calls import svc_of
+from reports.charts import ChartName, chart
+from reports.periods import EXAMPLES
+from services.context import Services
+from services.reports import ReportKind, report_for
 from web.render import error_page, refusal, render
 from web.session import PageActor
 
@@ -23,32 +25,31 @@ router = APIRouter(prefix="/app/reports")
 
 
 @router.get("")
-async def reports_index(request: Request, actor: PageActor) -> Response:
-    if problem := await _refused(request, actor):
+async def reports_index(request: Request, actor: PageActor, svc: Svc) -> Response:
+    if problem := await _refused(request, svc, actor):
         return problem
     return _index(request, actor)
 
 
 @router.get("/{kind}.csv")
-async def report_csv_page(request: Request, kind: ReportKind, period: PeriodQuery, actor: PageActor,
+async def report_csv_page(request: Request, kind: ReportKind, period: PeriodQuery, actor: PageActor, svc: Svc, now: Now,
                           service_area: ServiceQuery = None) -> Response:
-    if problem := await _refused(request, actor):
+    if problem := await _refused(request, svc, actor):
         return problem
     try:
-        svc = svc_of(request)
-        return reports.get_report_csv(kind, period, svc, actor, await svc.clock(), service_area)
+        return csv_response(kind, await run_in_threadpool(report_for, svc, actor, kind, period, service_area, now),
+                            service_area)
     except HTTPException as error:
         return error_page(request, actor, await refusal(request, error))
 
 
 @router.get("/{kind}")
-async def report_page(request: Request, kind: ReportKind, period: PeriodQuery, actor: PageActor,
+async def report_page(request: Request, kind: ReportKind, period: PeriodQuery, actor: PageActor, svc: Svc, now: Now,
                       service_area: ServiceQuery = None) -> Response:
-    if problem := await _refused(request, actor):
+    if problem := await _refused(request, svc, actor):
         return problem
     try:
-        svc = svc_of(request)
-        report = report_for(svc, actor, kind, period, service_area, await svc.clock())
+        report = await run_in_threadpool(report_for, svc, actor, kind, period, service_area, now)
     except HTTPException as error:
         if error.status_code != 422:
             return error_page(request, actor, await refusal(request, error))
@@ -58,10 +59,10 @@ async def report_page(request: Request, kind: ReportKind, period: PeriodQuery, a
     return render(request, "reports/report.html", {"actor": actor, "report": report, "charts": charts, "query": query, "pct": _pct})
 
 
-async def _refused(request: Request, actor: StaffMember) -> Response | None:
+async def _refused(request: Request, svc: Services, actor: StaffMember) -> Response | None:
     """The permission table's check for reports (what `permit("get_report")` runs for the API)."""
     try:
-        await authorise("get_report", actor, svc_of(request), {})
+        await authorise("get_report", actor, svc, {})
     except HTTPException as error:
         return error_page(request, actor, await refusal(request, error))
     return None

@@ -5,22 +5,23 @@ told, whom it waits on and until when, and the acknowledgement form for whoever 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from api import safety
-from api.permissions import allowed, audit_id_in, audit_of
-from models.safety import SafetyAcknowledgement, SafetyConcernView
+from api.deps import Svc
+from api.permissions import allowed, audit_id_in, audit_of, authorise
+from models.safety import SafetyAcknowledgement
 from models.staff import StaffMember
-from web.calls import call_route, new_key, see_other, svc_of
+from services import safety
+from services.context import Services
 from web.forms import read_form
-from web.render import error_page, form_again, refusal, render
+from web.render import error_page, form_again, new_key, refusal, render, see_other
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
 
 
 @router.get("/safety-concerns/{concern_id}")
-async def concern_page(request: Request, concern_id: str, actor: PageActor, done: str | None = None) -> Response:
+async def concern_page(request: Request, concern_id: str, actor: PageActor, svc: Svc, done: str | None = None) -> Response:
     try:
-        context = await _page_context(request, concern_id, actor)
+        context = await _page_context(svc, concern_id, actor)
     except Exception as error:  # noqa: BLE001 - every refusal becomes a page with its reason
         return error_page(request, actor, await refusal(request, error))
     notice = {"raised": "Safety concern raised: the Team Manager has been emailed, marked urgent.",
@@ -29,25 +30,26 @@ async def concern_page(request: Request, concern_id: str, actor: PageActor, done
 
 
 @router.post("/safety-concerns/{concern_id}/acknowledge")
-async def acknowledge(request: Request, concern_id: str, actor: PageActor) -> Response:
+async def acknowledge(request: Request, concern_id: str, actor: PageActor, svc: Svc) -> Response:
     form = await read_form(request)
     try:
         body = SafetyAcknowledgement.model_validate(form.body())
-        await call_route(request, safety.acknowledge, actor, {"concern_id": concern_id}, body=body,
-                         key=form.idempotency_key())
+        await authorise("acknowledge", actor, svc, {"concern_id": concern_id})
+        await safety.acknowledge(svc, actor, concern_id, body, form.idempotency_key())
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
         return await form_again(request, actor, "safety_concern.html", "acknowledge", form, error,
-                                lambda: _page_context(request, concern_id, actor))
+                                lambda: _page_context(svc, concern_id, actor))
     return see_other(f"/app/safety-concerns/{concern_id}?done=acknowledge#top")
 
 
-async def _page_context(request: Request, concern_id: str, actor: StaffMember) -> dict:
+async def _page_context(svc: Services, concern_id: str, actor: StaffMember) -> dict:
     params = {"concern_id": concern_id}
-    view: SafetyConcernView = await call_route(request, safety.get_safety_concern, actor, params)
-    people = await audit_of(svc_of(request), {"audit_id": audit_id_in(params)})
+    await authorise("get_safety_concern", actor, svc, params)
+    view = await safety.get_safety_concern(svc, concern_id)
+    people = await audit_of(svc, {"audit_id": audit_id_in(params)})
     waiting = view.waiting_for
     # The concern's Team Manager (whom it was sent to) acknowledges, though the audit may name another.
-    concern_people = await audit_of(svc_of(request), params)
+    concern_people = await audit_of(svc, params)
     mine = waiting is not None and actor.id in waiting.from_staff_ids and allowed("acknowledge", actor, concern_people)
     return {"view": view, "forms": ["acknowledge"] if mine else [], "key": new_key(), "failed": None,
             "sees_audit": allowed("get_audit", actor, people)}

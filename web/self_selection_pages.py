@@ -1,18 +1,19 @@
 """A self-selection request's page (`/app/self-selection-requests/{request_id}`, the page its
 emails link to: models/pages.py): what the auditor asked for and why, its status, the decision
 once made, and for the Head of Service it waits on the decision form (R-ALLOC-2), which posts to
-`/app/self-selection-requests/{request_id}/decision` and runs the API's own route."""
+`/app/self-selection-requests/{request_id}/decision` and runs the service the API's route runs."""
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from api import self_selection
-from api.permissions import allowed
-from models.self_selection import SelfSelectionDecision, SelfSelectionView
+from api.deps import Svc
+from api.permissions import allowed, authorise
+from models.self_selection import SelfSelectionDecision
 from models.staff import StaffMember
-from web.calls import call_route, new_key, see_other
+from services import self_selection
+from services.context import Services
 from web.forms import read_form
-from web.render import error_page, form_again, refusal, render
+from web.render import error_page, form_again, new_key, refusal, render, see_other
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
@@ -22,9 +23,9 @@ DECIDED = {"approved": "Approved: the audit has started and the auditor is email
 
 
 @router.get("/self-selection-requests/{request_id}")
-async def request_page(request: Request, request_id: str, actor: PageActor, done: str | None = None) -> Response:
+async def request_page(request: Request, request_id: str, actor: PageActor, svc: Svc, done: str | None = None) -> Response:
     try:
-        context = await _page_context(request, request_id, actor)
+        context = await _page_context(svc, request_id, actor)
     except Exception as error:  # noqa: BLE001 - every refusal becomes a page with its reason
         return error_page(request, actor, await refusal(request, error))
     notice = DECIDED.get(context["view"].status) if done == "decision" else None
@@ -32,21 +33,21 @@ async def request_page(request: Request, request_id: str, actor: PageActor, done
 
 
 @router.post("/self-selection-requests/{request_id}/decision")
-async def decide(request: Request, request_id: str, actor: PageActor) -> Response:
+async def decide(request: Request, request_id: str, actor: PageActor, svc: Svc) -> Response:
     form = await read_form(request)
     try:
         body = SelfSelectionDecision.model_validate(form.body())
-        await call_route(request, self_selection.decide_self_selection, actor, {"request_id": request_id}, body=body,
-                         key=form.idempotency_key())
+        await authorise("decide_self_selection", actor, svc, {"request_id": request_id})
+        await self_selection.decide_self_selection(svc, actor, request_id, body, form.idempotency_key())
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
         return await form_again(request, actor, "self_selection.html", "decision", form, error,
-                                lambda: _page_context(request, request_id, actor))
+                                lambda: _page_context(svc, request_id, actor))
     return see_other(f"/app/self-selection-requests/{request_id}?done=decision#top")
 
 
-async def _page_context(request: Request, request_id: str, actor: StaffMember) -> dict:
-    view: SelfSelectionView = await call_route(request, self_selection.get_self_selection, actor,
-                                               {"request_id": request_id})
+async def _page_context(svc: Services, request_id: str, actor: StaffMember) -> dict:
+    await authorise("get_self_selection", actor, svc, {"request_id": request_id})
+    view = await self_selection.get_self_selection(svc, request_id)
     # The form for the Head of Service the request waits on; the workflow checks the person again.
     mine = (view.status == "awaiting_decision" and view.head_of_service_id == actor.id
             and allowed("decide_self_selection", actor, None))

@@ -1,4 +1,4 @@
-"""`/cases`: the open-case list PIAT imports from Mosaic, from which cycles select (R-ALLOC-1).
+"""The open-case list PIAT imports from Mosaic, from which cycles select (R-ALLOC-1).
 
 Only what selection needs is kept: the case reference, its service, the practitioner (and so
 their team), when Children's Social Care became involved, and the CP Chair / IRO. Any other
@@ -10,50 +10,23 @@ import csv
 import io
 import re
 from datetime import date, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import HTTPException
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from sqlmodel import Session, delete, select
 
-from api.clock import Now
-from api.deps import Actor, IdempotencyKey, Svc
-from api.permissions import permit
+from api.schemas import CaseOut, ImportResult, RefusedRow
 from models.enums import Role, ServiceArea
 from models.limits import CASE_REF, MAX_ID
+from models.staff import StaffDirectory
 from models.tables import OpenCase
-
-router = APIRouter(prefix="/cases", tags=["cases"])
 COLUMNS = ("case_ref", "service_area", "practitioner_id", "involvement_start", "cp_chair_or_iro_id")
 MAX_BYTES = 5_000_000  # some 50,000 rows: more than a council's open cases
 
 
-class RefusedRow(BaseModel):
-    row: int  # the file's line number (the header is line 1)
-    reason: str
-
-
-class ImportResult(BaseModel):
-    imported: int
-    ignored_columns: list[str]
-
-
-class CaseOut(BaseModel):
-    case_ref: str
-    service_area: ServiceArea
-    practitioner_id: str
-    team: str
-    involvement_start: date
-    cp_chair_or_iro_id: str | None
-
-
-@router.post("/import", response_model=ImportResult, dependencies=[permit("import_cases")],
-             openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}})
-async def import_cases(request: Request, actor: Actor, svc: Svc, key: IdempotencyKey, now: Now) -> ImportResult:
+def import_cases(session: Session, directory: StaffDirectory, raw: bytes, now: datetime) -> ImportResult | JSONResponse:
     """The CSV export of open cases, with a header row naming at least the five columns. An import
     replaces the list, so sending it again (with or without the same key) changes nothing."""
-    raw = await request.body()
     if len(raw) > MAX_BYTES:
         raise HTTPException(413, f"the file is over {MAX_BYTES // 1_000_000} MB")
     try:
@@ -64,24 +37,23 @@ async def import_cases(request: Request, actor: Actor, svc: Svc, key: Idempotenc
         raise HTTPException(422, f"not a UTF-8 CSV file: {type(error).__name__}") from None
     if missing := [c for c in COLUMNS if c not in header]:
         raise HTTPException(422, f"the header row lacks the columns {missing}; it needs {list(COLUMNS)}")
-    cases, refused = _check(rows, svc, now)
+    cases, refused = _check(rows, directory, now)
     if refused:
         shown = refused[:50]
         return JSONResponse(status_code=422, content={
             "detail": f"{len(refused)} rows refused; nothing was imported" + (" (the first 50 listed)" if len(refused) > 50 else ""),
             "refused": [r.model_dump() for r in shown]})
-    with Session(svc.engine) as session:
-        session.exec(delete(OpenCase))
-        session.add_all(cases)
-        session.commit()
+    session.exec(delete(OpenCase))
+    session.add_all(cases)
+    session.commit()
     return ImportResult(imported=len(cases), ignored_columns=[c for c in header if c not in COLUMNS])
 
 
-def _check(rows: list[dict], svc: Svc, now: datetime) -> tuple[list[OpenCase], list[RefusedRow]]:
+def _check(rows: list[dict], directory: StaffDirectory, now: datetime) -> tuple[list[OpenCase], list[RefusedRow]]:
     cases, refused, seen = [], [], set()
     for line, row in enumerate(rows, start=2):
         try:
-            case = _case(row, svc, now)
+            case = _case(row, directory, now)
             if case.case_ref in seen:
                 raise ValueError(f"case {case.case_ref} appears twice")
             seen.add(case.case_ref)
@@ -91,7 +63,7 @@ def _check(rows: list[dict], svc: Svc, now: datetime) -> tuple[list[OpenCase], l
     return cases, refused
 
 
-def _case(row: dict, svc: Svc, now: datetime) -> OpenCase:
+def _case(row: dict, directory: StaffDirectory, now: datetime) -> OpenCase:
     value = {c: (row.get(c) or "").strip() for c in COLUMNS}
     if len(value["case_ref"]) > MAX_ID or not re.match(CASE_REF, value["case_ref"]):
         raise ValueError("case_ref must be the case identifier (letters, digits, dashes; at most 64)")
@@ -99,7 +71,7 @@ def _case(row: dict, svc: Svc, now: datetime) -> OpenCase:
         area = ServiceArea(value["service_area"])
     except ValueError:
         raise ValueError(f"service_area must be one of {[a.value for a in ServiceArea]}") from None
-    practitioner = svc.directory.get(value["practitioner_id"])
+    practitioner = directory.get(value["practitioner_id"])
     if practitioner is None or not practitioner.has(Role.PRACTITIONER):
         raise ValueError("practitioner_id is not a practitioner in the staff directory")
     try:
@@ -109,23 +81,17 @@ def _case(row: dict, svc: Svc, now: datetime) -> OpenCase:
     if started > now.date():
         raise ValueError("involvement_start is in the future")
     chair = value["cp_chair_or_iro_id"] or None
-    if chair and not ((m := svc.directory.get(chair)) and (m.has(Role.IRO) or m.has(Role.CP_CHAIR))):
+    if chair and not ((m := directory.get(chair)) and (m.has(Role.IRO) or m.has(Role.CP_CHAIR))):
         raise ValueError("cp_chair_or_iro_id is not a CP Chair or IRO in the staff directory")
     return OpenCase(case_ref=value["case_ref"], service_area=area.value, practitioner_id=practitioner.id,
                     team=practitioner.team, involvement_start=started, cp_chair_or_iro_id=chair, imported_at=now)
 
 
-@router.get("", response_model=list[CaseOut], dependencies=[permit("list_cases")])
-def list_cases(
-    actor: Actor, svc: Svc,
-    service_area: ServiceArea | None = None,
-    team: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-) -> list[CaseOut]:
+def list_cases(session: Session, *, service_area: ServiceArea | None = None, team: str | None = None,
+               limit: int = 1000) -> list[CaseOut]:
     query = select(OpenCase)
     if service_area is not None:
         query = query.where(OpenCase.service_area == service_area.value)
     if team is not None:
         query = query.where(OpenCase.team == team)
-    with Session(svc.engine) as session:
-        return [CaseOut(**c.model_dump()) for c in session.exec(query.order_by(OpenCase.case_ref).limit(limit))]
+    return [CaseOut(**c.model_dump()) for c in session.exec(query.order_by(OpenCase.case_ref).limit(limit))]

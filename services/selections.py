@@ -11,86 +11,51 @@ import asyncio
 import secrets
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, status
-from pydantic import BaseModel, Field
+from fastapi import HTTPException
 from sqlmodel import Session, func, select
 
-from api.allocation import AllocationRequest, check_allocation, refuse_projected_duplicate, start_audit
-from api.clock import Now, check_plannable
-from api.deps import Actor, IdempotencyKey, Svc
-from api.permissions import permit
+from api.schemas import AllocationRequest, Confirmation, Confirmed, ProposedAllocation, SelectionOut, SelectionRequest
 from models.cycles import cycle_holds, cycle_kind, is_cycle, months_before
 from models.enums import AuditKind, Stage
-from models.limits import MAX_CONFIRMED, Identifier, Theme
 from models.selection import Candidate, choose, propose
+from models.staff import StaffDirectory, StaffMember
 from models.tables import AuditRecord, CycleRecord, OpenCase, Selection
+from services.allocation import check_allocation, refuse_projected_duplicate, start_audit
+from services.clock import check_plannable
+from services.context import Services
 
-router = APIRouter(tags=["selection"])
 SELECTED_REQUEST = "select:{selection_id}"  # the memo entry naming the confirmation that started an audit
 
 
-class SelectionRequest(BaseModel):
-    per_team: int = Field(ge=1, le=50, description="cases to draw from each team")
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1, description="to repeat a draw; recorded either way")
-    theme: Theme | None = Field(default=None, description="themed cycles: the topic (R-KIND-3), if not set for the cycle")
-
-
-class ProposedAllocation(BaseModel):
-    case_ref: Identifier
-    kind: AuditKind
-    auditor_id: Identifier | None
-
-
-class Confirmation(BaseModel):
-    allocations: list[ProposedAllocation] = Field(max_length=MAX_CONFIRMED, description="the proposal as PIAT adjusted it: any of its cases")
-
-
-class Confirmed(BaseModel):
-    case_ref: str
-    audit_id: str | None = None
-    refused: str | None = None
-
-
-class SelectionOut(BaseModel):
-    selection_id: str
-    cycle: str
-    per_team: int
-    seed: int
-    theme: str | None
-    proposal: list[ProposedAllocation]
-    confirmed: list[Confirmed]
-
-
-@router.post("/cycles/{cycle}/selections", status_code=status.HTTP_201_CREATED, response_model=SelectionOut,
-             dependencies=[permit("propose_selection")])
-def propose_selection(cycle: Annotated[str, Path(max_length=7)], body: SelectionRequest, actor: Actor, svc: Svc,
-                      key: IdempotencyKey, now: Now) -> SelectionOut:
+def propose_selection(session: Session, svc: Services, actor: StaffMember, cycle: str, body: SelectionRequest,
+                      now: datetime) -> SelectionOut:
     if not is_cycle(cycle):
         raise HTTPException(422, f"cycle {cycle!r} is not an audit cycle: YYYY-MM, any month but August or December")
     check_plannable(cycle, now, svc.settings)
     kind = AuditKind(cycle_kind(cycle))
-    with Session(svc.engine) as session:
-        theme = _theme(session, cycle, body.theme)
-        if (kind is AuditKind.THEMED) != bool(theme):
-            raise HTTPException(422, "theme: a themed cycle's selection needs its theme (set it with PUT /cycles/{cycle}/theme, "
-                                     "or give it here), and only a themed cycle's (R-KIND-3)")
-        seed = body.seed if body.seed is not None else secrets.randbelow(2**31)
-        candidates = _candidates(session, cycle, kind)
-        open_audits = dict(session.exec(select(AuditRecord.auditor_id, func.count())
-                                        .where(AuditRecord.stage != Stage.COMPLETED.value).group_by(AuditRecord.auditor_id)).all())
-        directory = svc.directory
-        team_managers = {c.practitioner_id: (tm.id if (tm := directory.team_manager_of(c.practitioner_id)) else None)
-                         for c in candidates}
-        staff = sorted(directory.everyone(), key=lambda m: m.id)
-        proposal = propose(choose(candidates, body.per_team, seed), kind, staff, team_managers, open_audits)
-        record = Selection(selection_id=f"{cycle}-{uuid.uuid4().hex[:8]}", cycle=cycle, per_team=body.per_team, seed=seed,
-                           theme=theme, created_by=actor.id, created_at=now,
-                           proposal=[ProposedAllocation(**p.__dict__).model_dump(mode="json") for p in proposal])
-        session.add(record)
-        session.commit()
-        return _out(record)
+    theme = _theme(session, cycle, body.theme)
+    if (kind is AuditKind.THEMED) != bool(theme):
+        raise HTTPException(422, "theme: a themed cycle's selection needs its theme (set it with PUT /cycles/{cycle}/theme, "
+                                 "or give it here), and only a themed cycle's (R-KIND-3)")
+    seed = body.seed if body.seed is not None else secrets.randbelow(2**31)
+    candidates = _candidates(session, cycle, kind)
+    open_audits = dict(session.exec(select(AuditRecord.auditor_id, func.count())
+                                    .where(AuditRecord.stage != Stage.COMPLETED.value).group_by(AuditRecord.auditor_id)).all())
+    proposal = propose(choose(candidates, body.per_team, seed), kind, *_people(svc.directory, candidates), open_audits)
+    record = Selection(selection_id=f"{cycle}-{uuid.uuid4().hex[:8]}", cycle=cycle, per_team=body.per_team, seed=seed,
+                       theme=theme, created_by=actor.id, created_at=now,
+                       proposal=[ProposedAllocation(**p.__dict__).model_dump(mode="json") for p in proposal])
+    session.add(record)
+    session.commit()
+    return _out(record)
+
+
+def _people(directory: StaffDirectory, candidates: list[Candidate]) -> tuple[list[StaffMember], dict[str, str | None]]:
+    """Who may be proposed as an auditor (everyone, by ID), and each candidate practitioner's Team Manager."""
+    team_managers = {c.practitioner_id: (tm.id if (tm := directory.team_manager_of(c.practitioner_id)) else None)
+                     for c in candidates}
+    return sorted(directory.everyone(), key=lambda m: m.id), team_managers
 
 
 def _theme(session: Session, cycle: str, given: str | None) -> str | None:
@@ -110,29 +75,36 @@ def _candidates(session: Session, cycle: str, kind: AuditKind) -> list[Candidate
             if c.case_ref not in recent and cycle_holds(cycle, "standard" if c.service_area == "mash" else kind.value, c.service_area)]
 
 
-@router.post("/selections/{selection_id}/confirm", response_model=SelectionOut, dependencies=[permit("confirm_selection")])
-async def confirm_selection(selection_id: str, body: Confirmation, actor: Actor, svc: Svc, key: IdempotencyKey,
-                            now: Now) -> SelectionOut:
+async def confirm_selection(svc: Services, actor: StaffMember, selection_id: str, body: Confirmation,
+                            now: datetime) -> SelectionOut:
     """Every allocation starts, checked as `POST /audits` checks it; one that cannot is listed
     with its reason. The answer comes once every audit's workflow has started: each then tells
     its people and sets its deadlines on its own, as the audit's page shows. Confirming again
     starts nothing new, so a confirmation cut short is finished by sending it again."""
-    with Session(svc.engine) as session:
-        record = _get(session, selection_id)
-        proposed = {p["case_ref"] for p in record.proposal}
-        cases = {c.case_ref: c for c in session.exec(select(OpenCase).where(OpenCase.case_ref.in_(proposed)))}
+    record, cases = await svc.in_session(_proposed, selection_id)
+    proposed = {p["case_ref"] for p in record.proposal}
     if strays := [a.case_ref for a in body.allocations if a.case_ref not in proposed]:
         raise HTTPException(422, f"not in this selection's proposal: {strays[:10]}")
     confirmed = await _allocate_all(svc, actor, record, body.allocations, cases, now)
-    with Session(svc.engine) as session:
-        record = _get(session, selection_id)
-        record.confirmed = [c.model_dump() for c in confirmed]
-        session.add(record)
-        session.commit()
-        return _out(record)
+    return await svc.in_session(_confirmed, selection_id, confirmed)
 
 
-async def _allocate_all(svc: Svc, actor, record: Selection, allocations: list[ProposedAllocation],
+def _proposed(session: Session, selection_id: str) -> tuple[Selection, dict[str, OpenCase]]:
+    """The selection, and the open cases its proposal names."""
+    record = _get(session, selection_id)
+    proposed = {p["case_ref"] for p in record.proposal}
+    return record, {c.case_ref: c for c in session.exec(select(OpenCase).where(OpenCase.case_ref.in_(proposed)))}
+
+
+def _confirmed(session: Session, selection_id: str, confirmed: list[Confirmed]) -> SelectionOut:
+    record = _get(session, selection_id)
+    record.confirmed = [c.model_dump() for c in confirmed]
+    session.add(record)
+    session.commit()
+    return _out(record)
+
+
+async def _allocate_all(svc: Services, actor, record: Selection, allocations: list[ProposedAllocation],
                         cases: dict[str, OpenCase], now: datetime) -> list[Confirmed]:
     """A month's audits started side by side, `allocation_concurrency` at a time: one after
     another, 300 would keep the request open for a minute. All are waited for before an error
@@ -149,7 +121,7 @@ async def _allocate_all(svc: Svc, actor, record: Selection, allocations: list[Pr
     return results
 
 
-async def _allocate(svc: Svc, actor, record: Selection, chosen: ProposedAllocation, case: OpenCase | None,
+async def _allocate(svc: Services, actor, record: Selection, chosen: ProposedAllocation, case: OpenCase | None,
                     now: datetime) -> Confirmed:
     if case is None:
         return Confirmed(case_ref=chosen.case_ref, refused="no longer on the open-case list")
@@ -170,10 +142,8 @@ async def _allocate(svc: Svc, actor, record: Selection, chosen: ProposedAllocati
     return Confirmed(case_ref=chosen.case_ref, audit_id=audit.audit_id)
 
 
-@router.get("/selections/{selection_id}", response_model=SelectionOut, dependencies=[permit("get_selection")])
-def get_selection(selection_id: str, actor: Actor, svc: Svc) -> SelectionOut:
-    with Session(svc.engine) as session:
-        return _out(_get(session, selection_id))
+def get_selection(session: Session, selection_id: str) -> SelectionOut:
+    return _out(_get(session, selection_id))
 
 
 def _get(session: Session, selection_id: str) -> Selection:

@@ -1,4 +1,4 @@
-"""The API's one clock, and the cycles it lets staff plan.
+"""The service's one clock, and the cycles it lets staff plan.
 
 Every "now" the API reads (allocation's current cycle, a report's current period, the calendar it
 hands an audit, a page's current month, the action log's time) comes from `Services.clock`, an
@@ -7,10 +7,9 @@ check and a skipped clock never disagree."""
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import HTTPException
 
 from models.cycles import cycle_label, month_of, months_before
 from models.settings import Settings
@@ -20,13 +19,6 @@ Clock = Callable[[], Awaitable[datetime]]
 
 async def system_clock() -> datetime:
     return datetime.now(UTC)
-
-
-async def current_time(request: Request) -> datetime:
-    return await request.app.state.services.clock()
-
-
-Now = Annotated[datetime, Depends(current_time)]
 
 
 def current_month(now: datetime, settings: Settings) -> str:

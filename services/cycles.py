@@ -1,96 +1,50 @@
-"""`/cycles`: the audit year as it runs (R-CAL-3, R-CAL-4), each cycle's audits, its theme
-(R-KIND-3) and its non-completion report (R-QA-4).
+"""The audit year as it runs (R-CAL-3, R-CAL-4): each cycle's audits, its theme (R-KIND-3) and
+its non-completion report (R-QA-4).
 
 A cycle's own facts (status, theme, report) come from its workflow, `cycle-YYYY-MM`, or its
 projection once it has ended; a month whose cycle has not started yet is described from the
 calendar alone. The audits it holds come from the audit projection."""
 
 from collections import Counter
-from datetime import date, datetime
-from typing import Annotated
+from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel
+from fastapi import HTTPException
 from sqlmodel import Session, select
 from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from api.schemas import AuditBrief, CycleDetail, CycleSummary, NonCompletionReport
 from models.calendar import WorkingCalendar, calendar_for
-from api import actions
-from api.clock import Now, check_plannable
-from api.deps import Actor, IdempotencyKey, Svc
-from api.permissions import permit, sees_every_audit
 from models.cycle_audits import CycleAudits, cycle_audits
-from models.cycle_views import CycleInput, CycleView, ServiceNonCompletion, ThemeChange
+from models.cycle_views import CycleInput, CycleView, ThemeChange
 from models.cycles import cycle_kind, cycle_month, is_cycle, second_activity
 from models.enums import CYCLE_MONTHS, Role
+from models.settings import Settings
+from models.staff import StaffMember
 from models.tables import AuditRecord, CycleRecord
+from services import actions
+from services.clock import check_plannable
+from services.context import Services
+from services.people import sees_every_audit
 from workflows.cycle import CycleWorkflow
 
-router = APIRouter(prefix="/cycles", tags=["cycles"])
-CyclePath = Annotated[str, Path(max_length=7, description="YYYY-MM, any month but August or December")]
 
-
-class AuditBrief(BaseModel):
-    audit_id: str
-    case_ref: str
-    service_area: str
-    kind: str
-    auditor_id: str
-    stage: str
-    completion_due: datetime | None
-    overdue: bool
-
-
-class CycleSummary(BaseModel):
-    cycle: str
-    month: str
-    kind: str  # for every service but MASH, whose audits run in every cycle (R-KIND-4)
-    theme: str | None
-    second_activity: str  # re-audits or moderation (R-CAL-4)
-    first_working_day: date
-    last_working_day: date
-    status: str  # not started, planned, open, closed
-    audits_by_stage: dict[str, int]
-    reaudits_due: int
-    carried_over: int
-
-
-class CycleDetail(CycleSummary):
-    allocated_audits: list[AuditBrief]
-    reaudits: list[AuditBrief]  # a planned re-audit shows the audit that plans it (stage reaudit_planned)
-    carried_over_audits: list[AuditBrief]
-    opened_with: dict | None
-    moderation_panel_id: str | None
-    history: list[dict]
-
-
-class NonCompletionReport(BaseModel):
-    cycle: str
-    reported_at: datetime
-    services: list[ServiceNonCompletion]
-
-
-@router.get("", response_model=list[CycleSummary], dependencies=[permit("list_cycles")])
-def list_cycles(svc: Svc, actor: Actor, year: Annotated[int, Query(ge=2000, le=2100)]) -> list[CycleSummary]:
+def list_cycles(session: Session, settings: Settings, year: int) -> list[CycleSummary]:
     """The year's ten cycles, month by month."""
     cycles = [f"{year:04d}-{m:02d}" for m in CYCLE_MONTHS]
-    with Session(svc.engine) as session:
-        rows = {r.cycle: r for r in session.exec(select(CycleRecord).where(CycleRecord.cycle.in_(cycles)))}
-        calendar = calendar_for(svc.settings)
-        return [_summary(calendar, c, rows.get(c), None, cycle_audits(session, c)) for c in cycles]
+    rows = {r.cycle: r for r in session.exec(select(CycleRecord).where(CycleRecord.cycle.in_(cycles)))}
+    calendar = calendar_for(settings)
+    return [_summary(calendar, c, rows.get(c), None, cycle_audits(session, c)) for c in cycles]
 
 
-@router.get("/{cycle}", response_model=CycleDetail, dependencies=[permit("get_cycle")])
-async def get_cycle(cycle: CyclePath, svc: Svc, actor: Actor) -> CycleDetail:
+async def get_cycle(svc: Services, cycle: str) -> CycleDetail:
     _check(cycle)
     return await _detail(svc, cycle)
 
 
-@router.put("/{cycle}/theme", response_model=CycleDetail, dependencies=[permit("set_cycle_theme")])
-async def set_cycle_theme(cycle: CyclePath, body: ThemeChange, svc: Svc, actor: Actor, key: IdempotencyKey,
-                          now: Now) -> CycleDetail:
+async def set_cycle_theme(svc: Services, actor: StaffMember, cycle: str, body: ThemeChange, key: str | None,
+                          now: datetime) -> CycleDetail:
     """R-KIND-3: the topic of a themed cycle. Set ahead of the month, it starts the cycle's
     workflow early (it waits for its first working day) so the topic is kept durably."""
     _check(cycle)
@@ -103,8 +57,7 @@ async def set_cycle_theme(cycle: CyclePath, body: ThemeChange, svc: Svc, actor: 
     return await _detail(svc, cycle)
 
 
-@router.get("/{cycle}/non-completion", response_model=NonCompletionReport, dependencies=[permit("get_non_completion")])
-async def get_non_completion(cycle: CyclePath, svc: Svc, actor: Actor) -> NonCompletionReport:
+async def get_non_completion(svc: Services, actor: StaffMember, cycle: str) -> NonCompletionReport:
     """R-QA-4, as sent at the cycle's close. A Head of Service sees their own service's section."""
     _check(cycle)
     view = await _view(svc, cycle)
@@ -125,11 +78,11 @@ def _check(cycle: str) -> None:
         raise HTTPException(422, f"cycle {cycle!r} is not an audit cycle: YYYY-MM, any month but August or December")
 
 
-def _handle(svc: Svc, cycle: str) -> WorkflowHandle:
+def _handle(svc: Services, cycle: str) -> WorkflowHandle:
     return svc.client.get_workflow_handle(f"cycle-{cycle}")
 
 
-async def _view(svc: Svc, cycle: str) -> CycleView | None:
+async def _view(svc: Services, cycle: str) -> CycleView | None:
     """The cycle's workflow's view; once its history is gone, rebuilt from its projection."""
     try:
         return await actions.saved_or_live(svc, _handle(svc, cycle), CycleWorkflow.view, CycleView, CycleRecord, cycle, "cycle")
@@ -139,7 +92,7 @@ async def _view(svc: Svc, cycle: str) -> CycleView | None:
         return None
 
 
-async def _started(svc: Svc, cycle: str) -> WorkflowHandle:
+async def _started(svc: Services, cycle: str) -> WorkflowHandle:
     """The cycle's workflow, started now if the Schedule has not started it yet (one that has
     closed stays closed: the update then answers 409)."""
     try:
@@ -152,10 +105,9 @@ async def _started(svc: Svc, cycle: str) -> WorkflowHandle:
         return _handle(svc, cycle)
 
 
-async def _detail(svc: Svc, cycle: str) -> CycleDetail:
+async def _detail(svc: Services, cycle: str) -> CycleDetail:
     view = await _view(svc, cycle)
-    with Session(svc.engine) as session:
-        held = cycle_audits(session, cycle)
+    held = await svc.in_session(cycle_audits, cycle)
     summary = _summary(calendar_for(svc.settings), cycle, None, view, held)
     return CycleDetail(
         **summary.model_dump(),

@@ -14,14 +14,15 @@ from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
-from sqlalchemy import Select, Table, Text, bindparam, cast
+from sqlalchemy import Row, Select, Table, Text, bindparam, cast
 from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import Services
 from models.limits import blank_required
 from models.staff import StaffMember
+from services.context import Services
 
 
 async def update(svc: Services, handle: WorkflowHandle, update_fn: Callable, args: Sequence[Any] = (),
@@ -66,8 +67,7 @@ async def saved_or_live(svc: Services, handle: WorkflowHandle, query_fn: Callabl
     query waited out the API's whole timeout. A row holding only its first view (runs begun
     before lean steps, until they end) is asked of the workflow, or answered from that row once
     the history is gone. 404 when neither exists."""
-    with svc.engine.connect() as connection:
-        saved = connection.execute(saved_view(table.__table__), {"key": record_id}).first()
+    saved = await saved_row(svc, table, record_id)
     if saved is not None and saved.view_current:
         return view.model_validate_json(saved.view)
     try:
@@ -90,11 +90,18 @@ async def answered(svc: Services, handle: WorkflowHandle, query_fn: Callable, vi
     task's timeout: then the answer may be a step behind, as the lists would). A query costs
     the server a round trip and the worker a task: with it, one staff action took a fifth
     longer (`make bench`, figure 1)."""
-    with svc.engine.connect() as connection:
-        saved = connection.execute(saved_view(table.__table__), {"key": record_id}).first()
+    saved = await saved_row(svc, table, record_id)
     if saved is not None and saved.view_current:
         return view.model_validate_json(saved.view)
     return await query(svc, handle, query_fn)
+
+
+async def saved_row(svc: Services, table, record_id: str) -> Row | None:
+    """The row's `view_current` and `view`, read in the thread pool (never on the event loop)."""
+    def read() -> Row | None:
+        with svc.engine.connect() as connection:
+            return connection.execute(saved_view(table.__table__), {"key": record_id}).first()
+    return await run_in_threadpool(read)
 
 
 @functools.cache

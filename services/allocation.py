@@ -1,58 +1,42 @@
-"""`POST /audits`: PIAT allocates an audit (R-ALLOC-1), checked against the framework's rules
+"""Allocating an audit (R-ALLOC-1, `POST /audits`), checked against the framework's rules
 (R-CAL-4, R-KIND-1..6), under a deterministic workflow ID so that a case is allocated once per
-cycle and kind however close together two requests come. Selections (api/selections.py) and
-self-selection (api/self_selection.py) allocate through the same checks."""
+cycle and kind however close together two requests come. Selections (services/selections.py) and
+self-selection (services/self_selection.py) allocate through the same checks."""
 
 import asyncio
 import hashlib
 import hmac
 import itertools
-from datetime import date, datetime
+from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel, Field
+from fastapi import HTTPException
 from sqlalchemy import bindparam
 from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import actions
-from api.audits import AUDITING_ROLES, audit_handle, staff_named, unprocessable
-from api.clock import Now, check_plannable
-from api.deps import Actor, IdempotencyKey, Svc
-from api.permissions import permit
+from api.schemas import AllocationRequest
 from models import search_attributes as sa
 from models.audit_tools import tool_for
 from models.cycles import cycle_holds, is_cycle
-from models.enums import AuditKind, Role, ServiceArea, Stage
-from models.limits import CASE_REF, Identifier, StaffId, Theme
+from models.enums import AuditKind, Role, Stage
 from models.payloads import AuditInput, AuditView, Policy
 from models.staff import StaffMember
 from models.tables import AuditRecord
+from services import actions
+from services.audits import audit_handle
+from services.clock import check_plannable
+from services.context import Services
+from services.people import AUDITING_ROLES, staff_named, unprocessable
 from workflows.audit import AuditWorkflow
 
-router = APIRouter(prefix="/audits", tags=["audits"])
 
-class AllocationRequest(BaseModel):
-    case_ref: Identifier = Field(pattern=CASE_REF, description="Mosaic case identifier, e.g. `C-104233`")
-    service_area: ServiceArea
-    kind: AuditKind
-    cycle: str = Field(max_length=7, description='"YYYY-MM", a month holding an audit cycle (not August or December)')
-    auditor_id: StaffId
-    practitioner_id: StaffId
-    involvement_start: date = Field(description="start of Children's Social Care involvement (R-AUD-2)")
-    cp_chair_or_iro_id: StaffId | None = None
-    theme: Theme | None = Field(default=None, description="themed audits only (R-KIND-3)")
-
-
-# ---- allocation -----------------------------------------------------------------------------
-
-
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=AuditView, dependencies=[permit("allocate_audit")])
-async def allocate_audit(body: AllocationRequest, actor: Actor, svc: Svc, key: IdempotencyKey, now: Now) -> AuditView:
+async def allocate_audit(svc: Services, actor: StaffMember, body: AllocationRequest, key: str | None,
+                         now: datetime) -> AuditView:
     """R-ALLOC-1: PIAT allocates; auditor, Team Manager and practitioner are told.
 
     A case has one audit of a kind per cycle (409 naming it otherwise); sending the same
@@ -86,7 +70,7 @@ def audit_id_for(cycle: str, kind: AuditKind, case_ref: str, key: bytes | None) 
     return f"{cycle}-{KIND_CODES[kind]}-{digest.hexdigest()[:10]}"
 
 
-async def start_audit(svc: Svc, audit: AuditInput, request: str | None, first_update=None) -> WorkflowHandle:
+async def start_audit(svc: Services, audit: AuditInput, request: str | None, first_update=None) -> WorkflowHandle:
     """Start the audit's workflow under the case's ID; of two allocations racing each other,
     Temporal starts one and refuses the other. An audit an operator terminated (or that failed)
     keeps its ID with its history and its notifications' keys (`<workflow id>/<step>`, which
@@ -111,7 +95,7 @@ async def start_audit(svc: Svc, audit: AuditInput, request: str | None, first_up
     raise AssertionError("unreachable")
 
 
-async def _start(svc: Svc, audit: AuditInput, request: str | None, first_update) -> WorkflowHandle:
+async def _start(svc: Services, audit: AuditInput, request: str | None, first_update) -> WorkflowHandle:
     """The start itself; with `first_update`, the update goes in the same request
     (update-with-start): one round trip, and the workflow's first task takes both."""
     options = dict(
@@ -146,15 +130,13 @@ SAME_CASE_CYCLE_KIND = select(_AUDITS.c.audit_id, _AUDITS.c.stage).where(  # bui
     _AUDITS.c.case_ref == bindparam("case_ref"), _AUDITS.c.cycle == bindparam("cycle"), _AUDITS.c.kind == bindparam("kind"))
 
 
-async def refuse_projected_duplicate(svc: Svc, audit: AuditInput) -> None:
+async def refuse_projected_duplicate(svc: Services, audit: AuditInput) -> None:
     """The list's projection also knows audits Temporal cannot settle: those whose history is
     gone, and those allocated under another ID (before IDs came from the case, or before they
     were keyed: `audit_id_for`). One whose history is gone short of `completed` ended in error
     (an operator terminated it; its last save was before): like one whose history is kept, it
     frees the case."""
-    with svc.engine.connect() as connection:
-        existing = connection.execute(
-            SAME_CASE_CYCLE_KIND, {"case_ref": audit.case_ref, "cycle": audit.cycle, "kind": audit.kind.value}).all()
+    existing = await run_in_threadpool(_same_case_cycle_kind, svc, audit)
     for audit_id, stage in existing:
         info = await actions.describe(svc, f"audit-{audit_id}")
         if (info.status in ENDED_IN_ERROR) if info else stage != Stage.COMPLETED:
@@ -163,11 +145,17 @@ async def refuse_projected_duplicate(svc: Svc, audit: AuditInput) -> None:
             raise _duplicate(audit, audit_id)
 
 
+def _same_case_cycle_kind(svc: Services, audit: AuditInput) -> list:
+    with svc.engine.connect() as connection:
+        return connection.execute(
+            SAME_CASE_CYCLE_KIND, {"case_ref": audit.case_ref, "cycle": audit.cycle, "kind": audit.kind.value}).all()
+
+
 def _duplicate(audit: AuditInput, audit_id: str) -> HTTPException:
     return HTTPException(409, f"case {audit.case_ref} already has a {audit.kind.value} audit in {audit.cycle}: {audit_id}")
 
 
-def check_allocation(body: AllocationRequest, actor: StaffMember, svc: Svc, now: datetime) -> AuditInput:
+def check_allocation(body: AllocationRequest, actor: StaffMember, svc: Services, now: datetime) -> AuditInput:
     """Check the request against the framework and resolve the lines of management."""
     directory = svc.directory
     if body.kind is AuditKind.REAUDIT:
@@ -179,8 +167,8 @@ def check_allocation(body: AllocationRequest, actor: StaffMember, svc: Svc, now:
         raise unprocessable(f"the {body.cycle} cycle holds no {body.kind.value} audits (R-CAL-4)")
     if (body.kind is AuditKind.THEMED) != bool(body.theme and body.theme.strip()):
         raise unprocessable("a themed audit needs its theme, and only themed audits carry one (R-KIND-3)")
-    practitioner = staff_named(svc, body.practitioner_id, "practitioner_id")
-    auditor = staff_named(svc, body.auditor_id, "auditor_id")
+    practitioner = staff_named(directory, body.practitioner_id, "practitioner_id")
+    auditor = staff_named(directory, body.auditor_id, "auditor_id")
     if not practitioner.has(Role.PRACTITIONER):
         raise unprocessable(f"{practitioner.id} is not a practitioner")
     team_manager = directory.team_manager_of(practitioner.id)
@@ -192,7 +180,7 @@ def check_allocation(body: AllocationRequest, actor: StaffMember, svc: Svc, now:
     if auditor.id in (practitioner.id, team_manager.id):
         raise unprocessable("the auditor must not be the practitioner or their own Team Manager")
     if body.cp_chair_or_iro_id:
-        chair = staff_named(svc, body.cp_chair_or_iro_id, "cp_chair_or_iro_id")
+        chair = staff_named(directory, body.cp_chair_or_iro_id, "cp_chair_or_iro_id")
         if not (chair.has(Role.IRO) or chair.has(Role.CP_CHAIR)):
             raise unprocessable(f"{chair.id} is not a CP Chair or IRO")
     if body.involvement_start > now.astimezone(svc.calendar.tz).date():
@@ -217,5 +205,3 @@ def check_allocation(body: AllocationRequest, actor: StaffMember, svc: Svc, now:
         domains=[d.name for d in tool_for(body.service_area).domains],
         policy=Policy.now(svc.settings),  # the durations in force now travel with the audit
     )
-
-

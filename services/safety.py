@@ -1,50 +1,33 @@
-"""`/safety-concerns`: concerns for a child's safety found while auditing (R-SAFE-1, R-SAFE-2)."""
+"""Concerns for a child's safety found while auditing (R-SAFE-1, R-SAFE-2): raising one, its
+acknowledgement, the list and one concern."""
 
 import itertools
-from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
-from pydantic import BaseModel
 from sqlmodel import Session, func, select
 from temporalio.client import WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api import actions
-from api.audits import checked_view
-from api.permissions import permit, sees_every_audit
-from api.deps import Actor, IdempotencyKey, Svc
-from models.enums import PersonRole, SafetyEscalation
+from api.schemas import SafetyConcernSummary
+from models.enums import PersonRole
 from models.payloads import AuditView, Policy
 from models.safety import SafetyAcknowledgement, SafetyConcernInput, SafetyConcernRaise, SafetyConcernView
+from models.staff import StaffMember
 from models.tables import SafetyConcernRecord
+from services import actions
+from services.context import Services
+from services.people import sees_every_audit
 from workflows.safety import SafetyConcernWorkflow
 
-router = APIRouter(tags=["safety concerns"])
 RAISE_REQUEST = "raise_request"  # memo: which request (`raise:<staff id>:<key>`) raised a concern
 
 
-class SafetyConcernSummary(BaseModel):
-    concern_id: str
-    audit_id: str
-    raised_by: str
-    team_manager_id: str | None  # None: there was no Team Manager to tell
-    open: bool
-    escalation: SafetyEscalation
-    overdue: bool
-    raised_at: datetime
-
-
-@router.post("/audits/{audit_id}/safety-concerns", status_code=status.HTTP_201_CREATED, response_model=SafetyConcernView, dependencies=[permit("raise_safety_concern")])
-async def raise_safety_concern(
-    audit_id: str, body: SafetyConcernRaise, request: Request, actor: Actor, svc: Svc, key: IdempotencyKey
-) -> SafetyConcernView:
-    """R-SAFE-1: whoever audits the case raises it, at any stage, even after completion; the
-    practitioner's Team Manager is emailed at once, marked urgent (R-SAFE-2)."""
+async def raise_safety_concern(svc: Services, actor: StaffMember, audit: AuditView, body: SafetyConcernRaise,
+                               key: str | None) -> SafetyConcernView:
+    """R-SAFE-1: whoever audits the case (the permission table checked it) raises it, at any stage,
+    even after completion; the practitioner's Team Manager is emailed at once, marked urgent (R-SAFE-2)."""
     actions.refuse_blank(body)
-    audit = await checked_view(request, svc, audit_id)  # the permission table checked that they audit it
     concern = SafetyConcernInput(
-        concern_id="", audit_id=audit_id, case_ref=audit.case_ref, raised_by=actor.id, description=body.description,
+        concern_id="", audit_id=audit.audit_id, case_ref=audit.case_ref, raised_by=actor.id, description=body.description,
         immediate_action_needed=body.immediate_action_needed, practitioner_id=audit.practitioner_id,
         team_manager_id=_team_manager_now(svc, audit), policy=Policy.now(svc.settings), cycle=audit.cycle,
         head_of_service_id=audit.head_of_service_id if audit.head_of_service_id in svc.directory else None,
@@ -55,7 +38,7 @@ async def raise_safety_concern(
     return await actions.answered(svc, handle, SafetyConcernWorkflow.view, SafetyConcernView, SafetyConcernRecord, concern_id)
 
 
-def _team_manager_now(svc: Svc, audit: AuditView) -> str | None:
+def _team_manager_now(svc: Services, audit: AuditView) -> str | None:
     """Whom the concern goes to: the Team Manager PIAT named on the audit, else the practitioner's
     Team Manager in the directory now. The audit's own is only refreshed at its steps, weeks apart,
     and may have left or be the practitioner's former team's. None: nobody to tell."""
@@ -65,11 +48,10 @@ def _team_manager_now(svc: Svc, audit: AuditView) -> str | None:
     return now.id if now else None
 
 
-async def _start(svc: Svc, concern: SafetyConcernInput, request: str | None) -> WorkflowHandle:
+async def _start(svc: Services, concern: SafetyConcernInput, request: str | None) -> WorkflowHandle:
     """Number the audit's concerns 1, 2, ...: of two raised at once, Temporal gives each its own
     number (one start is refused and the next number tried). A retry with the same key finds its own."""
-    with Session(svc.engine) as session:
-        known = session.exec(select(func.count()).where(SafetyConcernRecord.audit_id == concern.audit_id)).one()
+    known = await svc.in_session(_count, concern.audit_id)
     for number in itertools.count(known + 1):
         numbered = concern.model_copy(update={"concern_id": f"{concern.audit_id}-{number}"})
         try:
@@ -85,23 +67,19 @@ async def _start(svc: Svc, concern: SafetyConcernInput, request: str | None) -> 
     raise AssertionError("unreachable")
 
 
-@router.post("/safety-concerns/{concern_id}/acknowledge", response_model=SafetyConcernView, dependencies=[permit("acknowledge")])
-async def acknowledge(
-    concern_id: str, body: SafetyAcknowledgement, actor: Actor, svc: Svc, key: IdempotencyKey
-) -> SafetyConcernView:
+def _count(session: Session, audit_id: str) -> int:
+    return session.exec(select(func.count()).where(SafetyConcernRecord.audit_id == audit_id)).one()
+
+
+async def acknowledge(svc: Services, actor: StaffMember, concern_id: str, body: SafetyAcknowledgement,
+                      key: str | None) -> SafetyConcernView:
     """R-SAFE-2: the Team Manager, or the Head of Service or Assistant Director once told."""
     await actions.update(svc, _handle(svc, concern_id), SafetyConcernWorkflow.acknowledge, [actor.id, body], actor, key)
-    return await get_safety_concern(concern_id, actor, svc)
+    return await get_safety_concern(svc, concern_id)
 
 
-@router.get("/safety-concerns", response_model=list[SafetyConcernSummary], dependencies=[permit("list_safety_concerns")])
-def list_safety_concerns(
-    actor: Actor,
-    svc: Svc,
-    open: Annotated[bool | None, Query(description="only open (true) or only acknowledged (false)")] = None,  # noqa: A002
-    audit_id: Annotated[str | None, Query(max_length=80)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[SafetyConcernSummary]:
+def list_safety_concerns(session: Session, actor: StaffMember, *, open: bool | None = None,  # noqa: A002
+                         audit_id: str | None = None, limit: int = 100) -> list[SafetyConcernSummary]:
     """Open ones first, then the newest. PIAT and managers see all; others those they raised or
     that their practitioners' audits raised."""
     query = select(SafetyConcernRecord)
@@ -112,19 +90,17 @@ def list_safety_concerns(
     if not sees_every_audit(actor):
         query = query.where((SafetyConcernRecord.raised_by == actor.id) | (SafetyConcernRecord.team_manager_id == actor.id))
     order = (SafetyConcernRecord.open.desc(), SafetyConcernRecord.raised_at.desc())
-    with Session(svc.engine) as session:
-        rows = session.exec(query.order_by(*order).limit(limit)).all()
+    rows = session.exec(query.order_by(*order).limit(limit)).all()
     return [SafetyConcernSummary(**row.model_dump() | {"team_manager_id": row.team_manager_id or None}) for row in rows]
 
 
-@router.get("/safety-concerns/{concern_id}", response_model=SafetyConcernView, dependencies=[permit("get_safety_concern")])
-async def get_safety_concern(concern_id: str, actor: Actor, svc: Svc) -> SafetyConcernView:
+async def get_safety_concern(svc: Services, concern_id: str) -> SafetyConcernView:
     """The concern with its timeline: raised, who was told when, the acknowledgement."""
     concern_id = concern_id.removeprefix("safety-")
     return await actions.saved_or_live(svc, _handle(svc, concern_id), SafetyConcernWorkflow.view,
                                        SafetyConcernView, SafetyConcernRecord, concern_id, "safety concern")
 
 
-def _handle(svc: Svc, concern_id: str) -> WorkflowHandle:
+def _handle(svc: Services, concern_id: str) -> WorkflowHandle:
     return svc.client.get_workflow_handle(f"safety-{concern_id.removeprefix('safety-')}")
 
