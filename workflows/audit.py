@@ -24,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
         HeadOfServiceFollowUp, ImprovementPlan, PersonChange, PractitionerConversation, PreviousPractitionerFeedback,
         QADecision, Reassignment,
     )
-    from models.projections import AuditRow
 
 from workflows import audit_view
 from workflows.audit_actions import ReportActions
@@ -46,18 +45,16 @@ class AuditWorkflow:
         activities = LocalActivities()
         notifier = Notifier(activities, audit.audit_id, audit.case_ref, lambda: audit_view.email_about(s))
         self.projection = projection = Projection(activities, PersistenceActivities.save_audit_row, "save audit projection",
-                                                  self._row, lambda: audit_view.refresh(s, projection))
+                                                  lambda whole: audit_view.row(s, projection, whole),
+                                                  lambda: audit_view.refresh(s, projection))
         # Recorded with the start when the API allocated it: no local activity to record it.
         calendar = RecordedCalendar(activities, audit.calendar)
-        helpers = AuditHelpers(activities, calendar, notifier, projection, People(s, activities, notifier, projection))
+        helpers = AuditHelpers(calendar, notifier, projection, People(s, activities, notifier, projection))
         self.people = helpers.people
         self.report = ReportPath(s, helpers)
         self.actions = ReportActions(s, helpers)
         self.discussion = DiscussionSteps(s, helpers)
         self.finalising = Finalising(s, helpers, self.discussion, Reaudits(s, helpers, AuditWorkflow.run))
-
-    def _row(self, whole: bool) -> AuditRow:
-        return audit_view.row(self.state, self.projection, whole)
 
     # ---- the process ------------------------------------------------------------------------
 

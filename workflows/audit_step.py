@@ -13,14 +13,13 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.audit_people import People
 from workflows.audit_state import AuditState
-from workflows.process import LocalActivities, Notifier, Projection, RecordedCalendar, wait
+from workflows.process import Notifier, Projection, RecordedCalendar, wait
 
 ESCALATION_ORDER = list(Escalation)
 
 
 @dataclass(frozen=True)
 class AuditHelpers:
-    activities: LocalActivities
     calendar: RecordedCalendar
     notifier: Notifier
     projection: Projection
@@ -33,7 +32,7 @@ class AuditStep:
 
     def __init__(self, state: AuditState, helpers: AuditHelpers) -> None:
         self.state = state
-        self.activities, self.calendar, self.notifier = helpers.activities, helpers.calendar, helpers.notifier
+        self.calendar, self.notifier = helpers.calendar, helpers.notifier
         self.projection, self.people = helpers.projection, helpers.people
 
     def move(self, stage: Stage) -> None:
