@@ -18,9 +18,9 @@ from api.schemas import (
     ImprovementPlanRequest, PersonRequest, PractitionerConversationRequest, QADecisionRequest, ReassignmentRequest,
 )
 from models.audit_tools import tool_for
-from models.enums import AuditKind, PersonRole, Stage
+from models.enums import AuditKind, PersonRole
 from models.payloads import AuditView, DisputeRaise
-from models.rules import AMENDING, BEFORE_DISTRIBUTION, DRAFTING
+from models.rules import offered as stage_offers
 from models.safety import SafetyConcernRaise
 from models.staff import StaffDirectory, StaffMember
 from services import audits, disputes, safety
@@ -38,10 +38,9 @@ Act = Callable[[Services, StaffMember, str, Any, Form], Awaitable[Any]]
 
 @dataclass(frozen=True)
 class Action:
-    permission: str  # the permission table's operation ID (the API route's)
+    permission: str  # the permission table's operation ID (the API route's), and its stage rule's name
     act: Act
     model: type[BaseModel] | None  # the body it takes (the API's request model)
-    offered: Callable[[AuditView, StaffMember], bool]  # whether the audit is at that step now
     done: str  # said on the page once it is done
 
 
@@ -69,47 +68,27 @@ async def _replace_person(svc: Services, actor: StaffMember, audit_id: str, body
     return await audits.replace_person(svc, actor, audit_id, role, body, form.idempotency_key())
 
 
-def _discussion(view: AuditView, *statuses: str) -> bool:
-    return view.findings_discussion is not None and view.findings_discussion.status in statuses
-
-
-# The forms, in the order the page shows them. `offered` mirrors the workflow's stage checks
-# (models/rules.py) so a form shows only when it can succeed; the workflow still has the final say.
+# The forms, in the order the page shows them; each is offered when the stage rules
+# (models/rules.py) say it can succeed now. The workflow still has the final say.
 ACTIONS: dict[str, Action] = {
     "grading": Action("record_initial_grading", keyed(audits.record_initial_grading), GradingRequest,
-                      lambda v, a: v.stage in (DRAFTING - {Stage.FINALLY_GRADED}) | AMENDING, "Initial grading recorded."),
+                      "Initial grading recorded."),
     "conversation": Action("record_practitioner_conversation", keyed(audits.record_practitioner_conversation),
-                           PractitionerConversationRequest,
-                           lambda v, a: v.initial_grading is not None
-                           and v.stage in {Stage.INITIALLY_GRADED, Stage.FINALLY_GRADED} | AMENDING,
-                           "Practitioner conversation and final grading recorded."),
+                           PractitionerConversationRequest, "Practitioner conversation and final grading recorded."),
     "improvement-plan": Action("record_improvement_plan", keyed(audits.record_improvement_plan), ImprovementPlanRequest,
-                               lambda v, a: v.initial_grading is not None and v.stage in DRAFTING | AMENDING,
                                "Improvement plan recorded."),
-    "submit": Action("submit_for_qa", _submit, None, lambda v, a: v.stage in {Stage.FINALLY_GRADED} | AMENDING,
-                     "Submitted for quality assurance."),
-    "qa": Action("quality_assure", keyed(audits.quality_assure), QADecisionRequest,
-                 lambda v, a: v.stage is Stage.AWAITING_QA and a.id != v.auditor_id, "Quality assurance recorded."),
+    "submit": Action("submit_for_qa", _submit, None, "Submitted for quality assurance."),
+    "qa": Action("quality_assure", keyed(audits.quality_assure), QADecisionRequest, "Quality assurance recorded."),
     "findings-discussion": Action("record_findings_discussion", keyed(audits.record_findings_discussion),
-                                  FindingsDiscussionRequest, lambda v, a: _discussion(v, "awaited", "more_requested"),
-                                  "Findings discussion recorded; PIAT has been asked to review it."),
+                                  FindingsDiscussionRequest, "Findings discussion recorded; PIAT has been asked to review it."),
     "findings-discussion-review": Action("review_findings_discussion", keyed(audits.review_findings_discussion),
-                                         DiscussionReviewRequest,
-                                         lambda v, a: _discussion(v, "recorded") and a.id != v.team_manager_id,
-                                         "Review of the findings discussion recorded."),
+                                         DiscussionReviewRequest, "Review of the findings discussion recorded."),
     "head-of-service-follow-up": Action("record_head_of_service_follow_up", keyed(audits.record_head_of_service_follow_up),
-                                        HeadOfServiceFollowUpRequest,
-                                        lambda v, a: v.head_of_service_follow_up_required
-                                        and v.head_of_service_follow_up is None, "Follow-up recorded."),
-    "dispute": Action("raise_dispute", keyed(disputes.raise_dispute), DisputeRaise,
-                      lambda v, a: v.stage is Stage.DISPUTE_WINDOW and v.dispute_id is None
-                      and v.kind is not AuditKind.PEER, "Dispute raised."),
-    "reassign": Action("reassign", _reassign, ReassignmentRequest, lambda v, a: v.stage in BEFORE_DISTRIBUTION,
-                       "Audit reassigned."),
-    "safety-concern": Action("raise_safety_concern", _raise_safety_concern, SafetyConcernRaise, lambda v, a: True,
-                             "Safety concern raised."),
-    "people": Action("replace_person", _replace_person, PersonRequest, lambda v, a: v.stage is not Stage.COMPLETED,
-                     "Role handed over."),
+                                        HeadOfServiceFollowUpRequest, "Follow-up recorded."),
+    "dispute": Action("raise_dispute", keyed(disputes.raise_dispute), DisputeRaise, "Dispute raised."),
+    "reassign": Action("reassign", _reassign, ReassignmentRequest, "Audit reassigned."),
+    "safety-concern": Action("raise_safety_concern", _raise_safety_concern, SafetyConcernRaise, "Safety concern raised."),
+    "people": Action("replace_person", _replace_person, PersonRequest, "Role handed over."),
 }
 
 
@@ -119,7 +98,7 @@ ALLOCATED = "Audit allocated: the auditor, the practitioner and their Team Manag
 def offered(view: AuditView, actor: StaffMember, directory: StaffDirectory) -> list[str]:
     """The forms `actor` may use now: the permission table (as the API checks it) and the step."""
     return [slug for slug, action in ACTIONS.items()
-            if allowed(action.permission, actor, view, directory) and action.offered(view, actor)]
+            if allowed(action.permission, actor, view, directory) and stage_offers(action.permission, view, actor.id)]
 
 
 @router.get("/audits/{audit_id}")
