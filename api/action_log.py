@@ -2,28 +2,24 @@
 (who, what, on which audit, when, with what outcome, under which request ID), and so is every
 read of a child's audit, its emails, a dispute or a safety concern (who read which, when: the
 route's template and the IDs, never what was shown). PIAT can read it (`GET /action-log`). The
-database itself refuses to change an entry, or delete one before its retention has passed."""
+database itself refuses to change an entry, or delete one before its retention has passed.
+Reading it is services/action_log.py and api/routes/action_log.py."""
 
 import asyncio
 import logging
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Request
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from pydantic import BaseModel
 from sqlalchemy import insert
-from sqlmodel import select
 
-from api.deps import Actor, SessionDep, staff_for_token
-from api.permissions import audit_id_in, permit
-from models.limits import MAX_ROW_ID
+from api.deps import staff_for_token
+from api.permissions import audit_id_in
 from models.tables import ActionLogEntry
 
 log = logging.getLogger("qsaf.api")
-router = APIRouter(tags=["operations"])
 ACTS = {"POST", "PUT", "PATCH", "DELETE"}
 # Reads of what is about a child, by the JSON API or a staff page: an access record, as a case
 # file's is. A list is one entry (the IDs it showed are not kept). Other reads (cycles, reports,
@@ -112,28 +108,3 @@ def _token_actor(scope: Scope) -> str | None:
         return staff_for_token(Request(scope), scope["app"].state.services, token.strip()).id
     except HTTPException:
         return None
-
-
-class ActionLogPage(BaseModel):
-    entries: list[ActionLogEntry]
-    next_before: int | None  # pass as `before` for the next (older) page
-
-
-@router.get("/action-log", response_model=ActionLogPage, dependencies=[permit("read_action_log")])
-def read_action_log(
-    actor: Actor,
-    session: SessionDep,
-    audit_id: Annotated[str | None, Query(max_length=80)] = None,
-    actor_id: Annotated[str | None, Query(max_length=64)] = None,
-    before: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="entries older than this ID")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> ActionLogPage:
-    """Newest first, a page at a time; PIAT only."""
-    query = select(ActionLogEntry)
-    for column, value in ((ActionLogEntry.audit_id, audit_id), (ActionLogEntry.actor_id, actor_id)):
-        if value is not None:
-            query = query.where(column == value)
-    if before is not None:
-        query = query.where(ActionLogEntry.id < before)
-    entries = list(session.exec(query.order_by(ActionLogEntry.id.desc()).limit(limit)))
-    return ActionLogPage(entries=entries, next_before=entries[-1].id if len(entries) == limit else None)

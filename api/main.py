@@ -9,8 +9,7 @@ from fastapi_offline import FastAPIOffline
 from api import action_log, codec, errors, health
 from api.body_limit import BodyLimit
 from api.deps import Services, check_auth_settings
-from api.routes import (allocation, audit_tools, audits, cases, cycles, disputes, moderation, my_work, reports, safety,
-                        selections, self_selection)
+from api.routes import ROUTERS
 from api.logs import configure_logging
 from api.metrics import ApiMetrics, Observed, serving
 from models.settings import Settings, get_settings
@@ -73,9 +72,8 @@ def create_app(prepared: Services | None = None) -> FastAPI:
     observe_outermost(app, settings_of(prepared))
     errors.install(app)
     action_log.install(app)
-    for module in (allocation, audits, audit_tools, disputes, safety, self_selection, cases, selections, cycles,
-                   moderation, reports, my_work, action_log, codec, health, web):
-        app.include_router(module.router)
+    for router in (*ROUTERS, codec.router, health.router, web.router):
+        app.include_router(router)
     web.install(app)  # the staff pages' static files and sign-in redirect
     # The Web UI (another origin) calls the codec endpoint from the operator's browser.
     app.add_middleware(codec.CodecCors, origins=settings_of(prepared).codec_cors_origins)

@@ -13,6 +13,7 @@ from models.enums import AuditKind, Channel, DisputeLevel, DisputeStep, Escalati
 from models.limits import CASE_REF, MAX_CONFIRMED, DomainName, Identifier, Items, ItemText, RequiredText, StaffId, Text, Theme
 from models.cycle_views import ServiceNonCompletion
 from models.self_selection import Status
+from models.tables import ActionLogEntry
 from models.payloads import (
     DiscussionReview, FindingsDiscussion, Grading, HeadOfServiceFollowUp, ImprovementPlan, PractitionerConversation,
     QADecision, Reassignment,
@@ -393,3 +394,11 @@ class WorkItem(BaseModel):
     overdue: bool  # past `until`, or a step of the process is overdue
     by_role: str | None  # waiting on anyone holding this role (e.g. PIAT's quality assurance)
     link: str
+
+
+# ---- operations ----------------------------------------------------------------------------------
+
+
+class ActionLogPage(BaseModel):
+    entries: list[ActionLogEntry]
+    next_before: int | None  # pass as `before` for the next (older) page

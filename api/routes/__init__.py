@@ -1,2 +1,10 @@
-"""The API's routers, one a resource; api/main.py includes them. Each route checks who may
-(api/permissions.py) and hands the request to its service (services/)."""
+"""The API's routers, one a resource, in the order api/main.py includes them. Each route checks
+who may (api/permissions.py) and hands the request to its service (services/)."""
+
+from api.routes import (
+    action_log, allocation, audit_tools, audits, cases, cycles, disputes, moderation, my_work, reports, safety, selections,
+    self_selection,
+)
+
+ROUTERS = [module.router for module in (allocation, audits, audit_tools, disputes, safety, self_selection, cases, selections,
+                                        cycles, moderation, reports, my_work, action_log)]
