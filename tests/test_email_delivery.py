@@ -19,7 +19,7 @@ from models.enums import Channel
 from models.payloads import Notification
 from models.settings import Settings
 from models.tables import NotificationRecord
-from tests.conftest import Inbox
+from tests.helpers.smtp import Inbox
 from tests.dates import YEAR, at, cycle, day
 from tests.email_checks import assert_plain
 from worker import email_relay

@@ -16,7 +16,7 @@ from api.main import create_app
 from models.enums import AuditKind
 from models.settings import Settings
 from temporal_client import new_id_key_file, workflow_id_key
-from tests.conftest import Api
+from tests.helpers.api import Api
 from tests.dates import YEAR, at, cycle, first_working_day
 from tests.helpers import allocate, allocation, skip_to
 
