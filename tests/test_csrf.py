@@ -6,14 +6,11 @@ other sites' scripts. tests/test_csrf_browser.py tries a forged form in Chromium
 import re
 from pathlib import Path
 
+from tests.helpers import auditor_of
 from tests.helpers.web import FORMS, SESSION, Pages, form_token, pages
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
 REFUSED = "came from another site"
-
-
-async def auditor_of(api, audit_id: str) -> str:
-    return (await api.as_("piat1").get(f"/audits/{audit_id}")).json()["auditor_id"]
 
 
 def reassignment(key: str) -> dict:

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from tests.helpers import free_port
+from tests.helpers import auditor_of, free_port
 from tests.helpers.browser import ARGS, CHROMIUM, Visits
 from tests.helpers.served import Served, served_app
 
@@ -65,10 +65,6 @@ def forged_reassignment(action: str, token: str = "") -> str:
 </form>
 <script>document.forms[0].submit()</script>
 </body></html>"""
-
-
-async def auditor_of(api, audit_id: str) -> str:
-    return (await api.as_("piat1").get(f"/audits/{audit_id}")).json()["auditor_id"]
 
 
 @pytest.mark.timeout(300)

@@ -128,6 +128,11 @@ async def view(api, audit_id) -> dict:
     return r.json()
 
 
+async def auditor_of(api, audit_id: str) -> str:
+    """Who audits it now (a reassignment changes it)."""
+    return (await api.as_("piat1").get(f"/audits/{audit_id}")).json()["auditor_id"]
+
+
 def deadline(v: dict, name: str) -> datetime:
     return at_london(v["deadlines"][name])
 
