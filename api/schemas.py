@@ -11,12 +11,17 @@ from pydantic_core import PydanticCustomError
 
 from models.enums import AuditKind, Channel, DisputeLevel, DisputeStep, Escalation, Grade, SafetyEscalation, ServiceArea, Stage
 from models.limits import CASE_REF, MAX_CONFIRMED, DomainName, Identifier, Items, ItemText, RequiredText, StaffId, Text, Theme
-from models.cycle_views import ServiceNonCompletion
-from models.self_selection import Status
+from models.cycle_views import ServiceNonCompletion, ThemeChange
+from models.disputes import (
+    AmendedGrading, CorporateDecision, DisputeMeeting, DisputeSummary, FormalDiscussion, IndependentReviewDecision,
+    IndependentReviewResult, Withdrawal, WrittenResponse,
+)
+from models.safety import SafetyAcknowledgement
+from models.self_selection import SelfSelectionDecision, Status
 from models.tables import ActionLogEntry
 from models.payloads import (
-    DiscussionReview, FindingsDiscussion, Grading, HeadOfServiceFollowUp, ImprovementPlan, PractitionerConversation,
-    QADecision, Reassignment,
+    DiscussionReview, DisputeRaise, FindingsDiscussion, Grading, HeadOfServiceFollowUp, ImprovementPlan, Outcome,
+    PractitionerConversation, QADecision, Reassignment,
 )
 
 
@@ -205,6 +210,78 @@ class AllocationRequest(BaseModel):
 # ---- disputes (R-DISP) -------------------------------------------------------------------------
 
 
+class DisputeRaiseRequest(Request):
+    """`POST /audits/{id}/disputes`: the written response against the grading criteria (R-DISP-1)."""
+
+    payload = DisputeRaise
+    domains_disputed: Items[DomainName] = Field(min_length=1, description='domain names, or "overall"')
+    rationale: RequiredText = Field(description="why, against the audit grading criteria")
+    evidence: RequiredText = Field(description="evidence of the work done")
+
+
+class RegradeIn(BaseModel):
+    """A final grading that replaces the auditor's after a dispute."""
+
+    domains: Items[DomainGradeIn]
+    overall: OverallGradeIn
+
+
+class DisputeMeetingRequest(Request):
+    payload = DisputeMeeting
+    held_on: date
+    attendees: Items[StaffId] = Field(min_length=1)
+    notes: RequiredText
+
+
+class DisputeSummaryRequest(Request):
+    payload = DisputeSummary
+    outcome: Outcome
+    summary: RequiredText
+
+
+class AmendedGradingRequest(RegradeIn, Request):
+    payload = AmendedGrading
+    notes: RequiredText
+
+
+class FormalDiscussionRequest(Request):
+    payload = FormalDiscussion
+    held_on: date
+    course_of_action: RequiredText
+    independent_review_of_recordings: bool = False
+
+
+class WrittenResponseRequest(Request):
+    payload = WrittenResponse
+    response: RequiredText
+    outcome: Outcome
+    regrade: RegradeIn | None = None
+
+
+class CorporateDecisionRequest(Request):
+    payload = CorporateDecision
+    outcome: Outcome
+    notes: RequiredText
+    regrade: RegradeIn | None = None
+
+
+class IndependentReviewDecisionRequest(Request):
+    payload = IndependentReviewDecision
+    commissioned: bool
+    notes: RequiredText
+
+
+class IndependentReviewResultRequest(Request):
+    payload = IndependentReviewResult
+    findings: RequiredText
+    regrade: RegradeIn | None = None
+
+
+class WithdrawalRequest(Request):
+    payload = Withdrawal
+    reason: RequiredText
+
+
 class DisputeSummaryOut(BaseModel):
     dispute_id: str
     audit_id: str
@@ -217,6 +294,21 @@ class DisputeSummaryOut(BaseModel):
 
 
 # ---- safety concerns (R-SAFE) ------------------------------------------------------------------
+
+
+class SafetyConcernRaiseRequest(BaseModel):
+    """`POST /audits/{id}/safety-concerns`: what the auditor saw, in their words (the concern's
+    input, services/safety.py)."""
+
+    description: RequiredText = Field(description="what was found and why the child may not be safe")
+    immediate_action_needed: bool = Field(description="whether someone must act now")
+
+
+class SafetyAcknowledgementRequest(Request):
+    """`POST /safety-concerns/{id}/acknowledge`."""
+
+    payload = SafetyAcknowledgement
+    action_taken: RequiredText = Field(description="what was done to keep the child safe")
 
 
 class SafetyConcernSummary(BaseModel):
@@ -263,6 +355,14 @@ class SelfSelectionRequest(BaseModel):
 
 
 
+class SelfSelectionDecisionRequest(Request):
+    """`POST /self-selection-requests/{id}/decision`: the Head of Service's answer."""
+
+    payload = SelfSelectionDecision
+    approve: bool
+    comment: Text = ""
+
+
 class SelfSelectionSummary(BaseModel):
     request_id: str
     case_ref: str
@@ -275,6 +375,13 @@ class SelfSelectionSummary(BaseModel):
 
 
 # ---- cycles (R-CAL-3, R-CAL-4, R-QA-4) ---------------------------------------------------------
+
+
+class ThemeChangeRequest(Request):
+    """`PUT /cycles/{cycle}/theme`: the topic the senior management group chose (R-KIND-3)."""
+
+    payload = ThemeChange
+    theme: Theme
 
 
 class AuditBrief(BaseModel):
@@ -375,6 +482,13 @@ class CaseOut(BaseModel):
 
 
 # ---- moderation panels (R-MOD) -------------------------------------------------------------------
+
+
+class ModeratorChangeRequest(BaseModel):
+    """`PUT /moderation-panels/{cycle}/moderations/{audit_id}/moderator` (services/moderation.py
+    passes the moderator on)."""
+
+    moderator_id: StaffId = Field(description="an SLT moderator who neither audited nor was audited in it")
 
 
 class PanelRequest(BaseModel):

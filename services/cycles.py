@@ -14,10 +14,10 @@ from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.schemas import AuditBrief, CycleDetail, CycleSummary, NonCompletionReport
+from api.schemas import AuditBrief, CycleDetail, CycleSummary, NonCompletionReport, ThemeChangeRequest
 from models.calendar import WorkingCalendar, calendar_for
 from models.cycle_audits import CycleAudits, cycle_audits
-from models.cycle_views import CycleInput, CycleView, ThemeChange
+from models.cycle_views import CycleInput, CycleView
 from models.cycles import cycle_kind, cycle_month, is_cycle, second_activity
 from models.enums import CYCLE_MONTHS, Role
 from models.settings import Settings
@@ -43,7 +43,7 @@ async def get_cycle(svc: Services, cycle: str) -> CycleDetail:
     return await _detail(svc, cycle)
 
 
-async def set_cycle_theme(svc: Services, actor: StaffMember, cycle: str, body: ThemeChange, key: str | None,
+async def set_cycle_theme(svc: Services, actor: StaffMember, cycle: str, body: ThemeChangeRequest, key: str | None,
                           now: datetime) -> CycleDetail:
     """R-KIND-3: the topic of a themed cycle. Set ahead of the month, it starts the cycle's
     workflow early (it waits for its first working day) so the topic is kept durably."""
@@ -53,7 +53,7 @@ async def set_cycle_theme(svc: Services, actor: StaffMember, cycle: str, body: T
         raise HTTPException(422, f"{cycle_month(cycle)} is not a themed cycle: only May and October carry a theme (R-KIND-3)")
     if not body.theme.strip():
         raise HTTPException(422, "theme: give the topic the senior management group chose")
-    await actions.update(svc, await _started(svc, cycle), CycleWorkflow.set_theme, [actor.id, body], actor, key)
+    await actions.update(svc, await _started(svc, cycle), CycleWorkflow.set_theme, [actor.id, body.to_payload()], actor, key)
     return await _detail(svc, cycle)
 
 

@@ -12,11 +12,11 @@ from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.schemas import PanelRequest
+from api.schemas import ModeratorChangeRequest, PanelRequest
 from models.cycles import CYCLE_PATTERN
 from models.enums import Role
 from models.moderation import (
-    ModerationFindings, ModerationPanelInput, ModerationPanelView, ModerationPolicy, ModerationSummary, ModeratorChange,
+    ModerationFindings, ModerationPanelInput, ModerationPanelView, ModerationPolicy, ModerationSummary,
     is_moderation_month, panel_of,
 )
 from models.staff import StaffMember
@@ -74,7 +74,7 @@ async def record_moderation(svc: Services, actor: StaffMember, moderation_id: st
     return next(m for m in view.moderations if m.moderation_id == moderation_id)
 
 
-async def give_moderation(svc: Services, actor: StaffMember, cycle: str, audit_id: str, body: ModeratorChange,
+async def give_moderation(svc: Services, actor: StaffMember, cycle: str, audit_id: str, body: ModeratorChangeRequest,
                           key: str | None) -> ModerationSummary:
     """PIAT gives a drawn audit's moderation to another SLT moderator (one left, or nobody could
     take it at the draw): they are emailed, the one before told it is no longer theirs; the due

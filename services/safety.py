@@ -7,10 +7,10 @@ from sqlmodel import Session, func, select
 from temporalio.client import WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.schemas import SafetyConcernSummary
+from api.schemas import SafetyAcknowledgementRequest, SafetyConcernRaiseRequest, SafetyConcernSummary
 from models.enums import PersonRole
 from models.payloads import AuditView, Policy
-from models.safety import SafetyAcknowledgement, SafetyConcernInput, SafetyConcernRaise, SafetyConcernView
+from models.safety import SafetyConcernInput, SafetyConcernView
 from models.staff import StaffMember
 from models.tables import SafetyConcernRecord
 from services import actions
@@ -21,7 +21,7 @@ from workflows.safety import SafetyConcernWorkflow
 RAISE_REQUEST = "raise_request"  # memo: which request (`raise:<staff id>:<key>`) raised a concern
 
 
-async def raise_safety_concern(svc: Services, actor: StaffMember, audit: AuditView, body: SafetyConcernRaise,
+async def raise_safety_concern(svc: Services, actor: StaffMember, audit: AuditView, body: SafetyConcernRaiseRequest,
                                key: str | None) -> SafetyConcernView:
     """R-SAFE-1: whoever audits the case (the permission table checked it) raises it, at any stage,
     even after completion; the practitioner's Team Manager is emailed at once, marked urgent (R-SAFE-2)."""
@@ -71,10 +71,11 @@ def _count(session: Session, audit_id: str) -> int:
     return session.exec(select(func.count()).where(SafetyConcernRecord.audit_id == audit_id)).one()
 
 
-async def acknowledge(svc: Services, actor: StaffMember, concern_id: str, body: SafetyAcknowledgement,
+async def acknowledge(svc: Services, actor: StaffMember, concern_id: str, body: SafetyAcknowledgementRequest,
                       key: str | None) -> SafetyConcernView:
     """R-SAFE-2: the Team Manager, or the Head of Service or Assistant Director once told."""
-    await actions.update(svc, _handle(svc, concern_id), SafetyConcernWorkflow.acknowledge, [actor.id, body], actor, key)
+    await actions.update(svc, _handle(svc, concern_id), SafetyConcernWorkflow.acknowledge, [actor.id, body.to_payload()],
+                         actor, key)
     return await get_safety_concern(svc, concern_id)
 
 

@@ -10,10 +10,10 @@ from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.schemas import AllocationRequest, SelfSelectionRequest, SelfSelectionSummary
+from api.schemas import AllocationRequest, SelfSelectionDecisionRequest, SelfSelectionRequest, SelfSelectionSummary
 from models.enums import Role
 from models.payloads import AuditInput
-from models.self_selection import SelfSelectionDecision, SelfSelectionInput, SelfSelectionView, Status
+from models.self_selection import SelfSelectionInput, SelfSelectionView, Status
 from models.staff import StaffMember
 from models.tables import OpenCase, SelfSelectionRecord
 from services import actions
@@ -92,10 +92,10 @@ def list_self_selections(session: Session, actor: StaffMember, *, status: Status
     return [SelfSelectionSummary(**row.model_dump(exclude={"view", "view_current"})) for row in rows]
 
 
-async def decide_self_selection(svc: Services, actor: StaffMember, request_id: str, body: SelfSelectionDecision,
+async def decide_self_selection(svc: Services, actor: StaffMember, request_id: str, body: SelfSelectionDecisionRequest,
                                 key: str | None) -> SelfSelectionView:
     """The Head of Service approves (the audit starts) or refuses, within 5 working days."""
-    await actions.update(svc, _handle(svc, request_id), SelfSelectionWorkflow.decide, [actor.id, body], actor, key)
+    await actions.update(svc, _handle(svc, request_id), SelfSelectionWorkflow.decide, [actor.id, body.to_payload()], actor, key)
     return await actions.query(svc, _handle(svc, request_id), SelfSelectionWorkflow.view)
 
 

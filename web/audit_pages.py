@@ -14,14 +14,13 @@ from starlette.responses import Response
 from api.deps import Svc
 from api.permissions import allowed, authorise, permitted_audit
 from api.schemas import (
-    DiscussionReviewRequest, FindingsDiscussionRequest, GradingRequest, HeadOfServiceFollowUpRequest,
+    DiscussionReviewRequest, DisputeRaiseRequest, SafetyConcernRaiseRequest, FindingsDiscussionRequest, GradingRequest, HeadOfServiceFollowUpRequest,
     ImprovementPlanRequest, PersonRequest, PractitionerConversationRequest, QADecisionRequest, ReassignmentRequest,
 )
 from models.audit_tools import tool_for
 from models.enums import AuditKind, PersonRole
-from models.payloads import AuditView, DisputeRaise
+from models.payloads import AuditView
 from models.rules import offered as stage_offers
-from models.safety import SafetyConcernRaise
 from models.staff import StaffDirectory, StaffMember
 from services import audits, disputes, safety
 from services.context import Services
@@ -58,7 +57,7 @@ async def _reassign(svc: Services, actor: StaffMember, audit_id: str, body: Reas
     return await audits.reassign(svc, actor, audit, body, form.idempotency_key())
 
 
-async def _raise_safety_concern(svc: Services, actor: StaffMember, audit_id: str, body: SafetyConcernRaise, form: Form):
+async def _raise_safety_concern(svc: Services, actor: StaffMember, audit_id: str, body: SafetyConcernRaiseRequest, form: Form):
     audit = await audits.current_view(svc, audit_id)
     return await safety.raise_safety_concern(svc, actor, audit, body, form.idempotency_key())
 
@@ -85,9 +84,9 @@ ACTIONS: dict[str, Action] = {
                                          DiscussionReviewRequest, "Review of the findings discussion recorded."),
     "head-of-service-follow-up": Action("record_head_of_service_follow_up", keyed(audits.record_head_of_service_follow_up),
                                         HeadOfServiceFollowUpRequest, "Follow-up recorded."),
-    "dispute": Action("raise_dispute", keyed(disputes.raise_dispute), DisputeRaise, "Dispute raised."),
+    "dispute": Action("raise_dispute", keyed(disputes.raise_dispute), DisputeRaiseRequest, "Dispute raised."),
     "reassign": Action("reassign", _reassign, ReassignmentRequest, "Audit reassigned."),
-    "safety-concern": Action("raise_safety_concern", _raise_safety_concern, SafetyConcernRaise, "Safety concern raised."),
+    "safety-concern": Action("raise_safety_concern", _raise_safety_concern, SafetyConcernRaiseRequest, "Safety concern raised."),
     "people": Action("replace_person", _replace_person, PersonRequest, "Role handed over."),
 }
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from api.deps import Now, Svc
 from api.permissions import allowed, authorise
 from api.routes.cycles import Year
-from models.cycle_views import ThemeChange
+from api.schemas import ThemeChangeRequest
 from models.staff import StaffMember
 from services import cycles
 from services.context import Services
@@ -62,7 +62,7 @@ async def cycle_page(request: Request, cycle: str, actor: PageActor, svc: Svc, d
 async def set_theme(request: Request, cycle: str, actor: PageActor, svc: Svc, now: Now) -> Response:
     form = await read_form(request)
     try:
-        body = ThemeChange.model_validate(form.body())
+        body = ThemeChangeRequest.model_validate(form.body())
         await authorise("set_cycle_theme", actor, svc, {"cycle": cycle})
         await cycles.set_cycle_theme(svc, actor, cycle, body, form.idempotency_key(), now)
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed

@@ -13,10 +13,11 @@ from starlette.responses import Response
 from api.deps import Svc
 from api.permissions import People, allowed, audit_of, authorise
 from models.audit_tools import tool_for
-from models.disputes import (
-    AmendedGrading, CorporateDecision, DisputeMeeting, DisputeSummary, DisputeView, FormalDiscussion,
-    IndependentReviewDecision, IndependentReviewResult, Withdrawal, WrittenResponse,
+from api.schemas import (
+    AmendedGradingRequest, CorporateDecisionRequest, DisputeMeetingRequest, DisputeSummaryRequest, FormalDiscussionRequest,
+    IndependentReviewDecisionRequest, IndependentReviewResultRequest, WithdrawalRequest, WrittenResponseRequest,
 )
+from models.disputes import DisputeView
 from models.enums import DisputeStep, ServiceArea
 from models.payloads import AuditView
 from models.staff import StaffMember
@@ -39,23 +40,23 @@ class Step:
 
 
 STEPS: dict[str, Step] = {
-    "meeting": Step("record_meeting", disputes.record_meeting, DisputeMeeting, DisputeStep.MEETING, "Meeting recorded."),
-    "summary": Step("record_summary", disputes.record_summary, DisputeSummary, DisputeStep.SUMMARY, "Summary recorded."),
-    "amended-grading": Step("record_amended_grading", disputes.record_amended_grading, AmendedGrading,
+    "meeting": Step("record_meeting", disputes.record_meeting, DisputeMeetingRequest, DisputeStep.MEETING, "Meeting recorded."),
+    "summary": Step("record_summary", disputes.record_summary, DisputeSummaryRequest, DisputeStep.SUMMARY, "Summary recorded."),
+    "amended-grading": Step("record_amended_grading", disputes.record_amended_grading, AmendedGradingRequest,
                             DisputeStep.AMENDED_GRADING, "Amended grading recorded."),
-    "formal-discussion": Step("record_formal_discussion", disputes.record_formal_discussion, FormalDiscussion,
+    "formal-discussion": Step("record_formal_discussion", disputes.record_formal_discussion, FormalDiscussionRequest,
                               DisputeStep.FORMAL_DISCUSSION, "Formal discussion recorded."),
-    "written-response": Step("record_written_response", disputes.record_written_response, WrittenResponse,
+    "written-response": Step("record_written_response", disputes.record_written_response, WrittenResponseRequest,
                              DisputeStep.WRITTEN_RESPONSE, "Written response recorded."),
-    "corporate-decision": Step("record_corporate_decision", disputes.record_corporate_decision, CorporateDecision,
+    "corporate-decision": Step("record_corporate_decision", disputes.record_corporate_decision, CorporateDecisionRequest,
                                DisputeStep.CORPORATE_DECISION, "Corporate decision recorded."),
     "independent-review": Step("record_independent_review", disputes.record_independent_review,
-                               IndependentReviewDecision, DisputeStep.INDEPENDENT_REVIEW,
+                               IndependentReviewDecisionRequest, DisputeStep.INDEPENDENT_REVIEW,
                                "Decision on an independent review recorded."),
     "independent-review-result": Step("record_independent_review_result", disputes.record_independent_review_result,
-                                      IndependentReviewResult, DisputeStep.INDEPENDENT_REVIEW_RESULT,
+                                      IndependentReviewResultRequest, DisputeStep.INDEPENDENT_REVIEW_RESULT,
                                       "Independent review's result recorded."),
-    "withdrawal": Step("withdraw", disputes.withdraw, Withdrawal, None, "Dispute withdrawn."),
+    "withdrawal": Step("withdraw", disputes.withdraw, WithdrawalRequest, None, "Dispute withdrawn."),
 }
 REGRADING = {"written-response", "corporate-decision", "independent-review-result"}  # an optional regrade
 

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from api.deps import Svc
 from api.permissions import allowed, audit_id_in, audit_of, authorise
-from models.safety import SafetyAcknowledgement
+from api.schemas import SafetyAcknowledgementRequest
 from models.staff import StaffMember
 from services import safety
 from services.context import Services
@@ -33,7 +33,7 @@ async def concern_page(request: Request, concern_id: str, actor: PageActor, svc:
 async def acknowledge(request: Request, concern_id: str, actor: PageActor, svc: Svc) -> Response:
     form = await read_form(request)
     try:
-        body = SafetyAcknowledgement.model_validate(form.body())
+        body = SafetyAcknowledgementRequest.model_validate(form.body())
         await authorise("acknowledge", actor, svc, {"concern_id": concern_id})
         await safety.acknowledge(svc, actor, concern_id, body, form.idempotency_key())
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from api.deps import Svc
 from api.permissions import allowed, authorise
-from models.self_selection import SelfSelectionDecision
+from api.schemas import SelfSelectionDecisionRequest
 from models.staff import StaffMember
 from services import self_selection
 from services.context import Services
@@ -36,7 +36,7 @@ async def request_page(request: Request, request_id: str, actor: PageActor, svc:
 async def decide(request: Request, request_id: str, actor: PageActor, svc: Svc) -> Response:
     form = await read_form(request)
     try:
-        body = SelfSelectionDecision.model_validate(form.body())
+        body = SelfSelectionDecisionRequest.model_validate(form.body())
         await authorise("decide_self_selection", actor, svc, {"request_id": request_id})
         await self_selection.decide_self_selection(svc, actor, request_id, body, form.idempotency_key())
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed

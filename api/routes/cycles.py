@@ -7,8 +7,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import Actor, IdempotencyKey, Now, SessionDep, Svc
 from api.permissions import permit
-from api.schemas import CycleDetail, CycleSummary, NonCompletionReport
-from models.cycle_views import ThemeChange
+from api.schemas import CycleDetail, CycleSummary, NonCompletionReport, ThemeChangeRequest
 from services import cycles
 
 router = APIRouter(prefix="/cycles", tags=["cycles"])
@@ -28,7 +27,7 @@ async def get_cycle(cycle: CyclePath, svc: Svc, actor: Actor) -> CycleDetail:
 
 
 @router.put("/{cycle}/theme", response_model=CycleDetail, dependencies=[permit("set_cycle_theme")])
-async def set_cycle_theme(cycle: CyclePath, body: ThemeChange, svc: Svc, actor: Actor, key: IdempotencyKey,
+async def set_cycle_theme(cycle: CyclePath, body: ThemeChangeRequest, svc: Svc, actor: Actor, key: IdempotencyKey,
                           now: Now) -> CycleDetail:
     """R-KIND-3: the topic of a themed cycle. Set ahead of the month, it starts the cycle's
     workflow early (it waits for its first working day) so the topic is kept durably."""

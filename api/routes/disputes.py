@@ -6,13 +6,13 @@ from fastapi import APIRouter, Query, status
 
 from api.deps import Actor, IdempotencyKey, SessionDep, Svc
 from api.permissions import permit
-from api.schemas import DisputeSummaryOut
-from models.disputes import (
-    AmendedGrading, CorporateDecision, DisputeMeeting, DisputeSummary, DisputeView, FormalDiscussion,
-    IndependentReviewDecision, IndependentReviewResult, Withdrawal, WrittenResponse,
+from api.schemas import (
+    AmendedGradingRequest, CorporateDecisionRequest, DisputeMeetingRequest, DisputeRaiseRequest, DisputeSummaryOut,
+    DisputeSummaryRequest, FormalDiscussionRequest, IndependentReviewDecisionRequest, IndependentReviewResultRequest,
+    WithdrawalRequest, WrittenResponseRequest,
 )
+from models.disputes import DisputeView
 from models.enums import DisputeLevel
-from models.payloads import DisputeRaise
 from services import disputes
 
 router = APIRouter(tags=["disputes"])
@@ -20,7 +20,7 @@ router = APIRouter(tags=["disputes"])
 
 @router.post("/audits/{audit_id}/disputes", status_code=status.HTTP_201_CREATED, response_model=DisputeView,
              dependencies=[permit("raise_dispute")])
-async def raise_dispute(audit_id: str, body: DisputeRaise, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
+async def raise_dispute(audit_id: str, body: DisputeRaiseRequest, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
     """R-DISP-1, R-DIST-4: the practitioner or their Team Manager, within the dispute window."""
     return await disputes.raise_dispute(svc, actor, audit_id, body, key)
 
@@ -45,20 +45,20 @@ async def get_dispute(dispute_id: str, actor: Actor, svc: Svc) -> DisputeView:
 
 
 @router.post("/disputes/{dispute_id}/meeting", response_model=DisputeView, dependencies=[permit("record_meeting")])
-async def record_meeting(dispute_id: str, body: DisputeMeeting, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
+async def record_meeting(dispute_id: str, body: DisputeMeetingRequest, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
     """R-DISP-2: the meeting of auditor, practitioner and Team Manager (TM or auditor records it)."""
     return await disputes.record_meeting(svc, actor, dispute_id, body, key)
 
 
 @router.post("/disputes/{dispute_id}/summary", response_model=DisputeView, dependencies=[permit("record_summary")])
-async def record_summary(dispute_id: str, body: DisputeSummary, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
+async def record_summary(dispute_id: str, body: DisputeSummaryRequest, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
     """R-DISP-3: the Team Manager's summary and outcome."""
     return await disputes.record_summary(svc, actor, dispute_id, body, key)
 
 
 @router.post("/disputes/{dispute_id}/amended-grading", response_model=DisputeView,
              dependencies=[permit("record_amended_grading")])
-async def record_amended_grading(dispute_id: str, body: AmendedGrading, actor: Actor, svc: Svc,
+async def record_amended_grading(dispute_id: str, body: AmendedGradingRequest, actor: Actor, svc: Svc,
                                  key: IdempotencyKey) -> DisputeView:
     """R-DISP-4: resolved informally; the auditor's amended final grading."""
     return await disputes.record_amended_grading(svc, actor, dispute_id, body, key)
@@ -66,7 +66,7 @@ async def record_amended_grading(dispute_id: str, body: AmendedGrading, actor: A
 
 @router.post("/disputes/{dispute_id}/formal-discussion", response_model=DisputeView,
              dependencies=[permit("record_formal_discussion")])
-async def record_formal_discussion(dispute_id: str, body: FormalDiscussion, actor: Actor, svc: Svc,
+async def record_formal_discussion(dispute_id: str, body: FormalDiscussionRequest, actor: Actor, svc: Svc,
                                    key: IdempotencyKey) -> DisputeView:
     """R-DISP-6: the PI&A Manager's discussion with the PSW and the agreed course of action."""
     return await disputes.record_formal_discussion(svc, actor, dispute_id, body, key)
@@ -74,7 +74,7 @@ async def record_formal_discussion(dispute_id: str, body: FormalDiscussion, acto
 
 @router.post("/disputes/{dispute_id}/written-response", response_model=DisputeView,
              dependencies=[permit("record_written_response")])
-async def record_written_response(dispute_id: str, body: WrittenResponse, actor: Actor, svc: Svc,
+async def record_written_response(dispute_id: str, body: WrittenResponseRequest, actor: Actor, svc: Svc,
                                   key: IdempotencyKey) -> DisputeView:
     """R-DISP-7: the written response (PI&A Manager or PSW), resolved with any regrade, or not."""
     return await disputes.record_written_response(svc, actor, dispute_id, body, key)
@@ -82,7 +82,7 @@ async def record_written_response(dispute_id: str, body: WrittenResponse, actor:
 
 @router.post("/disputes/{dispute_id}/corporate-decision", response_model=DisputeView,
              dependencies=[permit("record_corporate_decision")])
-async def record_corporate_decision(dispute_id: str, body: CorporateDecision, actor: Actor, svc: Svc,
+async def record_corporate_decision(dispute_id: str, body: CorporateDecisionRequest, actor: Actor, svc: Svc,
                                     key: IdempotencyKey) -> DisputeView:
     """R-DISP-8, R-DISP-9: the Corporate Directors' decision."""
     return await disputes.record_corporate_decision(svc, actor, dispute_id, body, key)
@@ -90,7 +90,7 @@ async def record_corporate_decision(dispute_id: str, body: CorporateDecision, ac
 
 @router.post("/disputes/{dispute_id}/independent-review", response_model=DisputeView,
              dependencies=[permit("record_independent_review")])
-async def record_independent_review(dispute_id: str, body: IndependentReviewDecision, actor: Actor, svc: Svc,
+async def record_independent_review(dispute_id: str, body: IndependentReviewDecisionRequest, actor: Actor, svc: Svc,
                                     key: IdempotencyKey) -> DisputeView:
     """R-DISP-9: whether the Corporate Director for Quality Standards commissions an independent review."""
     return await disputes.record_independent_review(svc, actor, dispute_id, body, key)
@@ -98,13 +98,13 @@ async def record_independent_review(dispute_id: str, body: IndependentReviewDeci
 
 @router.post("/disputes/{dispute_id}/independent-review/result", response_model=DisputeView,
              dependencies=[permit("record_independent_review_result")])
-async def record_independent_review_result(dispute_id: str, body: IndependentReviewResult, actor: Actor, svc: Svc,
+async def record_independent_review_result(dispute_id: str, body: IndependentReviewResultRequest, actor: Actor, svc: Svc,
                                            key: IdempotencyKey) -> DisputeView:
     """R-DISP-9: the independent review's result, with any regrade."""
     return await disputes.record_independent_review_result(svc, actor, dispute_id, body, key)
 
 
 @router.post("/disputes/{dispute_id}/withdrawal", response_model=DisputeView, dependencies=[permit("withdraw")])
-async def withdraw(dispute_id: str, body: Withdrawal, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
+async def withdraw(dispute_id: str, body: WithdrawalRequest, actor: Actor, svc: Svc, key: IdempotencyKey) -> DisputeView:
     """Whoever raised the dispute may withdraw it at any level; the grading then stands."""
     return await disputes.withdraw(svc, actor, dispute_id, body, key)

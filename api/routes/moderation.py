@@ -10,8 +10,8 @@ from fastapi import APIRouter, Path, status
 
 from api.deps import Actor, IdempotencyKey, Now, Svc
 from api.permissions import permit
-from api.schemas import PanelRequest
-from models.moderation import ModerationFindings, ModerationPanelView, ModerationSummary, ModeratorChange
+from api.schemas import ModeratorChangeRequest, PanelRequest
+from models.moderation import ModerationFindings, ModerationPanelView, ModerationSummary
 from services import moderation
 
 router = APIRouter(tags=["moderation"])
@@ -44,7 +44,7 @@ async def record_moderation(moderation_id: Annotated[str, Path(max_length=16)], 
 
 @router.put("/moderation-panels/{cycle}/moderations/{audit_id}/moderator", response_model=ModerationSummary,
             dependencies=[permit("give_moderation")])
-async def give_moderation(cycle: Cycle, audit_id: Annotated[str, Path(max_length=80)], body: ModeratorChange,
+async def give_moderation(cycle: Cycle, audit_id: Annotated[str, Path(max_length=80)], body: ModeratorChangeRequest,
                           actor: Actor, svc: Svc, key: IdempotencyKey) -> ModerationSummary:
     """PIAT gives a drawn audit's moderation to another SLT moderator (one left, or nobody could
     take it at the draw): they are emailed, the one before told it is no longer theirs; the due

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Query, status
 
 from api.deps import Actor, IdempotencyKey, SessionDep, Svc
 from api.permissions import authorised_audit, permit
-from api.schemas import SafetyConcernSummary
+from api.schemas import SafetyAcknowledgementRequest, SafetyConcernRaiseRequest, SafetyConcernSummary
 from models.payloads import AuditView
-from models.safety import SafetyAcknowledgement, SafetyConcernRaise, SafetyConcernView
+from models.safety import SafetyConcernView
 from services import safety
 
 router = APIRouter(tags=["safety concerns"])
@@ -16,7 +16,7 @@ router = APIRouter(tags=["safety concerns"])
 
 @router.post("/audits/{audit_id}/safety-concerns", status_code=status.HTTP_201_CREATED, response_model=SafetyConcernView)
 async def raise_safety_concern(audit: Annotated[AuditView, authorised_audit("raise_safety_concern")],
-                               body: SafetyConcernRaise, actor: Actor, svc: Svc, key: IdempotencyKey) -> SafetyConcernView:
+                               body: SafetyConcernRaiseRequest, actor: Actor, svc: Svc, key: IdempotencyKey) -> SafetyConcernView:
     """R-SAFE-1: whoever audits the case raises it, at any stage, even after completion; the
     practitioner's Team Manager is emailed at once, marked urgent (R-SAFE-2)."""
     return await safety.raise_safety_concern(svc, actor, audit, body, key)
@@ -24,7 +24,7 @@ async def raise_safety_concern(audit: Annotated[AuditView, authorised_audit("rai
 
 @router.post("/safety-concerns/{concern_id}/acknowledge", response_model=SafetyConcernView,
              dependencies=[permit("acknowledge")])
-async def acknowledge(concern_id: str, body: SafetyAcknowledgement, actor: Actor, svc: Svc,
+async def acknowledge(concern_id: str, body: SafetyAcknowledgementRequest, actor: Actor, svc: Svc,
                       key: IdempotencyKey) -> SafetyConcernView:
     """R-SAFE-2: the Team Manager, or the Head of Service or Assistant Director once told."""
     return await safety.acknowledge(svc, actor, concern_id, body, key)

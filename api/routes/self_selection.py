@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query, status
 
 from api.deps import Actor, IdempotencyKey, Now, SessionDep, Svc
 from api.permissions import permit
-from api.schemas import SelfSelectionRequest, SelfSelectionSummary
-from models.self_selection import SelfSelectionDecision, SelfSelectionView, Status
+from api.schemas import SelfSelectionDecisionRequest, SelfSelectionRequest, SelfSelectionSummary
+from models.self_selection import SelfSelectionView, Status
 from services import self_selection
 
 router = APIRouter(prefix="/self-selection-requests", tags=["self-selection"])
@@ -34,7 +34,7 @@ def list_self_selections(
 
 
 @router.post("/{request_id}/decision", response_model=SelfSelectionView, dependencies=[permit("decide_self_selection")])
-async def decide_self_selection(request_id: str, body: SelfSelectionDecision, actor: Actor, svc: Svc,
+async def decide_self_selection(request_id: str, body: SelfSelectionDecisionRequest, actor: Actor, svc: Svc,
                                 key: IdempotencyKey) -> SelfSelectionView:
     """The Head of Service approves (the audit starts) or refuses, within 5 working days."""
     return await self_selection.decide_self_selection(svc, actor, request_id, body, key)
