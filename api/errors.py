@@ -1,4 +1,4 @@
-"""Turn workflow refusals into HTTP answers a person can act on; never a stack trace."""
+"""Turn the services' and the workflows' refusals into HTTP answers a person can act on; never a stack trace."""
 
 import logging
 
@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.errors import FORBIDDEN, INVALID, OUT_OF_ORDER
+from services.errors import Refused
 
 log = logging.getLogger("qsaf.api")
 STATUS_BY_TYPE = {FORBIDDEN: 403, OUT_OF_ORDER: 409, INVALID: 422}
@@ -26,6 +27,10 @@ def install(app: FastAPI) -> None:
         # The type and the route find the bug; the body may hold personal data, so it stays out.
         log.error("unexpected %s on %s %s", type(error).__name__, request.method, _route(request))
         return JSONResponse({"detail": "something went wrong on our side; the error has been logged"}, status_code=500)
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, error: Refused) -> JSONResponse:
+        return JSONResponse({"detail": error.detail} | error.more, status_code=error.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -24,6 +24,7 @@ from models.tables import AuditRecord, SafetyConcernRecord
 from services.audits import current_view
 from services.context import Services
 from services.disputes import audit_id_of
+from services.errors import Refused
 from services.people import SENIOR_LEADERS
 
 
@@ -269,7 +270,7 @@ async def audit_of(svc: Services, params: dict) -> AuditView | People | None:
         return replace(people, team_manager_id=told) if told else people
     try:
         view = await current_view(svc, audit_id)
-    except HTTPException as missing:
+    except Refused as missing:
         if missing.status_code == 404:  # no such audit: as refused as any outsider, and no wiser
             return None
         raise

@@ -11,7 +11,6 @@ from typing import Any
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflow.v1 import WorkflowExecutionInfo
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from sqlalchemy import Row, Select, Table, Text, bindparam, cast
@@ -23,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from models.limits import blank_required
 from models.staff import StaffMember
 from services.context import Services
+from services.errors import Refused
 
 
 async def update(svc: Services, handle: WorkflowHandle, update_fn: Callable, args: Sequence[Any] = (),
@@ -42,7 +42,7 @@ async def update(svc: Services, handle: WorkflowHandle, update_fn: Callable, arg
     except RPCError as error:
         # Temporal says "not found" of a workflow that has ended, too: that is an action too late.
         if error.status is RPCStatusCode.NOT_FOUND and await describe(svc, handle.id) is not None:
-            raise HTTPException(409, "it has ended: nothing more can be recorded on it") from None
+            raise Refused(409, "it has ended: nothing more can be recorded on it") from None
         raise
 
 
@@ -76,7 +76,7 @@ async def saved_or_live(svc: Services, handle: WorkflowHandle, query_fn: Callabl
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise
     if saved is None or saved.view in (None, "{}"):
-        raise HTTPException(404, f"no {what} {record_id}")
+        raise Refused(404, f"no {what} {record_id}")
     return view.model_validate_json(saved.view)
 
 

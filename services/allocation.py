@@ -9,7 +9,6 @@ import hmac
 import itertools
 from datetime import datetime
 
-from fastapi import HTTPException
 from sqlalchemy import bindparam
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
@@ -31,7 +30,8 @@ from services import actions
 from services.audits import audit_handle
 from services.clock import check_plannable
 from services.context import Services
-from services.people import AUDITING_ROLES, staff_named, unprocessable
+from services.errors import Refused, unprocessable
+from services.people import AUDITING_ROLES, staff_named
 from workflows.audit import AuditWorkflow
 
 
@@ -151,8 +151,8 @@ def _same_case_cycle_kind(svc: Services, audit: AuditInput) -> list:
             SAME_CASE_CYCLE_KIND, {"case_ref": audit.case_ref, "cycle": audit.cycle, "kind": audit.kind.value}).all()
 
 
-def _duplicate(audit: AuditInput, audit_id: str) -> HTTPException:
-    return HTTPException(409, f"case {audit.case_ref} already has a {audit.kind.value} audit in {audit.cycle}: {audit_id}")
+def _duplicate(audit: AuditInput, audit_id: str) -> Refused:
+    return Refused(409, f"case {audit.case_ref} already has a {audit.kind.value} audit in {audit.cycle}: {audit_id}")
 
 
 def check_allocation(body: AllocationRequest, actor: StaffMember, svc: Services, now: datetime) -> AuditInput:

@@ -16,7 +16,8 @@ from models.staff import StaffMember
 from models.tables import AuditRecord, NotificationRecord
 from services import actions
 from services.context import Services
-from services.people import check_auditor, check_role_holder, sees_every_audit, staff_named, unprocessable
+from services.errors import unprocessable
+from services.people import check_auditor, check_role_holder, sees_every_audit, staff_named
 from workflows.audit import AuditWorkflow
 
 

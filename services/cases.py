@@ -11,8 +11,6 @@ import io
 import re
 from datetime import date, datetime
 
-from fastapi import HTTPException
-from fastapi.responses import JSONResponse
 from sqlmodel import Session, delete, select
 
 from api.schemas import CaseOut, ImportResult, RefusedRow
@@ -20,29 +18,28 @@ from models.enums import Role, ServiceArea
 from models.limits import CASE_REF, MAX_ID
 from models.staff import StaffDirectory
 from models.tables import OpenCase
+from services.errors import Refused
 COLUMNS = ("case_ref", "service_area", "practitioner_id", "involvement_start", "cp_chair_or_iro_id")
 MAX_BYTES = 5_000_000  # some 50,000 rows: more than a council's open cases
 
 
-def import_cases(session: Session, directory: StaffDirectory, raw: bytes, now: datetime) -> ImportResult | JSONResponse:
+def import_cases(session: Session, directory: StaffDirectory, raw: bytes, now: datetime) -> ImportResult:
     """The CSV export of open cases, with a header row naming at least the five columns. An import
     replaces the list, so sending it again (with or without the same key) changes nothing."""
     if len(raw) > MAX_BYTES:
-        raise HTTPException(413, f"the file is over {MAX_BYTES // 1_000_000} MB")
+        raise Refused(413, f"the file is over {MAX_BYTES // 1_000_000} MB")
     try:
         reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))
         header = reader.fieldnames or []
         rows = list(reader)
     except (UnicodeDecodeError, csv.Error) as error:
-        raise HTTPException(422, f"not a UTF-8 CSV file: {type(error).__name__}") from None
+        raise Refused(422, f"not a UTF-8 CSV file: {type(error).__name__}") from None
     if missing := [c for c in COLUMNS if c not in header]:
-        raise HTTPException(422, f"the header row lacks the columns {missing}; it needs {list(COLUMNS)}")
+        raise Refused(422, f"the header row lacks the columns {missing}; it needs {list(COLUMNS)}")
     cases, refused = _check(rows, directory, now)
     if refused:
-        shown = refused[:50]
-        return JSONResponse(status_code=422, content={
-            "detail": f"{len(refused)} rows refused; nothing was imported" + (" (the first 50 listed)" if len(refused) > 50 else ""),
-            "refused": [r.model_dump() for r in shown]})
+        raise Refused(422, f"{len(refused)} rows refused; nothing was imported" + (" (the first 50 listed)" if len(refused) > 50 else ""),
+                      refused=[r.model_dump() for r in refused[:50]])
     session.exec(delete(OpenCase))
     session.add_all(cases)
     session.commit()

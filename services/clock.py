@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from fastapi import HTTPException
 
 from models.cycles import cycle_label, month_of, months_before
 from models.settings import Settings
+from services.errors import Refused
 
 Clock = Callable[[], Awaitable[datetime]]
 
@@ -35,6 +35,6 @@ def check_plannable(cycle: str, now: datetime, settings: Settings, *, passed_ok:
     last = months_before(first, -settings.cycles_ahead_months)
     window = f"{cycle_label(first)} ({first}) to {cycle_label(last)} ({last})"
     if cycle < first and not passed_ok:  # R-QA-3 carries late work forward; nothing goes backwards (its deadlines would be past)
-        raise HTTPException(422, f"the {cycle} cycle has passed: the cycles open now are {window}")
+        raise Refused(422, f"the {cycle} cycle has passed: the cycles open now are {window}")
     if cycle > last:
-        raise HTTPException(422, f"cycle {cycle} is too far ahead: the cycles open now are {window}")
+        raise Refused(422, f"cycle {cycle} is too far ahead: the cycles open now are {window}")

@@ -8,7 +8,6 @@ calendar alone. The audits it holds come from the audit projection."""
 from collections import Counter
 from datetime import datetime
 
-from fastapi import HTTPException
 from sqlmodel import Session, select
 from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
@@ -26,6 +25,7 @@ from models.tables import AuditRecord, CycleRecord
 from services import actions
 from services.clock import check_plannable
 from services.context import Services
+from services.errors import Refused
 from services.people import sees_every_audit
 from workflows.cycle import CycleWorkflow
 
@@ -50,9 +50,9 @@ async def set_cycle_theme(svc: Services, actor: StaffMember, cycle: str, body: T
     _check(cycle)
     check_plannable(cycle, now, svc.settings, passed_ok=True)
     if cycle_kind(cycle) != "themed":
-        raise HTTPException(422, f"{cycle_month(cycle)} is not a themed cycle: only May and October carry a theme (R-KIND-3)")
+        raise Refused(422, f"{cycle_month(cycle)} is not a themed cycle: only May and October carry a theme (R-KIND-3)")
     if not body.theme.strip():
-        raise HTTPException(422, "theme: give the topic the senior management group chose")
+        raise Refused(422, "theme: give the topic the senior management group chose")
     await actions.update(svc, await _started(svc, cycle), CycleWorkflow.set_theme, [actor.id, body.to_payload()], actor, key)
     return await _detail(svc, cycle)
 
@@ -63,7 +63,7 @@ async def get_non_completion(svc: Services, actor: StaffMember, cycle: str) -> N
     view = await _view(svc, cycle)
     if view is None or view.non_completion is None:
         closes = calendar_for(svc.settings).cycle_end(cycle)
-        raise HTTPException(404, f"no non-completion report for {cycle} yet: it is made when the cycle closes, {closes:%A %d %B %Y %H:%M}")
+        raise Refused(404, f"no non-completion report for {cycle} yet: it is made when the cycle closes, {closes:%A %d %B %Y %H:%M}")
     services = view.non_completion
     if not sees_every_audit(actor):
         services = [s for s in services if actor.has(Role.HEAD_OF_SERVICE) and s.service_area == actor.service_area]
@@ -75,7 +75,7 @@ async def get_non_completion(svc: Services, actor: StaffMember, cycle: str) -> N
 
 def _check(cycle: str) -> None:
     if not is_cycle(cycle):
-        raise HTTPException(422, f"cycle {cycle!r} is not an audit cycle: YYYY-MM, any month but August or December")
+        raise Refused(422, f"cycle {cycle!r} is not an audit cycle: YYYY-MM, any month but August or December")
 
 
 def _handle(svc: Services, cycle: str) -> WorkflowHandle:
@@ -86,7 +86,7 @@ async def _view(svc: Services, cycle: str) -> CycleView | None:
     """The cycle's workflow's view; once its history is gone, rebuilt from its projection."""
     try:
         return await actions.saved_or_live(svc, _handle(svc, cycle), CycleWorkflow.view, CycleView, CycleRecord, cycle, "cycle")
-    except HTTPException as missing:
+    except Refused as missing:
         if missing.status_code != 404:
             raise
         return None

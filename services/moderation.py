@@ -6,7 +6,6 @@ by hand, e.g. when the cycle did not."""
 import re
 from datetime import datetime
 
-from fastapi import HTTPException
 from sqlmodel import Session
 from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
@@ -24,6 +23,7 @@ from models.tables import ModerationPanelRecord
 from services import actions
 from services.clock import check_plannable
 from services.context import Services
+from services.errors import Refused
 from workflows.moderation import ModerationPanelWorkflow
 
 MODERATION_ID = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-m\d{2,3}$")
@@ -36,7 +36,7 @@ async def start_moderation_panel(svc: Services, cycle: str, body: PanelRequest |
     check_plannable(cycle, now, svc.settings, passed_ok=True)
     if now < (opens := svc.calendar.cycle_start(cycle)):
         # Convened early it would draw nothing final yet and, one panel a month, hold the real one.
-        raise HTTPException(422, f"the {cycle} moderation panel can be convened from "
+        raise Refused(422, f"the {cycle} moderation panel can be convened from "
                                  f"{opens:%A} {opens.day} {opens:%B %Y}, {opens:%H:%M}, "
                                  "when its month's cycle opens (R-MOD-1)")
     body = body or PanelRequest()
@@ -67,7 +67,7 @@ async def record_moderation(svc: Services, actor: StaffMember, moderation_id: st
     """R-MOD-3, R-MOD-4: the moderator's findings on the moderation template; the feedback goes to
     the auditor and PIAT and onto Mosaic. Only the moderator it is allocated to; once."""
     if not MODERATION_ID.match(moderation_id):
-        raise HTTPException(404, f"no moderation {moderation_id}: moderation IDs look like 2027-02-m01")
+        raise Refused(404, f"no moderation {moderation_id}: moderation IDs look like 2027-02-m01")
     handle = _handle(svc, panel_of(moderation_id))
     await actions.update(svc, handle, ModerationPanelWorkflow.record, [actor.id, moderation_id, body], actor, key)
     view: ModerationPanelView = await actions.query(svc, handle, ModerationPanelWorkflow.view)
@@ -84,11 +84,11 @@ async def give_moderation(svc: Services, actor: StaffMember, cycle: str, audit_i
     panel = await actions.saved_or_live(svc, handle, ModerationPanelWorkflow.view, ModerationPanelView,
                                         ModerationPanelRecord, cycle, "moderation panel")
     if audit_id not in {m.audit_id for m in panel.moderations} | set(panel.unallocated):
-        raise HTTPException(404, f"audit {audit_id} is not on the {cycle} moderation panel: "
+        raise Refused(404, f"audit {audit_id} is not on the {cycle} moderation panel: "
                                  f"GET /moderation-panels/{cycle} lists the audits it drew")
     member = svc.directory.get(body.moderator_id)
     if member is None or not member.has(Role.SLT_MODERATOR):
-        raise HTTPException(422, f"moderator_id: {body.moderator_id} is not an SLT moderator in the staff directory")
+        raise Refused(422, f"moderator_id: {body.moderator_id} is not an SLT moderator in the staff directory")
     await actions.update(svc, handle, ModerationPanelWorkflow.give_moderation, [actor.id, audit_id, body.moderator_id],
                          actor, key)
     view: ModerationPanelView = await actions.answered(svc, handle, ModerationPanelWorkflow.view, ModerationPanelView,
@@ -98,7 +98,7 @@ async def give_moderation(svc: Services, actor: StaffMember, cycle: str, audit_i
 
 def _check_cycle(cycle: str) -> None:
     if not CYCLE_PATTERN.match(cycle) or not is_moderation_month(cycle):
-        raise HTTPException(422, f"cycle: {cycle!r} is not a moderation month: YYYY-MM in February, June or October (R-MOD-1)")
+        raise Refused(422, f"cycle: {cycle!r} is not a moderation month: YYYY-MM in February, June or October (R-MOD-1)")
 
 
 async def _exists(svc: Services, cycle: str) -> bool:
@@ -108,8 +108,8 @@ async def _exists(svc: Services, cycle: str) -> bool:
     return await svc.in_session(Session.get, ModerationPanelRecord, cycle) is not None
 
 
-def _exists_already(cycle: str) -> HTTPException:
-    return HTTPException(409, f"the {cycle} moderation panel already exists: GET /moderation-panels/{cycle}")
+def _exists_already(cycle: str) -> Refused:
+    return Refused(409, f"the {cycle} moderation panel already exists: GET /moderation-panels/{cycle}")
 
 
 def _handle(svc: Services, cycle: str) -> WorkflowHandle:

@@ -2,11 +2,11 @@
 reassignment and a handed-over role share (R-KIND-1, R-KIND-2, R-KIND-6); and who sees every
 audit (the lists' scope; api/permissions.py's table says the rest)."""
 
-from fastapi import HTTPException, status
 
 from models.enums import AuditKind, PersonRole, Role
 from models.payloads import AuditView
 from models.staff import StaffDirectory, StaffMember
+from services.errors import unprocessable
 
 SENIOR_LEADERS = (Role.PIAT, Role.PIAT_MANAGER, Role.PSW, Role.ASSISTANT_DIRECTOR, Role.DIRECTOR)
 AUDITING_ROLES = (Role.AUDITOR, Role.TEAM_MANAGER, Role.PIAT, Role.IRO, Role.CP_CHAIR, Role.SENIOR_MANAGER)
@@ -50,7 +50,3 @@ def check_role_holder(view: AuditView, role: PersonRole, new: StaffMember) -> No
         check_auditor(view, new)
     elif not any(new.has(r) for r in ROLE_HELD[role]):
         raise unprocessable(f"{new.id} is not a {' or '.join(r.value for r in ROLE_HELD[role])} in the staff directory")
-
-
-def unprocessable(message: str) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message)

@@ -7,7 +7,6 @@ Service reads their own service's (asking for another is 403)."""
 from datetime import datetime
 from enum import StrEnum
 
-from fastapi import HTTPException
 
 from models.enums import Role, ServiceArea
 from models.staff import StaffMember
@@ -15,6 +14,7 @@ from reports.figures import Report, build
 from reports.periods import PeriodError, parse
 from reports.rows import read
 from services.context import Services
+from services.errors import Refused
 from services.people import sees_every_audit
 
 
@@ -31,7 +31,7 @@ def report_for(svc: Services, actor: StaffMember, kind: str, period: str, servic
     try:
         parsed = parse(str(kind), period)
     except PeriodError as error:
-        raise HTTPException(422, str(error)) from None
+        raise Refused(422, str(error)) from None
     scope = scope_of(actor, getattr(service_area, "value", service_area))
     rows = read(svc.engine, svc.directory, parsed, scope)
     return build(parsed, rows.lines, rows.disputes, rows.moderations, now,
@@ -45,4 +45,4 @@ def scope_of(actor: StaffMember, asked: str | None) -> str | None:
         return asked
     if actor.has(Role.HEAD_OF_SERVICE) and asked in (None, actor.service_area):
         return actor.service_area
-    raise HTTPException(403, "a Head of Service reads their own service's report only: leave out service_area")
+    raise Refused(403, "a Head of Service reads their own service's report only: leave out service_area")

@@ -12,7 +12,6 @@ import secrets
 import uuid
 from datetime import datetime
 
-from fastapi import HTTPException
 from sqlmodel import Session, func, select
 
 from api.schemas import AllocationRequest, Confirmation, Confirmed, ProposedAllocation, SelectionOut, SelectionRequest
@@ -24,6 +23,7 @@ from models.tables import AuditRecord, CycleRecord, OpenCase, Selection
 from services.allocation import check_allocation, refuse_projected_duplicate, start_audit
 from services.clock import check_plannable
 from services.context import Services
+from services.errors import Refused
 
 SELECTED_REQUEST = "select:{selection_id}"  # the memo entry naming the confirmation that started an audit
 
@@ -31,12 +31,12 @@ SELECTED_REQUEST = "select:{selection_id}"  # the memo entry naming the confirma
 def propose_selection(session: Session, svc: Services, actor: StaffMember, cycle: str, body: SelectionRequest,
                       now: datetime) -> SelectionOut:
     if not is_cycle(cycle):
-        raise HTTPException(422, f"cycle {cycle!r} is not an audit cycle: YYYY-MM, any month but August or December")
+        raise Refused(422, f"cycle {cycle!r} is not an audit cycle: YYYY-MM, any month but August or December")
     check_plannable(cycle, now, svc.settings)
     kind = AuditKind(cycle_kind(cycle))
     theme = _theme(session, cycle, body.theme)
     if (kind is AuditKind.THEMED) != bool(theme):
-        raise HTTPException(422, "theme: a themed cycle's selection needs its theme (set it with PUT /cycles/{cycle}/theme, "
+        raise Refused(422, "theme: a themed cycle's selection needs its theme (set it with PUT /cycles/{cycle}/theme, "
                                  "or give it here), and only a themed cycle's (R-KIND-3)")
     seed = body.seed if body.seed is not None else secrets.randbelow(2**31)
     candidates = _candidates(session, cycle, kind)
@@ -84,7 +84,7 @@ async def confirm_selection(svc: Services, actor: StaffMember, selection_id: str
     record, cases = await svc.in_session(_proposed, selection_id)
     proposed = {p["case_ref"] for p in record.proposal}
     if strays := [a.case_ref for a in body.allocations if a.case_ref not in proposed]:
-        raise HTTPException(422, f"not in this selection's proposal: {strays[:10]}")
+        raise Refused(422, f"not in this selection's proposal: {strays[:10]}")
     confirmed = await _allocate_all(svc, actor, record, body.allocations, cases, now)
     return await svc.in_session(_confirmed, selection_id, confirmed)
 
@@ -137,7 +137,7 @@ async def _allocate(svc: Services, actor, record: Selection, chosen: ProposedAll
         # an ID of another form, before IDs were keyed, say).
         await refuse_projected_duplicate(svc, audit)
         await start_audit(svc, audit, SELECTED_REQUEST.format(selection_id=record.selection_id))
-    except HTTPException as refused:  # a rule of the framework, or the case allocated otherwise
+    except Refused as refused:  # a rule of the framework, or the case allocated otherwise
         return Confirmed(case_ref=chosen.case_ref, refused=str(refused.detail)[:200])
     return Confirmed(case_ref=chosen.case_ref, audit_id=audit.audit_id)
 
@@ -149,7 +149,7 @@ def get_selection(session: Session, selection_id: str) -> SelectionOut:
 def _get(session: Session, selection_id: str) -> Selection:
     record = session.get(Selection, selection_id)
     if record is None:
-        raise HTTPException(404, f"no selection {selection_id}")
+        raise Refused(404, f"no selection {selection_id}")
     return record
 
 

@@ -3,7 +3,6 @@
 import itertools
 from datetime import datetime
 
-from fastapi import HTTPException
 from sqlmodel import Session, select
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import WorkflowHandle
@@ -19,7 +18,8 @@ from models.tables import OpenCase, SelfSelectionRecord
 from services import actions
 from services.allocation import check_allocation, refuse_projected_duplicate
 from services.context import Services
-from services.people import sees_every_audit, unprocessable
+from services.errors import Refused, unprocessable
+from services.people import sees_every_audit
 from workflows.self_selection import SelfSelectionWorkflow
 
 
@@ -32,7 +32,7 @@ async def request_self_selection(svc: Services, actor: StaffMember, body: SelfSe
     audit = _for_piat(svc, check_allocation(_allocation(case, body, actor), actor, svc, now))
     await refuse_projected_duplicate(svc, audit)
     if await actions.describe(svc, f"audit-{audit.audit_id}"):
-        raise HTTPException(409, f"case {audit.case_ref} already has a {audit.kind.value} audit in {audit.cycle}")
+        raise Refused(409, f"case {audit.case_ref} already has a {audit.kind.value} audit in {audit.cycle}")
     handle = await _start(svc, SelfSelectionInput(request_id=f"{audit.audit_id}-by-{actor.id}", audit=audit,
                                                   reason=body.reason, head_of_service_id=audit.head_of_service_id))
     await actions.update(svc, handle, SelfSelectionWorkflow.asked)
@@ -74,7 +74,7 @@ async def _start(svc: Services, request: SelfSelectionInput) -> WorkflowHandle:
         except WorkflowAlreadyStartedError:
             info = await actions.describe(svc, f"self-selection-{request.request_id}")
             if info is None or info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
-                raise HTTPException(409, f"you have already asked to audit this case in {request.audit.cycle}: "
+                raise Refused(409, f"you have already asked to audit this case in {request.audit.cycle}: "
                                          f"{request.request_id} waits for the Head of Service's decision") from None
     raise AssertionError("unreachable")
 

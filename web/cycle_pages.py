@@ -3,7 +3,7 @@
 audits it holds, its non-completion report once made (R-QA-4) and, for PIAT, the form that sets
 a themed cycle's topic (R-KIND-3), which posts to `/app/cycles/{cycle}/theme`."""
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import TypeAdapter, ValidationError
 from starlette.responses import Response
 
@@ -14,6 +14,7 @@ from api.schemas import ThemeChangeRequest
 from models.staff import StaffMember
 from services import cycles
 from services.context import Services
+from services.errors import Refused
 from web.forms import read_form
 from web.render import Refusal, error_page, form_again, new_key, refusal, render, see_other
 from web.session import PageActor
@@ -89,7 +90,7 @@ async def _non_completion(svc: Services, cycle: str, actor: StaffMember):
         return None, None
     try:
         return await cycles.get_non_completion(svc, actor, cycle), None
-    except HTTPException as missing:
+    except Refused as missing:
         if missing.status_code != 404:
             raise
         return None, missing.detail

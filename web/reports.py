@@ -17,6 +17,7 @@ from models.staff import StaffMember
 from reports.charts import ChartName, chart
 from reports.periods import EXAMPLES
 from services.context import Services
+from services.errors import Refused
 from services.reports import ReportKind, report_for
 from web.render import error_page, refusal, render
 from web.session import PageActor
@@ -39,7 +40,7 @@ async def report_csv_page(request: Request, kind: ReportKind, period: PeriodQuer
     try:
         return csv_response(kind, await run_in_threadpool(report_for, svc, actor, kind, period, service_area, now),
                             service_area)
-    except HTTPException as error:
+    except Refused as error:
         return error_page(request, actor, await refusal(request, error))
 
 
@@ -50,7 +51,7 @@ async def report_page(request: Request, kind: ReportKind, period: PeriodQuery, a
         return problem
     try:
         report = await run_in_threadpool(report_for, svc, actor, kind, period, service_area, now)
-    except HTTPException as error:
+    except Refused as error:
         if error.status_code != 422:
             return error_page(request, actor, await refusal(request, error))
         return _index(request, actor, error=error.detail, kind=kind.value, period=period, status=422)  # the form again, saying why

@@ -4,7 +4,6 @@ services/cases.py checks each row."""
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 
 from api.deps import Actor, IdempotencyKey, Now, SessionDep, Svc
 from api.permissions import permit
@@ -17,7 +16,7 @@ router = APIRouter(prefix="/cases", tags=["cases"])
 
 @router.post("/import", response_model=ImportResult, dependencies=[permit("import_cases")],
              openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}})
-async def import_cases(request: Request, actor: Actor, svc: Svc, key: IdempotencyKey, now: Now) -> ImportResult | JSONResponse:
+async def import_cases(request: Request, actor: Actor, svc: Svc, key: IdempotencyKey, now: Now) -> ImportResult:
     """The CSV export of open cases, with a header row naming at least the five columns. An import
     replaces the list, so sending it again (with or without the same key) changes nothing."""
     return await svc.in_session(cases.import_cases, svc.directory, await request.body(), now)
