@@ -2,7 +2,7 @@
 
 from sqlmodel import Session, select
 
-from api.schemas import ActionLogPage
+from api.schemas.work import ActionLogPage
 from models.tables import ActionLogEntry
 
 

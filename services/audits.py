@@ -5,10 +5,10 @@ Allocating one is services/allocation.py."""
 from sqlmodel import Session, select
 from temporalio.client import WorkflowHandle
 
-from api.schemas import (
+from api.schemas.audits import (
     AuditSummary, DiscussionReviewRequest, FeedbackRequest, FindingsDiscussionRequest, GradingRequest,
-    HeadOfServiceFollowUpRequest, ImprovementPlanRequest, NotificationOut, PersonRequest, PractitionerConversationRequest,
-    QADecisionRequest, ReassignmentRequest,
+    HeadOfServiceFollowUpRequest, ImprovementPlanRequest, NotificationOut, PersonRequest,
+    PractitionerConversationRequest, QADecisionRequest, ReassignmentRequest,
 )
 from models.enums import AuditKind, PersonRole, Role
 from models.payloads import AuditView, ChainLink, PersonChange, PreviousPractitionerFeedback

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, delete, select
 
-from api.schemas import CaseOut, ImportResult, RefusedRow
+from api.schemas.year import CaseOut, ImportResult, RefusedRow
 from models.enums import Role, ServiceArea
 from models.limits import CASE_REF, MAX_ID
 from models.staff import StaffDirectory

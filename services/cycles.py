@@ -13,7 +13,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.schemas import AuditBrief, CycleDetail, CycleSummary, NonCompletionReport, ThemeChangeRequest
+from api.schemas.year import AuditBrief, CycleDetail, CycleSummary, NonCompletionReport, ThemeChangeRequest
 from models.calendar import WorkingCalendar, calendar_for
 from models.cycle_audits import CycleAudits, cycle_audits
 from models.cycle_views import CycleInput, CycleView

@@ -4,10 +4,11 @@ and each recorded step, which the dispute workflow's validators check (the step 
 from sqlmodel import Session, select
 from temporalio.client import WorkflowHandle
 
-from api.schemas import (
+from api.schemas import Request
+from api.schemas.disputes import (
     AmendedGradingRequest, CorporateDecisionRequest, DisputeMeetingRequest, DisputeRaiseRequest, DisputeSummaryOut,
-    DisputeSummaryRequest, FormalDiscussionRequest, IndependentReviewDecisionRequest, IndependentReviewResultRequest,
-    Request, WithdrawalRequest, WrittenResponseRequest,
+    DisputeSummaryRequest, FormalDiscussionRequest, IndependentReviewDecisionRequest,
+    IndependentReviewResultRequest, WithdrawalRequest, WrittenResponseRequest,
 )
 from models.disputes import DisputeView
 from models.enums import DisputeLevel

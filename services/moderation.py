@@ -11,7 +11,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.schemas import ModeratorChangeRequest, PanelRequest
+from api.schemas.year import ModeratorChangeRequest, PanelRequest
 from models.cycles import CYCLE_PATTERN
 from models.enums import Role
 from models.moderation import (

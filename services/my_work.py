@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, or_, select
 
-from api.schemas import WorkItem
+from api.schemas.work import WorkItem
 from models.staff import StaffMember
 from models.tables import WaitingRecord
 

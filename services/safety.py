@@ -7,7 +7,7 @@ from sqlmodel import Session, func, select
 from temporalio.client import WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.schemas import SafetyAcknowledgementRequest, SafetyConcernRaiseRequest, SafetyConcernSummary
+from api.schemas.safety import SafetyAcknowledgementRequest, SafetyConcernRaiseRequest, SafetyConcernSummary
 from models.enums import PersonRole
 from models.payloads import AuditView, Policy
 from models.safety import SafetyConcernInput, SafetyConcernView

@@ -14,7 +14,8 @@ from datetime import datetime
 
 from sqlmodel import Session, func, select
 
-from api.schemas import AllocationRequest, Confirmation, Confirmed, ProposedAllocation, SelectionOut, SelectionRequest
+from api.schemas.audits import AllocationRequest
+from api.schemas.year import Confirmation, Confirmed, ProposedAllocation, SelectionOut, SelectionRequest
 from models.cycles import cycle_holds, cycle_kind, is_cycle, months_before
 from models.enums import AuditKind, Stage
 from models.selection import Candidate, choose, propose

@@ -9,7 +9,8 @@ from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.schemas import AllocationRequest, SelfSelectionDecisionRequest, SelfSelectionRequest, SelfSelectionSummary
+from api.schemas.audits import AllocationRequest
+from api.schemas.year import SelfSelectionDecisionRequest, SelfSelectionRequest, SelfSelectionSummary
 from models.enums import Role
 from models.payloads import AuditInput
 from models.self_selection import SelfSelectionInput, SelfSelectionView, Status

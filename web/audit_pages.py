@@ -13,10 +13,12 @@ from starlette.responses import Response
 
 from api.deps import Svc
 from api.permissions import allowed, authorise, permitted_audit
-from api.schemas import (
-    DiscussionReviewRequest, DisputeRaiseRequest, SafetyConcernRaiseRequest, FindingsDiscussionRequest, GradingRequest, HeadOfServiceFollowUpRequest,
+from api.schemas.audits import (
+    DiscussionReviewRequest, FindingsDiscussionRequest, GradingRequest, HeadOfServiceFollowUpRequest,
     ImprovementPlanRequest, PersonRequest, PractitionerConversationRequest, QADecisionRequest, ReassignmentRequest,
 )
+from api.schemas.disputes import DisputeRaiseRequest
+from api.schemas.safety import SafetyConcernRaiseRequest
 from models.audit_tools import tool_for
 from models.enums import AuditKind, PersonRole
 from models.payloads import AuditView

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from api.deps import Now, Svc
 from api.permissions import allowed, authorise
 from api.routes.cycles import Year
-from api.schemas import ThemeChangeRequest
+from api.schemas.year import ThemeChangeRequest
 from models.staff import StaffMember
 from services import cycles
 from services.context import Services

@@ -13,9 +13,10 @@ from starlette.responses import Response
 from api.deps import Svc
 from api.permissions import People, allowed, audit_of, authorise
 from models.audit_tools import tool_for
-from api.schemas import (
-    AmendedGradingRequest, CorporateDecisionRequest, DisputeMeetingRequest, DisputeSummaryRequest, FormalDiscussionRequest,
-    IndependentReviewDecisionRequest, IndependentReviewResultRequest, WithdrawalRequest, WrittenResponseRequest,
+from api.schemas.disputes import (
+    AmendedGradingRequest, CorporateDecisionRequest, DisputeMeetingRequest, DisputeSummaryRequest,
+    FormalDiscussionRequest, IndependentReviewDecisionRequest, IndependentReviewResultRequest, WithdrawalRequest,
+    WrittenResponseRequest,
 )
 from models.disputes import DisputeView
 from models.enums import DisputeStep, ServiceArea

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from api.deps import Now, Svc
 from api.permissions import authorise
-from api.schemas import AllocationRequest
+from api.schemas.audits import AllocationRequest
 from models import pages
 from models.cycles import is_cycle
 from models.enums import AuditKind, DisputeLevel, Role, ServiceArea, Stage

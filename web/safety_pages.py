@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from api.deps import Svc
 from api.permissions import allowed, audit_id_in, audit_of, authorise
-from api.schemas import SafetyAcknowledgementRequest
+from api.schemas.safety import SafetyAcknowledgementRequest
 from models.staff import StaffMember
 from services import safety
 from services.context import Services

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from api.deps import Svc
 from api.permissions import allowed, authorise
-from api.schemas import SelfSelectionDecisionRequest
+from api.schemas.year import SelfSelectionDecisionRequest
 from models.staff import StaffMember
 from services import self_selection
 from services.context import Services

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import Actor, SessionDep
 from api.permissions import permit
-from api.schemas import ActionLogPage
+from api.schemas.work import ActionLogPage
 from models.limits import MAX_ROW_ID
 from services import action_log
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 
 from api.deps import Actor, IdempotencyKey, Now, Svc
 from api.permissions import permit
-from api.schemas import AllocationRequest
+from api.schemas.audits import AllocationRequest
 from models.payloads import AuditView
 from services import allocation
 

@@ -7,10 +7,10 @@ from fastapi import APIRouter, Query
 
 from api.deps import Actor, IdempotencyKey, SessionDep, Svc
 from api.permissions import authorised_audit, permit
-from api.schemas import (
+from api.schemas.audits import (
     AuditSummary, DiscussionReviewRequest, FeedbackRequest, FindingsDiscussionRequest, GradingRequest,
-    HeadOfServiceFollowUpRequest, ImprovementPlanRequest, NotificationOut, PersonRequest, PractitionerConversationRequest,
-    QADecisionRequest, ReassignmentRequest,
+    HeadOfServiceFollowUpRequest, ImprovementPlanRequest, NotificationOut, PersonRequest,
+    PractitionerConversationRequest, QADecisionRequest, ReassignmentRequest,
 )
 from models.enums import AuditKind, PersonRole, ServiceArea, Stage
 from models.limits import MAX_ID

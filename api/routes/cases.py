@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 
 from api.deps import Actor, IdempotencyKey, Now, SessionDep, Svc
 from api.permissions import permit
-from api.schemas import CaseOut, ImportResult
+from api.schemas.year import CaseOut, ImportResult
 from models.enums import ServiceArea
 from services import cases
 

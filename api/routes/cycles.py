@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import Actor, IdempotencyKey, Now, SessionDep, Svc
 from api.permissions import permit
-from api.schemas import CycleDetail, CycleSummary, NonCompletionReport, ThemeChangeRequest
+from api.schemas.year import CycleDetail, CycleSummary, NonCompletionReport, ThemeChangeRequest
 from services import cycles
 
 router = APIRouter(prefix="/cycles", tags=["cycles"])

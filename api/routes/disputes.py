@@ -6,10 +6,10 @@ from fastapi import APIRouter, Query, status
 
 from api.deps import Actor, IdempotencyKey, SessionDep, Svc
 from api.permissions import permit
-from api.schemas import (
+from api.schemas.disputes import (
     AmendedGradingRequest, CorporateDecisionRequest, DisputeMeetingRequest, DisputeRaiseRequest, DisputeSummaryOut,
-    DisputeSummaryRequest, FormalDiscussionRequest, IndependentReviewDecisionRequest, IndependentReviewResultRequest,
-    WithdrawalRequest, WrittenResponseRequest,
+    DisputeSummaryRequest, FormalDiscussionRequest, IndependentReviewDecisionRequest,
+    IndependentReviewResultRequest, WithdrawalRequest, WrittenResponseRequest,
 )
 from models.disputes import DisputeView
 from models.enums import DisputeLevel

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, status
 
 from api.deps import Actor, IdempotencyKey, Now, Svc
 from api.permissions import permit
-from api.schemas import ModeratorChangeRequest, PanelRequest
+from api.schemas.year import ModeratorChangeRequest, PanelRequest
 from models.moderation import ModerationFindings, ModerationPanelView, ModerationSummary
 from services import moderation
 

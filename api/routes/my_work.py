@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from api.deps import Actor, Now, SessionDep
 from api.permissions import permit
-from api.schemas import WorkItem
+from api.schemas.work import WorkItem
 from services import my_work as work
 
 router = APIRouter(tags=["my work"])

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, status
 
 from api.deps import Actor, IdempotencyKey, SessionDep, Svc
 from api.permissions import authorised_audit, permit
-from api.schemas import SafetyAcknowledgementRequest, SafetyConcernRaiseRequest, SafetyConcernSummary
+from api.schemas.safety import SafetyAcknowledgementRequest, SafetyConcernRaiseRequest, SafetyConcernSummary
 from models.payloads import AuditView
 from models.safety import SafetyConcernView
 from services import safety

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, status
 
 from api.deps import Actor, IdempotencyKey, Now, SessionDep, Svc
 from api.permissions import permit
-from api.schemas import Confirmation, SelectionOut, SelectionRequest
+from api.schemas.year import Confirmation, SelectionOut, SelectionRequest
 from services import selections
 
 router = APIRouter(tags=["selection"])

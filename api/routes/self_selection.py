@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, status
 
 from api.deps import Actor, IdempotencyKey, Now, SessionDep, Svc
 from api.permissions import permit
-from api.schemas import SelfSelectionDecisionRequest, SelfSelectionRequest, SelfSelectionSummary
+from api.schemas.year import SelfSelectionDecisionRequest, SelfSelectionRequest, SelfSelectionSummary
 from models.self_selection import SelfSelectionView, Status
 from services import self_selection
 
