@@ -11,12 +11,11 @@ from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.schemas.year import ModeratorChangeRequest, PanelRequest
+from api.schemas.year import ModerationFindingsRequest, ModeratorChangeRequest, PanelRequest
 from models.cycles import CYCLE_PATTERN
 from models.enums import Role
 from models.moderation import (
-    ModerationFindings, ModerationPanelInput, ModerationPanelView, ModerationPolicy, ModerationSummary,
-    is_moderation_month, panel_of,
+    ModerationPanelInput, ModerationPanelView, ModerationPolicy, ModerationSummary, is_moderation_month, panel_of,
 )
 from models.staff import StaffMember
 from models.tables import ModerationPanelRecord
@@ -62,14 +61,15 @@ async def get_moderation_panel(svc: Services, cycle: str) -> ModerationPanelView
                                        ModerationPanelRecord, cycle, "moderation panel")
 
 
-async def record_moderation(svc: Services, actor: StaffMember, moderation_id: str, body: ModerationFindings,
+async def record_moderation(svc: Services, actor: StaffMember, moderation_id: str, body: ModerationFindingsRequest,
                             key: str | None) -> ModerationSummary:
     """R-MOD-3, R-MOD-4: the moderator's findings on the moderation template; the feedback goes to
     the auditor and PIAT and onto Mosaic. Only the moderator it is allocated to; once."""
     if not MODERATION_ID.match(moderation_id):
         raise Refused(404, f"no moderation {moderation_id}: moderation IDs look like 2027-02-m01")
     handle = _handle(svc, panel_of(moderation_id))
-    await actions.update(svc, handle, ModerationPanelWorkflow.record, [actor.id, moderation_id, body], actor, key)
+    await actions.update(svc, handle, ModerationPanelWorkflow.record, [actor.id, moderation_id, body.to_payload()],
+                         actor, key)
     view: ModerationPanelView = await actions.query(svc, handle, ModerationPanelWorkflow.view)
     return next(m for m in view.moderations if m.moderation_id == moderation_id)
 

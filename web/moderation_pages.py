@@ -9,7 +9,8 @@ from starlette.responses import Response
 
 from api.deps import Svc
 from api.permissions import allowed, authorise
-from models.moderation import ModerationFindings, panel_of
+from api.schemas.year import ModerationFindingsRequest
+from models.moderation import panel_of
 from models.staff import StaffMember
 from services import moderation
 from services.context import Services
@@ -41,7 +42,7 @@ async def record(request: Request, cycle: str, moderation_id: str, actor: PageAc
     try:
         if panel_of(moderation_id) != cycle:  # a form of this page records only this panel's moderations
             raise Refusal(404, f"the {cycle} panel has no moderation {moderation_id}")
-        body = ModerationFindings.model_validate(form.body())
+        body = ModerationFindingsRequest.model_validate(form.body())
         await authorise("record_moderation", actor, svc, {"moderation_id": moderation_id})
         await moderation.record_moderation(svc, actor, moderation_id, body, form.idempotency_key())
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed

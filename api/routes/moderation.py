@@ -10,8 +10,8 @@ from fastapi import APIRouter, Path, status
 
 from api.deps import Actor, IdempotencyKey, Now, Svc
 from api.permissions import permit
-from api.schemas.year import ModeratorChangeRequest, PanelRequest
-from models.moderation import ModerationFindings, ModerationPanelView, ModerationSummary
+from api.schemas.year import ModerationFindingsRequest, ModeratorChangeRequest, PanelRequest
+from models.moderation import ModerationPanelView, ModerationSummary
 from services import moderation
 
 router = APIRouter(tags=["moderation"])
@@ -35,7 +35,7 @@ async def get_moderation_panel(cycle: Cycle, actor: Actor, svc: Svc) -> Moderati
 
 @router.post("/moderations/{moderation_id}/record", response_model=ModerationSummary,
              dependencies=[permit("record_moderation")])
-async def record_moderation(moderation_id: Annotated[str, Path(max_length=16)], body: ModerationFindings,
+async def record_moderation(moderation_id: Annotated[str, Path(max_length=16)], body: ModerationFindingsRequest,
                             actor: Actor, svc: Svc, key: IdempotencyKey) -> ModerationSummary:
     """R-MOD-3, R-MOD-4: the moderator's findings on the moderation template; the feedback goes to
     the auditor and PIAT and onto Mosaic. Only the moderator it is allocated to; once."""

@@ -8,8 +8,9 @@ from pydantic_core import PydanticCustomError
 
 from api.schemas import Request
 from models.cycle_views import ServiceNonCompletion, ThemeChange
-from models.enums import AuditKind, ServiceArea
-from models.limits import CASE_REF, MAX_CONFIRMED, Identifier, RequiredText, StaffId, Text, Theme
+from models.moderation import ModerationFindings
+from models.enums import AuditKind, Grade, ServiceArea
+from models.limits import CASE_REF, MAX_CONFIRMED, DomainName, Identifier, Items, RequiredText, StaffId, Text, Theme
 from models.self_selection import SelfSelectionDecision, Status
 
 
@@ -173,6 +174,33 @@ class CaseOut(BaseModel):
 
 
 # ---- moderation panels (R-MOD) -------------------------------------------------------------------
+
+
+class AgreementIn(BaseModel):
+    agree: bool
+    moderated_grade: Grade | None = Field(default=None, description="the moderator's grade, only when they disagree")
+
+    @model_validator(mode="after")
+    def _grade_only_when_disagreeing(self) -> "AgreementIn":
+        if not self.agree and self.moderated_grade is None:
+            raise ValueError("moderated_grade is required when you disagree: give the grade you would award")
+        if self.agree and self.moderated_grade is not None:
+            raise ValueError("moderated_grade only when you disagree (agree is true)")
+        return self
+
+
+class DomainAgreementIn(AgreementIn):
+    domain: DomainName
+
+
+class ModerationFindingsRequest(Request):
+    """`POST /moderations/{id}/record`: the moderation template."""
+
+    payload = ModerationFindings
+    domains: Items[DomainAgreementIn] = Field(min_length=1, description="every domain of the audit, once")
+    overall: AgreementIn
+    feedback: RequiredText = Field(description="written feedback to the auditor (R-MOD-4)")
+    met_auditor_on: date = Field(description="when the moderator met the auditor (R-MOD-3)")
 
 
 class ModeratorChangeRequest(BaseModel):
