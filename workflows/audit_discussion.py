@@ -21,12 +21,15 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.rules import KIND_TITLES, discussion_rule
 
-from workflows.audit_step import AuditStep
+from workflows.audit_state import AuditState
+from workflows.audit_step import AuditHelpers, AuditStep
 from workflows.process import SYSTEM, wait
 
 
 class DiscussionSteps(AuditStep):
-    _task: "asyncio.Task[None] | None" = None
+    def __init__(self, state: AuditState, helpers: AuditHelpers) -> None:
+        super().__init__(state, helpers)
+        self._task: asyncio.Task[None] | None = None  # the discussion on the report sent last
 
     def start(self) -> None:
         self.state.discussion_starting = True
