@@ -20,21 +20,26 @@ ROOT = Path(__file__).resolve().parent
 
 def engine_for(settings: "Settings") -> Engine:
     """The process's engine as configured: pool, timeouts, and migrating or checking at start."""
-    pool = {} if settings.database_url.startswith("sqlite") else {
-        "pool_size": settings.database_pool_size, "max_overflow": settings.database_max_overflow,
-        "pool_timeout": settings.database_pool_timeout_seconds, "pool_recycle": settings.database_pool_recycle_seconds,
-        # A connection the database dropped (a failover, a restart) is found before it is used.
-        "pool_pre_ping": True, "connect_args": {"connect_timeout": settings.database_connect_timeout_seconds},
-    }
-    engine = make_engine(settings.database_url, settings.sqlite_synchronous, migrate_schema=settings.migrate_at_start,
-                         **pool)
+    pool = (
+        {}
+        if settings.database_url.startswith("sqlite")
+        else {
+            "pool_size": settings.database_pool_size,
+            "max_overflow": settings.database_max_overflow,
+            "pool_timeout": settings.database_pool_timeout_seconds,
+            "pool_recycle": settings.database_pool_recycle_seconds,
+            # A connection the database dropped (a failover, a restart) is found before it is used.
+            "pool_pre_ping": True,
+            "connect_args": {"connect_timeout": settings.database_connect_timeout_seconds},
+        }
+    )
+    engine = make_engine(settings.database_url, settings.sqlite_synchronous, migrate_schema=settings.migrate_at_start, **pool)
     if not settings.migrate_at_start:
         require_current_schema(engine)
     return engine
 
 
-def make_engine(database_url: str, sqlite_synchronous: str | None = None, migrate_schema: bool = True,
-                **options) -> Engine:
+def make_engine(database_url: str, sqlite_synchronous: str | None = None, migrate_schema: bool = True, **options) -> Engine:
     """Create the engine and (unless told not to) migrate the database to the current schema
     (Alembic, `migrations/`), so a process starts on an empty or an older database.
     `sqlite_synchronous` is the setting of that name (None: SQLite's own, full)."""
@@ -43,8 +48,9 @@ def make_engine(database_url: str, sqlite_synchronous: str | None = None, migrat
         Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: a failed statement's error (and so every log and activity failure that
     # carries it) names the statement, never the values: an email's body, a concern's words.
-    engine = create_engine(database_url, hide_parameters=True,
-                           **({"connect_args": {"check_same_thread": False}} if sqlite else {}) | options)
+    engine = create_engine(
+        database_url, hide_parameters=True, **({"connect_args": {"check_same_thread": False}} if sqlite else {}) | options
+    )
     if sqlite:
         # The worker writes while the API reads, from two processes: WAL lets readers go on.
         @event.listens_for(engine, "connect")
@@ -73,8 +79,10 @@ def require_current_schema(engine: Engine) -> None:
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     if current != head:
-        raise SchemaBehind(f"the database schema is at {current or 'nothing'}, this code needs {head}: "
-                           "run the migrations first (`make migrate`, or compose's `migrate` job)")
+        raise SchemaBehind(
+            f"the database schema is at {current or 'nothing'}, this code needs {head}: "
+            "run the migrations first (`make migrate`, or compose's `migrate` job)"
+        )
 
 
 def migrate(engine: Engine) -> None:

@@ -96,8 +96,10 @@ def workflow_id_key(settings: Settings) -> bytes | None:
     else:
         return None
     if len(text) < MIN_ID_KEY_CHARS:
-        raise RuntimeError(f"the workflow-ID key must be at least {MIN_ID_KEY_CHARS} characters; make one with "
-                           "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+        raise RuntimeError(
+            f"the workflow-ID key must be at least {MIN_ID_KEY_CHARS} characters; make one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
     return text.encode()
 
 
@@ -137,8 +139,7 @@ def connect_config(settings: Settings, environ: Mapping[str, str] | None = None)
 
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     """`runtime`: the SDK's default unless given (the worker's serves its metrics)."""
-    return await Client.connect(**connect_config(settings), data_converter=data_converter(codec_for(settings)),
-                                runtime=runtime)
+    return await Client.connect(**connect_config(settings), data_converter=data_converter(codec_for(settings)), runtime=runtime)
 
 
 # ---- the dev server ---------------------------------------------------------------------------

@@ -61,8 +61,16 @@ from workflows.self_selection import SelfSelectionWorkflow
 log = logging.getLogger("qsaf.worker")
 CYCLE_SCHEDULE_ID = "audit-cycles"
 RETENTION_SCHEDULE_ID = "retention-purge"
-WORKFLOWS = [AuditWorkflow, DisputeWorkflow, SafetyConcernWorkflow, SelfSelectionWorkflow, CycleStarterWorkflow, CycleWorkflow, ModerationPanelWorkflow,
-             RetentionWorkflow]
+WORKFLOWS = [
+    AuditWorkflow,
+    DisputeWorkflow,
+    SafetyConcernWorkflow,
+    SelfSelectionWorkflow,
+    CycleStarterWorkflow,
+    CycleWorkflow,
+    ModerationPanelWorkflow,
+    RetentionWorkflow,
+]
 
 
 async def register_search_attributes(client: Client, namespace: str) -> None:
@@ -99,8 +107,7 @@ async def verify_search_attributes(client: Client, namespace: str) -> None:
     adding any: listing is a read, allowed where adding (an operator's right) is not."""
     existing = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
     wrong = sorted(
-        key.name for key in search_attributes.ALL
-        if existing.custom_attributes.get(key.name) != int(key.indexed_value_type)
+        key.name for key in search_attributes.ALL if existing.custom_attributes.get(key.name) != int(key.indexed_value_type)
     )
     if wrong:
         raise RuntimeError(
@@ -114,12 +121,21 @@ def cycle_schedule(settings: Settings) -> Schedule:
     The cycle itself waits for the start of the month's first working day, which a calendar
     spec cannot know (bank holidays, closure days)."""
     spec = ScheduleSpec(
-        calendars=[ScheduleCalendarSpec(month=[ScheduleRange(m) for m in CYCLE_MONTHS], day_of_month=[ScheduleRange(1)],
-                                        hour=[ScheduleRange(6)], comment="each audit cycle's month (R-CAL-3)")],
+        calendars=[
+            ScheduleCalendarSpec(
+                month=[ScheduleRange(m) for m in CYCLE_MONTHS],
+                day_of_month=[ScheduleRange(1)],
+                hour=[ScheduleRange(6)],
+                comment="each audit cycle's month (R-CAL-3)",
+            )
+        ],
         time_zone_name=settings.timezone,
     )
     action = ScheduleActionStartWorkflow(
-        CycleStarterWorkflow.run, CycleStarterInput(moderation_per_service=settings.moderation_per_service), id="cycle-starter", task_queue=settings.temporal_task_queue,
+        CycleStarterWorkflow.run,
+        CycleStarterInput(moderation_per_service=settings.moderation_per_service),
+        id="cycle-starter",
+        task_queue=settings.temporal_task_queue,
         static_summary="start this month's audit cycle",
     )
     # A worker down on the 1st still starts the month's cycle when it is back within the month.
@@ -130,12 +146,21 @@ def retention_schedule(settings: Settings) -> Schedule:
     """Every Sunday at 03:00 London time, when nobody works: the purge's one transaction holds
     the rows it blanks or deletes."""
     spec = ScheduleSpec(
-        calendars=[ScheduleCalendarSpec(day_of_week=[ScheduleRange(0)], hour=[ScheduleRange(3)],
-                                        comment="weekly, what is past its retention (RETENTION_*)")],
+        calendars=[
+            ScheduleCalendarSpec(
+                day_of_week=[ScheduleRange(0)],
+                hour=[ScheduleRange(3)],
+                comment="weekly, what is past its retention (RETENTION_*)",
+            )
+        ],
         time_zone_name=settings.timezone,
     )
-    action = ScheduleActionStartWorkflow(RetentionWorkflow.run, id=RETENTION_SCHEDULE_ID, task_queue=settings.temporal_task_queue,
-                                         static_summary="purge what is past its retention")
+    action = ScheduleActionStartWorkflow(
+        RetentionWorkflow.run,
+        id=RETENTION_SCHEDULE_ID,
+        task_queue=settings.temporal_task_queue,
+        static_summary="purge what is past its retention",
+    )
     # A week missed is caught up when the worker is back; the next run would purge it anyway.
     return Schedule(action=action, spec=spec, policy=SchedulePolicy(catchup_window=timedelta(days=7)))
 
@@ -160,6 +185,7 @@ async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule, 
         # The time-skipping test server has no Schedules: its tests start runs as the Schedule would.
         log.warning("this Temporal server has no Schedules: %s will not start by themselves", what)
     except ScheduleAlreadyRunningError:
+
         def updated(current: ScheduleUpdateInput) -> ScheduleUpdate:
             schedule.state = current.description.schedule.state
             return ScheduleUpdate(schedule=schedule)
@@ -170,8 +196,11 @@ async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule, 
 def email_relay(settings: Settings) -> EmailRelay:
     directory = directory_for(settings)  # the worker's too
     return EmailRelay(
-        engine_for(settings), directory,
-        settings.smtp_host, settings.smtp_port, settings.smtp_sender,
+        engine_for(settings),
+        directory,
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_sender,
         retry_max=timedelta(seconds=settings.email_retry_max_seconds),
         poll=timedelta(seconds=settings.email_relay_poll_seconds),
         max_deferrals=settings.email_max_deferrals,
@@ -189,8 +218,13 @@ def activities_for(client: Client, settings: Settings, relay: EmailRelay | None 
     engine = relay.engine if relay else engine_for(settings)
     directory = relay.directory if relay else directory_for(settings)
     calendar = CalendarActivities(calendar_for(settings))
-    notify = NotifyActivities(engine, directory, OutboxMosaic(settings.timezone), enqueued=relay.wake if relay else lambda: None,
-                              text=email_text(settings, directory))
+    notify = NotifyActivities(
+        engine,
+        directory,
+        OutboxMosaic(settings.timezone),
+        enqueued=relay.wake if relay else lambda: None,
+        text=email_text(settings, directory),
+    )
     persistence = PersistenceActivities(engine)
     cycles, starts = CycleActivities(engine, directory), CycleStarts(client, settings.temporal_task_queue)
     # The draw asks running audits for their final grading (a query): it needs the worker's client.
@@ -243,8 +277,11 @@ def versioning(settings: Settings) -> dict:
     if not settings.worker_build_id:
         return {}
     version = WorkerDeploymentVersion(deployment_name=settings.worker_deployment_name, build_id=settings.worker_build_id)
-    return {"deployment_config": WorkerDeploymentConfig(
-        version=version, use_worker_versioning=True, default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE)}
+    return {
+        "deployment_config": WorkerDeploymentConfig(
+            version=version, use_worker_versioning=True, default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE
+        )
+    }
 
 
 def workflow_runner(data_converter: DataConverter) -> WorkflowRunner:
@@ -388,6 +425,7 @@ async def main(relay_only: bool) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="The worker: workflows and activities; with --relay, the email relay alone.")
-    parser.add_argument("--relay", action="store_true",
-                        help="deliver the outbox only (the worker then runs with WORKER_EMAIL_RELAY=false)")
+    parser.add_argument(
+        "--relay", action="store_true", help="deliver the outbox only (the worker then runs with WORKER_EMAIL_RELAY=false)"
+    )
     asyncio.run(main(relay_only=parser.parse_args().relay))

@@ -31,8 +31,9 @@ class CycleActivities:
     def cycle_opening(self, cycle: str) -> CycleOpening:
         with Session(self.engine) as session:
             held = cycle_audits(session, cycle)
-        return CycleOpening(allocated=len(held.allocated), reaudits_due=len(held.reaudits_due),
-                            carried_over=len(held.carried_over))
+        return CycleOpening(
+            allocated=len(held.allocated), reaudits_due=len(held.reaudits_due), carried_over=len(held.carried_over)
+        )
 
     @activity.defn
     def non_completion_report(self, req: NonCompletionRequest) -> list[ServiceNonCompletion]:
@@ -63,13 +64,20 @@ class CycleStarts:
     @activity.defn
     async def start_moderation_panel(self, panel: ModerationPanelInput) -> bool:
         """R-MOD-1; False if PIAT already started it by hand."""
-        return await self._start("ModerationPanelWorkflow", panel, f"moderation-{panel.cycle}",
-                                 f"moderation panel, {cycle_label(panel.cycle)}")
+        return await self._start(
+            "ModerationPanelWorkflow", panel, f"moderation-{panel.cycle}", f"moderation panel, {cycle_label(panel.cycle)}"
+        )
 
     async def _start(self, workflow: str, arg: BaseModel, workflow_id: str, summary: str) -> bool:
         try:
-            await self.client.start_workflow(workflow, arg, id=workflow_id, task_queue=self.task_queue, static_summary=summary,
-                                             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)  # once, ever
+            await self.client.start_workflow(
+                workflow,
+                arg,
+                id=workflow_id,
+                task_queue=self.task_queue,
+                static_summary=summary,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )  # once, ever
         except WorkflowAlreadyStartedError:
             return False
         return True

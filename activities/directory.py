@@ -36,8 +36,11 @@ def _reauditor(d: StaffDirectory, practitioner: StaffMember | None, team_manager
     """A senior manager of the practitioner's service, the Head of Service first (R-KIND-6)."""
     if practitioner is None:
         return head.id if head else None
-    seniors = [m for m in d.with_role(Role.SENIOR_MANAGER)
-               if m.service_area == practitioner.service_area and m.id != (team_manager and team_manager.id)]
+    seniors = [
+        m
+        for m in d.with_role(Role.SENIOR_MANAGER)
+        if m.service_area == practitioner.service_area and m.id != (team_manager and team_manager.id)
+    ]
     seniors.sort(key=lambda m: m.id != (head and head.id))
     return seniors[0].id if seniors else (head.id if head else None)
 

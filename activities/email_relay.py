@@ -46,9 +46,19 @@ UNCERTAIN = "uncertain: the relay stopped while the mail server was taking it; n
 
 
 class EmailRelay:
-    def __init__(self, engine: Engine, directory: StaffDirectory, smtp_host: str, smtp_port: int, sender: str,
-                 retry_max: timedelta = timedelta(minutes=5), poll: timedelta = timedelta(seconds=5),
-                 lease: timedelta = timedelta(minutes=2), max_deferrals: int = 20, text: EmailText | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        directory: StaffDirectory,
+        smtp_host: str,
+        smtp_port: int,
+        sender: str,
+        retry_max: timedelta = timedelta(minutes=5),
+        poll: timedelta = timedelta(seconds=5),
+        lease: timedelta = timedelta(minutes=2),
+        max_deferrals: int = 20,
+        text: EmailText | None = None,
+    ):
         self.engine, self.directory = engine, directory
         self.text = text or EmailText(directory)  # words the PI&A Manager's notice of an uncertain send
         self.smtp_host, self.smtp_port, self.sender = smtp_host, smtp_port, sender
@@ -139,8 +149,9 @@ class EmailRelay:
         queued during it are the next round's, which their wake-up starts at once)."""
         table = NotificationRecord.__table__
         with self.engine.connect() as connection:
-            return connection.execute(select(func.max(table.c.id)).where(
-                table.c.delivery == PENDING, _due(table, datetime.now(UTC)))).scalar()
+            return connection.execute(
+                select(func.max(table.c.id)).where(table.c.delivery == PENDING, _due(table, datetime.now(UTC)))
+            ).scalar()
 
     def _claim_next(self, last: int) -> Row | None:
         """Take the next due message (up to `last`) for this relay, and read what sending it
@@ -149,12 +160,18 @@ class EmailRelay:
         queueing on one; on SQLite writers take turns anyway. Either way a message is claimed by
         one relay only: the update takes it only while it is still pending."""
         table, now = NotificationRecord.__table__, datetime.now(UTC)
-        next_due = (select(table.c.id).where(table.c.delivery == PENDING, table.c.id <= last, _due(table, now))
-                    .order_by(table.c.urgent.desc(), table.c.id).limit(1)
-                    .with_for_update(skip_locked=True).scalar_subquery())
+        next_due = (
+            select(table.c.id)
+            .where(table.c.delivery == PENDING, table.c.id <= last, _due(table, now))
+            .order_by(table.c.urgent.desc(), table.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
         with self.engine.begin() as connection:
             return connection.execute(
-                update(table).where(table.c.id == next_due, table.c.delivery == PENDING)
+                update(table)
+                .where(table.c.id == next_due, table.c.delivery == PENDING)
                 .values(delivery=SENDING, next_attempt_at=now + self.lease, attempts=table.c.attempts + 1)
                 .returning(*(table.c[name] for name in CLAIMED))
             ).first()
@@ -191,8 +208,13 @@ class EmailRelay:
         deferred = {a: why for a, why in answers.items() if not _permanent(why)}
         values = {"refused": refused} | ({"sent_at": datetime.now(UTC)} if took else {})
         if deferred and record.deferrals + 1 < self.max_deferrals:
-            self._retry_later(record, f"mail server deferred it: {_codes(deferred)}", deferral=record.deferrals + 1,
-                              deferrals=record.deferrals + 1, **values)
+            self._retry_later(
+                record,
+                f"mail server deferred it: {_codes(deferred)}",
+                deferral=record.deferrals + 1,
+                deferrals=record.deferrals + 1,
+                **values,
+            )
         elif deferred:
             self._give_up(record, deferred, **values)
         else:
@@ -206,8 +228,11 @@ class EmailRelay:
     def _retry_later(self, record: Row, why: str, deferral: int | None = None, **values) -> None:
         """Back off exponentially up to `retry_max`, on the round's attempts at an unreachable server
         or on this email's own deferrals; the outbox keeps the email meanwhile."""
-        tries, counted = (record.attempts, f"attempt {record.attempts}") if deferral is None else (
-            deferral, f"deferral {deferral} of {self.max_deferrals}")
+        tries, counted = (
+            (record.attempts, f"attempt {record.attempts}")
+            if deferral is None
+            else (deferral, f"deferral {deferral} of {self.max_deferrals}")
+        )
         wait = min(self.retry_max, timedelta(seconds=2 ** min(tries, 20)))
         error = f"{why}; {counted}, next try in {int(wait.total_seconds())} s"
         log.info("email %s: %s", record.key, error)
@@ -221,8 +246,15 @@ class EmailRelay:
         log.warning("email %s: %s", record.key, why)
         with Session(self.engine) as session:
             row = session.get(NotificationRecord, record.id)
-            row.sqlmodel_update({"delivery": _outcome(record, values["refused"]), "deferrals": record.deferrals + 1,
-                                 "last_error": why, "next_attempt_at": None} | values)
+            row.sqlmodel_update(
+                {
+                    "delivery": _outcome(record, values["refused"]),
+                    "deferrals": record.deferrals + 1,
+                    "last_error": why,
+                    "next_attempt_at": None,
+                }
+                | values
+            )
             session.add(row)
             if not row.key.endswith(NOTICES):
                 session.add(deferred_notice(self.text, row, deferred))
@@ -234,22 +266,29 @@ class EmailRelay:
         table = NotificationRecord.__table__
         failed = select(table.c.next_attempt_at, table.c.last_error).where(table.c.id == like).subquery()
         with self.engine.begin() as connection:
-            connection.execute(update(table).where(table.c.delivery == PENDING, _due(table, datetime.now(UTC)))
-                               .values(next_attempt_at=select(failed.c.next_attempt_at).scalar_subquery(),
-                                       last_error=select(failed.c.last_error).scalar_subquery()))
+            connection.execute(
+                update(table)
+                .where(table.c.delivery == PENDING, _due(table, datetime.now(UTC)))
+                .values(
+                    next_attempt_at=select(failed.c.next_attempt_at).scalar_subquery(),
+                    last_error=select(failed.c.last_error).scalar_subquery(),
+                )
+            )
 
     def _settle(self, record: Row, delivery: str, **values) -> None:
         table = NotificationRecord.__table__
         with self.engine.begin() as connection:
-            connection.execute(update(table).where(table.c.id == record.id)
-                               .values(delivery=delivery, **({"next_attempt_at": None} | values)))
+            connection.execute(
+                update(table).where(table.c.id == record.id).values(delivery=delivery, **({"next_attempt_at": None} | values))
+            )
 
     def _give_up_interrupted(self) -> None:
         """Messages whose relay died while sending them: never sent twice; a person checks."""
         now = datetime.now(UTC)
         with Session(self.engine) as session:
-            interrupted = session.exec(select(NotificationRecord).where(
-                NotificationRecord.delivery == SENDING, NotificationRecord.next_attempt_at < now)).all()
+            interrupted = session.exec(
+                select(NotificationRecord).where(NotificationRecord.delivery == SENDING, NotificationRecord.next_attempt_at < now)
+            ).all()
             for record in interrupted:
                 record.delivery, record.next_attempt_at, record.last_error = NOT_DELIVERED, None, UNCERTAIN
                 session.add(record)

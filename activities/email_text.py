@@ -28,15 +28,18 @@ from models.email_marks import PERSON, TIME, and_list, long_time
 from models.payloads import Notification
 from models.staff import StaffDirectory
 
-LINK_LABELS = {"audits": "Open the audit", "moderation-panels": "Open the moderation panel",
-               "cycles": "Open the cycle", "self-selection-requests": "Open the request"}
+LINK_LABELS = {
+    "audits": "Open the audit",
+    "moderation-panels": "Open the moderation panel",
+    "cycles": "Open the cycle",
+    "self-selection-requests": "Open the request",
+}
 SIGNATURE = "Quality Standards Audit Framework (Children): this email was sent by the audit service."
 DEFAULT_BASE_URL = "http://localhost:8000"
 
 
 class EmailText:
-    def __init__(self, directory: StaffDirectory, public_base_url: str = DEFAULT_BASE_URL,
-                 timezone: str = "Europe/London"):
+    def __init__(self, directory: StaffDirectory, public_base_url: str = DEFAULT_BASE_URL, timezone: str = "Europe/London"):
         self.directory = directory
         self.base_url = public_base_url.rstrip("/")
         self.tz = ZoneInfo(timezone)
@@ -44,8 +47,14 @@ class EmailText:
     def render(self, n: Notification) -> tuple[str, str]:
         """The subject and body its recipients read."""
         readers = [i for i in n.recipient_ids if i in self.directory]
-        parts = [self._greeting(readers), self._about(n), self.resolve(n.body).strip(),
-                 self._needed(n, readers), self._link(n.link_path), SIGNATURE]
+        parts = [
+            self._greeting(readers),
+            self._about(n),
+            self.resolve(n.body).strip(),
+            self._needed(n, readers),
+            self._link(n.link_path),
+            SIGNATURE,
+        ]
         return self.resolve(n.subject), "\n\n".join(p for p in parts if p)
 
     def resolve(self, text: str) -> str:

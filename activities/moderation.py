@@ -16,8 +16,17 @@ from activities.persistence import replace_waits
 
 from models.enums import Role
 from models.moderation import (
-    Candidate, Draw, DrawnAudit, DrawRequest, GradePair, ModerationPanelRow, ModerationPolicy, allocate, draw,
-    eligible, source_cycles,
+    Candidate,
+    Draw,
+    DrawnAudit,
+    DrawRequest,
+    GradePair,
+    ModerationPanelRow,
+    ModerationPolicy,
+    allocate,
+    draw,
+    eligible,
+    source_cycles,
 )
 from models.payloads import AuditView
 from models.staff import StaffDirectory
@@ -37,8 +46,13 @@ class ModerationActivities:
         drawn = allocate(draw(list(candidates), request.per_service, request.seed), moderators)
         audits = [await self._drawn(candidates[c], moderator) for c, moderator in drawn]
         piat = self.directory.with_role(Role.PIAT_MANAGER) or self.directory.with_role(Role.PIAT)
-        return Draw(audits=audits, candidates=len(candidates), moderator_ids=moderators,
-                    piat_ids=sorted(m.id for m in piat), policy=self.policy)
+        return Draw(
+            audits=audits,
+            candidates=len(candidates),
+            moderator_ids=moderators,
+            piat_ids=sorted(m.id for m in piat),
+            policy=self.policy,
+        )
 
     def _candidates(self, panel_cycle: str) -> dict[Candidate, AuditRecord]:
         """Decision: the audits final since the panel before was drawn, whatever their cycle, so an
@@ -50,14 +64,20 @@ class ModerationActivities:
             by_cycle = and_(AuditRecord.final_at.is_(None), AuditRecord.cycle.in_(source_cycles(panel_cycle)))
             rows = session.exec(select(AuditRecord).where(AuditRecord.overall_grade.is_not(None), or_(by_date, by_cycle))).all()
             moderated = set(session.exec(select(ModerationRecord.audit_id)).all())
-        return {Candidate(r.audit_id, r.service_area, r.auditor_id): r for r in rows
-                if r.audit_id not in moderated and (r.final_at is not None or eligible(panel_cycle, r.cycle, r.overall_grade))}
+        return {
+            Candidate(r.audit_id, r.service_area, r.auditor_id): r
+            for r in rows
+            if r.audit_id not in moderated and (r.final_at is not None or eligible(panel_cycle, r.cycle, r.overall_grade))
+        }
 
     @staticmethod
     def _since(session: Session, panel_cycle: str) -> datetime:
         """When the last panel before this one was convened; with none, the start of the four months."""
-        before = session.exec(select(ModerationPanelRecord.opened_at).where(ModerationPanelRecord.cycle < panel_cycle)
-                              .order_by(ModerationPanelRecord.cycle.desc())).first()
+        before = session.exec(
+            select(ModerationPanelRecord.opened_at)
+            .where(ModerationPanelRecord.cycle < panel_cycle)
+            .order_by(ModerationPanelRecord.cycle.desc())
+        ).first()
         if before is not None:
             return before
         first = source_cycles(panel_cycle)[0]
@@ -69,9 +89,15 @@ class ModerationActivities:
         if grading is None or grading.overall.grade is None:  # the row says final: the view must agree
             raise ApplicationError(f"audit {row.audit_id} has no final grading yet", non_retryable=False)
         return DrawnAudit(
-            audit_id=view.audit_id, case_ref=view.case_ref, service_area=view.service_area.value, kind=view.kind.value,
-            cycle=view.cycle, auditor_id=view.auditor_id, overall_grade=grading.overall.grade,
-            domains=[GradePair(domain=d.domain, grade=d.grade) for d in grading.domains], moderator_id=moderator_id,
+            audit_id=view.audit_id,
+            case_ref=view.case_ref,
+            service_area=view.service_area.value,
+            kind=view.kind.value,
+            cycle=view.cycle,
+            auditor_id=view.auditor_id,
+            overall_grade=grading.overall.grade,
+            domains=[GradePair(domain=d.domain, grade=d.grade) for d in grading.domains],
+            moderator_id=moderator_id,
             practitioner_id=view.practitioner_id,
         )
 
@@ -111,4 +137,3 @@ class ModerationActivities:
                     setattr(record, column, value)
                 session.add(record)
             session.commit()
-

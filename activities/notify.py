@@ -50,15 +50,18 @@ class OutboxMosaic:
     def post(self, session: Session, notification: Notification) -> None:
         local = notification.at.astimezone(self.tz)
         if notification.channel is Channel.MOSAIC_CASE_NOTE:
-            kind, payload = "case_note", {
-                # R-DIST-2: the fields of Mosaic's case-note form.
-                "title": notification.subject[:100],
-                "note_type": notification.note_type,
-                "date": f"{local:%d/%m/%Y}",
-                "time": f"{local:%H:%M}",
-                "significant_event": False,
-                "note": notification.body,
-            }
+            kind, payload = (
+                "case_note",
+                {
+                    # R-DIST-2: the fields of Mosaic's case-note form.
+                    "title": notification.subject[:100],
+                    "note_type": notification.note_type,
+                    "date": f"{local:%d/%m/%Y}",
+                    "time": f"{local:%H:%M}",
+                    "significant_event": False,
+                    "note": notification.body,
+                },
+            )
         else:
             kind, payload = "alert", {"title": notification.subject, "text": notification.body}
         payload["alert_recipient_ids"] = notification.recipient_ids
@@ -91,8 +94,14 @@ class Recipients:
 
 
 class NotifyActivities:
-    def __init__(self, engine: Engine, directory: StaffDirectory, mosaic: MosaicAdapter,
-                 enqueued: Callable[[], None] = lambda: None, text: EmailText | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        directory: StaffDirectory,
+        mosaic: MosaicAdapter,
+        enqueued: Callable[[], None] = lambda: None,
+        text: EmailText | None = None,
+    ):
         self.engine = engine
         self.directory = directory
         self.mosaic = mosaic
@@ -155,14 +164,21 @@ class NotifyActivities:
         if recipients.reason is None:
             return
         notice = piat_notice(
-            self.text, Notification(
-                key=f"{n.key}/undeliverable", audit_id=n.audit_id, case_ref=n.case_ref, channel=Channel.EMAIL,
-                recipient_ids=[], at=n.at, cycle=n.cycle, link_path=n.link_path,
+            self.text,
+            Notification(
+                key=f"{n.key}/undeliverable",
+                audit_id=n.audit_id,
+                case_ref=n.case_ref,
+                channel=Channel.EMAIL,
+                recipient_ids=[],
+                at=n.at,
+                cycle=n.cycle,
+                link_path=n.link_path,
                 subject=f"Could not notify everyone: case {n.case_ref}",
-                body=f"The {n.channel.value.replace('_', ' ')} \"{self.text.resolve(n.subject)}\" was not delivered to "
-                     f"everyone: {recipients.reason}.",
+                body=f'The {n.channel.value.replace("_", " ")} "{self.text.resolve(n.subject)}" was not delivered to '
+                f"everyone: {recipients.reason}.",
                 action="if someone has left, name who takes over on the audit's page (PUT /audits/"
-                       f"{n.audit_id}/people/<role>), or correct the staff directory",
+                f"{n.audit_id}/people/<role>), or correct the staff directory",
             ),
         )
         if self._insert(notice):
@@ -176,22 +192,36 @@ def piat_notice(text: EmailText, notice: Notification) -> NotificationRecord:
     notice = notice.model_copy(update={"recipient_ids": [m.id for m in managers]})
     subject, body = text.render(notice)
     return NotificationRecord(
-        key=notice.key, audit_id=notice.audit_id, channel=Channel.EMAIL.value, recipient_ids=notice.recipient_ids,
-        addresses=[m.email for m in managers], subject=subject[:200], body=body, at=notice.at,
-        delivery=PENDING if managers else NOT_DELIVERED, reason=None if managers else "no PI&A Manager or PIAT in the directory",
+        key=notice.key,
+        audit_id=notice.audit_id,
+        channel=Channel.EMAIL.value,
+        recipient_ids=notice.recipient_ids,
+        addresses=[m.email for m in managers],
+        subject=subject[:200],
+        body=body,
+        at=notice.at,
+        delivery=PENDING if managers else NOT_DELIVERED,
+        reason=None if managers else "no PI&A Manager or PIAT in the directory",
     )
 
 
 def uncertain_notice(text: EmailText, record: NotificationRecord) -> NotificationRecord:
     """To the PI&A Manager: an email may or may not have arrived (the relay stopped while the mail
     server was taking it); it is not sent again, so somebody asks."""
-    return piat_notice(text, Notification(
-        key=f"{record.key}/uncertain", audit_id=record.audit_id, channel=Channel.EMAIL, recipient_ids=[], at=record.at,
-        subject=f"Please check an email reached them: {record.subject}",
-        body=f"The email \"{record.subject}\" to {people(record.recipient_ids)} may or may not have arrived: the "
-             "service stopped while the mail server was taking it. It is not sent again, so that nobody receives it twice.",
-        action=f"check with {people(record.recipient_ids)} that it arrived",
-    ))
+    return piat_notice(
+        text,
+        Notification(
+            key=f"{record.key}/uncertain",
+            audit_id=record.audit_id,
+            channel=Channel.EMAIL,
+            recipient_ids=[],
+            at=record.at,
+            subject=f"Please check an email reached them: {record.subject}",
+            body=f'The email "{record.subject}" to {people(record.recipient_ids)} may or may not have arrived: the '
+            "service stopped while the mail server was taking it. It is not sent again, so that nobody receives it twice.",
+            action=f"check with {people(record.recipient_ids)} that it arrived",
+        ),
+    )
 
 
 def deferred_notice(text: EmailText, record: NotificationRecord, refused: dict[str, str]) -> NotificationRecord:
@@ -201,13 +231,20 @@ def deferred_notice(text: EmailText, record: NotificationRecord, refused: dict[s
     who = and_list([person(by_address[a]) if a in by_address else a for a in refused])  # an address if they left
     answers = "; ".join(sorted(set(refused.values())))
     urgent = " It was marked urgent (a safety concern)." if record.urgent else ""
-    return piat_notice(text, Notification(
-        key=f"{record.key}{GIVEN_UP}", audit_id=record.audit_id, channel=Channel.EMAIL, recipient_ids=[], at=record.at,
-        subject=f"Email not delivered: {record.subject}",
-        body=f"The email \"{record.subject}\" did not reach {who}: the mail server deferred it "
-             f"{record.deferrals} times (\"{answers}\") and it is not tried again.{urgent}",
-        action=f"tell {who} what it said another way, and ask them to make room in their mailbox if it is full",
-    ))
+    return piat_notice(
+        text,
+        Notification(
+            key=f"{record.key}{GIVEN_UP}",
+            audit_id=record.audit_id,
+            channel=Channel.EMAIL,
+            recipient_ids=[],
+            at=record.at,
+            subject=f"Email not delivered: {record.subject}",
+            body=f'The email "{record.subject}" did not reach {who}: the mail server deferred it '
+            f'{record.deferrals} times ("{answers}") and it is not tried again.{urgent}',
+            action=f"tell {who} what it said another way, and ask them to make room in their mailbox if it is full",
+        ),
+    )
 
 
 def _record(n: Notification, recipients: Recipients) -> NotificationRecord:

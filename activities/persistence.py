@@ -15,7 +15,12 @@ from models.projections import AuditRow, DisputeRow, Projection
 from models.safety import SafetyConcernRow
 from models.self_selection import SelfSelectionRow
 from models.tables import (
-    AuditRecord, CycleRecord, DisputeRecord, SafetyConcernRecord, SelfSelectionRecord, WaitingRecord,
+    AuditRecord,
+    CycleRecord,
+    DisputeRecord,
+    SafetyConcernRecord,
+    SelfSelectionRecord,
+    WaitingRecord,
 )
 
 
@@ -64,7 +69,8 @@ def upsert_statement(dialect: str, table: Table, key: str, names: tuple[str, ...
     insert = dialect_insert(dialect, table).values({name: bindparam(name, type_=table.c[name].type) for name in names})
     kept = {key} | (set() if with_view else {"view"})
     return insert.on_conflict_do_update(
-        index_elements=[key], set_={name: insert.excluded[name] for name in names if name not in kept})
+        index_elements=[key], set_={name: insert.excluded[name] for name in names if name not in kept}
+    )
 
 
 @functools.cache
@@ -83,14 +89,27 @@ def dialect_insert(dialect: str, table: Table):
 WAITING = WaitingRecord.__table__
 
 
-def replace_waits(session: Session, process: str, process_id: str, case_ref: str | None, waits: list[Waiting],
-                  overdue: bool = False) -> None:
+def replace_waits(
+    session: Session, process: str, process_id: str, case_ref: str | None, waits: list[Waiting], overdue: bool = False
+) -> None:
     """What the process waits for now, in the same transaction as its row: one row per person,
     or one for the role when anyone holding it may act."""
     connection = session.connection()
     connection.execute(delete(WAITING).where(WAITING.c.process == process, WAITING.c.process_id == process_id))
-    rows = [dict(process=process, process_id=process_id, case_ref=case_ref, action=wait.action, staff_id=staff_id,
-                 role=None if staff_id else wait.from_role, until=wait.until, overdue=overdue)
-            for wait in waits for staff_id in wait.from_staff_ids or [None] if staff_id or wait.from_role]
+    rows = [
+        dict(
+            process=process,
+            process_id=process_id,
+            case_ref=case_ref,
+            action=wait.action,
+            staff_id=staff_id,
+            role=None if staff_id else wait.from_role,
+            until=wait.until,
+            overdue=overdue,
+        )
+        for wait in waits
+        for staff_id in wait.from_staff_ids or [None]
+        if staff_id or wait.from_role
+    ]
     if rows:
         connection.execute(insert(WAITING), rows)

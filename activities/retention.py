@@ -28,8 +28,7 @@ class RetentionPolicy(BaseModel):
 
     @classmethod
     def of(cls, settings: Settings) -> "RetentionPolicy":
-        return cls(notification_days=settings.retention_notification_days,
-                   action_log_days=settings.retention_action_log_days)
+        return cls(notification_days=settings.retention_notification_days, action_log_days=settings.retention_action_log_days)
 
 
 class PurgeCount(BaseModel):
@@ -81,8 +80,7 @@ def _action_log(connection: Connection, before: datetime, dry_run: bool) -> Purg
 def _floor(connection: Connection) -> datetime:
     """The newest instant the database lets the log be purged to, by its own clock (its triggers
     compare with that clock, not the app's)."""
-    days = connection.execute(
-        select(RetentionFloor.days).where(RetentionFloor.table_name == "action_log")).scalar_one()
+    days = connection.execute(select(RetentionFloor.days).where(RetentionFloor.table_name == "action_log")).scalar_one()
     now = connection.execute(select(func.current_timestamp())).scalar_one()
     if isinstance(now, str):  # SQLite: 'YYYY-MM-DD HH:MM:SS', UTC
         now = datetime.fromisoformat(now)

@@ -25,9 +25,17 @@ ACTS = {"POST", "PUT", "PATCH", "DELETE"}
 # file's is. A list is one entry (the IDs it showed are not kept). Other reads (cycles, reports,
 # one's own work) are not logged: they are the service's, not a child's.
 READS = {
-    "/audits", "/audits/{audit_id}", "/audits/{audit_id}/notifications",
-    "/disputes", "/disputes/{dispute_id}", "/safety-concerns", "/safety-concerns/{concern_id}",
-    "/app/audits", "/app/audits/{audit_id}", "/app/disputes", "/app/disputes/{dispute_id}",
+    "/audits",
+    "/audits/{audit_id}",
+    "/audits/{audit_id}/notifications",
+    "/disputes",
+    "/disputes/{dispute_id}",
+    "/safety-concerns",
+    "/safety-concerns/{concern_id}",
+    "/app/audits",
+    "/app/audits/{audit_id}",
+    "/app/disputes",
+    "/app/disputes/{dispute_id}",
     "/app/safety-concerns/{concern_id}",
 }
 APPEND = insert(ActionLogEntry.__table__)
@@ -86,15 +94,22 @@ def _append(scope: Scope, request_id: str, status: int, at: datetime) -> None:
     params = scope.get("path_params") or {}
     target = next((params[name] for name in ("audit_id", "dispute_id", "concern_id") if name in params), None)
     entry = dict(
-        at=at, request_id=request_id, actor_id=scope.get("state", {}).get("actor_id") or _token_actor(scope),
-        method=scope["method"], route=getattr(route, "path", "(no route)"), target_id=target,
-        audit_id=audit_id_in(params), status=status,
+        at=at,
+        request_id=request_id,
+        actor_id=scope.get("state", {}).get("actor_id") or _token_actor(scope),
+        method=scope["method"],
+        route=getattr(route, "path", "(no route)"),
+        target_id=target,
+        audit_id=audit_id_in(params),
+        status=status,
     )
     try:  # one Core INSERT: every staff action pays for it, and the ORM's unit of work doubled it
         with scope["app"].state.services.engine.begin() as connection:
             connection.execute(APPEND, entry)
     except Exception as error:  # noqa: BLE001 - the action stands; the gap is loud in the log
-        log.error("action log: request %s (%s %s) not recorded: %s", request_id, scope["method"], entry["route"], type(error).__name__)
+        log.error(
+            "action log: request %s (%s %s) not recorded: %s", request_id, scope["method"], entry["route"], type(error).__name__
+        )
 
 
 def _token_actor(scope: Scope) -> str | None:

@@ -79,7 +79,6 @@ async def _refuse(send: Send, limit: int) -> None:
     body = json.dumps({"detail": too_large(limit)}).encode()
     # `connection: close`: the rest of the body is never read, so the connection cannot carry
     # another request.
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-               (b"connection", b"close")]
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})

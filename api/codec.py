@@ -34,8 +34,13 @@ class CodecCors:
 
     def __init__(self, app: ASGIApp, origins: list[str]) -> None:
         self.app = app
-        self.cors = CORSMiddleware(app, allow_origins=origins, allow_methods=["POST"], allow_credentials=True,
-                                   allow_headers=["Authorization", "Content-Type", "X-Namespace"])
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=origins,
+            allow_methods=["POST"],
+            allow_credentials=True,
+            allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(f"{PREFIX}/"):

@@ -26,6 +26,7 @@ from temporal_client import workflow_id_key
 
 log = logging.getLogger("qsaf.api")
 
+
 # The dependencies every request resolves are coroutines: FastAPI runs a plain `def` dependency
 # in its thread pool, a hop that each staff action paid three times over (`make bench`).
 async def services(request: Request) -> Services:
@@ -39,15 +40,19 @@ SIGNING_ALGORITHMS = ["RS256", "ES256"]  # asymmetric only: never `none`, never 
 def check_auth_settings(settings: Settings) -> None:
     """Refuse to start rather than serve a deployment where anyone can act as anyone."""
     if settings.auth_mode == "dev" and not settings.allow_dev_auth:
-        raise RuntimeError("AUTH_MODE=dev lets anyone act as anyone: it needs ALLOW_DEV_AUTH=true as well "
-                           "(make dev and the tests set it); production uses AUTH_MODE=oidc")
+        raise RuntimeError(
+            "AUTH_MODE=dev lets anyone act as anyone: it needs ALLOW_DEV_AUTH=true as well "
+            "(make dev and the tests set it); production uses AUTH_MODE=oidc"
+        )
     if settings.auth_mode == "oidc" and not (settings.oidc_jwks_url and settings.oidc_issuer and settings.oidc_audience):
         raise RuntimeError("AUTH_MODE=oidc needs OIDC_JWKS_URL, OIDC_ISSUER and OIDC_AUDIENCE")
     # Read now, so that a key file that cannot be read stops the start, not the first allocation.
     if workflow_id_key(settings) is None:
         if settings.auth_mode == "oidc":
-            raise RuntimeError("AUTH_MODE=oidc needs WORKFLOW_ID_KEY_FILE (or WORKFLOW_ID_KEY): without it audit IDs "
-                               "carry a plain hash of the case reference, which anyone who can list workflows can reverse")
+            raise RuntimeError(
+                "AUTH_MODE=oidc needs WORKFLOW_ID_KEY_FILE (or WORKFLOW_ID_KEY): without it audit IDs "
+                "carry a plain hash of the case reference, which anyone who can list workflows can reverse"
+            )
         log.warning("WORKFLOW_ID_KEY_FILE is not set: audit IDs carry a plain hash of the case reference")
 
 
@@ -91,12 +96,19 @@ def _verified_claim(settings: Settings, token: str) -> str:
         jwks = _jwks(settings.oidc_jwks_url, settings.oidc_jwks_lifespan_seconds, settings.oidc_jwks_cooldown_seconds)
         key = jwks.get_signing_key_from_jwt(token)
         claims = jwt.decode(
-            token, key.key, algorithms=SIGNING_ALGORITHMS, audience=settings.oidc_audience, issuer=settings.oidc_issuer,
-            options={"require": ["exp", "iss", "aud", settings.oidc_staff_claim]}, leeway=30,
+            token,
+            key.key,
+            algorithms=SIGNING_ALGORITHMS,
+            audience=settings.oidc_audience,
+            issuer=settings.oidc_issuer,
+            options={"require": ["exp", "iss", "aud", settings.oidc_staff_claim]},
+            leeway=30,
         )
     except jwt.PyJWKClientConnectionError as error:
         log.error("the identity provider's keys could not be read from %s: %s", settings.oidc_jwks_url, type(error).__name__)
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "sign-in cannot be checked just now; try again shortly") from None
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "sign-in cannot be checked just now; try again shortly"
+        ) from None
     except jwt.PyJWTError as error:  # about the token the caller sent: its reason helps them
         raise _unauthorised(f"invalid token: {error}") from None
     return str(claims[settings.oidc_staff_claim])

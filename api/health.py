@@ -41,7 +41,11 @@ async def readyz(svc: Svc) -> Status | JSONResponse:
     failing = [name for name, answered in (("database", database), ("temporal", temporal)) if not answered]
     if not failing:
         return Status(status="ok")
-    detail = "not ready: " + " and ".join(NAMES[name] for name in failing) + (" do not answer" if len(failing) > 1 else " does not answer")
+    detail = (
+        "not ready: "
+        + " and ".join(NAMES[name] for name in failing)
+        + (" do not answer" if len(failing) > 1 else " does not answer")
+    )
     return JSONResponse(NotReady(status="unavailable", failing=failing, detail=detail).model_dump(), status_code=503)
 
 

@@ -31,7 +31,8 @@ def observe_outermost(app: FastAPI, settings: Settings) -> None:
     logged, kept from the server (errors.Answered)."""
     build = app.build_middleware_stack
     app.build_middleware_stack = lambda: Observed(
-        BodyLimit(errors.Answered(build()), settings.max_body_bytes, settings.max_import_body_bytes), app.state.metrics)
+        BodyLimit(errors.Answered(build()), settings.max_body_bytes, settings.max_import_body_bytes), app.state.metrics
+    )
 
 
 def create_app(prepared: Services | None = None) -> FastAPI:

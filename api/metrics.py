@@ -34,8 +34,9 @@ class ApiMetrics:
         self.registry = CollectorRegistry()
         labels = ["method", "route", "status"]
         self.requests = Counter("qsaf_http_requests", "API requests answered", labels, registry=self.registry)
-        self.duration = Histogram("qsaf_http_request_duration_seconds", "time to answer an API request", labels,
-                                  registry=self.registry)
+        self.duration = Histogram(
+            "qsaf_http_request_duration_seconds", "time to answer an API request", labels, registry=self.registry
+        )
         self.registry.register(WorkInProgress(engine_of))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -90,38 +91,67 @@ class WorkInProgress(Collector):
         yield from figures
 
     def _figures(self, connection, now: datetime) -> Iterator[GaugeMetricFamily]:
-        by_stage = dict.fromkeys(OPEN_STAGES, 0) | dict(connection.execute(
-            select(_AUDITS.c.stage, func.count()).where(_AUDITS.c.stage != Stage.COMPLETED.value).group_by(_AUDITS.c.stage)).all())
+        by_stage = dict.fromkeys(OPEN_STAGES, 0) | dict(
+            connection.execute(
+                select(_AUDITS.c.stage, func.count()).where(_AUDITS.c.stage != Stage.COMPLETED.value).group_by(_AUDITS.c.stage)
+            ).all()
+        )
         yield _labelled("qsaf_audits_open", "audits not yet completed, by stage", "stage", by_stage)
-        yield _gauge("qsaf_audits_overdue", "open audits past a deadline", connection.execute(
-            select(func.count()).where(_AUDITS.c.overdue, _AUDITS.c.stage != Stage.COMPLETED.value)).scalar_one())
-        yield _gauge("qsaf_disputes_open", "disputes not yet resolved or withdrawn", connection.execute(
-            select(func.count()).where(_DISPUTES.c.status == "open")).scalar_one())
-        yield _gauge("qsaf_safety_concerns_open", "safety concerns not yet closed", connection.execute(
-            select(func.count()).where(_CONCERNS.c.open)).scalar_one())
+        yield _gauge(
+            "qsaf_audits_overdue",
+            "open audits past a deadline",
+            connection.execute(
+                select(func.count()).where(_AUDITS.c.overdue, _AUDITS.c.stage != Stage.COMPLETED.value)
+            ).scalar_one(),
+        )
+        yield _gauge(
+            "qsaf_disputes_open",
+            "disputes not yet resolved or withdrawn",
+            connection.execute(select(func.count()).where(_DISPUTES.c.status == "open")).scalar_one(),
+        )
+        yield _gauge(
+            "qsaf_safety_concerns_open",
+            "safety concerns not yet closed",
+            connection.execute(select(func.count()).where(_CONCERNS.c.open)).scalar_one(),
+        )
         yield from self._waiting(connection, now)
         yield from self._outboxes(connection, now)
 
     def _waiting(self, connection, now: datetime) -> Iterator[GaugeMetricFamily]:
-        yield _labelled("qsaf_waiting_actions", "actions that running processes wait for, by process", "process",
-                        dict(connection.execute(select(_WAITING.c.process, func.count()).group_by(_WAITING.c.process)).all()))
+        yield _labelled(
+            "qsaf_waiting_actions",
+            "actions that running processes wait for, by process",
+            "process",
+            dict(connection.execute(select(_WAITING.c.process, func.count()).group_by(_WAITING.c.process)).all()),
+        )
         # A wait's rows are replaced at each save of its process, so when it began is not kept; how
         # far past its deadline the most overdue one is says as much about something stuck.
         earliest = connection.execute(select(func.min(_WAITING.c.until))).scalar()
-        yield _gauge("qsaf_waiting_most_overdue_seconds", "how far the most overdue waiting action is past its deadline",
-                     _seconds_since(earliest, now))
+        yield _gauge(
+            "qsaf_waiting_most_overdue_seconds",
+            "how far the most overdue waiting action is past its deadline",
+            _seconds_since(earliest, now),
+        )
 
     def _outboxes(self, connection, now: datetime) -> Iterator[GaugeMetricFamily]:
         emails = _EMAILS.c.channel == "email"
-        counts = dict.fromkeys(OUTBOX_STATES, 0) | dict(connection.execute(
-            select(_EMAILS.c.delivery, func.count()).where(emails, _EMAILS.c.delivery.in_(OUTBOX_STATES))
-            .group_by(_EMAILS.c.delivery)).all())
-        yield _labelled("qsaf_email_outbox", "emails not sent: pending (being tried) or not_delivered (given up)",
-                        "delivery", counts)
+        counts = dict.fromkeys(OUTBOX_STATES, 0) | dict(
+            connection.execute(
+                select(_EMAILS.c.delivery, func.count())
+                .where(emails, _EMAILS.c.delivery.in_(OUTBOX_STATES))
+                .group_by(_EMAILS.c.delivery)
+            ).all()
+        )
+        yield _labelled(
+            "qsaf_email_outbox", "emails not sent: pending (being tried) or not_delivered (given up)", "delivery", counts
+        )
         oldest = connection.execute(select(func.min(_EMAILS.c.at)).where(emails, _EMAILS.c.delivery == "pending")).scalar()
         yield _gauge("qsaf_email_oldest_pending_seconds", "age of the oldest email still pending", _seconds_since(oldest, now))
-        yield _gauge("qsaf_mosaic_outbox_undrained", "Mosaic case notes and alerts not yet taken by the integration",
-                     connection.execute(select(func.count()).where(_MOSAIC.c.drained_at.is_(None))).scalar_one())
+        yield _gauge(
+            "qsaf_mosaic_outbox_undrained",
+            "Mosaic case notes and alerts not yet taken by the integration",
+            connection.execute(select(func.count()).where(_MOSAIC.c.drained_at.is_(None))).scalar_one(),
+        )
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
@@ -178,6 +208,17 @@ class Observed:
         method, route = scope["method"], getattr(scope.get("route"), "path", UNMATCHED)
         self.metrics.observe(method, route, status, seconds)
         staff_id = scope.get("state", {}).get("actor_id")
-        log.info("%s %s %s in %.0f ms", method, route, status, seconds * 1000,
-                 extra={"method": method, "route": route, "status": status, "duration_ms": round(seconds * 1000, 1),
-                        "staff_id": staff_id})
+        log.info(
+            "%s %s %s in %.0f ms",
+            method,
+            route,
+            status,
+            seconds * 1000,
+            extra={
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 1),
+                "staff_id": staff_id,
+            },
+        )

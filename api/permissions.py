@@ -46,11 +46,15 @@ REPORT_READERS = SENIOR_LEADERS + CORPORATE_DIRECTORS + (Role.HEAD_OF_SERVICE,)
 
 
 ROLE_NAMES = {
-    Role.PIAT: "PIAT", Role.PIAT_MANAGER: "the PI&A Manager", Role.PSW: "the PSW",
-    Role.ASSISTANT_DIRECTOR: "the Assistant Director", Role.DIRECTOR: "the Director",
+    Role.PIAT: "PIAT",
+    Role.PIAT_MANAGER: "the PI&A Manager",
+    Role.PSW: "the PSW",
+    Role.ASSISTANT_DIRECTOR: "the Assistant Director",
+    Role.DIRECTOR: "the Director",
     Role.CORPORATE_DIRECTOR_QUALITY_STANDARDS: "the Corporate Director for Quality Standards",
     Role.CORPORATE_DIRECTOR_CSC: "the Corporate Director for Children's Social Care",
-    Role.SLT_MODERATOR: "the SLT moderators", Role.HEAD_OF_SERVICE: "a Head of Service",
+    Role.SLT_MODERATOR: "the SLT moderators",
+    Role.HEAD_OF_SERVICE: "a Head of Service",
 }
 
 
@@ -248,9 +252,14 @@ _AUDITS = AuditRecord.__table__
 # What `relations` reads of an audit's row: its people, not its whole saved view. Built once,
 # run on a plain connection: every staff action on an audit reads it first, and an ORM session
 # and a statement built afresh cost four times the read itself.
-PEOPLE_OF = select(_AUDITS.c.auditor_id, _AUDITS.c.practitioner_id, _AUDITS.c.team_manager_id,
-                   _AUDITS.c.head_of_service_id, _AUDITS.c.cp_chair_or_iro_id,
-                   _AUDITS.c.service_area).where(_AUDITS.c.audit_id == bindparam("audit_id"))
+PEOPLE_OF = select(
+    _AUDITS.c.auditor_id,
+    _AUDITS.c.practitioner_id,
+    _AUDITS.c.team_manager_id,
+    _AUDITS.c.head_of_service_id,
+    _AUDITS.c.cp_chair_or_iro_id,
+    _AUDITS.c.service_area,
+).where(_AUDITS.c.audit_id == bindparam("audit_id"))
 
 # A safety concern's Team Manager is whom it was sent to (the directory's when it was raised),
 # which may be newer than the audit's: they stand as the practitioner's Team Manager for it.

@@ -44,8 +44,12 @@ def summary(timings: list[tuple[str, float]]) -> dict:
         per.setdefault(name, [])
     for name, s in timings:
         per[name].append(s * 1000)
-    return {"n": len(all_ms), "p50_ms": pct(all_ms, 50), "p95_ms": pct(all_ms, 95),
-            "per_action_p50_ms": {k: pct(v, 50) for k, v in per.items()}}
+    return {
+        "n": len(all_ms),
+        "p50_ms": pct(all_ms, 50),
+        "p95_ms": pct(all_ms, 95),
+        "per_action_p50_ms": {k: pct(v, 50) for k, v in per.items()},
+    }
 
 
 # ---- figures on the dev server ---------------------------------------------------------------------
@@ -64,19 +68,29 @@ async def at_once(side, n: int, start: int) -> dict:
     runs = await asyncio.gather(*(side.sequence(start + i) for i in range(n)))
     wall = time.perf_counter() - t
     timings = [x for run in runs for x in run]
-    return {"audits": n, "actions": len(timings), "wall_s": wall, "actions_per_s": len(timings) / wall,
-            "p50_ms": pct([s * 1000 for _, s in timings], 50), "p95_ms": pct([s * 1000 for _, s in timings], 95),
-            "errors": len(side.errors) - errors_before}
+    return {
+        "audits": n,
+        "actions": len(timings),
+        "wall_s": wall,
+        "actions_per_s": len(timings) / wall,
+        "p50_ms": pct([s * 1000 for _, s in timings], 50),
+        "p95_ms": pct([s * 1000 for _, s in timings], 95),
+        "errors": len(side.errors) - errors_before,
+    }
 
 
 def median_round(runs: list[dict]) -> dict:
     """The round of median throughput, with every round's throughput and the errors of all, and
     each process's processor time per action as the median over the rounds."""
     middle = sorted(runs, key=lambda run: run["actions_per_s"])[len(runs) // 2]
-    cpu = {proc: statistics.median(run["cpu_ms_per_action"][proc] for run in runs)
-           for proc in runs[0].get("cpu_ms_per_action", {})}
-    return middle | {"rounds_actions_per_s": [round(run["actions_per_s"], 1) for run in runs],
-                     "errors": sum(run["errors"] for run in runs), "cpu_ms_per_action": cpu}
+    cpu = {
+        proc: statistics.median(run["cpu_ms_per_action"][proc] for run in runs) for proc in runs[0].get("cpu_ms_per_action", {})
+    }
+    return middle | {
+        "rounds_actions_per_s": [round(run["actions_per_s"], 1) for run in runs],
+        "errors": sum(run["errors"] for run in runs),
+        "cpu_ms_per_action": cpu,
+    }
 
 
 def processor_seconds(pids: dict[str, list[int]]) -> dict[str, float]:
@@ -107,8 +121,14 @@ async def bulk_allocation(side, n: int, start: int, concurrency: int, method: st
     t = time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(n)))
     wall = time.perf_counter() - t
-    return {"audits": n, "allocated": done, "concurrency": concurrency, "wall_s": wall, "audits_per_s": done / wall,
-            "errors": n - done}
+    return {
+        "audits": n,
+        "allocated": done,
+        "concurrency": concurrency,
+        "wall_s": wall,
+        "audits_per_s": done / wall,
+        "errors": n - done,
+    }
 
 
 def rows_saved(settings):
@@ -124,6 +144,7 @@ def rows_saved(settings):
         with Session(engine) as session:
             query = select(func.count()).select_from(AuditRecord).where(AuditRecord.case_ref.in_(case_refs))
             return session.exec(query).one() == len(case_refs)
+
     return saved
 
 
@@ -181,18 +202,25 @@ def history_figures(history) -> dict:
                 largest = (s, f"{label} ({where})")
         if sizes and label != kind or kind.endswith("MARKER_RECORDED") or "UPSERT" in kind:
             series.setdefault(label, []).append(total)
+
     # A payload "grows with the audit's age" when the same kind of payload is bigger later on. The
     # first and last save of the row carry the whole view (at first appearance and at the run's
     # end): they are left out of the trend and reported on their own.
     def trend(v):
         mid = v[1:-1]
-        return len(mid) >= 2 and max(mid[len(mid) // 2:]) > max(mid[: max(1, len(mid) // 4)]) * 1.25 + 128
+        return len(mid) >= 2 and max(mid[len(mid) // 2 :]) > max(mid[: max(1, len(mid) // 4)]) * 1.25 + 128
+
     growing = {k: v for k, v in series.items() if trend(v)}
     whole_view = series.get("activity save_audit_row input", [])
-    return {"events": len(events), "json_bytes": len(text.encode()), "largest_payload_bytes": largest[0],
-            "largest_payload": largest[1], "growing_payloads": growing,
-            "row_saves_bytes": whole_view,
-            "repeated_payloads_first_last": {k: [v[0], v[-1], len(v)] for k, v in series.items() if len(v) >= 2}}
+    return {
+        "events": len(events),
+        "json_bytes": len(text.encode()),
+        "largest_payload_bytes": largest[0],
+        "largest_payload": largest[1],
+        "growing_payloads": growing,
+        "row_saves_bytes": whole_view,
+        "repeated_payloads_first_last": {k: [v[0], v[-1], len(v)] for k, v in series.items() if len(v) >= 2},
+    }
 
 
 async def settled_history(client, workflow_id: str, quiet: float = 2.0, timeout: float = 30.0):
@@ -246,14 +274,26 @@ async def settled_rss(pid: int, quiet: float = 3.0, timeout: float = 60.0) -> fl
 def machine() -> dict:
     import temporalio
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     try:
         cli = subprocess.run([str(BIN / "temporal"), "--version"], capture_output=True, text=True, timeout=20).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         cli = "?"
-    return {"cores": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "temporalio": temporalio.__version__, "temporal_cli": cli, "date": datetime.now(UTC).isoformat(timespec="seconds")}
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "temporalio": temporalio.__version__,
+        "temporal_cli": cli,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 async def dev_server_figures(args, results: dict, workdir: Path) -> None:
@@ -277,8 +317,22 @@ async def dev_server_figures(args, results: dict, workdir: Path) -> None:
             if args.relay_process:
                 procs.append(await start_relay(settings, workdir / "relay.log"))
             bare_log = workdir / "bare-worker.log"
-            procs.append(spawn([sys.executable, "-m", "bench.bare", "--address", server.address, "--task-queue", "bare",
-                                "--db", str(workdir / "bare.db")], bare_log))
+            procs.append(
+                spawn(
+                    [
+                        sys.executable,
+                        "-m",
+                        "bench.bare",
+                        "--address",
+                        server.address,
+                        "--task-queue",
+                        "bare",
+                        "--db",
+                        str(workdir / "bare.db"),
+                    ],
+                    bare_log,
+                )
+            )
             await wait_for_line(procs[-1], bare_log, bare_mod.READY_LINE)
             bare_client = await Client.connect(server.address)
             async with api_client(settings) as (http, project_client):
@@ -296,8 +350,10 @@ async def dev_server_figures(args, results: dict, workdir: Path) -> None:
 
                 pids = [p.pid for p in procs]
                 # Figure 2's processor time per action: the dev server and each side's own processes.
-                round_pids = {"bare": {"server": [server.proc.pid], "worker": [procs[-1].pid]},
-                              "project": {"server": [server.proc.pid], "worker": pids[:-1]}}
+                round_pids = {
+                    "bare": {"server": [server.proc.pid], "worker": [procs[-1].pid]},
+                    "project": {"server": [server.proc.pid], "worker": pids[:-1]},
+                }
 
                 async def quiet():
                     waited = await quiesce(pids)
@@ -324,7 +380,9 @@ async def dev_server_figures(args, results: dict, workdir: Path) -> None:
                                 before = processor_seconds(round_pids[name])
                                 run = await at_once(side, n, take(name, n))
                                 await quiet()  # what the round left (emails, rows) is billed to it
-                                run["cpu_ms_per_action"] = per_action_ms(before, processor_seconds(round_pids[name]), run["actions"])
+                                run["cpu_ms_per_action"] = per_action_ms(
+                                    before, processor_seconds(round_pids[name]), run["actions"]
+                                )
                                 rounds[name].append(run)
                         figures["at_once"][str(n)] = {name: median_round(runs) for name, runs in rounds.items()}
                 if "3" in args.figures:
@@ -341,10 +399,13 @@ async def dev_server_figures(args, results: dict, workdir: Path) -> None:
                     print(f"bench: 3 a selection of {args.bulk} confirmed at once, bare starts", flush=True)
                     figures["bulk_selection"] = {"concurrency": settings.allocation_concurrency}
                     figures["bulk_selection"]["bare"] = await bulk_allocation(
-                        sides["bare"], args.bulk, take("bare", args.bulk), settings.allocation_concurrency, "start_only")
+                        sides["bare"], args.bulk, take("bare", args.bulk), settings.allocation_concurrency, "start_only"
+                    )
                     await quiet()
                     print(f"bench: 3 a selection of {args.bulk} confirmed at once, project", flush=True)
-                    figures["bulk_selection"]["project"] = await sides["project"].select_and_confirm(args.bulk, rows_saved(settings))
+                    figures["bulk_selection"]["project"] = await sides["project"].select_and_confirm(
+                        args.bulk, rows_saved(settings)
+                    )
                 if "5" in args.figures:
                     await quiet()
                     print("bench: 5 history of one audit (dev server)", flush=True)
@@ -352,16 +413,22 @@ async def dev_server_figures(args, results: dict, workdir: Path) -> None:
                     i = take("project", 1)
                     timings = await project.sequence(i)
                     audit_id = __import__("services.allocation", fromlist=["audit_id_for"]).audit_id_for(
-                        project.cycle, __import__("models.enums", fromlist=["AuditKind"]).AuditKind.STANDARD,
-                        project.allocation(i)["case_ref"], __import__("temporal_client").workflow_id_key(settings))
+                        project.cycle,
+                        __import__("models.enums", fromlist=["AuditKind"]).AuditKind.STANDARD,
+                        project.allocation(i)["case_ref"],
+                        __import__("temporal_client").workflow_id_key(settings),
+                    )
                     history = await settled_history(project_client, f"audit-{audit_id}")
                     view = (await http.get(f"/audits/{audit_id}", headers={"Authorization": "Bearer dev-piat1"})).json()
-                    figures["history_dev"] = {"reached": view.get("stage"), "actions": [n for n, _ in timings]} | history_figures(history)
+                    figures["history_dev"] = {"reached": view.get("stage"), "actions": [n for n, _ in timings]} | history_figures(
+                        history
+                    )
                     bare_id = await sides["bare"].allocate(take("bare", 1))
                     for _, call in sides["bare"].steps(bare_id):
                         await call()
                     figures["history_dev"]["bare_json_bytes"] = len(
-                        (await bare_client.get_workflow_handle(bare_id).fetch_history()).to_json().encode())
+                        (await bare_client.get_workflow_handle(bare_id).fetch_history()).to_json().encode()
+                    )
                 for name, side in sides.items():
                     if side.errors:
                         results.setdefault("errors", {})[name] = side.errors[:10]
@@ -393,8 +460,22 @@ async def worker_rss(args, server: DevServer, smtp, workdir: Path) -> dict:
     out = {"levels": levels, "max_cached_workflows": cache}
     # bare
     log = workdir / "bare-rss-worker.log"
-    proc = spawn([sys.executable, "-m", "bench.bare", "--address", server.address, "--task-queue", "bare-rss",
-                  "--db", str(workdir / "bare.db"), "--max-cached", str(cache)], log)
+    proc = spawn(
+        [
+            sys.executable,
+            "-m",
+            "bench.bare",
+            "--address",
+            server.address,
+            "--task-queue",
+            "bare-rss",
+            "--db",
+            str(workdir / "bare.db"),
+            "--max-cached",
+            str(cache),
+        ],
+        log,
+    )
     try:
         await wait_for_line(proc, log, bare_mod.READY_LINE)
         client = await Client.connect(server.address)
@@ -423,9 +504,13 @@ async def rss_levels(side, pid: int, levels: list[int], concurrency: int) -> dic
         result = await bulk_allocation(side, level - opened, opened, concurrency)
         opened = level
         rss = await settled_rss(pid)
-        out["at"][str(level)] = {"rss_mib": rss, "allocated": result["allocated"], "errors": result["errors"],
-                                 "alloc_s": time.perf_counter() - t,
-                                 "per_audit_mib": (rss - idle) / max(1, level)}
+        out["at"][str(level)] = {
+            "rss_mib": rss,
+            "allocated": result["allocated"],
+            "errors": result["errors"],
+            "alloc_s": time.perf_counter() - t,
+            "per_audit_mib": (rss - idle) / max(1, level),
+        }
         print(f"bench: 4 {side.name} {level} open audits: RSS {rss:.0f} MiB ({time.perf_counter() - t:.0f} s)", flush=True)
     top = out["at"][str(levels[-1])]
     if len(levels) >= 2:  # the marginal cost between the last two levels: no one-off warm-up in it
@@ -456,8 +541,11 @@ def verdict(ok):
     return "—" if ok is None else ("met" if ok else "**missed**")
 
 
-CPU_LABELS = {"server": "dev server", "worker": "worker processes",
-              "bench": "bench process (project: the API and the SMTP sink; bare: its client)"}
+CPU_LABELS = {
+    "server": "dev server",
+    "worker": "worker processes",
+    "bench": "bench process (project: the API and the SMTP sink; bare: its client)",
+}
 
 
 def table(results: dict) -> str:
@@ -465,10 +553,26 @@ def table(results: dict) -> str:
     rows = []
     if one := f.get("one_at_a_time"):
         b, p = one["bare"], one["project"]
-        rows.append(("1 one action at a time: p50 (ms)", fmt(b["p50_ms"]), fmt(p["p50_ms"]), ratio(p["p50_ms"], b["p50_ms"]),
-                     "≤ 1.3× bare", verdict(p["p50_ms"] <= 1.3 * b["p50_ms"])))
-        rows.append(("1 one action at a time: p95 (ms)", fmt(b["p95_ms"]), fmt(p["p95_ms"]), ratio(p["p95_ms"], b["p95_ms"]),
-                     "≤ 1.5× bare", verdict(p["p95_ms"] <= 1.5 * b["p95_ms"])))
+        rows.append(
+            (
+                "1 one action at a time: p50 (ms)",
+                fmt(b["p50_ms"]),
+                fmt(p["p50_ms"]),
+                ratio(p["p50_ms"], b["p50_ms"]),
+                "≤ 1.3× bare",
+                verdict(p["p50_ms"] <= 1.3 * b["p50_ms"]),
+            )
+        )
+        rows.append(
+            (
+                "1 one action at a time: p95 (ms)",
+                fmt(b["p95_ms"]),
+                fmt(p["p95_ms"]),
+                ratio(p["p95_ms"], b["p95_ms"]),
+                "≤ 1.5× bare",
+                verdict(p["p95_ms"] <= 1.5 * b["p95_ms"]),
+            )
+        )
         for action in ("allocate", "grading", "conversation", "submit", "qa"):
             bp, pp = b["per_action_p50_ms"].get(action), p["per_action_p50_ms"].get(action)
             rows.append((f"1 … {action}: p50 (ms)", fmt(bp), fmt(pp), ratio(pp, bp), "", ""))
@@ -476,24 +580,49 @@ def table(results: dict) -> str:
         b, p = sides["bare"], sides["project"]
         target = "≥ 0.75× bare" if n == "20" else ""
         tries = len(p.get("rounds_actions_per_s", [0]))
-        failed = "".join(f" ({x['errors']} of {int(n) * tries} {nm} audits stopped by an error, e.g. a 504)"
-                         for nm, x in sides.items() if x["errors"])
-        spread = (f", median of {tries} rounds (bare {', '.join(map(str, b['rounds_actions_per_s']))}; "
-                  f"project {', '.join(map(str, p['rounds_actions_per_s']))})" if tries > 1 else "")
-        rows.append((f"2 {n} audits at once: throughput (actions/s){spread}{failed}", fmt(b["actions_per_s"]), fmt(p["actions_per_s"]),
-                     ratio(p["actions_per_s"], b["actions_per_s"]), target,
-                     verdict(p["actions_per_s"] >= 0.75 * b["actions_per_s"]) if target else ""))
-        rows.append((f"2 {n} audits at once: p95 (ms)", fmt(b["p95_ms"]), fmt(p["p95_ms"]), ratio(p["p95_ms"], b["p95_ms"]), "", ""))
+        failed = "".join(
+            f" ({x['errors']} of {int(n) * tries} {nm} audits stopped by an error, e.g. a 504)"
+            for nm, x in sides.items()
+            if x["errors"]
+        )
+        spread = (
+            f", median of {tries} rounds (bare {', '.join(map(str, b['rounds_actions_per_s']))}; "
+            f"project {', '.join(map(str, p['rounds_actions_per_s']))})"
+            if tries > 1
+            else ""
+        )
+        rows.append(
+            (
+                f"2 {n} audits at once: throughput (actions/s){spread}{failed}",
+                fmt(b["actions_per_s"]),
+                fmt(p["actions_per_s"]),
+                ratio(p["actions_per_s"], b["actions_per_s"]),
+                target,
+                verdict(p["actions_per_s"] >= 0.75 * b["actions_per_s"]) if target else "",
+            )
+        )
+        rows.append(
+            (f"2 {n} audits at once: p95 (ms)", fmt(b["p95_ms"]), fmt(p["p95_ms"]), ratio(p["p95_ms"], b["p95_ms"]), "", "")
+        )
         for proc, label in CPU_LABELS.items():
             if proc in p.get("cpu_ms_per_action", {}):
                 bc, pc = b["cpu_ms_per_action"][proc], p["cpu_ms_per_action"][proc]
                 rows.append((f"2 {n} … processor time per action, {label} (ms)", fmt(bc), fmt(pc), ratio(pc, bc), "", ""))
     if bulk := f.get("bulk_allocation"):
         b, p = bulk["bare"], bulk["project"]
-        failed = "".join(f" ({x['audits'] - x['allocated']} {nm} allocations failed)" for nm, x in bulk.items() if x["allocated"] < x["audits"])
-        rows.append((f"3 bulk allocation of {p['audits']} ({p['concurrency']} at a time): audits/s{failed}", fmt(b["audits_per_s"]),
-                     fmt(p["audits_per_s"]), ratio(p["audits_per_s"], b["audits_per_s"]), "≥ 20 audits/s",
-                     verdict(p["audits_per_s"] >= 20)))
+        failed = "".join(
+            f" ({x['audits'] - x['allocated']} {nm} allocations failed)" for nm, x in bulk.items() if x["allocated"] < x["audits"]
+        )
+        rows.append(
+            (
+                f"3 bulk allocation of {p['audits']} ({p['concurrency']} at a time): audits/s{failed}",
+                fmt(b["audits_per_s"]),
+                fmt(p["audits_per_s"]),
+                ratio(p["audits_per_s"], b["audits_per_s"]),
+                "≥ 20 audits/s",
+                verdict(p["audits_per_s"] >= 20),
+            )
+        )
         for proc, label in CPU_LABELS.items():
             if proc in p.get("cpu_ms_per_audit", {}):
                 bc, pc = b["cpu_ms_per_audit"][proc], p["cpu_ms_per_audit"][proc]
@@ -501,60 +630,150 @@ def table(results: dict) -> str:
     if sel := f.get("bulk_selection"):
         b, p = sel["bare"], sel["project"]
         refused = f" ({p['audits'] - p['allocated']} refused)" if p["allocated"] < p["audits"] else ""
-        rows.append((f"3 a selection of {p['audits']} confirmed in one request ({sel['concurrency']} started side by side): "
-                     f"audits/s to the answer{refused} (bare: `start_workflow` alone)", fmt(b["audits_per_s"]),
-                     fmt(p["answered_per_s"]), ratio(p["answered_per_s"], b["audits_per_s"]), "", ""))
-        rows.append(("3 … audits/s until every audit's allocation step is done (people told, deadlines set)", "",
-                     fmt(p["settled_per_s"]), "", "≥ 20 audits/s", verdict(p["settled_per_s"] >= 20)))
+        rows.append(
+            (
+                f"3 a selection of {p['audits']} confirmed in one request ({sel['concurrency']} started side by side): "
+                f"audits/s to the answer{refused} (bare: `start_workflow` alone)",
+                fmt(b["audits_per_s"]),
+                fmt(p["answered_per_s"]),
+                ratio(p["answered_per_s"], b["audits_per_s"]),
+                "",
+                "",
+            )
+        )
+        rows.append(
+            (
+                "3 … audits/s until every audit's allocation step is done (people told, deadlines set)",
+                "",
+                fmt(p["settled_per_s"]),
+                "",
+                "≥ 20 audits/s",
+                verdict(p["settled_per_s"] >= 20),
+            )
+        )
     if rss := f.get("worker_rss"):
         b, p = rss["bare"], rss["project"]
-        rows.append(("4 worker RSS idle (MiB)", fmt(b["idle_mib"]), fmt(p["idle_mib"]), ratio(p["idle_mib"], b["idle_mib"]), "", ""))
+        rows.append(
+            ("4 worker RSS idle (MiB)", fmt(b["idle_mib"]), fmt(p["idle_mib"]), ratio(p["idle_mib"], b["idle_mib"]), "", "")
+        )
         for level in rss["levels"]:
             bl, pl = b["at"][str(level)], p["at"][str(level)]
-            rows.append((f"4 worker RSS, {level:,} open audits, cache {rss['max_cached_workflows']:,} (MiB)", fmt(bl["rss_mib"]), fmt(pl["rss_mib"]),
-                         ratio(pl["rss_mib"], bl["rss_mib"]), "" if level != 10000 else "< 1024 MiB",
-                         "" if level != 10000 else verdict(pl["rss_mib"] < 1024)))
+            rows.append(
+                (
+                    f"4 worker RSS, {level:,} open audits, cache {rss['max_cached_workflows']:,} (MiB)",
+                    fmt(bl["rss_mib"]),
+                    fmt(pl["rss_mib"]),
+                    ratio(pl["rss_mib"], bl["rss_mib"]),
+                    "" if level != 10000 else "< 1024 MiB",
+                    "" if level != 10000 else verdict(pl["rss_mib"] < 1024),
+                )
+            )
         top = str(rss["levels"][-1])
-        rows.append((f"4 … per open audit above idle, at {int(top):,} (KiB)", fmt(b["at"][top]["per_audit_mib"] * 1024),
-                     fmt(p["at"][top]["per_audit_mib"] * 1024),
-                     ratio(p["at"][top]["per_audit_mib"], b["at"][top]["per_audit_mib"]), "", ""))
+        rows.append(
+            (
+                f"4 … per open audit above idle, at {int(top):,} (KiB)",
+                fmt(b["at"][top]["per_audit_mib"] * 1024),
+                fmt(p["at"][top]["per_audit_mib"] * 1024),
+                ratio(p["at"][top]["per_audit_mib"], b["at"][top]["per_audit_mib"]),
+                "",
+                "",
+            )
+        )
         if len(rss["levels"]) >= 2:
             lo = rss["levels"][-2]
-            rows.append((f"4 … marginal per open audit, {lo:,} → {int(top):,} (KiB)", fmt(b["marginal_per_audit_mib"] * 1024),
-                         fmt(p["marginal_per_audit_mib"] * 1024),
-                         ratio(p["marginal_per_audit_mib"], b["marginal_per_audit_mib"]), "", ""))
+            rows.append(
+                (
+                    f"4 … marginal per open audit, {lo:,} → {int(top):,} (KiB)",
+                    fmt(b["marginal_per_audit_mib"] * 1024),
+                    fmt(p["marginal_per_audit_mib"] * 1024),
+                    ratio(p["marginal_per_audit_mib"], b["marginal_per_audit_mib"]),
+                    "",
+                    "",
+                )
+            )
         if 10000 not in rss["levels"]:
-            rows.append((f"4 10,000 open audits, **extrapolated** linearly from {int(top):,} (MiB)", fmt(b["extrapolated_10000_mib"]),
-                         fmt(p["extrapolated_10000_mib"]), ratio(p["extrapolated_10000_mib"], b["extrapolated_10000_mib"]),
-                         "< 1024 MiB", verdict(p["extrapolated_10000_mib"] < 1024) + " (extrapolated)"))
+            rows.append(
+                (
+                    f"4 10,000 open audits, **extrapolated** linearly from {int(top):,} (MiB)",
+                    fmt(b["extrapolated_10000_mib"]),
+                    fmt(p["extrapolated_10000_mib"]),
+                    ratio(p["extrapolated_10000_mib"], b["extrapolated_10000_mib"]),
+                    "< 1024 MiB",
+                    verdict(p["extrapolated_10000_mib"] < 1024) + " (extrapolated)",
+                )
+            )
     if h := f.get("history_dev"):
-        rows.append((f"5 history, allocate → QA accepted ({h['reached']}; dev server): JSON bytes", fmt(h["bare_json_bytes"]),
-                     fmt(h["json_bytes"]), ratio(h["json_bytes"], h["bare_json_bytes"]), "< 60 KB",
-                     verdict(h["json_bytes"] < 60_000)))
+        rows.append(
+            (
+                f"5 history, allocate → QA accepted ({h['reached']}; dev server): JSON bytes",
+                fmt(h["bare_json_bytes"]),
+                fmt(h["json_bytes"]),
+                ratio(h["json_bytes"], h["bare_json_bytes"]),
+                "< 60 KB",
+                verdict(h["json_bytes"] < 60_000),
+            )
+        )
         rows.append(("5 … largest payload (bytes)", "", f"{h['largest_payload_bytes']} ({h['largest_payload']})", "", "", ""))
     if h := f.get("history_full"):
-        rows.append((f"5 history of a full audit to its end ({h['reached']}; time-skipping): JSON bytes", "",
-                     fmt(h["json_bytes"]), "", "< 60 KB", verdict(h["json_bytes"] < 60_000)))
+        rows.append(
+            (
+                f"5 history of a full audit to its end ({h['reached']}; time-skipping): JSON bytes",
+                "",
+                fmt(h["json_bytes"]),
+                "",
+                "< 60 KB",
+                verdict(h["json_bytes"] < 60_000),
+            )
+        )
         rows.append(("5 … largest payload (bytes)", "", f"{h['largest_payload_bytes']} ({h['largest_payload']})", "", "", ""))
         saves = h.get("row_saves_bytes")
-        held = (f"row saves {min(saves[1:-1] or saves)}–{max(saves[1:-1] or saves)} B; the whole view saved at the end: "
-                f"{saves[-1]} B vs {saves[0]} B at the start" if saves
-                else "the row's saves are local activities: their input, the whole view, is not in the history")
-        rows.append(("5 … payloads growing with the audit's age", "", f"{', '.join(h['growing_payloads']) or 'none'} ({held})",
-                     "", "none", verdict(not h["growing_payloads"])))
+        held = (
+            f"row saves {min(saves[1:-1] or saves)}–{max(saves[1:-1] or saves)} B; the whole view saved at the end: "
+            f"{saves[-1]} B vs {saves[0]} B at the start"
+            if saves
+            else "the row's saves are local activities: their input, the whole view, is not in the history"
+        )
+        rows.append(
+            (
+                "5 … payloads growing with the audit's age",
+                "",
+                f"{', '.join(h['growing_payloads']) or 'none'} ({held})",
+                "",
+                "none",
+                verdict(not h["growing_payloads"]),
+            )
+        )
     if y := f.get("year"):
         b, p = y["bare"], y["project"]
-        rows.append((f"6 council year, {y['audits']} audits (time-skipping): wall (s)", fmt(b["wall_s"]), fmt(p["wall_s"]),
-                     ratio(p["wall_s"], b["wall_s"]), "", ""))
-        rows.append((f"6 … steps/s ({p['steps']} steps)", fmt(b["steps_per_s"]), fmt(p["steps_per_s"]),
-                     ratio(p["steps_per_s"], b["steps_per_s"]), "", ""))
+        rows.append(
+            (
+                f"6 council year, {y['audits']} audits (time-skipping): wall (s)",
+                fmt(b["wall_s"]),
+                fmt(p["wall_s"]),
+                ratio(p["wall_s"], b["wall_s"]),
+                "",
+                "",
+            )
+        )
+        rows.append(
+            (
+                f"6 … steps/s ({p['steps']} steps)",
+                fmt(b["steps_per_s"]),
+                fmt(p["steps_per_s"]),
+                ratio(p["steps_per_s"], b["steps_per_s"]),
+                "",
+                "",
+            )
+        )
     lines = ["| figure | bare Temporal | this project | ratio | target | |", "|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     m = results["machine"]
     lines.append("")
     lines.append(f"App database: {m.get('app_database', 'a SQLite file')}.")
-    lines.append(f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}), Python {m['python']}, temporalio {m['temporalio']}, "
-                 f"{m['temporal_cli'].splitlines()[0] if m['temporal_cli'] else 'temporal CLI ?'}; `{results['command']}`.")
+    lines.append(
+        f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}), Python {m['python']}, temporalio {m['temporalio']}, "
+        f"{m['temporal_cli'].splitlines()[0] if m['temporal_cli'] else 'temporal CLI ?'}; `{results['command']}`."
+    )
     return "\n".join(lines)
 
 
@@ -568,15 +787,24 @@ def parse_args(argv=None):
     p.add_argument("--bulk", type=int, help="figure 3: audits allocated (default 300)")
     p.add_argument("--bulk-concurrency", type=int, default=50, help="figures 3 and 4: allocations in flight (default 50)")
     p.add_argument("--rss", help="figure 4: open-audit levels, comma-separated (default $BENCH_SCALE or 1000,3000)")
-    p.add_argument("--rss-cache", type=int, help="figure 4: the worker's sticky cache (default the worker's own, "
-                   "WORKER_MAX_CACHED_WORKFLOWS; 0: every open audit)")
+    p.add_argument(
+        "--rss-cache",
+        type=int,
+        help="figure 4: the worker's sticky cache (default the worker's own, WORKER_MAX_CACHED_WORKFLOWS; 0: every open audit)",
+    )
     p.add_argument("--year-audits", type=int, help="figure 6: audits in the simulated year (default 60)")
     p.add_argument("--workers", type=int, default=1, help="figures 1 to 3 and 5: the project's worker processes (default 1)")
-    p.add_argument("--relay-process", action="store_true",
-                   help="figures 1 to 3 and 5: the email relay as its own process (python worker.py --relay), not in the worker")
-    p.add_argument("--postgres", action="store_true",
-                   help="the project's app database on a throwaway PostgreSQL cluster (tests/postgres.py), as "
-                        "production runs it, instead of a SQLite file; the bare side keeps its SQLite file")
+    p.add_argument(
+        "--relay-process",
+        action="store_true",
+        help="figures 1 to 3 and 5: the email relay as its own process (python worker.py --relay), not in the worker",
+    )
+    p.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the project's app database on a throwaway PostgreSQL cluster (tests/postgres.py), as "
+        "production runs it, instead of a SQLite file; the bare side keeps its SQLite file",
+    )
     p.add_argument("--out", help="results name under bench/results (default latest, or quick)")
     a = p.parse_args(argv)
     q = a.quick
@@ -586,6 +814,7 @@ def parse_args(argv=None):
     a.rounds = a.rounds or (1 if q else 3)
     if a.rss_cache is None:
         from models.settings import Settings
+
         a.rss_cache = Settings().worker_max_cached_workflows
     a.rss = [int(x) for x in (a.rss or os.environ.get("BENCH_SCALE") or ("200" if q else "1000,3000")).split(",")]
     a.year_audits = a.year_audits or (12 if q else 60)
@@ -597,8 +826,12 @@ async def main(argv=None) -> int:
     args = parse_args(argv)
     # SIGTERM unwinds like Ctrl-C: every `finally` and atexit stops the server and the workers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    results = {"machine": machine(), "command": "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv),
-               "config": {k: v for k, v in vars(args).items()}, "figures": {}}
+    results = {
+        "machine": machine(),
+        "command": "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv),
+        "config": {k: v for k, v in vars(args).items()},
+        "figures": {},
+    }
     started = time.perf_counter()
     cluster = None
     if args.postgres:

@@ -31,8 +31,9 @@ def write_row(workflow_id: str, action: str, body: str) -> int:
     project's app database is by default (WAL, `SQLITE_SYNCHRONOUS=normal`)."""
     with sqlite3.connect(_db_path, timeout=30) as db:
         db.execute("pragma synchronous=normal")
-        cur = db.execute("insert into action(workflow_id, action, body, at) values (?, ?, ?, ?)",
-                         (workflow_id, action, body, time.time()))
+        cur = db.execute(
+            "insert into action(workflow_id, action, body, at) values (?, ?, ?, ?)", (workflow_id, action, body, time.time())
+        )
         return cur.lastrowid
 
 
@@ -53,8 +54,9 @@ class BareAudit:
 
     @workflow.update
     async def act(self, action: str, body: str) -> int:
-        await workflow.execute_activity(write_row, args=[workflow.info().workflow_id, action, body],
-                                        start_to_close_timeout=timedelta(seconds=30))
+        await workflow.execute_activity(
+            write_row, args=[workflow.info().workflow_id, action, body], start_to_close_timeout=timedelta(seconds=30)
+        )
         self.steps += 1
         return self.steps
 
@@ -74,8 +76,15 @@ def build_worker(client: Client, task_queue: str, db: str, **options) -> Worker:
     global _db_path
     _db_path = db
     init_db(db)
-    return Worker(client, task_queue=task_queue, workflows=[BareAudit], activities=[write_row],
-                  max_concurrent_activities=50, activity_executor=ThreadPoolExecutor(max_workers=50), **options)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[BareAudit],
+        activities=[write_row],
+        max_concurrent_activities=50,
+        activity_executor=ThreadPoolExecutor(max_workers=50),
+        **options,
+    )
 
 
 async def _main() -> None:
@@ -126,8 +135,10 @@ class BareSide:
 
     def steps(self, workflow_id: str):
         handle = self.client.get_workflow_handle(workflow_id)
-        return [(name, (lambda n=name: handle.execute_update(BareAudit.act, args=[n, BODY])))
-                for name in ("grading", "conversation", "submit", "qa")]
+        return [
+            (name, (lambda n=name: handle.execute_update(BareAudit.act, args=[n, BODY])))
+            for name in ("grading", "conversation", "submit", "qa")
+        ]
 
     async def sequence(self, i: int) -> list[tuple[str, float]]:
         timings = []

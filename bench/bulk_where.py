@@ -29,12 +29,17 @@ async def first_task_times(client, cycle: str, sample: int) -> dict[str, float]:
     waits, held = [], []
     async for execution in client.list_workflows(f"AuditCycle = '{cycle}'", limit=sample):
         events = (await client.get_workflow_handle(execution.id).fetch_history()).events
-        at = {kind: next(e.event_time.ToDatetime().timestamp() for e in events if e.event_type == kind)
-              for kind in (SCHEDULED, STARTED, COMPLETED)}
+        at = {
+            kind: next(e.event_time.ToDatetime().timestamp() for e in events if e.event_type == kind)
+            for kind in (SCHEDULED, STARTED, COMPLETED)
+        }
         waits.append(at[STARTED] - at[SCHEDULED])
         held.append(at[COMPLETED] - at[STARTED])
-    return {"queue_wait_median_s": statistics.median(waits), "worker_held_median_s": statistics.median(held),
-            "sampled": len(waits)}
+    return {
+        "queue_wait_median_s": statistics.median(waits),
+        "worker_held_median_s": statistics.median(held),
+        "sampled": len(waits),
+    }
 
 
 async def main(audits: int, workers: int) -> None:
@@ -51,7 +56,9 @@ async def main(audits: int, workers: int) -> None:
             async with api_client(settings) as (http, client):
                 side = ProjectSide(http, "w")
                 await side.sequence(0)  # warm-up
-                pids = {"server": server.proc.pid, "API (this process)": os.getpid()} | {f"worker {n}": p.pid for n, p in enumerate(procs)}
+                pids = {"server": server.proc.pid, "API (this process)": os.getpid()} | {
+                    f"worker {n}": p.pid for n, p in enumerate(procs)
+                }
                 before = {name: cpu_seconds(pid) for name, pid in pids.items()}
                 t = time.perf_counter()
                 result = await side.select_and_confirm(audits, rows_saved(settings))
@@ -67,13 +74,16 @@ async def main(audits: int, workers: int) -> None:
             for log in sorted(workdir.glob("worker-*.log")):
                 text = log.read_text(errors="replace")
                 slow = text.count("Workflow task duration exceeded")  # the SDK's warning past 5 s
-                print(f"{log.name}: {text.count('Traceback')} tracebacks, {slow} workflow tasks held over 5 s, "
-                      f"{text.count('database is locked')} 'database is locked'")
+                print(
+                    f"{log.name}: {text.count('Traceback')} tracebacks, {slow} workflow tasks held over 5 s, "
+                    f"{text.count('database is locked')} 'database is locked'"
+                )
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="python -m bench.bulk_where", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bulk_where", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--audits", type=int, default=300)
     parser.add_argument("--workers", type=int, default=1, help="copies of `python worker.py` on the task queue")
     args = parser.parse_args()

@@ -53,11 +53,18 @@ BENCH_TEAMS = 20  # figure 3's selection: up to 50 cases a team, so up to 1,000 
 def bench_teams() -> str:
     """The dev directory has two teams; a large council's month needs more, each a Team Manager
     (an auditor of the other teams' cases) and a practitioner."""
+
     def member(id_, roles, team, manager):
-        return (f'\n[[staff]]\nid = "{id_}"\nname = "Bench {id_}"\nemail = "{id_}@council.example"\nroles = {roles}\n'
-                f'team = "{team}"\nservice_area = "safeguarding"\nmanager_id = "{manager}"\n')
-    return "".join(member(f"btm{t}", '["team_manager", "auditor"]', f"Bench Team {t}", "hos1")
-                   + member(f"bsw{t}", '["practitioner"]', f"Bench Team {t}", f"btm{t}") for t in range(1, BENCH_TEAMS + 1))
+        return (
+            f'\n[[staff]]\nid = "{id_}"\nname = "Bench {id_}"\nemail = "{id_}@council.example"\nroles = {roles}\n'
+            f'team = "{team}"\nservice_area = "safeguarding"\nmanager_id = "{manager}"\n'
+        )
+
+    return "".join(
+        member(f"btm{t}", '["team_manager", "auditor"]', f"Bench Team {t}", "hos1")
+        + member(f"bsw{t}", '["practitioner"]', f"Bench Team {t}", f"btm{t}")
+        for t in range(1, BENCH_TEAMS + 1)
+    )
 
 
 def worker_env(settings, max_cached: int) -> dict[str, str]:
@@ -103,8 +110,10 @@ def grades(grade: str = "good") -> dict:
     from models.audit_tools import tool_for
     from models.enums import ServiceArea
 
-    domains = [{"domain": d.name, "grade": grade, "rationale": f"evidence for {d.name}"}
-               for d in tool_for(ServiceArea("safeguarding")).domains]
+    domains = [
+        {"domain": d.name, "grade": grade, "rationale": f"evidence for {d.name}"}
+        for d in tool_for(ServiceArea("safeguarding")).domains
+    ]
     return {"domains": domains, "overall": {"grade": grade, "rationale": "overall rationale"}}
 
 
@@ -129,9 +138,16 @@ class ProjectSide:
         return r.json()
 
     def allocation(self, i: int) -> dict:
-        return {"case_ref": f"C-{self.tag}{i:06d}", "service_area": "safeguarding", "kind": "standard",
-                "cycle": self.cycle, "auditor_id": "tm2", "practitioner_id": "sw1",
-                "involvement_start": "2026-03-01", "cp_chair_or_iro_id": "iro1"}
+        return {
+            "case_ref": f"C-{self.tag}{i:06d}",
+            "service_area": "safeguarding",
+            "kind": "standard",
+            "cycle": self.cycle,
+            "auditor_id": "tm2",
+            "practitioner_id": "sw1",
+            "involvement_start": "2026-03-01",
+            "cp_chair_or_iro_id": "iro1",
+        }
 
     async def allocate(self, i: int) -> str:
         return (await self._call("POST", "/audits", "piat1", self.allocation(i)))["audit_id"]
@@ -144,16 +160,19 @@ class ProjectSide:
         per_team = -(-n // BENCH_TEAMS)
         cases = [f"C-{self.tag}S{i:05d}" for i in range(per_team * BENCH_TEAMS)]
         csv = "case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id\n" + "".join(
-            f"{c},safeguarding,bsw{i % BENCH_TEAMS + 1},2026-03-01,\n" for i, c in enumerate(cases))
-        r = await self.http.post("/cases/import", content=csv.encode(),
-                                 headers={"Authorization": "Bearer dev-piat1", "Content-Type": "text/csv"})
+            f"{c},safeguarding,bsw{i % BENCH_TEAMS + 1},2026-03-01,\n" for i, c in enumerate(cases)
+        )
+        r = await self.http.post(
+            "/cases/import", content=csv.encode(), headers={"Authorization": "Bearer dev-piat1", "Content-Type": "text/csv"}
+        )
         if r.status_code != 200:
             raise ActionFailed(f"import: {r.status_code} {r.text[:200]}")
         selection = await self._call("POST", f"/cycles/{self.cycle}/selections", "piat1", {"per_team": per_team, "seed": 1})
         chosen = selection["proposal"][:n]
         t = time.perf_counter()
-        confirmed = (await self._call("POST", f"/selections/{selection['selection_id']}/confirm", "piat1",
-                                      {"allocations": chosen}))["confirmed"]
+        confirmed = (
+            await self._call("POST", f"/selections/{selection['selection_id']}/confirm", "piat1", {"allocations": chosen})
+        )["confirmed"]
         answered = time.perf_counter() - t
         started = [c["case_ref"] for c in confirmed if c["audit_id"]]
         while not allocated(started):
@@ -162,19 +181,33 @@ class ProjectSide:
             await asyncio.sleep(0.1)
         settled = time.perf_counter() - t
         refused = [c["refused"] for c in confirmed if c["refused"]]
-        return {"audits": len(chosen), "allocated": len(started), "refused": refused[:5], "answered_s": answered,
-                "settled_s": settled, "answered_per_s": len(started) / answered, "settled_per_s": len(started) / settled}
+        return {
+            "audits": len(chosen),
+            "allocated": len(started),
+            "refused": refused[:5],
+            "answered_s": answered,
+            "settled_s": settled,
+            "answered_per_s": len(started) / answered,
+            "settled_per_s": len(started) / settled,
+        }
 
     def steps(self, audit_id: str, today: date | None = None):
         today = today or datetime.now(LONDON).date()
-        grading = grades() | {"improvement_plan": [{"action": "Update the chronology", "owner_id": "sw1", "due_on": "2027-03-01"}]}
+        grading = grades() | {
+            "improvement_plan": [{"action": "Update the chronology", "owner_id": "sw1", "due_on": "2027-03-01"}]
+        }
         conversation = {"held_on": today.isoformat(), "notes": "reflective discussion of strengths and gaps"} | grades()
         a = f"/audits/{audit_id}"
         return [
             ("grading", lambda: self._call("PUT", f"{a}/grading", "tm2", grading)),
             ("conversation", lambda: self._call("POST", f"{a}/practitioner-conversation", "tm2", conversation)),
             ("submit", lambda: self._call("POST", f"{a}/submit", "tm2")),
-            ("qa", lambda: self._call("POST", f"{a}/qa", "piat1", {"decision": "accept", "details": "", "discussion_offered": False})),
+            (
+                "qa",
+                lambda: self._call(
+                    "POST", f"{a}/qa", "piat1", {"decision": "accept", "details": "", "discussion_offered": False}
+                ),
+            ),
         ]
 
     async def sequence(self, i: int) -> list[tuple[str, float]]:
@@ -204,7 +237,13 @@ async def api_client(settings):
     from temporal_client import connect
 
     client = await connect(settings)
-    app = create_app(Services(settings=settings, client=client, engine=make_engine(settings.database_url, settings.sqlite_synchronous),
-                              directory=StaffDirectory.load(settings.staff_directory)))
+    app = create_app(
+        Services(
+            settings=settings,
+            client=client,
+            engine=make_engine(settings.database_url, settings.sqlite_synchronous),
+            directory=StaffDirectory.load(settings.staff_directory),
+        )
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=120) as http:
         yield http, client

@@ -55,21 +55,32 @@ async def year_figures(args, results: dict, workdir: Path) -> None:
     with SmtpSink() as smtp:
         settings = bench_settings(workdir, "time-skipping", smtp.port, task_queue="audits-year")
         env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=data_converter(codec_for(settings)), test_server_existing_path=str(BIN / "temporal-test-server"))
+            data_converter=data_converter(codec_for(settings)), test_server_existing_path=str(BIN / "temporal-test-server")
+        )
         try:
             await register_search_attributes(env.client, env.client.namespace)
             engine = make_engine(settings.database_url, settings.sqlite_synchronous)
-            app = create_app(Services(settings=settings, client=env.client, engine=engine,
-                                      directory=StaffDirectory.load(settings.staff_directory)))
-            async with run_worker(env.client, settings), httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=120) as http:
+            app = create_app(
+                Services(
+                    settings=settings, client=env.client, engine=engine, directory=StaffDirectory.load(settings.staff_directory)
+                )
+            )
+            async with (
+                run_worker(env.client, settings),
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=120) as http,
+            ):
                 api = Api(http)
                 counter = Counter()
                 t = time.perf_counter()
                 firsts = await simulate_year(api, env, n, counter)
                 wall = time.perf_counter() - t
-                project = {"wall_s": wall, "steps": counter.steps, "steps_per_s": counter.steps / wall,
-                           "errors": len(counter.errors), "error_samples": counter.errors[:5]}
+                project = {
+                    "wall_s": wall,
+                    "steps": counter.steps,
+                    "steps_per_s": counter.steps / wall,
+                    "errors": len(counter.errors),
+                    "error_samples": counter.errors[:5],
+                }
                 # Figure 5, to the end: the January audits' histories, now that their runs are over.
                 full = []
                 for audit_id, grade in firsts:
@@ -92,11 +103,23 @@ async def year_figures(args, results: dict, workdir: Path) -> None:
         pick = good[0] if good else largest
         results["figures"]["history_full"] = pick[2] | {
             "reached": f"{pick[0]} audit, workflow {pick[1].lower()}",
-            "january_audits": [{"grade": g, "status": s, "json_bytes": h["json_bytes"], "events": h["events"],
-                                "largest_payload_bytes": h["largest_payload_bytes"]} for g, s, h in full],
-            "largest_of_january": {"grade": largest[0], "status": largest[1], "json_bytes": largest[2]["json_bytes"],
-                                   "largest_payload_bytes": largest[2]["largest_payload_bytes"],
-                                   "growing_payloads": largest[2]["growing_payloads"]},
+            "january_audits": [
+                {
+                    "grade": g,
+                    "status": s,
+                    "json_bytes": h["json_bytes"],
+                    "events": h["events"],
+                    "largest_payload_bytes": h["largest_payload_bytes"],
+                }
+                for g, s, h in full
+            ],
+            "largest_of_january": {
+                "grade": largest[0],
+                "status": largest[1],
+                "json_bytes": largest[2]["json_bytes"],
+                "largest_payload_bytes": largest[2]["largest_payload_bytes"],
+                "growing_payloads": largest[2]["growing_payloads"],
+            },
         }
 
 
@@ -107,8 +130,9 @@ async def raw_status(client, workflow_id: str) -> str:
     from temporalio.api.enums.v1 import WorkflowExecutionStatus
     from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 
-    described = await client.workflow_service.describe_workflow_execution(DescribeWorkflowExecutionRequest(
-        namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)))
+    described = await client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id))
+    )
     return WorkflowExecutionStatus.Name(described.workflow_execution_info.status).removeprefix("WORKFLOW_EXECUTION_STATUS_")
 
 
@@ -138,8 +162,9 @@ async def simulate_year(api, env, n: int, counter: Counter) -> list[tuple[str, s
             r = await api.as_("tm2").put(f"/audits/{audit_id}/grading", json=h.grading(grade=grade))
             assert r.status_code == 200, r.text
             counter.steps += 1
-            r = await api.as_("tm2").post(f"/audits/{audit_id}/practitioner-conversation",
-                                          json=h.conversation(await h.today(env), grade=grade))
+            r = await api.as_("tm2").post(
+                f"/audits/{audit_id}/practitioner-conversation", json=h.conversation(await h.today(env), grade=grade)
+            )
             assert r.status_code == 200, r.text
             counter.steps += 1
             await step(h.submit(api, audit_id))
@@ -178,8 +203,7 @@ async def simulate_year(api, env, n: int, counter: Counter) -> list[tuple[str, s
 async def discussion(api, env, audit_id: str, counter: Counter) -> None:
     from tests import helpers as h
 
-    r = await api.as_("tm1").post(f"/audits/{audit_id}/findings-discussion",
-                                  json=h.findings_discussion(await h.today(env)))
+    r = await api.as_("tm1").post(f"/audits/{audit_id}/findings-discussion", json=h.findings_discussion(await h.today(env)))
     assert r.status_code == 200, r.text
     counter.steps += 1
     r = await api.as_("piat1").post(f"/audits/{audit_id}/findings-discussion/review", json={"decision": "accept"})
@@ -227,7 +251,7 @@ async def bare_year(side, audits: int, steps: int) -> int:
         return k
 
     sizes = [per_audit + (1 if i < extra else 0) for i in range(audits)]
-    batches = [list(range(audits))[b::len(MONTHS)] for b in range(len(MONTHS))]
+    batches = [list(range(audits))[b :: len(MONTHS)] for b in range(len(MONTHS))]
     for batch in batches:
         done += sum(await asyncio.gather(*(one(i, sizes[i]) for i in batch)))
     return done

@@ -81,9 +81,14 @@ def grade_changes(judgements: Iterable[Judgement]) -> list[dict[str, Any]]:
 def judgements_of(moderations: Iterable[Moderation]) -> list[Judgement]:
     """The recorded moderations as judgements (those not yet recorded count for nothing)."""
     return [
-        Judgement(m.service_area, m.overall_grade, m.findings.overall.standing(m.overall_grade),
-                  {d.domain: d.agree for d in m.findings.domains})
-        for m in moderations if m.findings is not None
+        Judgement(
+            m.service_area,
+            m.overall_grade,
+            m.findings.overall.standing(m.overall_grade),
+            {d.domain: d.agree for d in m.findings.domains},
+        )
+        for m in moderations
+        if m.findings is not None
     ]
 
 
@@ -91,9 +96,11 @@ def judgements_of_rows(rows: Iterable["ModerationRecord"]) -> list[Judgement]:
     """The recorded rows of the `moderation` table (models.tables.ModerationRecord) as judgements:
     what a quarterly report reads across panels. A recorded row has its moderated grade."""
     return [
-        Judgement(r.service_area, Grade(r.original_overall), Grade(r.moderated_overall),
-                  {d["domain"]: d["agreed"] for d in r.domains})
-        for r in rows if r.recorded_at is not None and r.moderated_overall is not None
+        Judgement(
+            r.service_area, Grade(r.original_overall), Grade(r.moderated_overall), {d["domain"]: d["agreed"] for d in r.domains}
+        )
+        for r in rows
+        if r.recorded_at is not None and r.moderated_overall is not None
     ]
 
 

@@ -28,9 +28,7 @@ def load_tools(path: Path = TOOLS_FILE) -> dict[ServiceArea, AuditTool]:
     with open(path, "rb") as f:
         raw = tomllib.load(f)
     return {
-        ServiceArea(area): AuditTool(
-            name=tool, service_area=area, domains=raw["tools"][tool]["domains"]
-        )
+        ServiceArea(area): AuditTool(name=tool, service_area=area, domains=raw["tools"][tool]["domains"])
         for area, tool in raw["service_areas"].items()
     }
 

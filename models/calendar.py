@@ -64,8 +64,14 @@ class WorkingCalendar:
         last = first + relativedelta(months=months)
         closed = [first + timedelta(n) for n in range((last - first).days + 1)]
         closed = [d for d in closed if d.weekday() < 5 and not self.is_working_day(d)]
-        return CalendarDays(first=first, last=last, closed=closed, timezone=self.timezone,
-                            working_day_starts=self.working_day_starts, working_day_ends=self.working_day_ends)
+        return CalendarDays(
+            first=first,
+            last=last,
+            closed=closed,
+            timezone=self.timezone,
+            working_day_starts=self.working_day_starts,
+            working_day_ends=self.working_day_ends,
+        )
 
     def covers(self, day: date, ahead: timedelta) -> bool:
         """Whether the recorded days reach from `day` to `ahead` beyond it (always, unrecorded)."""
@@ -73,8 +79,11 @@ class WorkingCalendar:
 
     def is_working_day(self, day: date) -> bool:
         if self._span and not self._span[0] <= day <= self._span[1]:
-            raise ApplicationError(f"{day} is outside the recorded calendar ({self._span[0]} to {self._span[1]})",
-                                   type=OUTSIDE_RECORDED_CALENDAR, non_retryable=True)
+            raise ApplicationError(
+                f"{day} is outside the recorded calendar ({self._span[0]} to {self._span[1]})",
+                type=OUTSIDE_RECORDED_CALENDAR,
+                non_retryable=True,
+            )
         return day.weekday() < 5 and day not in self._bank_holidays and day not in self.closure_days
 
     def local_date(self, instant: datetime) -> date:
@@ -106,9 +115,7 @@ class WorkingCalendar:
         due_on = self.working_day_on_or_before(allocated_on + relativedelta(months=1))
         # R-AUD-2: the six months before the audit date, or from CSC involvement if later.
         period_start = max(allocated_on - relativedelta(months=6), involvement_start)
-        return AllocationSchedule(
-            completion_due=self.end_of(due_on), period_start=period_start, period_end=allocated_on
-        )
+        return AllocationSchedule(completion_due=self.end_of(due_on), period_start=period_start, period_end=allocated_on)
 
     def first_working_day(self, year: int, month: int) -> date:
         day = date(year, month, 1)

@@ -6,8 +6,20 @@ from datetime import date
 from models.enums import CYCLE_MONTHS
 
 CYCLE_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-               "September", "October", "November", "December")
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 # R-CAL-4: which kind of audit each cycle holds. MASH audits run every cycle (R-KIND-4).
@@ -65,7 +77,7 @@ def month_of(instant: date) -> str:
 
 
 def cycle_label(cycle: str) -> str:
-    """"2026-11" -> "November 2026"."""
+    """ "2026-11" -> "November 2026"."""
     return f"{MONTH_NAMES[int(cycle[5:]) - 1]} {cycle[:4]}"
 
 

@@ -17,16 +17,13 @@ class DisputeMeeting(BaseModel):
     notes: RequiredText
 
 
-
 class DisputeSummary(BaseModel):
     outcome: Outcome
     summary: RequiredText
 
 
-
 class AmendedGrading(Regrade):
     notes: RequiredText
-
 
 
 class FormalDiscussion(BaseModel):
@@ -35,12 +32,10 @@ class FormalDiscussion(BaseModel):
     independent_review_of_recordings: bool = False
 
 
-
 class WrittenResponse(BaseModel):
     response: RequiredText
     outcome: Outcome
     regrade: Regrade | None = None
-
 
 
 class CorporateDecision(BaseModel):
@@ -49,11 +44,9 @@ class CorporateDecision(BaseModel):
     regrade: Regrade | None = None
 
 
-
 class IndependentReviewDecision(BaseModel):
     commissioned: bool
     notes: RequiredText
-
 
 
 class IndependentReviewResult(BaseModel):
@@ -61,10 +54,8 @@ class IndependentReviewResult(BaseModel):
     regrade: Regrade | None = None
 
 
-
 class Withdrawal(BaseModel):
     reason: RequiredText
-
 
 
 class DisputeInput(BaseModel):
@@ -89,7 +80,6 @@ class DisputeInput(BaseModel):
     meeting_due: datetime | None = None
 
 
-
 class DisputePeople(BaseModel):
     """Sent by the audit to its dispute whenever PIAT replaces someone: the dispute follows."""
 
@@ -99,13 +89,11 @@ class DisputePeople(BaseModel):
     pinned: list[PersonRole] = []  # roles PIAT named: the directory no longer decides them
 
 
-
 class StepRecord(BaseModel):
     step: DisputeStep
     at: datetime
     by: str
     record: dict[str, Any]  # the step's payload, JSON-ready
-
 
 
 class DisputeView(BaseModel):

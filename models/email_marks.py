@@ -33,12 +33,12 @@ def at(instant: datetime | None) -> str:
 
 
 def long_date(day: date) -> str:
-    """"Friday 4 December 2026": a date as people write it (no leading zero, no time zone)."""
+    """ "Friday 4 December 2026": a date as people write it (no leading zero, no time zone)."""
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def long_time(local: datetime) -> str:
-    """"Friday 4 December 2026, 17:00", of an instant already in the reader's time zone."""
+    """ "Friday 4 December 2026, 17:00", of an instant already in the reader's time zone."""
     return f"{long_date(local.date())}, {local:%H:%M}"
 
 

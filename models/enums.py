@@ -111,8 +111,12 @@ class PersonRole(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"auditor": "auditor", "team_manager": "Team Manager", "head_of_service": "Head of Service",
-                "cp_chair_or_iro": "CP Chair / IRO"}[self.value]
+        return {
+            "auditor": "auditor",
+            "team_manager": "Team Manager",
+            "head_of_service": "Head of Service",
+            "cp_chair_or_iro": "CP Chair / IRO",
+        }[self.value]
 
 
 class Channel(StrEnum):

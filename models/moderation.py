@@ -69,8 +69,9 @@ def draw(candidates: list[Candidate], per_service: int, seed: int) -> list[Candi
     by_service: dict[str, list[Candidate]] = defaultdict(list)
     for c in sorted(candidates, key=lambda c: (c.service_area, c.audit_id)):
         by_service[c.service_area].append(c)
-    return [c for service in sorted(by_service)
-            for c in rng.sample(by_service[service], min(per_service, len(by_service[service])))]
+    return [
+        c for service in sorted(by_service) for c in rng.sample(by_service[service], min(per_service, len(by_service[service])))
+    ]
 
 
 def allocate(drawn: list[Candidate], moderators: list[str]) -> list[tuple[Candidate, str | None]]:
@@ -298,13 +299,23 @@ class ModerationRow(BaseModel):
         for pair in m.domains:
             said = by_domain.get(pair.domain)
             moderated = (pair.grade if said.agree else said.moderated_grade) if said else None
-            domains.append({"domain": pair.domain, "original": pair.grade, "moderated": moderated,
-                            "agreed": said.agree if said else None})
+            domains.append(
+                {"domain": pair.domain, "original": pair.grade, "moderated": moderated, "agreed": said.agree if said else None}
+            )
         moderated_overall = m.moderated_overall()
         return cls(
-            moderation_id=m.moderation_id, panel_cycle=panel_cycle, audit_id=m.audit_id, case_ref=m.case_ref,
-            audit_cycle=m.cycle, service_area=m.service_area, auditor_id=m.auditor_id, moderator_id=m.moderator_id,
-            due=m.due, recorded_at=m.recorded_at, overdue=m.overdue, original_overall=m.overall_grade.value,
+            moderation_id=m.moderation_id,
+            panel_cycle=panel_cycle,
+            audit_id=m.audit_id,
+            case_ref=m.case_ref,
+            audit_cycle=m.cycle,
+            service_area=m.service_area,
+            auditor_id=m.auditor_id,
+            moderator_id=m.moderator_id,
+            due=m.due,
+            recorded_at=m.recorded_at,
+            overdue=m.overdue,
+            original_overall=m.overall_grade.value,
             moderated_overall=moderated_overall.value if moderated_overall else None,
             overall_agreed=f.overall.agree if f else None,
             domains=[{k: (v.value if isinstance(v, Grade) else v) for k, v in d.items()} for d in domains],

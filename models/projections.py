@@ -27,7 +27,6 @@ class Projection(BaseModel):
         return self.model_dump(exclude={"view", "waits"})
 
 
-
 class AuditRow(Projection):
     audit_id: str
     case_ref: str
@@ -56,20 +55,31 @@ class AuditRow(Projection):
     @classmethod
     def of(cls, v: AuditView, whole: bool) -> "AuditRow":
         return cls(
-            audit_id=v.audit_id, case_ref=v.case_ref, cycle=v.cycle, service_area=v.service_area.value,
-            kind=v.kind.value, stage=v.stage.value, auditor_id=v.auditor_id, practitioner_id=v.practitioner_id,
-            team_manager_id=v.team_manager_id, head_of_service_id=v.head_of_service_id,
-            cp_chair_or_iro_id=v.cp_chair_or_iro_id, overdue=v.overdue,
+            audit_id=v.audit_id,
+            case_ref=v.case_ref,
+            cycle=v.cycle,
+            service_area=v.service_area.value,
+            kind=v.kind.value,
+            stage=v.stage.value,
+            auditor_id=v.auditor_id,
+            practitioner_id=v.practitioner_id,
+            team_manager_id=v.team_manager_id,
+            head_of_service_id=v.head_of_service_id,
+            cp_chair_or_iro_id=v.cp_chair_or_iro_id,
+            overdue=v.overdue,
             completion_due=v.deadlines.completion_due,
             overall_grade=v.final_overall_grade.value if v.final_overall_grade else None,
-            reaudit_round=v.reaudit_round, follows_audit_id=v.follows_audit_id, chain_id=v.chain_id,
-            escalation=v.escalation.value, carried_into_cycle=v.carried_into_cycle,
+            reaudit_round=v.reaudit_round,
+            follows_audit_id=v.follows_audit_id,
+            chain_id=v.chain_id,
+            escalation=v.escalation.value,
+            carried_into_cycle=v.carried_into_cycle,
             reaudit_cycle=v.reaudit.cycle if v.reaudit and v.reaudit.status == "planned" else None,
             updated_at=v.history[-1].at if v.history else v.allocated_at,
-            facts=facts_of(v).model_dump(mode="json"), final_at=v.final_at,
+            facts=facts_of(v).model_dump(mode="json"),
+            final_at=v.final_at,
             view=v.model_dump(mode="json") if whole else None,
         )
-
 
 
 class DisputeRow(Projection):
@@ -85,8 +95,13 @@ class DisputeRow(Projection):
     @classmethod
     def of(cls, v: DisputeView, whole: bool) -> "DisputeRow":
         return cls(
-            dispute_id=v.dispute_id, audit_id=v.audit_id, level=v.level.value, step=v.step.value,
-            status=v.outcome.status if v.outcome else "open", overdue=v.overdue, raised_by=v.raised_by,
+            dispute_id=v.dispute_id,
+            audit_id=v.audit_id,
+            level=v.level.value,
+            step=v.step.value,
+            status=v.outcome.status if v.outcome else "open",
+            overdue=v.overdue,
+            raised_by=v.raised_by,
             updated_at=v.history[-1].at if v.history else v.raised_at,
             view=v.model_dump(mode="json") if whole else None,
         )

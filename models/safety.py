@@ -17,12 +17,10 @@ class SafetyConcernRaise(BaseModel):
     immediate_action_needed: bool = Field(description="whether someone must act now")
 
 
-
 class SafetyAcknowledgement(BaseModel):
     """`POST /safety-concerns/{id}/acknowledge`."""
 
     action_taken: RequiredText = Field(description="what was done to keep the child safe")
-
 
 
 class SafetyConcernInput(BaseModel):
@@ -39,7 +37,6 @@ class SafetyConcernInput(BaseModel):
     # The audit's Head of Service, told when the directory's line of management names none (it
     # breaks at a Team Manager who has left). Concerns raised before: None.
     head_of_service_id: str | None = None
-
 
 
 class SafetyConcernView(BaseModel):
@@ -61,7 +58,6 @@ class SafetyConcernView(BaseModel):
     history: list[HistoryEntry]
 
 
-
 class SafetyConcernRow(Projection):
     concern_id: str
     audit_id: str
@@ -77,9 +73,15 @@ class SafetyConcernRow(Projection):
     @classmethod
     def of(cls, v: SafetyConcernView, whole: bool) -> "SafetyConcernRow":
         return cls(
-            concern_id=v.concern_id, audit_id=v.audit_id, case_ref=v.case_ref, raised_by=v.raised_by,
+            concern_id=v.concern_id,
+            audit_id=v.audit_id,
+            case_ref=v.case_ref,
+            raised_by=v.raised_by,
             team_manager_id=v.team_manager_id or "",  # "": there was no Team Manager to tell
-            open=v.open, escalation=v.escalation.value, overdue=v.overdue, raised_at=v.raised_at,
+            open=v.open,
+            escalation=v.escalation.value,
+            overdue=v.overdue,
+            raised_at=v.raised_at,
             updated_at=v.history[-1].at if v.history else v.raised_at,
             view=v.model_dump(mode="json") if whole else None,
         )

@@ -60,8 +60,9 @@ def at_allocation(audit: "AuditInput") -> TypedSearchAttributes:
     )
 
 
-def of_audit(audit: "AuditInput", stage: str, grade: str | None, due: datetime | None, overdue: bool,
-             escalation: str) -> dict[SearchAttributeKey[Any], object]:
+def of_audit(
+    audit: "AuditInput", stage: str, grade: str | None, due: datetime | None, overdue: bool, escalation: str
+) -> dict[SearchAttributeKey[Any], object]:
     """An audit's search attributes now (None unsets one): what operators filter in the Web UI."""
     return {
         AUDIT_CYCLE: audit.cycle,

@@ -52,8 +52,13 @@ def eligible(member: StaffMember, case: Candidate, kind: AuditKind, team_manager
     return any(member.has(r) for r in (Role.TEAM_MANAGER, Role.CP_CHAIR, Role.IRO, Role.PIAT))
 
 
-def propose(chosen: list[Candidate], cycle_kind: AuditKind, staff: list[StaffMember],
-            team_managers: dict[str, str | None], open_audits: dict[str, int]) -> list[Proposed]:
+def propose(
+    chosen: list[Candidate],
+    cycle_kind: AuditKind,
+    staff: list[StaffMember],
+    team_managers: dict[str, str | None],
+    open_audits: dict[str, int],
+) -> list[Proposed]:
     """For each case the eligible auditor with the fewest open audits (counting this proposal's),
     the first by staff ID on a tie."""
     load = dict(open_audits)

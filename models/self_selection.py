@@ -21,13 +21,11 @@ class SelfSelectionDecision(BaseModel):
     comment: Text = ""
 
 
-
 class SelfSelectionInput(BaseModel):
     request_id: str
     audit: AuditInput  # the audit it would start, checked against the framework when asked for
     reason: str
     head_of_service_id: str | None
-
 
 
 class SelfSelectionView(BaseModel):
@@ -47,7 +45,6 @@ class SelfSelectionView(BaseModel):
     history: list[HistoryEntry]
 
 
-
 class SelfSelectionRow(Projection):
     """The request's row (the `self_selection` table): `GET /self-selection-requests` lists them, and
     a read of the request answers from its whole view there without the worker a query needs.
@@ -65,10 +62,16 @@ class SelfSelectionRow(Projection):
     @classmethod
     def of(cls, v: SelfSelectionView, whole: bool) -> "SelfSelectionRow":
         return cls(
-            request_id=v.request_id, case_ref=v.case_ref, cycle=v.cycle, requested_by=v.requested_by,
-            head_of_service_id=v.head_of_service_id, status=v.status, due=v.due,
+            request_id=v.request_id,
+            case_ref=v.case_ref,
+            cycle=v.cycle,
+            requested_by=v.requested_by,
+            head_of_service_id=v.head_of_service_id,
+            status=v.status,
+            due=v.due,
             updated_at=v.history[-1].at if v.history else v.requested_at,
             view=v.model_dump(mode="json") if whole else None,
             waits=[Waiting(action="approve or refuse the request", from_staff_ids=[v.head_of_service_id], until=v.due)]
-            if v.status == "awaiting_decision" and v.head_of_service_id else [],
+            if v.status == "awaiting_decision" and v.head_of_service_id
+            else [],
         )

@@ -130,8 +130,11 @@ def _read_csv(path: Path) -> list[StaffMember]:
         rows = csv.DictReader(f)
         if missing := [c for c in CSV_COLUMNS if c not in (rows.fieldnames or [])]:
             raise ValueError(f"{path.name} has no column {', '.join(missing)} (its header row needs {', '.join(CSV_COLUMNS)})")
-        return [_csv_member(row, f"{path.name} line {rows.line_num}") for row in rows
-                if any(isinstance(v, str) and v.strip() for v in row.values())]  # blank lines left out
+        return [
+            _csv_member(row, f"{path.name} line {rows.line_num}")
+            for row in rows
+            if any(isinstance(v, str) and v.strip() for v in row.values())
+        ]  # blank lines left out
 
 
 def _csv_member(row: dict[str, str | None], where: str) -> StaffMember:

@@ -66,15 +66,19 @@ class LdapSettings(BaseSettings):
         known = {r.value for r in Role}
         for group, roles in value.items():
             if unknown := set([roles] if isinstance(roles, str) else roles) - known:
-                raise ValueError(f"STAFF_LDAP_GROUP_ROLES maps {group!r} to {sorted(unknown)}, "
-                                 f"which are not roles; the roles are {sorted(known)}")
+                raise ValueError(
+                    f"STAFF_LDAP_GROUP_ROLES maps {group!r} to {sorted(unknown)}, "
+                    f"which are not roles; the roles are {sorted(known)}"
+                )
         return value
 
     @field_validator("team_attribute", "service_area_attribute")
     @classmethod
     def _ou_counted(cls, value: str) -> str:
         if value.startswith("ou:") and not re.fullmatch(r"-?[1-9][0-9]*", value[3:]):
-            raise ValueError(f"{value!r}: an OU of the DN is ou:1 (the entry's nearest), ou:2, ... or ou:-1 (the top one), ou:-2, ...")
+            raise ValueError(
+                f"{value!r}: an OU of the DN is ou:1 (the entry's nearest), ou:2, ... or ou:-1 (the top one), ou:-2, ..."
+            )
         return value
 
     def password(self) -> str:
@@ -97,14 +101,16 @@ class LdapDirectory(StaffDirectory):
                 raise ValueError(f"STAFF_DIRECTORY=ldap needs {name}")
         self._settings, self._every = settings, every_seconds
         if settings.url.startswith("ldap://") and not settings.start_tls and settings.bind_dn:
-            log.warning("staff directory: the bind password goes to %s unencrypted (use ldaps:// or STAFF_LDAP_START_TLS)",
-                        settings.url)
+            log.warning(
+                "staff directory: the bind password goes to %s unencrypted (use ldaps:// or STAFF_LDAP_START_TLS)", settings.url
+            )
         try:
             members = read(settings)
         except Exception as error:
             # No directory at all is worse than not starting: every contact would be "not in the directory".
-            raise RuntimeError(f"the staff directory at {settings.url} could not be read "
-                               f"({type(error).__name__}); the process needs it to start") from error
+            raise RuntimeError(
+                f"the staff directory at {settings.url} could not be read ({type(error).__name__}); the process needs it to start"
+            ) from error
         super().__init__(members)
         log.info("staff directory read from LDAP: %d members", len(members))
         self._due, self._searching = time.monotonic() + every_seconds, threading.Lock()
@@ -126,8 +132,11 @@ class LdapDirectory(StaffDirectory):
         try:
             members = read(self._settings)
         except Exception as error:  # whatever it was, the next search is tried all the same
-            log.error("staff directory not refreshed from LDAP, keeping the last good one (%d members): %s",
-                      len(self._by_id), type(error).__name__)
+            log.error(
+                "staff directory not refreshed from LDAP, keeping the last good one (%d members): %s",
+                len(self._by_id),
+                type(error).__name__,
+            )
             return False
         self.replace(members)
         log.info("staff directory refreshed from LDAP: %d members", len(members))
@@ -136,10 +145,18 @@ class LdapDirectory(StaffDirectory):
 
 def read(settings: LdapSettings) -> list[StaffMember]:
     with _connect(settings) as conn:
-        entries = [e for e in conn.extend.standard.paged_search(
-            settings.base_dn, settings.filter, search_scope=ldap3.SUBTREE, attributes=_attributes(settings),
-            paged_size=settings.page_size, generator=True,
-        ) if e.get("type") == "searchResEntry"]  # AD adds continuation references: other partitions
+        entries = [
+            e
+            for e in conn.extend.standard.paged_search(
+                settings.base_dn,
+                settings.filter,
+                search_scope=ldap3.SUBTREE,
+                attributes=_attributes(settings),
+                paged_size=settings.page_size,
+                generator=True,
+            )
+            if e.get("type") == "searchResEntry"
+        ]  # AD adds continuation references: other partitions
     members = _members(settings, entries)
     if not members:
         # A filter or base DN that matches nobody is a mistake, never a council with no staff.
@@ -150,11 +167,16 @@ def read(settings: LdapSettings) -> list[StaffMember]:
 def _connect(settings: LdapSettings) -> ldap3.Connection:
     # ldap3's own TLS default checks no certificate: always ask for it to be checked.
     tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(settings.ca_file) if settings.ca_file else None)
-    server = ldap3.Server(settings.url.rstrip("/"), get_info=ldap3.NONE, tls=tls,
-                          connect_timeout=settings.timeout_seconds)
-    conn = ldap3.Connection(server, user=settings.bind_dn or None, password=settings.password() or None,
-                            read_only=True, auto_referrals=False, raise_exceptions=True,
-                            receive_timeout=settings.timeout_seconds)
+    server = ldap3.Server(settings.url.rstrip("/"), get_info=ldap3.NONE, tls=tls, connect_timeout=settings.timeout_seconds)
+    conn = ldap3.Connection(
+        server,
+        user=settings.bind_dn or None,
+        password=settings.password() or None,
+        read_only=True,
+        auto_referrals=False,
+        raise_exceptions=True,
+        receive_timeout=settings.timeout_seconds,
+    )
     conn.open()
     if settings.start_tls:
         conn.start_tls()
@@ -163,8 +185,15 @@ def _connect(settings: LdapSettings) -> ldap3.Connection:
 
 
 def _attributes(settings: LdapSettings) -> list[str]:
-    named = [settings.id_attribute, settings.name_attribute, settings.email_attribute, settings.manager_attribute,
-             settings.groups_attribute, settings.team_attribute, settings.service_area_attribute]
+    named = [
+        settings.id_attribute,
+        settings.name_attribute,
+        settings.email_attribute,
+        settings.manager_attribute,
+        settings.groups_attribute,
+        settings.team_attribute,
+        settings.service_area_attribute,
+    ]
     return sorted({a for a in named if not a.startswith("ou:")})
 
 
@@ -174,20 +203,25 @@ def _members(settings: LdapSettings, entries: list[dict[str, Any]]) -> list[Staf
     areas = {name.casefold(): code for name, code in settings.service_areas.items()}
     members, skipped = [], 0
     for e in entries:
-        staff_id, name, email = (_first(e, a) for a in (settings.id_attribute, settings.name_attribute,
-                                                         settings.email_attribute))
+        staff_id, name, email = (_first(e, a) for a in (settings.id_attribute, settings.name_attribute, settings.email_attribute))
         if not (staff_id and name and email):
             skipped += 1  # a service account, a mailbox without a person, someone half set up
             continue
         roles = sorted({r for group in _values(e, settings.groups_attribute) for r in roles_of.get(_key(group), [])})
         manager = _first(e, settings.manager_attribute)
         area = _field(e, settings.service_area_attribute)
-        members.append(StaffMember(
-            id=staff_id, name=name, email=email, roles=roles, team=_field(e, settings.team_attribute),
-            service_area=areas.get(area.casefold(), area),
-            # A manager outside the search (another OU, a disabled account) ends the line there.
-            manager_id=id_of.get(_key(manager)) if manager else None,
-        ))
+        members.append(
+            StaffMember(
+                id=staff_id,
+                name=name,
+                email=email,
+                roles=roles,
+                team=_field(e, settings.team_attribute),
+                service_area=areas.get(area.casefold(), area),
+                # A manager outside the search (another OU, a disabled account) ends the line there.
+                manager_id=id_of.get(_key(manager)) if manager else None,
+            )
+        )
     if skipped:
         log.warning("staff directory: %d LDAP entries skipped, missing a staff ID, name or email", skipped)
     return members
@@ -232,8 +266,8 @@ def _unescape(value: str) -> str:
     r"""RFC 4514: `\,` is a comma and `\C3\A9` the bytes of é."""
     out, i = bytearray(), 0
     while i < len(value):
-        if value[i] == "\\" and _HEX.fullmatch(value[i + 1:i + 3]):
-            out += bytes.fromhex(value[i + 1:i + 3])
+        if value[i] == "\\" and _HEX.fullmatch(value[i + 1 : i + 3]):
+            out += bytes.fromhex(value[i + 1 : i + 3])
             i += 3
         else:
             skip = value[i] == "\\" and i + 1 < len(value)

@@ -184,7 +184,9 @@ class Selection(SQLModel, table=True):
     created_by: str
     created_at: datetime
     proposal: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))  # [{case_ref, kind, auditor_id}]
-    confirmed: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # [{case_ref, audit_id | refused}]
+    confirmed: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )  # [{case_ref, audit_id | refused}]
 
 
 class CycleRecord(SQLModel, table=True):
@@ -252,7 +254,6 @@ class MosaicOutbox(SQLModel, table=True):
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime
     drained_at: datetime | None = None
-
 
 
 class ModerationPanelRecord(SQLModel, table=True):

@@ -26,8 +26,7 @@ from reports.figures import ORDER, GradeCounts, Report  # noqa: E402
 
 # Ordered grades, blue (best) to red (worst): a diverging scale that reads without red/green.
 COLOURS = {"outstanding": "#2166ac", "good": "#67a9cf", "requires_improvement": "#ef8a62", "inadequate": "#b2182b"}
-NAMES = {"outstanding": "Outstanding", "good": "Good", "requires_improvement": "Requires Improvement",
-         "inadequate": "Inadequate"}
+NAMES = {"outstanding": "Outstanding", "good": "Good", "requires_improvement": "Requires Improvement", "inadequate": "Inadequate"}
 GradeRows = list[tuple[str, GradeCounts]]  # a stacked chart's bars: a label and its grade counts
 
 
@@ -67,7 +66,10 @@ def _moderation(r: Report) -> tuple[str, list[tuple[str, float]]]:
 
 
 STACKED: dict[ChartName, Callable[[Report], tuple[str, GradeRows, bool]]] = {
-    ChartName.GRADES: _grades, ChartName.DOMAINS: _domains, ChartName.TREND: _trend}
+    ChartName.GRADES: _grades,
+    ChartName.DOMAINS: _domains,
+    ChartName.TREND: _trend,
+}
 
 
 def _stacked(name: str, title: str, rows: GradeRows, horizontal: bool) -> str:
@@ -128,12 +130,12 @@ def _describe_grades(rows: GradeRows) -> str:
 def _accessible(svg: str, name: str, title: str, description: str) -> str:
     """Drop the XML prologue (so it also fits inline in HTML), give every id the chart's prefix
     (several charts on one page must not share ids), and add role, title and description."""
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{name}-\1"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{name}-\1)", svg)
     svg = re.sub(r'xlink:href="#([^"]+)"', rf'xlink:href="#{name}-\1"', svg)
     head_end = svg.index(">") + 1
-    opening = svg[:head_end - 1] + f' role="img" aria-labelledby="{name}-title {name}-desc">'
+    opening = svg[: head_end - 1] + f' role="img" aria-labelledby="{name}-title {name}-desc">'
     words = f'<title id="{name}-title">{escape(title)}</title><desc id="{name}-desc">{escape(description)}</desc>'
     return opening + words + svg[head_end:]
 

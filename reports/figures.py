@@ -191,9 +191,15 @@ class Report(BaseModel):
 # ---- the computation ------------------------------------------------------------------------------
 
 
-def build(period: Period, lines: Iterable[AuditLine], disputes: Iterable[DisputeLine], moderations: Iterable["ModerationRecord"],
-          generated_at: datetime, scope: str = "all services",
-          previous: dict[Period, list[AuditLine]] | None = None) -> Report:
+def build(
+    period: Period,
+    lines: Iterable[AuditLine],
+    disputes: Iterable[DisputeLine],
+    moderations: Iterable["ModerationRecord"],
+    generated_at: datetime,
+    scope: str = "all services",
+    previous: dict[Period, list[AuditLine]] | None = None,
+) -> Report:
     """The report of `period` from its rows. Lines of other cycles, disputes about other audits
     and moderations of panels outside the period are left out here, whatever the caller passed."""
     from reports.text import sections  # the text reads the figures this module defines
@@ -203,13 +209,25 @@ def build(period: Period, lines: Iterable[AuditLine], disputes: Iterable[Dispute
     moderated = [m for m in moderations if m.panel_cycle in period.months]
     final = [line for line in ours if line.final]
     report = Report(
-        kind=period.kind, period=period.label, title=period.title, cycles=list(period.cycles), scope=scope,
-        generated_at=generated_at, empty=not ours and not moderated, message=_message(period, ours, final),
-        audits=len(ours), final=len(final), not_yet_final=len(ours) - len(final),
-        grades=distribution(final), trend=trend(period, ours),
+        kind=period.kind,
+        period=period.label,
+        title=period.title,
+        cycles=list(period.cycles),
+        scope=scope,
+        generated_at=generated_at,
+        empty=not ours and not moderated,
+        message=_message(period, ours, final),
+        audits=len(ours),
+        final=len(final),
+        not_yet_final=len(ours) - len(final),
+        grades=distribution(final),
+        trend=trend(period, ours),
         previous_periods=[_point(p.label, p.title, ls) for p, ls in sorted((previous or {}).items(), key=lambda kv: kv[0].label)],
-        completion=completion(ours), discussions=discussions(ours), reaudits=reaudits(final),
-        disputes=dispute_figures(d for d in disputes if d.audit_id in ids), moderation=moderation_figures(moderated),
+        completion=completion(ours),
+        discussions=discussions(ours),
+        reaudits=reaudits(final),
+        disputes=dispute_figures(d for d in disputes if d.audit_id in ids),
+        moderation=moderation_figures(moderated),
         sections=[],
     )
     return report.model_copy(update={"sections": sections(report)})
@@ -219,10 +237,11 @@ def _message(period: Period, ours: list[AuditLine], final: list[AuditLine]) -> s
     if not ours:
         return f"No audits were allocated for the cycles of {period.title}: there are no gradings to report."
     if not final:
-        return (f"None of the {len(ours)} audits of {period.title} is final yet: only final gradings count "
-                "(after QA and any dispute, R-REP-2), so no grades are shown.")
-    return (f"{len(final)} of the {len(ours)} audits of {period.title} are final; only their gradings count "
-            "(R-REP-2).")
+        return (
+            f"None of the {len(ours)} audits of {period.title} is final yet: only final gradings count "
+            "(after QA and any dispute, R-REP-2), so no grades are shown."
+        )
+    return f"{len(final)} of the {len(ours)} audits of {period.title} are final; only their gradings count (R-REP-2)."
 
 
 def distribution(final: list[AuditLine]) -> GradeDistribution:
@@ -252,8 +271,14 @@ def trend(period: Period, ours: list[AuditLine]) -> list[TrendPoint]:
 
 def _point(label: str, title: str, lines: list[AuditLine]) -> TrendPoint:
     final = [line for line in lines if line.final]
-    return TrendPoint(label=label, title=title, audits=len(lines), final=len(final),
-                      grades=GradeCounts.of(line.overall for line in final), median_days_to_final=median_days_to_final(final))
+    return TrendPoint(
+        label=label,
+        title=title,
+        audits=len(lines),
+        final=len(final),
+        grades=GradeCounts.of(line.overall for line in final),
+        median_days_to_final=median_days_to_final(final),
+    )
 
 
 def median_days_to_final(lines: list[AuditLine]) -> float | None:
@@ -265,10 +290,16 @@ def completion(ours: list[AuditLine]) -> Completion:
     submitted = [line for line in ours if line.submitted]
     on_time = sum(not line.submitted_late for line in submitted)
     return Completion(
-        audits=len(ours), submitted=len(submitted), on_time=on_time, late=len(submitted) - on_time,
-        not_submitted=len(ours) - len(submitted), on_time_share=_share(on_time, len(ours)),
-        returned_by_qa=sum(line.qa_returns > 0 for line in ours), qa_returns=sum(line.qa_returns for line in ours),
-        not_accepted=sum(line.not_accepted > 0 for line in ours), median_days_to_final=median_days_to_final(ours),
+        audits=len(ours),
+        submitted=len(submitted),
+        on_time=on_time,
+        late=len(submitted) - on_time,
+        not_submitted=len(ours) - len(submitted),
+        on_time_share=_share(on_time, len(ours)),
+        returned_by_qa=sum(line.qa_returns > 0 for line in ours),
+        qa_returns=sum(line.qa_returns for line in ours),
+        not_accepted=sum(line.not_accepted > 0 for line in ours),
+        median_days_to_final=median_days_to_final(ours),
     )
 
 
@@ -277,8 +308,12 @@ def discussions(ours: list[AuditLine]) -> Discussions:
     recorded = [line for line in due if line.discussion_recorded_at is not None]
     on_time = sum(_recorded_on_time(line) for line in recorded)
     return Discussions(
-        required=len(due), recorded=len(recorded), on_time=on_time, late=len(recorded) - on_time,
-        awaited=len(due) - len(recorded), escalated_to_head_of_service=sum(line.discussion_escalated for line in due),
+        required=len(due),
+        recorded=len(recorded),
+        on_time=on_time,
+        late=len(recorded) - on_time,
+        awaited=len(due) - len(recorded),
+        escalated_to_head_of_service=sum(line.discussion_escalated for line in due),
         on_time_share=_share(on_time, len(due)),
     )
 
@@ -290,8 +325,11 @@ def _recorded_on_time(line: AuditLine) -> bool:
 
 def reaudits(final: list[AuditLine]) -> Reaudits:
     graded = [line for line in final if line.reaudit_round and line.overall]
-    compared = [(ORDER.index(line.overall), ORDER.index(line.previous_overall)) for line in graded
-                if line.overall and line.previous_overall]
+    compared = [
+        (ORDER.index(line.overall), ORDER.index(line.previous_overall))
+        for line in graded
+        if line.overall and line.previous_overall
+    ]
     escalated = [line for line in graded if line.reaudit_round >= 2 and line.overall in BELOW_GOOD]
     return Reaudits(
         final=len(graded),
@@ -311,7 +349,8 @@ def dispute_figures(disputes: Iterable[DisputeLine]) -> DisputeFigures:
     for d in disputes:
         by_level.setdefault(d.level, {s: 0 for s in DISPUTE_STATUSES})[d.status] += 1
     return DisputeFigures(
-        raised=len(disputes), by_level=by_level,
+        raised=len(disputes),
+        by_level=by_level,
         by_status={s: sum(d.status == s for d in disputes) for s in DISPUTE_STATUSES},
         regraded=sum(d.regraded for d in disputes),
     )
@@ -320,8 +359,10 @@ def dispute_figures(disputes: Iterable[DisputeLine]) -> DisputeFigures:
 def moderation_figures(rows: list["ModerationRecord"]) -> ModerationFigures:
     """`rows`: the `moderation` table's rows of the period's panels (R-MOD-4)."""
     return ModerationFigures(
-        panels=sorted({r.panel_cycle for r in rows}), drawn=len(rows),
-        recorded=sum(r.recorded_at is not None for r in rows), overdue=sum(bool(r.overdue) for r in rows),
+        panels=sorted({r.panel_cycle for r in rows}),
+        drawn=len(rows),
+        recorded=sum(r.recorded_at is not None for r in rows),
+        overdue=sum(bool(r.overdue) for r in rows),
         results=summarise(judgements_of_rows(rows)),
     )
 

@@ -73,8 +73,9 @@ def parse(kind: str, text: str) -> Period:
     if not 1 <= month <= 12:
         raise PeriodError(f"period must look like {EXAMPLES[kind]}: the month is 01 to 12")
     if month not in CYCLE_MONTHS:
-        raise PeriodError(f"{MONTH_NAMES[month - 1]} holds no audit cycle (R-CAL-3): choose another month, "
-                          f"e.g. {year}-{month - 1:02d}")
+        raise PeriodError(
+            f"{MONTH_NAMES[month - 1]} holds no audit cycle (R-CAL-3): choose another month, e.g. {year}-{month - 1:02d}"
+        )
     return _month(year, month)
 
 

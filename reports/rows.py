@@ -39,8 +39,12 @@ def read(engine: Engine, directory: StaffDirectory, period: Period, service_area
             while len(earlier) < EARLIER_YEARS:
                 earlier.append(earlier[-1].previous())
             previous = {p: _lines(session, directory, _audits(session, p.cycles, service_area)) for p in earlier}
-        return Rows(lines=lines, disputes=_disputes(session, records), previous=previous,
-                    moderations=_moderations(session, period.months, service_area))
+        return Rows(
+            lines=lines,
+            disputes=_disputes(session, records),
+            previous=previous,
+            moderations=_moderations(session, period.months, service_area),
+        )
 
 
 def _audits(session: Session, cycles: Iterable[str], service_area: str | None) -> list[AuditRecord]:
@@ -52,26 +56,38 @@ def _audits(session: Session, cycles: Iterable[str], service_area: str | None) -
 
 def _lines(session: Session, directory: StaffDirectory, records: list[AuditRecord]) -> list[AuditLine]:
     followed = _final_grades(session, {r.follows_audit_id for r in records if r.follows_audit_id})
-    return [line_of(r, team_of(directory, r), followed.get(r.follows_audit_id) if r.follows_audit_id else None)
-            for r in records]
+    return [line_of(r, team_of(directory, r), followed.get(r.follows_audit_id) if r.follows_audit_id else None) for r in records]
 
 
 def _final_grades(session: Session, audit_ids: set[str]) -> dict[str, str | None]:
     if not audit_ids:
         return {}
-    return {r.audit_id: r.overall_grade for r in session.exec(select(AuditRecord).where(col(AuditRecord.audit_id).in_(audit_ids)))}
+    return {
+        r.audit_id: r.overall_grade for r in session.exec(select(AuditRecord).where(col(AuditRecord.audit_id).in_(audit_ids)))
+    }
 
 
 def line_of(record: AuditRecord, team: str, previous_overall: str | None) -> AuditLine:
     """R-REP-2: the grades count only once the facts say the grading is final (on Mosaic)."""
     facts = AuditFacts.model_validate(record.facts) if record.facts else facts_of_saved_view(record.view) or AuditFacts()
     return AuditLine(
-        audit_id=record.audit_id, cycle=record.cycle, service_area=record.service_area, kind=record.kind, team=team,
-        overall=record.overall_grade if facts.final else None, domains=facts.final_domains or {},
-        reaudit_round=record.reaudit_round, previous_overall=previous_overall, final=facts.final,
-        submitted=facts.first_submitted_at is not None, submitted_late=facts.submitted_late,
-        qa_returns=facts.qa_returns, not_accepted=facts.not_accepted, discussion_due=facts.discussion_due,
-        discussion_recorded_at=facts.discussion_recorded_at, discussion_escalated=facts.discussion_escalated,
+        audit_id=record.audit_id,
+        cycle=record.cycle,
+        service_area=record.service_area,
+        kind=record.kind,
+        team=team,
+        overall=record.overall_grade if facts.final else None,
+        domains=facts.final_domains or {},
+        reaudit_round=record.reaudit_round,
+        previous_overall=previous_overall,
+        final=facts.final,
+        submitted=facts.first_submitted_at is not None,
+        submitted_late=facts.submitted_late,
+        qa_returns=facts.qa_returns,
+        not_accepted=facts.not_accepted,
+        discussion_due=facts.discussion_due,
+        discussion_recorded_at=facts.discussion_recorded_at,
+        discussion_escalated=facts.discussion_escalated,
         days_to_final=days_to_final(record) if facts.final else None,
     )
 
@@ -102,9 +118,16 @@ def _disputes(session: Session, records: list[AuditRecord]) -> list[DisputeLine]
     if not services:
         return []
     rows = session.exec(select(DisputeRecord).where(col(DisputeRecord.audit_id).in_(services)))
-    return [DisputeLine(audit_id=d.audit_id, service_area=services[d.audit_id], level=d.level, status=d.status,
-                        regraded=bool(((d.view or {}).get("outcome") or {}).get("regrade")))
-            for d in rows]
+    return [
+        DisputeLine(
+            audit_id=d.audit_id,
+            service_area=services[d.audit_id],
+            level=d.level,
+            status=d.status,
+            regraded=bool(((d.view or {}).get("outcome") or {}).get("regrade")),
+        )
+        for d in rows
+    ]
 
 
 def _moderations(session: Session, months: Iterable[str], service_area: str | None) -> list[ModerationRecord]:

@@ -9,19 +9,27 @@ from reports.figures import GradeCounts, Report, Section
 RANK_MIN = 3  # a domain graded fewer times is not called strongest or weakest: too few to say
 ON_TIME_TARGET = 0.9  # completion and discussions on time: below it, the plan says so
 KAPPA_TARGET = 0.6  # "substantial" agreement (Landis & Koch): below it, the plan asks for calibration
-GRADE_NAMES = {"outstanding": "Outstanding", "good": "Good", "requires_improvement": "Requires Improvement",
-               "inadequate": "Inadequate"}
+GRADE_NAMES = {
+    "outstanding": "Outstanding",
+    "good": "Good",
+    "requires_improvement": "Requires Improvement",
+    "inadequate": "Inadequate",
+}
 
 
 def sections(report: Report) -> list[Section]:
     if report.empty:
         return [Section(heading="Nothing to report", paragraphs=[report.message])]
     if report.kind == "annual":
-        return [Section(heading="What we know about practice quality", paragraphs=know(report)),
-                Section(heading="How we know it", paragraphs=how(report)),
-                Section(heading="What we plan", paragraphs=plan(report))]
-    return [Section(heading="What the final gradings show", paragraphs=know(report)),
-            Section(heading="How the process ran", paragraphs=how(report))]
+        return [
+            Section(heading="What we know about practice quality", paragraphs=know(report)),
+            Section(heading="How we know it", paragraphs=how(report)),
+            Section(heading="What we plan", paragraphs=plan(report)),
+        ]
+    return [
+        Section(heading="What the final gradings show", paragraphs=know(report)),
+        Section(heading="How the process ran", paragraphs=how(report)),
+    ]
 
 
 # ---- what we know ----------------------------------------------------------------------------------
@@ -35,8 +43,11 @@ def know(r: Report) -> list[str]:
 
 
 def _overall(r: Report, c: GradeCounts) -> str:
-    return (f"Of {c.graded} final gradings, {c.outstanding + c.good} ({pct(c.good_or_better)}) are Good or better: "
-            + ", ".join(f"{getattr(c, g)} {name}" for g, name in GRADE_NAMES.items()) + ".")
+    return (
+        f"Of {c.graded} final gradings, {c.outstanding + c.good} ({pct(c.good_or_better)}) are Good or better: "
+        + ", ".join(f"{getattr(c, g)} {name}" for g, name in GRADE_NAMES.items())
+        + "."
+    )
 
 
 def _against_before(r: Report, c: GradeCounts) -> str | None:
@@ -60,8 +71,10 @@ def _domains(r: Report) -> str:
     if len(ranked) < 2:
         return f"Too few domain gradings to name the strongest and weakest domains (each needs at least {RANK_MIN})."
     (best, b), (worst, w) = ranked[0], ranked[-1]
-    return (f"The strongest domain is {best} ({pct(b.good_or_better)} Good or better of {b.graded}); "
-            f"the weakest is {worst} ({pct(w.good_or_better)} of {w.graded}).")
+    return (
+        f"The strongest domain is {best} ({pct(b.good_or_better)} Good or better of {b.graded}); "
+        f"the weakest is {worst} ({pct(w.good_or_better)} of {w.graded})."
+    )
 
 
 def _services(r: Report) -> str | None:
@@ -76,11 +89,15 @@ def _reaudits(r: Report) -> str | None:
     x = r.reaudits
     if not x.final:
         return None
-    text = (f"Of {x.final} final re-audits, {x.improved} improved on the audit before, {n(x.unchanged, 'was', 'were')} "
-            f"unchanged and {x.worse} fell; {x.closed} reached Good or better, closing the chain.")
+    text = (
+        f"Of {x.final} final re-audits, {x.improved} improved on the audit before, {n(x.unchanged, 'was', 'were')} "
+        f"unchanged and {x.worse} fell; {x.closed} reached Good or better, closing the chain."
+    )
     if x.escalated:
         where = ", ".join(f"{label(s)} ({n})" for s, n in x.escalated_by_service.items())
-        text += f" {n(x.escalated, 'was', 'were')} still below Good at the 2nd re-audit and went to the Director (R-RE-5): {where}."
+        text += (
+            f" {n(x.escalated, 'was', 'were')} still below Good at the 2nd re-audit and went to the Director (R-RE-5): {where}."
+        )
     return text
 
 
@@ -89,15 +106,19 @@ def _reaudits(r: Report) -> str | None:
 
 def how(r: Report) -> list[str]:
     c, d = r.completion, r.discussions
-    found = [f"{r.audits} audits were allocated for the {len(r.cycles)} cycles of {r.title}; {r.final} are final and "
-             f"counted above (R-REP-2), {r.not_yet_final} are not final yet.",
-             f"{c.on_time} of {c.audits} ({pct(c.on_time_share)}) were submitted for quality assurance by their "
-             f"completion deadline, {c.late} late and {c.not_submitted} not yet. Quality assurance returned "
-             f"{c.returned_by_qa} for revision ({c.qa_returns} returns in all); {n(c.not_accepted, 'was', 'were')} not "
-             "accepted and carried into a later cycle."]
+    found = [
+        f"{r.audits} audits were allocated for the {len(r.cycles)} cycles of {r.title}; {r.final} are final and "
+        f"counted above (R-REP-2), {r.not_yet_final} are not final yet.",
+        f"{c.on_time} of {c.audits} ({pct(c.on_time_share)}) were submitted for quality assurance by their "
+        f"completion deadline, {c.late} late and {c.not_submitted} not yet. Quality assurance returned "
+        f"{c.returned_by_qa} for revision ({c.qa_returns} returns in all); {n(c.not_accepted, 'was', 'were')} not "
+        "accepted and carried into a later cycle.",
+    ]
     if d.required:
-        found.append(f"{n(d.required, 'findings discussion was', 'findings discussions were')} due: {d.on_time} recorded on time ({pct(d.on_time_share)}), "
-                     f"{d.late} late and {d.awaited} awaited; {d.escalated_to_head_of_service} went to the Head of Service.")
+        found.append(
+            f"{n(d.required, 'findings discussion was', 'findings discussions were')} due: {d.on_time} recorded on time ({pct(d.on_time_share)}), "
+            f"{d.late} late and {d.awaited} awaited; {d.escalated_to_head_of_service} went to the Head of Service."
+        )
     found.append(_disputes(r))
     found.append(_moderation(r))
     return found
@@ -108,9 +129,11 @@ def _disputes(r: Report) -> str:
     if not x.raised:
         return "No grading was disputed."
     reached = [lvl for lvl, counts in x.by_level.items() if sum(counts.values())]
-    return (f"{n(x.raised, 'grading was', 'gradings were')} disputed: {x.by_status['resolved']} resolved, {x.by_status['unresolved']} "
-            f"unresolved, {x.by_status['withdrawn']} withdrawn and {x.by_status['open']} still open; {x.regraded} "
-            f"changed the final grading. Levels reached: {', '.join(label(lvl) for lvl in reached)}.")
+    return (
+        f"{n(x.raised, 'grading was', 'gradings were')} disputed: {x.by_status['resolved']} resolved, {x.by_status['unresolved']} "
+        f"unresolved, {x.by_status['withdrawn']} withdrawn and {x.by_status['open']} still open; {x.regraded} "
+        f"changed the final grading. Levels reached: {', '.join(label(lvl) for lvl in reached)}."
+    )
 
 
 def _moderation(r: Report) -> str:
@@ -141,10 +164,13 @@ def kappa_band(value: float) -> str:
 
 
 def plan(r: Report) -> list[str]:
-    steps = [s for s in (_plan_domain(r), _plan_escalations(r), _plan_completion(r), _plan_discussions(r),
-                         _plan_moderation(r)) if s]
-    return steps or ["The figures meet every target this service checks: keep the programme of audits, re-audits and "
-                     "moderation as it is, and share the strongest practice at the practice forums."]
+    steps = [
+        s for s in (_plan_domain(r), _plan_escalations(r), _plan_completion(r), _plan_discussions(r), _plan_moderation(r)) if s
+    ]
+    return steps or [
+        "The figures meet every target this service checks: keep the programme of audits, re-audits and "
+        "moderation as it is, and share the strongest practice at the practice forums."
+    ]
 
 
 def _plan_domain(r: Report) -> str | None:
@@ -152,32 +178,40 @@ def _plan_domain(r: Report) -> str | None:
     if len(ranked) < 2:
         return None
     worst, counts = ranked[-1]
-    return (f"Make {worst} the focus of practice improvement: a themed audit topic for May or October and the "
-            f"quarterly practice workshops ({pct(counts.good_or_better)} Good or better).")
+    return (
+        f"Make {worst} the focus of practice improvement: a themed audit topic for May or October and the "
+        f"quarterly practice workshops ({pct(counts.good_or_better)} Good or better)."
+    )
 
 
 def _plan_escalations(r: Report) -> str | None:
     if not r.reaudits.escalated:
         return None
     where = ", ".join(label(s) for s in r.reaudits.escalated_by_service)
-    return (f"Follow up the {n(r.reaudits.escalated, 're-audit chain', 're-audit chains')} escalated to the Director with the Heads of Service "
-            f"of {where}: what stops practice improving there.")
+    return (
+        f"Follow up the {n(r.reaudits.escalated, 're-audit chain', 're-audit chains')} escalated to the Director with the Heads of Service "
+        f"of {where}: what stops practice improving there."
+    )
 
 
 def _plan_completion(r: Report) -> str | None:
     share = r.completion.on_time_share
     if share is None or share >= ON_TIME_TARGET:
         return None
-    return (f"Raise completion on time from {pct(share)} to at least {pct(ON_TIME_TARGET)}: Heads of Service follow up "
-            "the monthly non-completion reports (R-QA-4).")
+    return (
+        f"Raise completion on time from {pct(share)} to at least {pct(ON_TIME_TARGET)}: Heads of Service follow up "
+        "the monthly non-completion reports (R-QA-4)."
+    )
 
 
 def _plan_discussions(r: Report) -> str | None:
     share = r.discussions.on_time_share
     if share is None or share >= ON_TIME_TARGET:
         return None
-    return (f"Findings discussions on time were {pct(share)}: Team Managers to hold them within the 5 or 10 working "
-            "days (R-DISC-1, R-DISC-2).")
+    return (
+        f"Findings discussions on time were {pct(share)}: Team Managers to hold them within the 5 or 10 working "
+        "days (R-DISC-1, R-DISC-2)."
+    )
 
 
 def _plan_moderation(r: Report) -> str | None:
@@ -187,8 +221,10 @@ def _plan_moderation(r: Report) -> str | None:
     by_domain = r.moderation.results.agreement_by_domain
     weakest = min(by_domain, key=lambda d: (by_domain[d], d)) if by_domain else None
     focus = f", starting with {weakest} ({pct(by_domain[weakest])} agreement)" if weakest else ""
-    return (f"Moderation agreement is {kappa_band(kappa)} (kappa {kappa:.2f}): a grading-criteria calibration session "
-            f"for auditors{focus}.")
+    return (
+        f"Moderation agreement is {kappa_band(kappa)} (kappa {kappa:.2f}): a grading-criteria calibration session "
+        f"for auditors{focus}."
+    )
 
 
 def n(count: int, one: str, many: str) -> str:

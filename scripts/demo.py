@@ -55,16 +55,21 @@ def main() -> None:
     print(f"One audit through the Quality Standards Audit Framework, against {API_URL}")
 
     step(f"piat1 (PIAT) allocates case {case_ref}: auditor tm2, practitioner sw1, IRO iro1")
-    audit = call("POST", "/audits", "piat1", {
-        "case_ref": case_ref,
-        "service_area": "safeguarding",
-        "kind": "standard",
-        "cycle": this_or_next_cycle(today),
-        "auditor_id": "tm2",
-        "practitioner_id": "sw1",
-        "involvement_start": (today - timedelta(days=120)).isoformat(),
-        "cp_chair_or_iro_id": "iro1",
-    })
+    audit = call(
+        "POST",
+        "/audits",
+        "piat1",
+        {
+            "case_ref": case_ref,
+            "service_area": "safeguarding",
+            "kind": "standard",
+            "cycle": this_or_next_cycle(today),
+            "auditor_id": "tm2",
+            "practitioner_id": "sw1",
+            "involvement_start": (today - timedelta(days=120)).isoformat(),
+            "cp_chair_or_iro_id": "iro1",
+        },
+    )
     audit_id = audit["audit_id"]
     print(f"  audit {audit_id}, cycle {audit['cycle']}, stage {audit['stage']}")
     print(f"  period audited: {audit['audit_period_start']} to {audit['audit_period_end']}")
@@ -78,18 +83,30 @@ def main() -> None:
     overall = {"grade": "requires_improvement", "rationale": "Planning is sound but the child's voice is thin."}
 
     step(f"tm2 (auditor) grades all {len(domains)} domains of the '{tool['name']}' tool and sets an improvement plan")
-    audit = call("PUT", f"/audits/{audit_id}/grading", "tm2", {
-        "domains": domains,
-        "overall": overall,
-        "improvement_plan": [
-            {"action": "Record the child's views at each visit", "owner_id": "sw1",
-             "due_on": (today + timedelta(days=30)).isoformat()},
-        ],
-    })
+    audit = call(
+        "PUT",
+        f"/audits/{audit_id}/grading",
+        "tm2",
+        {
+            "domains": domains,
+            "overall": overall,
+            "improvement_plan": [
+                {
+                    "action": "Record the child's views at each visit",
+                    "owner_id": "sw1",
+                    "due_on": (today + timedelta(days=30)).isoformat(),
+                },
+            ],
+        },
+    )
     print(f"  stage {audit['stage']}")
 
-    conversation = {"held_on": today.isoformat(), "notes": "Talked through strengths and gaps with sw1.",
-                    "domains": domains, "overall": overall}
+    conversation = {
+        "held_on": today.isoformat(),
+        "notes": "Talked through strengths and gaps with sw1.",
+        "domains": domains,
+        "overall": overall,
+    }
     step("tm2 records the reflective conversation with the practitioner and the final grading")
     audit = call("POST", f"/audits/{audit_id}/practitioner-conversation", "tm2", conversation)
     print(f"  stage {audit['stage']}")
@@ -99,9 +116,16 @@ def main() -> None:
     print(f"  stage {audit['stage']}; PIAT to quality-assure it by {when(audit['deadlines']['qa_due'])}")
 
     step("piat1 returns it for revision")
-    audit = call("POST", f"/audits/{audit_id}/qa", "piat1", {
-        "decision": "return", "details": "Say how the child's voice shaped the plan.", "discussion_offered": False,
-    })
+    audit = call(
+        "POST",
+        f"/audits/{audit_id}/qa",
+        "piat1",
+        {
+            "decision": "return",
+            "details": "Say how the child's voice shaped the plan.",
+            "discussion_offered": False,
+        },
+    )
     print(f"  stage {audit['stage']}; amended report due by {when(audit['deadlines']['revision_due'])}")
 
     step("tm2 amends the conversation notes and submits again")

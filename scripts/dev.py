@@ -23,8 +23,14 @@ MAILBOX = DATA / "mailbox"
 APP_DB = DATA / "qsaf.db"  # models.settings' default DATABASE_URL
 PAYLOAD_KEYS = DATA / "payload-keys.json"  # a local key for workflow payloads, made on first start
 WORKFLOW_ID_KEY = DATA / "workflow-id-key"  # a local key for audit IDs, made on first start
-PORTS = {"Temporal": 7233, "Temporal Web UI": 8233, "mail catcher": 1025, "API": 8000,
-         "worker metrics": 9464, "API metrics": 9465}  # models.settings' WORKER_/API_METRICS_PORT
+PORTS = {
+    "Temporal": 7233,
+    "Temporal Web UI": 8233,
+    "mail catcher": 1025,
+    "API": 8000,
+    "worker metrics": 9464,
+    "API metrics": 9465,
+}  # models.settings' WORKER_/API_METRICS_PORT
 STOP_GRACE_SECONDS = 10
 
 sys.path.insert(0, str(ROOT))
@@ -114,7 +120,8 @@ def banner() -> None:
         staff = tomllib.load(f)["staff"]
     app_db = os.environ.get("DATABASE_URL") or APP_DB.relative_to(ROOT)
     tokens = "\n".join(f"     dev-{s['id']:<10} {', '.join(s['roles'])}" for s in staff)
-    print(f"""
+    print(
+        f"""
 ================================================================================
  Ready. Ctrl-C stops everything; `make dev` again carries on where you left off.
 
@@ -131,7 +138,9 @@ def banner() -> None:
 
  See one audit go through:  make demo
 ================================================================================
-""", flush=True)
+""",
+        flush=True,
+    )
 
 
 def on_signal(signum: int, frame) -> None:
@@ -149,10 +158,16 @@ def main() -> int:
     DATA.mkdir(exist_ok=True)
     env = os.environ.copy()
     # Dev sign-in (`dev-<staff id>`) on this machine only: the API refuses it without ALLOW_DEV_AUTH.
-    dev = {"TEMPORAL_ADDRESS": "localhost:7233", "SMTP_HOST": "localhost", "SMTP_PORT": "1025",
-           "AUTH_MODE": "dev", "ALLOW_DEV_AUTH": "true", "PAYLOAD_KEYS_FILE": str(PAYLOAD_KEYS),
-           "WORKFLOW_ID_KEY_FILE": str(WORKFLOW_ID_KEY),
-           "METRICS_HOST": "127.0.0.1"}  # the metrics on this machine only
+    dev = {
+        "TEMPORAL_ADDRESS": "localhost:7233",
+        "SMTP_HOST": "localhost",
+        "SMTP_PORT": "1025",
+        "AUTH_MODE": "dev",
+        "ALLOW_DEV_AUTH": "true",
+        "PAYLOAD_KEYS_FILE": str(PAYLOAD_KEYS),
+        "WORKFLOW_ID_KEY_FILE": str(WORKFLOW_ID_KEY),
+        "METRICS_HOST": "127.0.0.1",
+    }  # the metrics on this machine only
     if not PAYLOAD_KEYS.exists():
         new_key_file(PAYLOAD_KEYS, "dev-1")
     if not WORKFLOW_ID_KEY.exists():
@@ -163,17 +178,46 @@ def main() -> int:
     # Re-passing the search attributes with an existing database neither fails nor adds new names
     # (temporal CLI 1.9.1); the worker registers any that are missing when it starts.
     try:
-        start("Temporal dev server", [
-            str(BIN / "temporal"), "server", "start-dev", "--db-filename", str(TEMPORAL_DB),
-            "--ip", "127.0.0.1", "--port", "7233", "--ui-port", "8233", "--namespace", "default",
-            "--log-level", "warn", *dev_server_flags(),
-            # The UI decodes encrypted payloads through the API's codec endpoint (api/codec.py).
-            "--ui-codec-endpoint", "http://localhost:8000/codec",
-        ])
+        start(
+            "Temporal dev server",
+            [
+                str(BIN / "temporal"),
+                "server",
+                "start-dev",
+                "--db-filename",
+                str(TEMPORAL_DB),
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                "7233",
+                "--ui-port",
+                "8233",
+                "--namespace",
+                "default",
+                "--log-level",
+                "warn",
+                *dev_server_flags(),
+                # The UI decodes encrypted payloads through the API's codec endpoint (api/codec.py).
+                "--ui-codec-endpoint",
+                "http://localhost:8000/codec",
+            ],
+        )
         wait_until(lambda: port_open(7233), "Temporal (127.0.0.1:7233)")
         # Every email the workflows send lands as a file in a Maildir under .data/.
-        start("mail catcher", [str(BIN / "python"), "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:1025",
-                               "-c", "aiosmtpd.handlers.Mailbox", str(MAILBOX)])
+        start(
+            "mail catcher",
+            [
+                str(BIN / "python"),
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                "127.0.0.1:1025",
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+                str(MAILBOX),
+            ],
+        )
         start("worker", [str(BIN / "python"), "worker.py"], env)
         start("API", [str(BIN / "uvicorn"), "api.main:app", "--host", "127.0.0.1", "--port", "8000"], env)
         wait_until(api_healthy, "the API (http://127.0.0.1:8000/readyz)")

@@ -6,8 +6,9 @@ from api.schemas.work import ActionLogPage
 from models.tables import ActionLogEntry
 
 
-def read_action_log(session: Session, *, audit_id: str | None = None, actor_id: str | None = None,
-                    before: int | None = None, limit: int = 100) -> ActionLogPage:
+def read_action_log(
+    session: Session, *, audit_id: str | None = None, actor_id: str | None = None, before: int | None = None, limit: int = 100
+) -> ActionLogPage:
     """Newest first, a page of `limit` entries older than `before`."""
     query = select(ActionLogEntry)
     for column, value in ((ActionLogEntry.audit_id, audit_id), (ActionLogEntry.actor_id, actor_id)):

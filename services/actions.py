@@ -25,8 +25,14 @@ from services.context import Services
 from services.errors import Refused
 
 
-async def update(svc: Services, handle: WorkflowHandle, update_fn: Callable, args: Sequence[Any] = (),
-                 actor: StaffMember | None = None, key: str | None = None) -> Any:
+async def update(
+    svc: Services,
+    handle: WorkflowHandle,
+    update_fn: Callable,
+    args: Sequence[Any] = (),
+    actor: StaffMember | None = None,
+    key: str | None = None,
+) -> Any:
     """Run one staff action on its workflow, answering with the update's result.
 
     With a key, the key becomes the Update ID: Temporal answers a repeated Update ID within a
@@ -58,8 +64,9 @@ async def query(svc: Services, handle: WorkflowHandle, query_fn: Callable) -> An
         return await handle.query(query_fn, rpc_timeout=timeout)
 
 
-async def saved_or_live(svc: Services, handle: WorkflowHandle, query_fn: Callable, view: type[BaseModel],
-                        table, record_id: str, what: str):
+async def saved_or_live(
+    svc: Services, handle: WorkflowHandle, query_fn: Callable, view: type[BaseModel], table, record_id: str, what: str
+):
     """A process's view for a read: the whole view its row (of `table`, keyed `record_id`) saved
     last, when the row holds it (`view_current`). The workflow saves it at every change, before
     any action on it answers, and again as its run ends, so the row is the view a query would give
@@ -80,8 +87,9 @@ async def saved_or_live(svc: Services, handle: WorkflowHandle, query_fn: Callabl
     return view.model_validate_json(saved.view)
 
 
-async def answered(svc: Services, handle: WorkflowHandle, query_fn: Callable, view: type[BaseModel], table,
-                   record_id: str) -> Any:
+async def answered(
+    svc: Services, handle: WorkflowHandle, query_fn: Callable, view: type[BaseModel], table, record_id: str
+) -> Any:
     """A process's view once one of its updates has answered: the row its projection saved
     before answering, when that row holds the whole current view (`view_current`); else asked
     of the workflow. An update that waits answers once the row holds its change
@@ -98,9 +106,11 @@ async def answered(svc: Services, handle: WorkflowHandle, query_fn: Callable, vi
 
 async def saved_row(svc: Services, table, record_id: str) -> Row | None:
     """The row's `view_current` and `view`, read in the thread pool (never on the event loop)."""
+
     def read() -> Row | None:
         with svc.engine.connect() as connection:
             return connection.execute(saved_view(table.__table__), {"key": record_id}).first()
+
     return await run_in_threadpool(read)
 
 

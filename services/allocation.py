@@ -35,8 +35,7 @@ from services.people import AUDITING_ROLES, staff_named
 from workflows.audit import AuditWorkflow
 
 
-async def allocate_audit(svc: Services, actor: StaffMember, body: AllocationRequest, key: str | None,
-                         now: datetime) -> AuditView:
+async def allocate_audit(svc: Services, actor: StaffMember, body: AllocationRequest, key: str | None, now: datetime) -> AuditView:
     """R-ALLOC-1: PIAT allocates; auditor, Team Manager and practitioner are told.
 
     A case has one audit of a kind per cycle (409 naming it otherwise); sending the same
@@ -127,7 +126,8 @@ async def _start(svc: Services, audit: AuditInput, request: str | None, first_up
 
 _AUDITS = AuditRecord.__table__
 SAME_CASE_CYCLE_KIND = select(_AUDITS.c.audit_id, _AUDITS.c.stage).where(  # built once: every allocation runs it
-    _AUDITS.c.case_ref == bindparam("case_ref"), _AUDITS.c.cycle == bindparam("cycle"), _AUDITS.c.kind == bindparam("kind"))
+    _AUDITS.c.case_ref == bindparam("case_ref"), _AUDITS.c.cycle == bindparam("cycle"), _AUDITS.c.kind == bindparam("kind")
+)
 
 
 async def refuse_projected_duplicate(svc: Services, audit: AuditInput) -> None:
@@ -148,7 +148,8 @@ async def refuse_projected_duplicate(svc: Services, audit: AuditInput) -> None:
 def _same_case_cycle_kind(svc: Services, audit: AuditInput) -> list:
     with svc.engine.connect() as connection:
         return connection.execute(
-            SAME_CASE_CYCLE_KIND, {"case_ref": audit.case_ref, "cycle": audit.cycle, "kind": audit.kind.value}).all()
+            SAME_CASE_CYCLE_KIND, {"case_ref": audit.case_ref, "cycle": audit.cycle, "kind": audit.kind.value}
+        ).all()
 
 
 def _duplicate(audit: AuditInput, audit_id: str) -> Refused:

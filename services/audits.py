@@ -6,9 +6,18 @@ from sqlmodel import Session, select
 from temporalio.client import WorkflowHandle
 
 from api.schemas.audits import (
-    AuditSummary, DiscussionReviewRequest, FeedbackRequest, FindingsDiscussionRequest, GradingRequest,
-    HeadOfServiceFollowUpRequest, ImprovementPlanRequest, NotificationOut, PersonRequest,
-    PractitionerConversationRequest, QADecisionRequest, ReassignmentRequest,
+    AuditSummary,
+    DiscussionReviewRequest,
+    FeedbackRequest,
+    FindingsDiscussionRequest,
+    GradingRequest,
+    HeadOfServiceFollowUpRequest,
+    ImprovementPlanRequest,
+    NotificationOut,
+    PersonRequest,
+    PractitionerConversationRequest,
+    QADecisionRequest,
+    ReassignmentRequest,
 )
 from models.enums import AuditKind, PersonRole, Role
 from models.payloads import AuditView, ChainLink, PersonChange, PreviousPractitionerFeedback
@@ -32,8 +41,12 @@ def list_audits(session: Session, actor: StaffMember, *, limit: int = 100, **equ
         if value is not None:
             query = query.where(getattr(AuditRecord, name) == value)
     if not sees_every_audit(actor):
-        named = ((AuditRecord.auditor_id == actor.id) | (AuditRecord.practitioner_id == actor.id)
-                 | (AuditRecord.team_manager_id == actor.id) | (AuditRecord.cp_chair_or_iro_id == actor.id))
+        named = (
+            (AuditRecord.auditor_id == actor.id)
+            | (AuditRecord.practitioner_id == actor.id)
+            | (AuditRecord.team_manager_id == actor.id)
+            | (AuditRecord.cp_chair_or_iro_id == actor.id)
+        )
         if actor.has(Role.HEAD_OF_SERVICE):
             named |= AuditRecord.service_area == actor.service_area
         query = query.where(named)
@@ -49,8 +62,10 @@ async def get_audit(svc: Services, audit: AuditView) -> AuditView:
 
 def _chain(session: Session, chain_id: str) -> list[ChainLink]:
     rows = session.exec(select(AuditRecord).where(AuditRecord.chain_id == chain_id).order_by(AuditRecord.reaudit_round))
-    return [ChainLink(audit_id=r.audit_id, reaudit_round=r.reaudit_round, cycle=r.cycle, stage=r.stage,
-                      overall_grade=r.overall_grade) for r in rows]
+    return [
+        ChainLink(audit_id=r.audit_id, reaudit_round=r.reaudit_round, cycle=r.cycle, stage=r.stage, overall_grade=r.overall_grade)
+        for r in rows
+    ]
 
 
 async def list_notifications(svc: Services, actor: StaffMember, audit: AuditView) -> list[NotificationOut]:
@@ -61,16 +76,23 @@ async def list_notifications(svc: Services, actor: StaffMember, audit: AuditView
     if not sees_every_audit(actor):
         rows = [r for r in rows if actor.id in r.recipient_ids]
     return [
-        NotificationOut(channel=r.channel, recipient_ids=r.recipient_ids, subject=r.subject, body=r.body,
-                        at=r.at.isoformat(), delivery="pending" if r.delivery == "sending" else r.delivery,
-                        reason=delivery_reason(r))
+        NotificationOut(
+            channel=r.channel,
+            recipient_ids=r.recipient_ids,
+            subject=r.subject,
+            body=r.body,
+            at=r.at.isoformat(),
+            delivery="pending" if r.delivery == "sending" else r.delivery,
+            reason=delivery_reason(r),
+        )
         for r in rows
     ]
 
 
 def _notifications(session: Session, audit_id: str) -> list[NotificationRecord]:
-    return list(session.exec(
-        select(NotificationRecord).where(NotificationRecord.audit_id == audit_id).order_by(NotificationRecord.id)))
+    return list(
+        session.exec(select(NotificationRecord).where(NotificationRecord.audit_id == audit_id).order_by(NotificationRecord.id))
+    )
 
 
 def delivery_reason(record: NotificationRecord) -> str | None:
@@ -88,19 +110,20 @@ def _refused_while_taken(record: NotificationRecord) -> str | None:
 # ---- staff actions: each one Workflow Update, checked by its validator --------------------------
 
 
-async def record_initial_grading(svc: Services, actor: StaffMember, audit_id: str, body: GradingRequest,
-                                 key: str | None) -> AuditView:
+async def record_initial_grading(
+    svc: Services, actor: StaffMember, audit_id: str, body: GradingRequest, key: str | None
+) -> AuditView:
     """R-AUD-3, R-AUD-5: the grading after reviewing the record, with the improvement plan."""
     for item in body.improvement_plan:
         staff_named(svc.directory, item.owner_id, "improvement_plan owner_id")
     return await act(svc, audit_id, AuditWorkflow.record_initial_grading, [actor.id, body.to_payload()], actor, key)
 
 
-async def record_practitioner_conversation(svc: Services, actor: StaffMember, audit_id: str,
-                                           body: PractitionerConversationRequest, key: str | None) -> AuditView:
+async def record_practitioner_conversation(
+    svc: Services, actor: StaffMember, audit_id: str, body: PractitionerConversationRequest, key: str | None
+) -> AuditView:
     """R-AUD-5: the reflective conversation and the final grading."""
-    return await act(svc, audit_id, AuditWorkflow.record_practitioner_conversation, [actor.id, body.to_payload()],
-                     actor, key)
+    return await act(svc, audit_id, AuditWorkflow.record_practitioner_conversation, [actor.id, body.to_payload()], actor, key)
 
 
 async def submit_for_qa(svc: Services, actor: StaffMember, audit_id: str, key: str | None) -> AuditView:
@@ -108,14 +131,12 @@ async def submit_for_qa(svc: Services, actor: StaffMember, audit_id: str, key: s
     return await act(svc, audit_id, AuditWorkflow.submit_for_qa, [actor.id], actor, key)
 
 
-async def quality_assure(svc: Services, actor: StaffMember, audit_id: str, body: QADecisionRequest,
-                         key: str | None) -> AuditView:
+async def quality_assure(svc: Services, actor: StaffMember, audit_id: str, body: QADecisionRequest, key: str | None) -> AuditView:
     """R-QA-2: accept, or return with details (3 working days to amend; 4 with a discussion)."""
     return await act(svc, audit_id, AuditWorkflow.quality_assure, [actor.id, body.to_payload()], actor, key)
 
 
-async def reassign(svc: Services, actor: StaffMember, audit: AuditView, body: ReassignmentRequest,
-                   key: str | None) -> AuditView:
+async def reassign(svc: Services, actor: StaffMember, audit: AuditView, body: ReassignmentRequest, key: str | None) -> AuditView:
     """R-ALLOC-3: the auditor, their Head of Service or PIAT names another auditor of the same
     service; a re-audit goes to a senior manager of the audit's own service (R-KIND-6)."""
     new = staff_named(svc.directory, body.auditor_id, "auditor_id")
@@ -130,8 +151,9 @@ async def reassign(svc: Services, actor: StaffMember, audit: AuditView, body: Re
     return await act(svc, audit.audit_id, AuditWorkflow.reassign, [actor.id, body.to_payload()], actor, key)
 
 
-async def replace_person(svc: Services, actor: StaffMember, audit_id: str, role: PersonRole, body: PersonRequest,
-                         key: str | None) -> AuditView:
+async def replace_person(
+    svc: Services, actor: StaffMember, audit_id: str, role: PersonRole, body: PersonRequest, key: str | None
+) -> AuditView:
     """PIAT names who takes over a role on this audit, at any stage, with a reason: the wait moves
     to them and they are emailed what is waiting and by when; a running dispute follows."""
     view = await current_view(svc, audit_id)
@@ -141,16 +163,18 @@ async def replace_person(svc: Services, actor: StaffMember, audit_id: str, role:
     return await act(svc, audit_id, AuditWorkflow.replace_person, [actor.id, change], actor, key)
 
 
-async def record_improvement_plan(svc: Services, actor: StaffMember, audit_id: str, body: ImprovementPlanRequest,
-                                  key: str | None) -> AuditView:
+async def record_improvement_plan(
+    svc: Services, actor: StaffMember, audit_id: str, body: ImprovementPlanRequest, key: str | None
+) -> AuditView:
     """R-AUD-1: the improvement plan on its own, until submission (or while amending after QA)."""
     for item in body.actions:
         staff_named(svc.directory, item.owner_id, "actions owner_id")
     return await act(svc, audit_id, AuditWorkflow.record_improvement_plan, [actor.id, body.to_payload()], actor, key)
 
 
-async def share_previous_practitioner_feedback(svc: Services, actor: StaffMember, audit_id: str, body: FeedbackRequest,
-                                               key: str | None) -> AuditView:
+async def share_previous_practitioner_feedback(
+    svc: Services, actor: StaffMember, audit_id: str, body: FeedbackRequest, key: str | None
+) -> AuditView:
     """R-AUD-7: findings on an earlier practitioner's work go to them and their Team Manager."""
     member = staff_named(svc.directory, body.staff_id, "staff_id")
     team_manager = svc.directory.team_manager_of(member.id)
@@ -163,8 +187,9 @@ async def share_previous_practitioner_feedback(svc: Services, actor: StaffMember
 # ---- after the report: findings discussion and re-audit follow-up (R-DISC, R-RE) ----------------
 
 
-async def record_findings_discussion(svc: Services, actor: StaffMember, audit_id: str, body: FindingsDiscussionRequest,
-                                     key: str | None) -> AuditView:
+async def record_findings_discussion(
+    svc: Services, actor: StaffMember, audit_id: str, body: FindingsDiscussionRequest, key: str | None
+) -> AuditView:
     """R-DISC-1..3: the Team Manager records the discussion, its SMART actions and the oversight note."""
     for staff_id in body.attendees:
         staff_named(svc.directory, staff_id, "attendees")
@@ -173,19 +198,20 @@ async def record_findings_discussion(svc: Services, actor: StaffMember, audit_id
     return await act(svc, audit_id, AuditWorkflow.record_findings_discussion, [actor.id, body.to_payload()], actor, key)
 
 
-async def review_findings_discussion(svc: Services, actor: StaffMember, audit_id: str, body: DiscussionReviewRequest,
-                                     key: str | None) -> AuditView:
+async def review_findings_discussion(
+    svc: Services, actor: StaffMember, audit_id: str, body: DiscussionReviewRequest, key: str | None
+) -> AuditView:
     """R-DISC-3: PIAT accepts the recorded note or asks for more."""
     return await act(svc, audit_id, AuditWorkflow.review_findings_discussion, [actor.id, body.to_payload()], actor, key)
 
 
-async def record_head_of_service_follow_up(svc: Services, actor: StaffMember, audit_id: str,
-                                           body: HeadOfServiceFollowUpRequest, key: str | None) -> AuditView:
+async def record_head_of_service_follow_up(
+    svc: Services, actor: StaffMember, audit_id: str, body: HeadOfServiceFollowUpRequest, key: str | None
+) -> AuditView:
     """R-RE-3: the Head of Service's follow-up of a 1st re-audit still below Good."""
     for action in body.actions:
         staff_named(svc.directory, action.owner_id, "actions owner_id")
-    return await act(svc, audit_id, AuditWorkflow.record_head_of_service_follow_up, [actor.id, body.to_payload()],
-                     actor, key)
+    return await act(svc, audit_id, AuditWorkflow.record_head_of_service_follow_up, [actor.id, body.to_payload()], actor, key)
 
 
 # ---- the audit's workflow -------------------------------------------------------------------
@@ -205,5 +231,5 @@ def audit_handle(svc: Services, audit_id: str) -> WorkflowHandle:
 async def current_view(svc: Services, audit_id: str) -> AuditView:
     """The audit as its row holds it, else as its workflow answers (404: no such audit)."""
     return await actions.saved_or_live(
-        svc, audit_handle(svc, audit_id), AuditWorkflow.view, AuditView, AuditRecord, audit_id, "audit")
-
+        svc, audit_handle(svc, audit_id), AuditWorkflow.view, AuditView, AuditRecord, audit_id, "audit"
+    )

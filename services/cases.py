@@ -19,6 +19,7 @@ from models.limits import CASE_REF, MAX_ID
 from models.staff import StaffDirectory
 from models.tables import OpenCase
 from services.errors import Refused
+
 COLUMNS = ("case_ref", "service_area", "practitioner_id", "involvement_start", "cp_chair_or_iro_id")
 MAX_BYTES = 5_000_000  # some 50,000 rows: more than a council's open cases
 
@@ -38,8 +39,11 @@ def import_cases(session: Session, directory: StaffDirectory, raw: bytes, now: d
         raise Refused(422, f"the header row lacks the columns {missing}; it needs {list(COLUMNS)}")
     cases, refused = _check(rows, directory, now)
     if refused:
-        raise Refused(422, f"{len(refused)} rows refused; nothing was imported" + (" (the first 50 listed)" if len(refused) > 50 else ""),
-                      refused=[r.model_dump() for r in refused[:50]])
+        raise Refused(
+            422,
+            f"{len(refused)} rows refused; nothing was imported" + (" (the first 50 listed)" if len(refused) > 50 else ""),
+            refused=[r.model_dump() for r in refused[:50]],
+        )
     session.exec(delete(OpenCase))
     session.add_all(cases)
     session.commit()
@@ -80,12 +84,20 @@ def _case(row: dict, directory: StaffDirectory, now: datetime) -> OpenCase:
     chair = value["cp_chair_or_iro_id"] or None
     if chair and not ((m := directory.get(chair)) and (m.has(Role.IRO) or m.has(Role.CP_CHAIR))):
         raise ValueError("cp_chair_or_iro_id is not a CP Chair or IRO in the staff directory")
-    return OpenCase(case_ref=value["case_ref"], service_area=area.value, practitioner_id=practitioner.id,
-                    team=practitioner.team, involvement_start=started, cp_chair_or_iro_id=chair, imported_at=now)
+    return OpenCase(
+        case_ref=value["case_ref"],
+        service_area=area.value,
+        practitioner_id=practitioner.id,
+        team=practitioner.team,
+        involvement_start=started,
+        cp_chair_or_iro_id=chair,
+        imported_at=now,
+    )
 
 
-def list_cases(session: Session, *, service_area: ServiceArea | None = None, team: str | None = None,
-               limit: int = 1000) -> list[CaseOut]:
+def list_cases(
+    session: Session, *, service_area: ServiceArea | None = None, team: str | None = None, limit: int = 1000
+) -> list[CaseOut]:
     query = select(OpenCase)
     if service_area is not None:
         query = query.where(OpenCase.service_area == service_area.value)

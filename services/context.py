@@ -55,7 +55,9 @@ class Services:
     async def in_session(self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`work` with a session of its own, in the thread pool: a database read or write never blocks
         the event loop (what a plain `def` route with `SessionDep` gets from FastAPI)."""
+
         def run() -> T:
             with Session(self.engine) as session:
                 return work(session, *args, **kwargs)
+
         return await run_in_threadpool(run)

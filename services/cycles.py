@@ -43,8 +43,9 @@ async def get_cycle(svc: Services, cycle: str) -> CycleDetail:
     return await _detail(svc, cycle)
 
 
-async def set_cycle_theme(svc: Services, actor: StaffMember, cycle: str, body: ThemeChangeRequest, key: str | None,
-                          now: datetime) -> CycleDetail:
+async def set_cycle_theme(
+    svc: Services, actor: StaffMember, cycle: str, body: ThemeChangeRequest, key: str | None, now: datetime
+) -> CycleDetail:
     """R-KIND-3: the topic of a themed cycle. Set ahead of the month, it starts the cycle's
     workflow early (it waits for its first working day) so the topic is kept durably."""
     _check(cycle)
@@ -63,7 +64,9 @@ async def get_non_completion(svc: Services, actor: StaffMember, cycle: str) -> N
     view = await _view(svc, cycle)
     if view is None or view.non_completion is None:
         closes = calendar_for(svc.settings).cycle_end(cycle)
-        raise Refused(404, f"no non-completion report for {cycle} yet: it is made when the cycle closes, {closes:%A %d %B %Y %H:%M}")
+        raise Refused(
+            404, f"no non-completion report for {cycle} yet: it is made when the cycle closes, {closes:%A %d %B %Y %H:%M}"
+        )
     services = view.non_completion
     if not sees_every_audit(actor):
         services = [s for s in services if actor.has(Role.HEAD_OF_SERVICE) and s.service_area == actor.service_area]
@@ -97,8 +100,11 @@ async def _started(svc: Services, cycle: str) -> WorkflowHandle:
     closed stays closed: the update then answers 409)."""
     try:
         return await svc.client.start_workflow(
-            CycleWorkflow.run, CycleInput(cycle=cycle, moderation_per_service=svc.settings.moderation_per_service),
-            id=f"cycle-{cycle}", task_queue=svc.settings.temporal_task_queue, static_summary=f"the {cycle} audit cycle",
+            CycleWorkflow.run,
+            CycleInput(cycle=cycle, moderation_per_service=svc.settings.moderation_per_service),
+            id=f"cycle-{cycle}",
+            task_queue=svc.settings.temporal_task_queue,
+            static_summary=f"the {cycle} audit cycle",
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,  # a closed cycle never runs again
         )
     except WorkflowAlreadyStartedError:
@@ -111,7 +117,8 @@ async def _detail(svc: Services, cycle: str) -> CycleDetail:
     summary = _summary(calendar_for(svc.settings), cycle, None, view, held)
     return CycleDetail(
         **summary.model_dump(),
-        allocated_audits=[_brief(r) for r in held.allocated], reaudits=[_brief(r) for r in held.reaudits_due],
+        allocated_audits=[_brief(r) for r in held.allocated],
+        reaudits=[_brief(r) for r in held.reaudits_due],
         carried_over_audits=[_brief(r) for r in held.carried_over],
         opened_with=view.opened_with.model_dump() if view and view.opened_with else None,
         moderation_panel_id=view.moderation_panel_id if view else None,
@@ -119,17 +126,33 @@ async def _detail(svc: Services, cycle: str) -> CycleDetail:
     )
 
 
-def _summary(calendar: WorkingCalendar, cycle: str, row: CycleRecord | None, view: CycleView | None,
-             held: CycleAudits) -> CycleSummary:
+def _summary(
+    calendar: WorkingCalendar, cycle: str, row: CycleRecord | None, view: CycleView | None, held: CycleAudits
+) -> CycleSummary:
     theme, status = (view.theme, view.status) if view else (row.theme, row.status) if row else (None, "not started")
     return CycleSummary(
-        cycle=cycle, month=cycle_month(cycle), kind=cycle_kind(cycle), theme=theme, second_activity=second_activity(cycle),
-        first_working_day=calendar.cycle_start(cycle).date(), last_working_day=calendar.cycle_end(cycle).date(),
-        status=status, audits_by_stage=dict(Counter(r.stage for r in held.allocated + held.reaudits_due if r.cycle == cycle)),
-        reaudits_due=len(held.reaudits_due), carried_over=len(held.carried_over),
+        cycle=cycle,
+        month=cycle_month(cycle),
+        kind=cycle_kind(cycle),
+        theme=theme,
+        second_activity=second_activity(cycle),
+        first_working_day=calendar.cycle_start(cycle).date(),
+        last_working_day=calendar.cycle_end(cycle).date(),
+        status=status,
+        audits_by_stage=dict(Counter(r.stage for r in held.allocated + held.reaudits_due if r.cycle == cycle)),
+        reaudits_due=len(held.reaudits_due),
+        carried_over=len(held.carried_over),
     )
 
 
 def _brief(r: AuditRecord) -> AuditBrief:
-    return AuditBrief(audit_id=r.audit_id, case_ref=r.case_ref, service_area=r.service_area, kind=r.kind,
-                      auditor_id=r.auditor_id, stage=r.stage, completion_due=r.completion_due, overdue=r.overdue)
+    return AuditBrief(
+        audit_id=r.audit_id,
+        case_ref=r.case_ref,
+        service_area=r.service_area,
+        kind=r.kind,
+        auditor_id=r.auditor_id,
+        stage=r.stage,
+        completion_due=r.completion_due,
+        overdue=r.overdue,
+    )

@@ -15,7 +15,12 @@ from api.schemas.year import ModerationFindingsRequest, ModeratorChangeRequest, 
 from models.cycles import CYCLE_PATTERN
 from models.enums import Role
 from models.moderation import (
-    ModerationPanelInput, ModerationPanelView, ModerationPolicy, ModerationSummary, is_moderation_month, panel_of,
+    ModerationPanelInput,
+    ModerationPanelView,
+    ModerationPolicy,
+    ModerationSummary,
+    is_moderation_month,
+    panel_of,
 )
 from models.staff import StaffMember
 from models.tables import ModerationPanelRecord
@@ -35,18 +40,29 @@ async def start_moderation_panel(svc: Services, cycle: str, body: PanelRequest |
     check_plannable(cycle, now, svc.settings, passed_ok=True)
     if now < (opens := svc.calendar.cycle_start(cycle)):
         # Convened early it would draw nothing final yet and, one panel a month, hold the real one.
-        raise Refused(422, f"the {cycle} moderation panel can be convened from "
-                                 f"{opens:%A} {opens.day} {opens:%B %Y}, {opens:%H:%M}, "
-                                 "when its month's cycle opens (R-MOD-1)")
+        raise Refused(
+            422,
+            f"the {cycle} moderation panel can be convened from "
+            f"{opens:%A} {opens.day} {opens:%B %Y}, {opens:%H:%M}, "
+            "when its month's cycle opens (R-MOD-1)",
+        )
     body = body or PanelRequest()
-    panel = ModerationPanelInput(cycle=cycle, per_service=body.per_service or svc.settings.moderation_per_service,
-                                 seed=body.seed, policy=ModerationPolicy(moderation_days=svc.settings.moderation_days))
+    panel = ModerationPanelInput(
+        cycle=cycle,
+        per_service=body.per_service or svc.settings.moderation_per_service,
+        seed=body.seed,
+        policy=ModerationPolicy(moderation_days=svc.settings.moderation_days),
+    )
     if await _exists(svc, cycle):
         raise _exists_already(cycle)
     try:
         handle = await svc.client.start_workflow(
-            ModerationPanelWorkflow.run, panel, id=f"moderation-{cycle}", task_queue=svc.settings.temporal_task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE, static_summary=f"moderation panel {cycle}",
+            ModerationPanelWorkflow.run,
+            panel,
+            id=f"moderation-{cycle}",
+            task_queue=svc.settings.temporal_task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=f"moderation panel {cycle}",
         )
     except WorkflowAlreadyStartedError:
         raise _exists_already(cycle) from None
@@ -57,42 +73,55 @@ async def start_moderation_panel(svc: Services, cycle: str, body: PanelRequest |
 async def get_moderation_panel(svc: Services, cycle: str) -> ModerationPanelView:
     """R-MOD: the draw (with its seed), each moderation's progress, and the agreement so far."""
     _check_cycle(cycle)
-    return await actions.saved_or_live(svc, _handle(svc, cycle), ModerationPanelWorkflow.view, ModerationPanelView,
-                                       ModerationPanelRecord, cycle, "moderation panel")
+    return await actions.saved_or_live(
+        svc,
+        _handle(svc, cycle),
+        ModerationPanelWorkflow.view,
+        ModerationPanelView,
+        ModerationPanelRecord,
+        cycle,
+        "moderation panel",
+    )
 
 
-async def record_moderation(svc: Services, actor: StaffMember, moderation_id: str, body: ModerationFindingsRequest,
-                            key: str | None) -> ModerationSummary:
+async def record_moderation(
+    svc: Services, actor: StaffMember, moderation_id: str, body: ModerationFindingsRequest, key: str | None
+) -> ModerationSummary:
     """R-MOD-3, R-MOD-4: the moderator's findings on the moderation template; the feedback goes to
     the auditor and PIAT and onto Mosaic. Only the moderator it is allocated to; once."""
     if not MODERATION_ID.match(moderation_id):
         raise Refused(404, f"no moderation {moderation_id}: moderation IDs look like 2027-02-m01")
     handle = _handle(svc, panel_of(moderation_id))
-    await actions.update(svc, handle, ModerationPanelWorkflow.record, [actor.id, moderation_id, body.to_payload()],
-                         actor, key)
+    await actions.update(svc, handle, ModerationPanelWorkflow.record, [actor.id, moderation_id, body.to_payload()], actor, key)
     view: ModerationPanelView = await actions.query(svc, handle, ModerationPanelWorkflow.view)
     return next(m for m in view.moderations if m.moderation_id == moderation_id)
 
 
-async def give_moderation(svc: Services, actor: StaffMember, cycle: str, audit_id: str, body: ModeratorChangeRequest,
-                          key: str | None) -> ModerationSummary:
+async def give_moderation(
+    svc: Services, actor: StaffMember, cycle: str, audit_id: str, body: ModeratorChangeRequest, key: str | None
+) -> ModerationSummary:
     """PIAT gives a drawn audit's moderation to another SLT moderator (one left, or nobody could
     take it at the draw): they are emailed, the one before told it is no longer theirs; the due
     time stays. 409 once it is recorded."""
     _check_cycle(cycle)
     handle = _handle(svc, cycle)
-    panel = await actions.saved_or_live(svc, handle, ModerationPanelWorkflow.view, ModerationPanelView,
-                                        ModerationPanelRecord, cycle, "moderation panel")
+    panel = await actions.saved_or_live(
+        svc, handle, ModerationPanelWorkflow.view, ModerationPanelView, ModerationPanelRecord, cycle, "moderation panel"
+    )
     if audit_id not in {m.audit_id for m in panel.moderations} | set(panel.unallocated):
-        raise Refused(404, f"audit {audit_id} is not on the {cycle} moderation panel: "
-                                 f"GET /moderation-panels/{cycle} lists the audits it drew")
+        raise Refused(
+            404,
+            f"audit {audit_id} is not on the {cycle} moderation panel: GET /moderation-panels/{cycle} lists the audits it drew",
+        )
     member = svc.directory.get(body.moderator_id)
     if member is None or not member.has(Role.SLT_MODERATOR):
         raise Refused(422, f"moderator_id: {body.moderator_id} is not an SLT moderator in the staff directory")
-    await actions.update(svc, handle, ModerationPanelWorkflow.give_moderation, [actor.id, audit_id, body.moderator_id],
-                         actor, key)
-    view: ModerationPanelView = await actions.answered(svc, handle, ModerationPanelWorkflow.view, ModerationPanelView,
-                                                       ModerationPanelRecord, cycle)
+    await actions.update(
+        svc, handle, ModerationPanelWorkflow.give_moderation, [actor.id, audit_id, body.moderator_id], actor, key
+    )
+    view: ModerationPanelView = await actions.answered(
+        svc, handle, ModerationPanelWorkflow.view, ModerationPanelView, ModerationPanelRecord, cycle
+    )
     return next(m for m in view.moderations if m.audit_id == audit_id)
 
 

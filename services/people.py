@@ -2,7 +2,6 @@
 reassignment and a handed-over role share (R-KIND-1, R-KIND-2, R-KIND-6); and who sees every
 audit (the lists' scope; api/permissions.py's table says the rest)."""
 
-
 from models.enums import AuditKind, PersonRole, Role
 from models.payloads import AuditView
 from models.staff import StaffDirectory, StaffMember

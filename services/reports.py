@@ -24,8 +24,9 @@ class ReportKind(StrEnum):
     ANNUAL = "annual"
 
 
-def report_for(svc: Services, actor: StaffMember, kind: str, period: str, service_area: ServiceArea | str | None,
-               now: datetime) -> Report:
+def report_for(
+    svc: Services, actor: StaffMember, kind: str, period: str, service_area: ServiceArea | str | None, now: datetime
+) -> Report:
     """The report of `period`, as `actor` may read it. It reads the database: call it from a plain
     `def` route, or through the thread pool."""
     try:
@@ -34,14 +35,14 @@ def report_for(svc: Services, actor: StaffMember, kind: str, period: str, servic
         raise Refused(422, str(error)) from None
     scope = scope_of(actor, getattr(service_area, "value", service_area))
     rows = read(svc.engine, svc.directory, parsed, scope)
-    return build(parsed, rows.lines, rows.disputes, rows.moderations, now,
-                 scope=scope or "all services", previous=rows.previous)
+    return build(parsed, rows.lines, rows.disputes, rows.moderations, now, scope=scope or "all services", previous=rows.previous)
 
 
 def scope_of(actor: StaffMember, asked: str | None) -> str | None:
     """None: every service. Decision: a Head of Service reads their own service's report only."""
-    if sees_every_audit(actor) or any(actor.has(r) for r in (Role.CORPORATE_DIRECTOR_QUALITY_STANDARDS,
-                                                             Role.CORPORATE_DIRECTOR_CSC)):
+    if sees_every_audit(actor) or any(
+        actor.has(r) for r in (Role.CORPORATE_DIRECTOR_QUALITY_STANDARDS, Role.CORPORATE_DIRECTOR_CSC)
+    ):
         return asked
     if actor.has(Role.HEAD_OF_SERVICE) and asked in (None, actor.service_area):
         return actor.service_area

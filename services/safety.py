@@ -21,15 +21,23 @@ from workflows.safety import SafetyConcernWorkflow
 RAISE_REQUEST = "raise_request"  # memo: which request (`raise:<staff id>:<key>`) raised a concern
 
 
-async def raise_safety_concern(svc: Services, actor: StaffMember, audit: AuditView, body: SafetyConcernRaiseRequest,
-                               key: str | None) -> SafetyConcernView:
+async def raise_safety_concern(
+    svc: Services, actor: StaffMember, audit: AuditView, body: SafetyConcernRaiseRequest, key: str | None
+) -> SafetyConcernView:
     """R-SAFE-1: whoever audits the case (the permission table checked it) raises it, at any stage,
     even after completion; the practitioner's Team Manager is emailed at once, marked urgent (R-SAFE-2)."""
     actions.refuse_blank(body)
     concern = SafetyConcernInput(
-        concern_id="", audit_id=audit.audit_id, case_ref=audit.case_ref, raised_by=actor.id, description=body.description,
-        immediate_action_needed=body.immediate_action_needed, practitioner_id=audit.practitioner_id,
-        team_manager_id=_team_manager_now(svc, audit), policy=Policy.now(svc.settings), cycle=audit.cycle,
+        concern_id="",
+        audit_id=audit.audit_id,
+        case_ref=audit.case_ref,
+        raised_by=actor.id,
+        description=body.description,
+        immediate_action_needed=body.immediate_action_needed,
+        practitioner_id=audit.practitioner_id,
+        team_manager_id=_team_manager_now(svc, audit),
+        policy=Policy.now(svc.settings),
+        cycle=audit.cycle,
         head_of_service_id=audit.head_of_service_id if audit.head_of_service_id in svc.directory else None,
     )
     handle = await _start(svc, concern, actions.request_id("raise", actor, key))
@@ -56,8 +64,11 @@ async def _start(svc: Services, concern: SafetyConcernInput, request: str | None
         numbered = concern.model_copy(update={"concern_id": f"{concern.audit_id}-{number}"})
         try:
             return await svc.client.start_workflow(
-                SafetyConcernWorkflow.run, numbered, id=f"safety-{numbered.concern_id}",
-                task_queue=svc.settings.temporal_task_queue, memo={RAISE_REQUEST: request} if request else None,
+                SafetyConcernWorkflow.run,
+                numbered,
+                id=f"safety-{numbered.concern_id}",
+                task_queue=svc.settings.temporal_task_queue,
+                memo={RAISE_REQUEST: request} if request else None,
                 static_summary=f"safety concern {number} from audit {concern.audit_id}",
             )
         except WorkflowAlreadyStartedError:
@@ -71,16 +82,24 @@ def _count(session: Session, audit_id: str) -> int:
     return session.exec(select(func.count()).where(SafetyConcernRecord.audit_id == audit_id)).one()
 
 
-async def acknowledge(svc: Services, actor: StaffMember, concern_id: str, body: SafetyAcknowledgementRequest,
-                      key: str | None) -> SafetyConcernView:
+async def acknowledge(
+    svc: Services, actor: StaffMember, concern_id: str, body: SafetyAcknowledgementRequest, key: str | None
+) -> SafetyConcernView:
     """R-SAFE-2: the Team Manager, or the Head of Service or Assistant Director once told."""
-    await actions.update(svc, _handle(svc, concern_id), SafetyConcernWorkflow.acknowledge, [actor.id, body.to_payload()],
-                         actor, key)
+    await actions.update(
+        svc, _handle(svc, concern_id), SafetyConcernWorkflow.acknowledge, [actor.id, body.to_payload()], actor, key
+    )
     return await get_safety_concern(svc, concern_id)
 
 
-def list_safety_concerns(session: Session, actor: StaffMember, *, open: bool | None = None,  # noqa: A002
-                         audit_id: str | None = None, limit: int = 100) -> list[SafetyConcernSummary]:
+def list_safety_concerns(
+    session: Session,
+    actor: StaffMember,
+    *,
+    open: bool | None = None,  # noqa: A002
+    audit_id: str | None = None,
+    limit: int = 100,
+) -> list[SafetyConcernSummary]:
     """Open ones first, then the newest. PIAT and managers see all; others those they raised or
     that their practitioners' audits raised."""
     query = select(SafetyConcernRecord)
@@ -98,10 +117,16 @@ def list_safety_concerns(session: Session, actor: StaffMember, *, open: bool | N
 async def get_safety_concern(svc: Services, concern_id: str) -> SafetyConcernView:
     """The concern with its timeline: raised, who was told when, the acknowledgement."""
     concern_id = concern_id.removeprefix("safety-")
-    return await actions.saved_or_live(svc, _handle(svc, concern_id), SafetyConcernWorkflow.view,
-                                       SafetyConcernView, SafetyConcernRecord, concern_id, "safety concern")
+    return await actions.saved_or_live(
+        svc,
+        _handle(svc, concern_id),
+        SafetyConcernWorkflow.view,
+        SafetyConcernView,
+        SafetyConcernRecord,
+        concern_id,
+        "safety concern",
+    )
 
 
 def _handle(svc: Services, concern_id: str) -> WorkflowHandle:
     return svc.client.get_workflow_handle(f"safety-{concern_id.removeprefix('safety-')}")
-

@@ -29,24 +29,40 @@ from services.errors import Refused
 SELECTED_REQUEST = "select:{selection_id}"  # the memo entry naming the confirmation that started an audit
 
 
-def propose_selection(session: Session, svc: Services, actor: StaffMember, cycle: str, body: SelectionRequest,
-                      now: datetime) -> SelectionOut:
+def propose_selection(
+    session: Session, svc: Services, actor: StaffMember, cycle: str, body: SelectionRequest, now: datetime
+) -> SelectionOut:
     if not is_cycle(cycle):
         raise Refused(422, f"cycle {cycle!r} is not an audit cycle: YYYY-MM, any month but August or December")
     check_plannable(cycle, now, svc.settings)
     kind = AuditKind(cycle_kind(cycle))
     theme = _theme(session, cycle, body.theme)
     if (kind is AuditKind.THEMED) != bool(theme):
-        raise Refused(422, "theme: a themed cycle's selection needs its theme (set it with PUT /cycles/{cycle}/theme, "
-                                 "or give it here), and only a themed cycle's (R-KIND-3)")
+        raise Refused(
+            422,
+            "theme: a themed cycle's selection needs its theme (set it with PUT /cycles/{cycle}/theme, "
+            "or give it here), and only a themed cycle's (R-KIND-3)",
+        )
     seed = body.seed if body.seed is not None else secrets.randbelow(2**31)
     candidates = _candidates(session, cycle, kind)
-    open_audits = dict(session.exec(select(AuditRecord.auditor_id, func.count())
-                                    .where(AuditRecord.stage != Stage.COMPLETED.value).group_by(AuditRecord.auditor_id)).all())
+    open_audits = dict(
+        session.exec(
+            select(AuditRecord.auditor_id, func.count())
+            .where(AuditRecord.stage != Stage.COMPLETED.value)
+            .group_by(AuditRecord.auditor_id)
+        ).all()
+    )
     proposal = propose(choose(candidates, body.per_team, seed), kind, *_people(svc.directory, candidates), open_audits)
-    record = Selection(selection_id=f"{cycle}-{uuid.uuid4().hex[:8]}", cycle=cycle, per_team=body.per_team, seed=seed,
-                       theme=theme, created_by=actor.id, created_at=now,
-                       proposal=[ProposedAllocation(**p.__dict__).model_dump(mode="json") for p in proposal])
+    record = Selection(
+        selection_id=f"{cycle}-{uuid.uuid4().hex[:8]}",
+        cycle=cycle,
+        per_team=body.per_team,
+        seed=seed,
+        theme=theme,
+        created_by=actor.id,
+        created_at=now,
+        proposal=[ProposedAllocation(**p.__dict__).model_dump(mode="json") for p in proposal],
+    )
     session.add(record)
     session.commit()
     return _out(record)
@@ -54,8 +70,9 @@ def propose_selection(session: Session, svc: Services, actor: StaffMember, cycle
 
 def _people(directory: StaffDirectory, candidates: list[Candidate]) -> tuple[list[StaffMember], dict[str, str | None]]:
     """Who may be proposed as an auditor (everyone, by ID), and each candidate practitioner's Team Manager."""
-    team_managers = {c.practitioner_id: (tm.id if (tm := directory.team_manager_of(c.practitioner_id)) else None)
-                     for c in candidates}
+    team_managers = {
+        c.practitioner_id: (tm.id if (tm := directory.team_manager_of(c.practitioner_id)) else None) for c in candidates
+    }
     return sorted(directory.everyone(), key=lambda m: m.id), team_managers
 
 
@@ -71,13 +88,16 @@ def _candidates(session: Session, cycle: str, kind: AuditKind) -> list[Candidate
     """The open cases of the services this cycle covers, less those audited in the last 12 months
     (this cycle's allocations included)."""
     recent = set(session.exec(select(AuditRecord.case_ref).where(AuditRecord.cycle > months_before(cycle, 12))))
-    return [Candidate(c.case_ref, c.service_area, c.practitioner_id, c.team)
-            for c in session.exec(select(OpenCase))
-            if c.case_ref not in recent and cycle_holds(cycle, "standard" if c.service_area == "mash" else kind.value, c.service_area)]
+    return [
+        Candidate(c.case_ref, c.service_area, c.practitioner_id, c.team)
+        for c in session.exec(select(OpenCase))
+        if c.case_ref not in recent and cycle_holds(cycle, "standard" if c.service_area == "mash" else kind.value, c.service_area)
+    ]
 
 
-async def confirm_selection(svc: Services, actor: StaffMember, selection_id: str, body: Confirmation,
-                            now: datetime) -> SelectionOut:
+async def confirm_selection(
+    svc: Services, actor: StaffMember, selection_id: str, body: Confirmation, now: datetime
+) -> SelectionOut:
     """Every allocation starts, checked as `POST /audits` checks it; one that cannot is listed
     with its reason. The answer comes once every audit's workflow has started: each then tells
     its people and sets its deadlines on its own, as the audit's page shows. Confirming again
@@ -105,8 +125,9 @@ def _confirmed(session: Session, selection_id: str, confirmed: list[Confirmed]) 
     return _out(record)
 
 
-async def _allocate_all(svc: Services, actor, record: Selection, allocations: list[ProposedAllocation],
-                        cases: dict[str, OpenCase], now: datetime) -> list[Confirmed]:
+async def _allocate_all(
+    svc: Services, actor, record: Selection, allocations: list[ProposedAllocation], cases: dict[str, OpenCase], now: datetime
+) -> list[Confirmed]:
     """A month's audits started side by side, `allocation_concurrency` at a time: one after
     another, 300 would keep the request open for a minute. All are waited for before an error
     (Temporal unreachable) is raised, so none runs on unseen after the answer."""
@@ -122,16 +143,24 @@ async def _allocate_all(svc: Services, actor, record: Selection, allocations: li
     return results
 
 
-async def _allocate(svc: Services, actor, record: Selection, chosen: ProposedAllocation, case: OpenCase | None,
-                    now: datetime) -> Confirmed:
+async def _allocate(
+    svc: Services, actor, record: Selection, chosen: ProposedAllocation, case: OpenCase | None, now: datetime
+) -> Confirmed:
     if case is None:
         return Confirmed(case_ref=chosen.case_ref, refused="no longer on the open-case list")
     if chosen.auditor_id is None:
         return Confirmed(case_ref=chosen.case_ref, refused="no auditor named")
-    request = AllocationRequest(case_ref=case.case_ref, service_area=case.service_area, kind=chosen.kind, cycle=record.cycle,
-                                auditor_id=chosen.auditor_id, practitioner_id=case.practitioner_id,
-                                involvement_start=case.involvement_start, cp_chair_or_iro_id=case.cp_chair_or_iro_id,
-                                theme=record.theme if chosen.kind is AuditKind.THEMED else None)
+    request = AllocationRequest(
+        case_ref=case.case_ref,
+        service_area=case.service_area,
+        kind=chosen.kind,
+        cycle=record.cycle,
+        auditor_id=chosen.auditor_id,
+        practitioner_id=case.practitioner_id,
+        involvement_start=case.involvement_start,
+        cp_chair_or_iro_id=case.cp_chair_or_iro_id,
+        theme=record.theme if chosen.kind is AuditKind.THEMED else None,
+    )
     try:
         audit = check_allocation(request, actor, svc, now)
         # The case's ID settles most duplicates; the rows hold the rest (an audit allocated under
@@ -155,5 +184,12 @@ def _get(session: Session, selection_id: str) -> Selection:
 
 
 def _out(record: Selection) -> SelectionOut:
-    return SelectionOut(selection_id=record.selection_id, cycle=record.cycle, per_team=record.per_team, seed=record.seed,
-                        theme=record.theme, proposal=record.proposal, confirmed=record.confirmed)
+    return SelectionOut(
+        selection_id=record.selection_id,
+        cycle=record.cycle,
+        per_team=record.per_team,
+        seed=record.seed,
+        theme=record.theme,
+        proposal=record.proposal,
+        confirmed=record.confirmed,
+    )

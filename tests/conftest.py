@@ -91,7 +91,8 @@ def settings(tmp_path, smtp, database_url) -> Settings:
         allow_dev_auth=True,
         email_retry_max_seconds=0.5,  # a mail server back up is retried within the test's patience
         email_relay_poll_seconds=0.1,
-        worker_metrics_port=0, api_metrics_port=0,  # tests side by side would share the default ports
+        worker_metrics_port=0,
+        api_metrics_port=0,  # tests side by side would share the default ports
     )
 
 
@@ -118,9 +119,7 @@ def directory(settings) -> StaffDirectory:
 @pytest_asyncio.fixture
 async def env(settings) -> AsyncIterator[WorkflowEnvironment]:
     # Installed beside this Python by `pip install -e .[test]`; never downloaded at run time.
-    server = shutil.which("temporal-test-server", path=str(Path(sys.executable).parent)) or shutil.which(
-        "temporal-test-server"
-    )
+    server = shutil.which("temporal-test-server", path=str(Path(sys.executable).parent)) or shutil.which("temporal-test-server")
     assert server, "temporal-test-server is installed by `pip install -e .[test]`"
     environment = await WorkflowEnvironment.start_time_skipping(
         data_converter=data_converter(codec_for(settings)), test_server_existing_path=server
@@ -174,7 +173,6 @@ async def api(env, client, settings, directory, engine) -> AsyncIterator[Api]:
     from api.main import create_app
 
     # The API's clock is the test server's: an allocation's current cycle and a skipped clock agree.
-    app = create_app(Services(settings=settings, client=client, engine=engine, directory=directory,
-                              clock=env.get_current_time))
+    app = create_app(Services(settings=settings, client=client, engine=engine, directory=directory, clock=env.get_current_time))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         yield Api(http)

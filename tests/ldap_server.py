@@ -65,28 +65,40 @@ def available() -> bool:
 
 def _certificates(home: Path) -> Path:
     """A CA and a server certificate for 127.0.0.1 signed by it; the CA's file."""
+
     def name(common: str) -> x509.Name:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
     def signed(subject: str, key, issuer: str, issuer_key, *extensions) -> x509.Certificate:
         now = datetime.now(UTC)
-        builder = (x509.CertificateBuilder().subject_name(name(subject)).issuer_name(name(issuer))
-                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=3650)))
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name(subject))
+            .issuer_name(name(issuer))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=3650))
+        )
         for extension, critical in extensions:
             builder = builder.add_extension(extension, critical)
         return builder.sign(issuer_key, hashes.SHA256())
 
     ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca = signed("Test council CA", ca_key, "Test council CA", ca_key, (x509.BasicConstraints(ca=True, path_length=0), True))
-    server = signed("127.0.0.1", server_key, "Test council CA", ca_key,
-                    (x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False))
+    server = signed(
+        "127.0.0.1",
+        server_key,
+        "Test council CA",
+        ca_key,
+        (x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False),
+    )
     (home / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     (home / "server.pem").write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    (home / "server.key").write_bytes(server_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (home / "server.key").write_bytes(
+        server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return home / "ca.pem"
-
 
 
 class Slapd:
@@ -98,12 +110,13 @@ class Slapd:
         self.url = f"{'ldaps' if tls else 'ldap'}://127.0.0.1:{self.port}"
         self._process: subprocess.Popen | None = None
         (home / "db").mkdir(parents=True, exist_ok=True)
-        conf = CONF.format(schema=SCHEMA, modules=MODULES, home=home, suffix=SUFFIX, root_dn=ROOT_DN,
-                           root_password=ROOT_PASSWORD)
+        conf = CONF.format(schema=SCHEMA, modules=MODULES, home=home, suffix=SUFFIX, root_dn=ROOT_DN, root_password=ROOT_PASSWORD)
         if tls:
             self.ca_file = _certificates(home)
-            conf = f"TLSCACertificateFile {self.ca_file}\nTLSCertificateFile {home / 'server.pem'}\n" \
-                   f"TLSCertificateKeyFile {home / 'server.key'}\n" + conf
+            conf = (
+                f"TLSCACertificateFile {self.ca_file}\nTLSCertificateFile {home / 'server.pem'}\n"
+                f"TLSCertificateKeyFile {home / 'server.key'}\n" + conf
+            )
         (home / "slapd.conf").write_text(conf)
 
     def start(self) -> "Slapd":
@@ -111,7 +124,8 @@ class Slapd:
         # whoever runs the tests, root included: no -u/-g, so the temporary folder stays ours.
         self._process = subprocess.Popen(
             [str(SLAPD), "-h", self.url, "-f", str(self.home / "slapd.conf"), "-d", "0"],
-            stdout=subprocess.DEVNULL, stderr=open(self.home / "slapd.log", "ab"),
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.home / "slapd.log", "ab"),
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -138,8 +152,9 @@ class Slapd:
     def admin(self) -> ldap3.Connection:
         """A connection bound as the root DN, raising on any failed operation."""
         tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(self.ca_file)) if self.url.startswith("ldaps") else None
-        return ldap3.Connection(ldap3.Server(self.url, get_info=ldap3.NONE, tls=tls), ROOT_DN, ROOT_PASSWORD,
-                                auto_bind=True, raise_exceptions=True)
+        return ldap3.Connection(
+            ldap3.Server(self.url, get_info=ldap3.NONE, tls=tls), ROOT_DN, ROOT_PASSWORD, auto_bind=True, raise_exceptions=True
+        )
 
     def add(self, *entries: tuple[str, list[str], dict]) -> None:
         """(dn, objectClasses, attributes) each, in order (parents before children)."""

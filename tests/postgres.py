@@ -33,7 +33,6 @@ def server_binaries() -> Path:
     raise RuntimeError("no PostgreSQL server binaries (initdb): `make postgres` installs Debian's postgresql")
 
 
-
 class Cluster:
     def __init__(self, durable: bool = False, superuser: str = USER) -> None:
         self.durable = durable  # fsync on, as production runs it: for measuring, not for the tests
@@ -52,14 +51,12 @@ class Cluster:
         if self.as_root:
             owner = pwd.getpwnam("postgres")
             os.chown(self.root, owner.pw_uid, owner.pw_gid)
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", self.superuser, "--auth=trust", "-E", "UTF8",
-                  "--no-sync")
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", self.superuser, "--auth=trust", "-E", "UTF8", "--no-sync")
         # Durability is not what is tested: without fsync a test's database costs milliseconds.
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
-                  "-w", "start")
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
         return self
 
     def stop(self) -> None:
@@ -89,18 +86,34 @@ class ProductionRoles:
     def __init__(self) -> None:
         self.cluster = Cluster(superuser="postgres").start()
         done = subprocess.run(
-            [str(self.cluster.bin / "psql"), "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "-h", "127.0.0.1",
-             "-p", str(self.cluster.port), "-U", "postgres", "-d", "postgres",
-             "-f", str(ROOT / "deploy" / "postgres" / "10-roles.sql")],
-            env={"PATH": os.environ["PATH"], **PASSWORDS}, capture_output=True, text=True, timeout=60)
+            [
+                str(self.cluster.bin / "psql"),
+                "-v",
+                "ON_ERROR_STOP=1",
+                "--no-psqlrc",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.cluster.port),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-f",
+                str(ROOT / "deploy" / "postgres" / "10-roles.sql"),
+            ],
+            env={"PATH": os.environ["PATH"], **PASSWORDS},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
 
     def new_database(self) -> tuple[str, str]:
         """A fresh copy of the script's `qsaf` database (its default privileges with it), migrated
         as the owner as compose's `migrate` job does: the owner's URL and the app's."""
         name = f"q_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(f"host=127.0.0.1 port={self.cluster.port} user=postgres dbname=postgres",
-                             autocommit=True) as c:
+        with psycopg.connect(f"host=127.0.0.1 port={self.cluster.port} user=postgres dbname=postgres", autocommit=True) as c:
             c.execute(f'CREATE DATABASE "{name}" OWNER qsaf_owner TEMPLATE qsaf')
             c.execute(f'REVOKE ALL ON DATABASE "{name}" FROM PUBLIC')
             c.execute(f'GRANT CONNECT ON DATABASE "{name}" TO qsaf')

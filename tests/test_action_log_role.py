@@ -45,8 +45,7 @@ def refused(connection_url: str, statement: str, match: str = "permission denied
     engine.dispose()
 
 
-ENTRY = ("INSERT INTO action_log (at, request_id, method, route, status) "
-         "VALUES (:at, 'r', 'POST', '/audits', 201) RETURNING id")
+ENTRY = "INSERT INTO action_log (at, request_id, method, route, status) VALUES (:at, 'r', 'POST', '/audits', 201) RETURNING id"
 
 
 def test_the_app_role_adds_to_and_reads_the_action_log_and_cannot_change_it(owner_and_app):
@@ -57,12 +56,17 @@ def test_the_app_role_adds_to_and_reads_the_action_log_and_cannot_change_it(owne
         assert connection.execute(text("SELECT count(*) FROM action_log")).scalar_one() == 1
     engine.dispose()
     for statement in (
-        "UPDATE action_log SET status = 200", "DELETE FROM action_log", "TRUNCATE action_log",
+        "UPDATE action_log SET status = 200",
+        "DELETE FROM action_log",
+        "TRUNCATE action_log",
         "DROP TRIGGER action_log_append_only ON action_log",
-        "ALTER TABLE action_log DISABLE TRIGGER action_log_append_only", "DROP TABLE action_log",
+        "ALTER TABLE action_log DISABLE TRIGGER action_log_append_only",
+        "DROP TABLE action_log",
         "CREATE OR REPLACE FUNCTION action_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$",
         # Nor can it shorten the retention the log is purged to, or erase a purge's count.
-        "UPDATE retention_floor SET days = 1", "DELETE FROM retention_floor", "DELETE FROM purged",
+        "UPDATE retention_floor SET days = 1",
+        "DELETE FROM retention_floor",
+        "DELETE FROM purged",
         "CREATE TABLE mine (id integer)",
     ):
         refused(app, statement)
@@ -95,10 +99,13 @@ async def test_the_app_works_as_its_role_and_its_reads_of_a_childs_records_are_l
     read_at = await env.get_current_time()
 
     reads = [
-        ("tm2", f"/audits/{audit_id}", 200), ("sw1", f"/audits/{audit_id}/notifications", 200),
-        ("sw1", f"/disputes/{dispute['dispute_id']}", 200), ("tm2", f"/safety-concerns/{concern['concern_id']}", 200),
+        ("tm2", f"/audits/{audit_id}", 200),
+        ("sw1", f"/audits/{audit_id}/notifications", 200),
+        ("sw1", f"/disputes/{dispute['dispute_id']}", 200),
+        ("tm2", f"/safety-concerns/{concern['concern_id']}", 200),
         ("sw2", f"/audits/{audit_id}", 403),  # refused, and still someone's attempt
-        ("piat1", "/audits", 200), ("tm2", "/me/work", 200),  # a list is one entry; one's own work is not logged
+        ("piat1", "/audits", 200),
+        ("tm2", "/me/work", 200),  # a list is one entry; one's own work is not logged
     ]
     for who, url, status in reads:
         assert (await api.as_(who).get(url)).status_code == status, url

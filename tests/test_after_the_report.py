@@ -7,7 +7,16 @@ from dateutil.relativedelta import relativedelta
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
 from tests.dates import (
-    YEAR, at, cycle, cycle_opens, day, deadline_after, end_of, first_working_day, working_day_on_or_before, working_days_after,
+    YEAR,
+    at,
+    cycle,
+    cycle_opens,
+    day,
+    deadline_after,
+    end_of,
+    first_working_day,
+    working_day_on_or_before,
+    working_days_after,
     working_days_before,
 )
 from tests.helpers import (
@@ -52,7 +61,9 @@ async def test_requires_improvement_discussed_in_10_days_then_reaudit_good_close
     assert deadline({"deadlines": discussion}, "due") == deadline_after(JANUARY, 10)
     assert emails(sent, audit_id, "Findings discussion due") == [(["tm1", "sw1"], "Findings discussion due: case C-100001")]
 
-    await skip_to(env, after_the_window(JANUARY) + timedelta(hours=1))  # the dispute window has closed: on Mosaic, re-audit planned
+    await skip_to(
+        env, after_the_window(JANUARY) + timedelta(hours=1)
+    )  # the dispute window has closed: on Mosaic, re-audit planned
     v = await view(api, audit_id)
     assert v["stage"] == "reaudit_planned"
     assert v["reaudit"]["cycle"] == cycle(3) and v["reaudit"]["round"] == 1  # February moderates (R-RE-1)
@@ -61,7 +72,9 @@ async def test_requires_improvement_discussed_in_10_days_then_reaudit_good_close
     assert accepted["findings_discussion"]["status"] == "accepted"
     note = [n for n in sent(audit_id) if n.channel == "mosaic_case_note"][-1]
     assert note.subject.startswith("Audit findings discussion") and "Discussed the audit findings" in note.body
-    assert emails(sent, audit_id, "Findings discussion recorded") == [(["piatmgr1", "piat1"], emails(sent, audit_id, "Findings discussion recorded")[0][1])]
+    assert emails(sent, audit_id, "Findings discussion recorded") == [
+        (["piatmgr1", "piat1"], emails(sent, audit_id, "Findings discussion recorded")[0][1])
+    ]
 
     await skip_to(env, cycle_opens(3) + timedelta(minutes=5))
     reaudit_id = f"{audit_id}-r1"

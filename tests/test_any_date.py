@@ -51,14 +51,19 @@ async def test_allocation_accepts_the_current_cycle_up_to_twelve_months_ahead(ap
         return
     assert r.status_code == 422, r.text
     assert f"January {YEAR} ({YEAR}-01) to January {YEAR + 1} ({YEAR + 1}-01)" in r.json()["detail"]
-    assert not await started(client, f"audit-{audit_id_for(body['cycle'], AuditKind.STANDARD, body['case_ref'], workflow_id_key(settings))}")
+    assert not await started(
+        client, f"audit-{audit_id_for(body['cycle'], AuditKind.STANDARD, body['case_ref'], workflow_id_key(settings))}"
+    )
 
 
 async def test_selections_themes_and_panels_too_far_ahead_are_refused_and_start_nothing(api, env, client, engine):
     await skip_to(env, at(first_working_day(YEAR, 1)))
     piat = api.as_("piat1")
-    r = await api.http.post("/cases/import", content=CSV.format(start=f"{YEAR - 1}-01-05").encode(),
-                            headers={"Authorization": "Bearer dev-piat1", "Content-Type": "text/csv"})
+    r = await api.http.post(
+        "/cases/import",
+        content=CSV.format(start=f"{YEAR - 1}-01-05").encode(),
+        headers={"Authorization": "Bearer dev-piat1", "Content-Type": "text/csv"},
+    )
     assert r.status_code == 200, r.text
     r = await piat.post(f"/cycles/{cycle(3, YEAR + 1)}/selections", json={"per_team": 1, "seed": 1})
     assert r.status_code == 422 and "too far ahead" in r.json()["detail"], r.text
@@ -86,8 +91,9 @@ async def test_a_cycle_beyond_the_recorded_days_records_its_own(client, env, set
     """Started three years ahead (an operator may; the API would not), a cycle's dates lie outside
     the two years it records from now: it records its own month's instead of failing its task."""
     far = cycle(5, YEAR + 3)
-    handle = await client.start_workflow(CycleWorkflow.run, CycleInput(cycle=far), id=f"cycle-{far}",
-                                         task_queue=settings.temporal_task_queue)
+    handle = await client.start_workflow(
+        CycleWorkflow.run, CycleInput(cycle=far), id=f"cycle-{far}", task_queue=settings.temporal_task_queue
+    )
     view = await asyncio.wait_for(_planned(handle), timeout=30)
     assert (view.opens_at, view.closes_at) == (cycle_opens(5, YEAR + 3), cycle_closes(5, YEAR + 3))
 
@@ -95,8 +101,9 @@ async def test_a_cycle_beyond_the_recorded_days_records_its_own(client, env, set
 async def test_a_cycle_started_after_its_month_records_that_month_and_closes(client, env, settings):
     await skip_to(env, at(first_working_day(YEAR, 3)))
     past = cycle(1)
-    handle = await client.start_workflow(CycleWorkflow.run, CycleInput(cycle=past), id=f"cycle-{past}",
-                                         task_queue=settings.temporal_task_queue)
+    handle = await client.start_workflow(
+        CycleWorkflow.run, CycleInput(cycle=past), id=f"cycle-{past}", task_queue=settings.temporal_task_queue
+    )
     view = await asyncio.wait_for(handle.result(), timeout=30)
     assert (view.status, view.opens_at, view.closes_at) == ("closed", cycle_opens(1), cycle_closes(1))
 
@@ -105,8 +112,9 @@ async def test_a_value_a_workflow_cannot_work_with_fails_it_at_once_not_its_task
     """No cycle has a 13th month: the run fails with the reason (ValueError is a failure type of
     the worker's), where by default its first task would be retried for ever."""
     bad = CycleInput.model_construct(cycle=f"{YEAR}-13", moderation_per_service=2)
-    handle = await client.start_workflow(CycleWorkflow.run, bad, id=f"cycle-bad-{uuid.uuid4().hex[:6]}",
-                                         task_queue=settings.temporal_task_queue)
+    handle = await client.start_workflow(
+        CycleWorkflow.run, bad, id=f"cycle-bad-{uuid.uuid4().hex[:6]}", task_queue=settings.temporal_task_queue
+    )
     with pytest.raises(WorkflowFailureError) as failed:
         await asyncio.wait_for(handle.result(), timeout=30)
     assert "month must be in 1..12" in str(failed.value.cause)

@@ -12,7 +12,6 @@ from tests.helpers import allocation, conversation, grading, skip_to, today
 OPENS = at(first_working_day(YEAR, 1))
 
 
-
 async def history(api, audit_id) -> list:
     return (await api.as_("piat1").get(f"/audits/{audit_id}")).json()["history"]
 
@@ -177,7 +176,9 @@ async def test_audit_tools_and_readiness(api, env):
     assert (await api.http.get("/readyz")).json() == {"status": "ok"}  # tests/test_health.py has the rest
 
 
-@pytest.mark.parametrize("area", ["mash", "safeguarding", "corporate_parenting", "care_experienced", "fostering_adoption", "send"])
+@pytest.mark.parametrize(
+    "area", ["mash", "safeguarding", "corporate_parenting", "care_experienced", "fostering_adoption", "send"]
+)
 async def test_every_service_area_uses_its_own_audit_tool(api, env, area):
     await skip_to(env, OPENS)
     r = await api.as_("piat1").post("/audits", json=allocation(service_area=area))

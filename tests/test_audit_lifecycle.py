@@ -8,10 +8,34 @@ from datetime import timedelta
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from tests.dates import (YEAR, a_working_week, at, bank_holiday, completion_due, cycle_closes, deadline_after, end_of,
-                         first_working_day)
+from tests.dates import (
+    YEAR,
+    a_working_week,
+    at,
+    bank_holiday,
+    completion_due,
+    cycle_closes,
+    deadline_after,
+    end_of,
+    first_working_day,
+)
 from tests.dates import cycle as cycle_of
-from tests.helpers import allocate, eventually, at_london, mail_to, complete, days, deadline, grading, qa, skip_to, submit, today, told, view
+from tests.helpers import (
+    allocate,
+    eventually,
+    at_london,
+    mail_to,
+    complete,
+    days,
+    deadline,
+    grading,
+    qa,
+    skip_to,
+    submit,
+    today,
+    told,
+    view,
+)
 
 # A Monday that starts five working days in January (4 January in 2027).
 MONDAY = a_working_week(YEAR, 1)
@@ -24,7 +48,14 @@ OPENS = at(first_working_day(YEAR, 1))
     [
         ("standard", cycle_of(1), "tm2", "good", {}, "overall grading: good"),
         ("peer", cycle_of(3), "sw3", None, {}, "peer audit: not graded"),
-        ("themed", cycle_of(5), "tm2", "outstanding", {"theme": "Neglect and its cumulative harm"}, "overall grading: outstanding"),
+        (
+            "themed",
+            cycle_of(5),
+            "tm2",
+            "outstanding",
+            {"theme": "Neglect and its cumulative harm"},
+            "overall grading: outstanding",
+        ),
     ],
 )
 async def test_each_kind_runs_from_allocation_to_mosaic(api, env, sent, smtp, kind, cycle, auditor, grade, extra, case_note):
@@ -48,7 +79,9 @@ async def test_each_kind_runs_from_allocation_to_mosaic(api, env, sent, smtp, ki
     assert done["final_overall_grade"] == grade
     # A peer audit's improvement plan is still discussed (R-DISC-2 Decision); a Good audit's is not.
     discussion = [("email", ["tm1", "sw1"])] if kind == "peer" else []
-    assert (done["waiting_for"] or {}).get("action") == ("findings discussion recorded by the Team Manager" if discussion else None)
+    assert (done["waiting_for"] or {}).get("action") == (
+        "findings discussion recorded by the Team Manager" if discussion else None
+    )
     assert [(c, r) for c, r, _ in told(sent, audit_id)] == [
         ("email", [auditor, "tm1", "sw1"]),  # R-ALLOC-1: auditor, Team Manager, practitioner
         ("email", ["sw1", "tm1"]),  # R-DIST-1: the report
@@ -63,7 +96,10 @@ async def test_each_kind_runs_from_allocation_to_mosaic(api, env, sent, smtp, ki
         assert extra["theme"] in sent(audit_id)[1].body
     # Real SMTP: the allocation and the report reached the practitioner's mailbox.
     subjects = [m["Subject"].split(":")[0] for m in await mail_to(smtp, "sw1@council.example", 2)]
-    assert subjects[:2] == ["Audit allocated", f"{'Peer Audit' if kind == 'peer' else 'Themed Audit' if extra else 'Audit'} report"]
+    assert subjects[:2] == [
+        "Audit allocated",
+        f"{'Peer Audit' if kind == 'peer' else 'Themed Audit' if extra else 'Audit'} report",
+    ]
 
 
 async def test_listing_filters_by_stage_cycle_kind_and_auditor(api, env):
@@ -147,6 +183,7 @@ async def test_qa_sla_breach_tells_the_piat_manager_and_stops_nothing(api, env, 
     assert v["stage"] == "awaiting_qa" and v["overdue"] and v["overdue_steps"] == ["qa"]
     breach = [(r, s) for c, r, s in told(sent, audit_id) if s.startswith("QA overdue")]
     assert [r for r, _ in breach] == [["piatmgr1"]]
+
     async def overdue():
         return [a["audit_id"] for a in (await api.as_("piat1").get("/audits", params={"overdue": True})).json()]
 
@@ -161,8 +198,11 @@ async def test_easter_moves_the_completion_and_qa_deadlines(api, env):
     maundy_thursday = good_friday - timedelta(days=1)
     # Allocated one calendar month before a day of the Easter weekend (Good Friday to Easter Monday;
     # the first that is exactly a month after some day: 26 February -> Good Friday 26 March in 2027).
-    allocated_on = next(d - relativedelta(months=1) for d in (good_friday + timedelta(days=n) for n in range(4))
-                        if d - relativedelta(months=1) + relativedelta(months=1) == d)
+    allocated_on = next(
+        d - relativedelta(months=1)
+        for d in (good_friday + timedelta(days=n) for n in range(4))
+        if d - relativedelta(months=1) + relativedelta(months=1) == d
+    )
     # A February day is in a standard cycle; March holds peer audits, and MASH audits (R-KIND-4).
     area = "safeguarding" if allocated_on.month == 2 else "mash"
     await skip_to(env, at(allocated_on, 10))
@@ -196,7 +236,9 @@ async def test_reassignment_keeps_every_deadline(api, env, sent):
     audit_id = allocated["audit_id"]
     await env.sleep(days(3))
     # The auditor's Head of Service names another senior member of the same service (R-ALLOC-3).
-    r = await api.as_("hos1").post(f"/audits/{audit_id}/reassign", json={"auditor_id": "hos1", "reason": "the auditor is on sick leave"})
+    r = await api.as_("hos1").post(
+        f"/audits/{audit_id}/reassign", json={"auditor_id": "hos1", "reason": "the auditor is on sick leave"}
+    )
     assert r.status_code == 200, r.text
     moved = r.json()
     assert moved["auditor_id"] == "hos1"
@@ -254,9 +296,7 @@ async def test_previous_practitioner_feedback_goes_to_them_and_their_team_manage
     assert r.status_code == 200, r.text
     assert told(sent, audit_id)[-1][:2] == ("email", ["sw3", "tm2"])
     assert "Strong direct work" in (await mail_to(smtp, "sw3@council.example"))[0].get_content()
-    r = await api.as_("tm2").post(
-        f"/audits/{audit_id}/previous-practitioner-feedback", json={"staff_id": "sw1", "findings": "x"}
-    )
+    r = await api.as_("tm2").post(f"/audits/{audit_id}/previous-practitioner-feedback", json={"staff_id": "sw1", "findings": "x"})
     assert r.status_code == 422
 
 

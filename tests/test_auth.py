@@ -36,16 +36,23 @@ def oidc(settings, tmp_path):
         keys.append(jwk | {"kid": kid, "use": "sig"})
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps({"keys": keys}))
-    return settings.model_copy(update={
-        "auth_mode": "oidc", "allow_dev_auth": False, "oidc_jwks_url": jwks.as_uri(),
-        "oidc_issuer": ISSUER, "oidc_audience": AUDIENCE,
-    })
+    return settings.model_copy(
+        update={
+            "auth_mode": "oidc",
+            "allow_dev_auth": False,
+            "oidc_jwks_url": jwks.as_uri(),
+            "oidc_issuer": ISSUER,
+            "oidc_audience": AUDIENCE,
+        }
+    )
 
 
 def unsigned(alg: str, kid: str = "rsa-1", secret: bytes | None = None) -> str:
     """A token PyJWT will not make: `alg: none`, or HS256 signed with the public key as its secret."""
+
     def part(data) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
     now = int(datetime.now(UTC).timestamp())
     signing_input = f"{part({'alg': alg, 'kid': kid, 'typ': 'JWT'})}.{part({'sub': 'piat1', 'iss': ISSUER, 'aud': AUDIENCE, 'exp': now + 300})}"
     signature = b"" if secret is None else hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
@@ -94,10 +101,13 @@ def test_dev_tokens_name_the_staff_member(settings):
     assert _staff_id(settings, "dev-tm1") == "tm1"
 
 
-@pytest.mark.parametrize("unsafe", [
-    {"auth_mode": "dev", "allow_dev_auth": False},  # anyone could act as anyone
-    {"auth_mode": "oidc", "oidc_jwks_url": ""},  # no identity provider to check tokens against
-])
+@pytest.mark.parametrize(
+    "unsafe",
+    [
+        {"auth_mode": "dev", "allow_dev_auth": False},  # anyone could act as anyone
+        {"auth_mode": "oidc", "oidc_jwks_url": ""},  # no identity provider to check tokens against
+    ],
+)
 def test_the_api_refuses_to_start_without_real_sign_in(settings, engine, directory, unsafe):
     with pytest.raises(RuntimeError):
         create_app(Services(settings=settings.model_copy(update=unsafe), client=None, engine=engine, directory=directory))

@@ -59,9 +59,20 @@ async def test_a_declared_length_over_the_limit_is_answered_without_reading_a_by
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": "/audits", "raw_path": b"/audits", "root_path": "", "query_string": b"", "server": ("test", 80),
-             "client": ("127.0.0.1", 1), "headers": [(b"content-length", str(2 * MB).encode()), (b"host", b"test")]}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/audits",
+        "raw_path": b"/audits",
+        "root_path": "",
+        "query_string": b"",
+        "server": ("test", 80),
+        "client": ("127.0.0.1", 1),
+        "headers": [(b"content-length", str(2 * MB).encode()), (b"host", b"test")],
+    }
     await app(scope, receive, send)
     assert read == []
     assert sent[0]["status"] == 413

@@ -123,8 +123,11 @@ async def test_an_audit_records_the_councils_days_with_its_start(api, env, clien
     await helpers.skip_to(env, dates.at(allocated_on))
     allocated = await helpers.allocate(api)
     history = await client.get_workflow_handle(f"audit-{allocated['audit_id']}").fetch_history()
-    local_activities = [json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)["activity_type"]
-                        for e in history.events if e.marker_recorded_event_attributes.marker_name == "core_local_activity"]
+    local_activities = [
+        json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)["activity_type"]
+        for e in history.events
+        if e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    ]
     assert local_activities == ["send_email", "save_audit_row"]
     # One calendar month on is closed: the working day before it (R-AUD-1).
     assert helpers.deadline(allocated, "completion_due") == dates.end_of(month_on - timedelta(1))

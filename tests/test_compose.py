@@ -42,7 +42,8 @@ def depends(service: str) -> dict[str, str]:
 def test_the_compose_file_is_valid_against_the_compose_spec_schema():
     result = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(COMPOSE_FILE)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -84,8 +85,10 @@ def test_the_jobs_run_in_order_and_once():
     assert depends("temporal-bootstrap") == {"temporal": "service_healthy"}
     assert depends("migrate") == {"postgresql": "service_healthy"}
     for name in ("worker", "api"):
-        assert depends(name) == {"migrate": "service_completed_successfully",
-                                 "temporal-bootstrap": "service_completed_successfully"}
+        assert depends(name) == {
+            "migrate": "service_completed_successfully",
+            "temporal-bootstrap": "service_completed_successfully",
+        }
     for job in JOBS:
         assert SERVICES[job]["restart"] == "no", f"{job} is one-shot: a restart would hide its failure"
     assert SERVICES["migrate"]["command"] == ["alembic", "upgrade", "head"]
@@ -128,8 +131,10 @@ def test_uvicorn_trusts_forwarded_headers_only_from_the_configured_proxy():
 
 
 def test_the_worker_gets_longer_to_stop_than_its_longest_activity():
-    seconds = [int(s) for s in re.findall(r"start_to_close_timeout=timedelta\(seconds=(\d+)\)",
-                                          (ROOT / "workflows" / "process.py").read_text())]
+    seconds = [
+        int(s)
+        for s in re.findall(r"start_to_close_timeout=timedelta\(seconds=(\d+)\)", (ROOT / "workflows" / "process.py").read_text())
+    ]
     grace = SERVICES["worker"]["stop_grace_period"]
     assert seconds and grace.endswith("s") and int(grace[:-1]) > max(seconds)
 
@@ -150,7 +155,12 @@ def test_the_server_has_fixed_shards_and_a_production_dynamic_config():
 def test_the_web_ui_signs_in_decodes_through_the_api_and_writes_nothing_by_default():
     env = environment("temporal-ui")
     assert env["TEMPORAL_AUTH_ENABLED"] == "true"
-    for key in ("TEMPORAL_AUTH_PROVIDER_URL", "TEMPORAL_AUTH_CLIENT_ID", "TEMPORAL_AUTH_CLIENT_SECRET", "TEMPORAL_AUTH_CALLBACK_URL"):
+    for key in (
+        "TEMPORAL_AUTH_PROVIDER_URL",
+        "TEMPORAL_AUTH_CLIENT_ID",
+        "TEMPORAL_AUTH_CLIENT_SECRET",
+        "TEMPORAL_AUTH_CALLBACK_URL",
+    ):
         assert ":?" in env[key], key
     assert env["TEMPORAL_CODEC_ENDPOINT"].endswith("/codec") and env["TEMPORAL_CODEC_PASS_ACCESS_TOKEN"] == "true"
     assert env["TEMPORAL_DISABLE_WRITE_ACTIONS"] in ("true", "${TEMPORAL_UI_DISABLE_WRITE_ACTIONS:-true}")
@@ -170,7 +180,7 @@ def test_the_dockerfile_is_multi_stage_non_root_and_checks_livez():
     assert re.search(r"^HEALTHCHECK .*\n?.*/livez", dockerfile, re.MULTILINE)
     # Dev tools stay out by the lock it installs (tests/test_image.py checks what the lock holds).
     assert "--require-hashes" in dockerfile and "requirements/runtime.lock" in dockerfile
-    runtime = dockerfile[dockerfile.rindex("FROM "):]
+    runtime = dockerfile[dockerfile.rindex("FROM ") :]
     assert "scripts" not in re.findall(r"^COPY (\S+)", runtime, re.MULTILINE)
 
 
@@ -181,8 +191,11 @@ def test_the_build_context_leaves_secrets_out(pattern):
 
 
 def test_the_bootstrap_registers_exactly_the_projects_search_attributes():
-    listed = [line.split() for line in (ROOT / "deploy" / "search-attributes.txt").read_text().splitlines()
-              if line.strip() and not line.startswith("#")]
+    listed = [
+        line.split()
+        for line in (ROOT / "deploy" / "search-attributes.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert listed == [[k.name, CLI_TYPES[k.indexed_value_type.name]] for k in search_attributes.ALL]
 
 

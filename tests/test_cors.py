@@ -27,16 +27,24 @@ async def http(settings, engine, directory):
 
 
 def preflight(http: httpx.AsyncClient, path: str, method: str = "POST"):
-    return http.options(path, headers={"Origin": UI, "Access-Control-Request-Method": method,
-                                       "Access-Control-Request-Headers": "authorization,content-type"})
+    return http.options(
+        path,
+        headers={
+            "Origin": UI,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
 
 
 def cors_headers(r: httpx.Response) -> dict:
     return {k: v for k, v in r.headers.items() if k.lower().startswith("access-control-")}
 
 
-@pytest.mark.parametrize("path, method", [("/audits", "POST"), ("/audits", "GET"), ("/action-log", "GET"),
-                                          ("/app/audits", "GET"), ("/cases/import", "POST")])
+@pytest.mark.parametrize(
+    "path, method",
+    [("/audits", "POST"), ("/audits", "GET"), ("/action-log", "GET"), ("/app/audits", "GET"), ("/cases/import", "POST")],
+)
 async def test_no_route_but_the_codec_answers_a_preflight_from_the_web_ui(http, path, method):
     r = await preflight(http, path, method)
     assert cors_headers(r) == {}, r.headers

@@ -40,16 +40,26 @@ async def test_a_browser_s_word_that_a_form_came_from_elsewhere_refuses_it_even_
     tm2 = pages(api, "tm2")
     url = f"/app/audits/{audit_id}/reassign"
     token = await tm2.token()
-    for headers in ({"Sec-Fetch-Site": "same-site"}, {"Sec-Fetch-Site": "cross-site"},
-                    {"Origin": "http://127.0.0.1:8001"}, {"Origin": "http://test:8443"}, {"Origin": "null"},
-                    {"Origin": "https://test"},  # another scheme is another origin
-                    {"Sec-Fetch-Site": "same-origin", "Origin": "https://sibling.council.gov.uk"}):
+    for headers in (
+        {"Sec-Fetch-Site": "same-site"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Origin": "http://127.0.0.1:8001"},
+        {"Origin": "http://test:8443"},
+        {"Origin": "null"},
+        {"Origin": "https://test"},  # another scheme is another origin
+        {"Sec-Fetch-Site": "same-origin", "Origin": "https://sibling.council.gov.uk"},
+    ):
         r = await tm2.http.post(url, data=reassignment("forged") | {"_csrf": token}, headers=tm2.headers | headers)
         assert r.status_code == 403 and REFUSED in r.text, headers
     assert await auditor_of(api, audit_id) == "tm2"
     # The service's own: the origin the request was sent to, or PUBLIC_BASE_URL's (behind a proxy).
-    for i, headers in enumerate(({"Sec-Fetch-Site": "same-origin", "Origin": "http://test"},
-                                 {"Origin": "http://localhost:8000"}, {"Sec-Fetch-Site": "none"})):
+    for i, headers in enumerate(
+        (
+            {"Sec-Fetch-Site": "same-origin", "Origin": "http://test"},
+            {"Origin": "http://localhost:8000"},
+            {"Sec-Fetch-Site": "none"},
+        )
+    ):
         r = await tm2.http.post(url, data=reassignment(f"real-{i}") | {"_csrf": token}, headers=tm2.headers | headers)
         assert REFUSED not in r.text, headers  # past the check: the first reassigns, the rest meet the rules
         assert r.status_code == 303 if i == 0 else "may do this" in r.text, (headers, r.status_code)

@@ -69,7 +69,8 @@ def forged_reassignment(action: str, token: str = "") -> str:
 
 @pytest.mark.timeout(300)
 async def test_a_form_from_another_port_changes_nothing_and_the_real_page_still_works(
-        api, audit_id, env, settings, engine, directory):
+    api, audit_id, env, settings, engine, directory
+):
     assert CHROMIUM.exists(), "Debian's Chromium is missing: `make browser` installs it (`make test` runs it first)"
     assert await auditor_of(api, audit_id) == "tm2"
     with Served(served_app(env, settings, engine, directory)) as served, OtherSite() as other:
@@ -113,7 +114,10 @@ async def test_a_form_from_another_port_changes_nothing_and_the_real_page_still_
                 # http://localhost is a secure context too: `make dev`'s address keeps the sign-in.
                 local = Visits(await (await browser.new_context()).new_page(), served.url.replace("127.0.0.1", "localhost"))
                 await local.sign_in("piat1")
-                assert sorted(c["name"] for c in await local.page.context.cookies()) == ["__Host-qsaf_forms", "__Host-qsaf_session"]
+                assert sorted(c["name"] for c in await local.page.context.cookies()) == [
+                    "__Host-qsaf_forms",
+                    "__Host-qsaf_session",
+                ]
             finally:
                 await browser.close()
     assert visits.violations == [], "\n".join(visits.violations)

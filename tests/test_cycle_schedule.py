@@ -15,9 +15,12 @@ A_YEAR = (datetime(YEAR, 1, 1, tzinfo=UTC), datetime(YEAR + 1, 1, 1, tzinfo=UTC)
 
 
 async def firing_times(client, start: datetime, end: datetime) -> list[datetime]:
-    request = ListScheduleMatchingTimesRequest(namespace=client.namespace, schedule_id=CYCLE_SCHEDULE_ID,
-                                               start_time=Timestamp(seconds=int(start.timestamp())),
-                                               end_time=Timestamp(seconds=int(end.timestamp())))
+    request = ListScheduleMatchingTimesRequest(
+        namespace=client.namespace,
+        schedule_id=CYCLE_SCHEDULE_ID,
+        start_time=Timestamp(seconds=int(start.timestamp())),
+        end_time=Timestamp(seconds=int(end.timestamp())),
+    )
     answer = await client.workflow_service.list_schedule_matching_times(request)
     return [t.ToDatetime(tzinfo=UTC).astimezone(LONDON) for t in answer.start_time]
 
@@ -46,6 +49,7 @@ async def test_a_run_the_schedule_starts_carries_its_scheduled_time(dev_client, 
 
     async def started() -> list:
         return [w async for w in dev_client.list_workflows("WorkflowType = 'CycleStarterWorkflow'")]
+
     [run] = await eventually(started)
     described = await dev_client.get_workflow_handle(run.id, run_id=run.run_id).describe()
     assert described.typed_search_attributes.get(SCHEDULED_START) is not None

@@ -64,13 +64,17 @@ async def test_each_cycle_opens_on_its_first_working_day_and_closes_on_its_last(
     would (the Schedule itself fires in none but the ten cycle months)."""
     for month in range(1, 13):
         await skip_until(env, london(YEAR, month, 1, 6))
-        handle = await client.start_workflow(CycleStarterWorkflow.run, CycleStarterInput(), id=f"cycle-starter-{month}",
-                                             task_queue=settings.temporal_task_queue)
+        handle = await client.start_workflow(
+            CycleStarterWorkflow.run, CycleStarterInput(), id=f"cycle-starter-{month}", task_queue=settings.temporal_task_queue
+        )
         this = cycle(month)
         with env.auto_time_skipping_disabled():  # the clock stays at 06:00 on the 1st
             result = await handle.result()
-        assert result == {MAY: f"cycle-{MAY} was already running", cycle(8): f"{cycle(8)} holds no audit cycle",
-                          cycle(12): f"{cycle(12)} holds no audit cycle"}.get(this, f"started cycle-{this}")
+        assert result == {
+            MAY: f"cycle-{MAY} was already running",
+            cycle(8): f"{cycle(8)} holds no audit cycle",
+            cycle(12): f"{cycle(12)} holds no audit cycle",
+        }.get(this, f"started cycle-{this}")
         if month == 4:  # PIAT sets May's theme in April, which starts May's cycle early
             assert (await api.as_("piat1").put(f"/cycles/{MAY}/theme", json={"theme": "Neglect"})).status_code == 200
 
@@ -102,7 +106,8 @@ async def test_the_year_lists_each_month_s_kind_theme_and_second_activity(api, e
         cycle(11): ("standard", "re-audits"),
     }  # fmt: skip
     assert {c: (v["first_working_day"], v["last_working_day"]) for c, v in year.items()} == {
-        c: (opens.isoformat(), closes.isoformat()) for c, (opens, closes) in OPENS_AND_CLOSES.items()}
+        c: (opens.isoformat(), closes.isoformat()) for c, (opens, closes) in OPENS_AND_CLOSES.items()
+    }
     assert year[MAY]["first_working_day"] == first_working_day(YEAR, 5).isoformat() and year[MAY]["status"] == "not started"
 
 
@@ -124,7 +129,10 @@ async def test_a_themed_cycle_carries_its_topic(api, env, client):
     assert (year[MAY]["theme"], year[cycle(10)]["theme"]) == ("Neglect and its impact", None)
 
     # A selection for the themed cycle takes its topic; one for a cycle with none is refused.
-    await upload(api, f"case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id\nC-1,safeguarding,sw1,{YEAR - 1}-01-05,\n")
+    await upload(
+        api,
+        f"case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id\nC-1,safeguarding,sw1,{YEAR - 1}-01-05,\n",
+    )
     r = await api.as_("piat1").post(f"/cycles/{MAY}/selections", json={"per_team": 1, "seed": 7})
     assert r.status_code == 201, r.text
     assert r.json()["theme"] == "Neglect and its impact"
@@ -201,9 +209,18 @@ async def test_non_completion_is_reported_to_each_head_of_service_at_the_close(a
     assert at_london(report["reported_at"]).replace(microsecond=0) == closes
     [section] = report["services"]
     assert (section["service_area"], section["head_of_service_ids"], section["sent_to"], section["allocated"]) == (
-        "safeguarding", ["hos1"], ["hos1"], 2)
+        "safeguarding",
+        ["hos1"],
+        ["hos1"],
+        2,
+    )
     [missing] = section["not_complete"]
-    assert (missing["audit_id"], missing["auditor_id"], missing["stage"], missing["days_late"]) == (late, "piat1", "allocated", days_late)
+    assert (missing["audit_id"], missing["auditor_id"], missing["stage"], missing["days_late"]) == (
+        late,
+        "piat1",
+        "allocated",
+        days_late,
+    )
 
     [mail] = await mail_to(smtp, "hos1@council.example")
     assert mail["Subject"] == f"Audits not complete: {closes:%B %Y} cycle, safeguarding"
@@ -216,9 +233,25 @@ async def test_non_completion_is_reported_to_each_head_of_service_at_the_close(a
 
 def test_a_service_without_a_head_of_service_is_reported_to_the_pia_manager():
     closes = cycle_closes(1)
-    row = AuditRecord(audit_id="a1", case_ref="C-9", cycle=JANUARY, service_area="mash", kind="standard", stage="initially_graded",
-                      auditor_id="sm1", practitioner_id="sw9", team_manager_id="tm9", overdue=True, completion_due=closes - timedelta(days=7),
-                      reaudit_round=0, chain_id="a1", updated_at=closes, view={})
-    [mash] = non_completion(CycleAudits(allocated=[row], reaudits_due=[], carried_over=[]), closes, {"safeguarding": ["hos1"]}, ["piatmgr1"])
+    row = AuditRecord(
+        audit_id="a1",
+        case_ref="C-9",
+        cycle=JANUARY,
+        service_area="mash",
+        kind="standard",
+        stage="initially_graded",
+        auditor_id="sm1",
+        practitioner_id="sw9",
+        team_manager_id="tm9",
+        overdue=True,
+        completion_due=closes - timedelta(days=7),
+        reaudit_round=0,
+        chain_id="a1",
+        updated_at=closes,
+        view={},
+    )
+    [mash] = non_completion(
+        CycleAudits(allocated=[row], reaudits_due=[], carried_over=[]), closes, {"safeguarding": ["hos1"]}, ["piatmgr1"]
+    )
     assert (mash.service_area, mash.head_of_service_ids, mash.sent_to) == ("mash", [], ["piatmgr1"])
     assert [(a.audit_id, a.days_late) for a in mash.not_complete] == [("a1", 7)]

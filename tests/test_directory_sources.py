@@ -63,11 +63,26 @@ def entries() -> Iterator[tuple[str, list[str], dict]]:
         manager = {"manager": person_dn(dev(m.manager_id))} if m.manager_id in PEOPLE else {}
         if m.manager_id and not manager:  # a manager the search does not find (another directorate)
             manager = {"manager": f"uid={m.manager_id},ou=Directors,{SUFFIX}"}
-        yield person_dn(m), ["inetOrgPerson"], {"uid": m.id, "cn": m.name, "sn": m.name.split()[-1], "displayName": m.name,
-                                                "mail": m.email, "departmentNumber": m.team, **manager}
+        yield (
+            person_dn(m),
+            ["inetOrgPerson"],
+            {
+                "uid": m.id,
+                "cn": m.name,
+                "sn": m.name.split()[-1],
+                "displayName": m.name,
+                "mail": m.email,
+                "departmentNumber": m.team,
+                **manager,
+            },
+        )
     yield f"uid=new1,ou=Safeguarding,{SUFFIX}", ["inetOrgPerson"], {"uid": "new1", "cn": "Not Ready", "sn": "Ready"}
     for role in sorted({r for m in people for r in m.roles}):
-        yield group_dn(role), ["groupOfNames"], {"cn": f"QSAF {role}", "member": [person_dn(m) for m in people if role in m.roles]}
+        yield (
+            group_dn(role),
+            ["groupOfNames"],
+            {"cn": f"QSAF {role}", "member": [person_dn(m) for m in people if role in m.roles]},
+        )
     yield f"cn=All Staff,ou=Groups,{SUFFIX}", ["groupOfNames"], {"cn": "All Staff", "member": [person_dn(m) for m in people]}
 
 
@@ -85,13 +100,23 @@ def ldap_settings(slapd: Slapd, tmp_path: Path, **changes) -> LdapSettings:
     roles = {group_dn(r.value): r.value for r in Role}
     # The directory's spelling of a DN need not be the configuration's.
     roles["CN=QSAF piat, OU=Groups, DC=council, DC=example"] = roles.pop(group_dn("piat"))
-    return LdapSettings(**{
-        "url": slapd.url, "bind_dn": READER_DN, "bind_password_file": password, "base_dn": SUFFIX,
-        "filter": "(objectClass=inetOrgPerson)", "id_attribute": "uid", "team_attribute": "departmentNumber",
-        "service_area_attribute": "ou:-1", "group_roles": roles,
-        "service_areas": {name.upper(): code for code, name in SERVICES.items()}, "timeout_seconds": 2,
-        "page_size": 2,  # a few people a page: the search pages through them as it would through thousands
-    } | changes)
+    return LdapSettings(
+        **{
+            "url": slapd.url,
+            "bind_dn": READER_DN,
+            "bind_password_file": password,
+            "base_dn": SUFFIX,
+            "filter": "(objectClass=inetOrgPerson)",
+            "id_attribute": "uid",
+            "team_attribute": "departmentNumber",
+            "service_area_attribute": "ou:-1",
+            "group_roles": roles,
+            "service_areas": {name.upper(): code for code, name in SERVICES.items()},
+            "timeout_seconds": 2,
+            "page_size": 2,  # a few people a page: the search pages through them as it would through thousands
+        }
+        | changes
+    )
 
 
 # ---- LDAP ----------------------------------------------------------------------------------
@@ -161,8 +186,10 @@ def test_ldap_down_keeps_the_last_good_directory_and_logs_no_one(slapd, tmp_path
         assert directory.refresh()
     assert directory.team_manager_of("sw1").id == "tm2"
     logged = " ".join(r.getMessage() for r in caplog.records if r.name == "qsaf.directory")
-    assert logged == "staff directory: 1 LDAP entries skipped, missing a staff ID, name or email " \
-                     "staff directory refreshed from LDAP: 6 members"
+    assert (
+        logged == "staff directory: 1 LDAP entries skipped, missing a staff ID, name or email "
+        "staff directory refreshed from LDAP: 6 members"
+    )
     for person in before:  # counts only: nobody's ID, name or email
         assert person.id not in logged and person.name not in logged and person.email not in logged
 
@@ -209,7 +236,9 @@ def test_staff_directory_ldap_is_configured_from_the_environment(slapd, tmp_path
 
 def test_a_group_mapped_to_a_role_that_does_not_exist_is_refused_at_start(monkeypatch):
     monkeypatch.setenv("STAFF_LDAP_GROUP_ROLES", '{"cn=QSAF Auditors,ou=Groups,dc=council,dc=example": "auditors"}')
-    with pytest.raises(ValueError, match="maps 'cn=QSAF Auditors,ou=Groups,dc=council,dc=example' to .'auditors'., which are not roles"):
+    with pytest.raises(
+        ValueError, match="maps 'cn=QSAF Auditors,ou=Groups,dc=council,dc=example' to .'auditors'., which are not roles"
+    ):
         Settings()
     monkeypatch.delenv("STAFF_LDAP_GROUP_ROLES")
     monkeypatch.setenv("STAFF_LDAP_SERVICE_AREA_ATTRIBUTE", "ou:first")
@@ -220,8 +249,12 @@ def test_a_group_mapped_to_a_role_that_does_not_exist_is_refused_at_start(monkey
 # ---- CSV (an HR export) ------------------------------------------------------------------
 
 
-def write_csv(path: Path, members: list[StaffMember], header=("id", "name", "email", "roles", "team", "service_area", "manager_id"),
-              encoding: str = "utf-8") -> None:
+def write_csv(
+    path: Path,
+    members: list[StaffMember],
+    header=("id", "name", "email", "roles", "team", "service_area", "manager_id"),
+    encoding: str = "utf-8",
+) -> None:
     with open(path, "w", newline="", encoding=encoding) as f:
         out = csv.writer(f)
         out.writerow(header)
@@ -233,8 +266,12 @@ def write_csv(path: Path, members: list[StaffMember], header=("id", "name", "ema
 def test_a_csv_export_gives_the_same_directory_as_the_toml(tmp_path):
     path = tmp_path / "staff.csv"
     # As Excel saves it: a byte order mark, a column the service does not use, a blank line.
-    write_csv(path, DEV.everyone(), header=("grade", "id", "name", "email", "roles", "team", "service_area", "manager_id"),
-              encoding="utf-8-sig")
+    write_csv(
+        path,
+        DEV.everyone(),
+        header=("grade", "id", "name", "email", "roles", "team", "service_area", "manager_id"),
+        encoding="utf-8-sig",
+    )
     path.write_text(path.read_text(encoding="utf-8-sig") + "\n", encoding="utf-8-sig")
 
     directory = directory_for(Settings(staff_directory=path))

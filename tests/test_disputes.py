@@ -39,7 +39,11 @@ async def test_resolved_informally_with_an_amended_grading(api, env, client, sen
     await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "requires_improvement")
     dispute = await raise_dispute(api, audit_id)
-    assert (dispute["level"], dispute["step"], dispute["waiting_for"]["from_staff_ids"]) == ("informal", "meeting", ["tm1", "tm2"])
+    assert (dispute["level"], dispute["step"], dispute["waiting_for"]["from_staff_ids"]) == (
+        "informal",
+        "meeting",
+        ["tm1", "tm2"],
+    )
     meeting_due = deadline_after(START, 5)  # 5 working days (R-DISP-2)
     assert dispute["deadlines"]["meeting"].startswith(f"{meeting_due:%Y-%m-%dT%H:%M}")
     v = await view(api, audit_id)
@@ -71,7 +75,9 @@ async def test_formal_regrade_changes_the_mosaic_note_and_the_reaudit_decision(a
     await to_formal(api, env, audit_id)
     # R-DISP-5, R-DISP-6: the PI&A Manager, and the PSW with whom they discuss it
     assert [r for r, _ in emails(sent, audit_id, "Audit dispute (formal stage)")] == [["piatmgr1", "psw1"]]
-    r = await api.as_("tm1").post(f"/disputes/{audit_id}/formal-discussion", json={"held_on": START.date().isoformat(), "course_of_action": "x"})
+    r = await api.as_("tm1").post(
+        f"/disputes/{audit_id}/formal-discussion", json={"held_on": START.date().isoformat(), "course_of_action": "x"}
+    )
     assert r.status_code == 403
     await formal_discussion(api, env, audit_id)
     response = {"response": "Recordings show the plan was reviewed", "outcome": "resolved", "regrade": grades(grade="good")}
@@ -97,10 +103,19 @@ async def test_all_the_way_to_an_independent_review(api, env, client, sent):
     assert r.status_code == 403  # the Corporate Director for Quality Standards decides (R-DISP-9)
     decided = await record(api, audit_id, "independent-review", "cdqs1", {"commissioned": True, "notes": "External auditor"})
     assert (decided["level"], decided["step"], decided["deadlines"].get("independent_review_result")) == (
-        "independent_review", "independent_review_result", None)
+        "independent_review",
+        "independent_review_result",
+        None,
+    )
     listed = (await api.as_("piat1").get("/disputes", params={"level": "independent_review"})).json()
     assert [d["dispute_id"] for d in listed] == [audit_id]
-    await record(api, audit_id, "independent-review/result", "cdqs1", {"findings": "Outstanding practice", "regrade": grades(grade="outstanding")})
+    await record(
+        api,
+        audit_id,
+        "independent-review/result",
+        "cdqs1",
+        {"findings": "Outstanding practice", "regrade": grades(grade="outstanding")},
+    )
 
     result = await outcome(client, audit_id)
     assert (result.dispute_outcome.level, result.dispute_outcome.status) == ("independent_review", "resolved")
@@ -120,8 +135,11 @@ async def test_every_missed_step_reminds_its_owner_and_tells_the_next_level(api,
     async def missed(step, at, reminded, told_next):
         await skip_to(env, at)
         expected.append((step, reminded, told_next))
-        reminders = [(s.removeprefix("Reminder: dispute ").split(" overdue")[0], r)
-                     for c, r, s in told(sent, audit_id) if s.startswith("Reminder: dispute")]
+        reminders = [
+            (s.removeprefix("Reminder: dispute ").split(" overdue")[0], r)
+            for c, r, s in told(sent, audit_id)
+            if s.startswith("Reminder: dispute")
+        ]
         notices = [r for c, r, s in told(sent, audit_id) if s.startswith("Dispute step overdue")]
         assert reminders == [(s.replace("_", " "), r) for s, r, _ in expected]
         assert notices == [n for _, _, n in expected]
@@ -224,8 +242,9 @@ async def test_a_worker_restarted_mid_dispute_resumes_where_it_was(env, settings
     # With no workflow cache a local activity's result can miss its workflow task, which then
     # waits out its timeout before another worker takes it: 2 s here, not 10 (the API's limit).
     settings = settings.model_copy(update={"workflow_task_timeout_seconds": 2})
-    app = create_app(Services(settings=settings, client=env.client, engine=engine, directory=directory,
-                                  clock=env.get_current_time))
+    app = create_app(
+        Services(settings=settings, client=env.client, engine=engine, directory=directory, clock=env.get_current_time)
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         api = Api(http)
         await skip_to(env, START)
@@ -239,7 +258,13 @@ async def test_a_worker_restarted_mid_dispute_resumes_where_it_was(env, settings
             before = (await api.as_("piat1").get(f"/disputes/{audit_id}")).json()
             assert (before["level"], before["step"]) == ("formal", "formal_discussion")
             await formal_discussion(api, env, audit_id)
-            await record(api, audit_id, "written-response", "piatmgr1", {"response": "Regraded", "outcome": "resolved", "regrade": grades(grade="good")})
+            await record(
+                api,
+                audit_id,
+                "written-response",
+                "piatmgr1",
+                {"response": "Regraded", "outcome": "resolved", "regrade": grades(grade="good")},
+            )
             result = await outcome(env.client, audit_id)
     assert result.final_overall_grade == "good" and result.dispute_outcome.level == "formal"
     assert [r for r, _ in emails(sent, audit_id, "Audit dispute (formal stage)")] == [["piatmgr1", "psw1"]]  # sent once

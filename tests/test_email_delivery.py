@@ -81,9 +81,17 @@ def relay(settings, mailbox):
 
 
 def note(key: str, to=("sw1",), urgent: bool = False) -> Notification:
-    return Notification(key=key, audit_id=AUDIT, case_ref="C-1", channel=Channel.EMAIL, recipient_ids=list(to),
-                        subject="January Audit", body=f"audit completed as part of the January {YEAR} audit cycle",
-                        at=SENT_AT, urgent=urgent)
+    return Notification(
+        key=key,
+        audit_id=AUDIT,
+        case_ref="C-1",
+        channel=Channel.EMAIL,
+        recipient_ids=list(to),
+        subject="January Audit",
+        body=f"audit completed as part of the January {YEAR} audit cycle",
+        at=SENT_AT,
+        urgent=urgent,
+    )
 
 
 def rows(engine) -> dict[str, NotificationRecord]:
@@ -200,12 +208,14 @@ def test_a_notice_to_the_piat_manager_given_up_tells_nobody_else(notify, setting
         relay.deliver_due()
         backoff_passed(engine)
     assert {k: r.delivery for k, r in rows(engine).items()} == {
-        "audit-x/report": "not_delivered", "audit-x/report/not-delivered": "not_delivered"}
+        "audit-x/report": "not_delivered",
+        "audit-x/report/not-delivered": "not_delivered",
+    }
 
 
 def test_the_default_cap_gives_a_deferred_email_about_an_hour(settings):
     cap = Settings.model_fields["email_max_deferrals"].default
-    waits = sum(min(300, 2 ** n) for n in range(1, cap))  # at the default EMAIL_RETRY_MAX_SECONDS
+    waits = sum(min(300, 2**n) for n in range(1, cap))  # at the default EMAIL_RETRY_MAX_SECONDS
     assert timedelta(minutes=45) <= timedelta(seconds=waits) <= timedelta(hours=2)
 
 

@@ -24,8 +24,9 @@ async def test_an_audits_emails_say_who_what_by_when_and_where(api, env, smtp):
     audit_id = (await allocate(api, cycle=dates.cycle(7), case_ref="C-7"))["audit_id"]
     [allocated] = await mail_to(smtp, "tm2@council.example")
     body = allocated.get_content().replace("\r\n", "\n")  # SMTP lines end CRLF
-    assert body.startswith("Dear Jordan Manager, Taylor Manager and Sam Worker,\n\n"
-                           f"This email is about case C-7 in the July {YEAR} audit cycle.")
+    assert body.startswith(
+        f"Dear Jordan Manager, Taylor Manager and Sam Worker,\n\nThis email is about case C-7 in the July {YEAR} audit cycle."
+    )
     assert "allocated to Jordan Manager." in body and "Practitioner: Sam Worker. Team Manager: Taylor Manager." in body
     assert "What is needed from Jordan Manager: complete the audit" in body
     assert f"By: {spoken(dates.completion_due(monday))}\nTaylor Manager and Sam Worker: this is for your information." in body

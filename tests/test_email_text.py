@@ -19,8 +19,10 @@ SUMMER_FRIDAY = weekday_on_or_after(date(YEAR + 1, 6, 15), 4)  # BST: London is 
 
 def directory() -> StaffDirectory:
     def member(staff_id: str, name: str) -> StaffMember:
-        return StaffMember(id=staff_id, name=name, email=f"{staff_id}@example.test", roles=[], team="t",
-                           service_area="safeguarding")
+        return StaffMember(
+            id=staff_id, name=name, email=f"{staff_id}@example.test", roles=[], team="t", service_area="safeguarding"
+        )
+
     return StaffDirectory([member("sw1", "Sam Worker"), member("tm1", "Taylor Manager"), member("aud1", "Ali Auditor")])
 
 
@@ -28,9 +30,19 @@ TEXT = EmailText(directory(), "https://audits.council.example/", "Europe/London"
 
 
 def email(**fields) -> Notification:
-    base = dict(key="audit-a1/report", audit_id="a1", case_ref="C-42", channel=Channel.EMAIL, recipient_ids=["sw1"],
-                subject="Audit report: case C-42", body=f"Auditor: {person('aud1')}.", at=datetime(YEAR, 12, 1, tzinfo=UTC),
-                cycle=f"{YEAR + 1}-03", link_path="/app/audits/a1", action="")
+    base = dict(
+        key="audit-a1/report",
+        audit_id="a1",
+        case_ref="C-42",
+        channel=Channel.EMAIL,
+        recipient_ids=["sw1"],
+        subject="Audit report: case C-42",
+        body=f"Auditor: {person('aud1')}.",
+        at=datetime(YEAR, 12, 1, tzinfo=UTC),
+        cycle=f"{YEAR + 1}-03",
+        link_path="/app/audits/a1",
+        action="",
+    )
     return Notification(**(base | fields))
 
 
@@ -55,7 +67,9 @@ def test_a_summer_deadline_is_in_british_summer_time():
     due = datetime.combine(SUMMER_FRIDAY, time(16), tzinfo=UTC)  # 17:00 in London
     _, body = TEXT.render(email(action="record the findings discussion", due=due, body=f"It was due by {at(due)}."))
     assert f"It was due by Friday {SUMMER_FRIDAY.day} June {YEAR + 1}, 17:00." in body
-    assert f"What is needed from you: record the findings discussion.\nBy: Friday {SUMMER_FRIDAY.day} June {YEAR + 1}, 17:00" in body
+    assert (
+        f"What is needed from you: record the findings discussion.\nBy: Friday {SUMMER_FRIDAY.day} June {YEAR + 1}, 17:00" in body
+    )
 
 
 def test_someone_no_longer_in_the_directory_is_named_by_id_and_said_to_have_left():
@@ -67,9 +81,18 @@ def test_someone_no_longer_in_the_directory_is_named_by_id_and_said_to_have_left
 def test_a_send_queued_before_emails_were_worded_keeps_its_own_text():
     """A notification from before the new fields (an activity retried across the upgrade) decodes
     with none of them: greeted, its own text, no 'what is needed' or link it did not ask for."""
-    old = Notification.model_validate({"key": "k", "audit_id": "a1", "channel": "email", "recipient_ids": ["tm1"],
-                                       "subject": "s", "body": "Please amend it by Friday at 17:00.",
-                                       "at": f"{YEAR}-12-01T09:00:00Z", "case_ref": "C-42"})
+    old = Notification.model_validate(
+        {
+            "key": "k",
+            "audit_id": "a1",
+            "channel": "email",
+            "recipient_ids": ["tm1"],
+            "subject": "s",
+            "body": "Please amend it by Friday at 17:00.",
+            "at": f"{YEAR}-12-01T09:00:00Z",
+            "case_ref": "C-42",
+        }
+    )
     _, body = TEXT.render(old)
     assert body.startswith("Dear Taylor Manager,\n\nThis email is about case C-42.\n\nPlease amend it")
     assert "What is needed" not in body and "Open the" not in body

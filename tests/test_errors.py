@@ -6,6 +6,7 @@ import pytest
 from api.deps import Services
 from api.main import create_app
 
+
 def app_with(settings, engine, directory, client=None, **services):
     return create_app(Services(settings=settings, client=client, engine=engine, directory=directory, **services))
 
@@ -48,14 +49,39 @@ async def unanswered(env, settings, engine, directory):
 
     await skip_to(env, at(first_working_day(YEAR, 1)))  # the January cycle is open
     audit = AuditInput(
-        audit_id=f"{cycle(1)}-silent", case_ref="C-1", service_area="safeguarding", kind="standard", cycle=cycle(1),
-        auditor_id="tm2", practitioner_id="sw1", team_manager_id="tm1", head_of_service_id="hos1",
-        involvement_start=day(3, 1, YEAR - 1), allocated_by="piat1", domains=["d"],
+        audit_id=f"{cycle(1)}-silent",
+        case_ref="C-1",
+        service_area="safeguarding",
+        kind="standard",
+        cycle=cycle(1),
+        auditor_id="tm2",
+        practitioner_id="sw1",
+        team_manager_id="tm1",
+        head_of_service_id="hos1",
+        involvement_start=day(3, 1, YEAR - 1),
+        allocated_by="piat1",
+        domains=["d"],
     )
     dispute = DisputeInput(
-        **audit.model_dump(include={"audit_id", "case_ref", "cycle", "auditor_id", "practitioner_id", "team_manager_id", "head_of_service_id", "domains"}),
-        raised_by="sw1", raised=DisputeRaise(domains_disputed=["overall"], rationale="r", evidence="e"), piat_id="piat1",
-        piat_manager_id="piatmgr1", psw_id="psw1", corporate_director_quality_standards_id="cdqs1", corporate_director_csc_id="cdcsc1",
+        **audit.model_dump(
+            include={
+                "audit_id",
+                "case_ref",
+                "cycle",
+                "auditor_id",
+                "practitioner_id",
+                "team_manager_id",
+                "head_of_service_id",
+                "domains",
+            }
+        ),
+        raised_by="sw1",
+        raised=DisputeRaise(domains_disputed=["overall"], rationale="r", evidence="e"),
+        piat_id="piat1",
+        piat_manager_id="piatmgr1",
+        psw_id="psw1",
+        corporate_director_quality_standards_id="cdqs1",
+        corporate_director_csc_id="cdcsc1",
         policy=Policy(),
     )
     queue = settings.temporal_task_queue

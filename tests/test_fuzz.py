@@ -47,8 +47,7 @@ def fuzz(schema, base_url: str, real: dict) -> tuple[list[str], Counter]:
         declared = {t for r in operation.definition.raw.get("responses", {}).values() for t in r.get("content", {})}
 
         @given(case=operation.as_strategy(), role=st.sampled_from(ROLES), use_real=st.booleans())
-        @hypothesis_settings(max_examples=EXAMPLES, deadline=None, database=None,
-                             suppress_health_check=list(HealthCheck))
+        @hypothesis_settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
         def check(case, role, use_real):  # run at once below, inside this iteration: B023 does not apply
             if use_real:
                 for name in case.path_parameters or {}:

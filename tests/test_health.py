@@ -91,7 +91,8 @@ async def test_each_request_gets_an_id_of_the_servers_on_its_json_log_lines(api,
 
     logged = [line for line in lines(json_lines) if line.get("request_id") == request_id]
     assert [(line["method"], line["route"], line["status"], line["staff_id"]) for line in logged] == [
-        ("GET", "/audits", 200, "piat1")]
+        ("GET", "/audits", 200, "piat1")
+    ]
     assert {"time", "level", "logger", "message", "duration_ms"} <= logged[0].keys()
     # No query string, path ID or body: the route template and the staff ID at most.
     written = json.dumps(lines(json_lines))
@@ -103,11 +104,13 @@ async def test_each_request_gets_an_id_of_the_servers_on_its_json_log_lines(api,
         entry = session.exec(select(ActionLogEntry).order_by(ActionLogEntry.id.desc())).first()
     assert entry.request_id == r.headers["X-Request-ID"] != "chosen-by-the-client"
     assert [line["route"] for line in lines(json_lines) if line.get("request_id") == entry.request_id] == [
-        "/audits/{audit_id}/qa"]
+        "/audits/{audit_id}/qa"
+    ]
 
 
-async def test_every_line_logged_while_handling_a_request_carries_its_id(settings, directory, client, engine, json_lines,
-                                                                         monkeypatch):
+async def test_every_line_logged_while_handling_a_request_carries_its_id(
+    settings, directory, client, engine, json_lines, monkeypatch
+):
     """A line the app logs on its way (here the unexpected-error handler's) as well as the request's own."""
     from api.routes import audit_tools
 

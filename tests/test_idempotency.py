@@ -23,7 +23,6 @@ def by(api, staff_id: str, key: str | None = None) -> Caller:
     return Caller(api.http, headers if key is None else headers | {"Idempotency-Key": key})
 
 
-
 async def entries(api, audit_id: str, action: str) -> list[dict]:
     return [h for h in (await view(api, audit_id))["history"] if h["action"] == action]
 

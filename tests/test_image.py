@@ -47,4 +47,4 @@ def test_the_tests_run_the_versions_the_image_installs():
 def test_the_dockerfile_installs_the_lock_with_hashes_only():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "--require-hashes" in dockerfile and "requirements/runtime.lock" in dockerfile
-    assert "pip install \".[" not in dockerfile  # never from the unpinned pyproject
+    assert 'pip install ".[' not in dockerfile  # never from the unpinned pyproject

@@ -11,7 +11,6 @@ from tests.helpers import allocate, allocation, at_london, eventually, grades, g
 LARGE = 400_000  # far past every field's limit, within the body limit (MAX_BODY_BYTES; tests/test_body_limits.py)
 
 
-
 def refused(r, field: str, limit: str) -> dict:
     """A 422 under 4 KB whose errors name `field` and `limit`, and no megabyte of input."""
     assert r.status_code == 422, r.text[:500]
@@ -132,7 +131,10 @@ def full_grades(grade: str, label: str) -> dict:
 
 
 def full_grading(grade: str, label: str) -> dict:
-    plan = [{"action": text(f"{label} action {i}", MAX_ITEM_TEXT), "owner_id": "sw1", "due_on": day(6, 1).isoformat()} for i in range(MAX_ITEMS)]
+    plan = [
+        {"action": text(f"{label} action {i}", MAX_ITEM_TEXT), "owner_id": "sw1", "due_on": day(6, 1).isoformat()}
+        for i in range(MAX_ITEMS)
+    ]
     return full_grades(grade, label) | {"improvement_plan": plan}
 
 
@@ -202,23 +204,39 @@ async def chain_at_limits(api, env, client) -> dict[str, dict]:
     await qa(api, audit_id)
 
     domains = [d["domain"] for d in grades()["domains"]] + ["overall"]
-    disputed = {"domains_disputed": [domains[i % len(domains)] for i in range(MAX_ITEMS)],
-                "rationale": text("rationale"), "evidence": text("evidence")}
+    disputed = {
+        "domains_disputed": [domains[i % len(domains)] for i in range(MAX_ITEMS)],
+        "rationale": text("rationale"),
+        "evidence": text("evidence"),
+    }
     await ok(await api.as_("sw1").post(f"/audits/{audit_id}/disputes", json=disputed))
     held_on = (await today(env)).isoformat()
     meeting = {"held_on": held_on, "attendees": staff_ids("tm2", "sw1", "tm1"), "notes": text("meeting")}
     await ok(await api.as_("tm1").post(f"/disputes/{audit_id}/meeting", json=meeting))
-    await ok(await api.as_("tm1").post(f"/disputes/{audit_id}/summary", json={"outcome": "unresolved", "summary": text("summary")}))
+    await ok(
+        await api.as_("tm1").post(f"/disputes/{audit_id}/summary", json={"outcome": "unresolved", "summary": text("summary")})
+    )
     formal = {"held_on": held_on, "course_of_action": text("course"), "independent_review_of_recordings": True}
     await ok(await api.as_("piatmgr1").post(f"/disputes/{audit_id}/formal-discussion", json=formal))
     response = {"response": text("response"), "outcome": "resolved", "regrade": full_grades("requires_improvement", "regrade")}
     await ok(await api.as_("psw1").post(f"/disputes/{audit_id}/written-response", json=response))
     assert await eventually(lambda: discussion_due(api, audit_id))  # once the dispute has ended
 
-    actions = [{"action": text(f"smart {i}", MAX_ITEM_TEXT), "owner_id": "sw1", "measure": text(f"measure {i}", MAX_ITEM_TEXT), "due_on": day(12, 1).isoformat()}
-               for i in range(MAX_ITEMS)]
-    discussion = {"held_on": (await today(env)).isoformat(), "attendees": staff_ids("tm1", "sw1"),
-                  "smart_actions": actions, "oversight_note": text("oversight")}
+    actions = [
+        {
+            "action": text(f"smart {i}", MAX_ITEM_TEXT),
+            "owner_id": "sw1",
+            "measure": text(f"measure {i}", MAX_ITEM_TEXT),
+            "due_on": day(12, 1).isoformat(),
+        }
+        for i in range(MAX_ITEMS)
+    ]
+    discussion = {
+        "held_on": (await today(env)).isoformat(),
+        "attendees": staff_ids("tm1", "sw1"),
+        "smart_actions": actions,
+        "oversight_note": text("oversight"),
+    }
     await ok(await api.as_("tm1").post(f"/audits/{audit_id}/findings-discussion", json=discussion))
     review = {"decision": "accept", "comments": text("review")}
     await ok(await api.as_("piat1").post(f"/audits/{audit_id}/findings-discussion/review", json=review))

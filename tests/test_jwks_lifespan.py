@@ -19,8 +19,11 @@ LIFESPAN = 0.6  # seconds: long enough for a request or two inside it, short eno
 
 def jwks(*keys) -> dict:
     """`keys`: (kid, private key) pairs; their public halves, as an identity provider publishes them."""
-    return {"keys": [json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())) | {"kid": kid, "use": "sig"}
-                     for kid, key in keys]}
+    return {
+        "keys": [
+            json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())) | {"kid": kid, "use": "sig"} for kid, key in keys
+        ]
+    }
 
 
 class Provider:
@@ -60,10 +63,17 @@ def provider():
 
 
 def oidc(settings, url: str, cooldown: float = 0):
-    return settings.model_copy(update={
-        "auth_mode": "oidc", "allow_dev_auth": False, "oidc_jwks_url": url, "oidc_issuer": ISSUER,
-        "oidc_audience": AUDIENCE, "oidc_jwks_lifespan_seconds": LIFESPAN, "oidc_jwks_cooldown_seconds": cooldown,
-    })
+    return settings.model_copy(
+        update={
+            "auth_mode": "oidc",
+            "allow_dev_auth": False,
+            "oidc_jwks_url": url,
+            "oidc_issuer": ISSUER,
+            "oidc_audience": AUDIENCE,
+            "oidc_jwks_lifespan_seconds": LIFESPAN,
+            "oidc_jwks_cooldown_seconds": cooldown,
+        }
+    )
 
 
 async def test_a_withdrawn_key_is_refused_after_the_lifespan_and_a_new_one_taken_up(settings, engine, directory, provider):

@@ -39,8 +39,17 @@ def logged(caplog) -> str:
 
 def concern_row(description: str) -> SafetyConcernRecord:
     now = datetime.now(UTC)
-    return SafetyConcernRecord(concern_id="a-1-1", audit_id="a-1", raised_by="tm2", team_manager_id="tm1", open=True,
-                               escalation="none", raised_at=now, updated_at=now, view={"description": description})
+    return SafetyConcernRecord(
+        concern_id="a-1-1",
+        audit_id="a-1",
+        raised_by="tm2",
+        team_manager_id="tm1",
+        open=True,
+        escalation="none",
+        raised_at=now,
+        updated_at=now,
+        view={"description": description},
+    )
 
 
 @pytest.mark.both_databases
@@ -68,8 +77,11 @@ def test_the_sdks_and_sqlalchemys_failures_are_logged_without_their_text(caplog)
                 raise ValueError(f"refused: {NAME}")
             except ValueError:
                 # SQLAlchemy passes a statement's parameters as an argument, as here.
-                handler.handle(logging.getLogger(name).makeRecord(
-                    name, logging.WARNING, __file__, 1, "saving %r failed", ((NAME, "tm1"),), sys.exc_info()))
+                handler.handle(
+                    logging.getLogger(name).makeRecord(
+                        name, logging.WARNING, __file__, 1, "saving %r failed", ((NAME, "tm1"),), sys.exc_info()
+                    )
+                )
         written = out.getvalue()
         assert NAME not in written, written
         assert written.count("saving '[hidden]' failed: ValueError at tests.test_log_privacy:") == 3, written
@@ -91,14 +103,17 @@ def database_url(request, tmp_path) -> str:
 def refusing(engine):
     """The outbox refuses any email about the concern, quoting the email in its refusal."""
     with engine.begin() as connection:
-        connection.execute(text(f"""
+        connection.execute(
+            text(f"""
             CREATE FUNCTION refuse_concern() RETURNS trigger AS $$
             BEGIN
                 IF NEW.body LIKE '%{NAME}%' THEN RAISE EXCEPTION 'refused: %', NEW.body; END IF;
                 RETURN NEW;
-            END $$ LANGUAGE plpgsql"""))
-        connection.execute(text("CREATE TRIGGER refuse_concern BEFORE INSERT ON notification "
-                                "FOR EACH ROW EXECUTE FUNCTION refuse_concern()"))
+            END $$ LANGUAGE plpgsql""")
+        )
+        connection.execute(
+            text("CREATE TRIGGER refuse_concern BEFORE INSERT ON notification FOR EACH ROW EXECUTE FUNCTION refuse_concern()")
+        )
 
 
 @pytest.fixture
@@ -110,18 +125,17 @@ def worker(env, settings, tmp_path):
         processes.close()
 
 
-async def test_an_activity_failing_with_personal_data_logs_none_of_it(env, settings, engine, directory, refusing,
-                                                                       worker, caplog):
+async def test_an_activity_failing_with_personal_data_logs_none_of_it(env, settings, engine, directory, refusing, worker, caplog):
     proc = await worker.start_ready()
     quick = settings.model_copy(update={"api_update_timeout_seconds": 3})
-    app = create_app(Services(settings=quick, client=env.client, engine=engine, directory=directory,
-                              clock=env.get_current_time))
+    app = create_app(Services(settings=quick, client=env.client, engine=engine, directory=directory, clock=env.get_current_time))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         api = Api(http)
         await skip_to(env, at(first_working_day(YEAR, 1)))
         audit_id = (await allocate(api))["audit_id"]
-        r = await api.as_("tm2").post(f"/audits/{audit_id}/safety-concerns",
-                                      json={"description": f"{NAME} was left alone", "immediate_action_needed": True})
+        r = await api.as_("tm2").post(
+            f"/audits/{audit_id}/safety-concerns", json={"description": f"{NAME} was left alone", "immediate_action_needed": True}
+        )
         assert r.status_code in (201, 504), r.text  # the email is the step that fails
     deadline = time.monotonic() + 30
     while "Completing activity as failed" not in worker.log_of(proc):
@@ -136,27 +150,33 @@ async def test_an_activity_failing_with_personal_data_logs_none_of_it(env, setti
 # ---- a route failing in the API server's own process ------------------------------------------
 
 
-FAILING_APP = f'''
+FAILING_APP = f"""
 from api.main import app
 
 
 @app.get("/explode")
 async def explode():
     raise RuntimeError("could not save the concern about {NAME}")
-'''
+"""
 
 
 async def test_a_route_failing_with_personal_data_logs_none_of_it_under_uvicorn(env, settings, tmp_path):
     (tmp_path / "failing_app.py").write_text(FAILING_APP)
     port = free_port()
     environment = worker_environment(settings, env.client.service_client.config.target_host) | {
-        "AUTH_MODE": "dev", "ALLOW_DEV_AUTH": "true", "API_METRICS_PORT": "0"}
+        "AUTH_MODE": "dev",
+        "ALLOW_DEV_AUTH": "true",
+        "API_METRICS_PORT": "0",
+    }
     out = tmp_path / "uvicorn.log"
     with open(out, "wb") as sink:
-        server = subprocess.Popen([PYTHON, "-m", "uvicorn", "failing_app:app", "--app-dir", str(tmp_path),
-                                   "--host", "127.0.0.1", "--port", str(port)],
-                                  cwd=ROOT, env=environment,
-                                  stdout=sink, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [PYTHON, "-m", "uvicorn", "failing_app:app", "--app-dir", str(tmp_path), "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=environment,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
             deadline = time.monotonic() + 30

@@ -26,8 +26,7 @@ def scrape(port: int) -> list:
 
 def value(families: list, sample_name: str, **labels) -> float | None:
     """The one sample named `sample_name` whose labels include `labels`; None when there is none."""
-    found = [s.value for f in families for s in f.samples
-             if s.name == sample_name and labels.items() <= s.labels.items()]
+    found = [s.value for f in families for s in f.samples if s.name == sample_name and labels.items() <= s.labels.items()]
     assert len(found) <= 1, f"{len(found)} samples of {sample_name} with {labels}"
     return found[0] if found else None
 

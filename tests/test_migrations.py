@@ -28,8 +28,14 @@ def test_migrations_build_the_schema_the_models_describe(database_url):
 def test_alembic_upgrade_head_then_check_as_an_operator_runs_them(database_url):
     """The migration step as `make migrate` and the compose job run it: Alembic's own commands."""
     for command in (["upgrade", "head"], ["check"]):
-        done = subprocess.run([sys.executable, "-m", "alembic", *command], cwd=ROOT, capture_output=True, text=True,
-                              env={"PATH": "/usr/bin:/bin", "DATABASE_URL": database_url}, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "alembic", *command],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={"PATH": "/usr/bin:/bin", "DATABASE_URL": database_url},
+            timeout=120,
+        )
         assert done.returncode == 0, f"alembic {' '.join(command)}: {done.stderr[-2000:]}"
 
 
@@ -43,4 +49,7 @@ def test_without_migrating_at_start_a_process_refuses_a_schema_behind_the_code(d
     engine = engine_for(production)
     if database_url.startswith("postgresql"):  # the pool as configured
         assert (engine.pool.size(), engine.pool._pre_ping, engine.pool._recycle) == (
-            settings.database_pool_size, True, settings.database_pool_recycle_seconds)
+            settings.database_pool_size,
+            True,
+            settings.database_pool_recycle_seconds,
+        )

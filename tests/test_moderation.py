@@ -15,7 +15,16 @@ from workflows.moderation import ModerationPanelWorkflow
 from tests.dates import YEAR, at, cycle, cycle_opens, day, first_working_day, last_working_day, working_days_after
 from tests.helpers import at_london, eventually, skip_to
 from tests.helpers.moderation import (
-    AUDITS, DUE, FEBRUARY, OPENS, PANEL, RECORDING, final_january_audits, findings, open_panel, record,
+    AUDITS,
+    DUE,
+    FEBRUARY,
+    OPENS,
+    PANEL,
+    RECORDING,
+    final_january_audits,
+    findings,
+    open_panel,
+    record,
 )
 
 
@@ -43,7 +52,10 @@ async def test_a_panel_from_the_draw_to_feedback_on_mosaic(api, env, client, eng
     # Each moderator gets their list with the due date; PIAT (the PI&A Manager) the draw.
     told = {n.key.rsplit("/", 1)[1]: n for n in sent(PANEL)}
     assert sorted(told) == ["allocated-slt1", "allocated-slt2", "allocated-slt3", "drawn"]
-    assert moderations[0]["audit_id"] in told["allocated-slt1"].body and f"By: {DUE:%A} {DUE.day} {DUE:%B %Y}, 17:00" in told["allocated-slt1"].body
+    assert (
+        moderations[0]["audit_id"] in told["allocated-slt1"].body
+        and f"By: {DUE:%A} {DUE.day} {DUE:%B %Y}, 17:00" in told["allocated-slt1"].body
+    )
     assert told["drawn"].recipient_ids == ["piatmgr1"] and "seed 42" in told["drawn"].body
     await open_panel(api, {"seed": 1}, status=409)  # one panel a month
 
@@ -131,13 +143,16 @@ async def test_only_its_moderator_records_once_and_bad_input_is_refused_naming_t
     assert "allocated to" in refused["detail"]
     refused = await record(api, m, findings(m, met_on=day(3, 20).isoformat()), status=422)  # a day still to come
     assert "met_auditor_on" in refused["detail"]
-    refused = await record(api, m, findings(m, met_on=last_working_day(YEAR, 1).isoformat()), status=422)  # before the panel opened
+    refused = await record(
+        api, m, findings(m, met_on=last_working_day(YEAR, 1).isoformat()), status=422
+    )  # before the panel opened
     assert "met_auditor_on" in refused["detail"]
     body = findings(m)
     refused = await record(api, m, body | {"domains": body["domains"][1:]}, status=422)
     assert refused["detail"].startswith("domains:")
-    r = await api.as_(m["moderator_id"]).post(f"/moderations/{m['moderation_id']}/record",
-                                              json=body | {"overall": {"agree": False}})
+    r = await api.as_(m["moderator_id"]).post(
+        f"/moderations/{m['moderation_id']}/record", json=body | {"overall": {"agree": False}}
+    )
     assert r.status_code == 422 and "moderated_grade" in r.text and "overall" in r.text
     refused = await record(api, m, body | {"overall": {"agree": False, "moderated_grade": m["overall_grade"]}}, status=422)
     assert "overall.moderated_grade" in refused["detail"]
@@ -186,8 +201,12 @@ async def test_started_as_the_cycle_starts_it_the_workflow_chooses_and_records_t
     """The cycle workflow's call: only `cycle` and `per_service`. The seed comes from
     workflow.random() and is recorded; the due time from the settings in force (20 working days)."""
     ids = await final_january_audits(api, env, engine)
-    handle = await client.start_workflow(ModerationPanelWorkflow.run, ModerationPanelInput(cycle=FEBRUARY, per_service=1),
-                                         id=PANEL, task_queue=settings.temporal_task_queue)
+    handle = await client.start_workflow(
+        ModerationPanelWorkflow.run,
+        ModerationPanelInput(cycle=FEBRUARY, per_service=1),
+        id=PANEL,
+        task_queue=settings.temporal_task_queue,
+    )
     await handle.execute_update(ModerationPanelWorkflow.opened)
     panel = (await api.as_("slt3").get(f"/moderation-panels/{FEBRUARY}")).json()
     assert panel["policy"] == {"moderation_days": 20} and at_london(panel["due"]) == DUE

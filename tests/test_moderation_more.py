@@ -10,15 +10,22 @@ from workflows.moderation import ModerationPanelWorkflow
 from tests.dates import YEAR, at, cycle, cycle_opens, first_working_day, working_days_after
 from tests.helpers import allocate, at_london, audit_to_report, complete, eventually, join, leave, qa, skip_to, submit
 from tests.helpers.moderation import (
-    DUE, FEBRUARY, OPENS, PANEL, RECORDING, final_january_audits, findings, open_panel, record,
+    DUE,
+    FEBRUARY,
+    OPENS,
+    PANEL,
+    RECORDING,
+    final_january_audits,
+    findings,
+    open_panel,
+    record,
 )
 
 MODERATORS = ("slt1", "slt2", "slt3")
 
 
 async def give(api, audit_id, moderator_id, by="piat1", panel=FEBRUARY, status=200) -> dict:
-    r = await api.as_(by).put(f"/moderation-panels/{panel}/moderations/{audit_id}/moderator",
-                              json={"moderator_id": moderator_id})
+    r = await api.as_(by).put(f"/moderation-panels/{panel}/moderations/{audit_id}/moderator", json={"moderator_id": moderator_id})
     assert r.status_code == status, r.text
     return r.json()
 
@@ -161,16 +168,29 @@ def test_reports_give_the_days_from_allocation_to_final_a_median_per_month():
     from tests.dates import london
 
     def final_line(audit_id, month, days, final=True):
-        return AuditLine(audit_id=audit_id, cycle=cycle(month), service_area="safeguarding", kind="standard",
-                         team="Team A", overall="good" if final else None, final=final, submitted=True,
-                         days_to_final=days)
+        return AuditLine(
+            audit_id=audit_id,
+            cycle=cycle(month),
+            service_area="safeguarding",
+            kind="standard",
+            team="Team A",
+            overall="good" if final else None,
+            final=final,
+            submitted=True,
+            days_to_final=days,
+        )
 
-    lines = [final_line("a1", 1, 10), final_line("a2", 1, 30), final_line("a3", 1, 14),
-             final_line("b1", 2, 21), final_line("b2", 2, 24), final_line("b3", 2, None),  # saved before it was kept
-             final_line("c1", 3, None, final=False)]
+    lines = [
+        final_line("a1", 1, 10),
+        final_line("a2", 1, 30),
+        final_line("a3", 1, 14),
+        final_line("b1", 2, 21),
+        final_line("b2", 2, 24),
+        final_line("b3", 2, None),  # saved before it was kept
+        final_line("c1", 3, None, final=False),
+    ]
     quarter = build(parse("quarterly", f"{YEAR}-Q1"), lines, [], [], london(YEAR, 4, 1, 9))
-    assert [(p.label, p.median_days_to_final) for p in quarter.trend] == [
-        (cycle(1), 14), (cycle(2), 22.5), (cycle(3), None)]
+    assert [(p.label, p.median_days_to_final) for p in quarter.trend] == [(cycle(1), 14), (cycle(2), 22.5), (cycle(3), None)]
     assert quarter.completion.median_days_to_final == 21
     month = build(parse("monthly", cycle(3)), lines, [], [], london(YEAR, 4, 1, 9))
     assert month.completion.median_days_to_final is None  # nothing final yet
@@ -181,9 +201,22 @@ def test_a_report_line_counts_london_days_from_allocation_to_final():
     from tests.dates import london
 
     allocated, final = london(YEAR, 4, 5, 9), london(YEAR, 5, 1, 0, 30)  # just past midnight in London (BST)
-    record = AuditRecord(audit_id="a1", case_ref="C-1", cycle=cycle(4), service_area="safeguarding", kind="standard",
-                         stage="completed", auditor_id="tm2", practitioner_id="sw1", team_manager_id="tm1",
-                         overall_grade="good", chain_id="a1", updated_at=final, final_at=final,
-                         facts={"final": True}, view={"allocated_at": allocated.isoformat()})
+    record = AuditRecord(
+        audit_id="a1",
+        case_ref="C-1",
+        cycle=cycle(4),
+        service_area="safeguarding",
+        kind="standard",
+        stage="completed",
+        auditor_id="tm2",
+        practitioner_id="sw1",
+        team_manager_id="tm1",
+        overall_grade="good",
+        chain_id="a1",
+        updated_at=final,
+        final_at=final,
+        facts={"final": True},
+        view={"allocated_at": allocated.isoformat()},
+    )
     assert line_of(record, "Team A", None).days_to_final == (final.date() - allocated.date()).days
     assert line_of(record.model_copy(update={"final_at": None}), "Team A", None).days_to_final is None

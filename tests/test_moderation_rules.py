@@ -14,7 +14,13 @@ def test_a_panel_draws_from_the_four_months_before_its_own():
     assert source_cycles("2027-06") == ["2027-02", "2027-03", "2027-04", "2027-05"]
     assert source_cycles("2027-10") == ["2027-06", "2027-07", "2027-08", "2027-09"]
     assert [is_moderation_month(c) for c in ("2027-02", "2027-06", "2027-10", "2027-01", "2027-13", "x")] == [
-        True, True, True, False, False, False]
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
     assert panel_of("2027-02-m07") == "2027-02"
 
 
@@ -32,10 +38,17 @@ CANDIDATES = (
     + [Candidate(f"2026-11-standard-F{n}", "fostering_adoption", "tm1") for n in range(3)]
 )
 
+
 def test_the_same_seed_on_the_same_audits_draws_the_same_and_every_service_is_covered():
     first = draw(CANDIDATES, 2, seed=42)
     assert draw(list(reversed(CANDIDATES)), 2, seed=42) == first  # the order they were read in does not matter
-    assert sorted(c.service_area for c in first) == ["fostering_adoption", "fostering_adoption", "mash", "safeguarding", "safeguarding"]
+    assert sorted(c.service_area for c in first) == [
+        "fostering_adoption",
+        "fostering_adoption",
+        "mash",
+        "safeguarding",
+        "safeguarding",
+    ]
     assert len(set(first)) == 5  # no audit twice
     others = {tuple(draw(CANDIDATES, 2, seed)) for seed in range(20)}
     assert len(others) > 1  # the seed does decide
@@ -44,7 +57,12 @@ def test_the_same_seed_on_the_same_audits_draws_the_same_and_every_service_is_co
 
 
 def test_moderators_take_turns_and_never_moderate_their_own_audit():
-    audits = [Candidate("a1", "s", "slt1"), Candidate("a2", "s", "tm1"), Candidate("a3", "s", "slt2"), Candidate("a4", "s", "tm2")]
+    audits = [
+        Candidate("a1", "s", "slt1"),
+        Candidate("a2", "s", "tm1"),
+        Candidate("a3", "s", "slt2"),
+        Candidate("a4", "s", "tm2"),
+    ]
     pairs = [(a.audit_id, m) for a, m in allocate(audits, ["slt2", "slt1"])]
     # a1's auditor is slt1, so slt2 takes it; then slt1; a3 is slt2's own, so slt1 again; then slt2.
     assert pairs == [("a1", "slt2"), ("a2", "slt1"), ("a3", "slt1"), ("a4", "slt2")]
@@ -74,8 +92,13 @@ def test_weighted_kappa_on_a_hand_worked_example():
            = 52/75
     kappa  = (60/75 - 52/75) / (1 - 52/75) = 8/23 = 0.3478
     """
-    pairs = [(G.GOOD, G.GOOD), (G.GOOD, G.REQUIRES_IMPROVEMENT), (G.REQUIRES_IMPROVEMENT, G.REQUIRES_IMPROVEMENT),
-             (G.INADEQUATE, G.REQUIRES_IMPROVEMENT), (G.OUTSTANDING, G.GOOD)]
+    pairs = [
+        (G.GOOD, G.GOOD),
+        (G.GOOD, G.REQUIRES_IMPROVEMENT),
+        (G.REQUIRES_IMPROVEMENT, G.REQUIRES_IMPROVEMENT),
+        (G.INADEQUATE, G.REQUIRES_IMPROVEMENT),
+        (G.OUTSTANDING, G.GOOD),
+    ]
     result = weighted_kappa(pairs)
     assert (result.value, result.audits, result.weights) == (round(8 / 23, 4), 5, "linear")
     assert [linear_weight(G.OUTSTANDING, g) for g in G] == [1, pytest.approx(2 / 3), pytest.approx(1 / 3), 0]
@@ -100,6 +123,8 @@ def test_agreement_rates_and_grade_changes():
     ]
     assert agreement_by_domain(judged) == {"decision": round(2 / 3, 4), "plan": 0.0, "voice": 1.0}
     assert agreement_by_service(judged) == {"mash": round(1 / 3, 4), "safeguarding": 0.5}
-    assert grade_changes(judged) == [{"from": "good", "to": "requires_improvement", "count": 2},
-                                     {"from": "outstanding", "to": "good", "count": 1}]
+    assert grade_changes(judged) == [
+        {"from": "good", "to": "requires_improvement", "count": 2},
+        {"from": "outstanding", "to": "good", "count": 1},
+    ]
     assert agreement_by_domain([]) == {} and grade_changes([]) == []

@@ -28,7 +28,11 @@ async def test_my_work_follows_each_process_and_puts_the_soonest_first(api, env)
     listed = await work(api, "tm2")
     assert [w["id"] for w in listed] == [later, sooner]  # soonest deadline first
     assert listed[0]["action"] == "initial grading after reviewing the record"
-    assert (at_london(listed[0]["until"]), listed[0]["link"], listed[0]["overdue"]) == (completion_due(FIRST_DAY), f"/audits/{later}", False)
+    assert (at_london(listed[0]["until"]), listed[0]["link"], listed[0]["overdue"]) == (
+        completion_due(FIRST_DAY),
+        f"/audits/{later}",
+        False,
+    )
     assert await work(api, "sw3") == []  # nothing waits on someone uninvolved
 
     await complete(api, env, later)

@@ -50,7 +50,12 @@ async def test_an_audit_overdue_after_its_cycle_closed_is_in_the_next_cycle_s_re
     assert [(a["audit_id"], a["days_late"]) for a in february["not_complete"]] == [(fresh, 0)]
     [overdue] = february["overdue_from_other_cycles"]
     assert (overdue["audit_id"], overdue["cycle"], overdue["auditor_id"], overdue["stage"], overdue["days_late"]) == (
-        late, JANUARY, "piat1", "allocated", days_late)
+        late,
+        JANUARY,
+        "piat1",
+        "allocated",
+        days_late,
+    )
 
     mails = await mail_to(smtp, "hos1@council.example", 2)
     [mail] = [m for m in mails if m["Subject"] == f"Audits not complete: February {YEAR} cycle, safeguarding"]
@@ -62,9 +67,23 @@ async def test_an_audit_overdue_after_its_cycle_closed_is_in_the_next_cycle_s_re
 
 
 def _row(audit_id: str, the_cycle: str, service: str, due) -> AuditRecord:
-    return AuditRecord(audit_id=audit_id, case_ref=f"C-{audit_id}", cycle=the_cycle, service_area=service, kind="standard",
-                       stage="allocated", auditor_id="sm1", practitioner_id="sw9", team_manager_id="tm9", overdue=True,
-                       completion_due=due, reaudit_round=0, chain_id=audit_id, updated_at=due, view={})
+    return AuditRecord(
+        audit_id=audit_id,
+        case_ref=f"C-{audit_id}",
+        cycle=the_cycle,
+        service_area=service,
+        kind="standard",
+        stage="allocated",
+        auditor_id="sm1",
+        practitioner_id="sw9",
+        team_manager_id="tm9",
+        overdue=True,
+        completion_due=due,
+        reaudit_round=0,
+        chain_id=audit_id,
+        updated_at=due,
+        view={},
+    )
 
 
 def test_an_overdue_audit_is_listed_once_and_a_service_with_only_those_gets_its_section():

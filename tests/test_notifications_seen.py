@@ -15,8 +15,9 @@ async def _subjects(api, staff_id: str, audit_id: str) -> list[str]:
 async def test_each_person_sees_the_messages_sent_to_them_and_piat_sees_all(api, env):
     await skip_to(env, at(first_working_day(YEAR, 1)))
     audit_id = (await allocate(api, auditor_id="sm1"))["audit_id"]  # practitioner sw1, Team Manager tm1
-    r = await api.as_("sm1").post(f"/audits/{audit_id}/previous-practitioner-feedback",
-                                  json={"staff_id": "sw3", "findings": "Strong direct work"})
+    r = await api.as_("sm1").post(
+        f"/audits/{audit_id}/previous-practitioner-feedback", json={"staff_id": "sw3", "findings": "Strong direct work"}
+    )
     assert r.status_code == 200, r.text
     findings = next(s for s in await eventually(lambda: _subjects(api, "piat1", audit_id)) if "earlier work" in s)
 

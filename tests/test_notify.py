@@ -109,7 +109,9 @@ def test_nobody_to_tell_is_recorded_not_raised(notify, relay, smtp, sent):
     relay.deliver_due()
     sent_ = by_key(sent)
     assert (sent_["audit-x/next-level"].delivery, sent_["audit-x/next-level"].reason) == (
-        "not_delivered", "no one holds this role: nobody was named")
+        "not_delivered",
+        "no one holds this role: nobody was named",
+    )
     assert sent_["audit-x/next-level/undeliverable"].delivery == "sent"
     assert [m["X-Envelope-To"] for m in smtp.messages] == ["piatmgr1@council.example"]
 
@@ -234,9 +236,13 @@ async def test_the_relay_delivers_as_a_process_of_its_own(notify, settings, smtp
     """`python worker.py --relay`, as `make dev` and docker-compose run it beside a worker with
     `WORKER_EMAIL_RELAY=false`: what another process queued, no wake-up reaches it, so it finds
     the email by polling, and delivers it once."""
-    env = os.environ | {"DATABASE_URL": settings.database_url, "SMTP_HOST": settings.smtp_host,
-                        "SMTP_PORT": str(settings.smtp_port), "STAFF_DIRECTORY": str(settings.staff_directory),
-                        "EMAIL_RELAY_POLL_SECONDS": "0.2"}
+    env = os.environ | {
+        "DATABASE_URL": settings.database_url,
+        "SMTP_HOST": settings.smtp_host,
+        "SMTP_PORT": str(settings.smtp_port),
+        "STAFF_DIRECTORY": str(settings.staff_directory),
+        "EMAIL_RELAY_POLL_SECONDS": "0.2",
+    }
     with open(tmp_path / "relay.log", "wb") as log:
         relay = subprocess.Popen([sys.executable, "worker.py", "--relay"], cwd=ROOT, env=env, stdout=log, stderr=log)
     try:
@@ -262,12 +268,14 @@ def test_on_postgresql_a_relay_takes_the_next_message_while_another_is_claiming_
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-async def test_on_postgresql_a_relay_in_another_process_is_woken_by_the_commit_not_its_poll(notify, settings, engine,
-                                                                                           directory, smtp):
+async def test_on_postgresql_a_relay_in_another_process_is_woken_by_the_commit_not_its_poll(
+    notify, settings, engine, directory, smtp
+):
     """`LISTEN`/`NOTIFY`: the activity that queues an email cannot wake a relay in another process
     directly; PostgreSQL does, as the commit lands. Here the relay's poll is a minute away."""
-    relay = EmailRelay(engine, directory, settings.smtp_host, settings.smtp_port, "qsaf@council.example",
-                       poll=timedelta(minutes=1))
+    relay = EmailRelay(
+        engine, directory, settings.smtp_host, settings.smtp_port, "qsaf@council.example", poll=timedelta(minutes=1)
+    )
     running = asyncio.create_task(relay.run())
     try:
         await asyncio.sleep(0.5)  # listening, its first round done with nothing to send

@@ -8,7 +8,19 @@ from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 
 from tests.dates import YEAR, at, cycle_opens, deadline_after, first_working_day, working_days_after
-from tests.helpers import audit_to_report, days, discuss_and_accept, emails, eventually, findings_discussion, join, leave, skip_to, today, view
+from tests.helpers import (
+    audit_to_report,
+    days,
+    discuss_and_accept,
+    emails,
+    eventually,
+    findings_discussion,
+    join,
+    leave,
+    skip_to,
+    today,
+    view,
+)
 from tests.helpers.disputes import formal_discussion, raise_dispute, record, to_formal
 
 
@@ -78,20 +90,29 @@ async def test_people_who_left_are_skipped_and_piat_names_who_takes_over(api, en
     assert await status(client, f"audit-{audit_id}") == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 
     # PIAT names who takes over; the wait moves to them and they are told what and by when.
-    r = await api.as_("piat1").put(f"/audits/{audit_id}/people/team_manager", json={"staff_id": "tm9", "reason": "the Team Manager left"})
+    r = await api.as_("piat1").put(
+        f"/audits/{audit_id}/people/team_manager", json={"staff_id": "tm9", "reason": "the Team Manager left"}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["team_manager_id"] == "tm9"
     assert r.json()["findings_discussion"]["status"] == "awaited"
     [(to, _)] = emails(sent, audit_id, "You are now the Team Manager")
     assert to == ["tm9", "tm1"]
     handover = notification(sent, audit_id, "You are now the Team Manager")[0]
-    assert "findings discussion recorded by the Team Manager" in handover.body and f"By: {DISCUSSION_DUE:%A %-d %B %Y}, 17:00" in handover.body
-    r = await api.as_("piat1").put(f"/audits/{audit_id}/people/head_of_service", json={"staff_id": "hos2", "reason": "the Head of Service left"})
+    assert (
+        "findings discussion recorded by the Team Manager" in handover.body
+        and f"By: {DISCUSSION_DUE:%A %-d %B %Y}, 17:00" in handover.body
+    )
+    r = await api.as_("piat1").put(
+        f"/audits/{audit_id}/people/head_of_service", json={"staff_id": "hos2", "reason": "the Head of Service left"}
+    )
     assert r.status_code == 200 and r.json()["head_of_service_id"] == "hos2"
     history = [h["action"] for h in r.json()["history"]]
     assert "Team Manager replaced" in history and "Head of Service replaced" in history
 
-    r = await api.as_("tm9").post(f"/audits/{audit_id}/findings-discussion", json=findings_discussion(await today(env), attendees=("tm9", "sw1")))
+    r = await api.as_("tm9").post(
+        f"/audits/{audit_id}/findings-discussion", json=findings_discussion(await today(env), attendees=("tm9", "sw1"))
+    )
     assert r.status_code == 200, r.text
     r = await api.as_("piat1").post(f"/audits/{audit_id}/findings-discussion/review", json={"decision": "accept"})
     assert r.status_code == 200, r.text
@@ -109,8 +130,10 @@ async def test_a_practitioner_moving_team_moves_the_wait_to_their_new_team_manag
     leave(settings, "sw1")
     join(settings, "tm9", ["team_manager"], manager_id="hos1")
     with open(settings.staff_directory, "a") as f:  # sw1 now in tm9's team
-        f.write('\n[[staff]]\nid = "sw1"\nname = "Sam Worker"\nemail = "sw1@council.example"\nroles = ["practitioner"]\n'
-                'team = "Safeguarding Team 9"\nservice_area = "safeguarding"\nmanager_id = "tm9"\n')
+        f.write(
+            '\n[[staff]]\nid = "sw1"\nname = "Sam Worker"\nemail = "sw1@council.example"\nroles = ["practitioner"]\n'
+            'team = "Safeguarding Team 9"\nservice_area = "safeguarding"\nmanager_id = "tm9"\n'
+        )
     await skip_to(env, DISCUSSION_DUE + FIVE_MINUTES)  # the discussion reminder looks people up
     v = await view(api, audit_id)
     assert v["team_manager_id"] == "tm9"
@@ -127,12 +150,16 @@ async def test_a_dispute_follows_its_audits_people(api, env, client, sent, setti
     audit_id = await audit_to_report(api, env, "requires_improvement")
     await raise_dispute(api, audit_id)
     join(settings, "tm9", ["team_manager"], manager_id="hos1")
-    r = await api.as_("piat1").put(f"/audits/{audit_id}/people/team_manager", json={"staff_id": "tm9", "reason": "the Team Manager is on long-term leave"})
+    r = await api.as_("piat1").put(
+        f"/audits/{audit_id}/people/team_manager", json={"staff_id": "tm9", "reason": "the Team Manager is on long-term leave"}
+    )
     assert r.status_code == 200, r.text
+
     # The dispute hears of the change by signal, and saves and emails as it takes it: just after
     # the answer (a moment later on a busy worker).
     async def waiting_on() -> list[str]:
         return sorted((await api.as_("piat1").get(f"/disputes/{audit_id}")).json()["waiting_for"]["from_staff_ids"])
+
     assert await eventually(lambda: _is(waiting_on, ["tm2", "tm9"]))  # the meeting: Team Manager or auditor
     [(to, subject)] = await eventually(lambda: emails(sent, audit_id, "Audit dispute: the meeting is yours"))
     assert to == ["tm9"]
@@ -145,7 +172,8 @@ async def test_replacing_a_person_is_for_piat_with_someone_who_holds_the_role(ap
     await skip_to(env, START)
     audit_id = await audit_to_report(api, env, "good")
     put = lambda who, role, staff_id: api.as_(who).put(  # noqa: E731
-        f"/audits/{audit_id}/people/{role}", json={"staff_id": staff_id, "reason": "left"})
+        f"/audits/{audit_id}/people/{role}", json={"staff_id": staff_id, "reason": "left"}
+    )
     assert (await put("tm1", "team_manager", "tm2")).status_code == 403
     assert (await put("piat1", "team_manager", "sw2")).status_code == 422  # not a Team Manager
     assert (await put("piat1", "team_manager", "nobody")).status_code == 422

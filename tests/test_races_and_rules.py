@@ -14,12 +14,32 @@ from api.deps import Services
 from api.main import create_app
 from tests.helpers.api import Api
 from tests.dates import (
-    YEAR, a_working_week, at, cycle, cycle_closes, day, deadline_after, first_working_day, nth_working_day,
+    YEAR,
+    a_working_week,
+    at,
+    cycle,
+    cycle_closes,
+    day,
+    deadline_after,
+    first_working_day,
+    nth_working_day,
     working_days_after,
 )
 from tests.helpers import (
-    allocate, audit_to_report, complete, conversation, days, deadline, eventually, grades, grading, qa, skip_to,
-    submit, today, view,
+    allocate,
+    audit_to_report,
+    complete,
+    conversation,
+    days,
+    deadline,
+    eventually,
+    grades,
+    grading,
+    qa,
+    skip_to,
+    submit,
+    today,
+    view,
 )
 from tests.helpers.disputes import meeting, raise_dispute, record, summary
 from temporalio import activity
@@ -54,11 +74,20 @@ class PausableWorker:
         if not hold:
             await self._stack.enter_async_context(run_worker(self.client, self.settings, **NO_CACHE))
             return
-        activities = [self._holding(a) if activity._Definition.must_from_callable(a).name == hold else a
-                      for a in activities_for(self.client, self.settings)]
-        await self._stack.enter_async_context(Worker(
-            self.client, task_queue=self.settings.temporal_task_queue, workflows=WORKFLOWS, activities=activities,
-            activity_executor=self._stack.enter_context(ThreadPoolExecutor(8)), **NO_CACHE))
+        activities = [
+            self._holding(a) if activity._Definition.must_from_callable(a).name == hold else a
+            for a in activities_for(self.client, self.settings)
+        ]
+        await self._stack.enter_async_context(
+            Worker(
+                self.client,
+                task_queue=self.settings.temporal_task_queue,
+                workflows=WORKFLOWS,
+                activities=activities,
+                activity_executor=self._stack.enter_context(ThreadPoolExecutor(8)),
+                **NO_CACHE,
+            )
+        )
 
     def _holding(self, real):
         name = activity._Definition.must_from_callable(real).name
@@ -69,6 +98,7 @@ class PausableWorker:
             await self.release.wait()
             result = real(*args)
             return await result if asyncio.iscoroutine(result) else result
+
         return held
 
     async def stop(self) -> None:
@@ -82,8 +112,9 @@ async def paused(env, settings, directory, engine):
     # timeout, 2 s here rather than 10 (the API's own limit).
     settings = settings.model_copy(update={"workflow_task_timeout_seconds": 2})
     worker = PausableWorker(env.client, settings)
-    app = create_app(Services(settings=settings, client=env.client, engine=engine, directory=directory,
-                              clock=env.get_current_time))
+    app = create_app(
+        Services(settings=settings, client=env.client, engine=engine, directory=directory, clock=env.get_current_time)
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         await worker.start()
         yield Api(http), worker
@@ -162,7 +193,8 @@ async def test_a_resubmission_racing_the_revision_deadline_is_refused_whole(paus
     assert r.status_code == 409 and "not accepted" in r.json()["detail"]
     v = await eventually(lambda: _carried(api, audit_id))
     assert v["stage"] == "not_accepted" and "submitted for quality assurance" not in [
-        h["action"] for h in v["history"] if h["at"] >= v["qa_decisions"][-1]["at"]]
+        h["action"] for h in v["history"] if h["at"] >= v["qa_decisions"][-1]["at"]
+    ]
     await complete(api, env, audit_id)  # amended for the next cycle: submitted whole, and QA'd
     assert (await submit(api, audit_id))["stage"] == "awaiting_qa"
     assert (await qa(api, audit_id))["stage"] == "dispute_window"
@@ -174,10 +206,12 @@ async def settled(client, audit_id):
     from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 
     request = DescribeWorkflowExecutionRequest(
-        namespace=client.namespace, execution=WorkflowExecution(workflow_id=f"audit-{audit_id}"))
+        namespace=client.namespace, execution=WorkflowExecution(workflow_id=f"audit-{audit_id}")
+    )
 
     async def idle():
         return not (await client.workflow_service.describe_workflow_execution(request)).pending_activities
+
     assert await eventually(idle)
 
 
@@ -231,8 +265,10 @@ async def test_a_draft_grading_is_not_reported_before_it_is_final(api, env):
     await skip_to(env, START)
     audit_id = (await allocate(api))["audit_id"]
     await complete(api, env, audit_id, grade="inadequate")
+
     async def listed():
         return (await api.as_("piat1").get("/audits", params={"stage": "finally_graded"})).json()
+
     [row] = await eventually(listed)
     assert row["overall_grade"] is None
     assert (await view(api, audit_id))["final_overall_grade"] is None
@@ -243,6 +279,7 @@ async def test_a_draft_grading_is_not_reported_before_it_is_final(api, env):
     async def final():
         rows = (await api.as_("piat1").get("/audits")).json()
         return rows if rows[0]["overall_grade"] else None
+
     assert (await eventually(final))[0]["overall_grade"] == "inadequate"
 
 

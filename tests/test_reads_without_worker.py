@@ -23,8 +23,9 @@ MAY, FEBRUARY = cycle(5), cycle(2)  # a themed cycle (its theme starts its workf
 
 
 async def test_every_read_answers_its_saved_view_while_no_worker_runs(env, settings, directory, engine):
-    app = create_app(Services(settings=settings, client=env.client, engine=engine, directory=directory,
-                              clock=env.get_current_time))
+    app = create_app(
+        Services(settings=settings, client=env.client, engine=engine, directory=directory, clock=env.get_current_time)
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         api = Api(http)
         await skip_to(env, START)
@@ -38,9 +39,15 @@ async def test_every_read_answers_its_saved_view_while_no_worker_runs(env, setti
             await skip_to(env, cycle_opens(2))  # a panel is convened from its month's opening
             panel = await api.as_("piat1").post(f"/moderation-panels/{FEBRUARY}", json={})
             assert panel.status_code == 201, panel.text
-            reads = [f"/audits/{audit_id}", f"/audits/{audit_id}/notifications", f"/disputes/{audit_id}",
-                     f"/safety-concerns/{concern['concern_id']}", f"/self-selection-requests/{request['request_id']}",
-                     f"/cycles/{MAY}", f"/moderation-panels/{FEBRUARY}"]
+            reads = [
+                f"/audits/{audit_id}",
+                f"/audits/{audit_id}/notifications",
+                f"/disputes/{audit_id}",
+                f"/safety-concerns/{concern['concern_id']}",
+                f"/self-selection-requests/{request['request_id']}",
+                f"/cycles/{MAY}",
+                f"/moderation-panels/{FEBRUARY}",
+            ]
             while_running = {path: await _read(api, path) for path in reads}
 
         # The worker is gone: each read answers at once, with what it answered while it ran.
@@ -49,10 +56,14 @@ async def test_every_read_answers_its_saved_view_while_no_worker_runs(env, setti
         assert while_running[f"/audits/{audit_id}"]["stage"] == "in_dispute"
         assert while_running[f"/cycles/{MAY}"]["theme"] == "Neglect"
 
-        staff_pages = {f"/app/audits/{audit_id}": "in dispute", f"/app/disputes/{audit_id}": "meeting",
-                       f"/app/safety-concerns/{concern['concern_id']}": "no strategy discussion",
-                       f"/app/self-selection-requests/{request['request_id']}": "c-300",
-                       f"/app/cycles/{MAY}": "neglect", f"/app/moderation-panels/{FEBRUARY}": "moderation panel"}
+        staff_pages = {
+            f"/app/audits/{audit_id}": "in dispute",
+            f"/app/disputes/{audit_id}": "meeting",
+            f"/app/safety-concerns/{concern['concern_id']}": "no strategy discussion",
+            f"/app/self-selection-requests/{request['request_id']}": "c-300",
+            f"/app/cycles/{MAY}": "neglect",
+            f"/app/moderation-panels/{FEBRUARY}": "moderation panel",
+        }
         for page, shown in staff_pages.items():
             r = await asyncio.wait_for(pages(api, "piat1").get(page), FAR_BELOW_THE_API_WAIT)
             assert r.status_code == 200 and shown in r.text.lower(), (page, r.text)

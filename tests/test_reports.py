@@ -16,27 +16,55 @@ NOW = datetime(2027, 12, 1, 12, tzinfo=UTC)
 def line(audit_id, cycle, grade, domains, service="safeguarding", team="Team A", **kw) -> AuditLine:
     """A final audit unless told otherwise, submitted on time."""
     names = ("D1", "D2", "D3")
-    return AuditLine(audit_id=audit_id, cycle=cycle, service_area=service, kind=kw.pop("kind", "standard"), team=team,
-                     overall=grade, domains=dict(zip(names, domains)), final=kw.pop("final", True),
-                     submitted=kw.pop("submitted", True), **kw)
+    return AuditLine(
+        audit_id=audit_id,
+        cycle=cycle,
+        service_area=service,
+        kind=kw.pop("kind", "standard"),
+        team=team,
+        overall=grade,
+        domains=dict(zip(names, domains)),
+        final=kw.pop("final", True),
+        submitted=kw.pop("submitted", True),
+        **kw,
+    )
 
 
 # The first quarter of 2027: ten audits of its three cycles, and one of April the quarter ignores.
 LINES = [
     line("a1", "2027-01", G, (G, G, RI)),
-    line("a2", "2027-01", RI, (RI, G, I), submitted_late=True, qa_returns=1,
-         discussion_due=at(2, 10), discussion_recorded_at=at(2, 9, 12)),
-    line("a3", "2027-01", I, (I, RI, I), service="send", team="Team B", qa_returns=2, not_accepted=1,
-         discussion_due=at(2, 5), discussion_recorded_at=at(2, 8, 10), discussion_escalated=True),
+    line(
+        "a2",
+        "2027-01",
+        RI,
+        (RI, G, I),
+        submitted_late=True,
+        qa_returns=1,
+        discussion_due=at(2, 10),
+        discussion_recorded_at=at(2, 9, 12),
+    ),
+    line(
+        "a3",
+        "2027-01",
+        I,
+        (I, RI, I),
+        service="send",
+        team="Team B",
+        qa_returns=2,
+        not_accepted=1,
+        discussion_due=at(2, 5),
+        discussion_recorded_at=at(2, 8, 10),
+        discussion_escalated=True,
+    ),
     line("a4", "2027-01", None, (), team="Team B", final=False),  # in dispute: its draft is not counted
     line("b1", "2027-02", O, (O, G, None), service="mash", team="Team C"),
     line("b2", "2027-02", None, (), final=False, submitted=False),
     line("c1", "2027-03", None, (None, None, None), kind="peer", discussion_due=at(4, 1)),
     line("c2", "2027-03", G, (G, G, G), kind="reaudit", reaudit_round=1, previous_overall=RI),
-    line("c3", "2027-03", I, (I, I, RI), service="send", team="Team B", kind="reaudit", reaudit_round=2,
-         previous_overall=I),
-    line("c4", "2027-03", RI, (RI, G, RI), team="Team B", kind="reaudit", reaudit_round=1, previous_overall=I,
-         submitted_late=True),
+    line("c3", "2027-03", I, (I, I, RI), service="send", team="Team B", kind="reaudit", reaudit_round=2, previous_overall=I),
+    line(
+        "c4", "2027-03", RI, (RI, G, RI), team="Team B", kind="reaudit", reaudit_round=1, previous_overall=I, submitted_late=True
+    ),
     line("x1", "2027-04", I, (I, I, I)),
 ]
 DISPUTES = [
@@ -76,17 +104,20 @@ def test_periods_are_calendar_months_quarters_and_years():
     assert parse("monthly", "2027-01").previous().label == "2026-12"
 
 
-@pytest.mark.parametrize("kind, text, says", [
-    ("monthly", "2027-3", "period must look like 2027-03"),
-    ("monthly", "March 2027", "period must look like 2027-03"),
-    ("monthly", "2027-13", "the month is 01 to 12"),
-    ("monthly", "2027-08", "August holds no audit cycle (R-CAL-3): choose another month, e.g. 2027-07"),
-    ("quarterly", "2027-Q5", "period must look like 2027-Q1"),
-    ("quarterly", "2027-03", "period must look like 2027-Q1"),
-    ("annual", "27", "period must look like 2027"),
-    ("annual", "1999", "between 2000 and 2100"),
-    ("weekly", "2027", "choose monthly, quarterly or annual"),
-])
+@pytest.mark.parametrize(
+    "kind, text, says",
+    [
+        ("monthly", "2027-3", "period must look like 2027-03"),
+        ("monthly", "March 2027", "period must look like 2027-03"),
+        ("monthly", "2027-13", "the month is 01 to 12"),
+        ("monthly", "2027-08", "August holds no audit cycle (R-CAL-3): choose another month, e.g. 2027-07"),
+        ("quarterly", "2027-Q5", "period must look like 2027-Q1"),
+        ("quarterly", "2027-03", "period must look like 2027-Q1"),
+        ("annual", "27", "period must look like 2027"),
+        ("annual", "1999", "between 2000 and 2100"),
+        ("weekly", "2027", "choose monthly, quarterly or annual"),
+    ],
+)
 def test_a_period_that_names_no_report_says_what_would(kind, text, says):
     with pytest.raises(PeriodError, match=says.replace("(", r"\(").replace(")", r"\)")):
         parse(kind, text)
@@ -107,15 +138,24 @@ def test_only_final_gradings_are_counted_overall_by_domain_service_and_team():
     assert (d["D3"].graded, d["D3"].good_or_better) == (6, 0.1667)  # b1's D3 not applicable
     s = r.grades.by_service
     assert {k: (v.graded, v.good_or_better) for k, v in s.items()} == {
-        "mash": (1, 1.0), "safeguarding": (4, 0.5), "send": (2, 0.0)}
+        "mash": (1, 1.0),
+        "safeguarding": (4, 0.5),
+        "send": (2, 0.0),
+    }
     assert {k: (v.graded, v.good_or_better) for k, v in r.grades.by_team.items()} == {
-        "Team A": (3, 0.6667), "Team B": (3, 0.0), "Team C": (1, 1.0)}
+        "Team A": (3, 0.6667),
+        "Team B": (3, 0.0),
+        "Team C": (1, 1.0),
+    }
 
 
 def test_the_trend_runs_cycle_by_cycle():
     r = quarter()
     assert [(p.label, p.audits, p.final, p.grades.graded, p.grades.good_or_better) for p in r.trend] == [
-        ("2027-01", 4, 3, 3, 0.3333), ("2027-02", 2, 1, 1, 1.0), ("2027-03", 4, 4, 3, 0.3333)]
+        ("2027-01", 4, 3, 3, 0.3333),
+        ("2027-02", 2, 1, 1, 1.0),
+        ("2027-03", 4, 4, 3, 0.3333),
+    ]
     assert r.previous_periods == []
 
 
@@ -159,8 +199,9 @@ def test_the_words_come_from_the_figures():
     r = quarter()
     assert [s.heading for s in r.sections] == ["What the final gradings show", "How the process ran"]
     know, how = r.sections[0].paragraphs, r.sections[1].paragraphs
-    assert know[0] == ("Of 7 final gradings, 3 (43%) are Good or better: 1 Outstanding, 2 Good, 2 Requires Improvement, "
-                       "2 Inadequate.")
+    assert know[0] == (
+        "Of 7 final gradings, 3 (43%) are Good or better: 1 Outstanding, 2 Good, 2 Requires Improvement, 2 Inadequate."
+    )
     assert know[1] == "The strongest domain is D2 (71% Good or better of 7); the weakest is D3 (17% of 6)."
     assert know[2] == "Inadequate gradings by service: send 2."
     assert "1 was still below Good at the 2nd re-audit and went to the Director (R-RE-5): send (1)." in know[3]
@@ -188,8 +229,10 @@ def test_the_annual_report_is_framed_for_self_evaluation():
     assert plan[1].startswith("Follow up the 1 re-audit chain escalated to the Director with the Heads of Service of send")
     assert plan[2].startswith("Raise completion on time from 73% to at least 90%")  # 8 of 11
     assert plan[3].startswith("Findings discussions on time were 33%")
-    assert plan[4] == ("Moderation agreement is moderate (kappa 0.43): a grading-criteria calibration session for "
-                       "auditors, starting with D1 (75% agreement).")
+    assert plan[4] == (
+        "Moderation agreement is moderate (kappa 0.43): a grading-criteria calibration session for "
+        "auditors, starting with D1 (75% agreement)."
+    )
 
 
 def test_a_period_with_no_audits_says_so():
@@ -197,4 +240,3 @@ def test_a_period_with_no_audits_says_so():
     assert r.empty and (r.audits, r.final, r.grades.overall.graded, r.disputes.raised) == (0, 0, 0, 0)
     assert r.message == "No audits were allocated for the cycles of May 2027: there are no gradings to report."
     assert [s.heading for s in r.sections] == ["Nothing to report"]
-

@@ -50,30 +50,63 @@ async def reports_api(settings, directory, engine):
         yield Api(http)
 
 
-def audit_row(audit_id, grade, domains, service="safeguarding", practitioner="sw1", manager="tm1", cycle=cycle(1),
-              **facts) -> AuditRecord:
+def audit_row(
+    audit_id, grade, domains, service="safeguarding", practitioner="sw1", manager="tm1", cycle=cycle(1), **facts
+) -> AuditRecord:
     final = facts.pop("final", True)
-    facts = {"final": final, "final_domains": domains if final else None,
-             "first_submitted_at": on(1, 20).isoformat(), **facts}
-    return AuditRecord(audit_id=audit_id, case_ref=f"C-{audit_id}", cycle=cycle, service_area=service, kind="standard",
-                       stage="completed" if final else "dispute_window", auditor_id="tm2", practitioner_id=practitioner,
-                       team_manager_id=manager, overall_grade=grade if final else None, overdue=False,
-                       completion_due=on(2, 3), chain_id=audit_id, updated_at=on(1, 25), view={}, facts=facts)
+    facts = {"final": final, "final_domains": domains if final else None, "first_submitted_at": on(1, 20).isoformat(), **facts}
+    return AuditRecord(
+        audit_id=audit_id,
+        case_ref=f"C-{audit_id}",
+        cycle=cycle,
+        service_area=service,
+        kind="standard",
+        stage="completed" if final else "dispute_window",
+        auditor_id="tm2",
+        practitioner_id=practitioner,
+        team_manager_id=manager,
+        overall_grade=grade if final else None,
+        overdue=False,
+        completion_due=on(2, 3),
+        chain_id=audit_id,
+        updated_at=on(1, 25),
+        view={},
+        facts=facts,
+    )
 
 
 @pytest.fixture
 def rows(engine):
     with Session(engine) as session:
-        session.add_all([
-            audit_row("r1", G, {"A": G, "B": G}),
-            audit_row("r2", RI, {"A": RI, "B": G}, practitioner="sw3", manager="tm2", submitted_late=True, qa_returns=1,
-                      discussion_due=on(2, 10).isoformat(), discussion_recorded_at=on(2, 9).isoformat()),
-            audit_row("r3", I, {"A": I, "B": RI}, service="send", practitioner="sw9", manager="tm9"),  # both have left
-            audit_row("r4", G, {}, practitioner="sw2", final=False),  # in its dispute window: not final
-            DisputeRecord(dispute_id="r2", audit_id="r2", level="formal", step="ended", status="resolved", raised_by="tm2",
-                          updated_at=on(2, 1), view={"outcome": {"status": "resolved", "regrade": {"overall": {"grade": G}}}}),
-            moderation(f"{cycle(2)}-m01", cycle(2), "safeguarding", G, RI, (True, False)),
-        ])
+        session.add_all(
+            [
+                audit_row("r1", G, {"A": G, "B": G}),
+                audit_row(
+                    "r2",
+                    RI,
+                    {"A": RI, "B": G},
+                    practitioner="sw3",
+                    manager="tm2",
+                    submitted_late=True,
+                    qa_returns=1,
+                    discussion_due=on(2, 10).isoformat(),
+                    discussion_recorded_at=on(2, 9).isoformat(),
+                ),
+                audit_row("r3", I, {"A": I, "B": RI}, service="send", practitioner="sw9", manager="tm9"),  # both have left
+                audit_row("r4", G, {}, practitioner="sw2", final=False),  # in its dispute window: not final
+                DisputeRecord(
+                    dispute_id="r2",
+                    audit_id="r2",
+                    level="formal",
+                    step="ended",
+                    status="resolved",
+                    raised_by="tm2",
+                    updated_at=on(2, 1),
+                    view={"outcome": {"status": "resolved", "regrade": {"overall": {"grade": G}}}},
+                ),
+                moderation(f"{cycle(2)}-m01", cycle(2), "safeguarding", G, RI, (True, False)),
+            ]
+        )
         session.commit()
 
 
@@ -83,9 +116,17 @@ async def test_the_monthly_report_as_json(reports_api, rows):
     report = r.json()
     assert (report["audits"], report["final"], report["empty"], report["scope"]) == (4, 3, False, "all services")
     overall = report["grades"]["overall"]
-    assert (overall["good"], overall["requires_improvement"], overall["inadequate"], overall["good_or_better"]) == (1, 1, 1, 0.3333)
+    assert (overall["good"], overall["requires_improvement"], overall["inadequate"], overall["good_or_better"]) == (
+        1,
+        1,
+        1,
+        0.3333,
+    )
     assert {t: c["graded"] for t, c in report["grades"]["by_team"].items()} == {
-        "Safeguarding Team 1": 1, "Safeguarding Team 2": 1, "team not in the staff directory": 1}
+        "Safeguarding Team 1": 1,
+        "Safeguarding Team 2": 1,
+        "team not in the staff directory": 1,
+    }
     assert report["grades"]["by_domain"]["B"]["good"] == 2
     assert report["completion"]["late"] == 1 and report["completion"]["returned_by_qa"] == 1
     assert report["discussions"]["on_time"] == 1
@@ -120,8 +161,12 @@ async def test_the_report_as_csv(reports_api, rows):
 
 
 async def test_each_chart_is_an_svg_with_its_words(reports_api, rows):
-    for name, title in (("grades", f"Final grades, {JANUARY} (all services)"), ("domains", "Final grades by domain"),
-                        ("trend", "Final grades cycle by cycle"), ("moderation", "Moderators' agreement")):
+    for name, title in (
+        ("grades", f"Final grades, {JANUARY} (all services)"),
+        ("domains", "Final grades by domain"),
+        ("trend", "Final grades cycle by cycle"),
+        ("moderation", "Moderators' agreement"),
+    ):
         r = await reports_api.as_("ad1").get(f"/reports/monthly/charts/{name}.svg", params={"period": cycle(1)})
         assert r.status_code == 200 and r.headers["content-type"] == "image/svg+xml"
         svg = ET.fromstring(r.text)  # well-formed XML
@@ -136,15 +181,20 @@ async def test_each_chart_is_an_svg_with_its_words(reports_api, rows):
 async def test_a_period_without_audits_is_an_empty_report_not_an_error(reports_api, rows):
     r = await reports_api.as_("piat1").get("/reports/monthly", params={"period": cycle(5)})
     assert r.status_code == 200 and r.json()["empty"] is True
-    assert r.json()["message"] == f"No audits were allocated for the cycles of {day(5, 1):%B %Y}: there are no gradings to report."
+    assert (
+        r.json()["message"] == f"No audits were allocated for the cycles of {day(5, 1):%B %Y}: there are no gradings to report."
+    )
 
 
-@pytest.mark.parametrize("path, period, says", [
-    ("/reports/monthly", QUARTER, "period must look like 2027-03"),  # the API's fixed example, not a date
-    ("/reports/quarterly", f"Q1 {YEAR}", "period must look like 2027-Q1"),
-    ("/reports/annual.csv", "27", "period must look like 2027"),
-    ("/reports/monthly", cycle(12), "December holds no audit cycle"),
-])
+@pytest.mark.parametrize(
+    "path, period, says",
+    [
+        ("/reports/monthly", QUARTER, "period must look like 2027-03"),  # the API's fixed example, not a date
+        ("/reports/quarterly", f"Q1 {YEAR}", "period must look like 2027-Q1"),
+        ("/reports/annual.csv", "27", "period must look like 2027"),
+        ("/reports/monthly", cycle(12), "December holds no audit cycle"),
+    ],
+)
 async def test_a_bad_period_is_refused_with_what_to_send(reports_api, path, period, says):
     r = await reports_api.as_("piat1").get(path, params={"period": period})
     assert r.status_code == 422 and says in r.json()["detail"], r.text
@@ -168,7 +218,7 @@ async def test_the_pages(reports_api, rows):
     page = r.text
     assert f"<h1>Monthly report: {JANUARY}</h1>" in page and f"<title>Monthly report, {JANUARY}" in page
     # The charts inline, each with its words (no moderation chart: no panel sat in January).
-    assert page.count('<svg ') == 3 and page.count('role="img"') == 3 and "No moderation panel sat" in page
+    assert page.count("<svg ") == 3 and page.count('role="img"') == 3 and "No moderation panel sat" in page
     assert "<caption>Final grades by service</caption>" in page and "Of 3 final gradings" in page
     assert f'href="/app/reports/monthly.csv?period={cycle(1)}"' in page
     r = await pages(reports_api, "psw1").get(f"/app/reports/monthly.csv?period={cycle(1)}")  # signed in by the cookie
@@ -176,7 +226,7 @@ async def test_the_pages(reports_api, rows):
     r = await pages(reports_api, "psw1").get("/app/reports/monthly?period=March")
     assert r.status_code == 422 and 'role="alert"' in r.text and "period must look like 2027-03" in r.text
     r = await pages(reports_api, "psw1").get(f"/app/reports/quarterly?period={QUARTER}")
-    assert r.text.count('<svg ') == 4 and "<caption>Agreement by domain</caption>" in r.text
+    assert r.text.count("<svg ") == 4 and "<caption>Agreement by domain</caption>" in r.text
     r = await pages(reports_api, "psw1").get(f"/app/reports/annual?period={YEAR + 4}")  # nor the two years before
     assert r.status_code == 200 and "Nothing to report" in r.text and "<svg" not in r.text
 

@@ -27,22 +27,34 @@ CLOCK = {name: value for name, value in os.environ.items() if name == "LD_PRELOA
 
 def email(key: str, at: datetime, delivery: str = "sent", **values) -> NotificationRecord:
     sent = {"sent_at": at} if delivery == "sent" else {}
-    return NotificationRecord(key=key, audit_id="A-1", channel="email", recipient_ids=["sw1"], subject=f"About {key}",
-                              body="The child's case ...", at=at, delivery=delivery, **sent | values)
+    return NotificationRecord(
+        key=key,
+        audit_id="A-1",
+        channel="email",
+        recipient_ids=["sw1"],
+        subject=f"About {key}",
+        body="The child's case ...",
+        at=at,
+        delivery=delivery,
+        **sent | values,
+    )
 
 
 def held(engine) -> None:
     """Two years and a bit of emails and ten of action log, and this week's."""
     now = datetime.now(UTC)
     with Session(engine) as session:
-        session.add_all([
-            email("old", now - 800 * DAY), email("recent", now - 10 * DAY),
-            email("given-up", now - 800 * DAY, delivery="not_delivered"),
-            # Still to be sent (its retry far off): blanked, the relay would send an empty email.
-            email("queued", now - 800 * DAY, delivery="pending", next_attempt_at=now + 1000 * DAY),
-            ActionLogEntry(at=now - LONG_AGO, request_id="old", method="POST", route="/audits", status=201),
-            ActionLogEntry(at=now - DAY, request_id="recent", method="POST", route="/audits", status=201),
-        ])
+        session.add_all(
+            [
+                email("old", now - 800 * DAY),
+                email("recent", now - 10 * DAY),
+                email("given-up", now - 800 * DAY, delivery="not_delivered"),
+                # Still to be sent (its retry far off): blanked, the relay would send an empty email.
+                email("queued", now - 800 * DAY, delivery="pending", next_attempt_at=now + 1000 * DAY),
+                ActionLogEntry(at=now - LONG_AGO, request_id="old", method="POST", route="/audits", status=201),
+                ActionLogEntry(at=now - DAY, request_id="recent", method="POST", route="/audits", status=201),
+            ]
+        )
         session.commit()
 
 
@@ -91,8 +103,14 @@ def test_an_operator_counts_with_a_dry_run_then_purges(engine, settings):
     held(engine)
 
     def purge_script(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "scripts.purge", *args], cwd=ROOT, capture_output=True, text=True,
-                              env=CLOCK | {"PATH": "/usr/bin:/bin", "DATABASE_URL": settings.database_url}, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "scripts.purge", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=CLOCK | {"PATH": "/usr/bin:/bin", "DATABASE_URL": settings.database_url},
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         return done.stdout
 
@@ -123,9 +141,12 @@ async def test_the_worker_keeps_a_weekly_schedule_and_an_operators_pause(dev_cli
 
     await ensure_retention_schedule(dev_client, settings)
     start = datetime.now(UTC)
-    request = ListScheduleMatchingTimesRequest(namespace=dev_client.namespace, schedule_id=RETENTION_SCHEDULE_ID,
-                                               start_time=Timestamp(seconds=int(start.timestamp())),
-                                               end_time=Timestamp(seconds=int((start + 28 * DAY).timestamp())))
+    request = ListScheduleMatchingTimesRequest(
+        namespace=dev_client.namespace,
+        schedule_id=RETENTION_SCHEDULE_ID,
+        start_time=Timestamp(seconds=int(start.timestamp())),
+        end_time=Timestamp(seconds=int((start + 28 * DAY).timestamp())),
+    )
     answer = await dev_client.workflow_service.list_schedule_matching_times(request)
     fired = [t.ToDatetime(tzinfo=UTC).astimezone(LONDON) for t in answer.start_time]
     assert len(fired) == 4 and {(t.weekday(), t.hour, t.minute) for t in fired} == {(6, 3, 0)}  # Sundays, 03:00

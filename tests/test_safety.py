@@ -60,7 +60,9 @@ async def test_escalated_at_two_hours_to_the_head_of_service_and_at_four_to_the_
     assert len(urgent_emails(sent, audit_id)) == 2
     await skip_to(env, at(SUNDAY, 2, 31))  # 4 h
     assert urgent_emails(sent, audit_id)[2:] == [(["ad1"], "escalated-assistant_director")]
-    to_hos, to_ad = [n.body for n in sent(audit_id) if n.key.endswith(("escalated-head_of_service", "escalated-assistant_director"))]
+    to_hos, to_ad = [
+        n.body for n in sent(audit_id) if n.key.endswith(("escalated-head_of_service", "escalated-assistant_director"))
+    ]
     assert f"By: Sunday {SUNDAY.day} {SUNDAY:%B %Y}, 02:30" in to_hos and "the Assistant Director is told" in to_hos
     assert "Nobody further is told" in to_ad  # nobody after the AD
     await env.sleep(timedelta(hours=3))
@@ -73,9 +75,13 @@ async def test_escalated_at_two_hours_to_the_head_of_service_and_at_four_to_the_
     r = await api.as_("hos1").post(f"{concern}/acknowledge", json={"action_taken": "Child seen by duty social worker"})
     assert r.status_code == 200 and r.json()["acknowledged_by"] == "hos1" and not r.json()["overdue"]
     timeline = [h["action"] for h in r.json()["history"]]
-    assert timeline == ["safety concern raised", "not acknowledged: escalated to the Head of Service",
-                        "not acknowledged: escalated to the Assistant Director", "acknowledgement deadline passed",
-                        "safety concern acknowledged"]
+    assert timeline == [
+        "safety concern raised",
+        "not acknowledged: escalated to the Head of Service",
+        "not acknowledged: escalated to the Assistant Director",
+        "acknowledgement deadline passed",
+        "safety concern acknowledged",
+    ]
 
 
 async def _open_listed(api):
@@ -92,7 +98,7 @@ async def test_raised_on_a_completed_audit_and_twice_on_one_audit(api, env, clie
     second = await raise_concern(api, audit_id, body=CONCERN | {"immediate_action_needed": False})
     assert (first["concern_id"], second["concern_id"]) == (f"{audit_id}-1", f"{audit_id}-2")
     assert (await view(api, audit_id))["stage"] == "completed"  # the audit neither waits nor changes
-    rows = (await eventually(lambda: _listed(api, audit_id, 2)))
+    rows = await eventually(lambda: _listed(api, audit_id, 2))
     assert sorted(r["concern_id"] for r in rows) == [f"{audit_id}-1", f"{audit_id}-2"]
 
 

@@ -16,8 +16,10 @@ def move_sw1_to(settings, team_manager: str) -> None:
     """sw1 moves into `team_manager`'s team."""
     leave(settings, "sw1")
     with open(settings.staff_directory, "a") as f:
-        f.write('\n[[staff]]\nid = "sw1"\nname = "Sam Worker"\nemail = "sw1@council.example"\nroles = ["practitioner"]\n'
-                f'team = "Safeguarding Team 9"\nservice_area = "safeguarding"\nmanager_id = "{team_manager}"\n')
+        f.write(
+            '\n[[staff]]\nid = "sw1"\nname = "Sam Worker"\nemail = "sw1@council.example"\nroles = ["practitioner"]\n'
+            f'team = "Safeguarding Team 9"\nservice_area = "safeguarding"\nmanager_id = "{team_manager}"\n'
+        )
 
 
 async def test_a_practitioner_who_moved_team_has_their_new_team_manager_told(api, env, sent, settings):

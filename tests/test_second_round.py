@@ -21,8 +21,10 @@ def _body(message) -> str:
 async def _arrived(smtp, address: str, subject: str, count: int) -> list:
     """The messages to `address` whose subject starts with `subject`, once `count` have arrived
     (the relay delivers just after each send), or those there are after a short wait."""
+
     def found():
         return [m for m in smtp.to(address) if m["Subject"].startswith(subject)]
+
     return await eventually(lambda: len(found()) >= count and found()) or found()
 
 

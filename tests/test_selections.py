@@ -14,12 +14,15 @@ JANUARY = cycle(1)
 START = at(first_working_day(YEAR, 1))  # 09:00 on the January cycle's first working day (4 January in 2027)
 
 CASES = "case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id\n" + "".join(
-    f"C-{n},safeguarding,{practitioner},{INVOLVED_SINCE},\n" for n, practitioner in
-    [(1, "sw1"), (2, "sw1"), (3, "sw2"), (4, "sw2"), (5, "sw3"), (6, "sw3"), (7, "sw3"), (8, "sw1")])
+    f"C-{n},safeguarding,{practitioner},{INVOLVED_SINCE},\n"
+    for n, practitioner in [(1, "sw1"), (2, "sw1"), (3, "sw2"), (4, "sw2"), (5, "sw3"), (6, "sw3"), (7, "sw3"), (8, "sw1")]
+)
 
 
 async def select_cases(api, per_team=2, seed=None, cycle=JANUARY, status=201) -> dict:
-    r = await api.as_("piat1").post(f"/cycles/{cycle}/selections", json={"per_team": per_team} | ({"seed": seed} if seed is not None else {}))
+    r = await api.as_("piat1").post(
+        f"/cycles/{cycle}/selections", json={"per_team": per_team} | ({"seed": seed} if seed is not None else {})
+    )
     assert r.status_code == status, r.text
     return r.json()
 
@@ -27,9 +30,22 @@ async def select_cases(api, per_team=2, seed=None, cycle=JANUARY, status=201) ->
 def audited_before(engine, case_ref: str, cycle: str) -> None:
     """An audit of an earlier cycle, as the list's projection holds it."""
     with Session(engine) as session:
-        session.add(AuditRecord(audit_id=f"old-{case_ref}-{cycle}", case_ref=case_ref, cycle=cycle, service_area="safeguarding",
-                                kind="standard", stage="completed", auditor_id="tm2", practitioner_id="sw1",
-                                team_manager_id="tm1", chain_id="x", updated_at=datetime.now(UTC), view={}))
+        session.add(
+            AuditRecord(
+                audit_id=f"old-{case_ref}-{cycle}",
+                case_ref=case_ref,
+                cycle=cycle,
+                service_area="safeguarding",
+                kind="standard",
+                stage="completed",
+                auditor_id="tm2",
+                practitioner_id="sw1",
+                team_manager_id="tm1",
+                chain_id="x",
+                updated_at=datetime.now(UTC),
+                view={},
+            )
+        )
         session.commit()
 
 
@@ -56,11 +72,17 @@ async def test_auditors_are_eligible_balanced_and_never_the_practitioners_own_te
     await upload(api, CASES + f"C-9,mash,sw3,{INVOLVED_SINCE},\n")
     proposal = (await select_cases(api, per_team=4, seed=7))["proposal"]
     team_manager = {"sw1": "tm1", "sw2": "tm1", "sw3": "tm2"}
-    practitioner = {f"C-{n}": p for n, p in [(1, "sw1"), (2, "sw1"), (3, "sw2"), (4, "sw2"), (5, "sw3"), (6, "sw3"), (7, "sw3"), (8, "sw1"), (9, "sw3")]}
+    practitioner = {
+        f"C-{n}": p
+        for n, p in [(1, "sw1"), (2, "sw1"), (3, "sw2"), (4, "sw2"), (5, "sw3"), (6, "sw3"), (7, "sw3"), (8, "sw1"), (9, "sw3")]
+    }
     [mash] = [p for p in proposal if p["case_ref"] == "C-9"]
     assert (mash["kind"], mash["auditor_id"]) == ("standard", "hos1")  # R-KIND-4: a senior manager of Safeguarding & QA
     for p in proposal:
-        assert p["kind"] == "standard" and p["auditor_id"] not in (team_manager[practitioner[p["case_ref"]]], practitioner[p["case_ref"]])
+        assert p["kind"] == "standard" and p["auditor_id"] not in (
+            team_manager[practitioner[p["case_ref"]]],
+            practitioner[p["case_ref"]],
+        )
         if p is not mash:
             assert p["auditor_id"] in {"tm1", "tm2", "iro1", "piat1", "piatmgr1"}  # TMs, IROs, PIAT (R-KIND-1)
     loads = {}
@@ -85,7 +107,9 @@ async def test_confirming_starts_every_audit_once_and_refuses_what_the_rules_ref
     again = await api.as_("piat1").post(confirm, json={"allocations": allocations[1:]})
     assert again.json()["confirmed"] == [started]  # the same audit: nothing new started
     assert await eventually(lambda: len(emails(sent, started["audit_id"], "Audit allocated")) == 1)  # the audit tells its people
-    r = await api.as_("piat1").post(confirm, json={"allocations": [{"case_ref": "C-99", "kind": "standard", "auditor_id": "tm2"}]})
+    r = await api.as_("piat1").post(
+        confirm, json={"allocations": [{"case_ref": "C-99", "kind": "standard", "auditor_id": "tm2"}]}
+    )
     assert r.status_code == 422 and "not in this selection" in r.json()["detail"]
     assert (await api.as_("piat1").get(f"/selections/{selection['selection_id']}")).json()["confirmed"] == [started]
 
@@ -110,11 +134,14 @@ async def test_a_whole_month_is_confirmed_in_one_request_and_every_audit_runs(ap
     usual limit (50), started side by side; each audit then tells its people on its own."""
     await skip_to(env, START)
     month = "case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id\n" + "".join(
-        f"C-M{n},safeguarding,{('sw1', 'sw2', 'sw3')[n % 3]},{INVOLVED_SINCE},\n" for n in range(60))
+        f"C-M{n},safeguarding,{('sw1', 'sw2', 'sw3')[n % 3]},{INVOLVED_SINCE},\n" for n in range(60)
+    )
     assert (await upload(api, month)).status_code == 200
     selection = await select_cases(api, per_team=40, seed=5)
     assert len(selection["proposal"]) == 60  # two teams: sw1 and sw2's 40, sw3's 20
-    r = await api.as_("piat1").post(f"/selections/{selection['selection_id']}/confirm", json={"allocations": selection["proposal"]})
+    r = await api.as_("piat1").post(
+        f"/selections/{selection['selection_id']}/confirm", json={"allocations": selection["proposal"]}
+    )
     assert r.status_code == 200, r.text
     confirmed = r.json()["confirmed"]
     assert [c["case_ref"] for c in confirmed] == [p["case_ref"] for p in selection["proposal"]]  # in the proposal's order
@@ -124,6 +151,7 @@ async def test_a_whole_month_is_confirmed_in_one_request_and_every_audit_runs(ap
         with Session(engine) as session:
             rows = session.exec(select(AuditRecord).where(AuditRecord.case_ref.startswith("C-M"))).all()
             return len(rows) == 60 and all(row.stage == "allocated" for row in rows)
+
     assert await eventually(allocated, attempts=300)
     with Session(engine) as session:
         rows = {r.audit_id: r for r in session.exec(select(AuditRecord).where(AuditRecord.case_ref.startswith("C-M")))}

@@ -34,8 +34,9 @@ async def test_approved_the_audit_starts_with_the_asker_as_auditor(api, env, cli
 async def test_refused_or_unanswered_it_stays_unallocated_and_the_auditor_is_told(api, env, client, sent):
     await skip_to(env, START)
     refused = await ask(api)
-    r = await api.as_("hos1").post(f"/self-selection-requests/{refused['request_id']}/decision",
-                                   json={"approve": False, "comment": "PIAT will allocate it"})
+    r = await api.as_("hos1").post(
+        f"/self-selection-requests/{refused['request_id']}/decision", json={"approve": False, "comment": "PIAT will allocate it"}
+    )
     assert r.json()["status"] == "refused" and r.json()["audit_id"] is None
     assert told(sent, refused)[-1] == (["tm2"], "Self-selection refused")
     assert (await api.as_("piat1").get("/audits")).json() == []
@@ -57,7 +58,9 @@ async def test_asking_again_after_a_refusal_is_a_new_request_the_head_of_service
     assert r.json()["status"] == "refused"
     again = await ask(api)  # with more to say, say
     assert again["request_id"] != refused["request_id"] and again["status"] == "awaiting_decision"
-    assert [t for t in told(sent, again) if t == (["hos1"], "Self-selection request")] == [(["hos1"], "Self-selection request")] * 2
+    assert [t for t in told(sent, again) if t == (["hos1"], "Self-selection request")] == [
+        (["hos1"], "Self-selection request")
+    ] * 2
     r = await api.as_("hos1").post(f"/self-selection-requests/{again['request_id']}/decision", json={"approve": True})
     assert r.status_code == 200 and r.json()["status"] == "approved", r.text
     await ask(api, status=409)  # approved: the case has its audit now

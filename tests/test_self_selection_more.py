@@ -9,6 +9,7 @@ from tests.helpers.self_selection import ASK, ask, import_cases
 
 START = at(first_working_day(YEAR, 1))  # 09:00 on the January cycle's first working day
 
+
 async def decide(api, request: dict, approve: bool, by="hos1") -> dict:
     r = await api.as_(by).post(f"/self-selection-requests/{request['request_id']}/decision", json={"approve": approve})
     assert r.status_code == 200, r.text
@@ -37,7 +38,12 @@ async def test_requests_are_listed_for_the_asker_their_head_of_service_and_senio
     assert await listed(api, "piat1", status="awaiting_decision") == [theirs["request_id"]]
     first = (await api.as_("tm2").get("/self-selection-requests")).json()[0]
     assert (first["case_ref"], first["cycle"], first["requested_by"], first["head_of_service_id"], first["status"]) == (
-        "C-300", cycle(1), "tm2", "hos1", "refused")
+        "C-300",
+        cycle(1),
+        "tm2",
+        "hos1",
+        "refused",
+    )
     r = await api.as_("piat1").get("/self-selection-requests", params={"status": "pending"})
     assert r.status_code == 422
 
@@ -52,7 +58,8 @@ async def test_a_waiting_request_is_on_the_head_of_services_work_until_decided(a
 
     items = await eventually(waiting)
     assert [(w["process"], w["action"], w["case_ref"], w["link"]) for w in items] == [
-        ("self_selection", "approve or refuse the request", "C-300", f"/self-selection-requests/{request['request_id']}")]
+        ("self_selection", "approve or refuse the request", "C-300", f"/self-selection-requests/{request['request_id']}")
+    ]
     assert items[0]["until"].startswith(f"{deadline_after(START, 5):%Y-%m-%dT%H:%M}")
     assert not [w for w in (await api.as_("tm2").get("/me/work")).json() if w["id"] == request["request_id"]]
     await decide(api, request, approve=True)
@@ -69,8 +76,12 @@ async def test_the_case_its_practitioner_and_service_come_from_the_open_case_lis
     tm2 = api.as_("tm2")
     r = await tm2.post("/self-selection-requests", json=ASK | {"case_ref": "C-999"})
     assert r.status_code == 422 and "C-999 is not on the open-case list" in r.json()["detail"], r.text
-    for field, value in {"practitioner_id": "sw3", "service_area": "adoption", "involvement_start": INVOLVED_SINCE.isoformat(),
-                         "cp_chair_or_iro_id": "iro1"}.items():
+    for field, value in {
+        "practitioner_id": "sw3",
+        "service_area": "adoption",
+        "involvement_start": INVOLVED_SINCE.isoformat(),
+        "cp_chair_or_iro_id": "iro1",
+    }.items():
         r = await tm2.post("/self-selection-requests", json=ASK | {field: value})
         assert r.status_code == 422 and field in r.json()["detail"] and "open-case list" in r.json()["detail"], r.text
     r = await tm2.post("/self-selection-requests", json=ASK | {"auditor_id": "sm1"})
@@ -81,7 +92,11 @@ async def test_the_case_its_practitioner_and_service_come_from_the_open_case_lis
     await decide(api, request, approve=True)
     audit = (await api.as_("piat1").get(f"/audits/{audit_id_of(request)}")).json()
     assert (audit["practitioner_id"], audit["service_area"], audit["cp_chair_or_iro_id"], audit["team_manager_id"]) == (
-        "sw1", "safeguarding", "iro1", "tm1")
+        "sw1",
+        "safeguarding",
+        "iro1",
+        "tm1",
+    )
 
 
 def audit_id_of(request: dict) -> str:
@@ -102,8 +117,9 @@ async def test_after_approval_the_audits_emails_for_piat_go_to_piat_not_the_head
     review = await eventually(lambda: emails(sent, audit_id, "Findings discussion recorded"))
     assert "piat1" in review[0][0] and "hos1" not in review[0][0], review
     await raise_dispute(api, audit_id)
-    raised = await eventually(lambda: emails(sent, f"dispute-{audit_id}", "Audit dispute raised")
-                              or emails(sent, audit_id, "Audit dispute raised"))
+    raised = await eventually(
+        lambda: emails(sent, f"dispute-{audit_id}", "Audit dispute raised") or emails(sent, audit_id, "Audit dispute raised")
+    )
     assert "piat1" in raised[0][0] and "hos1" not in raised[0][0], raised
 
 
@@ -127,10 +143,13 @@ def test_a_request_waiting_when_the_service_is_upgraded_reaches_my_work(tmp_path
     upgrade("0017")
     with engine.begin() as connection:
         for request_id, status in (("r1-by-tm2", "awaiting_decision"), ("r2-by-tm2", "refused")):
-            connection.execute(text(
-                "INSERT INTO self_selection (request_id, case_ref, cycle, requested_by, head_of_service_id, status, due, "
-                "updated_at, view, view_current) VALUES (:id, 'C-300', :cycle, 'tm2', 'hos1', :status, :due, :due, '{}', 1)"),
-                {"id": request_id, "cycle": cycle(1), "status": status, "due": deadline_after(START, 5).replace(tzinfo=None)})
+            connection.execute(
+                text(
+                    "INSERT INTO self_selection (request_id, case_ref, cycle, requested_by, head_of_service_id, status, due, "
+                    "updated_at, view, view_current) VALUES (:id, 'C-300', :cycle, 'tm2', 'hos1', :status, :due, :due, '{}', 1)"
+                ),
+                {"id": request_id, "cycle": cycle(1), "status": status, "due": deadline_after(START, 5).replace(tzinfo=None)},
+            )
     upgrade("head")
     with engine.connect() as connection:
         waits = connection.execute(text("SELECT process, process_id, case_ref, staff_id, action FROM waiting")).all()

@@ -39,14 +39,17 @@ def test_without_any_variable_it_is_the_settings_address_in_plain_text(settings)
 
 
 def test_the_standard_variables_give_mutual_tls(settings, certificates):
-    config = connect_config(settings, {
-        "TEMPORAL_ADDRESS": "temporal.internal:7233",
-        "TEMPORAL_NAMESPACE": "qsaf",
-        "TEMPORAL_TLS_CLIENT_CERT_PATH": str(certificates["client.pem"]),
-        "TEMPORAL_TLS_CLIENT_KEY_PATH": str(certificates["client.key"]),
-        "TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(certificates["ca.pem"]),
-        "TEMPORAL_TLS_SERVER_NAME": "temporal",
-    })
+    config = connect_config(
+        settings,
+        {
+            "TEMPORAL_ADDRESS": "temporal.internal:7233",
+            "TEMPORAL_NAMESPACE": "qsaf",
+            "TEMPORAL_TLS_CLIENT_CERT_PATH": str(certificates["client.pem"]),
+            "TEMPORAL_TLS_CLIENT_KEY_PATH": str(certificates["client.key"]),
+            "TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(certificates["ca.pem"]),
+            "TEMPORAL_TLS_SERVER_NAME": "temporal",
+        },
+    )
     assert config["target_host"] == "temporal.internal:7233" and config["namespace"] == "qsaf"
     tls = config["tls"]
     assert isinstance(tls, TLSConfig)
@@ -72,8 +75,8 @@ def test_a_profile_file_is_read_when_asked_for(settings, certificates, tmp_path)
 address = "temporal.council.example:7233"
 namespace = "qsaf"
 [profile.default.tls]
-client_cert_path = "{certificates['client.pem']}"
-client_key_path = "{certificates['client.key']}"
+client_cert_path = "{certificates["client.pem"]}"
+client_key_path = "{certificates["client.key"]}"
 """)
     config = connect_config(settings, {"TEMPORAL_CONFIG_FILE": str(profile)})
     assert config["target_host"] == "temporal.council.example:7233" and config["namespace"] == "qsaf"

@@ -18,6 +18,9 @@ def imported(path: Path) -> set[str]:
 
 
 def test_no_test_module_imports_another():
-    offending = {str(path.relative_to(TESTS)): sorted(m for m in imported(path) if m.rsplit(".", 1)[-1].startswith("test_"))
-                 for path in TESTS.rglob("*.py") if "histories" not in path.parts}
+    offending = {
+        str(path.relative_to(TESTS)): sorted(m for m in imported(path) if m.rsplit(".", 1)[-1].startswith("test_"))
+        for path in TESTS.rglob("*.py")
+        if "histories" not in path.parts
+    }
     assert {path: modules for path, modules in offending.items() if modules} == {}

@@ -103,9 +103,18 @@ async def test_my_work_and_the_lists_are_scoped_as_the_api_is(api, audit_id):
 
 async def test_allocation_through_the_form(api, env):
     await skip_to(env, at(first_working_day(YEAR, 1)))
-    form = {"idempotency_key": "alloc-1", "case_ref": "C-300001", "service_area": "safeguarding", "kind": "standard",
-            "cycle": cycle(1), "auditor_id": "tm2", "practitioner_id": "sw1", "involvement_start": INVOLVED_SINCE.isoformat(),
-            "cp_chair_or_iro_id": "", "theme": ""}
+    form = {
+        "idempotency_key": "alloc-1",
+        "case_ref": "C-300001",
+        "service_area": "safeguarding",
+        "kind": "standard",
+        "cycle": cycle(1),
+        "auditor_id": "tm2",
+        "practitioner_id": "sw1",
+        "involvement_start": INVOLVED_SINCE.isoformat(),
+        "cp_chair_or_iro_id": "",
+        "theme": "",
+    }
     assert (await pages(api, "tm1").get("/app/allocate")).status_code == 403
     r = await pages(api, "piat1").post("/app/allocate", form | {"auditor_id": "tm1"})  # the practitioner's own TM
     assert r.status_code == 422 and "must not be the practitioner or their own Team Manager" in r.text
@@ -126,14 +135,17 @@ async def test_a_safety_concern_raised_and_acknowledged_through_the_pages(api, a
     assert r.status_code == 422 and 'id="safety-concern-description-error"' in r.text
     r = await pages(api, "tm2").post(f"/app/audits/{audit_id}/safety-concern", form | {"description": "Bruising seen"})
     assert r.status_code == 303 and r.headers["location"] == f"/app/safety-concerns/{audit_id}-1?done=raised"
+
     async def listed():  # each process rewrites what it waits for just after it answers
         return f'href="/app/safety-concerns/{audit_id}-1"' in (await pages(api, "tm1").get("/app/")).text
+
     assert await eventually(listed)
     page = await pages(api, "tm1").get(f"/app/safety-concerns/{audit_id}-1")
     assert "Acknowledge the concern" in page.text and "Bruising seen" in page.text
     assert "Acknowledge the concern" not in (await pages(api, "tm2").get(f"/app/safety-concerns/{audit_id}-1")).text
-    r = await pages(api, "tm1").post(f"/app/safety-concerns/{audit_id}-1/acknowledge",
-                                     {"idempotency_key": "ack-1", "action_taken": "Visited the child today"})
+    r = await pages(api, "tm1").post(
+        f"/app/safety-concerns/{audit_id}-1/acknowledge", {"idempotency_key": "ack-1", "action_taken": "Visited the child today"}
+    )
     assert r.status_code == 303
     page = await pages(api, "tm1").get(r.headers["location"].split("#")[0])
     assert "Acknowledgement recorded." in page.text and "Acknowledged by" in page.text
@@ -146,4 +158,3 @@ async def test_a_peer_audit_is_not_graded_on_its_form(api, env):
     assert "Record the initial grading" in page.text and 'id="grading-domains-0-rationale"' in page.text
     assert 'id="grading-domains-0-grade"' not in page.text and 'id="grading-overall-grade"' not in page.text
     assert ">Findings</label>" in page.text
-

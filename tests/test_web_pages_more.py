@@ -25,8 +25,13 @@ def in_words(d) -> str:
 
 def moderation_form(moderation: dict, key: str = "mod-1", **changes) -> dict:
     """The moderation form as a browser sends it, agreeing with every grade."""
-    form = {"idempotency_key": key, "overall.agree": "true", "overall.moderated_grade": "",
-            "feedback": "Sound analysis; the plan needs dates.", "met_auditor_on": PANEL_DAY.isoformat()}
+    form = {
+        "idempotency_key": key,
+        "overall.agree": "true",
+        "overall.moderated_grade": "",
+        "feedback": "Sound analysis; the plan needs dates.",
+        "met_auditor_on": PANEL_DAY.isoformat(),
+    }
     for i, d in enumerate(moderation["domains"]):
         form |= {f"domains.{i}.domain": d["domain"], f"domains.{i}.agree": "true", f"domains.{i}.moderated_grade": ""}
     return form | changes
@@ -41,8 +46,12 @@ async def test_my_work_and_the_emails_link_to_pages_that_exist(settings):
     from api.main import create_app
 
     app = create_app(Services(settings=settings, client=None, engine=None, directory=None))
-    links = [linked.audit_page(f"{cycle(1)}-std-0123456789"), linked.moderation_panel_page(FEBRUARY),
-             linked.cycle_page(cycle(5)), linked.self_selection_page(f"{cycle(1)}-std-0123456789-by-tm2")]
+    links = [
+        linked.audit_page(f"{cycle(1)}-std-0123456789"),
+        linked.moderation_panel_page(FEBRUARY),
+        linked.cycle_page(cycle(5)),
+        linked.self_selection_page(f"{cycle(1)}-std-0123456789-by-tm2"),
+    ]
     links += [page("some-id") for page in PAGES.values()]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         for link in links:
@@ -101,7 +110,11 @@ async def test_the_year_s_cycles_and_piat_sets_a_theme_through_the_cycle_s_page(
     may_opens = first_working_day(YEAR, 5)
     year = await pages(api, "tm1").get(f"/app/cycles?year={YEAR}")
     assert year.status_code == 200 and year.text.count("<tr>") == 11  # the header and ten cycles
-    assert 'href="/app/cycles"' in year.text and f"May {YEAR}" in year.text and f"{may_opens:%A} {may_opens.day} {may_opens:%B %Y}" in year.text
+    assert (
+        'href="/app/cycles"' in year.text
+        and f"May {YEAR}" in year.text
+        and f"{may_opens:%A} {may_opens.day} {may_opens:%B %Y}" in year.text
+    )
     assert f'href="/app/cycles/{may}"' not in year.text  # a cycle's own page is for senior leaders and HoS
     assert f'href="/app/cycles/{may}"' in (await pages(api, "piat1").get(f"/app/cycles?year={YEAR}")).text
     bad = await pages(api, "tm1").get("/app/cycles?year=20x7")
@@ -129,7 +142,7 @@ async def test_the_year_s_cycles_and_piat_sets_a_theme_through_the_cycle_s_page(
 async def test_a_cycle_s_page_lists_its_audits_and_its_non_completion_report(api, env, client, settings):
     await skip_to(env, london(YEAR, 1, 1, 6))  # the 1st, as the Schedule's starter runs: the cycle not yet open
     await start_cycle(client, settings, cycle(1))
-    late = (await api.as_("piat1").post("/audits", json=_allocation()))
+    late = await api.as_("piat1").post("/audits", json=_allocation())
     assert late.status_code == 201, late.text
     audit_id = late.json()["audit_id"]
 
@@ -160,7 +173,9 @@ async def test_a_head_of_service_decides_a_self_selection_request_through_its_pa
     page = await hos.get(url)
     assert page.status_code == 200, page.text
     assert "Decide on the request" in page.text and "I supervised the previous worker" in page.text
-    assert "Jordan Manager (tm2)" in page.text and re.search(rf"{in_words(deadline_after(asked_on, 5))}, 17:00", page.text)  # R-ALLOC-2: 5 working days
+    assert "Jordan Manager (tm2)" in page.text and re.search(
+        rf"{in_words(deadline_after(asked_on, 5))}, 17:00", page.text
+    )  # R-ALLOC-2: 5 working days
     other = await pages(api, "psw1").get(url)  # a senior leader, not the Head of Service it waits on
     assert other.status_code == 200 and "Nothing on this request waits on you now." in other.text
     assert (await pages(api, "sw1").get(url)).status_code == 403

@@ -66,14 +66,22 @@ async def test_an_audit_allocated_under_the_plain_hash_still_holds_its_case(api,
     assert again.status_code == 409 and legacy["audit_id"] in again.json()["detail"], again.text
 
 
-@pytest.mark.parametrize("unsafe, says", [
-    ({"workflow_id_key_file": None, "workflow_id_key": None}, "WORKFLOW_ID_KEY"),
-    ({"workflow_id_key_file": None, "workflow_id_key": "too short"}, "at least 32"),
-    ({"workflow_id_key_file": "/nonexistent/workflow-id-key"}, "cannot be read"),
-])
+@pytest.mark.parametrize(
+    "unsafe, says",
+    [
+        ({"workflow_id_key_file": None, "workflow_id_key": None}, "WORKFLOW_ID_KEY"),
+        ({"workflow_id_key_file": None, "workflow_id_key": "too short"}, "at least 32"),
+        ({"workflow_id_key_file": "/nonexistent/workflow-id-key"}, "cannot be read"),
+    ],
+)
 def test_oidc_refuses_to_start_without_a_usable_key(settings, unsafe, says):
-    update = {"auth_mode": "oidc", "allow_dev_auth": False, "oidc_jwks_url": "https://login.example/jwks",
-              "oidc_issuer": "https://login.example/", "oidc_audience": "qsaf"} | unsafe
+    update = {
+        "auth_mode": "oidc",
+        "allow_dev_auth": False,
+        "oidc_jwks_url": "https://login.example/jwks",
+        "oidc_issuer": "https://login.example/",
+        "oidc_audience": "qsaf",
+    } | unsafe
     if isinstance(update.get("workflow_id_key"), str):
         update["workflow_id_key"] = SecretStr(update["workflow_id_key"])
     if isinstance(update.get("workflow_id_key_file"), str):

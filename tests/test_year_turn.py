@@ -7,7 +7,17 @@ import pytest
 
 from tests.dates import YEAR, at, completion_due, cycle, first_working_day, reaudit_allocated, working_days_after
 from tests.helpers import (
-    allocate, audit_to_report, complete, deadline, discuss_and_accept, emails, outcome, qa, reaudit_to_report, skip_to, submit,
+    allocate,
+    audit_to_report,
+    complete,
+    deadline,
+    discuss_and_accept,
+    emails,
+    outcome,
+    qa,
+    reaudit_to_report,
+    skip_to,
+    submit,
     view,
 )
 

@@ -8,16 +8,34 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from web import (
-    audit_pages, cycle_pages, dispute_pages, forgery, headers, list_pages, moderation_pages, reports, safety_pages,
-    self_selection_pages, session,
+    audit_pages,
+    cycle_pages,
+    dispute_pages,
+    forgery,
+    headers,
+    list_pages,
+    moderation_pages,
+    reports,
+    safety_pages,
+    self_selection_pages,
+    session,
 )
 from web.render import HERE
 
 # Not in the OpenAPI document: the API's schema, its fuzzing and its permission test stay the API's.
 # Every page route checks a POST came from the service's own page (web/forgery.py), sign-in included.
 router = APIRouter(include_in_schema=False, dependencies=[Depends(forgery.check)])
-for pages in (session, list_pages, audit_pages, dispute_pages, safety_pages, moderation_pages, cycle_pages,
-              self_selection_pages, reports):
+for pages in (
+    session,
+    list_pages,
+    audit_pages,
+    dispute_pages,
+    safety_pages,
+    moderation_pages,
+    cycle_pages,
+    self_selection_pages,
+    reports,
+):
     router.include_router(pages.router)
 
 

@@ -14,8 +14,15 @@ from starlette.responses import Response
 from api.deps import Svc
 from api.permissions import allowed, authorise, permitted_audit
 from api.schemas.audits import (
-    DiscussionReviewRequest, FindingsDiscussionRequest, GradingRequest, HeadOfServiceFollowUpRequest,
-    ImprovementPlanRequest, PersonRequest, PractitionerConversationRequest, QADecisionRequest, ReassignmentRequest,
+    DiscussionReviewRequest,
+    FindingsDiscussionRequest,
+    GradingRequest,
+    HeadOfServiceFollowUpRequest,
+    ImprovementPlanRequest,
+    PersonRequest,
+    PractitionerConversationRequest,
+    QADecisionRequest,
+    ReassignmentRequest,
 )
 from api.schemas.disputes import DisputeRaiseRequest
 from api.schemas.safety import SafetyConcernRaiseRequest
@@ -72,20 +79,38 @@ async def _replace_person(svc: Services, actor: StaffMember, audit_id: str, body
 # The forms, in the order the page shows them; each is offered when the stage rules
 # (models/rules.py) say it can succeed now. The workflow still has the final say.
 ACTIONS: dict[str, Action] = {
-    "grading": Action("record_initial_grading", keyed(audits.record_initial_grading), GradingRequest,
-                      "Initial grading recorded."),
-    "conversation": Action("record_practitioner_conversation", keyed(audits.record_practitioner_conversation),
-                           PractitionerConversationRequest, "Practitioner conversation and final grading recorded."),
-    "improvement-plan": Action("record_improvement_plan", keyed(audits.record_improvement_plan), ImprovementPlanRequest,
-                               "Improvement plan recorded."),
+    "grading": Action(
+        "record_initial_grading", keyed(audits.record_initial_grading), GradingRequest, "Initial grading recorded."
+    ),
+    "conversation": Action(
+        "record_practitioner_conversation",
+        keyed(audits.record_practitioner_conversation),
+        PractitionerConversationRequest,
+        "Practitioner conversation and final grading recorded.",
+    ),
+    "improvement-plan": Action(
+        "record_improvement_plan", keyed(audits.record_improvement_plan), ImprovementPlanRequest, "Improvement plan recorded."
+    ),
     "submit": Action("submit_for_qa", _submit, None, "Submitted for quality assurance."),
     "qa": Action("quality_assure", keyed(audits.quality_assure), QADecisionRequest, "Quality assurance recorded."),
-    "findings-discussion": Action("record_findings_discussion", keyed(audits.record_findings_discussion),
-                                  FindingsDiscussionRequest, "Findings discussion recorded; PIAT has been asked to review it."),
-    "findings-discussion-review": Action("review_findings_discussion", keyed(audits.review_findings_discussion),
-                                         DiscussionReviewRequest, "Review of the findings discussion recorded."),
-    "head-of-service-follow-up": Action("record_head_of_service_follow_up", keyed(audits.record_head_of_service_follow_up),
-                                        HeadOfServiceFollowUpRequest, "Follow-up recorded."),
+    "findings-discussion": Action(
+        "record_findings_discussion",
+        keyed(audits.record_findings_discussion),
+        FindingsDiscussionRequest,
+        "Findings discussion recorded; PIAT has been asked to review it.",
+    ),
+    "findings-discussion-review": Action(
+        "review_findings_discussion",
+        keyed(audits.review_findings_discussion),
+        DiscussionReviewRequest,
+        "Review of the findings discussion recorded.",
+    ),
+    "head-of-service-follow-up": Action(
+        "record_head_of_service_follow_up",
+        keyed(audits.record_head_of_service_follow_up),
+        HeadOfServiceFollowUpRequest,
+        "Follow-up recorded.",
+    ),
     "dispute": Action("raise_dispute", keyed(disputes.raise_dispute), DisputeRaiseRequest, "Dispute raised."),
     "reassign": Action("reassign", _reassign, ReassignmentRequest, "Audit reassigned."),
     "safety-concern": Action("raise_safety_concern", _raise_safety_concern, SafetyConcernRaiseRequest, "Safety concern raised."),
@@ -98,8 +123,11 @@ ALLOCATED = "Audit allocated: the auditor, the practitioner and their Team Manag
 
 def offered(view: AuditView, actor: StaffMember, directory: StaffDirectory) -> list[str]:
     """The forms `actor` may use now: the permission table (as the API checks it) and the step."""
-    return [slug for slug, action in ACTIONS.items()
-            if allowed(action.permission, actor, view, directory) and stage_offers(action.permission, view, actor.id)]
+    return [
+        slug
+        for slug, action in ACTIONS.items()
+        if allowed(action.permission, actor, view, directory) and stage_offers(action.permission, view, actor.id)
+    ]
 
 
 @router.get("/audits/{audit_id}")
@@ -123,8 +151,7 @@ async def audit_action(request: Request, audit_id: str, form_name: str, actor: P
         await authorise(action.permission, actor, svc, {"audit_id": audit_id})
         answer = await action.act(svc, actor, audit_id, body, form)
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
-        return await form_again(request, actor, "audit.html", form_name, form, error,
-                                lambda: _page_context(svc, audit_id, actor))
+        return await form_again(request, actor, "audit.html", form_name, form, error, lambda: _page_context(svc, audit_id, actor))
     if form_name == "dispute":
         return see_other(f"/app/disputes/{audit_id}?done=raised")
     if form_name == "safety-concern":
@@ -149,14 +176,21 @@ async def _page_context(svc: Services, audit_id: str, actor: StaffMember) -> dic
     view = await audits.get_audit(svc, await permitted_audit("get_audit", actor, svc, audit_id))
     await authorise("list_notifications", actor, svc, {"audit_id": audit_id})
     notifications = await audits.list_notifications(svc, actor, view)
-    return {"view": view, "peer": view.kind is AuditKind.PEER, "notifications": notifications,
-            "tool": tool_for(view.service_area), "forms": offered(view, actor, svc.directory),
-            "key": new_key(), "failed": None, "auditors": _auditors(svc.directory, view), "roles": list(PersonRole),
-            "staff": sorted(svc.directory.everyone(), key=lambda m: m.id)}
+    return {
+        "view": view,
+        "peer": view.kind is AuditKind.PEER,
+        "notifications": notifications,
+        "tool": tool_for(view.service_area),
+        "forms": offered(view, actor, svc.directory),
+        "key": new_key(),
+        "failed": None,
+        "auditors": _auditors(svc.directory, view),
+        "roles": list(PersonRole),
+        "staff": sorted(svc.directory.everyone(), key=lambda m: m.id),
+    }
 
 
 def _auditors(directory: StaffDirectory, view: AuditView) -> list[StaffMember]:
     """Whom the reassignment form offers: those who audit, but the current auditor; the API checks the rest."""
     everyone = directory.everyone()
-    return sorted((m for m in everyone if any(m.has(r) for r in AUDITING_ROLES) and m.id != view.auditor_id),
-                  key=lambda m: m.id)
+    return sorted((m for m in everyone if any(m.has(r) for r in AUDITING_ROLES) and m.id != view.auditor_id), key=lambda m: m.id)

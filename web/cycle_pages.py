@@ -35,11 +35,19 @@ async def cycles_page(request: Request, actor: PageActor, svc: Svc, now: Now, ye
         problem = await refusal(request, error)
         if problem.status_code == 403:
             return error_page(request, actor, problem)
-        context = {"actor": actor, "rows": [], "year": None, "failed": "year", "values": {"year": chosen},
-                   "problem": problem.detail, "field_errors": problem.field_errors}
+        context = {
+            "actor": actor,
+            "rows": [],
+            "year": None,
+            "failed": "year",
+            "values": {"year": chosen},
+            "problem": problem.detail,
+            "field_errors": problem.field_errors,
+        }
         return render(request, "cycles.html", context, problem.status_code)
-    return render(request, "cycles.html", {"actor": actor, "rows": rows, "year": number, "failed": "year",
-                                           "values": {"year": str(number)}})
+    return render(
+        request, "cycles.html", {"actor": actor, "rows": rows, "year": number, "failed": "year", "values": {"year": str(number)}}
+    )
 
 
 def _year(value: str) -> int:
@@ -67,8 +75,7 @@ async def set_theme(request: Request, cycle: str, actor: PageActor, svc: Svc, no
         await authorise("set_cycle_theme", actor, svc, {"cycle": cycle})
         await cycles.set_cycle_theme(svc, actor, cycle, body, form.idempotency_key(), now)
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
-        return await form_again(request, actor, "cycle.html", "theme", form, error,
-                                lambda: _page_context(svc, cycle, actor))
+        return await form_again(request, actor, "cycle.html", "theme", form, error, lambda: _page_context(svc, cycle, actor))
     return see_other(f"/app/cycles/{cycle}?done=theme#top")
 
 
@@ -79,8 +86,14 @@ async def _page_context(svc: Services, cycle: str, actor: StaffMember) -> dict:
     # The theme form where the route can take it: a themed month whose cycle has not closed (the
     # route refuses other months, the workflow a closed cycle; both still have the final say).
     offered = allowed("set_cycle_theme", actor, None) and detail.kind == "themed" and detail.status != "closed"
-    return {"cycle": detail, "report": report, "report_not_yet": not_yet, "forms": ["theme"] if offered else [],
-            "key": new_key(), "failed": None}
+    return {
+        "cycle": detail,
+        "report": report,
+        "report_not_yet": not_yet,
+        "forms": ["theme"] if offered else [],
+        "key": new_key(),
+        "failed": None,
+    }
 
 
 async def _non_completion(svc: Services, cycle: str, actor: StaffMember):

@@ -14,8 +14,14 @@ from api.deps import Svc
 from api.permissions import People, allowed, audit_of, authorise
 from models.audit_tools import tool_for
 from api.schemas.disputes import (
-    AmendedGradingRequest, CorporateDecisionRequest, DisputeMeetingRequest, DisputeSummaryRequest,
-    FormalDiscussionRequest, IndependentReviewDecisionRequest, IndependentReviewResultRequest, WithdrawalRequest,
+    AmendedGradingRequest,
+    CorporateDecisionRequest,
+    DisputeMeetingRequest,
+    DisputeSummaryRequest,
+    FormalDiscussionRequest,
+    IndependentReviewDecisionRequest,
+    IndependentReviewResultRequest,
+    WithdrawalRequest,
     WrittenResponseRequest,
 )
 from models.disputes import DisputeView
@@ -43,20 +49,48 @@ class Step:
 STEPS: dict[str, Step] = {
     "meeting": Step("record_meeting", disputes.record_meeting, DisputeMeetingRequest, DisputeStep.MEETING, "Meeting recorded."),
     "summary": Step("record_summary", disputes.record_summary, DisputeSummaryRequest, DisputeStep.SUMMARY, "Summary recorded."),
-    "amended-grading": Step("record_amended_grading", disputes.record_amended_grading, AmendedGradingRequest,
-                            DisputeStep.AMENDED_GRADING, "Amended grading recorded."),
-    "formal-discussion": Step("record_formal_discussion", disputes.record_formal_discussion, FormalDiscussionRequest,
-                              DisputeStep.FORMAL_DISCUSSION, "Formal discussion recorded."),
-    "written-response": Step("record_written_response", disputes.record_written_response, WrittenResponseRequest,
-                             DisputeStep.WRITTEN_RESPONSE, "Written response recorded."),
-    "corporate-decision": Step("record_corporate_decision", disputes.record_corporate_decision, CorporateDecisionRequest,
-                               DisputeStep.CORPORATE_DECISION, "Corporate decision recorded."),
-    "independent-review": Step("record_independent_review", disputes.record_independent_review,
-                               IndependentReviewDecisionRequest, DisputeStep.INDEPENDENT_REVIEW,
-                               "Decision on an independent review recorded."),
-    "independent-review-result": Step("record_independent_review_result", disputes.record_independent_review_result,
-                                      IndependentReviewResultRequest, DisputeStep.INDEPENDENT_REVIEW_RESULT,
-                                      "Independent review's result recorded."),
+    "amended-grading": Step(
+        "record_amended_grading",
+        disputes.record_amended_grading,
+        AmendedGradingRequest,
+        DisputeStep.AMENDED_GRADING,
+        "Amended grading recorded.",
+    ),
+    "formal-discussion": Step(
+        "record_formal_discussion",
+        disputes.record_formal_discussion,
+        FormalDiscussionRequest,
+        DisputeStep.FORMAL_DISCUSSION,
+        "Formal discussion recorded.",
+    ),
+    "written-response": Step(
+        "record_written_response",
+        disputes.record_written_response,
+        WrittenResponseRequest,
+        DisputeStep.WRITTEN_RESPONSE,
+        "Written response recorded.",
+    ),
+    "corporate-decision": Step(
+        "record_corporate_decision",
+        disputes.record_corporate_decision,
+        CorporateDecisionRequest,
+        DisputeStep.CORPORATE_DECISION,
+        "Corporate decision recorded.",
+    ),
+    "independent-review": Step(
+        "record_independent_review",
+        disputes.record_independent_review,
+        IndependentReviewDecisionRequest,
+        DisputeStep.INDEPENDENT_REVIEW,
+        "Decision on an independent review recorded.",
+    ),
+    "independent-review-result": Step(
+        "record_independent_review_result",
+        disputes.record_independent_review_result,
+        IndependentReviewResultRequest,
+        DisputeStep.INDEPENDENT_REVIEW_RESULT,
+        "Independent review's result recorded.",
+    ),
     "withdrawal": Step("withdraw", disputes.withdraw, WithdrawalRequest, None, "Dispute withdrawn."),
 }
 REGRADING = {"written-response", "corporate-decision", "independent-review-result"}  # an optional regrade
@@ -104,8 +138,9 @@ async def dispute_action(request: Request, dispute_id: str, form_name: str, acto
         await authorise(step.permission, actor, svc, {"dispute_id": dispute_id})
         await step.act(svc, actor, dispute_id, checked, form.idempotency_key())
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
-        return await form_again(request, actor, "dispute.html", form_name, form, error,
-                                lambda: _page_context(svc, dispute_id, actor))
+        return await form_again(
+            request, actor, "dispute.html", form_name, form, error, lambda: _page_context(svc, dispute_id, actor)
+        )
     return see_other(f"/app/disputes/{dispute_id}?done={form_name}#top")
 
 
@@ -117,5 +152,12 @@ async def _page_context(svc: Services, dispute_id: str, actor: StaffMember) -> d
     if allowed("get_audit", actor, people):
         audit = await audits.get_audit(svc, await audits.current_view(svc, view.audit_id))
     tool = tool_for(ServiceArea(people.service_area))
-    return {"view": view, "audit": audit, "tool": tool, "forms": offered(view, actor, people), "key": new_key(),
-            "failed": None, "regrading": REGRADING}
+    return {
+        "view": view,
+        "audit": audit,
+        "tool": tool,
+        "forms": offered(view, actor, people),
+        "key": new_key(),
+        "failed": None,
+        "regrading": REGRADING,
+    }

@@ -25,8 +25,10 @@ from web.render import Refusal, error_page
 FIELD = "_csrf"  # web/templates/_csrf.html; Form.body() leaves out names starting "_"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 FROM_HERE = {"same-origin", "none"}
-REFUSED = ("This form came from another site, or from a page of the service too old to use: go back to the "
-           "service, reload the page and try again.")
+REFUSED = (
+    "This form came from another site, or from a page of the service too old to use: go back to the "
+    "service, reload the page and try again."
+)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -58,8 +60,10 @@ def _from_here(request: Request) -> bool:
 
 def _own_origins(request: Request) -> set[str]:
     public = urlsplit(request.app.state.services.settings.public_base_url)
-    return {_origin(public.scheme, public.hostname, public.port),
-            _origin(request.url.scheme, request.url.hostname, request.url.port)}
+    return {
+        _origin(public.scheme, public.hostname, public.port),
+        _origin(request.url.scheme, request.url.hostname, request.url.port),
+    }
 
 
 def _origin(scheme: str, host: str | None, port: int | None) -> str:

@@ -26,8 +26,10 @@ router = APIRouter(prefix="/app")  # in each router, so a route names its whole 
 # Where each kind of waiting item (services/my_work.py, `process`) is read in the pages: the pages the
 # emails link to (models/pages.py) where there is one, so a row and an email lead to the same page.
 PAGES: dict[str, Callable[[str], str]] = {
-    "audit": pages.audit_page, "dispute": lambda id: f"/app/disputes/{id}",
-    "safety_concern": lambda id: f"/app/safety-concerns/{id}", "moderation_panel": pages.moderation_panel_page,
+    "audit": pages.audit_page,
+    "dispute": lambda id: f"/app/disputes/{id}",
+    "safety_concern": lambda id: f"/app/safety-concerns/{id}",
+    "moderation_panel": pages.moderation_panel_page,
 }
 
 
@@ -45,13 +47,25 @@ def _page_of(item) -> str | None:
 
 
 @router.get("/audits")
-async def audits_page(request: Request, actor: PageActor, svc: Svc, cycle: str = "", service_area: str = "",
-                      stage: str = "", kind: str = "", overdue: str = "") -> Response:
+async def audits_page(
+    request: Request,
+    actor: PageActor,
+    svc: Svc,
+    cycle: str = "",
+    service_area: str = "",
+    stage: str = "",
+    kind: str = "",
+    overdue: str = "",
+) -> Response:
     chosen = {"cycle": cycle, "service_area": service_area, "stage": stage, "kind": kind, "overdue": overdue}
     try:
-        filters = {"cycle": _cycle(cycle), "service_area": _choice(ServiceArea, service_area, "service_area"),
-                   "stage": _choice(Stage, stage, "stage"), "kind": _choice(AuditKind, kind, "kind"),
-                   "overdue": {"yes": True, "no": False}.get(overdue)}
+        filters = {
+            "cycle": _cycle(cycle),
+            "service_area": _choice(ServiceArea, service_area, "service_area"),
+            "stage": _choice(Stage, stage, "stage"),
+            "kind": _choice(AuditKind, kind, "kind"),
+            "overdue": {"yes": True, "no": False}.get(overdue),
+        }
         await authorise("list_audits", actor, svc, {})
         rows = await svc.in_session(audits.list_audits, actor, **filters, limit=500)
     except Exception as error:  # noqa: BLE001 - a filter the list cannot take: said beside it
@@ -61,15 +75,26 @@ async def audits_page(request: Request, actor: PageActor, svc: Svc, cycle: str =
 
 
 def _list_context(actor, chosen: dict, rows: list, problem: Refusal | None = None) -> dict:
-    return {"actor": actor, "failed": "filters", "values": chosen, "rows": rows, "service_areas": list(ServiceArea), "stages": list(Stage),
-            "kinds": list(AuditKind), "problem": problem.detail if problem else None,
-            "field_errors": problem.field_errors if problem else {}}
+    return {
+        "actor": actor,
+        "failed": "filters",
+        "values": chosen,
+        "rows": rows,
+        "service_areas": list(ServiceArea),
+        "stages": list(Stage),
+        "kinds": list(AuditKind),
+        "problem": problem.detail if problem else None,
+        "field_errors": problem.field_errors if problem else {},
+    }
 
 
 def _cycle(value: str) -> str | None:
     if value and not is_cycle(value):
-        raise Refusal(422, f"cycle {value!r} is not an audit cycle: use YYYY-MM, any month but August or December",
-                      [{"field": "cycle", "message": "use YYYY-MM, e.g. 2027-01"}])
+        raise Refusal(
+            422,
+            f"cycle {value!r} is not an audit cycle: use YYYY-MM, any month but August or December",
+            [{"field": "cycle", "message": "use YYYY-MM, e.g. 2027-01"}],
+        )
     return value or None
 
 
@@ -83,20 +108,31 @@ def _choice(enum, value: str, field: str):
 
 
 @router.get("/disputes")
-async def disputes_page(request: Request, actor: PageActor, svc: Svc, level: str = "", overdue: str = "",
-                        open_only: str = "") -> Response:
+async def disputes_page(
+    request: Request, actor: PageActor, svc: Svc, level: str = "", overdue: str = "", open_only: str = ""
+) -> Response:
     chosen = {"level": level, "overdue": overdue, "open_only": open_only}
     try:
-        filters = {"level": _choice(DisputeLevel, level, "level"), "overdue": {"yes": True, "no": False}.get(overdue),
-                   "open_only": bool(open_only)}
+        filters = {
+            "level": _choice(DisputeLevel, level, "level"),
+            "overdue": {"yes": True, "no": False}.get(overdue),
+            "open_only": bool(open_only),
+        }
         await authorise("list_disputes", actor, svc, {})
         rows = await svc.in_session(disputes.list_disputes, **filters)
     except Exception as error:  # noqa: BLE001 - e.g. 403: the list is for senior leaders and Corporate Directors
         problem = await refusal(request, error)
         if problem.status_code == 403:
             return error_page(request, actor, problem)
-        context = {"actor": actor, "failed": "filters", "values": chosen, "rows": [], "levels": list(DisputeLevel),
-                   "problem": problem.detail, "field_errors": problem.field_errors}
+        context = {
+            "actor": actor,
+            "failed": "filters",
+            "values": chosen,
+            "rows": [],
+            "levels": list(DisputeLevel),
+            "problem": problem.detail,
+            "field_errors": problem.field_errors,
+        }
         return render(request, "disputes.html", context, problem.status_code)
     context = {"actor": actor, "failed": "filters", "values": chosen, "rows": rows, "levels": list(DisputeLevel)}
     return render(request, "disputes.html", context)
@@ -124,8 +160,12 @@ async def allocate(request: Request, actor: PageActor, svc: Svc, now: Now) -> Re
     except Exception as error:  # noqa: BLE001 - the form comes back as typed, with the reason
         problem = await refusal(request, error)
         context = _allocate_context(svc, actor, now) | {
-            "values": form.values(), "problem": problem.detail, "field_errors": problem.field_errors,
-            "key": form.idempotency_key() or new_key(), "failed": "allocate"}
+            "values": form.values(),
+            "problem": problem.detail,
+            "field_errors": problem.field_errors,
+            "key": form.idempotency_key() or new_key(),
+            "failed": "allocate",
+        }
         return render(request, "allocate.html", context, problem.status_code)
     return see_other(f"/app/audits/{view.audit_id}?done=allocated")
 
@@ -134,8 +174,13 @@ def _allocate_context(svc: Services, actor: StaffMember, now: datetime) -> dict:
     everyone = sorted(svc.directory.everyone(), key=lambda m: m.id)
     this_month = current_month(now, svc.settings)
     return {
-        "actor": actor, "key": new_key(), "failed": None, "values": {}, "this_month": this_month,
-        "today": now.astimezone(svc.calendar.tz).date().isoformat(), "service_areas": list(ServiceArea),
+        "actor": actor,
+        "key": new_key(),
+        "failed": None,
+        "values": {},
+        "this_month": this_month,
+        "today": now.astimezone(svc.calendar.tz).date().isoformat(),
+        "service_areas": list(ServiceArea),
         "kinds": [k for k in AuditKind if k is not AuditKind.REAUDIT],
         "auditors": [m for m in everyone if any(m.has(r) for r in AUDITING_ROLES + (Role.PRACTITIONER,))],
         "practitioners": [m for m in everyone if m.has(Role.PRACTITIONER)],

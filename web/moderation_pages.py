@@ -50,8 +50,9 @@ async def record(request: Request, cycle: str, moderation_id: str, actor: PageAc
     return see_other(f"/app/moderation-panels/{cycle}?done=recorded#top")
 
 
-async def _refused(request: Request, svc: Services, cycle: str, moderation_id: str, actor: StaffMember, form,
-                   problem: Refusal) -> Response:
+async def _refused(
+    request: Request, svc: Services, cycle: str, moderation_id: str, actor: StaffMember, form, problem: Refusal
+) -> Response:
     try:
         context = await _page_context(svc, cycle, actor)
     except Exception:  # noqa: BLE001 - not allowed to read the panel at all: the refusal alone
@@ -61,8 +62,13 @@ async def _refused(request: Request, svc: Services, cycle: str, moderation_id: s
         return error_page(request, actor, problem)
     if failed not in context["mine"]:  # keep what was typed, even if it was recorded meanwhile
         context["mine"] = [*context["mine"], failed]
-    context |= {"failed": form_name(moderation_id), "values": form.values(), "problem": problem.detail,
-                "field_errors": problem.field_errors, "key": form.idempotency_key() or new_key()}
+    context |= {
+        "failed": form_name(moderation_id),
+        "values": form.values(),
+        "problem": problem.detail,
+        "field_errors": problem.field_errors,
+        "key": form.idempotency_key() or new_key(),
+    }
     return render(request, "moderation_panel.html", context, problem.status_code)
 
 
@@ -72,6 +78,12 @@ async def _page_context(svc: Services, cycle: str, actor: StaffMember) -> dict:
     # The forms: the moderations allocated to this moderator and still owed; the workflow checks again.
     may_record = allowed("record_moderation", actor, None)
     mine = [m for m in view.moderations if may_record and m.moderator_id == actor.id and not m.recorded]
-    return {"view": view, "mine": mine, "form_name": form_name, "key": new_key(), "failed": None,
-            # Moderators may not read the audits' own pages; senior leaders may (the permission table).
-            "links_audits": allowed("get_audit", actor, None)}
+    return {
+        "view": view,
+        "mine": mine,
+        "form_name": form_name,
+        "key": new_key(),
+        "failed": None,
+        # Moderators may not read the audits' own pages; senior leaders may (the permission table).
+        "links_audits": allowed("get_audit", actor, None),
+    }

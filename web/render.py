@@ -53,8 +53,9 @@ def percent(share: float | None) -> str:
     return "none yet" if share is None else f"{share:.0%}"
 
 
-templates.env.filters.update(london=london_time, london_iso=london_iso, long_date=long_date, words=words,
-                             cycle_label=cycle_label, percent=percent)
+templates.env.filters.update(
+    london=london_time, london_iso=london_iso, long_date=long_date, words=words, cycle_label=cycle_label, percent=percent
+)
 
 
 def render(request: Request, template: str, context: dict, status_code: int = 200) -> Response:
@@ -130,12 +131,20 @@ def _handler_for(request: Request, error: Exception):
 
 def error_page(request: Request, actor: StaffMember | None, problem: Refusal) -> Response:
     """A page that could not be shown (or an action refused where there is no form to show it by)."""
-    return render(request, "error.html", {"actor": actor, "problem": problem.detail, "status": problem.status_code},
-                  problem.status_code)
+    return render(
+        request, "error.html", {"actor": actor, "problem": problem.detail, "status": problem.status_code}, problem.status_code
+    )
 
 
-async def form_again(request: Request, actor: StaffMember, template: str, failed: str, form, error: Exception,
-                     page_context: Callable[[], Awaitable[dict]]) -> Response:
+async def form_again(
+    request: Request,
+    actor: StaffMember,
+    template: str,
+    failed: str,
+    form,
+    error: Exception,
+    page_context: Callable[[], Awaitable[dict]],
+) -> Response:
     """A refused form's page again: the refusal above the form, each field's message beside its
     field, and the form as it was typed, shown even where the step has moved on meanwhile. Someone
     not allowed to read the page at all gets the refusal alone."""
@@ -144,8 +153,13 @@ async def form_again(request: Request, actor: StaffMember, template: str, failed
         context = await page_context()
     except Exception:  # noqa: BLE001 - not allowed to read it at all: the refusal alone
         return error_page(request, actor, problem)
-    context |= {"failed": failed, "values": form.values(), "problem": problem.detail,
-                "field_errors": problem.field_errors, "key": form.idempotency_key() or new_key()}
+    context |= {
+        "failed": failed,
+        "values": form.values(),
+        "problem": problem.detail,
+        "field_errors": problem.field_errors,
+        "key": form.idempotency_key() or new_key(),
+    }
     if failed not in context.get("forms", []):
         context["forms"] = [*context.get("forms", []), failed]
     return render(request, template, context, problem.status_code)

@@ -33,20 +33,33 @@ async def reports_index(request: Request, actor: PageActor, svc: Svc) -> Respons
 
 
 @router.get("/{kind}.csv")
-async def report_csv_page(request: Request, kind: ReportKind, period: PeriodQuery, actor: PageActor, svc: Svc, now: Now,
-                          service_area: ServiceQuery = None) -> Response:
+async def report_csv_page(
+    request: Request,
+    kind: ReportKind,
+    period: PeriodQuery,
+    actor: PageActor,
+    svc: Svc,
+    now: Now,
+    service_area: ServiceQuery = None,
+) -> Response:
     if problem := await _refused(request, svc, actor):
         return problem
     try:
-        return csv_response(kind, await run_in_threadpool(report_for, svc, actor, kind, period, service_area, now),
-                            service_area)
+        return csv_response(kind, await run_in_threadpool(report_for, svc, actor, kind, period, service_area, now), service_area)
     except Refused as error:
         return error_page(request, actor, await refusal(request, error))
 
 
 @router.get("/{kind}")
-async def report_page(request: Request, kind: ReportKind, period: PeriodQuery, actor: PageActor, svc: Svc, now: Now,
-                      service_area: ServiceQuery = None) -> Response:
+async def report_page(
+    request: Request,
+    kind: ReportKind,
+    period: PeriodQuery,
+    actor: PageActor,
+    svc: Svc,
+    now: Now,
+    service_area: ServiceQuery = None,
+) -> Response:
     if problem := await _refused(request, svc, actor):
         return problem
     try:
@@ -54,10 +67,14 @@ async def report_page(request: Request, kind: ReportKind, period: PeriodQuery, a
     except Refused as error:
         if error.status_code != 422:
             return error_page(request, actor, await refusal(request, error))
-        return _index(request, actor, error=error.detail, kind=kind.value, period=period, status=422)  # the form again, saying why
+        return _index(
+            request, actor, error=error.detail, kind=kind.value, period=period, status=422
+        )  # the form again, saying why
     charts = {} if report.empty else {name.value: Markup(chart(report, name)) for name in _shown(report)}
     query = f"period={report.period}" + (f"&service_area={service_area.value}" if service_area else "")
-    return render(request, "reports/report.html", {"actor": actor, "report": report, "charts": charts, "query": query, "pct": _pct})
+    return render(
+        request, "reports/report.html", {"actor": actor, "report": report, "charts": charts, "query": query, "pct": _pct}
+    )
 
 
 async def _refused(request: Request, svc: Services, actor: StaffMember) -> Response | None:
@@ -69,10 +86,15 @@ async def _refused(request: Request, svc: Services, actor: StaffMember) -> Respo
     return None
 
 
-def _index(request: Request, actor: StaffMember, error: str | None = None, kind: str | None = None, period: str = "",
-           status: int = 200) -> Response:
-    return render(request, "reports/index.html", {"actor": actor, "kinds": list(ReportKind), "examples": EXAMPLES,
-                                                  "error": error, "chosen": kind, "period": period}, status)
+def _index(
+    request: Request, actor: StaffMember, error: str | None = None, kind: str | None = None, period: str = "", status: int = 200
+) -> Response:
+    return render(
+        request,
+        "reports/index.html",
+        {"actor": actor, "kinds": list(ReportKind), "examples": EXAMPLES, "error": error, "chosen": kind, "period": period},
+        status,
+    )
 
 
 def _shown(report) -> list[ChartName]:

@@ -24,8 +24,10 @@ async def concern_page(request: Request, concern_id: str, actor: PageActor, svc:
         context = await _page_context(svc, concern_id, actor)
     except Exception as error:  # noqa: BLE001 - every refusal becomes a page with its reason
         return error_page(request, actor, await refusal(request, error))
-    notice = {"raised": "Safety concern raised: the Team Manager has been emailed, marked urgent.",
-              "acknowledge": "Acknowledgement recorded."}.get(done or "")
+    notice = {
+        "raised": "Safety concern raised: the Team Manager has been emailed, marked urgent.",
+        "acknowledge": "Acknowledgement recorded.",
+    }.get(done or "")
     return render(request, "safety_concern.html", context | {"notice": notice})
 
 
@@ -37,8 +39,9 @@ async def acknowledge(request: Request, concern_id: str, actor: PageActor, svc: 
         await authorise("acknowledge", actor, svc, {"concern_id": concern_id})
         await safety.acknowledge(svc, actor, concern_id, body, form.idempotency_key())
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
-        return await form_again(request, actor, "safety_concern.html", "acknowledge", form, error,
-                                lambda: _page_context(svc, concern_id, actor))
+        return await form_again(
+            request, actor, "safety_concern.html", "acknowledge", form, error, lambda: _page_context(svc, concern_id, actor)
+        )
     return see_other(f"/app/safety-concerns/{concern_id}?done=acknowledge#top")
 
 
@@ -51,5 +54,10 @@ async def _page_context(svc: Services, concern_id: str, actor: StaffMember) -> d
     # The concern's Team Manager (whom it was sent to) acknowledges, though the audit may name another.
     concern_people = await audit_of(svc, params)
     mine = waiting is not None and actor.id in waiting.from_staff_ids and allowed("acknowledge", actor, concern_people)
-    return {"view": view, "forms": ["acknowledge"] if mine else [], "key": new_key(), "failed": None,
-            "sees_audit": allowed("get_audit", actor, people)}
+    return {
+        "view": view,
+        "forms": ["acknowledge"] if mine else [],
+        "key": new_key(),
+        "failed": None,
+        "sees_audit": allowed("get_audit", actor, people),
+    }

@@ -17,9 +17,11 @@ from web.render import error_page, form_again, new_key, refusal, render, see_oth
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
-DECIDED = {"approved": "Approved: the audit has started and the auditor is emailed.",
-           "refused": "Refused: the case stays unallocated and the auditor is told.",
-           "not_allocated": "Approved, but the case had meanwhile been allocated: nothing was started; the auditor is told."}
+DECIDED = {
+    "approved": "Approved: the audit has started and the auditor is emailed.",
+    "refused": "Refused: the case stays unallocated and the auditor is told.",
+    "not_allocated": "Approved, but the case had meanwhile been allocated: nothing was started; the auditor is told.",
+}
 
 
 @router.get("/self-selection-requests/{request_id}")
@@ -40,8 +42,9 @@ async def decide(request: Request, request_id: str, actor: PageActor, svc: Svc) 
         await authorise("decide_self_selection", actor, svc, {"request_id": request_id})
         await self_selection.decide_self_selection(svc, actor, request_id, body, form.idempotency_key())
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
-        return await form_again(request, actor, "self_selection.html", "decision", form, error,
-                                lambda: _page_context(svc, request_id, actor))
+        return await form_again(
+            request, actor, "self_selection.html", "decision", form, error, lambda: _page_context(svc, request_id, actor)
+        )
     return see_other(f"/app/self-selection-requests/{request_id}?done=decision#top")
 
 
@@ -49,6 +52,9 @@ async def _page_context(svc: Services, request_id: str, actor: StaffMember) -> d
     await authorise("get_self_selection", actor, svc, {"request_id": request_id})
     view = await self_selection.get_self_selection(svc, request_id)
     # The form for the Head of Service the request waits on; the workflow checks the person again.
-    mine = (view.status == "awaiting_decision" and view.head_of_service_id == actor.id
-            and allowed("decide_self_selection", actor, None))
+    mine = (
+        view.status == "awaiting_decision"
+        and view.head_of_service_id == actor.id
+        and allowed("decide_self_selection", actor, None)
+    )
     return {"view": view, "forms": ["decision"] if mine else [], "key": new_key(), "failed": None}

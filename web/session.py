@@ -101,9 +101,7 @@ def sign_out() -> Response:
     return response
 
 
-def _sign_in_form(request: Request, svc: Services, next_url: str, problem: str | None = None,
-                  status_code: int = 200) -> Response:
+def _sign_in_form(request: Request, svc: Services, next_url: str, problem: str | None = None, status_code: int = 200) -> Response:
     dev = svc.settings.auth_mode == "dev"
     staff = sorted(svc.directory.everyone(), key=lambda m: m.id) if dev else []
-    return render(request, "sign_in.html", {"dev": dev, "staff": staff, "next": next_url, "problem": problem},
-                  status_code)
+    return render(request, "sign_in.html", {"dev": dev, "staff": staff, "next": next_url, "problem": problem}, status_code)

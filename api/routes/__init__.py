@@ -2,9 +2,36 @@
 who may (api/permissions.py) and hands the request to its service (services/)."""
 
 from api.routes import (
-    action_log, allocation, audit_tools, audits, cases, cycles, disputes, moderation, my_work, reports, safety, selections,
+    action_log,
+    allocation,
+    audit_tools,
+    audits,
+    cases,
+    cycles,
+    disputes,
+    moderation,
+    my_work,
+    reports,
+    safety,
+    selections,
     self_selection,
 )
 
-ROUTERS = [module.router for module in (allocation, audits, audit_tools, disputes, safety, self_selection, cases, selections,
-                                        cycles, moderation, reports, my_work, action_log)]
+ROUTERS = [
+    module.router
+    for module in (
+        allocation,
+        audits,
+        audit_tools,
+        disputes,
+        safety,
+        self_selection,
+        cases,
+        selections,
+        cycles,
+        moderation,
+        reports,
+        my_work,
+        action_log,
+    )
+]

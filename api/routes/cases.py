@@ -14,8 +14,12 @@ from services import cases
 router = APIRouter(prefix="/cases", tags=["cases"])
 
 
-@router.post("/import", response_model=ImportResult, dependencies=[permit("import_cases")],
-             openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}})
+@router.post(
+    "/import",
+    response_model=ImportResult,
+    dependencies=[permit("import_cases")],
+    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 async def import_cases(request: Request, actor: Actor, svc: Svc, key: IdempotencyKey, now: Now) -> ImportResult:
     """The CSV export of open cases, with a header row naming at least the five columns. An import
     replaces the list, so sending it again (with or without the same key) changes nothing."""
@@ -24,7 +28,8 @@ async def import_cases(request: Request, actor: Actor, svc: Svc, key: Idempotenc
 
 @router.get("", response_model=list[CaseOut], dependencies=[permit("list_cases")])
 def list_cases(
-    actor: Actor, session: SessionDep,
+    actor: Actor,
+    session: SessionDep,
     service_area: ServiceArea | None = None,
     team: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,

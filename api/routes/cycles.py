@@ -27,8 +27,9 @@ async def get_cycle(cycle: CyclePath, svc: Svc, actor: Actor) -> CycleDetail:
 
 
 @router.put("/{cycle}/theme", response_model=CycleDetail, dependencies=[permit("set_cycle_theme")])
-async def set_cycle_theme(cycle: CyclePath, body: ThemeChangeRequest, svc: Svc, actor: Actor, key: IdempotencyKey,
-                          now: Now) -> CycleDetail:
+async def set_cycle_theme(
+    cycle: CyclePath, body: ThemeChangeRequest, svc: Svc, actor: Actor, key: IdempotencyKey, now: Now
+) -> CycleDetail:
     """R-KIND-3: the topic of a themed cycle. Set ahead of the month, it starts the cycle's
     workflow early (it waits for its first working day) so the topic is kept durably."""
     return await cycles.set_cycle_theme(svc, actor, cycle, body, key, now)

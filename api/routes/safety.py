@@ -15,17 +15,22 @@ router = APIRouter(tags=["safety concerns"])
 
 
 @router.post("/audits/{audit_id}/safety-concerns", status_code=status.HTTP_201_CREATED, response_model=SafetyConcernView)
-async def raise_safety_concern(audit: Annotated[AuditView, authorised_audit("raise_safety_concern")],
-                               body: SafetyConcernRaiseRequest, actor: Actor, svc: Svc, key: IdempotencyKey) -> SafetyConcernView:
+async def raise_safety_concern(
+    audit: Annotated[AuditView, authorised_audit("raise_safety_concern")],
+    body: SafetyConcernRaiseRequest,
+    actor: Actor,
+    svc: Svc,
+    key: IdempotencyKey,
+) -> SafetyConcernView:
     """R-SAFE-1: whoever audits the case raises it, at any stage, even after completion; the
     practitioner's Team Manager is emailed at once, marked urgent (R-SAFE-2)."""
     return await safety.raise_safety_concern(svc, actor, audit, body, key)
 
 
-@router.post("/safety-concerns/{concern_id}/acknowledge", response_model=SafetyConcernView,
-             dependencies=[permit("acknowledge")])
-async def acknowledge(concern_id: str, body: SafetyAcknowledgementRequest, actor: Actor, svc: Svc,
-                      key: IdempotencyKey) -> SafetyConcernView:
+@router.post("/safety-concerns/{concern_id}/acknowledge", response_model=SafetyConcernView, dependencies=[permit("acknowledge")])
+async def acknowledge(
+    concern_id: str, body: SafetyAcknowledgementRequest, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> SafetyConcernView:
     """R-SAFE-2: the Team Manager, or the Head of Service or Assistant Director once told."""
     return await safety.acknowledge(svc, actor, concern_id, body, key)
 

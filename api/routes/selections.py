@@ -13,16 +13,28 @@ from services import selections
 router = APIRouter(tags=["selection"])
 
 
-@router.post("/cycles/{cycle}/selections", status_code=status.HTTP_201_CREATED, response_model=SelectionOut,
-             dependencies=[permit("propose_selection")])
-def propose_selection(cycle: Annotated[str, Path(max_length=7)], body: SelectionRequest, actor: Actor, svc: Svc,
-                      session: SessionDep, key: IdempotencyKey, now: Now) -> SelectionOut:
+@router.post(
+    "/cycles/{cycle}/selections",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SelectionOut,
+    dependencies=[permit("propose_selection")],
+)
+def propose_selection(
+    cycle: Annotated[str, Path(max_length=7)],
+    body: SelectionRequest,
+    actor: Actor,
+    svc: Svc,
+    session: SessionDep,
+    key: IdempotencyKey,
+    now: Now,
+) -> SelectionOut:
     return selections.propose_selection(session, svc, actor, cycle, body, now)
 
 
 @router.post("/selections/{selection_id}/confirm", response_model=SelectionOut, dependencies=[permit("confirm_selection")])
-async def confirm_selection(selection_id: str, body: Confirmation, actor: Actor, svc: Svc, key: IdempotencyKey,
-                            now: Now) -> SelectionOut:
+async def confirm_selection(
+    selection_id: str, body: Confirmation, actor: Actor, svc: Svc, key: IdempotencyKey, now: Now
+) -> SelectionOut:
     """Every allocation starts, checked as `POST /audits` checks it; one that cannot is listed
     with its reason. The answer comes once every audit's workflow has started: each then tells
     its people and sets its deadlines on its own, as the audit's page shows. Confirming again

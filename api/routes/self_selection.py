@@ -13,10 +13,12 @@ from services import self_selection
 router = APIRouter(prefix="/self-selection-requests", tags=["self-selection"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=SelfSelectionView,
-             dependencies=[permit("request_self_selection")])
-async def request_self_selection(body: SelfSelectionRequest, actor: Actor, svc: Svc, key: IdempotencyKey,
-                                 now: Now) -> SelfSelectionView:
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=SelfSelectionView, dependencies=[permit("request_self_selection")]
+)
+async def request_self_selection(
+    body: SelfSelectionRequest, actor: Actor, svc: Svc, key: IdempotencyKey, now: Now
+) -> SelfSelectionView:
     """R-ALLOC-2: checked like an allocation (the asker must be able to audit it), then the Head
     of Service of the case's service is asked; 201 once they are emailed."""
     return await self_selection.request_self_selection(svc, actor, body, now)
@@ -24,7 +26,8 @@ async def request_self_selection(body: SelfSelectionRequest, actor: Actor, svc: 
 
 @router.get("", response_model=list[SelfSelectionSummary], dependencies=[permit("list_self_selections")])
 def list_self_selections(
-    actor: Actor, session: SessionDep,
+    actor: Actor,
+    session: SessionDep,
     status: Status | None = None,  # noqa: A002 (the query parameter's name)
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SelfSelectionSummary]:
@@ -34,8 +37,9 @@ def list_self_selections(
 
 
 @router.post("/{request_id}/decision", response_model=SelfSelectionView, dependencies=[permit("decide_self_selection")])
-async def decide_self_selection(request_id: str, body: SelfSelectionDecisionRequest, actor: Actor, svc: Svc,
-                                key: IdempotencyKey) -> SelfSelectionView:
+async def decide_self_selection(
+    request_id: str, body: SelfSelectionDecisionRequest, actor: Actor, svc: Svc, key: IdempotencyKey
+) -> SelfSelectionView:
     """The Head of Service approves (the audit starts) or refuses, within 5 working days."""
     return await self_selection.decide_self_selection(svc, actor, request_id, body, key)
 

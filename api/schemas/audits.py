@@ -9,8 +9,14 @@ from api.schemas import Request
 from models.enums import AuditKind, Channel, Escalation, Grade, ServiceArea, Stage
 from models.limits import CASE_REF, DomainName, Identifier, Items, ItemText, RequiredText, StaffId, Text, Theme
 from models.payloads import (
-    DiscussionReview, FindingsDiscussion, Grading, HeadOfServiceFollowUp, ImprovementPlan, PractitionerConversation,
-    QADecision, Reassignment,
+    DiscussionReview,
+    FindingsDiscussion,
+    Grading,
+    HeadOfServiceFollowUp,
+    ImprovementPlan,
+    PractitionerConversation,
+    QADecision,
+    Reassignment,
 )
 
 
@@ -167,9 +173,11 @@ class NotificationOut(BaseModel):
     at: str
     delivery: Literal["sent", "pending", "not_delivered"] = Field(
         description="sent: accepted by the mail server (or on Mosaic); pending: queued or retrying; "
-        "not_delivered: nobody reachable, or refused")
-    reason: str | None = Field(description="who was skipped (not in the staff directory), whom the mail server "
-                               "refused, or why not delivered yet")
+        "not_delivered: nobody reachable, or refused"
+    )
+    reason: str | None = Field(
+        description="who was skipped (not in the staff directory), whom the mail server refused, or why not delivered yet"
+    )
 
 
 # ---- allocation (R-ALLOC-1) --------------------------------------------------------------------

@@ -7,8 +7,15 @@ from pydantic import BaseModel, Field
 from api.schemas import Request
 from api.schemas.audits import DomainGradeIn, OverallGradeIn
 from models.disputes import (
-    AmendedGrading, CorporateDecision, DisputeMeeting, DisputeSummary, FormalDiscussion, IndependentReviewDecision,
-    IndependentReviewResult, Withdrawal, WrittenResponse,
+    AmendedGrading,
+    CorporateDecision,
+    DisputeMeeting,
+    DisputeSummary,
+    FormalDiscussion,
+    IndependentReviewDecision,
+    IndependentReviewResult,
+    Withdrawal,
+    WrittenResponse,
 )
 from models.enums import DisputeLevel, DisputeStep
 from models.limits import DomainName, Items, RequiredText, StaffId

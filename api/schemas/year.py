@@ -41,10 +41,10 @@ class SelfSelectionRequest(BaseModel):
         if "auditor_id" in data:
             raise PydanticCustomError("asker_is_auditor", "auditor_id: the auditor is whoever asks; leave it out")
         if sent := [f for f in FROM_THE_CASE if f in data]:
-            raise PydanticCustomError("from_the_case", "{fields}: taken from the open-case list; leave them out",
-                                      {"fields": ", ".join(sent)})
+            raise PydanticCustomError(
+                "from_the_case", "{fields}: taken from the open-case list; leave them out", {"fields": ", ".join(sent)}
+            )
         return data
-
 
 
 class SelfSelectionDecisionRequest(Request):
@@ -132,7 +132,9 @@ class ProposedAllocation(BaseModel):
 
 
 class Confirmation(BaseModel):
-    allocations: list[ProposedAllocation] = Field(max_length=MAX_CONFIRMED, description="the proposal as PIAT adjusted it: any of its cases")
+    allocations: list[ProposedAllocation] = Field(
+        max_length=MAX_CONFIRMED, description="the proposal as PIAT adjusted it: any of its cases"
+    )
 
 
 class Confirmed(BaseModel):
@@ -211,5 +213,7 @@ class ModeratorChangeRequest(BaseModel):
 
 
 class PanelRequest(BaseModel):
-    per_service: int | None = Field(default=None, ge=1, le=50, description="audits drawn per service area (MODERATION_PER_SERVICE)")
+    per_service: int | None = Field(
+        default=None, ge=1, le=50, description="audits drawn per service area (MODERATION_PER_SERVICE)"
+    )
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1, description="to repeat a draw; recorded either way")

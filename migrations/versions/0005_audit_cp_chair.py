@@ -20,9 +20,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("cp_chair_or_iro_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
         batch.create_index("ix_audit_cp_chair_or_iro_id", ["cp_chair_or_iro_id"])
     # Rows saved before: their view names the CP Chair / IRO.
-    op.execute("UPDATE audit SET cp_chair_or_iro_id = json_extract(view, '$.cp_chair_or_iro_id')"
-               if op.get_bind().dialect.name == "sqlite"
-               else "UPDATE audit SET cp_chair_or_iro_id = view::json->>'cp_chair_or_iro_id'")
+    op.execute(
+        "UPDATE audit SET cp_chair_or_iro_id = json_extract(view, '$.cp_chair_or_iro_id')"
+        if op.get_bind().dialect.name == "sqlite"
+        else "UPDATE audit SET cp_chair_or_iro_id = view::json->>'cp_chair_or_iro_id'"
+    )
 
 
 def downgrade() -> None:

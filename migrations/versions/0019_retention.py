@@ -27,8 +27,9 @@ ACTION_LOG_FLOOR_DAYS = 2557
 APPEND_ONLY = "the action log is append-only: only rows past its retention (retention_floor) may be purged"
 
 # The row's age against the database's clock: an unknown retention (no row) refuses, as before.
-SQLITE_FLOOR = ("COALESCE(datetime('now', '-' || (SELECT days FROM retention_floor WHERE table_name = 'action_log') "
-                "|| ' days'), '0000')")
+SQLITE_FLOOR = (
+    "COALESCE(datetime('now', '-' || (SELECT days FROM retention_floor WHERE table_name = 'action_log') || ' days'), '0000')"
+)
 SQLITE_UP = [
     "DROP TRIGGER action_log_no_delete",
     f"CREATE TRIGGER action_log_no_delete BEFORE DELETE ON action_log WHEN OLD.at >= {SQLITE_FLOOR} "

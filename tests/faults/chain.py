@@ -59,7 +59,9 @@ class Chain:
         await disputes.record(self.api, self.audit_id, "amended-grading", "tm2", regrade)
 
     async def discuss(self):
-        await until(self.env, lambda: self.view(self.audit_id), lambda v: v and v["findings_discussion"], "the findings discussion")
+        await until(
+            self.env, lambda: self.view(self.audit_id), lambda v: v and v["findings_discussion"], "the findings discussion"
+        )
         await helpers.discuss_and_accept(self.api, self.env, self.audit_id)
 
     async def to_reaudit(self):

@@ -46,8 +46,9 @@ async def api(env, settings, directory, engine) -> AsyncIterator[RetryingApi]:
     from api.deps import Services
     from api.main import create_app
 
-    app = create_app(Services(settings=settings, client=env.client, engine=engine, directory=directory,
-                              clock=env.get_current_time))
+    app = create_app(
+        Services(settings=settings, client=env.client, engine=engine, directory=directory, clock=env.get_current_time)
+    )
     # An exception the API does not handle answers 500, as under uvicorn, and the client retries.
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

@@ -135,7 +135,8 @@ class WorkerProcesses:
         while self.READY_LINE not in self._log(index):
             if proc.poll() is not None:
                 assert proc.returncode == -signal.SIGKILL or proc in self.terminated, (
-                    f"worker exited {proc.returncode}:\n{self._log(index)}")
+                    f"worker exited {proc.returncode}:\n{self._log(index)}"
+                )
                 return False
             assert time.monotonic() < deadline, f"worker not polling after {timeout} s:\n{self._log(index)}"
             await asyncio.sleep(0.1)
@@ -317,9 +318,7 @@ class RetryingApi:
             headers = headers | {"Idempotency-Key": uuid.uuid4().hex}
         for attempt in range(1, self.attempts + 1):
             try:
-                response = await asyncio.wait_for(
-                    self.http.request(method, url, headers=headers, **kw), self.attempt_timeout
-                )
+                response = await asyncio.wait_for(self.http.request(method, url, headers=headers, **kw), self.attempt_timeout)
             except TimeoutError:
                 response = None  # cancelled: as a client that gave up waiting, try again
             if response is not None and response.status_code < 500:

@@ -65,4 +65,3 @@ def _undelivered(engine) -> list[str]:
 
 def _retrying(engine) -> bool:
     return any(r.delivery == "pending" and r.attempts >= 1 and r.last_error for r in notification_rows(engine))
-

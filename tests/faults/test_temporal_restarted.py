@@ -75,7 +75,9 @@ def current_cycle(today: date) -> str:
 
 
 @pytest.mark.timeout(150)
-async def test_an_audit_carries_on_after_the_temporal_server_restarts(temporal, clock, dev_api, dev_workers, smtp, engine, settings):
+async def test_an_audit_carries_on_after_the_temporal_server_restarts(
+    temporal, clock, dev_api, dev_workers, smtp, engine, settings
+):
     api = dev_api
     await dev_workers.start_ready()
     today = (await clock()).astimezone(LONDON).date()
@@ -98,7 +100,9 @@ async def test_an_audit_carries_on_after_the_temporal_server_restarts(temporal, 
     temporal.start()  # the same file and port
     await temporal.connect(settings)  # up again; the API's and the worker's clients reconnect by themselves
 
-    accepted = await _ok(api.as_("piat1").post(f"/audits/{audit_id}/qa", json={"decision": "accept", "details": "", "discussion_offered": False}))
+    accepted = await _ok(
+        api.as_("piat1").post(f"/audits/{audit_id}/qa", json={"decision": "accept", "details": "", "discussion_offered": False})
+    )
     assert accepted["stage"] == "dispute_window"
     assert {k: accepted["deadlines"][k] for k in before} == before  # what was set before the restart holds
     closes = datetime.fromisoformat(accepted["deadlines"]["dispute_window_closes"]).astimezone(LONDON)

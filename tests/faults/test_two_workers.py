@@ -16,7 +16,12 @@ import yaml
 from models.settings import ROOT, Settings
 from tests.email_checks import assert_plain
 from tests.faults.harness import (
-    SmtpServer, delivery_faults, letting_time_pass, notification_rows, outbox_settled, until,
+    SmtpServer,
+    delivery_faults,
+    letting_time_pass,
+    notification_rows,
+    outbox_settled,
+    until,
 )
 from tests.faults.chain import EXPECTED_NOTIFICATIONS, SKIPPING, START, STEPS, Chain
 from tests.helpers import allocate, outcome, skip_to
@@ -60,8 +65,11 @@ def smtp() -> Iterator[SlowSmtp]:
 @pytest.fixture
 def workers(workers):
     """Stopping within a test's patience, and a relay that looks again soon after a failure."""
-    workers.environment |= {"WORKER_SHUTDOWN_SECONDS": str(SHUTDOWN_SECONDS), "EMAIL_RELAY_POLL_SECONDS": "0.2",
-                            "EMAIL_RETRY_MAX_SECONDS": "1"}
+    workers.environment |= {
+        "WORKER_SHUTDOWN_SECONDS": str(SHUTDOWN_SECONDS),
+        "EMAIL_RELAY_POLL_SECONDS": "0.2",
+        "EMAIL_RETRY_MAX_SECONDS": "1",
+    }
     return workers
 
 
@@ -150,12 +158,14 @@ async def _identities(client, chain: Chain) -> set[str]:
     found = set()
     for workflow_id in (f"audit-{chain.audit_id}", f"dispute-{chain.audit_id}", f"audit-{chain.r1}"):
         history = await client.get_workflow_handle(workflow_id).fetch_history()
-        found |= {e.workflow_task_completed_event_attributes.identity for e in history.events
-                  if e.HasField("workflow_task_completed_event_attributes")}
+        found |= {
+            e.workflow_task_completed_event_attributes.identity
+            for e in history.events
+            if e.HasField("workflow_task_completed_event_attributes")
+        }
     return found
 
 
 def _all_waiting(engine, at_least: int) -> bool:
     rows = notification_rows(engine)
     return len(rows) >= at_least and all(r.delivery == "pending" and r.last_error for r in rows)
-

@@ -72,6 +72,7 @@ def days(n: float) -> timedelta:
 async def eventually(check, attempts: int = 100):
     """What the worker does just after an answer (a projection saved, an email queued): poll the
     check (a function, or a coroutine function) briefly until it gives something."""
+
     async def result():
         value = check()
         return await value if inspect.isawaitable(value) else value
@@ -85,9 +86,11 @@ async def eventually(check, attempts: int = 100):
 
 async def mail_to(smtp, address: str, count: int = 1) -> list:
     """The relay delivers just after each send: wait briefly for `count` messages to `address`."""
+
     async def arrived():
         messages = smtp.to(address)
         return messages if len(messages) >= count else None
+
     return await eventually(arrived) or []
 
 
@@ -153,7 +156,12 @@ async def audit_to_report(api, env, grade, overall=None, auditor="tm2", **overri
 
 def findings_discussion(held_on: date, smart: bool = True, attendees=("tm1", "sw1")) -> dict:
     actions = [
-        {"action": "Visit weekly and see the child alone", "owner_id": "sw1", "measure": "visits recorded", "due_on": day(12, 1).isoformat()}
+        {
+            "action": "Visit weekly and see the child alone",
+            "owner_id": "sw1",
+            "measure": "visits recorded",
+            "due_on": day(12, 1).isoformat(),
+        }
     ]
     return {
         "held_on": held_on.isoformat(),
@@ -226,8 +234,10 @@ def join(settings, id: str, roles: list[str], service_area: str = "safeguarding"
     """A new member of staff appears in the directory."""
     manager = f'manager_id = "{manager_id}"\n' if manager_id else ""
     with open(settings.staff_directory, "a") as f:
-        f.write(f'\n[[staff]]\nid = "{id}"\nname = "New Starter"\nemail = "{id}@council.example"\n'
-                f'roles = {json.dumps(roles)}\nteam = "{service_area} team"\nservice_area = "{service_area}"\n{manager}')
+        f.write(
+            f'\n[[staff]]\nid = "{id}"\nname = "New Starter"\nemail = "{id}@council.example"\n'
+            f'roles = {json.dumps(roles)}\nteam = "{service_area} team"\nservice_area = "{service_area}"\n{manager}'
+        )
 
 
 def free_port() -> int:

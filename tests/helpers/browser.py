@@ -11,8 +11,14 @@ from playwright.async_api import Page, expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium tries Google's hosts, which this machine refuses.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 BLOCKING = {"serious", "critical"}
 
 
@@ -38,8 +44,11 @@ class Visits:
         results = (await self.axe.run(self.page)).response
         self.checked.append(where)
         self.minor += [f"{where}: {v['id']} ({v['impact']})" for v in results["violations"] if v["impact"] not in BLOCKING]
-        self.violations += [f"{where}: {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-                            for v in results["violations"] if v["impact"] in BLOCKING]
+        self.violations += [
+            f"{where}: {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in results["violations"]
+            if v["impact"] in BLOCKING
+        ]
 
     async def sign_in(self, staff_id: str) -> None:
         page = self.page

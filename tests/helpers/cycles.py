@@ -6,5 +6,6 @@ from workflows.cycle import CycleWorkflow
 
 async def start_cycle(client, settings, cycle: str):
     """As the Schedule's starter does on the 1st (for tests that need only the cycle)."""
-    return await client.start_workflow(CycleWorkflow.run, CycleInput(cycle=cycle), id=f"cycle-{cycle}",
-                                       task_queue=settings.temporal_task_queue)
+    return await client.start_workflow(
+        CycleWorkflow.run, CycleInput(cycle=cycle), id=f"cycle-{cycle}", task_queue=settings.temporal_task_queue
+    )

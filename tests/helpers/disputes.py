@@ -3,7 +3,11 @@ the formal discussion; `record` posts any other step."""
 
 from tests.helpers import today
 
-RAISE = {"domains_disputed": ["overall"], "rationale": "The plan was reviewed on time (criteria 3.2)", "evidence": "Review minutes of 2 Dec"}
+RAISE = {
+    "domains_disputed": ["overall"],
+    "rationale": "The plan was reviewed on time (criteria 3.2)",
+    "evidence": "Review minutes of 2 Dec",
+}
 
 
 async def raise_dispute(api, audit_id, by="sw1") -> dict:

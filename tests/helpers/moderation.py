@@ -17,10 +17,12 @@ PANEL_DAY = first_working_day(YEAR, 2)  # the day the panel opens
 PANEL_PAGE = f"/app/moderation-panels/{FEBRUARY}"  # the page its emails link to
 # Four January audits: three of Safeguarding (one Requires Improvement, whose run goes on to a
 # discussion and a re-audit, so its final grading is only in the live workflow) and one of MASH.
-AUDITS = [dict(case_ref="C-1", practitioner_id="sw1", grade="good"),
-          dict(case_ref="C-2", practitioner_id="sw2", grade="requires_improvement"),
-          dict(case_ref="C-3", practitioner_id="sw3", grade="good", auditor="tm1"),
-          dict(case_ref="C-4", practitioner_id="sw1", grade="good", service_area="mash")]
+AUDITS = [
+    dict(case_ref="C-1", practitioner_id="sw1", grade="good"),
+    dict(case_ref="C-2", practitioner_id="sw2", grade="requires_improvement"),
+    dict(case_ref="C-3", practitioner_id="sw3", grade="good", auditor="tm1"),
+    dict(case_ref="C-4", practitioner_id="sw1", grade="good", service_area="mash"),
+]
 
 
 async def final_january_audits(api, env, engine, audits=AUDITS) -> list[str]:
@@ -54,10 +56,17 @@ def findings(moderation: dict, met_on=MET.isoformat(), disagree_first=False, ove
     domains = [{"domain": d["domain"], "agree": True} for d in moderation["domains"]]
     if disagree_first:
         first = moderation["domains"][0]
-        domains[0] = {"domain": first["domain"], "agree": False,
-                      "moderated_grade": "requires_improvement" if first["grade"] != "requires_improvement" else "good"}
-    body = {"domains": domains, "overall": {"agree": True}, "feedback": "Sound analysis; the plan needs dates.",
-            "met_auditor_on": met_on}
+        domains[0] = {
+            "domain": first["domain"],
+            "agree": False,
+            "moderated_grade": "requires_improvement" if first["grade"] != "requires_improvement" else "good",
+        }
+    body = {
+        "domains": domains,
+        "overall": {"agree": True},
+        "feedback": "Sound analysis; the plan needs dates.",
+        "met_auditor_on": met_on,
+    }
     if overall:
         body["overall"] = {"agree": False, "moderated_grade": overall}
     return body

@@ -9,4 +9,6 @@ from worker import WORKFLOWS
 
 def replayer(settings=None) -> Replayer:
     """The recorded histories' payloads are plain; the live ones are encrypted with the test's key."""
-    return Replayer(workflows=WORKFLOWS, data_converter=data_converter(codec_for(settings)) if settings else pydantic_data_converter)
+    return Replayer(
+        workflows=WORKFLOWS, data_converter=data_converter(codec_for(settings)) if settings else pydantic_data_converter
+    )

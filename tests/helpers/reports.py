@@ -14,9 +14,19 @@ def at(month: int, day: int, hour: int = 17) -> datetime:
 
 def moderation(mid, panel, service, original, moderated, agreed, overdue=False) -> ModerationRecord:
     return ModerationRecord(
-        moderation_id=mid, panel_cycle=panel, audit_id=f"audit-{mid}", case_ref="C-x", audit_cycle="2027-01",
-        service_area=service, auditor_id="tm2", moderator_id="slt1", original_overall=original,
-        moderated_overall=moderated, overall_agreed=None if moderated is None else original == moderated,
-        recorded_at=None if moderated is None else at(2, 20), overdue=overdue, updated_at=at(2, 20),
+        moderation_id=mid,
+        panel_cycle=panel,
+        audit_id=f"audit-{mid}",
+        case_ref="C-x",
+        audit_cycle="2027-01",
+        service_area=service,
+        auditor_id="tm2",
+        moderator_id="slt1",
+        original_overall=original,
+        moderated_overall=moderated,
+        overall_agreed=None if moderated is None else original == moderated,
+        recorded_at=None if moderated is None else at(2, 20),
+        overdue=overdue,
+        updated_at=at(2, 20),
         domains=[{"domain": d, "original": original, "moderated": None, "agreed": a} for d, a in zip(("D1", "D2"), agreed)],
     )

@@ -1,7 +1,9 @@
 """A safety concern raised through the API (R-SAFE-1), and the urgent emails it sends."""
 
-CONCERN = {"description": "The child disclosed an injury at the last visit and no strategy discussion is recorded.",
-           "immediate_action_needed": True}
+CONCERN = {
+    "description": "The child disclosed an injury at the last visit and no strategy discussion is recorded.",
+    "immediate_action_needed": True,
+}
 
 
 async def raise_concern(api, audit_id, by="tm2", body=CONCERN) -> dict:

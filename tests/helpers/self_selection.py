@@ -5,10 +5,15 @@ from tests.helpers.cases import upload
 
 # The case, its practitioner (sw1, of tm1's team) and its service come from the open-case list;
 # the request names the case, the audit it asks for, and why.
-ASK = {"case_ref": "C-300", "kind": "standard", "cycle": cycle(1),
-       "reason": "I supervised the previous worker on this case and know its history (Appendix C)"}
+ASK = {
+    "case_ref": "C-300",
+    "kind": "standard",
+    "cycle": cycle(1),
+    "reason": "I supervised the previous worker on this case and know its history (Appendix C)",
+}
 OPEN_CASES = "case_ref,service_area,practitioner_id,involvement_start,cp_chair_or_iro_id\n" + "".join(
-    f"{ref},safeguarding,sw1,{INVOLVED_SINCE.isoformat()},iro1\n" for ref in ("C-300", "C-301", "C-302"))
+    f"{ref},safeguarding,sw1,{INVOLVED_SINCE.isoformat()},iro1\n" for ref in ("C-300", "C-301", "C-302")
+)
 
 
 async def import_cases(api, text: str = OPEN_CASES) -> None:

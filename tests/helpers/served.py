@@ -19,6 +19,7 @@ def served_clock(env):
 
     async def now():
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(env.get_current_time(), loop))
+
     return now
 
 
@@ -50,5 +51,6 @@ class Served:
 def served_app(env, settings, engine, directory):
     """The app to serve: its own Temporal client on the test server, and the test server's clock."""
     served_settings = settings.model_copy(update={"temporal_address": env.client.service_client.config.target_host})
-    return create_app(Services(settings=served_settings, client=None, engine=engine, directory=directory,
-                               clock=served_clock(env)))
+    return create_app(
+        Services(settings=served_settings, client=None, engine=engine, directory=directory, clock=served_clock(env))
+    )

@@ -61,10 +61,19 @@ def grading_form(key: str = "k1", **changes) -> dict:
     body = grading()
     form = {"idempotency_key": key}
     for i, domain in enumerate(body["domains"]):
-        form |= {f"domains.{i}.domain": domain["domain"], f"domains.{i}.grade": domain["grade"],
-                 f"domains.{i}.rationale": domain["rationale"]}
-    form |= {"overall.grade": "good", "overall.rationale": "overall rationale",
-             "improvement_plan.0.action": "Update the chronology", "improvement_plan.0.owner_id": "sw1",
-             "improvement_plan.0.due_on": day(3, 1).isoformat(), "improvement_plan.1.action": "",
-             "improvement_plan.1.owner_id": "", "improvement_plan.1.due_on": ""}
+        form |= {
+            f"domains.{i}.domain": domain["domain"],
+            f"domains.{i}.grade": domain["grade"],
+            f"domains.{i}.rationale": domain["rationale"],
+        }
+    form |= {
+        "overall.grade": "good",
+        "overall.rationale": "overall rationale",
+        "improvement_plan.0.action": "Update the chronology",
+        "improvement_plan.0.owner_id": "sw1",
+        "improvement_plan.0.due_on": day(3, 1).isoformat(),
+        "improvement_plan.1.action": "",
+        "improvement_plan.1.owner_id": "",
+        "improvement_plan.1.due_on": "",
+    }
     return form | changes
