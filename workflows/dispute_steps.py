@@ -1,10 +1,9 @@
-"""A dispute's recorded steps as Workflow Updates (R-DISP-2..9, withdrawal): each validator refuses
-a wrong person, a step not yet due or one already taken (the ladder's owners by role), and the
-handler stores the step for the run method (workflows/dispute.py) to act on. Part of
-`DisputeWorkflow`."""
+"""A dispute's recorded steps (R-DISP-2..9, withdrawal), each a Workflow Update of
+`DisputeWorkflow`: each validator refuses a wrong person, a step not yet due or one already taken
+(the ladder's owners by role), and the handler stores the step for the run (workflows/dispute.py)
+to act on."""
 
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import date, timedelta
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -12,146 +11,69 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from models.enums import DisputeStep
     from models.errors import forbidden, invalid, out_of_order
-    from models.disputes import (
-        AmendedGrading, CorporateDecision, DisputeInput, DisputeMeeting, DisputeSummary, FormalDiscussion,
-        IndependentReviewDecision, IndependentReviewResult, StepRecord, Withdrawal, WrittenResponse,
-    )
-    from models.payloads import DisputeOutcome, Regrade
+    from models.disputes import StepRecord, Withdrawal
+    from models.payloads import Regrade
 
+from workflows.dispute_state import DisputeState
 from workflows.process import Projection
 
 
-class DisputeSteps:
-    # The dispute's state the steps check and record, set by `DisputeWorkflow.__init__`.
-    dispute: DisputeInput
-    raised_at: datetime
-    step: DisputeStep
-    records: dict[DisputeStep, StepRecord]
-    _payloads: dict[DisputeStep, BaseModel]
-    withdrawal: Withdrawal | None
-    outcome: DisputeOutcome | None
-    _reached: DisputeStep | None
-    projection: Projection
+class DisputeActions:
+    def __init__(self, state: DisputeState, projection: Projection) -> None:
+        self.state, self._projection = state, projection
 
-    if TYPE_CHECKING:
-        @property
-        def owners(self) -> list[str]: ...
+    async def store(self, step: DisputeStep, actor_id: str, payload: BaseModel) -> None:
+        """Record a step, then answer once the run has moved on: the next step's deadline is set,
+        or the dispute has ended."""
+        s = self.state
+        s.payloads[step] = payload
+        s.records[step] = StepRecord(step=step, at=workflow.now(), by=actor_id, record=payload.model_dump(mode="json"))
+        self._projection.record(actor_id, f"{step.value.replace('_', ' ')} recorded")
+        await workflow.wait_condition(lambda: s.outcome is not None or s.reached not in (None, step))
+        await self._projection.answer()
 
-    @workflow.update
-    async def record_meeting(self, actor_id: str, meeting: DisputeMeeting) -> None:
-        return await self._store(DisputeStep.MEETING, actor_id, meeting)
-
-    @record_meeting.validator
-    def _validate_meeting(self, actor_id: str, meeting: DisputeMeeting) -> None:
-        self._expect(DisputeStep.MEETING, actor_id)
-        if not self.raised_at.date() <= meeting.held_on <= (workflow.now() + timedelta(hours=1)).date():
-            raise invalid(f"held_on must be between the dispute ({self.raised_at.date()}) and today")
-
-    @workflow.update
-    async def record_summary(self, actor_id: str, summary: DisputeSummary) -> None:
-        return await self._store(DisputeStep.SUMMARY, actor_id, summary)
-
-    @record_summary.validator
-    def _validate_summary(self, actor_id: str, summary: DisputeSummary) -> None:
-        self._expect(DisputeStep.SUMMARY, actor_id)
-
-    @workflow.update
-    async def record_amended_grading(self, actor_id: str, amended: AmendedGrading) -> None:
-        return await self._store(DisputeStep.AMENDED_GRADING, actor_id, amended)
-
-    @record_amended_grading.validator
-    def _validate_amended(self, actor_id: str, amended: AmendedGrading) -> None:
-        self._expect(DisputeStep.AMENDED_GRADING, actor_id)
-        self._check_regrade(amended)
-
-    @workflow.update
-    async def record_formal_discussion(self, actor_id: str, discussion: FormalDiscussion) -> None:
-        return await self._store(DisputeStep.FORMAL_DISCUSSION, actor_id, discussion)
-
-    @record_formal_discussion.validator
-    def _validate_formal(self, actor_id: str, discussion: FormalDiscussion) -> None:
-        self._expect(DisputeStep.FORMAL_DISCUSSION, actor_id)
-        if not self.raised_at.date() <= discussion.held_on <= (workflow.now() + timedelta(hours=1)).date():
-            raise invalid(f"held_on must be between the dispute ({self.raised_at.date()}) and today")
-
-    @workflow.update
-    async def record_written_response(self, actor_id: str, response: WrittenResponse) -> None:
-        return await self._store(DisputeStep.WRITTEN_RESPONSE, actor_id, response)
-
-    @record_written_response.validator
-    def _validate_response(self, actor_id: str, response: WrittenResponse) -> None:
-        self._expect(DisputeStep.WRITTEN_RESPONSE, actor_id)
-        self._check_regrade(response.regrade, response.outcome)
-
-    @workflow.update
-    async def record_corporate_decision(self, actor_id: str, decision: CorporateDecision) -> None:
-        return await self._store(DisputeStep.CORPORATE_DECISION, actor_id, decision)
-
-    @record_corporate_decision.validator
-    def _validate_corporate(self, actor_id: str, decision: CorporateDecision) -> None:
-        self._expect(DisputeStep.CORPORATE_DECISION, actor_id)
-        self._check_regrade(decision.regrade, decision.outcome)
-
-    @workflow.update
-    async def record_independent_review(self, actor_id: str, decision: IndependentReviewDecision) -> None:
-        return await self._store(DisputeStep.INDEPENDENT_REVIEW, actor_id, decision)
-
-    @record_independent_review.validator
-    def _validate_review(self, actor_id: str, decision: IndependentReviewDecision) -> None:
-        self._expect(DisputeStep.INDEPENDENT_REVIEW, actor_id)
-
-    @workflow.update
-    async def record_independent_review_result(self, actor_id: str, result: IndependentReviewResult) -> None:
-        return await self._store(DisputeStep.INDEPENDENT_REVIEW_RESULT, actor_id, result)
-
-    @record_independent_review_result.validator
-    def _validate_review_result(self, actor_id: str, result: IndependentReviewResult) -> None:
-        self._expect(DisputeStep.INDEPENDENT_REVIEW_RESULT, actor_id)
-        self._check_regrade(result.regrade)
-
-    @workflow.update
-    def withdraw(self, actor_id: str, withdrawal: Withdrawal) -> None:
-        self.withdrawal = withdrawal
-        self.projection.record(actor_id, "dispute withdrawn", withdrawal.reason)
-        return None
-
-    @withdraw.validator
-    def _validate_withdraw(self, actor_id: str, withdrawal: Withdrawal) -> None:
-        self._require_open()
-        if self.step in self.records:  # recorded, and the ladder not yet moved on from it
-            raise out_of_order(f"the {self.step.value.replace('_', ' ')} has just been recorded and the dispute is "
-                               "moving on: withdraw it, if it is still open, once it waits for its next step")
-        if actor_id != self.dispute.raised_by:
-            raise forbidden(f"only {self.dispute.raised_by}, who raised the dispute, can withdraw it")
-
-    def _require_open(self) -> None:
-        if self.outcome is not None or self.withdrawal is not None:
-            raise out_of_order("the dispute has ended")
-
-    def _expect(self, step: DisputeStep, actor_id: str) -> None:
+    def expect(self, step: DisputeStep, actor_id: str) -> None:
         """Right step, right person."""
+        s = self.state
         self._require_open()
-        if self.step is not step or step in self.records:
-            raise out_of_order(f"the dispute is waiting for the {self.step.value.replace('_', ' ')}, not the {step.value.replace('_', ' ')}")
-        if actor_id not in self.owners:
-            raise forbidden(f"the {step.value.replace('_', ' ')} is recorded by {' or '.join(self.owners)}")
+        if s.step is not step or step in s.records:
+            raise out_of_order(f"the dispute is waiting for the {s.step.value.replace('_', ' ')}, not the {step.value.replace('_', ' ')}")
+        if actor_id not in s.owners:
+            raise forbidden(f"the {step.value.replace('_', ' ')} is recorded by {' or '.join(s.owners)}")
 
-    def _check_regrade(self, regrade: Regrade | None, outcome: str = "resolved") -> None:
+    def expect_held(self, step: DisputeStep, actor_id: str, held_on: date) -> None:
+        """A step held on a day: between the dispute and today."""
+        self.expect(step, actor_id)
+        raised = self.state.raised_at.date()
+        if not raised <= held_on <= (workflow.now() + timedelta(hours=1)).date():
+            raise invalid(f"held_on must be between the dispute ({raised}) and today")
+
+    def expect_regrade(self, step: DisputeStep, actor_id: str, regrade: Regrade | None, outcome: str = "resolved") -> None:
+        """A step that may carry a regrade: only a resolved one, grading every domain once."""
+        self.expect(step, actor_id)
         if regrade is None:
             return
         if outcome != "resolved":
             raise invalid("only a resolved dispute carries a regrade")
-        names = [g.domain for g in regrade.domains]
-        if sorted(names) != sorted(self.dispute.domains):
-            raise invalid(f"a regrade grades every domain of the audit tool once: {self.dispute.domains}")
+        domains = self.state.dispute.domains
+        if sorted(g.domain for g in regrade.domains) != sorted(domains):
+            raise invalid(f"a regrade grades every domain of the audit tool once: {domains}")
         if regrade.overall.grade is None:
             raise invalid("a regrade needs the overall grade")
 
-    async def _store(self, step: DisputeStep, actor_id: str, payload: BaseModel) -> None:
-        """Record a step, then answer once the run has moved on: the next step's deadline is set,
-        or the dispute has ended."""
-        self._payloads[step] = payload
-        self.records[step] = StepRecord(step=step, at=workflow.now(), by=actor_id, record=payload.model_dump(mode="json"))
-        self.projection.record(actor_id, f"{step.value.replace('_', ' ')} recorded")
-        await workflow.wait_condition(lambda: self.outcome is not None or self._reached not in (None, step))
-        return await self.projection.answer()
+    def withdraw(self, actor_id: str, withdrawal: Withdrawal) -> None:
+        self.state.withdrawal = withdrawal
+        self._projection.record(actor_id, "dispute withdrawn", withdrawal.reason)
+
+    def validate_withdraw(self, actor_id: str) -> None:
+        s = self.state
+        self._require_open()
+        if s.step in s.records:  # recorded, and the ladder not yet moved on from it
+            raise out_of_order(f"the {s.step.value.replace('_', ' ')} has just been recorded and the dispute is "
+                               "moving on: withdraw it, if it is still open, once it waits for its next step")
+        if actor_id != s.dispute.raised_by:
+            raise forbidden(f"only {s.dispute.raised_by}, who raised the dispute, can withdraw it")
+
+    def _require_open(self) -> None:
+        if self.state.outcome is not None or self.state.withdrawal is not None:
+            raise out_of_order("the dispute has ended")
