@@ -19,6 +19,7 @@ OPEN = EVERY_STAGE - {Stage.COMPLETED}
 
 # ---- which stages allow which staff action --------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Condition:
     """A precondition beside the stage, read from the audit's view (the workflow checks the same
@@ -37,8 +38,10 @@ GRADED = Condition("the audit is graded (not a peer audit, R-KIND-2)", lambda v:
 NO_DISPUTE_YET = Condition("no dispute has been raised (one per audit)", lambda v: v.dispute_id is None)
 DISCUSSION_AWAITED = Condition("a findings discussion is awaited (R-DISC)", _discussion_is("awaited", "more_requested"))
 DISCUSSION_RECORDED = Condition("a findings discussion is recorded for review (R-DISC-3)", _discussion_is("recorded"))
-FOLLOW_UP_DUE = Condition("a Head of Service follow-up is due (R-RE-3)",
-                          lambda v: v.head_of_service_follow_up_required and v.head_of_service_follow_up is None)
+FOLLOW_UP_DUE = Condition(
+    "a Head of Service follow-up is due (R-RE-3)",
+    lambda v: v.head_of_service_follow_up_required and v.head_of_service_follow_up is None,
+)
 
 
 @dataclass(frozen=True)
@@ -57,18 +60,22 @@ class StageRule:
 STAGE_RULES: dict[str, StageRule] = {
     "record_initial_grading": StageRule("record the initial grading", DRAFTING - {Stage.FINALLY_GRADED} | AMENDING),
     "record_practitioner_conversation": StageRule(
-        "record the conversation", frozenset({Stage.INITIALLY_GRADED, Stage.FINALLY_GRADED}) | AMENDING,
-        (INITIAL_GRADING_RECORDED,)),
+        "record the conversation",
+        frozenset({Stage.INITIALLY_GRADED, Stage.FINALLY_GRADED}) | AMENDING,
+        (INITIAL_GRADING_RECORDED,),
+    ),
     "record_improvement_plan": StageRule("change the improvement plan", DRAFTING | AMENDING, (INITIAL_GRADING_RECORDED,)),
     "submit_for_qa": StageRule("submit for quality assurance", frozenset({Stage.FINALLY_GRADED}) | AMENDING),
     "quality_assure": StageRule("quality-assure the report", frozenset({Stage.AWAITING_QA}), not_by="auditor_id"),
     "reassign": StageRule("reassign the audit", BEFORE_DISTRIBUTION),
     "share_previous_practitioner_feedback": StageRule(
-        "share feedback", OPEN, refused="the audit is complete; feedback is shared while the audit is open"),
+        "share feedback", OPEN, refused="the audit is complete; feedback is shared while the audit is open"
+    ),
     "raise_dispute": StageRule("raise a dispute", frozenset({Stage.DISPUTE_WINDOW}), (NO_DISPUTE_YET, GRADED)),
     "record_findings_discussion": StageRule("record the findings discussion", EVERY_STAGE, (DISCUSSION_AWAITED,)),
-    "review_findings_discussion": StageRule("review the findings discussion", EVERY_STAGE, (DISCUSSION_RECORDED,),
-                                            not_by="team_manager_id"),
+    "review_findings_discussion": StageRule(
+        "review the findings discussion", EVERY_STAGE, (DISCUSSION_RECORDED,), not_by="team_manager_id"
+    ),
     "record_head_of_service_follow_up": StageRule("record the follow-up", EVERY_STAGE, (FOLLOW_UP_DUE,)),
     "raise_safety_concern": StageRule("raise a safety concern", EVERY_STAGE),
     # The pages hand a role over until the audit is complete; the workflow takes it until its run
@@ -94,11 +101,15 @@ def offered(action: str, view: AuditView, actor_id: str) -> bool:
     """Whether `action` can succeed now for `actor_id`, as far as the audit's stage and state go
     (who may act at all is the permission table's: api/permissions.py)."""
     rule = STAGE_RULES[action]
-    return (view.stage in rule.stages and all(c.holds(view) for c in rule.conditions)
-            and (rule.not_by is None or getattr(view, rule.not_by) != actor_id))
+    return (
+        view.stage in rule.stages
+        and all(c.holds(view) for c in rule.conditions)
+        and (rule.not_by is None or getattr(view, rule.not_by) != actor_id)
+    )
 
 
 # ---- whom each stage waits on ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class StageWait:
@@ -120,11 +131,15 @@ STAGE_WAITS: dict[Stage, StageWait] = {
     Stage.AWAITING_QA: StageWait("quality assurance by PIAT", role="piat", until="qa_due"),
     Stage.REVISIONS_REQUESTED: StageWait("amended report", _AUDITOR, until="revision_due"),
     Stage.NOT_ACCEPTED: StageWait("completed audit for the {carried_into} cycle", _AUDITOR, until="completion_due"),
-    Stage.DISPUTE_WINDOW: StageWait("dispute window: the practitioner or Team Manager may dispute the grading",
-                                    ("practitioner_id", "team_manager_id"), until="dispute_window_closes"),
+    Stage.DISPUTE_WINDOW: StageWait(
+        "dispute window: the practitioner or Team Manager may dispute the grading",
+        ("practitioner_id", "team_manager_id"),
+        until="dispute_window_closes",
+    ),
     Stage.IN_DISPUTE: StageWait("the dispute ({dispute}) to end", role="dispute"),
-    Stage.REAUDIT_PLANNED: StageWait("the {reaudit_cycle} cycle, when re-audit {reaudit_round} is allocated",
-                                     role="system", until="reaudit_allocation"),
+    Stage.REAUDIT_PLANNED: StageWait(
+        "the {reaudit_cycle} cycle, when re-audit {reaudit_round} is allocated", role="system", until="reaudit_allocation"
+    ),
     Stage.REAUDIT_IN_PROGRESS: StageWait("re-audit {reaudit_round} ({reaudit_id})", role="re-auditor"),
 }
 
@@ -133,13 +148,20 @@ def waiting_on(stage: Stage) -> StageWait | None:
     """Whom `stage` waits on and what for; None when it waits on nobody (accepted: the report is on
     its way; completed)."""
     return STAGE_WAITS.get(stage)
+
+
 # The Mosaic case note's title, e.g. "January Audit" (R-DIST-2).
-KIND_TITLES = {AuditKind.STANDARD: "Audit", AuditKind.PEER: "Peer Audit", AuditKind.THEMED: "Themed Audit",
-               AuditKind.REAUDIT: "Re-audit"}
+KIND_TITLES = {
+    AuditKind.STANDARD: "Audit",
+    AuditKind.PEER: "Peer Audit",
+    AuditKind.THEMED: "Themed Audit",
+    AuditKind.REAUDIT: "Re-audit",
+}
 
 
-def check_grades(kind: AuditKind, area: ServiceArea, tool_domains: list[str], domains: list[DomainGrade],
-                 overall: OverallGrade) -> None:
+def check_grades(
+    kind: AuditKind, area: ServiceArea, tool_domains: list[str], domains: list[DomainGrade], overall: OverallGrade
+) -> None:
     """R-AUD-3: every domain of the tool once; a grade and rationale where applicable. Peer audits
     are not graded but record findings for each domain (R-KIND-2). Raises `invalid` (a 422)."""
     names = [d.domain for d in domains]

@@ -5,7 +5,12 @@ from datetime import UTC, date, datetime
 
 from models.enums import AuditKind, Grade, PersonRole, ServiceArea, Stage
 from models.payloads import (
-    AuditInput, DiscussionView, OverallGrade, PractitionerConversation, ReauditPlan, Regrade,
+    AuditInput,
+    DiscussionView,
+    OverallGrade,
+    PractitionerConversation,
+    ReauditPlan,
+    Regrade,
 )
 from workflows import audit_view
 from workflows.audit_state import AuditState
@@ -16,9 +21,22 @@ DUE = datetime(2027, 1, 29, 17, tzinfo=UTC)
 
 def _state(**fields: object) -> AuditState:
     audit = AuditInput.model_construct(
-        audit_id="2027-01-std-a", case_ref="C-1", service_area=ServiceArea.SAFEGUARDING, kind=AuditKind.STANDARD,
-        cycle="2027-01", auditor_id="tm2", practitioner_id="sw1", team_manager_id="tm1", head_of_service_id="hos1",
-        allocated_by="piat1", piat_id=None, piat_manager_id=None, domains=["voice"], reaudit_round=0, chain_id=None)
+        audit_id="2027-01-std-a",
+        case_ref="C-1",
+        service_area=ServiceArea.SAFEGUARDING,
+        kind=AuditKind.STANDARD,
+        cycle="2027-01",
+        auditor_id="tm2",
+        practitioner_id="sw1",
+        team_manager_id="tm1",
+        head_of_service_id="hos1",
+        allocated_by="piat1",
+        piat_id=None,
+        piat_manager_id=None,
+        domains=["voice"],
+        reaudit_round=0,
+        chain_id=None,
+    )
     state = AuditState.allocated_with(audit, NOW)
     for name, value in fields.items():
         setattr(state, name, value)
@@ -30,8 +48,9 @@ def _graded(grade: Grade) -> OverallGrade:
 
 
 def test_the_final_grading_is_the_conversation_s_until_a_dispute_regrades_it():
-    conversation = PractitionerConversation(held_on=date(2027, 1, 10), notes="met", domains=[],
-                                            overall=_graded(Grade.REQUIRES_IMPROVEMENT))
+    conversation = PractitionerConversation(
+        held_on=date(2027, 1, 10), notes="met", domains=[], overall=_graded(Grade.REQUIRES_IMPROVEMENT)
+    )
     state = _state(conversation=conversation)
     assert state.final_grade is Grade.REQUIRES_IMPROVEMENT
     state.regrade = Regrade(domains=[], overall=_graded(Grade.GOOD))
@@ -66,20 +85,34 @@ def test_each_stage_waits_on_its_people_or_its_role_until_its_deadline():
     state.stage = Stage.NOT_ACCEPTED
     first = audit_view.first_wait(state)
     assert first and first.action == "completed audit for the next cycle"
-    state.stage, state.reaudit = Stage.REAUDIT_PLANNED, ReauditPlan(
-        round=1, cycle="2027-03", allocate_at=DUE, audit_id="2027-01-std-a-r1", status="planned")
+    state.stage, state.reaudit = (
+        Stage.REAUDIT_PLANNED,
+        ReauditPlan(round=1, cycle="2027-03", allocate_at=DUE, audit_id="2027-01-std-a-r1", status="planned"),
+    )
     first = audit_view.first_wait(state)
     assert first and (first.action, first.from_role, first.until) == (
-        "the 2027-03 cycle, when re-audit 1 is allocated", "system", DUE)
+        "the 2027-03 cycle, when re-audit 1 is allocated",
+        "system",
+        DUE,
+    )
     state.stage = Stage.COMPLETED
     assert audit_view.first_wait(state) is None
 
 
 def test_a_team_manager_s_discussion_waits_beside_the_dispute_window_and_the_soonest_is_asked():
     later = datetime(2027, 2, 5, 17, tzinfo=UTC)
-    state = _state(stage=Stage.DISPUTE_WINDOW, discussion=DiscussionView(
-        working_days=10, smart_actions_required=False, due=later, status="awaited",
-        escalated_to_head_of_service=False, records=[], reviews=[]))
+    state = _state(
+        stage=Stage.DISPUTE_WINDOW,
+        discussion=DiscussionView(
+            working_days=10,
+            smart_actions_required=False,
+            due=later,
+            status="awaited",
+            escalated_to_head_of_service=False,
+            records=[],
+            reviews=[],
+        ),
+    )
     state.deadlines.dispute_window_closes = DUE
     assert [w.from_staff_ids for w in audit_view.waits(state)] == [["sw1", "tm1"], ["tm1"]]
     ask = audit_view.waiting_ask(state, "tm1")

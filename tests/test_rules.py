@@ -81,27 +81,51 @@ def test_an_audit_s_search_attributes_carry_identifiers_and_its_state():
     from models import search_attributes as sa
     from models.payloads import AuditInput
 
-    audit = AuditInput.model_construct(cycle="2027-01", service_area=ServiceArea.SAFEGUARDING, kind=AuditKind.STANDARD,
-                                       reaudit_round=1, chain_id="2027-01-std-abc", audit_id="2027-01-std-abc-r1")
+    audit = AuditInput.model_construct(
+        cycle="2027-01",
+        service_area=ServiceArea.SAFEGUARDING,
+        kind=AuditKind.STANDARD,
+        reaudit_round=1,
+        chain_id="2027-01-std-abc",
+        audit_id="2027-01-std-abc-r1",
+    )
     due = datetime(2027, 2, 1, 17, tzinfo=UTC)
     attributes = {k.name: v for k, v in sa.of_audit(audit, "awaiting_qa", None, due, True, "none").items()}
     assert attributes == {
-        "AuditCycle": "2027-01", "AuditServiceArea": "safeguarding", "AuditKind": "standard", "AuditStage": "awaiting_qa",
-        "AuditOverallGrade": None, "AuditDueTime": due, "Overdue": True, "AuditReauditRound": 1,
-        "Escalation": "none", "AuditChain": audit.chain,
+        "AuditCycle": "2027-01",
+        "AuditServiceArea": "safeguarding",
+        "AuditKind": "standard",
+        "AuditStage": "awaiting_qa",
+        "AuditOverallGrade": None,
+        "AuditDueTime": due,
+        "Overdue": True,
+        "AuditReauditRound": 1,
+        "Escalation": "none",
+        "AuditChain": audit.chain,
     }
     assert set(attributes) == {k.name for k in sa.ALL if k.name.startswith("Audit")} | {"Overdue", "Escalation"}
 
 
 # ---- which stages allow which staff action, and whom each stage waits on -------------------------------
 
+
 def _view(**fields):
     from models.payloads import AuditView
 
-    return AuditView.model_construct(**{"stage": Stage.ALLOCATED, "kind": STANDARD, "initial_grading": None,
-                                        "findings_discussion": None, "dispute_id": None, "auditor_id": "tm1",
-                                        "team_manager_id": "tm2", "head_of_service_follow_up_required": False,
-                                        "head_of_service_follow_up": None} | fields)
+    return AuditView.model_construct(
+        **{
+            "stage": Stage.ALLOCATED,
+            "kind": STANDARD,
+            "initial_grading": None,
+            "findings_discussion": None,
+            "dispute_id": None,
+            "auditor_id": "tm1",
+            "team_manager_id": "tm2",
+            "head_of_service_follow_up_required": False,
+            "head_of_service_follow_up": None,
+        }
+        | fields
+    )
 
 
 @pytest.mark.parametrize("action, stage, allowed", [
@@ -130,9 +154,13 @@ def test_a_stage_allows_an_action_or_says_why_not(action, stage, allowed):
 def test_a_refusal_keeps_the_workflow_s_words():
     from models.rules import refusal
 
-    assert refusal("record_initial_grading", Stage.FINALLY_GRADED) == "cannot record the initial grading while the audit is finally_graded"
+    assert (
+        refusal("record_initial_grading", Stage.FINALLY_GRADED)
+        == "cannot record the initial grading while the audit is finally_graded"
+    )
     assert refusal("share_previous_practitioner_feedback", Stage.COMPLETED) == (
-        "the audit is complete; feedback is shared while the audit is open")
+        "the audit is complete; feedback is shared while the audit is open"
+    )
 
 
 def test_every_stage_ruled_action_has_a_permission():

@@ -20,9 +20,20 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.persistence import PersistenceActivities
     from models.payloads import (
-        AuditInput, AuditOutcome, AuditView, DiscussionReview, DisputeRaise, FindingsDiscussion, Grading,
-        HeadOfServiceFollowUp, ImprovementPlan, PersonChange, PractitionerConversation, PreviousPractitionerFeedback,
-        QADecision, Reassignment,
+        AuditInput,
+        AuditOutcome,
+        AuditView,
+        DiscussionReview,
+        DisputeRaise,
+        FindingsDiscussion,
+        Grading,
+        HeadOfServiceFollowUp,
+        ImprovementPlan,
+        PersonChange,
+        PractitionerConversation,
+        PreviousPractitionerFeedback,
+        QADecision,
+        Reassignment,
     )
 
 from workflows import audit_view
@@ -44,9 +55,13 @@ class AuditWorkflow:
         self.state = s = AuditState.allocated_with(audit, workflow.now())
         activities = LocalActivities()
         notifier = Notifier(activities, audit.audit_id, audit.case_ref, lambda: audit_view.email_about(s))
-        self.projection = projection = Projection(activities, PersistenceActivities.save_audit_row, "save audit projection",
-                                                  lambda whole: audit_view.row(s, projection, whole),
-                                                  lambda: audit_view.refresh(s, projection))
+        self.projection = projection = Projection(
+            activities,
+            PersistenceActivities.save_audit_row,
+            "save audit projection",
+            lambda whole: audit_view.row(s, projection, whole),
+            lambda: audit_view.refresh(s, projection),
+        )
         # Recorded with the start when the API allocated it: no local activity to record it.
         calendar = RecordedCalendar(activities, audit.calendar)
         helpers = AuditHelpers(calendar, notifier, projection, People(s, activities, notifier, projection))
@@ -63,8 +78,11 @@ class AuditWorkflow:
         s, report = self.state, self.report
         self.projection.start()
         if audit.reaudit_round:
-            self.projection.record(SYSTEM, f"re-audit {audit.reaudit_round} allocated",
-                                   f"follows {audit.follows_audit_id}; cycle {audit.cycle}, auditor {audit.auditor_id}")
+            self.projection.record(
+                SYSTEM,
+                f"re-audit {audit.reaudit_round} allocated",
+                f"follows {audit.follows_audit_id}; cycle {audit.cycle}, auditor {audit.auditor_id}",
+            )
         else:
             self.projection.record(audit.allocated_by, "allocated", f"cycle {audit.cycle}, auditor {audit.auditor_id}")
         await report.allocate()
@@ -82,8 +100,13 @@ class AuditWorkflow:
         await self.discussion.head_of_service_follow_up()
         s.finished = True
         await self.projection.finish()
-        return AuditOutcome(audit_id=audit.audit_id, stage=s.stage, final_overall_grade=s.reported_grade,
-                            chain_outcome=s.chain_outcome, escalation=s.escalation)
+        return AuditOutcome(
+            audit_id=audit.audit_id,
+            stage=s.stage,
+            final_overall_grade=s.reported_grade,
+            chain_outcome=s.chain_outcome,
+            escalation=s.escalation,
+        )
 
     @workflow.query
     def view(self) -> AuditView:

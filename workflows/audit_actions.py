@@ -14,8 +14,16 @@ with workflow.unsafe.imports_passed_through():
     from models.enums import AuditKind, Grade, Stage
     from models.errors import forbidden, invalid, out_of_order
     from models.payloads import (
-        DisputeRaise, DomainGrade, Grading, ImprovementPlan, OverallGrade, PractitionerConversation,
-        PreviousPractitionerFeedback, QADecision, QARecord, Reassignment,
+        DisputeRaise,
+        DomainGrade,
+        Grading,
+        ImprovementPlan,
+        OverallGrade,
+        PractitionerConversation,
+        PreviousPractitionerFeedback,
+        QADecision,
+        QARecord,
+        Reassignment,
     )
     from models.rules import AMENDING, check_grades, refusal, stage_allows
 
@@ -38,8 +46,11 @@ class ReportActions(AuditStep):
     def record_practitioner_conversation(self, actor_id: str, conversation: PractitionerConversation) -> None:
         self.state.conversation = conversation
         self.amend_or_move(Stage.FINALLY_GRADED)
-        self.projection.record(actor_id, "practitioner conversation and final grading recorded",
-                               f"held on {conversation.held_on}; overall: {grade_text(conversation.overall.grade)}")
+        self.projection.record(
+            actor_id,
+            "practitioner conversation and final grading recorded",
+            f"held on {conversation.held_on}; overall: {grade_text(conversation.overall.grade)}",
+        )
 
     def validate_conversation(self, actor_id: str, conversation: PractitionerConversation) -> None:
         s, a = self.state, self.state.audit
@@ -52,8 +63,10 @@ class ReportActions(AuditStep):
             raise invalid(f"held_on must be between the allocation ({s.allocated_at.date()}) and today")
         self._check_grades(conversation.domains, conversation.overall)
         if a.reaudit_round == 2 and not {a.practitioner_id, s.team_manager_id} <= set(conversation.attendees):
-            raise invalid(f"at a 2nd re-audit the re-auditor meets the practitioner ({a.practitioner_id}) and the "
-                          f"Team Manager ({s.team_manager_id}): list both in attendees (R-RE-4)")
+            raise invalid(
+                f"at a 2nd re-audit the re-auditor meets the practitioner ({a.practitioner_id}) and the "
+                f"Team Manager ({s.team_manager_id}): list both in attendees (R-RE-4)"
+            )
 
     def record_improvement_plan(self, actor_id: str, plan: ImprovementPlan) -> None:
         s = self.state
@@ -80,15 +93,19 @@ class ReportActions(AuditStep):
         s = self.state
         self._require_auditor(actor_id)
         if s.stage is Stage.NOT_ACCEPTED and not s.amended:
-            raise out_of_order(f"the audit was not accepted: the amendment was due by {when(s.deadlines.revision_due)} "
-                               "(R-QA-3). Amend the grading or the conversation, then submit it again")
+            raise out_of_order(
+                f"the audit was not accepted: the amendment was due by {when(s.deadlines.revision_due)} "
+                "(R-QA-3). Amend the grading or the conversation, then submit it again"
+            )
         if s.stage in AMENDING and not s.amended:
             raise out_of_order("amend the grading or the conversation before resubmitting (R-QA-2)")
         self._require_stage("submit_for_qa")
         plan_needed = s.audit.kind is AuditKind.PEER or s.final_grade in (Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE)
         if plan_needed and not (s.initial and s.initial.improvement_plan):
-            raise invalid("this audit needs an improvement plan with at least one action (R-AUD-1, R-KIND-2): "
-                          "add it with PUT /audits/{id}/improvement-plan".replace("{id}", s.audit.audit_id))
+            raise invalid(
+                "this audit needs an improvement plan with at least one action (R-AUD-1, R-KIND-2): "
+                "add it with PUT /audits/{id}/improvement-plan".replace("{id}", s.audit.audit_id)
+            )
 
     async def quality_assure(self, actor_id: str, decision: QADecision) -> None:
         s = self.state
@@ -159,7 +176,9 @@ class ReportActions(AuditStep):
     def validate_dispute(self, actor_id: str, dispute: DisputeRaise) -> None:
         s, a = self.state, self.state.audit
         if actor_id not in (a.practitioner_id, s.team_manager_id):
-            raise forbidden(f"only the practitioner ({a.practitioner_id}) or their Team Manager ({s.team_manager_id}) can dispute this audit")
+            raise forbidden(
+                f"only the practitioner ({a.practitioner_id}) or their Team Manager ({s.team_manager_id}) can dispute this audit"
+            )
         if s.dispute is not None:
             raise out_of_order("a dispute has already been raised about this audit; one per audit")
         if a.kind is AuditKind.PEER:
@@ -169,7 +188,7 @@ class ReportActions(AuditStep):
             window = f"it closed {when(closes)}" if closes else "the report has not been sent yet"
             raise out_of_order(f"a dispute is raised within the dispute window after the report (R-DIST-4): {window}")
         if unknown := [d for d in dispute.domains_disputed if d not in a.domains and d != "overall"]:
-            raise invalid(f"not domains of this audit: {unknown}; use the tool's domain names or \"overall\"")
+            raise invalid(f'not domains of this audit: {unknown}; use the tool\'s domain names or "overall"')
 
     async def allocation_recorded(self) -> None:
         """Returns once the deadlines are set and the allocation sent, so `POST /audits` shows them."""

@@ -16,8 +16,13 @@ with workflow.unsafe.imports_passed_through():
     from models.enums import Channel, Escalation
     from models.errors import forbidden, invalid, out_of_order
     from models.payloads import (
-        DiscussionRecord, DiscussionReview, DiscussionView, FindingsDiscussion, FollowUpRecord,
-        HeadOfServiceFollowUp, ReviewRecord,
+        DiscussionRecord,
+        DiscussionReview,
+        DiscussionView,
+        FindingsDiscussion,
+        FollowUpRecord,
+        HeadOfServiceFollowUp,
+        ReviewRecord,
     )
     from models.rules import KIND_TITLES, discussion_rule
 
@@ -61,13 +66,19 @@ class DiscussionSteps(AuditStep):
         if rule is None:
             s.discussion_starting = False
             return  # Good or Outstanding: no discussion is required
+        sent_at = s.report_sent_at
+        assert sent_at is not None  # a discussion starts once the report is sent
         due = await self.calendar.working_days(
-            s.report_sent_at, rule.working_days,  # type: ignore[arg-type]  # the report was sent
-            f"findings discussion due in {rule.working_days} working days (R-DISC)"
+            sent_at, rule.working_days, f"findings discussion due in {rule.working_days} working days (R-DISC)"
         )
         s.discussion = d = DiscussionView(
-            working_days=rule.working_days, smart_actions_required=rule.smart_actions_required, due=due,
-            status="awaited", escalated_to_head_of_service=False, records=[], reviews=[],
+            working_days=rule.working_days,
+            smart_actions_required=rule.smart_actions_required,
+            due=due,
+            status="awaited",
+            escalated_to_head_of_service=False,
+            records=[],
+            reviews=[],
         )
         self.projection.changed()
         await self.people.refresh()
@@ -79,7 +90,7 @@ class DiscussionSteps(AuditStep):
             f"The audit's report has been sent. Its findings are to be discussed between the Team Manager, "
             f"{person(s.team_manager_id)}, and the practitioner, {person(a.practitioner_id)}.",
             action=f"meet to discuss the audit findings{smart}; {person(s.team_manager_id)} then records the "
-                   "discussion on the audit's page as a supervision / management-oversight note",
+            "discussion on the audit's page as a supervision / management-oversight note",
             due=due,
         )
         s.discussion_starting = False
@@ -89,14 +100,17 @@ class DiscussionSteps(AuditStep):
             await wait(lambda: d.status != "recorded")
             if d.status == "accepted":
                 return
-            d.due = await self.calendar.working_days(workflow.now(), a.policy.discussion_more_days, "findings discussion re-recorded")
+            d.due = await self.calendar.working_days(
+                workflow.now(), a.policy.discussion_more_days, "findings discussion re-recorded"
+            )
             self.projection.changed()
             await self.notifier.email(
                 f"discussion{s.discussion_round}-more-{len(d.reviews)}",
                 [s.team_manager_id],
                 f"Findings discussion: more needed: case {a.case_ref}",
                 f"PIAT reviewed the findings discussion note and asks for more: {d.reviews[-1].review.comments}",
-                action="record the findings discussion again", due=d.due,
+                action="record the findings discussion again",
+                due=d.due,
             )
 
     async def _await_record(self, d: DiscussionView, recorded_so_far: int) -> None:
@@ -119,9 +133,12 @@ class DiscussionSteps(AuditStep):
             f"The findings discussion of case {a.case_ref} was due by {at(due)} and is not recorded. If it is "
             f"still not recorded {'by the date below' if escalate_at else f'{a.policy.discussion_escalation_days} working days on'}, "
             "the Head of Service is told.",
-            action="hold the findings discussion and record it on the audit's page", due=escalate_at,
+            action="hold the findings discussion and record it on the audit's page",
+            due=escalate_at,
         )
-        escalate_at = escalate_at or await self.calendar.working_days(due, a.policy.discussion_escalation_days, "escalation date (R-DISC-3)")
+        escalate_at = escalate_at or await self.calendar.working_days(
+            due, a.policy.discussion_escalation_days, "escalation date (R-DISC-3)"
+        )
         if await wait(recorded, escalate_at, "escalation to the Head of Service (R-DISC-3)"):
             return
         d.escalated_to_head_of_service = True
@@ -141,7 +158,9 @@ class DiscussionSteps(AuditStep):
     async def _recorded(self, record: DiscussionRecord, number: int) -> None:
         """R-DISC-3: the note goes to Mosaic and to PIAT for review."""
         s, a, discussion = self.state, self.state.audit, record.discussion
-        actions = "".join(f"\n- {x.action} (owner {x.owner_id}; measure: {x.measure}; by {x.due_on})" for x in discussion.smart_actions)
+        actions = "".join(
+            f"\n- {x.action} (owner {x.owner_id}; measure: {x.measure}; by {x.due_on})" for x in discussion.smart_actions
+        )
         await self.notifier.post(
             Channel.MOSAIC_CASE_NOTE,
             f"discussion{s.discussion_round}-note-{number}",

@@ -62,18 +62,31 @@ class Finalising(AuditStep):
         self.move(Stage.IN_DISPUTE)
         restart_discussion = self._discussion.pause()
         dispute = DisputeInput(
-            audit_id=a.audit_id, case_ref=a.case_ref, cycle=a.cycle, raised_by=s.dispute_raised_by,
-            raised=s.dispute, auditor_id=s.auditor_id, practitioner_id=a.practitioner_id,
-            team_manager_id=s.team_manager_id, head_of_service_id=s.head_of_service_id, piat_id=a.piat,
-            piat_manager_id=s.piat_manager, psw_id=contacts.psw_id,
+            audit_id=a.audit_id,
+            case_ref=a.case_ref,
+            cycle=a.cycle,
+            raised_by=s.dispute_raised_by,
+            raised=s.dispute,
+            auditor_id=s.auditor_id,
+            practitioner_id=a.practitioner_id,
+            team_manager_id=s.team_manager_id,
+            head_of_service_id=s.head_of_service_id,
+            piat_id=a.piat,
+            piat_manager_id=s.piat_manager,
+            psw_id=contacts.psw_id,
             corporate_director_quality_standards_id=contacts.corporate_director_quality_standards_id,
-            corporate_director_csc_id=contacts.corporate_director_csc_id, domains=a.domains, policy=a.policy,
+            corporate_director_csc_id=contacts.corporate_director_csc_id,
+            domains=a.domains,
+            policy=a.policy,
             # So that the dispute's first email can say by when the meeting is due.
             meeting_due=self.calendar.known_deadline(workflow.now(), a.policy.dispute_meeting_days),
         )
         handle = await workflow.start_child_workflow(
-            DisputeWorkflow.run, dispute, id=f"dispute-{a.audit_id}",
-            static_summary=f"dispute about audit {a.audit_id}, raised by {s.dispute_raised_by}", task_timeout=a.policy.task_timeout,
+            DisputeWorkflow.run,
+            dispute,
+            id=f"dispute-{a.audit_id}",
+            static_summary=f"dispute about audit {a.audit_id}, raised by {s.dispute_raised_by}",
+            task_timeout=a.policy.task_timeout,
         )
         s.dispute_id, self.dispute = handle.id, handle
         self.projection.changed()

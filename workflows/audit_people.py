@@ -27,7 +27,8 @@ class People:
         """Who holds each role now: looked up whenever a step needs them, as people leave and move
         over the months a chain runs. A role nobody holds now keeps whom the audit named."""
         contacts: ServiceContacts = await self._activities.run(
-            DirectoryActivities.service_contacts, self.state.audit.practitioner_id, "who holds each role now (staff directory)")
+            DirectoryActivities.service_contacts, self.state.audit.practitioner_id, "who holds each role now (staff directory)"
+        )
         self._adopt(contacts)
         return contacts
 
@@ -38,8 +39,10 @@ class People:
     def _adopt(self, contacts: ServiceContacts) -> None:
         """Take the directory's Team Manager and Head of Service, unless PIAT named someone."""
         s = self.state
-        for role, now in ((PersonRole.TEAM_MANAGER, contacts.team_manager_id),
-                          (PersonRole.HEAD_OF_SERVICE, contacts.head_of_service_id)):
+        for role, now in (
+            (PersonRole.TEAM_MANAGER, contacts.team_manager_id),
+            (PersonRole.HEAD_OF_SERVICE, contacts.head_of_service_id),
+        ):
             before = s.person(role)
             if role in s.pinned or now is None or now == before:
                 continue
@@ -54,7 +57,9 @@ class People:
             return contacts.assistant_director_id
         return None
 
-    async def replace(self, actor_id: str, change: PersonChange, dispute: "workflow.ChildWorkflowHandle[Any, Any] | None") -> None:
+    async def replace(
+        self, actor_id: str, change: PersonChange, dispute: "workflow.ChildWorkflowHandle[Any, Any] | None"
+    ) -> None:
         """PIAT names who takes over a role, at any stage: the wait moves to them, they are told
         what is waiting and by when, and a running dispute (its handle, or None) follows."""
         s = self.state

@@ -29,7 +29,11 @@ class Reaudits(AuditStep):
         schedule = await self.calendar.on(now, lambda c: c.reaudit_schedule(now))
         round_ = a.reaudit_round + 1
         s.reaudit = plan = ReauditPlan(
-            round=round_, cycle=schedule.cycle, allocate_at=schedule.allocate_at, audit_id=f"{a.chain}-r{round_}", status="planned"
+            round=round_,
+            cycle=schedule.cycle,
+            allocate_at=schedule.allocate_at,
+            audit_id=f"{a.chain}-r{round_}",
+            status="planned",
         )
         self.move(Stage.REAUDIT_PLANNED)
         self.projection.record(SYSTEM, f"re-audit {round_} planned", f"cycle {schedule.cycle}")
@@ -47,14 +51,20 @@ class Reaudits(AuditStep):
         contacts = await self.people.now()
         child: AuditInput = a.model_copy(
             update=dict(
-                audit_id=plan.audit_id, kind=AuditKind.REAUDIT, cycle=plan.cycle, theme=None,
+                audit_id=plan.audit_id,
+                kind=AuditKind.REAUDIT,
+                cycle=plan.cycle,
+                theme=None,
                 # Nobody senior of the service in the directory, nor its Head of Service: PIAT, who
                 # allocated the chain, hand it to a senior manager (R-KIND-6) with `reassign`.
                 auditor_id=contacts.reauditor_id or a.piat,
                 head_of_service_id=contacts.head_of_service_id or s.head_of_service_id,
-                team_manager_id=s.team_manager_id, cp_chair_or_iro_id=s.cp_chair_or_iro_id,
+                team_manager_id=s.team_manager_id,
+                cp_chair_or_iro_id=s.cp_chair_or_iro_id,
                 piat_manager_id=s.piat_manager_id,
-                reaudit_round=round_, follows_audit_id=a.audit_id, chain_id=a.chain,
+                reaudit_round=round_,
+                follows_audit_id=a.audit_id,
+                chain_id=a.chain,
                 # Months on, the council may have closed days the first audit's record lacks.
                 calendar=None,
             )
@@ -66,7 +76,8 @@ class Reaudits(AuditStep):
             child,
             id=f"audit-{child.audit_id}",
             search_attributes=sa.at_allocation(child),
-            static_summary=f"re-audit {round_} of audit {a.audit_id}, cycle {child.cycle}", task_timeout=a.policy.task_timeout,
+            static_summary=f"re-audit {round_} of audit {a.audit_id}, cycle {child.cycle}",
+            task_timeout=a.policy.task_timeout,
         )
         plan.status, plan.final_overall_grade = "done", result.final_overall_grade
         s.chain_outcome = result.chain_outcome

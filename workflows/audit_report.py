@@ -37,8 +37,9 @@ class ReportPath(AuditStep):
             f"Practitioner: {person(a.practitioner_id)}. Team Manager: {person(s.team_manager_id)}.\n"
             f"The audit covers {long_date(s.period_start)} to {long_date(s.period_end)}.",
             action="complete the audit (grading, practitioner conversation and any improvement plan) and submit it "
-                   "for quality assurance",
-            action_for=[s.auditor_id], due=schedule.completion_due,
+            "for quality assurance",
+            action_for=[s.auditor_id],
+            due=schedule.completion_due,
         )
         s.allocated = True
 
@@ -69,9 +70,9 @@ class ReportPath(AuditStep):
         # (R-QA-3) count on from the last pass's.
         for qa_round in itertools.count(s.qa_rounds + 1):
             s.qa_rounds = qa_round
-            s.deadlines.qa_due = await self.calendar.working_days(
-                s.submitted_at, s.audit.policy.qa_sla_days, "QA due (R-QA-1)"  # type: ignore[arg-type]  # submitted
-            )
+            submitted_at = s.submitted_at
+            assert submitted_at is not None  # a round starts with the report submitted
+            s.deadlines.qa_due = await self.calendar.working_days(submitted_at, s.audit.policy.qa_sla_days, "QA due (R-QA-1)")
             s.deadlines.revision_due = None
             self.projection.changed()
             decided = lambda: s.pending_qa is not None  # noqa: E731
@@ -115,7 +116,8 @@ class ReportPath(AuditStep):
             [s.auditor_id],
             f"Audit returned for revision: case {s.audit.case_ref}",
             f"Quality assurance returned the report with these points to review:\n{decision.details}\n{offer}".strip(),
-            action="amend the report and submit it again", due=s.deadlines.revision_due,
+            action="amend the report and submit it again",
+            due=s.deadlines.revision_due,
         )
         resubmitted = lambda: s.submitted_at is not None  # noqa: E731
         return await self.report_wait(resubmitted, s.deadlines.revision_due, "amended report (R-QA-2)")
@@ -140,9 +142,9 @@ class ReportPath(AuditStep):
             f"The amended report was not submitted by {at(s.deadlines.revision_due)}, so the audit "
             f"is not accepted. It is carried into the {cycle_label(cycle)} audit cycle; "
             "a new allocation still follows in that cycle.",
-            action=f"complete the audit in time for the {cycle_label(cycle)} cycle and submit it "
-                   "for quality assurance",
-            action_for=[s.auditor_id], due=s.deadlines.completion_due,
+            action=f"complete the audit in time for the {cycle_label(cycle)} cycle and submit it for quality assurance",
+            action_for=[s.auditor_id],
+            due=s.deadlines.completion_due,
         )
 
     async def distribute(self) -> None:
@@ -184,6 +186,9 @@ class ReportPath(AuditStep):
             return dict(action="")
         closes = s.deadlines.dispute_window_closes
         within = "" if closes else f" within {a.policy.dispute_window_days} working days"
-        return dict(action=f"read the report; if you disagree with the grading, raise a dispute on the audit's page{within}, "
-                           "before the dispute window closes",
-                    action_for=[a.practitioner_id, s.team_manager_id], due=closes)
+        return dict(
+            action=f"read the report; if you disagree with the grading, raise a dispute on the audit's page{within}, "
+            "before the dispute window closes",
+            action_for=[a.practitioner_id, s.team_manager_id],
+            due=closes,
+        )

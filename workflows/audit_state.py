@@ -11,8 +11,18 @@ with workflow.unsafe.imports_passed_through():
     from models.disputes import DisputePeople
     from models.enums import ChainOutcome, Escalation, Grade, PersonRole, Stage
     from models.payloads import (
-        AuditInput, Deadlines, DiscussionView, DisputeOutcome, DisputeRaise, FollowUpRecord, Grading,
-        PractitionerConversation, QADecision, QARecord, ReauditPlan, Regrade,
+        AuditInput,
+        Deadlines,
+        DiscussionView,
+        DisputeOutcome,
+        DisputeRaise,
+        FollowUpRecord,
+        Grading,
+        PractitionerConversation,
+        QADecision,
+        QARecord,
+        ReauditPlan,
+        Regrade,
     )
 
 
@@ -73,9 +83,15 @@ class AuditState:
 
     @classmethod
     def allocated_with(cls, audit: AuditInput, at: datetime) -> "AuditState":
-        return cls(audit=audit, allocated_at=at, auditor_id=audit.auditor_id, team_manager_id=audit.team_manager_id,
-                   head_of_service_id=audit.head_of_service_id, cp_chair_or_iro_id=audit.cp_chair_or_iro_id,
-                   piat_manager_id=audit.piat_manager_id)
+        return cls(
+            audit=audit,
+            allocated_at=at,
+            auditor_id=audit.auditor_id,
+            team_manager_id=audit.team_manager_id,
+            head_of_service_id=audit.head_of_service_id,
+            cp_chair_or_iro_id=audit.cp_chair_or_iro_id,
+            piat_manager_id=audit.piat_manager_id,
+        )
 
     # ---- what follows from it ---------------------------------------------------------------------
 
@@ -114,5 +130,9 @@ class AuditState:
         setattr(self, f"{role.value}_id", staff_id)
 
     def dispute_people(self) -> DisputePeople:
-        return DisputePeople(auditor_id=self.auditor_id, team_manager_id=self.team_manager_id,
-                             head_of_service_id=self.head_of_service_id, pinned=sorted(self.pinned))
+        return DisputePeople(
+            auditor_id=self.auditor_id,
+            team_manager_id=self.team_manager_id,
+            head_of_service_id=self.head_of_service_id,
+            pinned=sorted(self.pinned),
+        )

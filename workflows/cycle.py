@@ -22,8 +22,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.persistence import PersistenceActivities
     from models import search_attributes as sa
     from models.cycle_views import (
-        CycleInput, CycleOpening, CycleRow, CycleStarterInput, CycleView,
-        LateAudit, ServiceNonCompletion, ThemeChange,
+        CycleInput,
+        CycleOpening,
+        CycleRow,
+        CycleStarterInput,
+        CycleView,
+        LateAudit,
+        ServiceNonCompletion,
+        ThemeChange,
     )
     from models.cycles import MODERATION_MONTHS, cycle_kind, cycle_label, is_cycle, month_of
     from models.email_marks import at, person
@@ -31,7 +37,17 @@ with workflow.unsafe.imports_passed_through():
     from models.errors import out_of_order
     from models.moderation import ModerationPanelInput
 
-from workflows.process import ACTIVITY_OPTIONS, SYSTEM, LocalActivities, Notifier, Projection, RecordedCalendar, details, when, wait
+from workflows.process import (
+    ACTIVITY_OPTIONS,
+    SYSTEM,
+    LocalActivities,
+    Notifier,
+    Projection,
+    RecordedCalendar,
+    details,
+    when,
+    wait,
+)
 
 
 @workflow.defn
@@ -48,8 +64,11 @@ class CycleStarterWorkflow:
         if not is_cycle(cycle):
             return f"{cycle} holds no audit cycle"  # a Schedule edited by hand; nothing to start
         started = await workflow.execute_activity_method(
-            CycleStarts.start_cycle, CycleInput(cycle=cycle, moderation_per_service=starter.moderation_per_service),
-            summary=f"start cycle-{cycle}", **ACTIVITY_OPTIONS)
+            CycleStarts.start_cycle,
+            CycleInput(cycle=cycle, moderation_per_service=starter.moderation_per_service),
+            summary=f"start cycle-{cycle}",
+            **ACTIVITY_OPTIONS,
+        )
         return f"started cycle-{cycle}" if started else f"cycle-{cycle} was already running"
 
 
@@ -61,7 +80,9 @@ class CycleWorkflow:
         self.activities = LocalActivities()
         self.calendar = RecordedCalendar(self.activities)
         self.notifier = Notifier(self.activities, self.audit_id, self.case_ref, self._email_about)
-        self.projection = Projection(self.activities, PersistenceActivities.save_cycle_row, "save cycle projection", self._row, self._refresh)
+        self.projection = Projection(
+            self.activities, PersistenceActivities.save_cycle_row, "save cycle projection", self._row, self._refresh
+        )
         self.status = "planned"
         self.theme: str | None = None
         self.opens_at: datetime | None = None  # the window, once the calendar is recorded
@@ -93,8 +114,11 @@ class CycleWorkflow:
         self.opened_with = await self.activities.run(CycleActivities.cycle_opening, c, "what the cycle opens with")
         self.status = "open"
         o = self.opened_with
-        self.projection.record(SYSTEM, "cycle opened",
-                     f"{o.allocated} allocated, {o.reaudits_due} re-audits due, {o.carried_over} carried over (R-QA-3)")
+        self.projection.record(
+            SYSTEM,
+            "cycle opened",
+            f"{o.allocated} allocated, {o.reaudits_due} re-audits due, {o.carried_over} carried over (R-QA-3)",
+        )
         if int(c[5:]) in MODERATION_MONTHS:
             await self._start_moderation_panel()
 
@@ -102,26 +126,43 @@ class CycleWorkflow:
         """R-MOD-1: the panel runs on its own (its month outlasts the cycle's)."""
         c = self.input.cycle
         started = await workflow.execute_activity_method(
-            CycleStarts.start_moderation_panel, ModerationPanelInput(cycle=c, per_service=self.input.moderation_per_service),
-            summary="start the moderation panel (R-MOD-1)", **ACTIVITY_OPTIONS)
+            CycleStarts.start_moderation_panel,
+            ModerationPanelInput(cycle=c, per_service=self.input.moderation_per_service),
+            summary="start the moderation panel (R-MOD-1)",
+            **ACTIVITY_OPTIONS,
+        )
         self.moderation_panel_id = f"moderation-{c}"
-        self.projection.record(SYSTEM, "moderation panel started" if started else "moderation panel already started by PIAT",
-                     self.moderation_panel_id)
+        self.projection.record(
+            SYSTEM,
+            "moderation panel started" if started else "moderation panel already started by PIAT",
+            self.moderation_panel_id,
+        )
 
     async def _report_non_completion(self) -> None:
         """R-QA-4: each service's section to its Heads of Service (no Head of Service in the
         directory: the PI&A Manager, who can pass it on), and the whole report kept."""
         c = self.input.cycle
-        self.report = await self.activities.run(CycleActivities.non_completion_report,
-                                           NonCompletionRequest(cycle=c, at=workflow.now()), "non-completion report (R-QA-4)")
+        self.report = await self.activities.run(
+            CycleActivities.non_completion_report,
+            NonCompletionRequest(cycle=c, at=workflow.now()),
+            "non-completion report (R-QA-4)",
+        )
         self.reported_at = workflow.now()
         others = sum(len(s.overdue_from_other_cycles) for s in self.report)
-        self.projection.record(SYSTEM, "non-completion reported", f"{sum(len(s.not_complete) for s in self.report)} not complete"
-                     + (f", {others} of other cycles overdue" if others else ""))
+        self.projection.record(
+            SYSTEM,
+            "non-completion reported",
+            f"{sum(len(s.not_complete) for s in self.report)} not complete"
+            + (f", {others} of other cycles overdue" if others else ""),
+        )
         for section in self.report:
-            await self.notifier.email(f"non-completion-{section.service_area}", section.sent_to,
-                              f"Audits not complete: {cycle_label(c)} cycle, {section.service_area}", _report_text(c, section),
-                              action="follow these audits up with their auditors")
+            await self.notifier.email(
+                f"non-completion-{section.service_area}",
+                section.sent_to,
+                f"Audits not complete: {cycle_label(c)} cycle, {section.service_area}",
+                _report_text(c, section),
+                action="follow these audits up with their auditors",
+            )
 
     def _email_about(self) -> tuple[str, str]:
         return self.input.cycle, cycle_page(self.input.cycle)
@@ -154,15 +195,26 @@ class CycleWorkflow:
 
     def _row(self, whole: bool) -> CycleRow:
         return CycleRow(
-            cycle=self.input.cycle, status=self.status, theme=self.theme, opens_at=self.opens_at, closes_at=self.closes_at,
-            reported_at=self.reported_at, updated_at=workflow.now(),
+            cycle=self.input.cycle,
+            status=self.status,
+            theme=self.theme,
+            opens_at=self.opens_at,
+            closes_at=self.closes_at,
+            reported_at=self.reported_at,
+            updated_at=workflow.now(),
             view=self._view().model_dump(mode="json") if whole else None,
         )
 
     def _view(self) -> CycleView:
         return CycleView(
-            cycle=self.input.cycle, status=self.status, theme=self.theme, opens_at=self.opens_at, closes_at=self.closes_at,
-            opened_with=self.opened_with, non_completion=self.report, reported_at=self.reported_at,
+            cycle=self.input.cycle,
+            status=self.status,
+            theme=self.theme,
+            opens_at=self.opens_at,
+            closes_at=self.closes_at,
+            opened_with=self.opened_with,
+            non_completion=self.report,
+            reported_at=self.reported_at,
             moderation_panel_id=self.moderation_panel_id,
             history=list(self.projection.history),
         )
@@ -171,8 +223,10 @@ class CycleWorkflow:
 def _report_text(cycle: str, section: ServiceNonCompletion) -> str:
     service = section.service_area.replace("_", " ")
     if section.allocated:
-        lines = [f"The {cycle_label(cycle)} audit cycle has closed. In the {service} service, "
-                 f"{len(section.not_complete)} of the {section.allocated} audits it allocated or carried in are not complete:"]
+        lines = [
+            f"The {cycle_label(cycle)} audit cycle has closed. In the {service} service, "
+            f"{len(section.not_complete)} of the {section.allocated} audits it allocated or carried in are not complete:"
+        ]
     else:
         lines = [f"The {cycle_label(cycle)} audit cycle has closed. It held no audits in the {service} service."]
     lines += [_late_line(a, None) for a in section.not_complete]
@@ -187,5 +241,7 @@ def _report_text(cycle: str, section: ServiceNonCompletion) -> str:
 def _late_line(a: LateAudit, its_cycle: str | None) -> str:
     lateness = f"{a.days_late} days late" if a.days_late else "not yet due"
     of = f" of the {cycle_label(its_cycle)} cycle" if its_cycle else ""
-    return (f"- case {a.case_ref} ({a.kind} audit{of}): auditor {person(a.auditor_id)}, {a.stage.replace('_', ' ')}, "
-            f"due {at(a.completion_due)}, {lateness}")
+    return (
+        f"- case {a.case_ref} ({a.kind} audit{of}): auditor {person(a.auditor_id)}, {a.stage.replace('_', ' ')}, "
+        f"due {at(a.completion_due)}, {lateness}"
+    )

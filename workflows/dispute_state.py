@@ -34,13 +34,21 @@ class DisputeState:
 
     @classmethod
     def raised_with(cls, dispute: DisputeInput, at: datetime) -> "DisputeState":
-        return cls(dispute=dispute, raised_at=at, people={
-            "practitioner": dispute.practitioner_id, "team_manager": dispute.team_manager_id,
-            "auditor": dispute.auditor_id, "head_of_service": dispute.head_of_service_id, "piat": dispute.piat_id,
-            "piat_manager": dispute.piat_manager_id, "psw": dispute.psw_id,
-            "cd_quality_standards": dispute.corporate_director_quality_standards_id,
-            "cd_csc": dispute.corporate_director_csc_id,
-        })
+        return cls(
+            dispute=dispute,
+            raised_at=at,
+            people={
+                "practitioner": dispute.practitioner_id,
+                "team_manager": dispute.team_manager_id,
+                "auditor": dispute.auditor_id,
+                "head_of_service": dispute.head_of_service_id,
+                "piat": dispute.piat_id,
+                "piat_manager": dispute.piat_manager_id,
+                "psw": dispute.psw_id,
+                "cd_quality_standards": dispute.corporate_director_quality_standards_id,
+                "cd_csc": dispute.corporate_director_csc_id,
+            },
+        )
 
     @property
     def owners(self) -> list[str]:

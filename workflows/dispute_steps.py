@@ -37,7 +37,9 @@ class DisputeActions:
         s = self.state
         self._require_open()
         if s.step is not step or step in s.records:
-            raise out_of_order(f"the dispute is waiting for the {s.step.value.replace('_', ' ')}, not the {step.value.replace('_', ' ')}")
+            raise out_of_order(
+                f"the dispute is waiting for the {s.step.value.replace('_', ' ')}, not the {step.value.replace('_', ' ')}"
+            )
         if actor_id not in s.owners:
             raise forbidden(f"the {step.value.replace('_', ' ')} is recorded by {' or '.join(s.owners)}")
 
@@ -69,8 +71,10 @@ class DisputeActions:
         s = self.state
         self._require_open()
         if s.step in s.records:  # recorded, and the ladder not yet moved on from it
-            raise out_of_order(f"the {s.step.value.replace('_', ' ')} has just been recorded and the dispute is "
-                               "moving on: withdraw it, if it is still open, once it waits for its next step")
+            raise out_of_order(
+                f"the {s.step.value.replace('_', ' ')} has just been recorded and the dispute is "
+                "moving on: withdraw it, if it is still open, once it waits for its next step"
+            )
         if actor_id != s.dispute.raised_by:
             raise forbidden(f"only {s.dispute.raised_by}, who raised the dispute, can withdraw it")
 

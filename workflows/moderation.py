@@ -24,14 +24,35 @@ with workflow.unsafe.imports_passed_through():
     from models.enums import Channel
     from models.errors import forbidden, invalid, out_of_order
     from models.moderation import (
-        Draw, DrawnAudit, DrawRequest, Moderation, ModerationFindings, ModerationPanelInput, ModerationPanelRow,
-        ModerationPanelView, ModerationRow, ModerationSummary, may_moderate, moderation_id, source_cycles,
+        Draw,
+        DrawnAudit,
+        DrawRequest,
+        Moderation,
+        ModerationFindings,
+        ModerationPanelInput,
+        ModerationPanelRow,
+        ModerationPanelView,
+        ModerationRow,
+        ModerationSummary,
+        may_moderate,
+        moderation_id,
+        source_cycles,
     )
     from models.pages import audit_page, moderation_panel_page
     from models.payloads import Notification, Waiting
 
 from workflows.process import (
-    ACTIVITY_OPTIONS, SYSTEM, Activity, LocalActivities, Notifier, Projection, RecordedCalendar, details, grade_text, unique, wait,
+    ACTIVITY_OPTIONS,
+    SYSTEM,
+    Activity,
+    LocalActivities,
+    Notifier,
+    Projection,
+    RecordedCalendar,
+    details,
+    grade_text,
+    unique,
+    wait,
 )
 
 SEED_RANGE = 2**31 - 1
@@ -48,7 +69,13 @@ class ModerationPanelWorkflow:
         self.activities = LocalActivities()
         self.calendar = RecordedCalendar(self.activities)
         self.notifier = Notifier(self.activities, self.audit_id, self.case_ref, self._email_about)
-        self.projection = Projection(self.activities, ModerationActivities.save_moderation_panel, "save moderation panel projection", self._row, self._refresh)
+        self.projection = Projection(
+            self.activities,
+            ModerationActivities.save_moderation_panel,
+            "save moderation panel projection",
+            self._row,
+            self._refresh,
+        )
         self.opened_at = workflow.now()
         # R-MOD-2 Decision: the seed is chosen here (replay gives the same one) unless given.
         self.seed = panel.seed if panel.seed is not None else workflow.random().randint(0, SEED_RANGE)
@@ -82,40 +109,68 @@ class ModerationPanelWorkflow:
     async def _draw(self) -> None:
         p = self.panel
         self.draw = await workflow.execute_activity_method(
-            ModerationActivities.draw_moderation, DrawRequest(cycle=p.cycle, per_service=p.per_service, seed=self.seed),
-            summary="draw audits to moderate (R-MOD-2)", **ACTIVITY_OPTIONS)
+            ModerationActivities.draw_moderation,
+            DrawRequest(cycle=p.cycle, per_service=p.per_service, seed=self.seed),
+            summary="draw audits to moderate (R-MOD-2)",
+            **ACTIVITY_OPTIONS,
+        )
         policy = p.policy or self._drawn.policy
         self.due = await self.calendar.working_days(self.opened_at, policy.moderation_days, "moderation due (R-MOD-3)")
         allocated = [a for a in self._drawn.audits if a.moderator_id]
         self.moderations = [self._moderation(n, a, a.moderator_id) for n, a in enumerate(allocated, start=1)]
         self.status = "moderating"
-        self.projection.record(SYSTEM, "audits drawn", f"{len(self.moderations)} of {self._drawn.candidates} final audits; "
-                                             f"service areas {', '.join(self._service_areas()) or 'none'}")
+        self.projection.record(
+            SYSTEM,
+            "audits drawn",
+            f"{len(self.moderations)} of {self._drawn.candidates} final audits; "
+            f"service areas {', '.join(self._service_areas()) or 'none'}",
+        )
 
     def _moderation(self, number: int, a: DrawnAudit, moderator: str | None) -> Moderation:
-        return Moderation(moderation_id=moderation_id(self.panel.cycle, number), audit_id=a.audit_id, case_ref=a.case_ref,
-                          service_area=a.service_area, cycle=a.cycle, auditor_id=a.auditor_id, moderator_id=moderator,
-                          practitioner_id=a.practitioner_id, domains=a.domains, overall_grade=a.overall_grade, due=self.due)
+        return Moderation(
+            moderation_id=moderation_id(self.panel.cycle, number),
+            audit_id=a.audit_id,
+            case_ref=a.case_ref,
+            service_area=a.service_area,
+            cycle=a.cycle,
+            auditor_id=a.auditor_id,
+            moderator_id=moderator,
+            practitioner_id=a.practitioner_id,
+            domains=a.domains,
+            overall_grade=a.overall_grade,
+            due=self.due,
+        )
 
     async def _tell_moderators_and_piat(self) -> None:
         c = self.panel.cycle
         for moderator, moderations in self._by_moderator(self.moderations).items():
-            lines = "\n".join(f"- {m.moderation_id}: audit {m.audit_id} (case {m.case_ref}, {m.service_area}), auditor "
-                              f"{person(m.auditor_id)}, graded {grade_text(m.overall_grade)}" for m in moderations)
-            await self.notifier.email(f"allocated-{moderator}", [moderator], f"Moderation panel {cycle_label(c)}: your audits",
-                              f"The {cycle_label(c)} moderation panel has drawn its audits. Yours are:\n{lines}",
-                              action="moderate each audit: read it, meet its auditor and record your findings on the "
-                                     "moderation template on the panel's page",
-                              due=self.due)
+            lines = "\n".join(
+                f"- {m.moderation_id}: audit {m.audit_id} (case {m.case_ref}, {m.service_area}), auditor "
+                f"{person(m.auditor_id)}, graded {grade_text(m.overall_grade)}"
+                for m in moderations
+            )
+            await self.notifier.email(
+                f"allocated-{moderator}",
+                [moderator],
+                f"Moderation panel {cycle_label(c)}: your audits",
+                f"The {cycle_label(c)} moderation panel has drawn its audits. Yours are:\n{lines}",
+                action="moderate each audit: read it, meet its auditor and record your findings on the "
+                "moderation template on the panel's page",
+                due=self.due,
+            )
         unallocated = self._unallocated()
-        await self.notifier.email("drawn", self._drawn.piat_ids, f"Moderation panel {cycle_label(c)}: the draw",
-                          f"{len(self.moderations)} audits drawn from {self._drawn.candidates} final audits of "
-                          f"{', '.join(cycle_label(s) for s in source_cycles(c))} with seed {self.seed}, "
-                          f"{self.panel.per_service} per service area ({', '.join(self._service_areas()) or 'no final audits'}). "
-                          f"The moderations are due by {at(self.due)}.\n"
-                          + "".join(f"- {m.moderation_id}: audit {m.audit_id} to {person(m.moderator_id)}\n" for m in self.moderations)
-                          + (f"Nobody could moderate (every moderator audited them): {', '.join(unallocated)}\n" if unallocated else ""),
-                          action="name a moderator for the audits nobody could moderate" if unallocated else "")
+        await self.notifier.email(
+            "drawn",
+            self._drawn.piat_ids,
+            f"Moderation panel {cycle_label(c)}: the draw",
+            f"{len(self.moderations)} audits drawn from {self._drawn.candidates} final audits of "
+            f"{', '.join(cycle_label(s) for s in source_cycles(c))} with seed {self.seed}, "
+            f"{self.panel.per_service} per service area ({', '.join(self._service_areas()) or 'no final audits'}). "
+            f"The moderations are due by {at(self.due)}.\n"
+            + "".join(f"- {m.moderation_id}: audit {m.audit_id} to {person(m.moderator_id)}\n" for m in self.moderations)
+            + (f"Nobody could moderate (every moderator audited them): {', '.join(unallocated)}\n" if unallocated else ""),
+            action="name a moderator for the audits nobody could moderate" if unallocated else "",
+        )
 
     async def _deadline_missed(self) -> None:
         """R-MOD-3 missed: each late moderator reminded, PIAT told, once; the panel keeps waiting."""
@@ -125,18 +180,30 @@ class ModerationPanelWorkflow:
         self.projection.mark_overdue("moderation")
         c = self.panel.cycle
         for moderator, moderations in self._by_moderator(late).items():
-            await self.notifier.email(f"reminder-{moderator}", [moderator], f"Moderation overdue: panel {cycle_label(c)}",
-                              f"These moderations were due by {at(self.due)} and are not recorded: "
-                              f"{', '.join(m.moderation_id for m in moderations)}.",
-                              action="record them on the panel's page now")
+            await self.notifier.email(
+                f"reminder-{moderator}",
+                [moderator],
+                f"Moderation overdue: panel {cycle_label(c)}",
+                f"These moderations were due by {at(self.due)} and are not recorded: "
+                f"{', '.join(m.moderation_id for m in moderations)}.",
+                action="record them on the panel's page now",
+            )
         unallocated = self._unallocated()
-        await self.notifier.email("overdue", self._drawn.piat_ids, f"Moderation overdue: panel {cycle_label(c)}",
-                          (f"These moderations were not recorded by {at(self.due)}: "
-                           + ", ".join(f"{m.moderation_id} ({person(m.moderator_id)})" for m in late) + "." if late else "")
-                          + (f"{' ' if late else ''}These audits still have no moderator: {', '.join(unallocated)}."
-                             if unallocated else ""),
-                          action="follow them up with the moderators" + (" and name a moderator for the audits without one"
-                                                                          if unallocated else ""))
+        await self.notifier.email(
+            "overdue",
+            self._drawn.piat_ids,
+            f"Moderation overdue: panel {cycle_label(c)}",
+            (
+                f"These moderations were not recorded by {at(self.due)}: "
+                + ", ".join(f"{m.moderation_id} ({person(m.moderator_id)})" for m in late)
+                + "."
+                if late
+                else ""
+            )
+            + (f"{' ' if late else ''}These audits still have no moderator: {', '.join(unallocated)}." if unallocated else ""),
+            action="follow them up with the moderators"
+            + (" and name a moderator for the audits without one" if unallocated else ""),
+        )
 
     # ---- PIAT gives a moderation to another moderator (a Workflow Update) ---------------------------
 
@@ -176,16 +243,25 @@ class ModerationPanelWorkflow:
 
     async def _tell_of_handover(self, m: Moderation, before: str | None) -> None:
         c, n = self.panel.cycle, m.handovers
-        await self.notifier.email(f"{m.moderation_id}-given-{n}", [m.moderator_id], f"Moderation panel {cycle_label(c)}: an audit for you",
-                          f"PIAT has given you {m.moderation_id}: audit {m.audit_id} (case {m.case_ref}, {m.service_area}), "
-                          f"auditor {person(m.auditor_id)}, graded {grade_text(m.overall_grade)}.",
-                          action="moderate the audit: read it, meet its auditor and record your findings on the "
-                                 "moderation template on the panel's page",
-                          due=m.due)
+        await self.notifier.email(
+            f"{m.moderation_id}-given-{n}",
+            [m.moderator_id],
+            f"Moderation panel {cycle_label(c)}: an audit for you",
+            f"PIAT has given you {m.moderation_id}: audit {m.audit_id} (case {m.case_ref}, {m.service_area}), "
+            f"auditor {person(m.auditor_id)}, graded {grade_text(m.overall_grade)}.",
+            action="moderate the audit: read it, meet its auditor and record your findings on the "
+            "moderation template on the panel's page",
+            due=m.due,
+        )
         if before:
-            await self.notifier.email(f"{m.moderation_id}-taken-{n}", [before], f"Moderation panel {cycle_label(c)}: {m.moderation_id} moved",
-                              f"PIAT has given {m.moderation_id} (audit {m.audit_id}) to {person(m.moderator_id)}: "
-                              "it is no longer yours to record.", action="")
+            await self.notifier.email(
+                f"{m.moderation_id}-taken-{n}",
+                [before],
+                f"Moderation panel {cycle_label(c)}: {m.moderation_id} moved",
+                f"PIAT has given {m.moderation_id} (audit {m.audit_id}) to {person(m.moderator_id)}: "
+                "it is no longer yours to record.",
+                action="",
+            )
 
     # ---- the moderator's record (a Workflow Update) --------------------------------------------------
 
@@ -210,8 +286,10 @@ class ModerationPanelWorkflow:
         self._check_domains(m, findings)
         london_today = (workflow.now() + timedelta(hours=1)).date()  # UTC+1 at most: never refuse today
         if not self.opened_at.date() <= findings.met_auditor_on <= london_today:
-            raise invalid(f"met_auditor_on: the meeting with the auditor is on or after the panel opened "
-                          f"({self.opened_at.date()}) and not in the future")
+            raise invalid(
+                f"met_auditor_on: the meeting with the auditor is on or after the panel opened "
+                f"({self.opened_at.date()}) and not in the future"
+            )
 
     def _check_domains(self, m: Moderation, findings: ModerationFindings) -> None:
         expected = [d.domain for d in m.domains]
@@ -229,32 +307,61 @@ class ModerationPanelWorkflow:
         """R-MOD-4: the written feedback to the auditor and PIAT, and a case note on Mosaic."""
         f = m.findings
         assert f is not None  # just recorded
-        disagreed = [f"{d.domain}: {grade_text(o.grade)} -> {grade_text(d.moderated_grade)}"
-                     for d, o in zip(sorted(f.domains, key=lambda d: d.domain), sorted(m.domains, key=lambda d: d.domain))
-                     if not d.agree]
+        disagreed = [
+            f"{d.domain}: {grade_text(o.grade)} -> {grade_text(d.moderated_grade)}"
+            for d, o in zip(sorted(f.domains, key=lambda d: d.domain), sorted(m.domains, key=lambda d: d.domain))
+            if not d.agree
+        ]
         overall = "agreed" if f.overall.agree else f"moderated to {grade_text(f.overall.moderated_grade)}"
-        findings = (f"Overall grade {grade_text(m.overall_grade)}: {overall}.\n"
-                    + ("Domains moderated: " + "; ".join(disagreed) + "\n" if disagreed else "All domain grades agreed.\n")
-                    + f"\nFeedback:\n{f.feedback}")
+        findings = (
+            f"Overall grade {grade_text(m.overall_grade)}: {overall}.\n"
+            + ("Domains moderated: " + "; ".join(disagreed) + "\n" if disagreed else "All domain grades agreed.\n")
+            + f"\nFeedback:\n{f.feedback}"
+        )
 
         def text(moderator: str | None, met: str) -> str:
-            return (f"Moderation {m.moderation_id} of the {cycle_label(m.cycle)} audit {m.audit_id} by {moderator} "
-                    f"(panel {cycle_label(self.panel.cycle)}; met the auditor on {met}).\n{findings}")
+            return (
+                f"Moderation {m.moderation_id} of the {cycle_label(m.cycle)} audit {m.audit_id} by {moderator} "
+                f"(panel {cycle_label(self.panel.cycle)}; met the auditor on {met}).\n{findings}"
+            )
 
         # The email names the moderator; the case note keeps the case record's own form (IDs).
-        await self._send_about(m, NotifyActivities.send_email, Channel.EMAIL, "feedback",
-                               [m.auditor_id, *self._drawn.piat_ids], f"Moderation feedback: case {m.case_ref}",
-                               text(person(m.moderator_id), long_date(f.met_auditor_on)), action="", cycle=m.cycle,
-                               link_path=audit_page(m.audit_id))
-        await self._send_about(m, NotifyActivities.post_to_mosaic, Channel.MOSAIC_CASE_NOTE, "mosaic-case-note",
-                               [], f"{cycle_label(self.panel.cycle)} Moderation", text(m.moderator_id, str(f.met_auditor_on)))
+        await self._send_about(
+            m,
+            NotifyActivities.send_email,
+            Channel.EMAIL,
+            "feedback",
+            [m.auditor_id, *self._drawn.piat_ids],
+            f"Moderation feedback: case {m.case_ref}",
+            text(person(m.moderator_id), long_date(f.met_auditor_on)),
+            action="",
+            cycle=m.cycle,
+            link_path=audit_page(m.audit_id),
+        )
+        await self._send_about(
+            m,
+            NotifyActivities.post_to_mosaic,
+            Channel.MOSAIC_CASE_NOTE,
+            "mosaic-case-note",
+            [],
+            f"{cycle_label(self.panel.cycle)} Moderation",
+            text(m.moderator_id, str(f.met_auditor_on)),
+        )
 
-    async def _send_about(self, m: Moderation, activity: Activity, channel: Channel, step: str, to: list[str], subject: str,
-                          body: str, **email: Any) -> None:
+    async def _send_about(
+        self, m: Moderation, activity: Activity, channel: Channel, step: str, to: list[str], subject: str, body: str, **email: Any
+    ) -> None:
         """A send about one moderated audit: the audit's own notifications list it, under its case."""
         notification = Notification(
-            key=f"{workflow.info().workflow_id}/{m.moderation_id}-{step}", audit_id=m.audit_id, case_ref=m.case_ref,
-            channel=channel, recipient_ids=unique(to), subject=subject, body=body, at=workflow.now(), **email,
+            key=f"{workflow.info().workflow_id}/{m.moderation_id}-{step}",
+            audit_id=m.audit_id,
+            case_ref=m.case_ref,
+            channel=channel,
+            recipient_ids=unique(to),
+            subject=subject,
+            body=body,
+            at=workflow.now(),
+            **email,
         )
         await self.activities.run(activity, notification, f"{channel.value}: {m.moderation_id} {step}")
 
@@ -319,8 +426,13 @@ class ModerationPanelWorkflow:
         if owing := sorted({m.moderator_id for m in self.moderations if not m.recorded and m.moderator_id}):
             waits.append(Waiting(action="moderation records and feedback (R-MOD-3)", from_staff_ids=owing, until=self.due))
         if self._told and self._unallocated():
-            waits.append(Waiting(action="name a moderator for the audits nobody could moderate",
-                                 from_staff_ids=list(self._drawn.piat_ids), until=self.due))
+            waits.append(
+                Waiting(
+                    action="name a moderator for the audits nobody could moderate",
+                    from_staff_ids=list(self._drawn.piat_ids),
+                    until=self.due,
+                )
+            )
         return waits
 
     def _refresh(self) -> None:
@@ -329,21 +441,38 @@ class ModerationPanelWorkflow:
     def _row(self, whole: bool) -> ModerationPanelRow:
         v = self._view()
         return ModerationPanelRow(
-            cycle=v.cycle, status=v.status, seed=v.seed, per_service=v.per_service, opened_at=v.opened_at, due=v.due,
-            overdue=v.overdue, updated_at=v.history[-1].at if v.history else v.opened_at,
+            cycle=v.cycle,
+            status=v.status,
+            seed=v.seed,
+            per_service=v.per_service,
+            opened_at=v.opened_at,
+            due=v.due,
+            overdue=v.overdue,
+            updated_at=v.history[-1].at if v.history else v.opened_at,
             moderations=[ModerationRow.of(self.panel.cycle, m) for m in self.moderations],
-            view=v.model_dump(mode="json") if whole else None, waits=self._waits(),
+            view=v.model_dump(mode="json") if whole else None,
+            waits=self._waits(),
         )
 
     def _view(self) -> ModerationPanelView:
         p = self.panel
         return ModerationPanelView(
-            cycle=p.cycle, status=self.status, seed=self.seed, per_service=p.per_service, source_cycles=source_cycles(p.cycle),
-            opened_at=self.opened_at, due=self.due, policy=p.policy or (self.draw.policy if self.draw else None),
-            candidates=self.draw.candidates if self.draw else 0, service_areas=self._service_areas(),
-            moderator_ids=self.draw.moderator_ids if self.draw else [], unallocated=self._unallocated(),
-            overdue=bool(self.projection.overdue_steps), waiting_for=self._waiting(),
-            moderations=[_summary(m) for m in self.moderations], results=results(self.moderations),
+            cycle=p.cycle,
+            status=self.status,
+            seed=self.seed,
+            per_service=p.per_service,
+            source_cycles=source_cycles(p.cycle),
+            opened_at=self.opened_at,
+            due=self.due,
+            policy=p.policy or (self.draw.policy if self.draw else None),
+            candidates=self.draw.candidates if self.draw else 0,
+            service_areas=self._service_areas(),
+            moderator_ids=self.draw.moderator_ids if self.draw else [],
+            unallocated=self._unallocated(),
+            overdue=bool(self.projection.overdue_steps),
+            waiting_for=self._waiting(),
+            moderations=[_summary(m) for m in self.moderations],
+            results=results(self.moderations),
             history=list(self.projection.history),
         )
 
@@ -352,9 +481,20 @@ def _summary(m: Moderation) -> ModerationSummary:
     f = m.findings
     moderated = m.moderated_overall()
     return ModerationSummary(
-        moderation_id=m.moderation_id, audit_id=m.audit_id, case_ref=m.case_ref, service_area=m.service_area,
-        auditor_id=m.auditor_id, moderator_id=m.moderator_id, due=m.due, recorded=m.recorded, recorded_at=m.recorded_at,
-        overdue=m.overdue and not m.recorded, late=m.overdue and m.recorded, overall_grade=m.overall_grade, moderated_overall_grade=moderated,
-        overall_agreed=f.overall.agree if f else None, domains_agreed=sum(d.agree for d in f.domains) if f else None,
+        moderation_id=m.moderation_id,
+        audit_id=m.audit_id,
+        case_ref=m.case_ref,
+        service_area=m.service_area,
+        auditor_id=m.auditor_id,
+        moderator_id=m.moderator_id,
+        due=m.due,
+        recorded=m.recorded,
+        recorded_at=m.recorded_at,
+        overdue=m.overdue and not m.recorded,
+        late=m.overdue and m.recorded,
+        overall_grade=m.overall_grade,
+        moderated_overall_grade=moderated,
+        overall_agreed=f.overall.agree if f else None,
+        domains_agreed=sum(d.agree for d in f.domains) if f else None,
         domains=list(m.domains),
     )

@@ -135,29 +135,52 @@ class Notifier:
     """Emails to staff and Mosaic posts about one process, each sent once: `step` names the send
     within the workflow, and with the workflow ID it is the idempotency key."""
 
-    def __init__(self, activities: LocalActivities, audit_id: str, case_ref: str | None,
-                 about: Callable[[], tuple[str | None, str | None]]) -> None:
+    def __init__(
+        self, activities: LocalActivities, audit_id: str, case_ref: str | None, about: Callable[[], tuple[str | None, str | None]]
+    ) -> None:
         self._activities = activities
         self._audit_id, self._case_ref = audit_id, case_ref
         self._about = about  # the cycle its emails name and the page they link to
 
-    async def email(self, step: str, to: Sequence[str | None], subject: str, body: str, *, action: str,
-                    action_for: Sequence[str | None] | None = None, due: datetime | None = None, urgent: bool = False) -> None:
+    async def email(
+        self,
+        step: str,
+        to: Sequence[str | None],
+        subject: str,
+        body: str,
+        *,
+        action: str,
+        action_for: Sequence[str | None] | None = None,
+        due: datetime | None = None,
+        urgent: bool = False,
+    ) -> None:
         """An email to staff: `body` says what happened, `action` what is needed ("" nothing: for
         information) of `action_for` (None: every recipient) and `due` by when. IDs and instants
         only (`person()`, `at()` in the text); the activity words it with names, London times, the
         case, the cycle and the page's link (activities/email_text.py)."""
         cycle, link_path = self._about()
         extra: dict[str, Any] = {"urgent": True} if urgent else {}
-        await self.send(NotifyActivities.send_email, Channel.EMAIL, step, to, subject, body, action=action,
-                        action_for=None if action_for is None else unique(action_for), due=due, cycle=cycle,
-                        link_path=link_path, **extra)
+        await self.send(
+            NotifyActivities.send_email,
+            Channel.EMAIL,
+            step,
+            to,
+            subject,
+            body,
+            action=action,
+            action_for=None if action_for is None else unique(action_for),
+            due=due,
+            cycle=cycle,
+            link_path=link_path,
+            **extra,
+        )
 
     async def post(self, channel: Channel, step: str, to: Sequence[str | None], subject: str, body: str, **extra: Any) -> None:
         await self.send(NotifyActivities.post_to_mosaic, channel, step, to, subject, body, **extra)
 
-    async def send(self, activity: Activity, channel: Channel, step: str, to: Sequence[str | None], subject: str, body: str,
-                   **extra: Any) -> None:
+    async def send(
+        self, activity: Activity, channel: Channel, step: str, to: Sequence[str | None], subject: str, body: str, **extra: Any
+    ) -> None:
         notification = Notification(
             key=f"{workflow.info().workflow_id}/{step}",
             audit_id=self._audit_id,
@@ -176,8 +199,14 @@ class Projection:
     """What operators and the API see of a process: its history, its overdue steps, its search
     attributes and its row in the app database (saved by `save_row`), kept current as it changes."""
 
-    def __init__(self, activities: LocalActivities, save_row: Activity, summary: str,
-                 row: Callable[[bool], BaseModel], refresh: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        activities: LocalActivities,
+        save_row: Activity,
+        summary: str,
+        row: Callable[[bool], BaseModel],
+        refresh: Callable[[], None],
+    ) -> None:
         self._activities, self._save_row, self._summary = activities, save_row, summary
         self._row = row  # the row to save (with the whole view, or not)
         self._refresh = refresh  # search attributes and current details after a change
@@ -272,7 +301,8 @@ class Projection:
     def _upsert_due_attributes(self) -> None:
         if self._attributes_due:
             workflow.upsert_search_attributes(
-                [k.value_set(v) if v is not None else k.value_unset() for k, v in self._attributes_due.values()])
+                [k.value_set(v) if v is not None else k.value_unset() for k, v in self._attributes_due.values()]
+            )
             self._attributes_due.clear()
 
 

@@ -16,5 +16,6 @@ class RetentionWorkflow:
     async def run(self) -> str:
         # The cut-offs are worked out from the workflow's clock, so a replay asks for the same.
         counts = await workflow.execute_activity_method(
-            RetentionActivities.purge_past_retention, workflow.now(), summary="purge past retention", **ACTIVITY_OPTIONS)
+            RetentionActivities.purge_past_retention, workflow.now(), summary="purge past retention", **ACTIVITY_OPTIONS
+        )
         return "; ".join(f"{count.table_name}: {count.rows} purged" for count in counts)

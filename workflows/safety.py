@@ -35,7 +35,13 @@ class SafetyConcernWorkflow:
         self.activities = LocalActivities()
         self.calendar = RecordedCalendar(self.activities)
         self.notifier = Notifier(self.activities, self.audit_id, self.case_ref, self._email_about)
-        self.projection = Projection(self.activities, PersistenceActivities.save_safety_concern_row, "save safety concern projection", self._row, self._refresh)
+        self.projection = Projection(
+            self.activities,
+            PersistenceActivities.save_safety_concern_row,
+            "save safety concern projection",
+            self._row,
+            self._refresh,
+        )
         self.raised_at = workflow.now()
         self.escalation = SafetyEscalation.NONE
         # Who has been asked to act, in order: none yet when there is no Team Manager to tell.
@@ -48,7 +54,9 @@ class SafetyConcernWorkflow:
     @workflow.run
     async def run(self, concern: SafetyConcernInput) -> SafetyConcernView:
         self.projection.start()
-        self.projection.record(concern.raised_by, "safety concern raised", "immediate action needed" if concern.immediate_action_needed else "")
+        self.projection.record(
+            concern.raised_by, "safety concern raised", "immediate action needed" if concern.immediate_action_needed else ""
+        )
         levels = [SafetyEscalation.HEAD_OF_SERVICE, SafetyEscalation.ASSISTANT_DIRECTOR]
         if concern.team_manager_id:
             await self._tell(concern.team_manager_id, "raised", "")
@@ -65,11 +73,14 @@ class SafetyConcernWorkflow:
             await wait(self._acknowledged)
         self.projection.clear_overdue("acknowledgement")
         assert self.acknowledgement is not None  # waited for above
-        await self.notifier.email("acknowledged", [concern.raised_by, *self.told],
-                          f"Safety concern acknowledged: case {concern.case_ref}",
-                          f"{person(self.acknowledged_by)} acknowledged the safety concern raised by {person(concern.raised_by)} "
-                          f"while auditing case {concern.case_ref}.\nAction taken: {self.acknowledgement.action_taken}",
-                          action="")
+        await self.notifier.email(
+            "acknowledged",
+            [concern.raised_by, *self.told],
+            f"Safety concern acknowledged: case {concern.case_ref}",
+            f"{person(self.acknowledged_by)} acknowledged the safety concern raised by {person(concern.raised_by)} "
+            f"while auditing case {concern.case_ref}.\nAction taken: {self.acknowledgement.action_taken}",
+            action="",
+        )
         await self.projection.finish()
         return self._view()
 
@@ -78,7 +89,8 @@ class SafetyConcernWorkflow:
 
     async def _escalate(self, level: SafetyEscalation) -> None:
         contacts: ServiceContacts = await self.activities.run(
-            DirectoryActivities.service_contacts, self.concern.practitioner_id, "who holds each role now (staff directory)")
+            DirectoryActivities.service_contacts, self.concern.practitioner_id, "who holds each role now (staff directory)"
+        )
         if level is SafetyEscalation.HEAD_OF_SERVICE:
             holder = contacts.head_of_service_id or self.concern.head_of_service_id
         else:
@@ -92,22 +104,32 @@ class SafetyConcernWorkflow:
             self.told.append(holder)
         why = "no Team Manager to tell" if first else "not acknowledged"
         self.projection.record(SYSTEM, f"{why}: escalated to the {level.label}", holder or "nobody holds the role")
-        await self._tell(holder, f"escalated-{level.value}",
-                         " The practitioner has no Team Manager in the staff directory to tell." if first else
-                         f" It has not been acknowledged within {_hours(workflow.now() - self.raised_at)}.")
+        await self._tell(
+            holder,
+            f"escalated-{level.value}",
+            " The practitioner has no Team Manager in the staff directory to tell."
+            if first
+            else f" It has not been acknowledged within {_hours(workflow.now() - self.raised_at)}.",
+        )
 
     async def _tell(self, to: str | None, step: str, unacknowledged: str) -> None:
         c = self.concern
         urgency = "Immediate action is needed.\n" if c.immediate_action_needed else ""
         next_level = {SafetyEscalation.NONE: "Head of Service", SafetyEscalation.HEAD_OF_SERVICE: "Assistant Director"}
-        further = (f"Without an acknowledgement by the time below, the {next_level[self.escalation]} is told."
-                   if self.next_escalation_at else "Nobody further is told: it stays open and overdue until acknowledged.")
+        further = (
+            f"Without an acknowledgement by the time below, the {next_level[self.escalation]} is told."
+            if self.next_escalation_at
+            else "Nobody further is told: it stays open and overdue until acknowledged."
+        )
         await self.notifier.email(
-            step, [to], f"URGENT: safety concern: case {c.case_ref}",
+            step,
+            [to],
+            f"URGENT: safety concern: case {c.case_ref}",
             f"{person(c.raised_by)} raised a safety concern while auditing case {c.case_ref}.{unacknowledged}\n"
             f"{urgency}\n{c.description}\n\n{further}",
             action="act to keep the child safe, then acknowledge the concern with the action taken on the audit's page",
-            due=self.next_escalation_at, urgent=True,
+            due=self.next_escalation_at,
+            urgent=True,
         )
 
     def _email_about(self) -> tuple[str | None, str]:
@@ -144,14 +166,19 @@ class SafetyConcernWorkflow:
     def _waiting(self) -> Waiting | None:
         if self.acknowledgement is not None:
             return None
-        return Waiting(action="acknowledgement with the action taken (R-SAFE-2)", from_staff_ids=list(self.told),
-                       until=self.next_escalation_at)
+        return Waiting(
+            action="acknowledgement with the action taken (R-SAFE-2)",
+            from_staff_ids=list(self.told),
+            until=self.next_escalation_at,
+        )
 
     def _refresh(self) -> None:
-        self.projection.upsert({
-            sa.SAFETY_CONCERN_OPEN: self.acknowledgement is None,
-            sa.ESCALATION: self.escalation.value,
-        })
+        self.projection.upsert(
+            {
+                sa.SAFETY_CONCERN_OPEN: self.acknowledgement is None,
+                sa.ESCALATION: self.escalation.value,
+            }
+        )
         state = "acknowledged" if self.acknowledgement else f"open ({self.escalation.value})"
         workflow.set_current_details(details(state, self._waiting(), self.projection.overdue_steps))
 
@@ -162,11 +189,22 @@ class SafetyConcernWorkflow:
     def _view(self) -> SafetyConcernView:
         c = self.concern
         return SafetyConcernView(
-            concern_id=c.concern_id, audit_id=c.audit_id, case_ref=c.case_ref, raised_by=c.raised_by,
-            raised_at=self.raised_at, description=c.description, immediate_action_needed=c.immediate_action_needed,
-            team_manager_id=c.team_manager_id, open=self.acknowledgement is None, escalation=self.escalation,
-            overdue=bool(self.projection.overdue_steps), told=list(self.told), waiting_for=self._waiting(),
-            acknowledged_by=self.acknowledged_by, acknowledgement=self.acknowledgement, history=list(self.projection.history),
+            concern_id=c.concern_id,
+            audit_id=c.audit_id,
+            case_ref=c.case_ref,
+            raised_by=c.raised_by,
+            raised_at=self.raised_at,
+            description=c.description,
+            immediate_action_needed=c.immediate_action_needed,
+            team_manager_id=c.team_manager_id,
+            open=self.acknowledgement is None,
+            escalation=self.escalation,
+            overdue=bool(self.projection.overdue_steps),
+            told=list(self.told),
+            waiting_for=self._waiting(),
+            acknowledged_by=self.acknowledged_by,
+            acknowledgement=self.acknowledgement,
+            history=list(self.projection.history),
         )
 
 

@@ -6,7 +6,6 @@ Approval starts the audit (its own workflow, which outlives this one); a refusal
 time, leaves the case unallocated and tells the auditor (Decision).
 """
 
-
 from datetime import datetime
 
 from temporalio import workflow
@@ -27,7 +26,6 @@ from workflows.audit import AuditWorkflow
 from workflows.process import SYSTEM, LocalActivities, Notifier, Projection, RecordedCalendar, details, wait
 
 
-
 @workflow.defn
 class SelfSelectionWorkflow:
     @workflow.init
@@ -36,7 +34,13 @@ class SelfSelectionWorkflow:
         self.activities = LocalActivities()
         self.calendar = RecordedCalendar(self.activities)
         self.notifier = Notifier(self.activities, self.audit_id, self.case_ref, self._email_about)
-        self.projection = Projection(self.activities, PersistenceActivities.save_self_selection_row, "save self-selection projection", self._row, self._refresh)
+        self.projection = Projection(
+            self.activities,
+            PersistenceActivities.save_self_selection_row,
+            "save self-selection projection",
+            self._row,
+            self._refresh,
+        )
         self.requested_at = workflow.now()
         self.status = "awaiting_decision"
         self.due: datetime | None = None
@@ -50,13 +54,20 @@ class SelfSelectionWorkflow:
         a = request.audit
         self.projection.start()
         self.projection.record(a.auditor_id, "self-selection requested", request.reason)
-        self.due = await self.calendar.working_days(self.requested_at, a.policy.self_selection_decision_days, "decision due (R-ALLOC-2)")
+        self.due = await self.calendar.working_days(
+            self.requested_at, a.policy.self_selection_decision_days, "decision due (R-ALLOC-2)"
+        )
         self.projection.changed()
-        await self.notifier.email("asked", [request.head_of_service_id], f"Self-selection request: case {a.case_ref}",
-                          f"{person(a.auditor_id)} asks to audit case {a.case_ref} (a {a.kind.value} audit in the "
-                          f"{cycle_label(a.cycle)} cycle; practitioner {person(a.practitioner_id)}) in exceptional "
-                          f"circumstances:\n{request.reason}\nWithout an answer by then the case stays unallocated.",
-                          action="approve or refuse the request", due=self.due)
+        await self.notifier.email(
+            "asked",
+            [request.head_of_service_id],
+            f"Self-selection request: case {a.case_ref}",
+            f"{person(a.auditor_id)} asks to audit case {a.case_ref} (a {a.kind.value} audit in the "
+            f"{cycle_label(a.cycle)} cycle; practitioner {person(a.practitioner_id)}) in exceptional "
+            f"circumstances:\n{request.reason}\nWithout an answer by then the case stays unallocated.",
+            action="approve or refuse the request",
+            due=self.due,
+        )
         self._asked = True
         await wait(lambda: self.decision is not None, self.due, "Head of Service's decision (R-ALLOC-2)")
         if self.decision is None:
@@ -64,8 +75,11 @@ class SelfSelectionWorkflow:
         elif self.decision.approve:
             await self._start_audit()
         else:
-            await self._close("refused", f"{person(self.decided_by)} refused your request: "
-                                         f"{self.decision.comment or 'no comment'}\nThe case stays unallocated.")
+            await self._close(
+                "refused",
+                f"{person(self.decided_by)} refused your request: "
+                f"{self.decision.comment or 'no comment'}\nThe case stays unallocated.",
+            )
         await self.projection.finish()
         return self._view()
 
@@ -74,23 +88,31 @@ class SelfSelectionWorkflow:
         a = self.request.audit.model_copy(update={"allocated_by": self.decided_by})
         try:
             await workflow.start_child_workflow(
-                AuditWorkflow.run, a, id=f"audit-{a.audit_id}", parent_close_policy=ParentClosePolicy.ABANDON,
-                search_attributes=sa.at_allocation(a), static_summary=f"self-selected {a.kind.value} audit, cycle {a.cycle}",
+                AuditWorkflow.run,
+                a,
+                id=f"audit-{a.audit_id}",
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                search_attributes=sa.at_allocation(a),
+                static_summary=f"self-selected {a.kind.value} audit, cycle {a.cycle}",
                 task_timeout=a.policy.task_timeout,
             )
         except WorkflowAlreadyStartedError:
             await self._close("not_allocated", "Approved, but the case already has this audit in this cycle.")
             return
         self.started_audit_id = a.audit_id
-        await self._close("approved", f"{person(self.decided_by)} approved your request: the audit is allocated to you. "
-                                      "Its allocation email says what is due and by when.")
+        await self._close(
+            "approved",
+            f"{person(self.decided_by)} approved your request: the audit is allocated to you. "
+            "Its allocation email says what is due and by when.",
+        )
 
     async def _close(self, status: str, message: str) -> None:
         self.status = status
         self.projection.record(SYSTEM, f"self-selection {status}")
         a = self.request.audit
-        await self.notifier.email(status, [a.auditor_id], f"Self-selection {status.replace('_', ' ')}: case {a.case_ref}", message,
-                          action="")
+        await self.notifier.email(
+            status, [a.auditor_id], f"Self-selection {status.replace('_', ' ')}: case {a.case_ref}", message, action=""
+        )
 
     def _email_about(self) -> tuple[str, str]:
         """The request's page until it started an audit, then the audit's."""
@@ -129,8 +151,11 @@ class SelfSelectionWorkflow:
     def _waiting(self) -> Waiting | None:
         if self.status != "awaiting_decision":
             return None
-        return Waiting(action="the Head of Service's decision (R-ALLOC-2)", from_staff_ids=[i for i in [self.request.head_of_service_id] if i],
-                       until=self.due)
+        return Waiting(
+            action="the Head of Service's decision (R-ALLOC-2)",
+            from_staff_ids=[i for i in [self.request.head_of_service_id] if i],
+            until=self.due,
+        )
 
     def _refresh(self) -> None:
         workflow.set_current_details(details(self.status, self._waiting(), self.projection.overdue_steps))
@@ -141,8 +166,18 @@ class SelfSelectionWorkflow:
     def _view(self) -> SelfSelectionView:
         r, a = self.request, self.request.audit
         return SelfSelectionView(
-            request_id=r.request_id, requested_by=a.auditor_id, requested_at=self.requested_at, case_ref=a.case_ref,
-            cycle=a.cycle, kind=a.kind, reason=r.reason, head_of_service_id=r.head_of_service_id, status=self.status,
-            due=self.due, decided_by=self.decided_by, decision=self.decision, audit_id=self.started_audit_id,
+            request_id=r.request_id,
+            requested_by=a.auditor_id,
+            requested_at=self.requested_at,
+            case_ref=a.case_ref,
+            cycle=a.cycle,
+            kind=a.kind,
+            reason=r.reason,
+            head_of_service_id=r.head_of_service_id,
+            status=self.status,
+            due=self.due,
+            decided_by=self.decided_by,
+            decision=self.decision,
+            audit_id=self.started_audit_id,
             history=list(self.projection.history),
         )
