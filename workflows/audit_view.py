@@ -51,7 +51,7 @@ def waits(s: AuditState) -> list[Waiting]:
 
 def first_wait(s: AuditState) -> Waiting | None:
     """What the audit waits for first: its report's stage, then the discussion, then the follow-up."""
-    return next(iter(waits(s)), None)
+    return _on_report(s) or _on_discussion(s) or _on_follow_up(s)
 
 
 def waiting_ask(s: AuditState, staff_id: str) -> dict[str, Any]:
