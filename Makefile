@@ -45,7 +45,7 @@ format: $(STAMP)  ## ruff format, and ruff check's safe fixes
 typecheck: $(STAMP)  ## mypy --strict on models/ and workflows/
 	$(BIN)/mypy
 
-# The page tests (tests/test_web_browser.py) drive Debian's Chromium through Playwright: a test tool
+# The page tests (tests/web/test_web_browser.py) drive Debian's Chromium through Playwright: a test tool
 # downloading its own browser fails on machines with no route out, so it is never `playwright install`.
 CHROMIUM := /usr/bin/chromium
 # Not FAKETIME: libfaketime reads that variable, and make would pass this value on to the tests.
@@ -58,14 +58,14 @@ browser:  ## Debian's Chromium for the browser test, installed when missing
 	@test -x $(CHROMIUM) || { $(call apt_install,chromium); }
 	@test -x $(CHROMIUM) || { echo "make browser: $(CHROMIUM) is still missing" >&2; exit 1; }
 
-# Tests marked `both_databases` also run on a throwaway PostgreSQL cluster (tests/postgres.py):
+# Tests marked `both_databases` also run on a throwaway PostgreSQL cluster (tests/helpers/postgres.py):
 # Debian's server binaries, which keep initdb off the PATH.
 postgres:  ## Debian's PostgreSQL server binaries, installed when missing (no cluster is created)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(call apt_install,postgresql); }
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "make postgres: initdb is still missing" >&2; exit 1; }
 
-# The directory tests (tests/test_directory_sources.py) start their own throwaway OpenLDAP
-# (tests/ldap_server.py) from Debian's slapd. Preseeded to configure no server of its own, so the
+# The directory tests (tests/models/test_directory_sources.py) start their own throwaway OpenLDAP
+# (tests/helpers/ldap_server.py) from Debian's slapd. Preseeded to configure no server of its own, so the
 # package leaves no system slapd with a database behind.
 SLAPD_BIN := /usr/sbin/slapd
 slapd:  ## Debian's OpenLDAP server for the directory tests, installed when missing (none configured or started)

@@ -802,7 +802,7 @@ def parse_args(argv=None):
     p.add_argument(
         "--postgres",
         action="store_true",
-        help="the project's app database on a throwaway PostgreSQL cluster (tests/postgres.py), as "
+        help="the project's app database on a throwaway PostgreSQL cluster (tests/helpers/postgres.py), as "
         "production runs it, instead of a SQLite file; the bare side keeps its SQLite file",
     )
     p.add_argument("--out", help="results name under bench/results (default latest, or quick)")
@@ -835,7 +835,7 @@ async def main(argv=None) -> int:
     started = time.perf_counter()
     cluster = None
     if args.postgres:
-        from tests.postgres import Cluster
+        from tests.helpers.postgres import Cluster
 
         cluster = Cluster(durable=True).start()
         os.environ["BENCH_DATABASE_URL"] = cluster.new_database()  # read by bench/project.py's settings

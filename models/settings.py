@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     # (deploy/temporal-bootstrap.sh) registers them and the worker holds no operator rights.
     worker_search_attributes: Literal["register", "verify"] = "register"
     payload_keys_file: Path | None = None  # AES-GCM keys for workflow payloads (temporal_client.py)
-    # The secret audit IDs are made with (an HMAC of the case reference, api/allocation.py): the
+    # The secret audit IDs are made with (an HMAC of the case reference, services/allocation.py): the
     # file's text, else the variable's; at least 32 characters. AUTH_MODE=oidc refuses to start
     # without one; `make dev` makes one in .data/.
     workflow_id_key_file: Path | None = None
@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     # The largest request body the API reads, in bytes (api/body_limit.py): every field at its
     # limit (models/limits.py) fits well inside. The case import, a whole CSV file, has its own.
     max_body_bytes: int = Field(default=1_000_000, ge=1)
-    max_import_body_bytes: int = Field(default=5_000_000, ge=1)  # some 50,000 rows (api/cases.py)
+    max_import_body_bytes: int = Field(default=5_000_000, ge=1)  # some 50,000 rows (services/cases.py)
     allocation_concurrency: int = 20  # audits a selection's confirmation starts side by side (`make bench`, figure 3)
     # Workflows the worker keeps in memory between tasks (the SDK's default). 0 disables the
     # cache and so sticky queues: every task replays the history. The fault tests' workers run
@@ -149,7 +149,7 @@ class Settings(BaseSettings):
     moderation_days: int = 20  # R-MOD-3 Decision: "one working month"
     moderation_per_service: int = 2  # R-MOD-2: audits drawn per service area for each panel
     # How far ahead PIAT may allocate, select, set a theme or convene a panel: the current
-    # month's cycle and those up to this many months after it (api/clock.py).
+    # month's cycle and those up to this many months after it (services/clock.py).
     cycles_ahead_months: int = Field(default=12, ge=0, le=24)
 
     @field_validator("codec_cors_origins", mode="before")

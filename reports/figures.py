@@ -1,5 +1,5 @@
 """The monthly, quarterly and annual reports (R-REP-1), worked out from rows. Pure: the API reads
-the rows (api/reports.py) and hands them here as `AuditLine`s, `DisputeLine`s and the
+the rows (reports/rows.py) and hands them here as `AuditLine`s, `DisputeLine`s and the
 `moderation` table's rows.
 
 Only final gradings count (R-REP-2): an audit's grades are counted once it is on Mosaic, after
@@ -37,7 +37,7 @@ DISPUTE_STATUSES = ("open", "resolved", "unresolved", "withdrawn")
 
 @dataclass(frozen=True)
 class AuditLine:
-    """One audit as a report counts it (built from its `audit` row and facts by api/reports.py)."""
+    """One audit as a report counts it (built from its `audit` row and facts by reports/rows.py)."""
 
     audit_id: str
     cycle: str

@@ -18,8 +18,8 @@ from models.settings import ROOT, Settings
 from models.staff import StaffDirectory, directory_for
 from database import make_engine
 from models.tables import NotificationRecord
-from tests.dates import YEAR, at, cycle_opens, first_working_day
-from tests.email_checks import assert_plain
+from tests.helpers.dates import YEAR, at, cycle_opens, first_working_day
+from tests.helpers.email_checks import assert_plain
 from tests.helpers import allocate, free_port, skip_to
 from tests.helpers.api import Api
 from tests.helpers.smtp import Inbox
@@ -48,7 +48,7 @@ def pytest_generate_tests(metafunc) -> None:
 @pytest.fixture(scope="session")
 def postgres_cluster():
     """One throwaway cluster per test process, started only when a test asks for PostgreSQL."""
-    from tests.postgres import Cluster
+    from tests.helpers.postgres import Cluster
 
     cluster = Cluster().start()
     yield cluster
@@ -58,7 +58,7 @@ def postgres_cluster():
 @pytest.fixture(scope="module")
 def production_roles():
     """A cluster set up by production's roles script, for a test module on the app's own role."""
-    from tests.postgres import ProductionRoles
+    from tests.helpers.postgres import ProductionRoles
 
     roles = ProductionRoles()
     yield roles
@@ -87,7 +87,7 @@ def settings(tmp_path, smtp, database_url) -> Settings:
         payload_keys_file=keys,
         workflow_id_key_file=id_key,
         temporal_task_queue=f"audits-{uuid.uuid4().hex[:6]}",
-        auth_mode="dev",  # `dev-<staff id>` tokens; tests/test_auth.py covers oidc
+        auth_mode="dev",  # `dev-<staff id>` tokens; tests/api/test_auth.py covers oidc
         allow_dev_auth=True,
         email_retry_max_seconds=0.5,  # a mail server back up is retried within the test's patience
         email_relay_poll_seconds=0.1,

@@ -16,7 +16,7 @@ from temporalio.client import WorkflowHistory
 from datetime import timedelta
 
 from models.cycle_views import CycleStarterInput
-from tests.dates import YEAR, a_working_week, at, cycle, cycle_closes, cycle_opens, first_working_day
+from tests.helpers.dates import YEAR, a_working_week, at, cycle, cycle_closes, cycle_opens, first_working_day
 from tests.faults.harness import skip_until
 from tests.helpers import (
     allocate, audit_to_report, complete, days, discuss_and_accept, eventually, grades, qa, skip_to, submit,

@@ -3,7 +3,7 @@
 Both cookies are `__Host-` ones: Secure, Path=/, no Domain, so a sibling site (another
 `*.council.gov.uk`) can neither set nor overwrite them; HttpOnly, so no script reads them; and
 SameSite=Strict. Browsers count http://localhost and http://127.0.0.1 as secure, so `make dev`
-keeps them over plain http too (tests/test_csrf_browser.py checks Chromium does); any other
+keeps them over plain http too (tests/web/test_csrf_browser.py checks Chromium does); any other
 plain-http address keeps no sign-in: serve it over https.
 
 - the sign-in: the same token as the API's bearer token;

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from tests import helpers
-from tests.dates import YEAR, at, cycle_opens, first_working_day, working_days_after
+from tests.helpers.dates import YEAR, at, cycle_opens, first_working_day, working_days_after
 from tests.faults.harness import CRASH_TIMEOUTS, skip_server_time, skip_until
 from tests.helpers import disputes
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.email_checks import assert_plain
+from tests.helpers.email_checks import assert_plain
 from tests.faults.harness import RetryingApi, SmtpServer, WorkerProcesses, worker_environment
 
 

@@ -8,7 +8,7 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 
-from tests.dates import YEAR, at, first_working_day
+from tests.helpers.dates import YEAR, at, first_working_day
 from tests.faults.harness import delivery_faults, notification_rows, until
 from tests.helpers import allocate, complete, qa, skip_to, submit
 from worker import run_worker

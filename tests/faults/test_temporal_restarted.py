@@ -19,7 +19,7 @@ pytestmark = pytest.mark.faults
 
 
 async def server_clock(client):
-    """The dev server's time as a clock like `api.clock.system_clock`. An audit's dates are the
+    """The dev server's time as a clock like `services.clock.system_clock`. An audit's dates are the
     server's, and it keeps the machine's real time even when the tests run under faketime (`temporal`
     is a static Go binary, out of LD_PRELOAD's reach): read its time once, as the start of a
     workflow that no worker runs, and keep its difference from this process's clock."""

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from models.settings import ROOT, Settings
-from tests.email_checks import assert_plain
+from tests.helpers.email_checks import assert_plain
 from tests.faults.harness import (
     SmtpServer,
     delivery_faults,

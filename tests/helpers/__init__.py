@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from models.audit_tools import tool_for
 from models.enums import ServiceArea
-from tests.dates import INVOLVED_SINCE, LONDON, YEAR, cycle, day, london  # noqa: F401 (london: the tests' shorthand)
+from tests.helpers.dates import INVOLVED_SINCE, LONDON, YEAR, cycle, day, london  # noqa: F401 (london: the tests' shorthand)
 
 
 def allocation(**overrides) -> dict:

@@ -4,7 +4,7 @@ real audit flow, the panel drawn from them, a moderator's record."""
 from sqlmodel import Session
 
 from models.tables import AuditRecord
-from tests.dates import YEAR, at, cycle, cycle_opens, deadline_after, first_working_day, working_days_after
+from tests.helpers.dates import YEAR, at, cycle, cycle_opens, deadline_after, first_working_day, working_days_after
 from tests.helpers import audit_to_report, eventually, skip_to
 
 FEBRUARY = cycle(2)  # the panel's month (a moderation month, R-MOD-2)

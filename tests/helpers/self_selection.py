@@ -1,6 +1,6 @@
 """A self-selection request (R-ALLOC-2) through the API, asked of a case on the open-case list."""
 
-from tests.dates import INVOLVED_SINCE, cycle
+from tests.helpers.dates import INVOLVED_SINCE, cycle
 from tests.helpers.cases import upload
 
 # The case, its practitioner (sw1, of tm1's team) and its service come from the open-case list;

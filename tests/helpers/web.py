@@ -3,7 +3,7 @@ token every form carries, and forms filled as a browser sends them."""
 
 import re
 
-from tests.dates import day
+from tests.helpers.dates import day
 from tests.helpers import grading
 
 SESSION = "__Host-qsaf_session"  # web/cookies.py
