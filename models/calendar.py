@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 RECORDED_MONTHS = 24  # the span of days a workflow records at once
 # A recorded calendar asked of a day it does not hold: the workflow records the days around it
-# first (`workflows.process.Process._calendar_covering`), so this names a bug, never retried.
+# first (`workflows.process.RecordedCalendar.covering`), so this names a bug, never retried.
 OUTSIDE_RECORDED_CALENDAR = "OutsideRecordedCalendar"
 
 

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from models.enums import (
-    AuditKind, ChainOutcome, Channel, DisputeLevel, Escalation, Grade, PersonRole, ServiceArea,
+    AuditKind,
+    ChainOutcome,
+    Channel,
+    DisputeLevel,
+    Escalation,
+    Grade,
+    PersonRole,
+    ServiceArea,
     Stage,
 )
 from models.limits import DomainName, Items, ItemText, RequiredText, StaffId, Text
@@ -362,7 +369,9 @@ class AuditView(BaseModel):
     dispute_id: str | None = None
     dispute_outcome: "DisputeOutcome | None" = None
     final_grading: "Regrade | None" = None  # the grading after QA and any dispute (R-REP-2)
-    final_at: datetime | None = None  # when that grading went on Mosaic, final (None: not yet, or a view saved before it was kept)
+    final_at: datetime | None = (
+        None  # when that grading went on Mosaic, final (None: not yet, or a view saved before it was kept)
+    )
     named_by_piat: list[PersonRole] = []  # roles PIAT named (`PUT .../people/{role}`): the directory no longer decides them
     chain: list[ChainLink] = []  # filled by the API from the projection: every audit of the case's chain
 

@@ -93,7 +93,7 @@ async def answered(
     """A process's view once one of its updates has answered: the row its projection saved
     before answering, when that row holds the whole current view (`view_current`); else asked
     of the workflow. An update that waits answers once the row holds its change
-    (`Process._answer`); one that answers at once does so with the workflow task that saves the
+    (`Projection.answer`); one that answers at once does so with the workflow task that saves the
     row, which completes only after its local activities (unless they outlast most of the
     task's timeout: then the answer may be a step behind, as the lists would). A query costs
     the server a round trip and the worker a task: with it, one staff action took a fifth

@@ -19,7 +19,16 @@ from models.cycle_views import CycleStarterInput
 from tests.helpers.dates import YEAR, a_working_week, at, cycle, cycle_closes, cycle_opens, first_working_day
 from tests.faults.harness import skip_until
 from tests.helpers import (
-    allocate, audit_to_report, complete, days, discuss_and_accept, eventually, grades, qa, skip_to, submit,
+    allocate,
+    audit_to_report,
+    complete,
+    days,
+    discuss_and_accept,
+    eventually,
+    grades,
+    qa,
+    skip_to,
+    submit,
 )
 from tests.helpers.disputes import RAISE, formal_discussion, meeting, summary
 from tests.helpers.moderation import findings, record
@@ -30,10 +39,20 @@ from workflows.cycle import CycleStarterWorkflow
 from workflows.retention import RetentionWorkflow
 from worker import WORKFLOWS
 
-HISTORIES = Path(__file__).parent / "histories"
-NAMES = ["audit_disputed", "audit_into_reaudit", "audit_not_accepted", "cycle_february", "cycle_starter_february",
-         "dispute_resolved_formally", "moderation_panel_february", "reaudit_allocated", "retention_purge",
-         "safety_concern_escalated", "self_selection_approved"]
+HISTORIES = Path(__file__).parents[1] / "histories"
+NAMES = [
+    "audit_disputed",
+    "audit_into_reaudit",
+    "audit_not_accepted",
+    "cycle_february",
+    "cycle_starter_february",
+    "dispute_resolved_formally",
+    "moderation_panel_february",
+    "reaudit_allocated",
+    "retention_purge",
+    "safety_concern_escalated",
+    "self_selection_approved",
+]
 JANUARY = at(a_working_week(YEAR, 1))  # a Monday with a full working week after it
 
 
@@ -54,9 +73,7 @@ async def test_an_audit_into_its_reaudit_replays(api, env, client, settings):
     """Returned once, QA late, accepted Inadequate, discussed, re-audit started as a child."""
     await skip_to(env, JANUARY)
     audit_id = (await allocate(api))["audit_id"]
-    await api.as_("tm2").post(
-        f"/audits/{audit_id}/previous-practitioner-feedback", json={"staff_id": "sw3", "findings": "good"}
-    )
+    await api.as_("tm2").post(f"/audits/{audit_id}/previous-practitioner-feedback", json={"staff_id": "sw3", "findings": "good"})
     await complete(api, env, audit_id, grade="inadequate")
     await submit(api, audit_id)
     await qa(api, audit_id, "return", details="more evidence", discussion_offered=True)
@@ -105,7 +122,9 @@ async def test_a_safety_concern_escalated_to_the_assistant_director_replays(api,
     audit_id = (await allocate(api))["audit_id"]
     concern = await raise_concern(api, audit_id)
     await env.sleep(timedelta(hours=5))  # the Head of Service at 2 hours, the Assistant Director at 4
-    r = await api.as_("tm1").post(f"/safety-concerns/{concern['concern_id']}/acknowledge", json={"action_taken": "Strategy discussion held"})
+    r = await api.as_("tm1").post(
+        f"/safety-concerns/{concern['concern_id']}/acknowledge", json={"action_taken": "Strategy discussion held"}
+    )
     assert r.status_code == 200, r.text
     await replayer(settings).replay_workflow(await keep(client, concern["concern_id"], "safety_concern_escalated", "safety"))
 
@@ -115,7 +134,9 @@ async def test_an_approved_self_selection_replays(api, env, client, settings):
     request = await ask(api)
     r = await api.as_("hos1").post(f"/self-selection-requests/{request['request_id']}/decision", json={"approve": True})
     assert r.status_code == 200, r.text
-    await replayer(settings).replay_workflow(await keep(client, request["request_id"], "self_selection_approved", "self-selection"))
+    await replayer(settings).replay_workflow(
+        await keep(client, request["request_id"], "self_selection_approved", "self-selection")
+    )
 
 
 @pytest.mark.timeout(300)
@@ -125,8 +146,12 @@ async def test_a_february_from_its_starter_to_its_moderation_and_close_replays(a
     await skip_to(env, at(first_working_day(YEAR, 1)))
     await audit_to_report(api, env, "good")
     await skip_until(env, at(first_working_day(YEAR, 2).replace(day=1), 6))
-    starter = await client.start_workflow(CycleStarterWorkflow.run, CycleStarterInput(moderation_per_service=1),
-                                          id="cycle-starter", task_queue=settings.temporal_task_queue)
+    starter = await client.start_workflow(
+        CycleStarterWorkflow.run,
+        CycleStarterInput(moderation_per_service=1),
+        id="cycle-starter",
+        task_queue=settings.temporal_task_queue,
+    )
     with env.auto_time_skipping_disabled():  # the clock stays at 06:00 on the 1st
         assert await starter.result() == f"started cycle-{cycle(2)}"
     await skip_until(env, cycle_opens(2) + timedelta(minutes=5))
@@ -151,8 +176,10 @@ async def test_a_retention_purge_replays(api, env, client, settings):
 
 def test_every_workflow_type_has_a_recorded_history():
     assert sorted(p.stem for p in HISTORIES.glob("*.json")) == NAMES
-    recorded = {json.loads(p.read_text())["events"][0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
-                for p in HISTORIES.glob("*.json")}
+    recorded = {
+        json.loads(p.read_text())["events"][0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
+        for p in HISTORIES.glob("*.json")
+    }
     assert recorded == {w.__temporal_workflow_definition.name for w in WORKFLOWS}
 
 
