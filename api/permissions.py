@@ -140,6 +140,9 @@ PERMISSIONS: dict[str, May] = {
     "get_report": May(roles=REPORT_READERS),
     "get_report_csv": May(roles=REPORT_READERS),
     "get_report_chart": May(roles=REPORT_READERS),
+    # a year's workload, planned (decision 0043): senior leaders, who answer for the auditors' time
+    "get_plan": May(roles=SENIOR_LEADERS),
+    "get_plan_csv": May(roles=SENIOR_LEADERS),
     # everyone's own work
     "my_work": May(anyone=True),
     # operations

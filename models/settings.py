@@ -151,6 +151,10 @@ class Settings(BaseSettings):
     # How far ahead PIAT may allocate, select, set a theme or convene a panel: the current
     # month's cycle and those up to this many months after it (services/clock.py).
     cycles_ahead_months: int = Field(default=12, ge=0, le=24)
+    # The workload plan (`GET /plans/{year}`, decision 0043): a month above this many audits to
+    # read is flagged for that person; a cycle not yet selected draws this many cases a team.
+    plan_max_audits_per_month: int = Field(default=4, ge=1)
+    plan_cases_per_team: int = Field(default=2, ge=1, le=50)
 
     @field_validator("codec_cors_origins", mode="before")
     @classmethod

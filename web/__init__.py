@@ -15,6 +15,7 @@ from web import (
     headers,
     list_pages,
     moderation_pages,
+    plan_pages,
     reports,
     safety_pages,
     self_selection_pages,
@@ -35,6 +36,7 @@ for pages in (
     cycle_pages,
     self_selection_pages,
     reports,
+    plan_pages,
 ):
     router.include_router(pages.router)
 

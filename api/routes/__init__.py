@@ -11,6 +11,7 @@ from api.routes import (
     disputes,
     moderation,
     my_work,
+    plans,
     reports,
     safety,
     selections,
@@ -31,6 +32,7 @@ ROUTERS = [
         cycles,
         moderation,
         reports,
+        plans,
         my_work,
         action_log,
     )
