@@ -41,12 +41,10 @@ def _plan(session: Session, svc: Services, year: int, now: datetime, per_team: i
     prefix = f"{year:04d}-"
     rows = list(
         session.exec(
-            select(AuditRecord).where(
-                (AuditRecord.cycle.startswith(prefix)) | (AuditRecord.reaudit_cycle.startswith(prefix))  # type: ignore[union-attr]
-            )
+            select(AuditRecord).where((AuditRecord.cycle.startswith(prefix)) | (AuditRecord.reaudit_cycle.startswith(prefix)))
         )
     )
-    moderated = session.exec(select(ModerationRecord).where(ModerationRecord.panel_cycle.startswith(prefix))).all()  # type: ignore[attr-defined]
+    moderated = session.exec(select(ModerationRecord).where(ModerationRecord.panel_cycle.startswith(prefix))).all()
     return plan(
         year,
         svc.directory.everyone(),
