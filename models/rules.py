@@ -185,6 +185,28 @@ def check_grades(
         raise invalid(f"a graded domain needs a rationale: {blank}")
 
 
+def grading_faults(peer: bool, domains: list[DomainGrade], overall: OverallGrade | None) -> dict[str, str]:
+    """The fields of a grading that `check_grades` refuses, by their path in the request's body
+    (`domains.1.rationale`), each with what to do: the pages put the message beside the field."""
+    faults: dict[str, str] = {}
+    for i, d in enumerate(domains):
+        if peer and d.grade:
+            faults[f"domains.{i}.grade"] = "leave it blank: a peer audit is not graded"
+        elif peer and not d.rationale.strip():
+            faults[f"domains.{i}.rationale"] = "record the findings for this domain"
+        elif d.grade and not d.rationale.strip():
+            faults[f"domains.{i}.rationale"] = "give the rationale for this grade"
+    if peer:
+        if overall is not None and overall.grade:
+            faults["overall.grade"] = "leave it blank: a peer audit is not graded"
+        return faults
+    if overall is not None and overall.grade is None:
+        faults["overall.grade"] = "choose the overall grade"
+    if domains and not any(d.grade for d in domains):
+        faults["domains.0.grade"] = "grade at least one domain, or mark it not applicable only where it is"
+    return faults
+
+
 @dataclass(frozen=True)
 class DiscussionRule:
     working_days: int

@@ -12,6 +12,7 @@ from web import (
     cycle_pages,
     dispute_pages,
     forgery,
+    form_addresses,
     headers,
     list_pages,
     moderation_pages,
@@ -51,3 +52,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(session.SignInNeeded, session.sign_in_redirect)
     app.add_exception_handler(forgery.ForgedForm, forgery.refused)
     app.add_middleware(headers.PageHeaders)
+    form_addresses.install(app)  # after every page's router: each form's address answers a GET

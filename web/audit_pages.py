@@ -27,8 +27,9 @@ from api.schemas.audits import (
 from api.schemas.disputes import DisputeRaiseRequest
 from api.schemas.safety import SafetyConcernRaiseRequest
 from models.audit_tools import tool_for
-from models.enums import AuditKind, PersonRole
+from models.enums import AuditKind, PersonRole, Stage
 from models.payloads import AuditView
+from models.rules import BEFORE_DISTRIBUTION, grading_faults
 from models.rules import offered as stage_offers
 from models.staff import StaffDirectory, StaffMember
 from services import audits, disputes, safety
@@ -118,7 +119,12 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-ALLOCATED = "Audit allocated: the auditor, the practitioner and their Team Manager are emailed (R-ALLOC-1)."
+# Forms nothing waits for, offered apart ("Other actions", folded away) so that "What you can do
+# now" lists only what the process waits for.
+OTHER = ("improvement-plan", "safety-concern", "reassign", "people")
+GRADED_FORMS = {"grading", "conversation"}  # a refusal of their grading names its fields (grading_faults)
+
+ALLOCATED = "Audit allocated: the auditor, the practitioner and their Team Manager are emailed."
 
 
 def offered(view: AuditView, actor: StaffMember, directory: StaffDirectory) -> list[str]:
@@ -146,12 +152,16 @@ async def audit_action(request: Request, audit_id: str, form_name: str, actor: P
     if action is None:
         return error_page(request, actor, Refusal(404, f"there is no form {form_name!r} on an audit's page"))
     form = await read_form(request)
+    body = None
     try:
         body = _body(action, form)
         await authorise(action.permission, actor, svc, {"audit_id": audit_id})
         answer = await action.act(svc, actor, audit_id, body, form)
     except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
-        return await form_again(request, actor, "audit.html", form_name, form, error, lambda: _page_context(svc, audit_id, actor))
+        faults = (lambda context: _faults(body, context)) if form_name in GRADED_FORMS else None
+        return await form_again(
+            request, actor, "audit.html", form_name, form, error, lambda: _page_context(svc, audit_id, actor), faults
+        )
     if form_name == "dispute":
         return see_other(f"/app/disputes/{audit_id}?done=raised")
     if form_name == "safety-concern":
@@ -163,6 +173,13 @@ def _body(action: Action, form: Form) -> BaseModel | None:
     if action.model is None:
         return None
     return action.model.model_validate(form.body(drop=("idempotency_key", "role")))
+
+
+def _faults(body: BaseModel | None, context: dict) -> dict[str, str]:
+    """The grading's fields the workflow refused, named by the same rules (models/rules.py)."""
+    if body is None or not hasattr(body, "domains"):
+        return {}
+    return grading_faults(context["peer"], body.to_payload().domains, body.to_payload().overall)
 
 
 def _person_role(value: str) -> PersonRole:
@@ -182,12 +199,41 @@ async def _page_context(svc: Services, audit_id: str, actor: StaffMember) -> dic
         "notifications": notifications,
         "tool": tool_for(view.service_area),
         "forms": offered(view, actor, svc.directory),
+        "other_forms": OTHER,
         "key": new_key(),
         "failed": None,
         "auditors": _auditors(svc.directory, view),
         "roles": list(PersonRole),
         "staff": sorted(svc.directory.everyone(), key=lambda m: m.id),
+        "audit_people": _audit_people(view),
+        "met": _met(view),
     }
+
+
+def _met(view: AuditView) -> dict[str, bool]:
+    """Which of the audit's deadlines are behind it: each is listed with "Done" (or "Closed")."""
+    actions = [h.action for h in view.history]
+
+    def last(*names: str) -> int:
+        return max((i for i, a in enumerate(actions) if a in names), default=-1)
+
+    submitted = last("submitted for quality assurance")
+    decided = last("quality assurance: accept", "quality assurance: return")
+    returned = last("quality assurance: return")
+    discussion = view.findings_discussion
+    return {
+        "completion_due": submitted >= 0,
+        "qa_due": submitted >= 0 and decided > submitted,
+        "revision_due": returned >= 0 and submitted > returned,
+        "dispute_window_closes": view.stage not in BEFORE_DISTRIBUTION | {Stage.ACCEPTED, Stage.DISPUTE_WINDOW},
+        "findings_discussion": discussion is not None and discussion.status in ("recorded", "accepted"),
+    }
+
+
+def _audit_people(view: AuditView) -> list[str]:
+    """Whom a meeting about the audit is likely to have had: its people, each once."""
+    named = [view.practitioner_id, view.team_manager_id, view.auditor_id, view.head_of_service_id, view.cp_chair_or_iro_id]
+    return list(dict.fromkeys(i for i in named if i))
 
 
 def _auditors(directory: StaffDirectory, view: AuditView) -> list[StaffMember]:

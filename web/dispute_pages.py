@@ -160,4 +160,14 @@ async def _page_context(svc: Services, dispute_id: str, actor: StaffMember) -> d
         "key": new_key(),
         "failed": None,
         "regrading": REGRADING,
+        "staff": sorted(svc.directory.everyone(), key=lambda m: m.id),  # whom the attendees are chosen from
+        "audit_people": _people_of(view, people),
+        "usual_attendees": [i for i in _people_of(view, people) if i != people.head_of_service_id],
+        "recorded": {r.step.value for r in view.records},  # the deadlines met
     }
+
+
+def _people_of(view: DisputeView, people: People) -> list[str]:
+    """Whom a meeting about the dispute is likely to have had: who raised it and the audit's people."""
+    named = [view.raised_by, people.practitioner_id, people.team_manager_id, people.auditor_id, people.head_of_service_id]
+    return list(dict.fromkeys(i for i in named if i))

@@ -19,6 +19,7 @@ from api.permissions import allowed
 from web.cookies import form_token, keep_drawn_secret
 from models.cycles import cycle_label
 from models.staff import StaffMember
+from web import words as said
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescaped: nothing typed in runs as HTML
@@ -53,9 +54,18 @@ def percent(share: float | None) -> str:
     return "none yet" if share is None else f"{share:.0%}"
 
 
+def plain(text: str | None) -> str:
+    """A message or a timeline entry in words: no rule codes, stage values or ISO dates (web/words.py)."""
+    return said.plain(text, london_time, long_date)
+
+
 templates.env.filters.update(
     london=london_time, london_iso=london_iso, long_date=long_date, words=words, cycle_label=cycle_label, percent=percent
 )
+templates.env.filters.update(
+    plain=plain, stage_words=said.stage, role_words=said.role, service_words=said.service, tool_words=said.tool
+)
+templates.env.filters["field_words"] = said.field
 
 
 def render(request: Request, template: str, context: dict, status_code: int = 200) -> Response:
@@ -129,10 +139,21 @@ def _handler_for(request: Request, error: Exception):
     return next((handlers[cls] for cls in type(error).__mro__ if cls in handlers), None)
 
 
+def _summary(problem: Refusal) -> str:
+    """The words above a refused form: the API's own, unless they only list the fields at fault,
+    which the summary's links then name, each beside its field."""
+    if problem.errors and problem.detail.startswith("the request was refused: "):
+        return "Some of what was entered needs putting right."
+    return plain(problem.detail)
+
+
 def error_page(request: Request, actor: StaffMember | None, problem: Refusal) -> Response:
     """A page that could not be shown (or an action refused where there is no form to show it by)."""
     return render(
-        request, "error.html", {"actor": actor, "problem": problem.detail, "status": problem.status_code}, problem.status_code
+        request,
+        "error.html",
+        {"actor": actor, "problem": plain(problem.detail), "status": problem.status_code},
+        problem.status_code,
     )
 
 
@@ -144,20 +165,24 @@ async def form_again(
     form,
     error: Exception,
     page_context: Callable[[], Awaitable[dict]],
+    faults: Callable[[dict], dict[str, str]] | None = None,
 ) -> Response:
     """A refused form's page again: the refusal above the form, each field's message beside its
     field, and the form as it was typed, shown even where the step has moved on meanwhile. Someone
-    not allowed to read the page at all gets the refusal alone."""
+    not allowed to read the page at all gets the refusal alone. `faults`: the fields at fault (given
+    the page's context), by the rules the refusal came from, where the refusal names none."""
     problem = await refusal(request, error)
     try:
         context = await page_context()
     except Exception:  # noqa: BLE001 - not allowed to read it at all: the refusal alone
         return error_page(request, actor, problem)
+    if not problem.errors and problem.status_code == 422 and faults is not None:
+        problem.errors = [{"field": name, "message": message} for name, message in faults(context).items()]
     context |= {
         "failed": failed,
         "values": form.values(),
-        "problem": problem.detail,
-        "field_errors": problem.field_errors,
+        "problem": _summary(problem),
+        "field_errors": {name: plain(message) for name, message in problem.field_errors.items()},
         "key": form.idempotency_key() or new_key(),
     }
     if failed not in context.get("forms", []):

@@ -75,7 +75,7 @@ async def grade_and_submit(visits: Visits, audit_id: str) -> None:
     await page.get_by_label("Overall rationale").first.fill("Good work throughout")
     plan = page.locator("#form-grading fieldset").filter(has_text="Action 1")
     await plan.get_by_label("What will be done").fill("Update the chronology")
-    await plan.get_by_label("Owner's staff ID").fill("sw1")
+    await plan.get_by_label("Owner").select_option("sw1")  # chosen by name, sent as the staff ID
     await plan.get_by_label("Due on").fill(day(3, 1).isoformat())
     await visits.submit("Record the initial grading", "Initial grading recorded")
 
@@ -84,7 +84,7 @@ async def grade_and_submit(visits: Visits, audit_id: str) -> None:
     await conversation.get_by_label("What was discussed and learnt").fill("Reflected on strengths and gaps")
     await visits.submit("Record the conversation", "Practitioner conversation and final grading recorded")
     await visits.submit("Submit for quality assurance", "Submitted for quality assurance")
-    await expect(page.get_by_text("awaiting qa", exact=True)).to_be_visible()
+    await expect(page.get_by_text("Waiting for quality assurance", exact=True)).to_be_visible()
 
 
 async def accept(visits: Visits, audit_id: str) -> None:
@@ -122,7 +122,8 @@ async def record_the_meeting(visits: Visits, audit_id: str) -> None:
     await visits.follow_until(f"/app/disputes/{audit_id}")  # My work: the meeting waits on the TM
     meeting = page.locator("#form-meeting")
     await meeting.get_by_label("Date of the meeting").fill(MONDAY.isoformat())
-    await meeting.get_by_label("Attendees (staff IDs, separated by commas)").fill("tm1, sw1, tm2")
+    for attendee in ("Sam Worker (sw1)", "Jordan Manager (tm2)"):  # the audit's people, ticked already
+        await expect(meeting.get_by_label(attendee, exact=True)).to_be_checked()
     await meeting.get_by_label("Notes of the meeting").fill("Talked it through")
     await visits.submit("Record the meeting", "Meeting recorded")
     await expect(page.locator("dl.summary dd").nth(1)).to_have_text("summary")  # the step it waits on next

@@ -73,7 +73,7 @@ async def test_a_refused_form_comes_back_with_the_reason_beside_it_and_nothing_l
     r = await tm2.post(f"/app/audits/{audit_id}/grading", grading_form())
     assert r.status_code == 303 and r.headers["location"] == f"/app/audits/{audit_id}?done=grading#top"
     page = await tm2.get(r.headers["location"].split("#")[0])
-    assert "Initial grading recorded." in page.text and "initially graded" in page.text
+    assert "Initial grading recorded." in page.text and "Waiting for the practitioner conversation" in page.text
     log = (await api.as_("piat1").get("/action-log", params={"audit_id": audit_id})).json()["entries"]
     acted = [(e["route"], e["actor_id"], e["status"]) for e in log if e["method"] == "POST"]  # newest first
     assert acted[:2] == [("/app/audits/{audit_id}/{form_name}", "tm2", 303), ("/app/audits/{audit_id}/{form_name}", "sw1", 403)]
