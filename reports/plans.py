@@ -14,7 +14,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from models.cycles import cycle_kind, cycle_label, second_activity
+from models.cycles import cycle_kind, cycle_label, months_before, second_activity
 from models.enums import CYCLE_MONTHS, AuditKind, Role
 from models.moderation import MODERATION_MONTHS
 from models.selection import Candidate, eligible, kind_for
@@ -35,6 +35,9 @@ class TeamCases:
     team: str
     open_cases: int
     team_manager_ids: frozenset[str] = frozenset()
+    # The cycle of the latest audit of each of its open cases audited in the 12 months before the
+    # year: each stays out of the draw until 12 months after it (R-ALLOC-1).
+    audited_before: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,11 +95,11 @@ class PlanMonth(BaseModel):
     label: str
     kind: str  # the cycle's kind for every service but MASH (standard, peer, themed)
     second_activity: str  # re-audits or moderation (R-CAL-4)
-    selection_basis: str  # expected (from the selection rules) or allocated (the audit rows)
+    selection_basis: str  # expected (from the selection rules), allocated (the audit rows), or passed (nothing allocated)
     selection_audits: float
     reaudits: list[PlanReaudit]
     moderation_panel: bool
-    moderation_basis: str | None  # expected or drawn; None outside panel months
+    moderation_basis: str | None  # expected, drawn, or passed (nothing drawn); None outside panel months
     moderations: float
     cells: list[PlanCell]  # people with any load this month, by staff ID; "" last
 
@@ -133,20 +136,26 @@ def plan(
     allocated: Sequence[Allocated] = (),
     reaudits: Sequence[PlannedReaudit] = (),
     moderated: Sequence[Moderated] = (),
+    first_to_come: str = "",
     generated_at: datetime,
 ) -> Plan:
+    """`first_to_come`: the current month ("YYYY-MM"); a cycle before it that allocated nothing,
+    or a panel before it that drew nothing, is past and expects nothing."""
     staff = sorted(staff, key=lambda m: m.id)
     left = {(t.service_area, t.team): t.open_cases for t in teams}  # cases not yet audited this year
     months = []
     for month in CYCLE_MONTHS:
         cycle = f"{year:04d}-{month:02d}"
         load: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-        basis = _selection(cycle, staff, teams, left, per_team, [a for a in allocated if a.cycle == cycle], load)
+        mine = [a for a in allocated if a.cycle == cycle]
+        basis = "passed" if cycle < first_to_come and not mine else _selection(cycle, staff, teams, left, per_team, mine, load)
         chains = sorted((r for r in reaudits if r.cycle == cycle), key=lambda r: r.audit_id)
         for r in chains:
             load[r.auditor_id or UNNAMED][1] += 1
         panel = month in MODERATION_MONTHS
-        moderation_basis = _moderation(cycle, staff, teams, moderation_per_service, moderated, load) if panel else None
+        moderation_basis = (
+            _moderation(cycle, staff, teams, moderation_per_service, moderated, first_to_come, load) if panel else None
+        )
         cells = [_cell(who, load[who], max_per_month) for who in sorted(load, key=lambda w: (w == UNNAMED, w))]
         months.append(
             PlanMonth(
@@ -206,7 +215,8 @@ def _selection(
         return "allocated"
     kind = AuditKind(cycle_kind(cycle))
     for t in teams:
-        drawn = min(per_team, left[(t.service_area, t.team)])
+        still_out = sum(1 for audited in t.audited_before if audited > months_before(cycle, 12))
+        drawn = min(per_team, max(0, left[(t.service_area, t.team)] - still_out))
         if drawn == 0:
             continue
         left[(t.service_area, t.team)] -= drawn
@@ -232,6 +242,7 @@ def _moderation(
     teams: list[TeamCases],
     per_service: int,
     moderated: Sequence[Moderated],
+    first_to_come: str,
     load: dict[str, list[float]],
 ) -> str:
     """A panel month's moderations into `load`: the panel's own when it has drawn, else
@@ -241,6 +252,8 @@ def _moderation(
         for d in drawn:
             load[d.moderator_id or UNNAMED][2] += 1
         return "drawn"
+    if cycle < first_to_come:
+        return "passed"
     expected = per_service * len({t.service_area for t in teams if t.open_cases})
     moderators = [m for m in staff if m.has(Role.SLT_MODERATOR)]
     for member in moderators:
@@ -265,9 +278,10 @@ def _cell(staff_id: str, counts: list[float], limit: int) -> PlanCell:
 
 def basis_text(per_team: int, max_per_month: int, per_service: int) -> list[str]:
     return [
-        f"A cycle not yet selected draws {per_team} open cases from each team (fewer where the team has fewer "
-        "not yet audited this year), each team's share split evenly among the auditors eligible for its cases; "
-        "a cycle with audits allocated counts those, auditor by auditor.",
+        f"A cycle to come and not yet selected draws {per_team} open cases from each team (fewer where the team has "
+        "fewer not audited in the 12 months before), each team's share split evenly among the auditors eligible for "
+        "its cases; a cycle with audits allocated counts those, auditor by auditor; a past cycle that allocated "
+        "nothing counts nothing.",
         "A planned re-audit counts for the senior manager of the practitioner's service the directory names now "
         "(the Head of Service first), as it will be allocated; an allocated one for its auditor.",
         f"A moderation month's panel draws {per_service} audits of each service with open cases, split evenly "

@@ -7,12 +7,13 @@ forecast itself is reports/plans.py (pure). Call it from a plain `def` route or 
 from collections import Counter
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from activities.directory import DirectoryActivities
 from models.enums import AuditKind, Stage
 from models.tables import AuditRecord, ModerationRecord, OpenCase
 from reports.plans import Allocated, Moderated, Plan, PlannedReaudit, TeamCases, plan
+from models.cycles import months_before
 from services.clock import current_month
 from services.context import Services
 from services.errors import Refused
@@ -48,26 +49,42 @@ def _plan(session: Session, svc: Services, year: int, now: datetime, per_team: i
     return plan(
         year,
         svc.directory.everyone(),
-        _teams(session, svc),
+        _teams(session, svc, year),
         per_team=per_team,
         max_per_month=svc.settings.plan_max_audits_per_month,
         moderation_per_service=svc.settings.moderation_per_service,
         allocated=[_allocated(svc, r) for r in rows if r.cycle.startswith(prefix) and r.kind != AuditKind.REAUDIT.value],
         reaudits=_reaudits(svc, rows, prefix),
         moderated=[Moderated(m.panel_cycle, m.moderator_id) for m in moderated],
+        first_to_come=current_month(now, svc.settings),
         generated_at=now,
     )
 
 
-def _teams(session: Session, svc: Services) -> list[TeamCases]:
-    """Each team's open cases and the Team Managers of their practitioners (as the directory has them now)."""
-    cases = session.exec(select(OpenCase.service_area, OpenCase.team, OpenCase.practitioner_id)).all()
-    counts = Counter((service, team) for service, team, _ in cases)
+def _teams(session: Session, svc: Services, year: int) -> list[TeamCases]:
+    """Each team's open cases, the Team Managers of their practitioners (as the directory has them
+    now), and the cycles of those audited in the 12 months before the year (each case's latest)."""
+    cases = session.exec(select(OpenCase.case_ref, OpenCase.service_area, OpenCase.team, OpenCase.practitioner_id)).all()
+    counts = Counter((service, team) for _, service, team, _ in cases)
     managers: dict[tuple[str, str], set[str]] = {key: set() for key in counts}
-    for service, team, practitioner in cases:
+    for _, service, team, practitioner in cases:
         if tm := svc.directory.team_manager_of(practitioner):
             managers[(service, team)].add(tm.id)
-    return [TeamCases(s, t, n, frozenset(managers[(s, t)])) for (s, t), n in sorted(counts.items())]
+    january = f"{year:04d}-01"
+    latest = dict(
+        session.exec(
+            select(AuditRecord.case_ref, func.max(AuditRecord.cycle))
+            .where(AuditRecord.cycle > months_before(january, 12), AuditRecord.cycle < january)
+            .group_by(AuditRecord.case_ref)
+        ).all()
+    )
+    audited: dict[tuple[str, str], list[str]] = {key: [] for key in counts}
+    for case_ref, service, team, _ in cases:
+        if case_ref in latest:
+            audited[(service, team)].append(latest[case_ref])
+    return [
+        TeamCases(s, t, n, frozenset(managers[(s, t)]), tuple(sorted(audited[(s, t)]))) for (s, t), n in sorted(counts.items())
+    ]
 
 
 def _allocated(svc: Services, row: AuditRecord) -> Allocated:

@@ -5,12 +5,14 @@ re-audit chain and moderation panel show in the plan in their months and for the
 import csv
 import io
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 import pytest_asyncio
+from sqlmodel import Session
 
+from models.tables import AuditRecord
 from tests.helpers import audit_to_report, discuss_and_accept, eventually, skip_to, view
 from tests.helpers.api import Api
 from tests.helpers.cases import upload
@@ -78,6 +80,33 @@ async def test_the_open_case_list_gives_each_cycle_its_expected_draw_and_the_csv
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert len(rows) == sum(len(m["cells"]) for m in plan["months"])
     assert {row["month"] for row in rows} >= {cycle(1), cycle(2)}
+
+
+async def test_cases_audited_late_last_year_stay_out_of_january_s_draw(tables_api, engine):
+    assert (await upload(tables_api, CASES)).status_code == 200
+    with Session(engine) as session:
+        for case_ref in ("C-1", "C-2"):  # two of Team 1's three cases, audited last November
+            session.add(
+                AuditRecord(
+                    audit_id=f"{case_ref}-old",
+                    case_ref=case_ref,
+                    cycle=cycle(11, YEAR - 1),
+                    service_area="safeguarding",
+                    kind="standard",
+                    stage="completed",
+                    auditor_id="tm2",
+                    practitioner_id="sw1",
+                    team_manager_id="tm1",
+                    chain_id=f"{case_ref}-old",
+                    updated_at=datetime(YEAR - 1, 11, 30, tzinfo=UTC),
+                    view={},
+                )
+            )
+        session.commit()
+    plan = await plan_of(tables_api)
+    # Team 1 draws its one case left, Team 2 its one: 2, not 3; both November's are free by November.
+    assert month(plan, cycle(1))["selection_audits"] == 2.0
+    assert month(plan, cycle(11))["selection_audits"] == 2.0
 
 
 async def test_the_page_shows_each_month_against_each_person_and_links_the_csv(tables_api, settings):

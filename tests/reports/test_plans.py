@@ -133,3 +133,24 @@ def test_the_csv_holds_one_person_s_month_a_line():
     assert "2027-01,tm2,0.67,0,0.0,0.67,false,2" in lines
     assert "2027-03,swb,1.0,0,0.0,1.0,false,2" in lines
     assert len(lines) == 1 + sum(len(m.cells) for m in p.months)
+
+
+def test_a_case_audited_in_the_12_months_before_the_year_stays_out_until_12_months_after_its_audit():
+    team = TeamCases("safeguarding", "A", 3, frozenset({"tm1"}), audited_before=("2026-10", "2026-11"))
+    p = plan(2027, STAFF, [team], per_team=2, max_per_month=4, moderation_per_service=2, generated_at=NOW)
+    # January: 3 open, 2 audited in October and November: 1 drawn. Then none is free until
+    # October 2027, 12 months after the October audit, and November, after the November one.
+    assert [m.selection_audits for m in p.months] == [1.0, 0, 0, 0, 0, 0, 0, 0, 1.0, 1.0]
+
+
+def test_a_past_month_that_allocated_or_drew_nothing_expects_nothing():
+    allocated = [Allocated("2027-03", "tm2", "safeguarding", "A")]
+    p = forecast(first_to_come="2027-04", allocated=allocated)
+    assert [(m.cycle, m.selection_basis, m.selection_audits) for m in p.months[:4]] == [
+        ("2027-01", "passed", 0),
+        ("2027-02", "passed", 0),
+        ("2027-03", "allocated", 1.0),
+        ("2027-04", "expected", 3.0),  # team A's 5 less March's 1 gives 2, and team B's 1
+    ]
+    assert (p.months[1].moderation_basis, p.months[1].moderations) == ("passed", 0)
+    assert p.months[5].moderation_basis == "expected"
