@@ -34,6 +34,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.calendar import CalendarActivities
 from models.calendar import calendar_for
 from activities.cycles import CycleActivities, CycleStarts
+from activities.digest import DigestActivities
 from activities.directory import DirectoryActivities
 from activities.email_relay import EmailRelay
 from activities.email_text import EmailText
@@ -52,6 +53,7 @@ from database import engine_for
 from temporal_client import connect
 from workflows.audit import AuditWorkflow
 from workflows.cycle import CycleStarterWorkflow, CycleWorkflow
+from workflows.digest import DigestWorkflow
 from workflows.dispute import DisputeWorkflow
 from workflows.moderation import ModerationPanelWorkflow
 from workflows.retention import RetentionWorkflow
@@ -61,6 +63,7 @@ from workflows.self_selection import SelfSelectionWorkflow
 log = logging.getLogger("qsaf.worker")
 CYCLE_SCHEDULE_ID = "audit-cycles"
 RETENTION_SCHEDULE_ID = "retention-purge"
+DIGEST_SCHEDULE_ID = "weekly-digest"
 WORKFLOWS = [
     AuditWorkflow,
     DisputeWorkflow,
@@ -70,6 +73,7 @@ WORKFLOWS = [
     CycleWorkflow,
     ModerationPanelWorkflow,
     RetentionWorkflow,
+    DigestWorkflow,
 ]
 
 
@@ -165,6 +169,37 @@ def retention_schedule(settings: Settings) -> Schedule:
     return Schedule(action=action, spec=spec, policy=SchedulePolicy(catchup_window=timedelta(days=7)))
 
 
+def digest_schedule(settings: Settings) -> Schedule:
+    """Weekly, on DIGEST_DAY at DIGEST_HOUR London time (Monday 07:00): each person's digest of
+    what waits on them, before the working week starts."""
+    spec = ScheduleSpec(
+        calendars=[
+            ScheduleCalendarSpec(
+                day_of_week=[ScheduleRange(DAYS_OF_WEEK.index(settings.digest_day))],
+                hour=[ScheduleRange(settings.digest_hour)],
+                comment="weekly, each person's digest (DIGEST_DAY, DIGEST_HOUR)",
+            )
+        ],
+        time_zone_name=settings.timezone,
+    )
+    action = ScheduleActionStartWorkflow(
+        DigestWorkflow.run,
+        id=DIGEST_SCHEDULE_ID,
+        task_queue=settings.temporal_task_queue,
+        static_summary="queue this week's digests",
+    )
+    # A worker down at the hour still sends the week's digests when it is back within the day;
+    # later, next week's would be the sooner news. Each person's key holds a second run to nothing.
+    return Schedule(action=action, spec=spec, policy=SchedulePolicy(catchup_window=timedelta(days=1)))
+
+
+DAYS_OF_WEEK = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")  # a Schedule's 0 is Sunday
+
+
+async def ensure_digest_schedule(client: Client, settings: Settings) -> None:
+    await ensure_schedule(client, DIGEST_SCHEDULE_ID, digest_schedule(settings), "weekly digests")
+
+
 async def ensure_cycle_schedule(client: Client, settings: Settings) -> None:
     await ensure_schedule(client, CYCLE_SCHEDULE_ID, cycle_schedule(settings), "cycles")
 
@@ -225,6 +260,7 @@ def activities_for(client: Client, settings: Settings, relay: EmailRelay | None 
         enqueued=relay.wake if relay else lambda: None,
         text=email_text(settings, directory),
     )
+    digest = DigestActivities(engine, directory, email_text(settings, directory), enqueued=relay.wake if relay else lambda: None)
     persistence = PersistenceActivities(engine)
     cycles, starts = CycleActivities(engine, directory), CycleStarts(client, settings.temporal_task_queue)
     # The draw asks running audits for their final grading (a query): it needs the worker's client.
@@ -246,6 +282,7 @@ def activities_for(client: Client, settings: Settings, relay: EmailRelay | None 
         moderation.draw_moderation,
         moderation.save_moderation_panel,
         RetentionActivities(engine, RetentionPolicy.of(settings)).purge_past_retention,
+        digest.send_digests,
     ]
 
 
@@ -417,6 +454,7 @@ async def main(relay_only: bool) -> None:
         await verify_search_attributes(client, settings.temporal_namespace)
     await ensure_cycle_schedule(client, settings)
     await ensure_retention_schedule(client, settings)
+    await ensure_digest_schedule(client, settings)
     async with run_worker(client, settings, grace, max_cached_workflows=settings.worker_max_cached_workflows):
         log.info("worker polling task queue %r on %s", settings.temporal_task_queue, settings.temporal_address)
         await stop.wait()

@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     # than the database's own `retention_floor` allows.
     retention_notification_days: int = Field(default=730, ge=1)
     retention_action_log_days: int = Field(default=2557, ge=1)
+    # The weekly digest (activities/digest.py, the worker's `weekly-digest` Schedule): one email a
+    # person of everything waiting on them, on this day at this hour, London time (TIMEZONE).
+    digest_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+    digest_hour: int = Field(default=7, ge=0, le=23)
     # true: `python worker.py` delivers the outbox itself, woken by each email it queues. false:
     # the relay runs as its own process, `python worker.py --relay`, finding new emails by
     # polling, and the worker's interpreter is the workflows' alone (docs/performance.md).

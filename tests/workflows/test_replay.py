@@ -36,6 +36,7 @@ from tests.helpers.replay import replayer
 from tests.helpers.safety import raise_concern
 from tests.helpers.self_selection import ask
 from workflows.cycle import CycleStarterWorkflow
+from workflows.digest import DigestWorkflow
 from workflows.retention import RetentionWorkflow
 from worker import WORKFLOWS
 
@@ -46,6 +47,7 @@ NAMES = [
     "audit_not_accepted",
     "cycle_february",
     "cycle_starter_february",
+    "digest_weekly",
     "dispute_resolved_formally",
     "moderation_panel_february",
     "reaudit_allocated",
@@ -172,6 +174,14 @@ async def test_a_retention_purge_replays(api, env, client, settings):
     with env.auto_time_skipping_disabled():
         await client.execute_workflow(RetentionWorkflow.run, id="retention-purge", task_queue=settings.temporal_task_queue)
     await replayer(settings).replay_workflow(await keep(client, "retention-purge", "retention_purge", None))
+
+
+async def test_a_weekly_digest_replays(api, env, client, settings):
+    await skip_to(env, JANUARY)
+    await allocate(api)  # something waiting on the auditor, the practitioner and their manager
+    with env.auto_time_skipping_disabled():
+        await client.execute_workflow(DigestWorkflow.run, id="weekly-digest", task_queue=settings.temporal_task_queue)
+    await replayer(settings).replay_workflow(await keep(client, "weekly-digest", "digest_weekly", None))
 
 
 def test_every_workflow_type_has_a_recorded_history():
