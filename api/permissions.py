@@ -145,6 +145,10 @@ PERMISSIONS: dict[str, May] = {
     "get_plan_csv": May(roles=SENIOR_LEADERS),
     # everyone's own work
     "my_work": May(anyone=True),
+    # one's own deadlines as a calendar feed: the link is its own credential, so the feed asks no sign-in
+    "create_calendar_feed": May(anyone=True),
+    "revoke_calendar_feed": May(anyone=True),
+    "calendar_feed": May(anyone=True, public=True),
     # operations
     "read_action_log": May(roles=(Role.PIAT,)),
     "livez": May(anyone=True, public=True),

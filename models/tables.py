@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Column, Integer, false
+from sqlalchemy import JSON, Boolean, CheckConstraint, Column, Index, Integer, false, text
 from sqlmodel import Field, SQLModel
 
 
@@ -297,3 +297,27 @@ class ModerationRecord(SQLModel, table=True):
     overall_agreed: bool | None = None
     domains: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))  # [{domain, original, moderated, agreed}]
     updated_at: datetime
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A person's secret link to their deadlines as an iCalendar feed (`GET /calendar/<token>.ics`,
+    services/calendar_feed.py): written by the API, not an activity. Only the token's SHA-256 is
+    kept, so the table alone opens no feed; the link is shown once, when made. One live link a
+    person: making a new one revokes the old (the partial unique index holds it under a race)."""
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (
+        Index(
+            "ix_calendar_feeds_one_live",
+            "staff_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: str = Field(index=True)
+    token_hash: str = Field(unique=True)  # hex SHA-256 of the token in the link
+    created_at: datetime
+    revoked_at: datetime | None = None

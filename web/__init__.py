@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from web import (
     audit_pages,
+    calendar_feed_pages,
     cycle_pages,
     dispute_pages,
     forgery,
@@ -30,6 +31,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(forgery.check)
 for pages in (
     session,
     list_pages,
+    calendar_feed_pages,
     audit_pages,
     dispute_pages,
     safety_pages,

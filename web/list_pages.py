@@ -18,6 +18,7 @@ from services import allocation, audits, disputes, my_work
 from services.clock import current_month
 from services.context import Services
 from services.people import AUDITING_ROLES
+from web import calendar_feed_pages
 from web.forms import read_form
 from web.render import Refusal, error_page, new_key, refusal, render, see_other
 from web.session import PageActor
@@ -38,7 +39,10 @@ async def my_work_page(request: Request, actor: PageActor, svc: Svc, now: Now) -
     await authorise("my_work", actor, svc, {})
     items = await svc.in_session(my_work.my_work, actor, now)  # soonest deadline first, as GET /me/work
     rows = [(item, _page_of(item)) for item in items]
-    return render(request, "my_work.html", {"actor": actor, "rows": rows})
+    feed = await calendar_feed_pages.panel(request, actor, svc)  # "Subscribe in Outlook"
+    response = render(request, "my_work.html", {"actor": actor, "rows": rows, "calendar_feed": feed})
+    calendar_feed_pages.shown_once(request, response)
+    return response
 
 
 def _page_of(item) -> str | None:

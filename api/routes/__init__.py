@@ -6,6 +6,7 @@ from api.routes import (
     allocation,
     audit_tools,
     audits,
+    calendar_feed,
     cases,
     cycles,
     disputes,
@@ -34,6 +35,7 @@ ROUTERS = [
         reports,
         plans,
         my_work,
+        calendar_feed,
         action_log,
     )
 ]

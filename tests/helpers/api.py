@@ -25,3 +25,6 @@ class Caller:
 
     async def put(self, url, json=None, **kw):
         return await self.http.put(url, json=json, headers=self.headers, **kw)
+
+    async def delete(self, url, json=None, **kw):  # httpx's own delete() takes no body
+        return await self.http.request("DELETE", url, json=json, headers=self.headers, **kw)
