@@ -57,6 +57,9 @@ async def test_every_address_a_form_posts_to_answers_a_get_with_a_page(api, audi
         if r.status_code in (302, 303, 307):
             r = await piat.get(r.headers["location"].split("#")[0])
         assert r.status_code != 405 and r.headers["content-type"].startswith("text/html"), (path, r.status_code, r.text[:200])
+    r = await piat.get("/app/no-such-page")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html") and "no such page" in r.text
+    assert (await api.as_("piat1").get("/no-such-route")).json() == {"detail": "Not Found"}  # the API's stay JSON
 
 
 async def test_what_you_can_do_now_lists_only_what_the_process_waits_for(api, audit_id):
@@ -97,6 +100,8 @@ async def test_the_report_comes_before_the_dispute_form_and_the_window_is_open_t
     assert "open to you until" in page and "waits on" not in page
     deadlines = section(page, "Deadlines", "The report")
     assert deadlines.count(">Done</strong>") == 2  # completion and quality assurance, both met
+    work = (await pages(api, "sw1").get("/app/")).text
+    assert "open to you until" in work
 
 
 async def test_people_are_chosen_by_name_not_typed_as_ids(api, env, audit_id):
