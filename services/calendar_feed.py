@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vDuration, vRecur
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy.sql.expression import Update
+from sqlmodel import Session, col, select
 
 from api.schemas.calendar_feed import CalendarFeedLink
 from api.schemas.work import WorkItem
@@ -46,6 +47,9 @@ PAGES = {
 }
 
 
+LIVE = col(CalendarFeed.revoked_at).is_(None)
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -57,7 +61,7 @@ def feed_url(base_url: str, token: str) -> str:
 def new_feed(session: Session, actor: StaffMember, now: datetime, base_url: str) -> CalendarFeedLink:
     """A new secret link for `actor`, answered this once; their old one, if any, stops working."""
     token = secrets.token_urlsafe(32)
-    session.exec(_revoke(actor, now))  # type: ignore[call-overload]
+    session.exec(_revoke(actor, now))
     session.add(CalendarFeed(staff_id=actor.id, token_hash=token_hash(token), created_at=now))
     try:
         session.commit()
@@ -69,20 +73,19 @@ def new_feed(session: Session, actor: StaffMember, now: datetime, base_url: str)
 
 def revoke_feed(session: Session, actor: StaffMember, now: datetime) -> None:
     """`actor`'s link stops working; a calendar subscribed to it gets 404 from then on."""
-    revoked = session.exec(_revoke(actor, now)).rowcount  # type: ignore[call-overload]
+    revoked = session.exec(_revoke(actor, now)).rowcount
     session.commit()
     if not revoked:
         raise Refused(404, "you have no calendar link to revoke: nothing was changed")
 
 
-def _revoke(actor: StaffMember, now: datetime):
-    live = CalendarFeed.revoked_at.is_(None)  # type: ignore[union-attr]
-    return update(CalendarFeed).where(CalendarFeed.staff_id == actor.id, live).values(revoked_at=now)
+def _revoke(actor: StaffMember, now: datetime) -> Update:
+    return update(CalendarFeed).where(col(CalendarFeed.staff_id) == actor.id, LIVE).values(revoked_at=now)
 
 
 def live_feed_made(session: Session, actor: StaffMember) -> datetime | None:
     """When `actor`'s live link was made (None: they have none). The link itself cannot be shown again."""
-    row = session.exec(select(CalendarFeed).where(CalendarFeed.staff_id == actor.id, CalendarFeed.revoked_at.is_(None))).first()  # type: ignore[union-attr]
+    row = session.exec(select(CalendarFeed).where(col(CalendarFeed.staff_id) == actor.id, LIVE)).first()
     return _utc(row.created_at) if row else None
 
 
@@ -91,10 +94,7 @@ def is_live(session: Session, token: str) -> bool:
 
 
 def _owner(session: Session, token: str) -> str | None:
-    row = session.exec(
-        select(CalendarFeed.staff_id).where(CalendarFeed.token_hash == token_hash(token), CalendarFeed.revoked_at.is_(None))  # type: ignore[union-attr]
-    ).first()
-    return row
+    return session.exec(select(CalendarFeed.staff_id).where(col(CalendarFeed.token_hash) == token_hash(token), LIVE)).first()
 
 
 def feed(session: Session, token: str, directory: StaffDirectory, now: datetime, base_url: str, timezone: str) -> bytes:
@@ -104,7 +104,7 @@ def feed(session: Session, token: str, directory: StaffDirectory, now: datetime,
     member = directory.get(staff_id) if staff_id else None
     if member is None:
         raise Refused(404, NOT_FOUND)
-    return calendar(my_work(session, member, now), member, now, base_url, timezone).to_ical()
+    return bytes(calendar(my_work(session, member, now), member, now, base_url, timezone).to_ical())
 
 
 def calendar(items: list[WorkItem], member: StaffMember, now: datetime, base_url: str, timezone: str) -> Calendar:

@@ -7,6 +7,8 @@ to the page the form leads to in a cookie of its own (as the pages' others, `__H
 SameSite=Strict, and gone within minutes), which that page shows and clears, so a reload or the
 back button shows it no more."""
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -47,7 +49,7 @@ async def revoke_calendar_feed(request: Request, actor: PageActor, svc: Svc, now
     return response
 
 
-async def panel(request: Request, actor: PageActor, svc: Services) -> dict:
+async def panel(request: Request, actor: PageActor, svc: Services) -> dict[str, Any]:
     """What the section shows: when the live link was made, and the link itself only on the page
     the form led to, while it is still the live one."""
     made_at = await svc.in_session(feeds.live_feed_made, actor)
