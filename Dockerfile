@@ -15,6 +15,15 @@ COPY requirements/runtime.lock requirements/runtime.lock
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install --require-hashes --no-deps --only-binary=:all: -r requirements/runtime.lock
 
+# ---- assets: the GOV.UK Design System's built files, as `make assets` builds them ---------------
+# package-lock.json's versions, checked against their integrity hashes, no install scripts run;
+# nothing is fetched when the service runs.
+FROM node:20-slim AS assets
+WORKDIR /src
+COPY package.json package-lock.json ./
+COPY scripts/vendor_govuk.sh scripts/vendor_govuk.sh
+RUN sh scripts/vendor_govuk.sh
+
 # ---- runtime ------------------------------------------------------------------------------------
 FROM python:3.11.16-slim AS runtime
 
@@ -37,6 +46,7 @@ COPY workflows/ workflows/
 COPY activities/ activities/
 COPY api/ api/
 COPY web/ web/
+COPY --from=assets /src/web/static/govuk web/static/govuk
 COPY reports/ reports/
 COPY migrations/ migrations/
 COPY data/audit_tools.toml data/

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install dev test lint format typecheck test-faults demo bench browser faketime postgres slapd migrate lock purge clean
+.PHONY: help install assets dev test lint format typecheck test-faults demo bench browser faketime postgres slapd migrate lock purge clean
 
 install: $(STAMP)  ## .venv from requirements/dev.lock (what every target below starts with)
 
@@ -20,6 +20,14 @@ $(STAMP): pyproject.toml requirements/dev.lock
 	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# The GOV.UK Design System's CSS, JavaScript, fonts and images, built into web/static/govuk/ (never
+# committed) from package-lock.json; order-only, so a fresh machine builds them and pip is not rerun.
+GOVUK := web/static/govuk/govuk-frontend.min.js
+assets: $(GOVUK)  ## web/static/govuk/ from package-lock.json (npm ci --ignore-scripts)
+$(GOVUK): package.json package-lock.json scripts/vendor_govuk.sh
+	sh scripts/vendor_govuk.sh
+$(STAMP): | $(GOVUK)
 
 dev: $(STAMP)  ## Temporal dev server + Web UI, mail catcher, worker and API; Ctrl-C stops all
 	$(BIN)/python scripts/dev.py
