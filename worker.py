@@ -259,6 +259,7 @@ def activities_for(client: Client, settings: Settings, relay: EmailRelay | None 
         OutboxMosaic(settings.timezone),
         enqueued=relay.wake if relay else lambda: None,
         text=email_text(settings, directory),
+        calendar=calendar.calendar,
     )
     digest = DigestActivities(engine, directory, email_text(settings, directory), enqueued=relay.wake if relay else lambda: None)
     persistence = PersistenceActivities(engine)

@@ -17,17 +17,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.email_text import EmailText
+from models.calendar import WorkingCalendar
 from activities.persistence import insert_once_statement
 from models.email_marks import and_list, people, person
 from models.enums import Channel, Role
 from models.payloads import Notification
 from models.staff import StaffDirectory
-from models.tables import MosaicOutbox, NotificationRecord
+from models.tables import EmailPreference, MosaicOutbox, NotificationRecord
 
 SENT, PENDING, SENDING, NOT_DELIVERED = "sent", "pending", "sending", "not_delivered"
 OUTBOX_CHANNEL = "qsaf_outbox"  # PostgreSQL's NOTIFY channel: a relay in another process wakes at once
@@ -101,16 +102,21 @@ class NotifyActivities:
         mosaic: MosaicAdapter,
         enqueued: Callable[[], None] = lambda: None,
         text: EmailText | None = None,
+        calendar: WorkingCalendar | None = None,
     ):
         self.engine = engine
         self.directory = directory
         self.mosaic = mosaic
         self.enqueued = enqueued  # wakes the relay in this process, if one runs here
         self.text = text or EmailText(directory)  # words each email with names, times and a link
+        self.calendar = calendar or WorkingCalendar()  # what "within a working day" means
 
     @activity.defn
     def send_email(self, n: Notification) -> None:
         """Commit the email to the outbox once, worded for its readers now; the relay delivers it."""
+        n = self._now_or_in_the_digest(n)
+        if n is None:
+            return  # everyone it was for takes it in the weekly digest: nothing to send now
         recipients = self._recipients(n.recipient_ids)
         record = _record(n, recipients)
         record.subject, record.body = self.text.render(n)
@@ -137,6 +143,19 @@ class NotifyActivities:
         worth_telling = n.channel is not Channel.MOSAIC_CASE_NOTE or bool(recipients.skipped)
         if self._insert(record, lambda session: self.mosaic.post(session, post) if delivered else None) and worth_telling:
             self._tell_piat_manager(n, recipients)
+
+    def _now_or_in_the_digest(self, n: Notification) -> Notification | None:
+        """The email less whoever takes non-urgent emails only in the weekly digest (decision
+        0044), None when that is everyone it was for: its own key still sends it once, to those
+        left. A safety concern (`urgent`) and an email whose deadline falls within a working day
+        go to everyone at once."""
+        if n.urgent or not n.recipient_ids or (n.due is not None and n.due <= self.calendar.deadline_after(n.at, 1)):
+            return n
+        held = digest_only(self.engine, n.recipient_ids)
+        if not held:
+            return n
+        left = [i for i in n.recipient_ids if i not in held]
+        return n.model_copy(update={"recipient_ids": left}) if left else None
 
     def _recipients(self, staff_ids: list[str]) -> Recipients:
         return Recipients(
@@ -183,6 +202,13 @@ class NotifyActivities:
         )
         if self._insert(notice):
             self.enqueued()
+
+
+def digest_only(engine: Engine, staff_ids: list[str]) -> set[str]:
+    """Who of these takes non-urgent emails only in the weekly digest (`email_preferences`)."""
+    with Session(engine) as session:
+        query = select(EmailPreference.staff_id).where(col(EmailPreference.staff_id).in_(staff_ids), EmailPreference.digest_only)
+        return set(session.exec(query).all())
 
 
 def piat_notice(text: EmailText, notice: Notification) -> NotificationRecord:

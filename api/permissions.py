@@ -149,6 +149,8 @@ PERMISSIONS: dict[str, May] = {
     "create_calendar_feed": May(anyone=True),
     "revoke_calendar_feed": May(anyone=True),
     "calendar_feed": May(anyone=True, public=True),
+    "get_email_preferences": May(anyone=True),  # one's own
+    "set_email_preferences": May(anyone=True),
     # operations
     "read_action_log": May(roles=(Role.PIAT,)),
     "livez": May(anyone=True, public=True),

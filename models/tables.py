@@ -299,6 +299,19 @@ class ModerationRecord(SQLModel, table=True):
     updated_at: datetime
 
 
+class EmailPreference(SQLModel, table=True):
+    """How a person takes the emails that ask nothing urgent of them (`PUT /me/email-preferences`):
+    with `digest_only`, in the weekly digest alone (activities/digest.py). A safety concern and a
+    deadline within a working day are emailed at once whatever it says (activities/notify.py).
+    Written by the API (services/email_preferences.py), not an activity."""
+
+    __tablename__ = "email_preferences"
+
+    staff_id: str = Field(primary_key=True)
+    digest_only: bool = False
+    updated_at: datetime
+
+
 class CalendarFeed(SQLModel, table=True):
     """A person's secret link to their deadlines as an iCalendar feed (`GET /calendar/<token>.ics`,
     services/calendar_feed.py): written by the API, not an activity. Only the token's SHA-256 is

@@ -10,6 +10,7 @@ from api.routes import (
     cases,
     cycles,
     disputes,
+    email_preferences,
     moderation,
     my_work,
     plans,
@@ -36,6 +37,7 @@ ROUTERS = [
         plans,
         my_work,
         calendar_feed,
+        email_preferences,
         action_log,
     )
 ]
