@@ -90,6 +90,8 @@ async def test_the_audit_page_speaks_in_words_not_codes(api, env, audit_id):
     assert re.search(r"Completion</td><td>[^<]*<br><strong[^>]*>Done</strong>", deadlines)  # submitted in time
     work = (await pages(api, "piat1").get("/app/")).text
     assert "anyone who is" not in work and "the audit team (PIAT)" in work
+    listed = (await pages(api, "piat1").get("/app/audits")).text
+    assert f"<td>January {YEAR}</td>" in listed and "<td>Waiting for quality assurance</td>" in listed
 
 
 async def test_the_report_comes_before_the_dispute_form_and_the_window_is_open_to_them(api, env):
