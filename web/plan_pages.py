@@ -7,17 +7,27 @@ Thin on purpose: the permission table's check, then `services.plans.plan_for` in
 
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from api.deps import Now, Svc
 from api.permissions import authorise
 from api.routes.plans import PerTeamQuery, YearPath, csv_response
 from services.errors import Refused
-from services.plans import plan_for
+from services.plans import plan_for, plannable_years
 from web.render import error_page, refusal, render
 from web.session import PageActor
 
 router = APIRouter(prefix="/app/plans")
+
+
+@router.get("")
+async def plans_index(request: Request, actor: PageActor, svc: Svc, now: Now) -> Response:
+    """The navigation's link: the furthest year that can be planned now, next year by default."""
+    try:
+        await authorise("get_plan", actor, svc, {})
+    except HTTPException as error:
+        return error_page(request, actor, await refusal(request, error))
+    return RedirectResponse(f"/app/plans/{plannable_years(now, svc)[1]}", status_code=303)
 
 
 @router.get("/{year}.csv")
@@ -41,8 +51,18 @@ async def plan_page(
     cells = {(m.cycle, c.staff_id): c for m in plan.months for c in m.cells}
     names = {s: (m.name if (m := svc.directory.get(s)) else s) for s in plan.staff_ids}
     query = f"?per_team={per_team}" if per_team else ""
+    first, last = plannable_years(now, svc)
+    others = [y for y in range(first, last + 1) if y != plan.year]
     return render(
         request,
         "plans/plan.html",
-        {"actor": actor, "plan": plan, "cells": cells, "names": names, "query": query, "unnamed": any("" == s for _, s in cells)},
+        {
+            "actor": actor,
+            "plan": plan,
+            "cells": cells,
+            "names": names,
+            "query": query,
+            "unnamed": any("" == s for _, s in cells),
+            "others": others,
+        },
     )

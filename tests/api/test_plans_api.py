@@ -121,6 +121,10 @@ async def test_the_page_shows_each_month_against_each_person_and_links_the_csv(t
     csv_page = await pages(tables_api, "piat1").get(f"/app/plans/{YEAR}.csv")
     assert csv_page.status_code == 200 and csv_page.text.startswith("month,staff_id")
     assert (await pages(tables_api, "tm1").get(f"/app/plans/{YEAR}")).status_code == 403
+    index = await pages(tables_api, "psw1").get("/app/plans")  # the navigation's link: next year's plan
+    assert (index.status_code, index.headers["location"]) == (303, f"/app/plans/{YEAR}")
+    assert (await pages(tables_api, "tm1").get("/app/plans")).status_code == 403
+    assert 'href="/app/plans"' in r.text and 'href="/app/plans"' not in (await pages(tables_api, "tm1").get("/app/")).text
     assert (await pages(tables_api, "piat1").get(f"/app/plans/{YEAR - 2}")).status_code == 422
 
 
