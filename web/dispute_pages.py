@@ -94,6 +94,7 @@ STEPS: dict[str, Step] = {
     "withdrawal": Step("withdraw", disputes.withdraw, WithdrawalRequest, None, "Dispute withdrawn."),
 }
 REGRADING = {"written-response", "corporate-decision", "independent-review-result"}  # an optional regrade
+OTHER = ("withdrawal",)  # nothing waits for it: offered apart, under "Other actions"
 
 
 def offered(view: DisputeView, actor: StaffMember, people: AuditView | People | None) -> list[str]:
@@ -160,6 +161,7 @@ async def _page_context(svc: Services, dispute_id: str, actor: StaffMember) -> d
         "key": new_key(),
         "failed": None,
         "regrading": REGRADING,
+        "other_forms": OTHER,
         "staff": sorted(svc.directory.everyone(), key=lambda m: m.id),  # whom the attendees are chosen from
         "audit_people": _people_of(view, people),
         "usual_attendees": [i for i in _people_of(view, people) if i != people.head_of_service_id],

@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from api.main import create_app
 from tests.helpers import audit_to_report, complete, submit
 from tests.helpers.dates import YEAR
+from tests.helpers.disputes import meeting, raise_dispute, summary
 from tests.helpers.web import grading_form, pages
 
 RULE_CODE = re.compile(r"\bR-[A-Z]+-\d")
@@ -117,3 +118,18 @@ async def test_people_are_chosen_by_name_not_typed_as_ids(api, env, audit_id):
     attendees = re.search(r'<fieldset[^>]*id="conversation-attendees".*?</fieldset>', page, re.S)
     assert attendees and 'name="attendees"' in attendees.group(0) and "staff IDs, separated by commas" not in page
     assert re.search(r'<input type="checkbox"[^>]*name="attendees" value="sw1"[^>]*checked', attendees.group(0))
+
+
+async def test_the_dispute_page_offers_apart_what_nothing_waits_for_and_marks_steps_done(api, env):
+    audit_id = await audit_to_report(api, env, "good")
+    await raise_dispute(api, audit_id)
+    raiser = (await pages(api, "sw1").get(f"/app/disputes/{audit_id}")).text
+    assert "Nothing on this dispute waits on you now." in raiser
+    assert "Withdraw the dispute" in raiser.split("Other actions</summary>", 1)[1]
+    manager = (await pages(api, "tm1").get(f"/app/disputes/{audit_id}")).text
+    assert re.search(r'<fieldset[^>]*id="meeting-attendees"', manager) and "separated by commas" not in manager
+    await meeting(api, env, audit_id)
+    await summary(api, audit_id, "resolved")
+    page = (await pages(api, "tm2").get(f"/app/disputes/{audit_id}")).text
+    assert "Record the amended final grading" in page and not RULE_CODE.search(page)
+    assert re.search(r"Meeting</td><td>[^<]*<br><strong[^>]*>Done</strong>", page)
