@@ -49,7 +49,7 @@ async def allocate(visits: Visits) -> str:
     await page.get_by_role("link", name="Allocate an audit").click()
     await visits.check()
     await page.get_by_label("Case reference").fill("C-200001")
-    await page.get_by_label("Service").select_option("safeguarding")
+    await page.get_by_label("Service", exact=True).select_option("safeguarding")
     await page.get_by_label("Kind of audit").select_option("standard")
     await page.get_by_label("Cycle").fill(cycle(1))
     await page.get_by_label("Auditor").select_option("tm2")
