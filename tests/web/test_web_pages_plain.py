@@ -133,3 +133,8 @@ async def test_the_dispute_page_offers_apart_what_nothing_waits_for_and_marks_st
     page = (await pages(api, "tm2").get(f"/app/disputes/{audit_id}")).text
     assert "Record the amended final grading" in page and not RULE_CODE.search(page)
     assert re.search(r"Meeting</td><td>[^<]*<br><strong[^>]*>Done</strong>", page)
+
+
+async def test_the_allocation_form_names_no_rule_and_says_send(api):
+    page = (await pages(api, "piat1").get("/app/allocate")).text
+    assert not RULE_CODE.search(page) and '<option value="send">SEND</option>' in page
