@@ -126,7 +126,7 @@ async def test_allocation_through_the_form(api, env):
 
 async def test_static_files_are_served_by_the_app(api):
     r = await api.http.get("/app/static/site.css")
-    assert r.status_code == 200 and "skip-link" in r.text
+    assert r.status_code == 200 and "link-button" in r.text
 
 
 async def test_a_safety_concern_raised_and_acknowledged_through_the_pages(api, audit_id):
