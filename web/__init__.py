@@ -12,6 +12,7 @@ from web import (
     calendar_feed_pages,
     cycle_pages,
     dispute_pages,
+    email_preference_pages,
     forgery,
     form_addresses,
     headers,
@@ -31,6 +32,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(forgery.check)
 for pages in (
     session,
     list_pages,
+    email_preference_pages,
     calendar_feed_pages,
     audit_pages,
     dispute_pages,

@@ -14,7 +14,7 @@ from models import pages
 from models.cycles import is_cycle
 from models.enums import AuditKind, DisputeLevel, Role, ServiceArea, Stage
 from models.staff import StaffMember
-from services import allocation, audits, disputes, my_work
+from services import allocation, audits, disputes, email_preferences, my_work
 from services.clock import current_month
 from services.context import Services
 from services.people import AUDITING_ROLES
@@ -39,8 +39,10 @@ async def my_work_page(request: Request, actor: PageActor, svc: Svc, now: Now) -
     await authorise("my_work", actor, svc, {})
     items = await svc.in_session(my_work.my_work, actor, now)  # soonest deadline first, as GET /me/work
     rows = [(item, _page_of(item)) for item in items]
+    preferences = await svc.in_session(email_preferences.email_preferences, actor)  # the digest form's choice
     feed = await calendar_feed_pages.panel(request, actor, svc)  # "Subscribe in Outlook"
-    response = render(request, "my_work.html", {"actor": actor, "rows": rows, "calendar_feed": feed})
+    context = {"actor": actor, "rows": rows, "email_preferences": preferences, "calendar_feed": feed}
+    response = render(request, "my_work.html", context)
     calendar_feed_pages.shown_once(request, response)
     return response
 
