@@ -199,7 +199,7 @@ async def _page_context(svc: Services, audit_id: str, actor: StaffMember) -> dic
         "notifications": notifications,
         "tool": tool_for(view.service_area),
         "forms": offered(view, actor, svc.directory),
-        "other_forms": OTHER,
+        "other_forms": _apart(view),
         "key": new_key(),
         "failed": None,
         "auditors": _auditors(svc.directory, view),
@@ -208,6 +208,15 @@ async def _page_context(svc: Services, audit_id: str, actor: StaffMember) -> dic
         "audit_people": _audit_people(view),
         "met": _met(view),
     }
+
+
+def _apart(view: AuditView) -> tuple[str, ...]:
+    """The forms to offer under "Other actions" at this stage: those nothing waits for, and a grading
+    already recorded that the auditor may still correct while the next step waits."""
+    corrections = ("grading",) if view.stage is not Stage.ALLOCATED else ()
+    if view.stage is Stage.FINALLY_GRADED:
+        corrections += ("conversation",)
+    return corrections + OTHER
 
 
 def _met(view: AuditView) -> dict[str, bool]:

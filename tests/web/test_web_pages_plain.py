@@ -70,6 +70,11 @@ async def test_what_you_can_do_now_lists_only_what_the_process_waits_for(api, au
     assert "Reassign the audit" in other.split("</details>")[0] and "<details" in now  # apart, folded away
     piat = (await pages(api, "piat1").get(f"/app/audits/{audit_id}")).text
     assert "Nothing on this audit waits on you now." in piat and "Hand a role over" in piat
+    await pages(api, "tm2").post(f"/app/audits/{audit_id}/grading", grading_form())
+    graded = (await pages(api, "tm2").get(f"/app/audits/{audit_id}")).text
+    now, other = graded.split(">What you can do now</h2>", 1)[1].split("Other actions</summary>", 1)
+    assert "Record the practitioner conversation" in now and "Record the initial grading" not in now  # a correction now
+    assert "Record the initial grading" in other
     # A refused "other" form comes back unfolded, its message showing.
     r = await pages(api, "piat1").post(f"/app/audits/{audit_id}/reassign", {"idempotency_key": "r1", "reason": "x"})
     assert r.status_code == 422 and re.search(r"<details[^>]*\bopen\b[^>]*>\s*<summary[^>]*>Other actions", r.text)
