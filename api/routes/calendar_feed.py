@@ -5,7 +5,7 @@ calendar reads without signing in, the token in its path its only credential."""
 from fastapi import APIRouter, Response
 from fastapi.responses import PlainTextResponse
 
-from api.deps import Actor, Now, SessionDep, Svc
+from api.deps import Actor, IdempotencyKey, Now, SessionDep, Svc
 from api.permissions import permit
 from api.schemas.calendar_feed import CalendarFeedLink, CalendarFeedRevoked
 from services import calendar_feed as feeds
@@ -17,9 +17,13 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 @router.post("/me/calendar-feed", status_code=201, response_model=CalendarFeedLink, dependencies=[permit("create_calendar_feed")])
-def create_calendar_feed(actor: Actor, session: SessionDep, svc: Svc, now: Now, response: Response) -> CalendarFeedLink:
+def create_calendar_feed(
+    actor: Actor, session: SessionDep, svc: Svc, key: IdempotencyKey, now: Now, response: Response
+) -> CalendarFeedLink:
     """A new secret link to my deadlines as a calendar feed, shown this once (only its hash is
-    kept); the link I had before, if any, stops working."""
+    kept); the link I had before, if any, stops working. Sent again (with or without the same
+    key) it makes another link, as the first cannot be shown again: the link last answered is
+    always my one live link."""
     response.headers.update(NO_STORE)
     return feeds.new_feed(session, actor, now, svc.settings.public_base_url)
 
@@ -30,8 +34,9 @@ def create_calendar_feed(actor: Actor, session: SessionDep, svc: Svc, now: Now, 
     dependencies=[permit("revoke_calendar_feed")],
     responses={404: {"description": "I have no live link to revoke"}},
 )
-def revoke_calendar_feed(actor: Actor, session: SessionDep, now: Now) -> CalendarFeedRevoked:
-    """My link stops working: a calendar subscribed to it is answered 404 from then on."""
+def revoke_calendar_feed(actor: Actor, session: SessionDep, key: IdempotencyKey, now: Now) -> CalendarFeedRevoked:
+    """My link stops working: a calendar subscribed to it is answered 404 from then on. Sent
+    again, it changes nothing and says so (404: no link to revoke)."""
     feeds.revoke_feed(session, actor, now)
     return CalendarFeedRevoked(revoked_at=now)
 
