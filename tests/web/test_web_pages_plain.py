@@ -41,7 +41,7 @@ async def test_a_refused_grading_names_the_field_at_fault_beside_it_and_in_the_s
     assert 'href="#grading-domains-1-rationale"' in r.text  # the summary links to the field
     assert 'id="grading-domains-1-rationale-error"' in r.text  # the message beside it
     assert re.search(
-        r'<textarea id="grading-domains-1-rationale"[^>]*aria-describedby="grading-domains-1-rationale-error"', r.text
+        r'<textarea[^>]*id="grading-domains-1-rationale"[^>]*aria-describedby="grading-domains-1-rationale-error"', r.text
     )
     # The API's model refuses it: the summary names the field in words, not by its path.
     r = await pages(api, "tm2").post(f"/app/audits/{audit_id}/grading", grading_form(**{"overall.rationale": ""}))
@@ -93,11 +93,11 @@ async def test_the_audit_page_speaks_in_words_not_codes(api, env, audit_id):
     assert not RULE_CODE.search(page), RULE_CODE.search(page)
     assert not ISO_DATE.search(section(page, "Timeline", "Notifications"))
     deadlines = section(page, "Deadlines", "The report")
-    assert re.search(r"Completion</td><td>[^<]*<br><strong[^>]*>Done</strong>", deadlines)  # submitted in time
+    assert re.search(r"Completion</td>\s*<td[^>]*>[^<]*<br><strong[^>]*>Done</strong>", deadlines)  # submitted in time
     work = (await pages(api, "piat1").get("/app/")).text
     assert "anyone who is" not in work and "the audit team (PIAT)" in work
     listed = (await pages(api, "piat1").get("/app/audits")).text
-    assert f"<td>January {YEAR}</td>" in listed and "<td>Waiting for quality assurance</td>" in listed
+    assert re.search(rf">January {YEAR}</", listed) and ">Waiting for quality assurance</" in listed
 
 
 async def test_the_report_comes_before_the_dispute_form_and_the_window_is_open_to_them(api, env):
@@ -115,14 +115,14 @@ async def test_the_report_comes_before_the_dispute_form_and_the_window_is_open_t
 async def test_people_are_chosen_by_name_not_typed_as_ids(api, env, audit_id):
     page = (await pages(api, "tm2").get(f"/app/audits/{audit_id}")).text
     owner = re.search(
-        r'<select id="grading-improvement-plan-0-owner-id" name="improvement_plan.0.owner_id".*?</select>', page, re.S
+        r'<select[^>]*id="grading-improvement-plan-0-owner-id"[^>]*name="improvement_plan.0.owner_id".*?</select>', page, re.S
     )
-    assert owner and re.search(r'<option value="sw1">[^<]*\(sw1\)</option>', owner.group(0))
+    assert owner and re.search(r'<option[^>]*value="sw1"[^>]*>[^<]*\(sw1\)</option>', owner.group(0))
     await pages(api, "tm2").post(f"/app/audits/{audit_id}/grading", grading_form())
     page = (await pages(api, "tm2").get(f"/app/audits/{audit_id}")).text
     attendees = re.search(r'<fieldset[^>]*id="conversation-attendees".*?</fieldset>', page, re.S)
     assert attendees and 'name="attendees"' in attendees.group(0) and "staff IDs, separated by commas" not in page
-    assert re.search(r'<input type="checkbox"[^>]*name="attendees" value="sw1"[^>]*checked', attendees.group(0))
+    assert re.search(r'<input[^>]*type="checkbox"[^>]*name="attendees" value="sw1"[^>]*checked', attendees.group(0))
 
 
 async def test_the_dispute_page_offers_apart_what_nothing_waits_for_and_marks_steps_done(api, env):
@@ -137,9 +137,9 @@ async def test_the_dispute_page_offers_apart_what_nothing_waits_for_and_marks_st
     await summary(api, audit_id, "resolved")
     page = (await pages(api, "tm2").get(f"/app/disputes/{audit_id}")).text
     assert "Record the amended final grading" in page and not RULE_CODE.search(page)
-    assert re.search(r"Meeting</td><td>[^<]*<br><strong[^>]*>Done</strong>", page)
+    assert re.search(r"Meeting</td>\s*<td[^>]*>[^<]*<br><strong[^>]*>Done</strong>", page)
 
 
 async def test_the_allocation_form_names_no_rule_and_says_send(api):
     page = (await pages(api, "piat1").get("/app/allocate")).text
-    assert not RULE_CODE.search(page) and '<option value="send">SEND</option>' in page
+    assert not RULE_CODE.search(page) and re.search(r'<option[^>]*value="send"[^>]*>SEND</option>', page)
