@@ -8,8 +8,10 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from web import (
+    action_log_pages,
     audit_pages,
     calendar_feed_pages,
+    case_pages,
     cycle_pages,
     dispute_pages,
     email_preference_pages,
@@ -21,6 +23,7 @@ from web import (
     plan_pages,
     reports,
     safety_pages,
+    selection_pages,
     self_selection_pages,
     session,
 )
@@ -42,6 +45,9 @@ for pages in (
     self_selection_pages,
     reports,
     plan_pages,
+    case_pages,
+    selection_pages,
+    action_log_pages,
 ):
     router.include_router(pages.router)
 

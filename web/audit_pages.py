@@ -15,6 +15,7 @@ from api.deps import Svc
 from api.permissions import allowed, authorise, permitted_audit
 from api.schemas.audits import (
     DiscussionReviewRequest,
+    FeedbackRequest,
     FindingsDiscussionRequest,
     GradingRequest,
     HeadOfServiceFollowUpRequest,
@@ -116,12 +117,18 @@ ACTIONS: dict[str, Action] = {
     "reassign": Action("reassign", _reassign, ReassignmentRequest, "Audit reassigned."),
     "safety-concern": Action("raise_safety_concern", _raise_safety_concern, SafetyConcernRaiseRequest, "Safety concern raised."),
     "people": Action("replace_person", _replace_person, PersonRequest, "Role handed over."),
+    "previous-practitioner-feedback": Action(
+        "share_previous_practitioner_feedback",
+        keyed(audits.share_previous_practitioner_feedback),
+        FeedbackRequest,
+        "Findings shared: the previous practitioner and their Team Manager are emailed (R-AUD-7).",
+    ),
 }
 
 
 # Forms nothing waits for, offered apart ("Other actions", folded away) so that "What you can do
 # now" lists only what the process waits for.
-OTHER = ("improvement-plan", "safety-concern", "reassign", "people")
+OTHER = ("improvement-plan", "safety-concern", "reassign", "people", "previous-practitioner-feedback")
 GRADED_FORMS = {"grading", "conversation"}  # a refusal of their grading names its fields (grading_faults)
 
 ALLOCATED = "Audit allocated: the auditor, the practitioner and their Team Manager are emailed."

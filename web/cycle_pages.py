@@ -1,7 +1,8 @@
 """The audit year's pages: `/app/cycles?year=` (the year's cycles, `GET /cycles`) and a cycle's page
 (`/app/cycles/{cycle}`, the page its emails link to: models/pages.py) with its dates, status, the
 audits it holds, its non-completion report once made (R-QA-4) and, for PIAT, the form that sets
-a themed cycle's topic (R-KIND-3), which posts to `/app/cycles/{cycle}/theme`."""
+a themed cycle's topic (R-KIND-3), which posts to `/app/cycles/{cycle}/theme`, and on a moderation
+month with no panel yet the form that convenes it by hand (R-MOD-1, `POST /moderation-panels/{cycle}`)."""
 
 from fastapi import APIRouter, Request
 from pydantic import TypeAdapter, ValidationError
@@ -10,9 +11,10 @@ from starlette.responses import Response
 from api.deps import Now, Svc
 from api.permissions import allowed, authorise
 from api.routes.cycles import Year
-from api.schemas.year import ThemeChangeRequest
+from api.schemas.year import PanelRequest, ThemeChangeRequest
+from models.moderation import is_moderation_month
 from models.staff import StaffMember
-from services import cycles
+from services import cycles, moderation
 from services.context import Services
 from services.errors import Refused
 from web.forms import read_form
@@ -79,6 +81,20 @@ async def set_theme(request: Request, cycle: str, actor: PageActor, svc: Svc, no
     return see_other(f"/app/cycles/{cycle}?done=theme#top")
 
 
+@router.post("/cycles/{cycle}/moderation-panel")
+async def start_moderation_panel(request: Request, cycle: str, actor: PageActor, svc: Svc, now: Now) -> Response:
+    form = await read_form(request)
+    try:
+        body = PanelRequest.model_validate(form.body())
+        await authorise("start_moderation_panel", actor, svc, {"cycle": cycle})
+        await moderation.start_moderation_panel(svc, cycle, body, now)
+    except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was typed
+        return await form_again(
+            request, actor, "cycle.html", "moderation-panel", form, error, lambda: _page_context(svc, cycle, actor)
+        )
+    return see_other(f"/app/moderation-panels/{cycle}?done=started#top")
+
+
 async def _page_context(svc: Services, cycle: str, actor: StaffMember) -> dict:
     await authorise("get_cycle", actor, svc, {"cycle": cycle})
     detail = await cycles.get_cycle(svc, cycle)
@@ -86,11 +102,14 @@ async def _page_context(svc: Services, cycle: str, actor: StaffMember) -> dict:
     # The theme form where the route can take it: a themed month whose cycle has not closed (the
     # route refuses other months, the workflow a closed cycle; both still have the final say).
     offered = allowed("set_cycle_theme", actor, None) and detail.kind == "themed" and detail.status != "closed"
+    # A moderation month's panel by hand, e.g. when the cycle did not convene it (the service
+    # refuses one convened before the month's cycle opens, and a second one).
+    convene = allowed("start_moderation_panel", actor, None) and is_moderation_month(cycle) and not detail.moderation_panel_id
     return {
         "cycle": detail,
         "report": report,
         "report_not_yet": not_yet,
-        "forms": ["theme"] if offered else [],
+        "forms": [form for form, shown in (("theme", offered), ("moderation-panel", convene)) if shown],
         "key": new_key(),
         "failed": None,
     }

@@ -2,24 +2,33 @@
 to: models/pages.py): the draw, each audit's final grades and its moderator, the due time, each
 moderation's progress and the agreement so far (R-MOD-2..4); and, for the signed-in moderator, a
 form per moderation allocated to them and not yet recorded. Each form posts to
-`/app/moderation-panels/{cycle}/{moderation_id}`, which runs `POST /moderations/{id}/record`."""
+`/app/moderation-panels/{cycle}/{moderation_id}`, which runs `POST /moderations/{id}/record`. For
+PIAT, a form per moderation not yet recorded (and per audit nobody could take) giving it to
+another moderator, posted to `/app/moderation-panels/{cycle}/give`
+(`PUT /moderation-panels/{cycle}/moderations/{audit_id}/moderator`)."""
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api.deps import Svc
 from api.permissions import allowed, authorise
-from api.schemas.year import ModerationFindingsRequest
+from api.schemas.year import ModerationFindingsRequest, ModeratorChangeRequest
+from models.enums import Role
 from models.moderation import panel_of
 from models.staff import StaffMember
 from services import moderation
 from services.context import Services
 from web.forms import read_form
-from web.render import Refusal, error_page, new_key, refusal, render, see_other
+from web.render import Refusal, error_page, form_again, new_key, refusal, render, see_other
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
 RECORDED = "Moderation recorded: the feedback has gone to the auditor and PIAT, and onto Mosaic (R-MOD-4)."
+DONE = {
+    "recorded": RECORDED,
+    "started": "Panel convened: the moderators and PIAT are emailed (R-MOD-1).",
+    "given": "Moderation given: the new moderator is emailed, the one before told it is no longer theirs; the due time stays.",
+}
 
 
 def form_name(moderation_id: str) -> str:
@@ -33,7 +42,28 @@ async def panel_page(request: Request, cycle: str, actor: PageActor, svc: Svc, d
         context = await _page_context(svc, cycle, actor)
     except Exception as error:  # noqa: BLE001 - every refusal (403, no such panel) becomes a page with its reason
         return error_page(request, actor, await refusal(request, error))
-    return render(request, "moderation_panel.html", context | {"notice": RECORDED if done == "recorded" else None})
+    return render(request, "moderation_panel.html", context | {"notice": DONE.get(done or "")})
+
+
+def give_name(audit_id: str) -> str:
+    return f"give-{audit_id}"
+
+
+@router.post("/moderation-panels/{cycle}/give")
+async def give(request: Request, cycle: str, actor: PageActor, svc: Svc) -> Response:
+    """PIAT gives a drawn audit's moderation (the form's `audit_id`) to another SLT moderator
+    (`PUT .../moderations/{audit_id}/moderator`). Before the record route, which "give" is not."""
+    form = await read_form(request)
+    audit_id = form.get("audit_id")
+    try:
+        body = ModeratorChangeRequest.model_validate(form.body(drop=("idempotency_key", "audit_id")))
+        await authorise("give_moderation", actor, svc, {"cycle": cycle, "audit_id": audit_id})
+        await moderation.give_moderation(svc, actor, cycle, audit_id, body, form.idempotency_key())
+    except Exception as error:  # noqa: BLE001 - shown beside the form, which keeps what was chosen
+        return await form_again(
+            request, actor, "moderation_panel.html", give_name(audit_id), form, error, lambda: _page_context(svc, cycle, actor)
+        )
+    return see_other(f"/app/moderation-panels/{cycle}?done=given#top")
 
 
 @router.post("/moderation-panels/{cycle}/{moderation_id}")
@@ -78,10 +108,19 @@ async def _page_context(svc: Services, cycle: str, actor: StaffMember) -> dict:
     # The forms: the moderations allocated to this moderator and still owed; the workflow checks again.
     may_record = allowed("record_moderation", actor, None)
     mine = [m for m in view.moderations if may_record and m.moderator_id == actor.id and not m.recorded]
+    # PIAT's: each drawn audit's moderation not yet recorded, and those nobody could take, to give
+    # to another moderator (the service and the workflow check the moderator and the moment).
+    may_give = allowed("give_moderation", actor, None)
+    givable = [(m.audit_id, m.case_ref, m.moderator_id) for m in view.moderations if not m.recorded]
+    givable += [(audit_id, None, None) for audit_id in view.unallocated]
     return {
         "view": view,
         "mine": mine,
         "form_name": form_name,
+        "give_name": give_name,
+        "givable": givable if may_give else [],
+        "forms": [give_name(a) for a, _, _ in givable] if may_give else [],
+        "moderators": sorted((m for m in svc.directory.everyone() if m.has(Role.SLT_MODERATOR)), key=lambda m: m.id),
         "key": new_key(),
         "failed": None,
         # Moderators may not read the audits' own pages; senior leaders may (the permission table).

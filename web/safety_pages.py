@@ -1,6 +1,7 @@
 """A safety concern's page (`/app/safety-concerns/{concern_id}`): what was raised, who has been
 told, whom it waits on and until when, and the acknowledgement form for whoever may give it now
-(R-SAFE-2). Raising one is a form on the audit's page (web/audit_pages.py)."""
+(R-SAFE-2); and the list of concerns (`/app/safety-concerns`), scoped as `GET /safety-concerns` is. Raising
+one is a form on the audit's page (web/audit_pages.py)."""
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -12,10 +13,11 @@ from models.staff import StaffMember
 from services import safety
 from services.context import Services
 from web.forms import read_form
-from web.render import error_page, form_again, new_key, refusal, render, see_other
+from web.render import Refusal, error_page, form_again, new_key, refusal, render, see_other
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
+OPEN = {"yes": True, "no": False}  # the list's filter; anything else is either
 
 
 @router.get("/safety-concerns/{concern_id}")
@@ -61,3 +63,21 @@ async def _page_context(svc: Services, concern_id: str, actor: StaffMember) -> d
         "failed": None,
         "sees_audit": allowed("get_audit", actor, people),
     }
+
+
+@router.get("/safety-concerns")
+async def concerns_page(request: Request, actor: PageActor, svc: Svc, open: str = "", audit_id: str = "") -> Response:  # noqa: A002
+    """The list `GET /safety-concerns` answers, scoped alike: open ones first, then the newest."""
+    chosen = {"open": open, "audit_id": audit_id}
+    try:
+        if len(audit_id) > 80:  # the API's own bound on the filter
+            raise Refusal(422, "audit_id: at most 80 characters", [{"field": "audit_id", "message": "at most 80 characters"}])
+        await authorise("list_safety_concerns", actor, svc, {})
+        rows = await svc.in_session(
+            safety.list_safety_concerns, actor, open=OPEN.get(open), audit_id=audit_id.strip() or None, limit=500
+        )
+    except Exception as error:  # noqa: BLE001 - a filter the list cannot take: said beside it
+        problem = await refusal(request, error)
+        context = {"rows": [], "problem": problem.detail, "field_errors": problem.field_errors}
+        return render(request, "safety_concerns.html", {"failed": "filters", "values": chosen} | context, problem.status_code)
+    return render(request, "safety_concerns.html", {"failed": "filters", "values": chosen, "rows": rows})
