@@ -121,7 +121,7 @@ ACTIONS: dict[str, Action] = {
         "share_previous_practitioner_feedback",
         keyed(audits.share_previous_practitioner_feedback),
         FeedbackRequest,
-        "Findings shared: the previous practitioner and their Team Manager are emailed (R-AUD-7).",
+        "Findings shared: the previous practitioner and their Team Manager are emailed.",
     ),
 }
 

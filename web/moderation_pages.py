@@ -26,7 +26,7 @@ router = APIRouter(prefix="/app")  # in each router, so a route names its whole 
 RECORDED = "Moderation recorded: the feedback has gone to the auditor and PIAT, and onto Mosaic (R-MOD-4)."
 DONE = {
     "recorded": RECORDED,
-    "started": "Panel convened: the moderators and PIAT are emailed (R-MOD-1).",
+    "started": "Panel convened: the moderators and PIAT are emailed.",
     "given": "Moderation given: the new moderator is emailed, the one before told it is no longer theirs; the due time stays.",
 }
 

@@ -23,7 +23,7 @@ from web.render import error_page, form_again, new_key, refusal, render, see_oth
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
-ASKED = "Asked: the Head of Service of the case's service is emailed and decides within 5 working days (R-ALLOC-2)."
+ASKED = "Asked: the Head of Service of the case's service is emailed and decides within 5 working days."
 DECIDED = {
     "approved": "Approved: the audit has started and the auditor is emailed.",
     "refused": "Refused: the case stays unallocated and the auditor is told.",
