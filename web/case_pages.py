@@ -32,8 +32,8 @@ async def cases_page(
         return error_page(request, actor, await refusal(request, error))
     notice = _imported(imported, ignored)
     try:
-        filters = {"service_area": _area(service_area), "team": _team(chosen["team"])}
-        rows = await svc.in_session(cases.list_cases, **filters, limit=LIMIT)
+        area, team_named = _area(service_area), _team(chosen["team"])
+        rows = await svc.in_session(cases.list_cases, service_area=area, team=team_named, limit=LIMIT)
     except Exception as error:  # noqa: BLE001 - a filter the list cannot take: said beside it
         problem = await refusal(request, error)
         context = _context(actor, chosen, []) | {"problem": problem.detail, "field_errors": problem.field_errors}

@@ -111,7 +111,9 @@ async def _page_context(svc: Services, cycle: str, actor: StaffMember) -> dict:
     # PIAT's: each drawn audit's moderation not yet recorded, and those nobody could take, to give
     # to another moderator (the service and the workflow check the moderator and the moment).
     may_give = allowed("give_moderation", actor, None)
-    givable = [(m.audit_id, m.case_ref, m.moderator_id) for m in view.moderations if not m.recorded]
+    givable: list[tuple[str, str | None, str | None]] = [
+        (m.audit_id, m.case_ref, m.moderator_id) for m in view.moderations if not m.recorded
+    ]
     givable += [(audit_id, None, None) for audit_id in view.unallocated]
     return {
         "view": view,
