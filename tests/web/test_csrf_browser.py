@@ -103,6 +103,7 @@ async def test_a_form_from_another_port_changes_nothing_and_the_real_page_still_
                 # The service's own page: the same reassignment goes through.
                 await page.goto(f"{served.url}/app/audits/{audit_id}")
                 await visits.check()
+                await page.get_by_text("Other actions", exact=True).click()  # nothing waits for it: folded apart
                 form = page.locator("#form-reassign")
                 await form.get_by_label("New auditor").select_option(NEW_AUDITOR)
                 await form.get_by_label("Reason").fill("Leave")
