@@ -23,7 +23,7 @@ from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
 YEAR = TypeAdapter(Year)  # the year the API's route takes, with its bounds
-THEME_SET = "Theme set: audits allocated in this cycle carry it (R-KIND-3)."
+THEME_SET = "Theme set: audits allocated in this cycle carry it."
 
 
 @router.get("/cycles")
