@@ -23,7 +23,7 @@ from web.render import Refusal, error_page, form_again, new_key, refusal, render
 from web.session import PageActor
 
 router = APIRouter(prefix="/app")  # in each router, so a route names its whole path (the action log)
-RECORDED = "Moderation recorded: the feedback has gone to the auditor and PIAT, and onto Mosaic (R-MOD-4)."
+RECORDED = "Moderation recorded: the feedback has gone to the auditor and PIAT, and onto Mosaic."
 DONE = {
     "recorded": RECORDED,
     "started": "Panel convened: the moderators and PIAT are emailed.",

@@ -12,6 +12,8 @@ from tests.helpers.web import pages
 
 GOVUK = ROOT / "web" / "static" / "govuk"
 MISSING = "web/static/govuk/ is not built: run `make assets`"
+RULE_CODE = re.compile(r"\bR-[A-Z]+-\d")
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
 class Assets(HTMLParser):
@@ -21,6 +23,10 @@ class Assets(HTMLParser):
         super().__init__()
         self.loaded: list[str] = []
         self.links: list[str] = []
+        self.text: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
@@ -65,7 +71,8 @@ def test_the_image_builds_the_same_files_and_git_never_holds_them():
 
 
 async def test_every_page_loads_only_the_apps_own_files_and_each_is_there(api, audit_id):
-    """Each page a PIAT member reaches from My work and the audit page (one step on), as served."""
+    """Each page a PIAT member reaches from My work and the audit page, as served: only the app's own
+    files, each there, and in words (no rule code, no ISO date)."""
     vendored_version()
     piat = pages(api, "piat1")
     queue, seen, loaded = ["/app/sign-in", "/app/", f"/app/audits/{audit_id}"], set(), set()
@@ -78,6 +85,8 @@ async def test_every_page_loads_only_the_apps_own_files_and_each_is_there(api, a
         if r.status_code != 200 or not r.headers["content-type"].startswith("text/html"):
             continue
         found = parsed(r.text)
+        words = " ".join(found.text)  # what staff read: rule codes stay in the docs, dates are in words
+        assert not RULE_CODE.search(words) and not ISO_DATE.search(words), (url, RULE_CODE.search(words), ISO_DATE.search(words))
         for asset in found.loaded:
             where = urlsplit(urljoin(f"http://test{url}", asset))
             assert where.netloc == "test" and where.path.startswith("/app/static/"), f"{url} loads {asset}"
