@@ -15,10 +15,10 @@ COPY requirements/runtime.lock requirements/runtime.lock
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install --require-hashes --no-deps --only-binary=:all: -r requirements/runtime.lock
 
-# ---- assets: the GOV.UK Design System's built files, as `make assets` builds them ---------------
+# ---- assets: the GOV.UK Design System's built files, as `make assets` builds them (node 20) -----
 # package-lock.json's versions, checked against their integrity hashes, no install scripts run;
 # nothing is fetched when the service runs.
-FROM node:20-slim AS assets
+FROM node:20.20.2-slim AS assets
 WORKDIR /src
 COPY package.json package-lock.json ./
 COPY scripts/vendor_govuk.sh scripts/vendor_govuk.sh

@@ -3,6 +3,7 @@ bad periods, who may read which; then audits made final by the real workflow."""
 
 import csv
 import io
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
@@ -212,21 +213,21 @@ async def test_practitioners_and_team_managers_are_refused(reports_api, rows):
 
 async def test_the_pages(reports_api, rows):
     r = await pages(reports_api, "psw1").get("/app/reports")
-    assert r.status_code == 200 and '<html lang="en">' in r.text and 'action="/app/reports/quarterly"' in r.text
+    assert r.status_code == 200 and '<html lang="en"' in r.text and 'action="/app/reports/quarterly"' in r.text
     r = await pages(reports_api, "psw1").get(f"/app/reports/monthly?period={cycle(1)}")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     page = r.text
-    assert f"<h1>Monthly report: {JANUARY}</h1>" in page and f"<title>Monthly report, {JANUARY}" in page
+    assert re.search(rf"<h1[^>]*>Monthly report: {JANUARY}</h1>", page) and f"<title>Monthly report, {JANUARY}" in page
     # The charts inline, each with its words (no moderation chart: no panel sat in January).
     assert page.count("<svg ") == 3 and page.count('role="img"') == 3 and "No moderation panel sat" in page
-    assert "<caption>Final grades by service</caption>" in page and "Of 3 final gradings" in page
+    assert re.search(r"<caption[^>]*>Final grades by service</caption>", page) and "Of 3 final gradings" in page
     assert f'href="/app/reports/monthly.csv?period={cycle(1)}"' in page
     r = await pages(reports_api, "psw1").get(f"/app/reports/monthly.csv?period={cycle(1)}")  # signed in by the cookie
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv") and "grades" in r.text
     r = await pages(reports_api, "psw1").get("/app/reports/monthly?period=March")
     assert r.status_code == 422 and 'role="alert"' in r.text and "period must look like 2027-03" in r.text
     r = await pages(reports_api, "psw1").get(f"/app/reports/quarterly?period={QUARTER}")
-    assert r.text.count("<svg ") == 4 and "<caption>Agreement by domain</caption>" in r.text
+    assert r.text.count("<svg ") == 4 and re.search(r"<caption[^>]*>Agreement by domain</caption>", r.text)
     r = await pages(reports_api, "psw1").get(f"/app/reports/annual?period={YEAR + 4}")  # nor the two years before
     assert r.status_code == 200 and "Nothing to report" in r.text and "<svg" not in r.text
 
