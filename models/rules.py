@@ -179,6 +179,12 @@ def check_grades(
         return
     if overall.grade is None:
         raise invalid("the overall grade is required (R-AUD-3)")
+    check_graded_domains(domains)
+
+
+def check_graded_domains(domains: list[DomainGrade]) -> None:
+    """What any grading that is reported must hold, the auditor's or a dispute's regrade (R-AUD-3):
+    at least one domain graded, and each graded domain's rationale."""
     if not any(d.grade for d in domains):
         raise invalid("at least one domain must be graded")
     if blank := [d.domain for d in domains if d.grade and not d.rationale.strip()]:

@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from models.errors import forbidden, invalid, out_of_order
     from models.disputes import StepRecord, Withdrawal
     from models.payloads import Regrade
+    from models.rules import check_graded_domains
 
 from workflows.dispute_state import DisputeState
 from workflows.process import Projection
@@ -62,6 +63,7 @@ class DisputeActions:
             raise invalid(f"a regrade grades every domain of the audit tool once: {domains}")
         if regrade.overall.grade is None:
             raise invalid("a regrade needs the overall grade")
+        check_graded_domains(regrade.domains)  # it replaces the report's grading: it holds what one must
 
     def withdraw(self, actor_id: str, withdrawal: Withdrawal) -> None:
         self.state.withdrawal = withdrawal

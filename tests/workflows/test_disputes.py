@@ -287,3 +287,23 @@ async def test_a_first_reaudit_regraded_good_needs_no_follow_up_and_closes_the_c
     result = await outcome(client, audit_id)
     assert (result.chain_outcome, result.reaudit.final_overall_grade) == ("closed", "good")
     assert not (await view(api, r1))["head_of_service_follow_up_required"]
+
+
+async def test_a_regrade_is_checked_as_a_grading_is(api, env):
+    """A regrade replaces the report's grading (R-DISP-4), so it holds what a grading must (R-AUD-3):
+    each graded domain its rationale, at least one domain graded."""
+    await skip_to(env, START)
+    audit_id = await audit_to_report(api, env, "requires_improvement")
+    await raise_dispute(api, audit_id)
+    await skip_to(env, at(working_days_after(START.date(), 2), 10))
+    await meeting(api, env, audit_id)
+    await summary(api, audit_id, "resolved")
+    blank = grades(grade="good") | {"notes": "The reviews were on file"}
+    blank["domains"][1]["rationale"] = " "
+    r = await api.as_("tm2").post(f"/disputes/{audit_id}/amended-grading", json=blank)
+    assert r.status_code == 422 and "a graded domain needs a rationale" in r.json()["detail"], r.text
+    ungraded = grades(grade=None, overall="good") | {"notes": "The reviews were on file"}
+    r = await api.as_("tm2").post(f"/disputes/{audit_id}/amended-grading", json=ungraded)
+    assert r.status_code == 422 and r.json()["detail"] == "at least one domain must be graded", r.text
+    ended = await record(api, audit_id, "amended-grading", "tm2", grades(grade="good") | {"notes": "The reviews were on file"})
+    assert ended["outcome"]["status"] == "resolved"  # refused whole: the right one still lands
