@@ -10,7 +10,7 @@ import itertools
 from datetime import datetime
 
 from sqlalchemy import bindparam
-from sqlmodel import select
+from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import WithStartWorkflowOperation, WorkflowHandle
@@ -130,13 +130,19 @@ SAME_CASE_CYCLE_KIND = select(_AUDITS.c.audit_id, _AUDITS.c.stage).where(  # bui
 )
 
 
-async def refuse_projected_duplicate(svc: Services, audit: AuditInput) -> None:
+# The audits the list's projection holds for a case, cycle and kind: (audit ID, stage) each.
+Projected = list[tuple[str, str]]
+
+
+async def refuse_projected_duplicate(svc: Services, audit: AuditInput, existing: Projected | None = None) -> None:
     """The list's projection also knows audits Temporal cannot settle: those whose history is
     gone, and those allocated under another ID (before IDs came from the case, or before they
     were keyed: `audit_id_for`). One whose history is gone short of `completed` ended in error
     (an operator terminated it; its last save was before): like one whose history is kept, it
-    frees the case."""
-    existing = await run_in_threadpool(_same_case_cycle_kind, svc, audit)
+    frees the case. `existing` is the projection's rows when the caller read them already
+    (`projected_in_cycle`, for a whole month at once)."""
+    if existing is None:
+        existing = await run_in_threadpool(_same_case_cycle_kind, svc, audit)
     for audit_id, stage in existing:
         info = await actions.describe(svc, f"audit-{audit_id}")
         if (info.status in ENDED_IN_ERROR) if info else stage != Stage.COMPLETED:
@@ -145,11 +151,26 @@ async def refuse_projected_duplicate(svc: Services, audit: AuditInput) -> None:
             raise _duplicate(audit, audit_id)
 
 
-def _same_case_cycle_kind(svc: Services, audit: AuditInput) -> list:
+def _same_case_cycle_kind(svc: Services, audit: AuditInput) -> Projected:
     with svc.engine.connect() as connection:
-        return connection.execute(
+        rows = connection.execute(
             SAME_CASE_CYCLE_KIND, {"case_ref": audit.case_ref, "cycle": audit.cycle, "kind": audit.kind.value}
         ).all()
+    return [(audit_id, stage) for audit_id, stage in rows]
+
+
+def projected_in_cycle(session: Session, cycle: str, case_refs: set[str]) -> dict[tuple[str, str], Projected]:
+    """The projection's audits of these cases in one cycle, by (case, kind): one read for a month
+    confirmed at once, where a read per allocation would cost each its own trip to a thread."""
+    rows = session.exec(
+        select(_AUDITS.c.case_ref, _AUDITS.c.kind, _AUDITS.c.audit_id, _AUDITS.c.stage).where(
+            _AUDITS.c.cycle == cycle, _AUDITS.c.case_ref.in_(case_refs)
+        )
+    ).all()
+    found: dict[tuple[str, str], Projected] = {}
+    for case_ref, kind, audit_id, stage in rows:
+        found.setdefault((case_ref, kind), []).append((audit_id, stage))
+    return found
 
 
 def _duplicate(audit: AuditInput, audit_id: str) -> Refused:

@@ -21,7 +21,7 @@ from models.enums import AuditKind, Stage
 from models.selection import Candidate, choose, propose
 from models.staff import StaffDirectory, StaffMember
 from models.tables import AuditRecord, CycleRecord, OpenCase, Selection
-from services.allocation import check_allocation, refuse_projected_duplicate, start_audit
+from services.allocation import Projected, check_allocation, projected_in_cycle, refuse_projected_duplicate, start_audit
 from services.clock import check_plannable
 from services.context import Services
 from services.errors import Refused
@@ -102,19 +102,21 @@ async def confirm_selection(
     with its reason. The answer comes once every audit's workflow has started: each then tells
     its people and sets its deadlines on its own, as the audit's page shows. Confirming again
     starts nothing new, so a confirmation cut short is finished by sending it again."""
-    record, cases = await svc.in_session(_proposed, selection_id)
+    record, cases, projected = await svc.in_session(_proposed, selection_id)
     proposed = {p["case_ref"] for p in record.proposal}
     if strays := [a.case_ref for a in body.allocations if a.case_ref not in proposed]:
         raise Refused(422, f"not in this selection's proposal: {strays[:10]}")
-    confirmed = await _allocate_all(svc, actor, record, body.allocations, cases, now)
+    confirmed = await _allocate_all(svc, actor, record, body.allocations, cases, projected, now)
     return await svc.in_session(_confirmed, selection_id, confirmed)
 
 
-def _proposed(session: Session, selection_id: str) -> tuple[Selection, dict[str, OpenCase]]:
-    """The selection, and the open cases its proposal names."""
+def _proposed(session: Session, selection_id: str) -> tuple[Selection, dict[str, OpenCase], dict[tuple[str, str], Projected]]:
+    """The selection, the open cases its proposal names, and the audits the list already holds
+    for them in its cycle."""
     record = _get(session, selection_id)
     proposed = {p["case_ref"] for p in record.proposal}
-    return record, {c.case_ref: c for c in session.exec(select(OpenCase).where(OpenCase.case_ref.in_(proposed)))}
+    cases = {c.case_ref: c for c in session.exec(select(OpenCase).where(OpenCase.case_ref.in_(proposed)))}
+    return record, cases, projected_in_cycle(session, record.cycle, proposed)
 
 
 def _confirmed(session: Session, selection_id: str, confirmed: list[Confirmed]) -> SelectionOut:
@@ -126,7 +128,13 @@ def _confirmed(session: Session, selection_id: str, confirmed: list[Confirmed]) 
 
 
 async def _allocate_all(
-    svc: Services, actor, record: Selection, allocations: list[ProposedAllocation], cases: dict[str, OpenCase], now: datetime
+    svc: Services,
+    actor,
+    record: Selection,
+    allocations: list[ProposedAllocation],
+    cases: dict[str, OpenCase],
+    projected: dict[tuple[str, str], Projected],
+    now: datetime,
 ) -> list[Confirmed]:
     """A month's audits started side by side, `allocation_concurrency` at a time: one after
     another, 300 would keep the request open for a minute. All are waited for before an error
@@ -135,7 +143,8 @@ async def _allocate_all(
 
     async def one(chosen: ProposedAllocation) -> Confirmed:
         async with gate:
-            return await _allocate(svc, actor, record, chosen, cases.get(chosen.case_ref), now)
+            existing = projected.get((chosen.case_ref, chosen.kind.value), [])
+            return await _allocate(svc, actor, record, chosen, cases.get(chosen.case_ref), existing, now)
 
     results = await asyncio.gather(*(one(a) for a in allocations), return_exceptions=True)
     if errors := [r for r in results if isinstance(r, BaseException)]:
@@ -144,7 +153,13 @@ async def _allocate_all(
 
 
 async def _allocate(
-    svc: Services, actor, record: Selection, chosen: ProposedAllocation, case: OpenCase | None, now: datetime
+    svc: Services,
+    actor,
+    record: Selection,
+    chosen: ProposedAllocation,
+    case: OpenCase | None,
+    existing: Projected,
+    now: datetime,
 ) -> Confirmed:
     if case is None:
         return Confirmed(case_ref=chosen.case_ref, refused="no longer on the open-case list")
@@ -165,7 +180,7 @@ async def _allocate(
         audit = check_allocation(request, actor, svc, now)
         # The case's ID settles most duplicates; the rows hold the rest (an audit allocated under
         # an ID of another form, before IDs were keyed, say).
-        await refuse_projected_duplicate(svc, audit)
+        await refuse_projected_duplicate(svc, audit, existing)
         await start_audit(svc, audit, SELECTED_REQUEST.format(selection_id=record.selection_id))
     except Refused as refused:  # a rule of the framework, or the case allocated otherwise
         return Confirmed(case_ref=chosen.case_ref, refused=str(refused.detail)[:200])

@@ -159,3 +159,19 @@ async def test_a_whole_month_is_confirmed_in_one_request_and_every_audit_runs(ap
         row = rows[c["audit_id"]]
         [(recipients, _)] = emails(sent, c["audit_id"], "Audit allocated")
         assert recipients == [row.auditor_id, row.team_manager_id, row.practitioner_id]
+
+
+async def test_confirming_refuses_a_case_the_list_holds_under_another_id(api, env, client, engine):
+    """The month's one read of the projection still refuses a case it already holds in the cycle
+    (an audit whose history is gone, under an ID of another form), and lets the others start."""
+    await skip_to(env, START)
+    await upload(api, CASES)
+    selection = await select_cases(api, per_team=1, seed=3)
+    allocations = [dict(p) for p in selection["proposal"]]
+    held = allocations[0]["case_ref"]
+    audited_before(engine, held, JANUARY)  # completed, its history gone: the case has its January audit
+    r = await api.as_("piat1").post(f"/selections/{selection['selection_id']}/confirm", json={"allocations": allocations})
+    assert r.status_code == 200, r.text
+    [refused, started] = r.json()["confirmed"]
+    assert refused["audit_id"] is None and f"already has a standard audit in {JANUARY}: old-{held}" in refused["refused"]
+    assert started["audit_id"] and started["refused"] is None
