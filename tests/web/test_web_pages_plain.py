@@ -143,3 +143,11 @@ async def test_the_dispute_page_offers_apart_what_nothing_waits_for_and_marks_st
 async def test_the_allocation_form_names_no_rule_and_says_send(api):
     page = (await pages(api, "piat1").get("/app/allocate")).text
     assert not RULE_CODE.search(page) and re.search(r'<option[^>]*value="send"[^>]*>SEND</option>', page)
+
+
+async def test_my_work_names_the_case_not_the_audits_internal_id(api, audit_id):
+    """An audit's ID is a keyed hash of its case (for the workflow and the logs): staff know the
+    case by its reference, which My work shows beside each item."""
+    work = (await pages(api, "tm2").get("/app/")).text
+    shown = re.sub(r'href="[^"]*"', "", work)  # links carry the ID in their address, not in what they say
+    assert "C-100001" in shown and audit_id not in shown
