@@ -11,7 +11,7 @@ from api.deps import Now, Svc
 from api.permissions import authorise
 from api.schemas.audits import AllocationRequest
 from models import pages
-from models.cycles import is_cycle
+from models.cycles import cycle_label, is_cycle, months_before
 from models.enums import AuditKind, DisputeLevel, Role, ServiceArea, Stage
 from models.staff import StaffMember
 from services import allocation, audits, disputes, email_preferences, my_work
@@ -176,6 +176,12 @@ async def allocate(request: Request, actor: PageActor, svc: Svc, now: Now) -> Re
     return see_other(f"/app/audits/{view.audit_id}?done=allocated")
 
 
+def _open_cycles(first: str, ahead: int) -> list[tuple[str, str]]:
+    """The cycles an allocation may name now (`check_plannable`), by the names the emails use."""
+    months = (months_before(first, -n) for n in range(ahead + 1))
+    return [(month, cycle_label(month)) for month in months if is_cycle(month)]
+
+
 def _allocate_context(svc: Services, actor: StaffMember, now: datetime) -> dict:
     everyone = sorted(svc.directory.everyone(), key=lambda m: m.id)
     this_month = current_month(now, svc.settings)
@@ -185,6 +191,7 @@ def _allocate_context(svc: Services, actor: StaffMember, now: datetime) -> dict:
         "failed": None,
         "values": {},
         "this_month": this_month,
+        "cycle_options": _open_cycles(this_month, svc.settings.cycles_ahead_months),
         "today": now.astimezone(svc.calendar.tz).date().isoformat(),
         "service_areas": list(ServiceArea),
         "kinds": [k for k in AuditKind if k is not AuditKind.REAUDIT],

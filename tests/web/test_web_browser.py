@@ -51,7 +51,7 @@ async def allocate(visits: Visits) -> str:
     await page.get_by_label("Case reference").fill("C-200001")
     await page.get_by_label("Service", exact=True).select_option("safeguarding")
     await page.get_by_label("Kind of audit").select_option("standard")
-    await page.get_by_label("Cycle").fill(cycle(1))
+    await page.get_by_label("Cycle").select_option(cycle(1))
     await page.get_by_label("Auditor").select_option("tm2")
     await page.get_by_label("Practitioner").select_option("sw1")
     await page.get_by_label("Start of Children's Social Care involvement").fill(INVOLVED_SINCE.isoformat())

@@ -151,3 +151,12 @@ async def test_my_work_names_the_case_not_the_audits_internal_id(api, audit_id):
     work = (await pages(api, "tm2").get("/app/")).text
     shown = re.sub(r'href="[^"]*"', "", work)  # links carry the ID in their address, not in what they say
     assert "C-100001" in shown and audit_id not in shown
+
+
+async def test_the_allocation_form_offers_the_open_cycles_by_name(api):
+    """The cycle is chosen, as the emails name it ("January 2027"), among those open now: never
+    August or December, never more than the months ahead an allocation may take."""
+    page = (await pages(api, "piat1").get("/app/allocate")).text
+    offered = re.findall(r'<option value="(\d{4}-\d{2})"[^>]*>([^<]+)</option>', page)
+    assert (f"{YEAR}-01", f"January {YEAR}") in offered
+    assert all(not month.endswith(("-08", "-12")) for month, _ in offered) and 9 <= len(offered) <= 11
