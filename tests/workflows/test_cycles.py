@@ -206,7 +206,9 @@ async def test_non_completion_is_reported_to_each_head_of_service_at_the_close(a
     r = await api.as_("hos1").get(f"/cycles/{the_cycle}/non-completion")
     assert r.status_code == 200, r.text
     report = r.json()
-    assert at_london(report["reported_at"]).replace(microsecond=0) == closes
+    # Sent at the close, once the close's activities have run: they take real time (the test
+    # server skips only idle time), so a busy machine adds a second or two.
+    assert closes <= at_london(report["reported_at"]) < closes + timedelta(minutes=1)
     [section] = report["services"]
     assert (section["service_area"], section["head_of_service_ids"], section["sent_to"], section["allocated"]) == (
         "safeguarding",
