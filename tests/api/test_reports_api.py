@@ -5,7 +5,7 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 import pytest
@@ -17,6 +17,7 @@ from tests.helpers.api import Api
 from tests.helpers.dates import YEAR, at, cycle, day, first_working_day
 from tests.helpers import allocate, audit_to_report, complete, eventually, qa, skip_to, submit
 from tests.helpers.reports import G, I, RI
+from tests.helpers.reports import at as rows_at
 from tests.helpers.reports import moderation as _moderation
 from tests.helpers.web import pages
 
@@ -26,18 +27,13 @@ QUARTER = f"{YEAR}-Q1"
 
 
 def on(month: int, dom: int, hour: int = 17) -> datetime:
-    """An instant of the rows' history in the suite's year (UTC), as tests/helpers/reports.py's `at`."""
-    return datetime(YEAR, month, dom, hour, tzinfo=UTC)
+    """An instant of the rows' history in the suite's year (UTC)."""
+    return rows_at(month, dom, hour, year=YEAR)
 
 
 def moderation(*args, **kw):
-    """tests/helpers/reports.py's moderation row, its audit's cycle and its times in the suite's year."""
-    row = _moderation(*args, **kw)
-    row.audit_cycle = cycle(1)
-    row.updated_at = on(2, 20)
-    if row.recorded_at is not None:
-        row.recorded_at = on(2, 20)
-    return row
+    """A moderation's row in the suite's year."""
+    return _moderation(*args, **kw, year=YEAR)
 
 
 @pytest_asyncio.fixture

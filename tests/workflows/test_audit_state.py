@@ -12,20 +12,21 @@ from models.payloads import (
     ReauditPlan,
     Regrade,
 )
+from tests.helpers.dates import YEAR
 from workflows import audit_view
 from workflows.audit_state import AuditState
 
-NOW = datetime(2027, 1, 4, 9, tzinfo=UTC)
-DUE = datetime(2027, 1, 29, 17, tzinfo=UTC)
+NOW = datetime(YEAR, 1, 4, 9, tzinfo=UTC)
+DUE = datetime(YEAR, 1, 29, 17, tzinfo=UTC)
 
 
 def _state(**fields: object) -> AuditState:
     audit = AuditInput.model_construct(
-        audit_id="2027-01-std-a",
+        audit_id=f"{YEAR}-01-std-a",
         case_ref="C-1",
         service_area=ServiceArea.SAFEGUARDING,
         kind=AuditKind.STANDARD,
-        cycle="2027-01",
+        cycle=f"{YEAR}-01",
         auditor_id="tm2",
         practitioner_id="sw1",
         team_manager_id="tm1",
@@ -49,7 +50,7 @@ def _graded(grade: Grade) -> OverallGrade:
 
 def test_the_final_grading_is_the_conversation_s_until_a_dispute_regrades_it():
     conversation = PractitionerConversation(
-        held_on=date(2027, 1, 10), notes="met", domains=[], overall=_graded(Grade.REQUIRES_IMPROVEMENT)
+        held_on=date(YEAR, 1, 10), notes="met", domains=[], overall=_graded(Grade.REQUIRES_IMPROVEMENT)
     )
     state = _state(conversation=conversation)
     assert state.final_grade is Grade.REQUIRES_IMPROVEMENT
@@ -87,11 +88,11 @@ def test_each_stage_waits_on_its_people_or_its_role_until_its_deadline():
     assert first and first.action == "completed audit for the next cycle"
     state.stage, state.reaudit = (
         Stage.REAUDIT_PLANNED,
-        ReauditPlan(round=1, cycle="2027-03", allocate_at=DUE, audit_id="2027-01-std-a-r1", status="planned"),
+        ReauditPlan(round=1, cycle=f"{YEAR}-03", allocate_at=DUE, audit_id=f"{YEAR}-01-std-a-r1", status="planned"),
     )
     first = audit_view.first_wait(state)
     assert first and (first.action, first.from_role, first.until) == (
-        "the 2027-03 cycle, when re-audit 1 is allocated",
+        f"the {YEAR}-03 cycle, when re-audit 1 is allocated",
         "system",
         DUE,
     )
@@ -100,7 +101,7 @@ def test_each_stage_waits_on_its_people_or_its_role_until_its_deadline():
 
 
 def test_a_team_manager_s_discussion_waits_beside_the_dispute_window_and_the_soonest_is_asked():
-    later = datetime(2027, 2, 5, 17, tzinfo=UTC)
+    later = datetime(YEAR, 2, 5, 17, tzinfo=UTC)
     state = _state(
         stage=Stage.DISPUTE_WINDOW,
         discussion=DiscussionView(
